@@ -1,0 +1,5 @@
+"""Lets `python -m concurtrace` work."""
+
+from concurtrace.cli import main
+
+main()

@@ -1,0 +1,183 @@
+"""The typed timeline every stage agrees on: processes, threads, events, counters.
+
+Timestamps are CLOCK_MONOTONIC nanoseconds (time.monotonic_ns()), which is also
+VizTracer's clock, so samples and function slices line up without conversion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Thread states, in the order the summary lists them. Keys are the JSON summary's
+# `states_ns` keys; values are the exact slice names on "<thread> state" tracks.
+STATE_NAMES: dict[str, str] = {
+    "running": "running",
+    "runqueue": "waiting for CPU",
+    "gil": "waiting for GIL",
+    "lock": "waiting for lock",
+    "sleep": "sleeping",
+    "io": "I/O",
+    "child": "waiting for child",
+    "other": "other",
+}
+STATE_KEYS: tuple[str, ...] = tuple(STATE_NAMES)
+STATE_BY_NAME: dict[str, str] = {v: k for k, v in STATE_NAMES.items()}
+
+LIFECYCLE_EVENTS = (
+    "process_start",
+    "process_exit",
+    "process_terminated",
+    "thread_start",
+    "thread_exit",
+    "thread_abandoned",
+)
+
+
+@dataclass(slots=True)
+class Slice:
+    """A complete duration event on a thread (a function call, or a state run)."""
+
+    ts: int
+    dur: int
+    name: str
+    args: dict[str, Any] | None = None
+    flows_out: list[int] | None = None
+    flows_in: list[int] | None = None
+
+    @property
+    def end(self) -> int:
+        return self.ts + self.dur
+
+
+@dataclass(slots=True)
+class Instant:
+    """A point event. `tid` None means process-scoped."""
+
+    ts: int
+    name: str
+    pid: int
+    tid: int | None
+    args: dict[str, Any] = field(default_factory=dict)
+    flows_out: list[int] | None = None
+    flows_in: list[int] | None = None
+
+
+@dataclass(slots=True)
+class StateRun:
+    """A run of consecutive samples of one thread in one state (a STATE_KEYS key)."""
+
+    ts: int
+    dur: int
+    state: str
+
+
+@dataclass(slots=True)
+class CounterSeries:
+    pid: int
+    name: str
+    points: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TerminatedBy:
+    pid: int | None
+    reason: str  # daemon_cleanup | terminate | kill | external
+
+
+@dataclass
+class Thread:
+    pid: int
+    tid: int
+    name: str
+    daemon: bool | None = None
+    started_ns: int | None = None
+    ended_ns: int | None = None
+    abandoned: bool = False
+    end_reason: str | None = None  # return | exception | abandoned | process_exit
+    exc_type: str | None = None
+    slices: list[Slice] = field(default_factory=list)
+    states: list[StateRun] = field(default_factory=list)
+    is_main: bool = False
+
+    def states_ns(self) -> dict[str, int]:
+        totals = dict.fromkeys(STATE_KEYS, 0)
+        for run in self.states:
+            totals[run.state] = totals.get(run.state, 0) + run.dur
+        return totals
+
+
+@dataclass
+class Process:
+    pid: int
+    name: str
+    cmdline: list[str] = field(default_factory=list)
+    ppid: int | None = None  # logical parent: the process that started it
+    os_ppid: int | None = None
+    daemon: bool | None = None
+    start_method: str | None = None
+    started_ns: int | None = None
+    ended_ns: int | None = None
+    exit_code: int | None = None
+    signal: str | None = None
+    terminated_by: TerminatedBy | None = None
+    end_reason: str | None = None  # return | exception | sys.exit | os._exit | signal
+    exc_type: str | None = None
+    traced: bool = False
+    joined: bool | None = None
+    threads: dict[int, Thread] = field(default_factory=dict)
+    instants: list[Instant] = field(default_factory=list)
+
+    def label(self) -> str:
+        """Display name with role, e.g. "Process-1 (daemon)"."""
+        return f"{self.name} (daemon)" if self.daemon else self.name
+
+
+@dataclass
+class Finding:
+    kind: str
+    pid: int | None
+    tid: int | None
+    message: str
+    advice: str = ""
+    severity: int = 1  # higher is more important
+
+
+@dataclass
+class Timeline:
+    python: str = ""
+    gil: str = "enabled"
+    gil_method: str = "none"
+    started_ns: int = 0
+    ended_ns: int = 0
+    root_pid: int | None = None
+    processes: dict[int, Process] = field(default_factory=dict)
+    counters: list[CounterSeries] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sampler: dict[str, Any] = field(default_factory=dict)
+    gil_hotspots: list[dict[str, Any]] = field(default_factory=list)
+
+    def ordered_processes(self) -> list[Process]:
+        """Parents before children, depth-first, siblings by start time then pid."""
+        children: dict[int | None, list[Process]] = {}
+        for proc in self.processes.values():
+            parent = proc.ppid if proc.ppid in self.processes else None
+            children.setdefault(parent, []).append(proc)
+        for kids in children.values():
+            kids.sort(key=lambda p: (p.started_ns or 0, p.pid))
+        ordered: list[Process] = []
+        stack = list(reversed(children.get(None, [])))
+        while stack:
+            proc = stack.pop()
+            ordered.append(proc)
+            stack.extend(reversed(children.get(proc.pid, [])))
+        return ordered
+
+    def depth(self, proc: Process) -> int:
+        depth, seen, cur = 0, set(), proc
+        while cur.ppid in self.processes and cur.ppid not in seen:
+            seen.add(cur.ppid)
+            cur = self.processes[cur.ppid]  # type: ignore[index]
+            depth += 1
+        return depth
