@@ -34,6 +34,12 @@ LIFECYCLE_EVENTS = (
 )
 
 
+def short_path(path: str) -> str:
+    """The last two components of a path: enough to recognise, short enough to read."""
+    parts = path.replace("\\", "/").split("/")
+    return "/".join(parts[-2:])
+
+
 @dataclass(slots=True)
 class Slice:
     """A complete duration event on a thread (a function call, or a state run)."""
@@ -99,6 +105,12 @@ class Thread:
     slices: list[Slice] = field(default_factory=list)
     states: list[StateRun] = field(default_factory=list)
     is_main: bool = False
+    stack: list[dict[str, Any]] = field(default_factory=list)  # where an abandoned thread froze
+
+    @property
+    def stack_text(self) -> str:
+        return " <- ".join(f"{f.get('func')} ({short_path(str(f.get('file')))}:{f.get('line')})"
+                           for f in self.stack)
 
     def states_ns(self) -> dict[str, int]:
         totals = dict.fromkeys(STATE_KEYS, 0)
@@ -125,6 +137,7 @@ class Process:
     exc_type: str | None = None
     traced: bool = False
     joined: bool | None = None
+    fork_of: int | None = None  # forked without exec and without a multiprocessing name
     threads: dict[int, Thread] = field(default_factory=dict)
     instants: list[Instant] = field(default_factory=list)
 

@@ -1,0 +1,155 @@
+"""The command line: parse, validate, build a frozen config, call one function per command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from concurtrace import __version__
+from concurtrace.cli_support import (
+    UserError,
+    check_output,
+    default_output,
+    scenario_path,
+    scenario_table,
+    target_argv,
+    write_trace,
+)
+
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
+                  help="Make Python concurrency visible: one true Perfetto timeline of a "
+                       "script's whole process and thread tree.")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"concurtrace: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"concurtrace {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """concurtrace run | summary | view | scenarios"""
+
+
+@app.command()
+def run(
+    script: Annotated[Optional[str], typer.Argument(help="Script to run (default: the demo).")] = None,
+    args: Annotated[Optional[list[str]], typer.Argument(help="Arguments for the script.")] = None,
+    module: Annotated[Optional[str], typer.Option("-m", help="Run a module, like python -m.")] = None,
+    code: Annotated[Optional[str], typer.Option("-c", help="Run code, like python -c.")] = None,
+    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Run a shipped scenario.")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help=".pftrace or .json")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
+    python: Annotated[str, typer.Option("--python", help="Interpreter for the target.")] = sys.executable,
+    light: Annotated[bool, typer.Option("--light", help="Lifecycle + sampler only, no function tracing.")] = False,
+    sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = 500.0,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="End the tree after SECONDS, then save.")] = None,
+    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = -1,
+    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = 0.0,
+    include_files: Annotated[Optional[list[str]], typer.Option("--include-files", help="Trace only code under these paths.")] = None,
+    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = 1_000_000,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
+    keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
+    open_ui: Annotated[bool, typer.Option("--open", help="Open the trace in the offline UI after the run.")] = False,
+) -> None:
+    """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
+
+    [b]Examples[/b]: concurtrace run scenarios/threads.py ·
+    concurtrace run -m mypkg.tool -- --flag · concurtrace run -c "import os" -o t.json
+    """
+    from concurtrace.runner.run import RunConfig
+    from concurtrace.runner.run import run as run_traced
+
+    try:
+        if scenario is not None:
+            script = str(scenario_path(scenario))
+        argv, stem = target_argv(script, list(args or []), module, code)
+        if sample_hz <= 0 or (timeout is not None and timeout <= 0) or tracer_entries <= 0:
+            raise UserError("--sample-hz, --timeout and --tracer-entries must be positive")
+        out = output or default_output(stem)
+        check_output(out, force or output is None)
+    except UserError as error:
+        fail(str(error))
+    tracer = {"max_stack_depth": max_stack_depth, "min_duration": min_duration,
+              "include_files": include_files or None, "tracer_entries": tracer_entries}
+    config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
+                       timeout_s=timeout, keep_temp=keep_temp, tracer=tracer)
+    try:
+        result = run_traced(config)
+    except OSError as error:
+        fail(f"cannot start {python}: {error.strerror or error}")
+    write_trace(result.timeline, out)
+    if not quiet:
+        from rich.console import Console
+
+        from concurtrace.report.terminal import render
+
+        render(result.timeline, Console(stderr=True))
+    typer.echo(f"concurtrace: trace written to {out}", err=True)
+    typer.echo(f"concurtrace: open it with `concurtrace view {out}` "
+               "(offline) or at https://ui.perfetto.dev", err=True)
+    if open_ui:
+        view(out, port=None, no_browser=False)
+    raise typer.Exit(result.outcome.exit_code)
+
+
+@app.command()
+def summary(
+    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
+) -> None:
+    """Summarise a saved trace without re-running it. Example: concurtrace summary t.pftrace --json"""
+    from concurtrace.exporters.readback import TraceReadError, read_trace
+    from concurtrace.model.serialize import timeline_to_dict
+
+    try:
+        timeline = read_trace(trace)
+    except TraceReadError as error:
+        fail(str(error))
+    if as_json:
+        typer.echo(json.dumps(timeline_to_dict(timeline), indent=1))
+        return
+    from rich.console import Console
+
+    from concurtrace.report.terminal import render
+
+    render(timeline, Console())
+
+
+@app.command()
+def view(
+    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    port: Annotated[Optional[int], typer.Option("--port", help="Port on 127.0.0.1.")] = None,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
+) -> None:
+    """Serve the trace in the offline Perfetto UI on 127.0.0.1. Example: concurtrace view t.pftrace"""
+    from concurtrace.view import ViewError, serve
+
+    try:
+        serve(trace, port, not no_browser, False)
+    except ViewError as error:
+        fail(str(error))
+
+
+@app.command()
+def scenarios() -> None:
+    """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
+    for name, line in scenario_table():
+        typer.echo(f"{name:28} {line}")
+
+
+def main() -> None:
+    app(prog_name="concurtrace")

@@ -1,0 +1,103 @@
+"""Input checks and output writing for the CLI, kept out of cli.py so it stays a thin layer."""
+
+from __future__ import annotations
+
+import ast
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from concurtrace.model.timeline import Timeline
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+DEFAULT_SCENARIO = "threads"
+
+
+class UserError(Exception):
+    """Bad input: printed as one line, exit status 2."""
+
+
+def target_argv(script: str | None, args: list[str], module: str | None,
+                code: str | None) -> tuple[list[str], str]:
+    """The interpreter arguments for the target, and a stem for the default output name."""
+    if sum(x is not None for x in (module, code)) > 1:
+        raise UserError("give only one of -m MODULE and -c CODE")
+    if module is not None or code is not None:
+        extra = ([script] if script is not None else []) + args
+        if module is not None:
+            return ["-m", module, *extra], module.rsplit(".", 1)[-1]
+        return ["-c", str(code), *extra], "code"
+    if script is None:
+        script = str(SCENARIO_DIR / f"{DEFAULT_SCENARIO}.py")
+    path = Path(script)
+    if not path.exists():
+        raise UserError(f"no such script: {script}")
+    if path.is_dir():
+        raise UserError(f"{script} is a directory, not a script (use -m for a package)")
+    if not os.access(path, os.R_OK):
+        raise UserError(f"cannot read {script}: permission denied")
+    return [str(path), *args], path.stem
+
+
+def default_output(stem: str) -> Path:
+    return Path("traces") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.pftrace"
+
+
+def check_output(path: Path, overwrite: bool) -> None:
+    """Fails before the run, not after it, when the trace could not be written."""
+    if path.suffix not in (".pftrace", ".json"):
+        raise UserError(f"unknown trace format {path.suffix!r}: use .pftrace or .json")
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} exists: use --force to overwrite it")
+    if path.is_dir():
+        raise UserError(f"{path} is a directory")
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.parent == Path("traces") and not parent.exists():
+        parent.mkdir(parents=True, exist_ok=True)
+    if not parent.is_dir():
+        raise UserError(f"output directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"output directory {parent} is not writable")
+
+
+def write_trace(timeline: Timeline, path: Path) -> None:
+    """Writes atomically: a temp file in the same directory, then rename."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    try:
+        if path.suffix == ".json":
+            from concurtrace.exporters import chrome_json
+
+            with os.fdopen(fd, "w", encoding="utf-8") as text:
+                chrome_json.write(timeline, text)
+        else:
+            from concurtrace.exporters import perfetto
+
+            with os.fdopen(fd, "wb") as binary:
+                perfetto.write(timeline, binary)
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def scenario_path(name: str) -> Path:
+    path = SCENARIO_DIR / f"{name.removesuffix('.py')}.py"
+    if not path.is_file():
+        names = ", ".join(n for n, _ in scenario_table())
+        raise UserError(f"no scenario {name!r}; choose one of: {names}")
+    return path
+
+
+def scenario_table() -> list[tuple[str, str]]:
+    rows = []
+    for path in sorted(SCENARIO_DIR.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        try:
+            doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+        except (SyntaxError, OSError):
+            doc = ""
+        rows.append((path.stem, doc.strip().splitlines()[0] if doc.strip() else ""))
+    return rows

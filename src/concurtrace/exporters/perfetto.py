@@ -1,0 +1,191 @@
+"""Timeline -> Perfetto protobuf (.pftrace), streamed packet by packet.
+
+Process names and parent links come from `process_tree` packets (DESIGN.md:
+cmdline ["Process-1 (daemon)", *argv] gives the UI name and keeps the argv);
+function and state slices are TrackEvents with interned names; lifecycle
+instants carry debug annotations and flow ids.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (  # type: ignore[import-untyped]
+    TracePacket,
+    TrackDescriptor,
+    TrackEvent,
+)
+
+from concurtrace.exporters.common import SUMMARY_KEY, nested, session_payload
+from concurtrace.model.timeline import STATE_NAMES, Instant, Process, Slice, Thread, Timeline
+
+SEQUENCE_ID = 1
+CLEARED = TracePacket.SEQ_INCREMENTAL_STATE_CLEARED
+NEEDS_STATE = TracePacket.SEQ_NEEDS_INCREMENTAL_STATE
+
+
+class _Writer:
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.names: dict[str, int] = {}
+        self.next_uuid = 1
+        self.first = True
+
+    def uuid(self) -> int:
+        self.next_uuid += 1
+        return self.next_uuid
+
+    def put(self, packet: Any) -> None:
+        data = packet.SerializeToString()
+        # A Trace is `repeated TracePacket packet = 1`: tag 0x0a, varint length, bytes.
+        self.stream.write(b"\x0a" + _varint(len(data)) + data)
+
+    def event_packet(self, ts: int) -> Any:
+        packet = TracePacket(timestamp=max(ts, 0), trusted_packet_sequence_id=SEQUENCE_ID)
+        packet.sequence_flags = CLEARED if self.first else NEEDS_STATE
+        self.first = False
+        return packet
+
+    def name_iid(self, packet: Any, name: str) -> int:
+        iid = self.names.get(name)
+        if iid is None:
+            iid = self.names[name] = len(self.names) + 1
+            packet.interned_data.event_names.add(iid=iid, name=name)
+        return iid
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def write(timeline: Timeline, stream: IO[bytes]) -> None:
+    writer = _Writer(stream)
+    ordered = timeline.ordered_processes()
+    _process_tree(writer, timeline, ordered)
+    for rank, proc in enumerate(ordered):
+        _process_tracks(writer, timeline, proc, rank)
+
+
+def _process_tree(writer: _Writer, timeline: Timeline, ordered: list[Process]) -> None:
+    packet = TracePacket(trusted_packet_sequence_id=SEQUENCE_ID, timestamp=timeline.started_ns)
+    for proc in ordered:
+        entry = packet.process_tree.processes.add(pid=proc.pid)
+        if proc.ppid is not None and proc.ppid in timeline.processes:
+            entry.ppid = proc.ppid
+        entry.cmdline.extend([proc.label()] + [str(a) for a in proc.cmdline])
+        for thread in proc.threads.values():
+            packet.process_tree.threads.add(tid=thread.tid, tgid=proc.pid, name=thread.name)
+    writer.put(packet)
+
+
+def _descriptor(writer: _Writer, descriptor: Any) -> None:
+    packet = TracePacket(trusted_packet_sequence_id=SEQUENCE_ID)
+    packet.track_descriptor.CopyFrom(descriptor)
+    writer.put(packet)
+
+
+def _process_tracks(writer: _Writer, timeline: Timeline, proc: Process, rank: int) -> None:
+    proc_uuid = writer.uuid()
+    descriptor = TrackDescriptor(uuid=proc_uuid, sibling_order_rank=rank)
+    descriptor.process.pid = proc.pid
+    descriptor.process.process_name = proc.label()
+    _descriptor(writer, descriptor)
+    instants_by_tid: dict[int, list[Instant]] = {}
+    for mark in proc.instants:
+        instants_by_tid.setdefault(mark.tid or proc.pid, []).append(mark)
+    threads = sorted(proc.threads.values(), key=lambda t: (not t.is_main, t.started_ns or 0, t.tid))
+    for order, thread in enumerate(threads):
+        uuid = writer.uuid()
+        descriptor = TrackDescriptor(uuid=uuid, parent_uuid=proc_uuid, sibling_order_rank=order)
+        descriptor.thread.pid, descriptor.thread.tid = proc.pid, thread.tid
+        descriptor.thread.thread_name = thread.name
+        _descriptor(writer, descriptor)
+        _slices(writer, uuid, thread.slices, instants_by_tid.get(thread.tid, []))
+        if timeline.root_pid == proc.pid and thread.is_main:
+            _session_instant(writer, uuid, timeline)
+        if thread.states:
+            _state_track(writer, uuid, thread)
+    for series in timeline.counters:
+        if series.pid == proc.pid and series.points:
+            uuid = writer.uuid()
+            counter = TrackDescriptor(uuid=uuid, parent_uuid=proc_uuid, name=series.name)
+            counter.counter.SetInParent()
+            _descriptor(writer, counter)
+            for ts, value in series.points:
+                packet = writer.event_packet(ts)
+                packet.track_event.type = TrackEvent.TYPE_COUNTER
+                packet.track_event.track_uuid = uuid
+                packet.track_event.double_counter_value = float(value)
+                writer.put(packet)
+
+
+def _state_track(writer: _Writer, thread_uuid: int, thread: Thread) -> None:
+    uuid = writer.uuid()
+    _descriptor(writer, TrackDescriptor(uuid=uuid, parent_uuid=thread_uuid,
+                                        name=f"{thread.name} state"))
+    pieces = [Slice(ts=r.ts, dur=r.dur, name=STATE_NAMES[r.state]) for r in thread.states]
+    _slices(writer, uuid, pieces, [])
+
+
+def _slices(writer: _Writer, uuid: int, slices: list[Slice], instants: list[Instant]) -> None:
+    marks = sorted(instants, key=lambda m: m.ts)
+    index = 0
+    for kind, ts, item in nested(slices):
+        while index < len(marks) and marks[index].ts <= ts:
+            _instant(writer, uuid, marks[index])
+            index += 1
+        packet = writer.event_packet(ts)
+        event = packet.track_event
+        event.track_uuid = uuid
+        if kind == "end":
+            event.type = TrackEvent.TYPE_SLICE_END
+        else:
+            event.type = TrackEvent.TYPE_SLICE_BEGIN
+            event.name_iid = writer.name_iid(packet, item.name)
+            _extras(event, item.args, item.flows_out, item.flows_in)
+        writer.put(packet)
+    for mark in marks[index:]:
+        _instant(writer, uuid, mark)
+
+
+def _instant(writer: _Writer, uuid: int, mark: Instant) -> None:
+    packet = writer.event_packet(mark.ts)
+    event = packet.track_event
+    event.type, event.track_uuid, event.name = TrackEvent.TYPE_INSTANT, uuid, mark.name
+    _extras(event, mark.args, mark.flows_out, mark.flows_in)
+    writer.put(packet)
+
+
+def _session_instant(writer: _Writer, uuid: int, timeline: Timeline) -> None:
+    mark = Instant(ts=timeline.started_ns, name="concurtrace session", pid=0, tid=None,
+                   args={SUMMARY_KEY: json.dumps(session_payload(timeline))})
+    _instant(writer, uuid, mark)
+
+
+def _extras(event: Any, args: dict[str, Any] | None, flows_out: list[int] | None,
+            flows_in: list[int] | None) -> None:
+    for key, value in (args or {}).items():
+        if value is None:
+            continue
+        note = event.debug_annotations.add(name=key)
+        if isinstance(value, bool):
+            note.bool_value = value
+        elif isinstance(value, int):
+            note.int_value = value
+        elif isinstance(value, float):
+            note.double_value = value
+        else:
+            note.string_value = str(value)
+    if flows_out:
+        event.flow_ids.extend(flows_out)
+    if flows_in:
+        event.terminating_flow_ids.extend(flows_in)

@@ -1,0 +1,134 @@
+"""Saved trace -> Timeline facts, so a run can be summarised again without re-running it.
+
+Our traces embed the summary dict; a plain VizTracer JSON trace gets a
+best-effort timeline (processes and threads, no lifecycle). Never executes or
+unpickles anything from the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from concurtrace.exporters.common import SUMMARY_KEY
+from concurtrace.model.serialize import timeline_from_dict
+from concurtrace.model.timeline import Process, Thread, Timeline
+
+
+class TraceReadError(Exception):
+    """The file is not a trace we can read; the message is one line for the user."""
+
+
+def read_trace(path: Path) -> Timeline:
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(64).lstrip()
+    except OSError as error:
+        raise TraceReadError(f"cannot read {path}: {error.strerror or error}") from None
+    if not head:
+        raise TraceReadError(f"{path} is empty, not a trace")
+    if head[:1] in (b"{", b"["):
+        return _read_json(path)
+    if head[:1] == b"\x0a":
+        return _read_protobuf(path)
+    raise TraceReadError(f"{path} is not a Perfetto (.pftrace) or Chrome JSON trace")
+
+
+def _read_protobuf(path: Path) -> Timeline:
+    from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (  # type: ignore[import-untyped]
+        TracePacket,
+    )
+
+    data = path.read_bytes()
+    marker = SUMMARY_KEY.encode()
+    offset = 0
+    while offset < len(data):
+        if data[offset] != 0x0A:
+            raise TraceReadError(f"{path} is corrupt at byte {offset} (not a packet)")
+        length, offset = _varint(data, offset + 1)
+        if length is None or offset + length > len(data):
+            raise TraceReadError(f"{path} is truncated at byte {offset}")
+        chunk = data[offset:offset + length]
+        offset += length
+        if marker not in chunk:
+            continue
+        packet = TracePacket()
+        try:
+            packet.ParseFromString(chunk)
+        except Exception:  # noqa: BLE001 - protobuf raises its own DecodeError
+            raise TraceReadError(f"{path} has a corrupt packet") from None
+        for note in packet.track_event.debug_annotations:
+            if note.name == SUMMARY_KEY:
+                return _from_payload(note.string_value, path)
+    raise TraceReadError(f"{path} is a Perfetto trace but not one written by concurtrace")
+
+
+def _varint(data: bytes, offset: int) -> tuple[int | None, int]:
+    value, shift = 0, 0
+    while offset < len(data) and shift < 64:
+        byte = data[offset]
+        value |= (byte & 0x7F) << shift
+        offset += 1
+        if not byte & 0x80:
+            return value, offset
+        shift += 7
+    return None, offset
+
+
+def _from_payload(text: str, path: Path) -> Timeline:
+    try:
+        payload = json.loads(text)
+        return timeline_from_dict(payload)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise TraceReadError(f"{path}: the embedded concurtrace summary is corrupt") from None
+
+
+def _read_json(path: Path) -> Timeline:
+    try:
+        with open(path, "rb") as stream:
+            data: Any = json.load(stream)
+    except ValueError:
+        raise TraceReadError(f"{path} is not valid JSON (truncated or corrupt)") from None
+    events = data.get("traceEvents") if isinstance(data, dict) else data
+    if not isinstance(events, list):
+        raise TraceReadError(f"{path} is JSON but not a trace (no traceEvents list)")
+    for event in events:
+        if isinstance(event, dict) and event.get("ph") == "i":
+            args = event.get("args")
+            if isinstance(args, dict) and SUMMARY_KEY in args:
+                return _from_payload(str(args[SUMMARY_KEY]), path)
+    return _foreign_json(events)
+
+
+def _foreign_json(events: list[Any]) -> Timeline:
+    """A trace from another tool (e.g. plain VizTracer): processes and threads only."""
+    timeline = Timeline(gil_method="none")
+    timeline.notes.append("not a concurtrace trace: processes and threads only, no lifecycle")
+    stamps: list[float] = []
+    for event in events:
+        if not isinstance(event, dict) or not isinstance(event.get("pid"), int):
+            continue
+        pid, tid = event["pid"], event.get("tid")
+        proc = timeline.processes.setdefault(pid, Process(pid=pid, name=f"pid {pid}"))
+        args = event.get("args") if isinstance(event.get("args"), dict) else {}
+        if event.get("ph") == "M" and event.get("name") == "process_name":
+            proc.name = str(args.get("name", proc.name))
+        if isinstance(tid, int):
+            thread = proc.threads.setdefault(tid, Thread(pid=pid, tid=tid, name=f"Thread {tid}"))
+            if event.get("ph") == "M" and event.get("name") == "thread_name":
+                thread.name = str(args.get("name", thread.name))
+            if isinstance(event.get("ts"), (int, float)):
+                ts = int(event["ts"] * 1000)
+                end = ts + int(float(event.get("dur", 0) or 0) * 1000)
+                thread.started_ns = min(thread.started_ns or ts, ts)
+                thread.ended_ns = max(thread.ended_ns or end, end)
+                stamps.extend((ts, end))
+    for proc in timeline.processes.values():
+        starts = [t.started_ns for t in proc.threads.values() if t.started_ns is not None]
+        ends = [t.ended_ns for t in proc.threads.values() if t.ended_ns is not None]
+        proc.started_ns, proc.ended_ns = min(starts, default=None), max(ends, default=None)
+        proc.traced = True
+    if stamps:
+        timeline.started_ns, timeline.ended_ns = int(min(stamps)), int(max(stamps))
+    return timeline

@@ -1,0 +1,140 @@
+"""Findings in plain words, most important first, each with what to do about it."""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+
+from concurtrace.model.sentences import CRASH_SIGNALS, unfinished_call
+from concurtrace.model.timeline import Finding, Process, Thread, Timeline, short_path
+
+MP_METHODS = ("fork", "spawn", "forkserver")
+GIL_SHARE_FINDING = 0.2
+MIN_LIFETIME_NS = 50_000_000
+HELPER_NAMES = ("forkserver", "resource_tracker", "semaphore_tracker")
+
+
+def human_duration(ns: int | None) -> str:
+    if ns is None:
+        return "?"
+    seconds = ns / 1e9
+    if seconds >= 60:
+        return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 0.001:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def lifetime(start: int | None, end: int | None) -> int | None:
+    return end - start if start is not None and end is not None else None
+
+
+def analyse(timeline: Timeline) -> None:
+    findings: list[Finding] = []
+    root = timeline.processes.get(timeline.root_pid or -1)
+    for proc in timeline.ordered_processes():
+        findings.extend(_process_findings(timeline, proc, root))
+        for thread in proc.threads.values():
+            findings.extend(_thread_findings(proc, thread))
+    findings.sort(key=lambda f: -f.severity)
+    timeline.findings = findings
+    timeline.gil_hotspots = gil_hotspots(timeline)
+
+
+def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -> list[Finding]:
+    out: list[Finding] = []
+    life = human_duration(lifetime(proc.started_ns, proc.ended_ns))
+    killer = proc.terminated_by
+    if not proc.traced and proc.signal and proc.start_method in MP_METHODS:
+        out.append(Finding("killed_before_trace", proc.pid, None,
+                           f"{proc.label()} was killed by {proc.signal} {life} after it started, "
+                           "before its tracer started: none of its work ran.",
+                           "Join it (p.join()) before the parent returns, or make it non-daemon.", 5))
+    if proc.daemon and killer is not None and killer.reason == "daemon_cleanup":
+        parent = timeline.processes.get(killer.pid or -1)
+        ran = "its work never ran" if not proc.traced else "its work was cut short"
+        out.append(Finding("daemon_process_terminated", proc.pid, None,
+                           f"{proc.label()} was terminated by {proc.signal} {life} after it "
+                           f"started, at {parent.name if parent else 'its parent'}'s exit: {ran}.",
+                           "Join it before the parent returns, or make it non-daemon.", 5))
+    elif proc.signal and killer is not None and killer.reason in ("terminate", "kill"):
+        out.append(Finding("nonzero_exit", proc.pid, None,
+                           f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
+                           f"after {life}.", "Expected if you stopped it on purpose.", 2))
+    elif proc.signal:
+        what = "crashed with" if proc.signal in CRASH_SIGNALS else "was killed by"
+        out.append(Finding("nonzero_exit", proc.pid, None,
+                           f"{proc.name} {what} {proc.signal} after {life}.",
+                           "A crash in C code (ctypes, an extension) or a signal from outside: "
+                           "run it alone with faulthandler enabled (python -X faulthandler).", 4))
+    elif proc.exit_code:
+        cause = f" (uncaught {proc.exc_type})" if proc.exc_type else ""
+        out.append(Finding("nonzero_exit", proc.pid, None,
+                           f"{proc.name} exited with code {proc.exit_code}{cause}.",
+                           "Its traceback is in the output above.", 4))
+    if proc is not root and proc.name not in HELPER_NAMES:
+        if root and root.ended_ns and proc.ended_ns and proc.ended_ns > root.ended_ns + 1_000_000:
+            out.append(Finding("orphan_still_running", proc.pid, None,
+                               f"{proc.name} was still running when MainProcess exited "
+                               f"(it ended {human_duration(proc.ended_ns - root.ended_ns)} later).",
+                               "Wait for it (join()/wait()) so its failures reach you.", 3))
+        elif proc.joined is False and proc.ppid is not None and not proc.signal:
+            out.append(Finding("child_not_joined", proc.pid, None,
+                               f"{proc.name} was never joined or waited for by its parent.",
+                               "Call join()/wait() so its exit status is checked.", 2))
+    return out
+
+
+def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
+    out: list[Finding] = []
+    if thread.abandoned:
+        top = thread.stack[0] if thread.stack else None
+        where = ""
+        if top is not None:
+            inside = unfinished_call(thread) or top.get("func")
+            where = f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
+        out.append(Finding("daemon_thread_abandoned", proc.pid, thread.tid,
+                           f"Daemon thread '{thread.name}' in {proc.name} was abandoned at "
+                           f"interpreter exit{where}.",
+                           "Stop it with a threading.Event and join() it, or make it "
+                           "non-daemon: whatever it was doing did not finish.", 3))
+    if thread.exc_type:
+        out.append(Finding("thread_exception", proc.pid, thread.tid,
+                           f"Thread '{thread.name}' in {proc.name} died with an uncaught "
+                           f"{thread.exc_type}.",
+                           "Catch it inside the thread, or use concurrent.futures so that "
+                           "result() re-raises it in the caller.", 4))
+    life = lifetime(thread.started_ns, thread.ended_ns) or 0
+    gil = thread.states_ns().get("gil", 0)
+    if life >= MIN_LIFETIME_NS and gil / life >= GIL_SHARE_FINDING:
+        out.append(Finding("gil_contention", proc.pid, thread.tid,
+                           f"Thread '{thread.name}' in {proc.name} spent {gil / life:.0%} of its "
+                           f"{human_duration(life)} waiting for the GIL.",
+                           "CPU-bound Python threads take turns: use processes "
+                           "(ProcessPoolExecutor), C code that releases the GIL (hashlib, zlib, "
+                           "numpy), or fewer threads; a smaller sys.setswitchinterval only "
+                           "trades throughput for latency.", 3))
+    return out
+
+
+def gil_hotspots(timeline: Timeline, top: int = 10) -> list[dict[str, object]]:
+    """GIL wait attributed to the innermost traced function that was waiting."""
+    totals: Counter[tuple[str, str]] = Counter()
+    for proc in timeline.processes.values():
+        for thread in proc.threads.values():
+            slices = thread.slices
+            starts = [s.ts for s in slices]
+            for run in thread.states:
+                if run.state != "gil":
+                    continue
+                mid = run.ts + run.dur // 2
+                index = bisect.bisect_right(starts, mid) - 1
+                name = "(untraced)"
+                for probe in range(index, max(index - 2000, -1), -1):
+                    if slices[probe].end >= mid:
+                        name = slices[probe].name
+                        break
+                totals[(proc.name, name)] += run.dur
+    return [{"process": p, "function": f, "gil_ns": ns} for (p, f), ns in totals.most_common(top)]

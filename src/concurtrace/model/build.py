@@ -1,0 +1,224 @@
+"""Pure merge: lifecycle records + function traces + outside observations -> Timeline.
+
+Each source may be missing for any process (killed before its tracer started,
+not Python, died mid-save): every fact falls back to the next-best witness.
+"""
+
+from __future__ import annotations
+
+import os
+import signal as signal_module
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from concurtrace.model.naming import process_name
+from concurtrace.model.records import Record
+from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
+from concurtrace.model.traces import TraceEvents, apply_slices
+
+METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_spawn": 2,
+               "posix_spawnp": 2, "os.fork": 1}
+
+
+@dataclass
+class ObservedProcess:
+    pid: int
+    ppid: int
+    name: str
+    cmdline: list[str]
+    first_ns: int
+    last_ns: int
+    python: bool
+
+
+@dataclass
+class Observed:
+    """What the outside sampler and concurtrace's own reaping saw."""
+
+    processes: dict[int, ObservedProcess] = field(default_factory=dict)
+    threads: dict[tuple[int, int], tuple[str, int, int]] = field(default_factory=dict)
+    states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
+    reaped: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw status)
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal_module.Signals(signum).name
+    except ValueError:
+        return f"SIG{signum}"
+
+
+class _ByPid:
+    """Records indexed by the pid they are about."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self.own: dict[int, list[Record]] = defaultdict(list)  # written by the process
+        self.about: dict[int, list[Record]] = defaultdict(list)  # written by others about it
+        for record in records:
+            self.own[int(record["pid"])].append(record)
+            if "child" in record and record["child"] is not None:
+                self.about[int(record["child"])].append(record)
+
+    def first(self, pid: int, ev: str) -> Record | None:
+        return next((r for r in self.own.get(pid, []) if r["ev"] == ev), None)
+
+    def last(self, pid: int, ev: str) -> Record | None:
+        return next((r for r in reversed(self.own.get(pid, [])) if r["ev"] == ev), None)
+
+
+def build_timeline(records: list[Record], traces: dict[int, TraceEvents], observed: Observed,
+                   root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
+    index = _ByPid(records)
+    pids = set(index.own) | set(index.about) | set(observed.processes) | set(observed.reaped)
+    timeline = Timeline(root_pid=root_pid, started_ns=started_ns, ended_ns=ended_ns)
+    for pid in sorted(pids):
+        timeline.processes[pid] = _process(pid, index, observed, root_pid)
+    for proc in timeline.processes.values():
+        _threads(proc, index, observed)
+        if proc.pid in traces:
+            hello = index.first(proc.pid, "hello")
+            fork_tid = hello.get("fork_tid") if hello else None
+            apply_slices(proc, traces[proc.pid], index.last(proc.pid, "finalize"), fork_tid)
+        _close_threads(proc)
+    for proc in timeline.processes.values():
+        parent = timeline.processes.get(proc.fork_of) if proc.fork_of else None
+        if parent is not None:
+            proc.name = f"{parent.name} (fork)"
+    hello = index.first(root_pid, "hello")
+    timeline.python = str(hello.get("python", "")) if hello else ""
+    timeline.gil = str(hello.get("gil", "enabled")) if hello else "enabled"
+    return timeline
+
+
+def _process(pid: int, index: _ByPid, observed: Observed, root_pid: int) -> Process:
+    hello, role = index.first(pid, "hello"), index.first(pid, "role")
+    seen = observed.processes.get(pid)
+    starts = [r for r in index.about.get(pid, []) if r["ev"] == "process_start"]
+    starts.sort(key=lambda r: -METHOD_RANK.get(str(r.get("method")), 0))
+    start = starts[0] if starts else None
+    argv: list[str] = list(hello["argv"]) if hello else (seen.cmdline if seen else [])
+    if not argv and start and start.get("cmdline"):
+        argv = list(start["cmdline"])
+    proc = Process(pid=pid, name="", cmdline=argv)
+    proc.os_ppid = int(hello["ppid"]) if hello else (seen.ppid if seen else None)
+    proc.ppid = None if pid == root_pid else (int(start["pid"]) if start else proc.os_ppid)
+    proc.traced = bool(hello and hello.get("traced"))
+    proc.daemon = _first_not_none(role and role.get("daemon"), start and start.get("daemon"))
+    proc.start_method = _first_not_none(start and start.get("method"), role and role.get("method"),
+                                        "fork" if hello and hello["origin"] == "fork" else None)
+    mp_name = _first_not_none(role and role.get("name"), start and start.get("name"))
+    fork_parent = None
+    if hello and hello["origin"] == "fork" and not mp_name and proc.ppid is not None:
+        fork_parent = proc.ppid
+    proc.name = process_name(pid == root_pid, mp_name, argv, seen.name if seen else None)
+    proc.fork_of = fork_parent
+    times = [t for t in (start and start["ts"], hello and hello["ts"], seen and seen.first_ns) if t]
+    proc.started_ns = int(min(times)) if times else None
+    _exit_facts(proc, index, observed)
+    return proc
+
+
+def _first_not_none(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _exit_facts(proc: Process, index: _ByPid, observed: Observed) -> None:
+    pid = proc.pid
+    reaps = [(r["ts"], r["status"], int(r["pid"])) for r in index.about.get(pid, [])
+             if r["ev"] == "reaped"]
+    if pid in observed.reaped:
+        ts, status = observed.reaped[pid]
+        reaps.append((ts, status, 0))
+    own = index.own.get(pid, [])
+    last_own = max((int(r["ts"]) for r in own), default=None)
+    seen = observed.processes.get(pid)
+    ends = [t for t in (last_own, seen.last_ns if seen else None) if t]
+    if reaps:
+        reap_ts, status, _reaper = min(reaps)
+        code = os.waitstatus_to_exitcode(int(status))
+        proc.exit_code = code
+        proc.signal = signal_name(-code) if code < 0 else None
+        ends = [min(t, reap_ts) for t in ends] or [reap_ts]
+    else:
+        joins = [r for r in index.about.get(pid, []) if r["ev"] == "join"]
+        exit_call = index.last(pid, "exit_call")
+        if joins:
+            proc.exit_code = int(joins[0]["exitcode"])
+        elif exit_call is not None:
+            proc.exit_code = int(exit_call["code"])
+        if proc.exit_code is not None and proc.exit_code < 0:
+            proc.signal = signal_name(-proc.exit_code)
+    proc.ended_ns = max(ends) if ends else None
+    proc.joined = any(r["ev"] in ("join", "reaped") for r in index.about.get(pid, []))
+    _end_reason(proc, index)
+
+
+def _end_reason(proc: Process, index: _ByPid) -> None:
+    from concurtrace.model.timeline import TerminatedBy
+
+    exception = index.last(proc.pid, "exception")
+    exit_call = index.last(proc.pid, "exit_call")
+    if proc.signal is not None or index.last(proc.pid, "signal") is not None:
+        proc.end_reason = "signal"
+        kills = [r for r in index.about.get(proc.pid, []) if r["ev"] == "terminate"]
+        if kills:
+            kill = kills[-1]
+            proc.terminated_by = TerminatedBy(int(kill["pid"]), str(kill.get("reason", "terminate")))
+        else:
+            proc.terminated_by = TerminatedBy(None, "external")
+    elif exception is not None:
+        proc.end_reason, proc.exc_type = "exception", str(exception.get("exc_type"))
+    elif exit_call is not None and exit_call.get("how") == "os._exit" and not any(
+            r["ev"] == "exit_call" and r.get("how") == "return" for r in index.own[proc.pid]):
+        proc.end_reason = "os._exit"
+    elif proc.exit_code:
+        proc.end_reason = "sys.exit"
+    elif proc.exit_code == 0:
+        proc.end_reason = "return"
+
+
+def _threads(proc: Process, index: _ByPid, observed: Observed) -> None:
+    hello = index.first(proc.pid, "hello")
+    main = Thread(pid=proc.pid, tid=proc.pid, name="MainThread", daemon=False, is_main=True,
+                  started_ns=proc.started_ns)
+    proc.threads[proc.pid] = main
+    for (pid, tid), (comm, first, last) in observed.threads.items():
+        if pid == proc.pid and tid not in proc.threads:
+            proc.threads[tid] = Thread(pid=pid, tid=tid, name=comm, started_ns=first, ended_ns=last)
+    for record in index.own.get(proc.pid, []):
+        tid = record.get("tid")
+        if tid is None or record["ev"] not in ("thread_start", "thread_exit", "thread_abandoned"):
+            continue
+        thread = proc.threads.setdefault(int(tid), Thread(pid=proc.pid, tid=int(tid), name=""))
+        if record.get("name"):
+            thread.name = str(record["name"])
+        if record["ev"] == "thread_start":
+            thread.started_ns, thread.daemon = int(record["start_ts"]), bool(record["daemon"])
+        elif record["ev"] == "thread_exit":
+            thread.ended_ns = int(record["ts"])
+            thread.exc_type = record.get("exc_type")
+            thread.end_reason = "exception" if thread.exc_type else "return"
+        else:
+            thread.ended_ns, thread.abandoned, thread.end_reason = int(record["ts"]), True, "abandoned"
+            thread.stack = list(record.get("stack") or [])
+            thread.daemon = bool(record.get("daemon", True))
+    for key, runs in observed.states.items():
+        if key[0] == proc.pid and key[1] in proc.threads:
+            proc.threads[key[1]].states = runs
+    if hello is None:
+        main.name = "MainThread"
+
+
+def _close_threads(proc: Process) -> None:
+    """Threads with no recorded end ended with their process (or were last seen then)."""
+    for thread in proc.threads.values():
+        if thread.started_ns is None:
+            firsts = [s.ts for s in thread.slices[:1]] + [r.ts for r in thread.states[:1]]
+            thread.started_ns = min(firsts) if firsts else proc.started_ns
+        if thread.is_main or thread.ended_ns is None:
+            thread.ended_ns = proc.ended_ns if thread.is_main or proc.ended_ns else thread.ended_ns
+            if thread.end_reason is None:
+                thread.end_reason = "process_exit"
+        if not thread.name:
+            thread.name = f"Thread {thread.tid}"

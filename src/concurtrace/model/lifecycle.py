@@ -1,0 +1,135 @@
+"""Lifecycle instants with human names, and the flows that link cause to effect."""
+
+from __future__ import annotations
+
+import bisect
+from itertools import count
+from typing import Any
+
+from concurtrace.model.records import Record
+from concurtrace.model.sentences import exit_sentence, start_sentence, thread_sentence
+from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
+
+CALL_SLACK_NS = 50_000  # the call's slice may end a little after our hook's clock read
+
+
+def call_slice(thread: Thread | None, start_ts: int, end_ts: int) -> Slice | None:
+    """The outermost traced call that ran inside [start_ts, end_ts] (e.g. BaseProcess.start)."""
+    if thread is None or not thread.slices:
+        return None
+    slices = thread.slices
+    index = bisect.bisect_left(slices, start_ts, key=lambda s: s.ts)
+    while index < len(slices) and slices[index].ts <= end_ts:
+        if slices[index].end <= end_ts + CALL_SLACK_NS:
+            return slices[index]
+        index += 1
+    return None
+
+
+class _Linker:
+    def __init__(self, timeline: Timeline) -> None:
+        self.timeline, self.ids = timeline, count(1)
+
+    def instant(self, proc: Process, tid: int, ts: int, name: str, args: dict[str, Any]) -> Instant:
+        mark = Instant(ts=ts, name=name, pid=proc.pid, tid=tid, args=args)
+        proc.instants.append(mark)
+        return mark
+
+    def link(self, source: Slice | Instant, target: Slice | Instant) -> None:
+        flow = next(self.ids)
+        source.flows_out = (source.flows_out or []) + [flow]
+        target.flows_in = (target.flows_in or []) + [flow]
+
+    def call_site(self, record: Record | None, label: str) -> Slice | Instant | None:
+        """The caller's slice for a hooked call, or a small instant when untraced."""
+        if record is None:
+            return None
+        proc = self.timeline.processes.get(int(record["pid"]))
+        if proc is None:
+            return None
+        tid = int(record.get("tid") or proc.pid)
+        start = int(record.get("start_ts", record["ts"]))
+        found = call_slice(proc.threads.get(tid), start, int(record["ts"]))
+        if found is not None:
+            return found
+        if tid not in proc.threads:
+            proc.threads[tid] = Thread(pid=proc.pid, tid=tid, name=f"Thread {tid}")
+        return self.instant(proc, tid, start, label, {"call": label})
+
+
+def _first_slice(thread: Thread | None) -> Slice | None:
+    return thread.slices[0] if thread is not None and thread.slices else None
+
+
+def add_lifecycle(timeline: Timeline, records: list[Record]) -> None:
+    linker = _Linker(timeline)
+    about: dict[int, list[Record]] = {}
+    for record in records:
+        if record.get("child") is not None:
+            about.setdefault(int(record["child"]), []).append(record)
+    for proc in timeline.processes.values():
+        _process_events(linker, proc, about.get(proc.pid, []))
+        for thread in list(proc.threads.values()):
+            _thread_events(linker, proc, thread, records)
+
+
+def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None:
+    main = proc.threads[proc.pid]
+    parent = linker.timeline.processes.get(proc.ppid) if proc.ppid else None
+    start_args: dict[str, Any] = {"event": "process_start", "daemon": bool(proc.daemon)}
+    start_mark = linker.instant(proc, proc.pid, proc.started_ns or 0,
+                                start_sentence(proc, parent), start_args)
+    starts = [r for r in about if r["ev"] == "process_start" and r["pid"] == proc.ppid]
+    source = linker.call_site(starts[-1] if starts else None, f"start {proc.name}")
+    if source is not None:
+        linker.link(source, _first_slice(main) or start_mark)
+    end_args: dict[str, Any] = {"event": "process_terminated" if proc.signal else "process_exit",
+                                "daemon": bool(proc.daemon), "exit_code": proc.exit_code,
+                                "signal": proc.signal}
+    if proc.ended_ns is None:
+        return
+    killer = linker.timeline.processes.get(proc.terminated_by.pid or -1) \
+        if proc.terminated_by else None
+    end_mark = linker.instant(proc, proc.pid, proc.ended_ns,
+                              exit_sentence(proc, killer), end_args)
+    kills = [r for r in about if r["ev"] == "terminate"]
+    if proc.signal and kills:
+        kill_site = linker.call_site(kills[-1], f"signal {proc.name}")
+        if kill_site is not None:
+            linker.link(kill_site, end_mark)
+    observers = [r for r in about if r["ev"] == "join"] or \
+        [r for r in about if r["ev"] == "reaped"]
+    observer = observers[0] if observers else None
+    joiner = linker.timeline.processes.get(int(observer["pid"])) if observer else None
+    if observer is not None and joiner is not None:
+        # Perfetto orders a flow by time, and the join() call began before the exit:
+        # the arrow ends on a mark where join() returned, at the end of that call.
+        tid = int(observer.get("tid") or joiner.pid)
+        joiner.threads.setdefault(tid, Thread(pid=joiner.pid, tid=tid, name=f"Thread {tid}"))
+        seen = linker.instant(joiner, tid, int(observer["ts"]),
+                              f"{observer['ev']}: saw {proc.name} end", {"call": observer["ev"]})
+        linker.link(end_mark, seen)
+
+
+def _thread_events(linker: _Linker, proc: Process, thread: Thread, records: list[Record]) -> None:
+    if thread.is_main:
+        return
+    starts = [r for r in records if r["ev"] == "thread_start" and r.get("tid") == thread.tid
+              and r["pid"] == proc.pid]
+    if thread.started_ns is not None:
+        mark = linker.instant(proc, thread.tid, thread.started_ns,
+                              thread_sentence(thread, "start"),
+                              {"event": "thread_start", "daemon": bool(thread.daemon)})
+        if starts:
+            by = dict(starts[-1], tid=starts[-1].get("by_tid"))
+            source = linker.call_site(by, f"start thread {thread.name}")
+            if source is not None:
+                linker.link(source, _first_slice(thread) or mark)
+    if thread.ended_ns is None:
+        return
+    event = "thread_abandoned" if thread.abandoned else "thread_exit"
+    args: dict[str, Any] = {"event": event, "daemon": bool(thread.daemon)}
+    if thread.abandoned:
+        args["unfinished"] = True
+        args["stack"] = thread.stack_text
+    linker.instant(proc, thread.tid, thread.ended_ns, thread_sentence(thread, "end"), args)

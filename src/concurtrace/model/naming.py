@@ -1,0 +1,59 @@
+"""Names a user recognises for processes: the multiprocessing name, the script, the command."""
+
+from __future__ import annotations
+
+import os
+
+MP_HELPERS = {
+    "multiprocessing.forkserver": "forkserver",
+    "multiprocessing.resource_tracker": "resource_tracker",
+    "multiprocessing.semaphore_tracker": "semaphore_tracker",
+}
+PYTHON_FLAGS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
+
+
+def is_python(argv0: str) -> bool:
+    base = os.path.basename(argv0)
+    return base.startswith("python") or base.startswith("pypy")
+
+
+def python_target(argv: list[str]) -> tuple[str, str] | None:
+    """("script"|"-m"|"-c", value) for a Python command line, or None."""
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg in ("-c", "-m"):
+            return (arg, argv[index + 1] if index + 1 < len(argv) else "")
+        if arg.startswith("-c") and len(arg) > 2:
+            return ("-c", arg[2:])
+        if arg.startswith("-m") and len(arg) > 2:
+            return ("-m", arg[2:])
+        if arg in PYTHON_FLAGS_WITH_VALUE:
+            index += 2
+            continue
+        if arg.startswith("-") and arg != "-":
+            index += 1
+            continue
+        return ("script", arg)
+    return None
+
+
+def process_name(is_root: bool, mp_name: str | None, argv: list[str], comm: str | None) -> str:
+    if is_root:
+        return "MainProcess"
+    if mp_name:
+        return mp_name
+    if argv and is_python(argv[0]):
+        target = python_target(argv)
+        if target is None:
+            return "python"
+        kind, value = target
+        if kind == "-c":
+            helper = next((n for key, n in MP_HELPERS.items() if key in value), None)
+            return helper or "python -c"
+        if kind == "-m":
+            return f"python -m {value}"
+        return os.path.basename(value)
+    if comm:
+        return comm
+    return os.path.basename(argv[0]) if argv else "?"

@@ -1,0 +1,90 @@
+"""Timeline <-> the summary dict ("concurtrace.summary/1", DESIGN.md), function slices aside.
+
+The same dict is embedded in every trace, so `concurtrace summary TRACE` rebuilds
+the run's facts without re-running it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from concurtrace.model.timeline import (
+    STATE_KEYS,
+    Finding,
+    Process,
+    StateRun,
+    TerminatedBy,
+    Thread,
+    Timeline,
+)
+
+SCHEMA = "concurtrace.summary/1"
+PROCESS_KEYS = ("pid", "ppid", "os_ppid", "name", "cmdline", "daemon", "start_method",
+                "started_ns", "ended_ns", "exit_code", "signal", "traced", "end_reason",
+                "exc_type", "joined")
+THREAD_KEYS = ("pid", "tid", "name", "daemon", "started_ns", "ended_ns", "abandoned",
+               "end_reason", "exc_type", "is_main", "stack")
+
+
+def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
+    processes, threads = [], []
+    for proc in timeline.ordered_processes():
+        row = {key: getattr(proc, key) for key in PROCESS_KEYS}
+        row["terminated_by"] = ({"pid": proc.terminated_by.pid, "reason": proc.terminated_by.reason}
+                                if proc.terminated_by else None)
+        processes.append(row)
+        for thread in sorted(proc.threads.values(), key=lambda t: (not t.is_main, t.tid)):
+            trow = {key: getattr(thread, key) for key in THREAD_KEYS}
+            trow["states_ns"] = thread.states_ns()
+            threads.append(trow)
+    return {
+        "schema": SCHEMA, "python": timeline.python, "gil": timeline.gil,
+        "gil_method": timeline.gil_method, "started_ns": timeline.started_ns,
+        "ended_ns": timeline.ended_ns, "root_pid": timeline.root_pid,
+        "processes": processes, "threads": threads,
+        "findings": [{"kind": f.kind, "pid": f.pid, "tid": f.tid, "message": f.message,
+                      "advice": f.advice, "severity": f.severity} for f in timeline.findings],
+        "notes": list(timeline.notes), "sampler": dict(timeline.sampler),
+        "gil_hotspots": list(timeline.gil_hotspots),
+    }
+
+
+def timeline_from_dict(data: dict[str, Any]) -> Timeline:
+    """The inverse of timeline_to_dict; thread states come back as one run per state."""
+    timeline = Timeline(python=str(data.get("python", "")), gil=str(data.get("gil", "enabled")),
+                        gil_method=str(data.get("gil_method", "none")),
+                        started_ns=int(data.get("started_ns") or 0),
+                        ended_ns=int(data.get("ended_ns") or 0), root_pid=data.get("root_pid"))
+    for row in data.get("processes", []):
+        proc = Process(pid=int(row["pid"]), name=str(row.get("name", "?")))
+        for key in PROCESS_KEYS[2:]:
+            if key in row:
+                setattr(proc, key, row[key])
+        proc.ppid = row.get("ppid")
+        killer = row.get("terminated_by")
+        proc.terminated_by = TerminatedBy(killer.get("pid"), str(killer.get("reason"))) \
+            if isinstance(killer, dict) else None
+        timeline.processes[proc.pid] = proc
+    for row in data.get("threads", []):
+        proc = timeline.processes.get(int(row["pid"]))
+        if proc is None:
+            continue
+        thread = Thread(pid=proc.pid, tid=int(row["tid"]), name=str(row.get("name", "?")))
+        for key in THREAD_KEYS[3:]:
+            if key in row:
+                setattr(thread, key, row[key])
+        cursor = thread.started_ns or 0
+        for state in STATE_KEYS:
+            dur = int(row.get("states_ns", {}).get(state, 0))
+            if dur:
+                thread.states.append(StateRun(ts=cursor, dur=dur, state=state))
+                cursor += dur
+        proc.threads[thread.tid] = thread
+    timeline.findings = [Finding(kind=str(f.get("kind")), pid=f.get("pid"), tid=f.get("tid"),
+                                 message=str(f.get("message", "")), advice=str(f.get("advice", "")),
+                                 severity=int(f.get("severity", 1)))
+                         for f in data.get("findings", [])]
+    timeline.notes = list(data.get("notes", []))
+    timeline.sampler = dict(data.get("sampler", {}))
+    timeline.gil_hotspots = list(data.get("gil_hotspots", []))
+    return timeline

@@ -1,0 +1,163 @@
+"""Child side: runs first in every traced Python process (from sitecustomize).
+
+Writes lifecycle records, installs the hooks, starts VizTracer, and at the very
+end (last atexit handler, os._exit, or a fatal signal) marks abandoned threads
+and saves the function trace. Imports only the standard library, viztracer and
+concurtrace.model/runner hooks: it runs inside the user's program.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from concurtrace.model.records import RecordWriter
+from concurtrace.runner import hooks as hooks_module
+from concurtrace.runner.hookset import HookSet, Record, now_ns, tid
+
+FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+STACK_LIMIT = 30
+
+
+class Recorder:
+    def __init__(self, session: Path, config: dict[str, Any]) -> None:
+        self.session, self.config = session, config
+        self.thread_exceptions: dict[int, str] = {}
+        self.terminate_flag: threading.local | None = None
+        self.tracer: Any = None
+        self.writer: RecordWriter | None = None
+        self.hooks: HookSet | None = None
+        self.finalized = False
+        self.fork_tid = 0
+        self.trace_path = ""
+
+    @property
+    def in_terminate(self) -> bool:
+        return bool(getattr(self.terminate_flag, "active", False))
+
+    def write(self, record: Record) -> None:
+        if self.writer is not None:
+            record.setdefault("pid", os.getpid())
+            self.writer.write(record)
+
+    def _open(self, origin: str) -> None:
+        pid, stamp = os.getpid(), now_ns()
+        self.writer = RecordWriter(str(self.session / f"life-{pid}-{stamp}.jsonl"))
+        self.trace_path = str(self.session / f"trace-{pid}-{stamp}.json")
+        gil_disabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False)
+        self.write({"ev": "hello", "ts": stamp, "ppid": os.getppid(), "origin": origin,
+                    "argv": list(getattr(sys, "orig_argv", sys.argv)), "exe": sys.executable,
+                    "python": ".".join(map(str, sys.version_info[:3])),
+                    "gil": "disabled" if gil_disabled else "enabled", "main_tid": tid(),
+                    "fork_tid": self.fork_tid if origin == "fork" else None,
+                    "traced": self.tracer is not None or not self.config.get("light", False)})
+
+    def start(self) -> None:
+        self._open("exec")
+        self.hooks = hooks_module.install(self)
+        self._install_signal_handlers()
+        os.register_at_fork(before=self._before_fork, after_in_child=self._after_fork_child)
+        atexit.register(self.finalize, "exit")  # registered first, so it runs last
+        if not self.config.get("light", False):
+            self._start_tracer()
+
+    def _start_tracer(self) -> None:
+        from viztracer import VizTracer  # type: ignore[import-untyped]
+
+        options = self.config.get("tracer", {})
+        own_dir = str(Path(__file__).resolve().parent.parent)
+        include = options.get("include_files")
+        self.tracer = VizTracer(
+            tracer_entries=int(options.get("tracer_entries", 1_000_000)), verbose=0,
+            max_stack_depth=int(options.get("max_stack_depth", -1)),
+            include_files=include, exclude_files=None if include else [own_dir],
+            min_duration=float(options.get("min_duration", 0)), register_global=False,
+            dump_raw=True, output_file=self.trace_path)
+        self.tracer.start()
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in FATAL_SIGNALS:
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, self.fatal_signal_handler)
+
+    def _before_fork(self) -> None:
+        self.fork_tid = tid()
+
+    def _after_fork_child(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.finalized = False
+        self.thread_exceptions = {}
+        self._open("fork")
+        if self.tracer is not None:
+            self.tracer.clear()
+            self.tracer.reset_stack()
+            self.tracer.output_file = self.trace_path
+
+    def fatal_signal_handler(self, signum: int, frame: FrameType | None) -> None:
+        """Save what was captured, then die by the same signal, as without us."""
+        self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid()})
+        self.finalize("signal")
+        signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+        os.kill(os.getpid(), signum)
+        os._exit(128 + signum)  # not reached unless the signal is somehow ignored
+
+    def finalize(self, reason: str) -> None:
+        if self.finalized:
+            return
+        self.finalized = True
+        ts = now_ns()
+        if self.tracer is not None:
+            self.tracer.stop(stop_option="flush_as_finish")
+        self._mark_abandoned(ts)
+        self.write({"ev": "finalize", "ts": ts, "reason": reason, "tid": tid()})
+        if self.tracer is not None:
+            try:
+                self.tracer.save(self.trace_path)
+                self.write({"ev": "trace_saved", "ts": now_ns(), "path": self.trace_path})
+            except Exception as error:  # noqa: BLE001 - never break the program's exit
+                self.write({"ev": "trace_error", "ts": now_ns(), "error": repr(error)})
+
+    def _mark_abandoned(self, ts: int) -> None:
+        current = threading.get_ident()
+        threads = dict(threading._active)  # type: ignore[attr-defined]
+        for ident, frame in sys._current_frames().items():
+            if ident == current:
+                continue
+            thread = threads.get(ident)
+            self.write({"ev": "thread_abandoned", "ts": ts,
+                        "tid": getattr(thread, "native_id", None), "ident": ident,
+                        "name": getattr(thread, "name", None),
+                        "daemon": getattr(thread, "daemon", True), "stack": _stack(frame)})
+
+
+def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
+    stack: list[dict[str, Any]] = []
+    while frame is not None and len(stack) < STACK_LIMIT:
+        code = frame.f_code
+        stack.append({"func": code.co_name, "file": code.co_filename, "line": frame.f_lineno})
+        frame = frame.f_back
+    return stack
+
+
+def start_from_environment() -> None:
+    """Entry point for sitecustomize: a no-op when not inside a concurtrace session."""
+    session = os.environ.get("CONCURTRACE_SESSION")
+    if not session or os.environ.get("CONCURTRACE_DISABLE"):
+        return
+    path = Path(session)
+    try:
+        config = json.loads((path / "config.json").read_text())
+    except (OSError, ValueError):
+        return  # the session is gone (a leaf outliving concurtrace): run untraced
+    Recorder(path, config).start()

@@ -1,0 +1,190 @@
+"""Every patch of the standard library, in one place, with symmetric install/uninstall.
+
+Each hook only observes: it calls the original with the same arguments, returns
+its result, re-raises its exceptions, and writes one lifecycle record. Runs
+inside the traced program; imports only the standard library.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
+from concurtrace.runner.hooks_mp import install_multiprocessing
+
+WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
+
+
+def install(sink: Sink) -> HookSet:
+    hooks = HookSet()
+    _install_threads(hooks, sink)
+    _install_processes(hooks, sink)
+    _install_waits(hooks, sink)
+    _install_signals(hooks, sink)
+    install_multiprocessing(hooks, sink)
+    return hooks
+
+
+def _install_threads(hooks: HookSet, sink: Sink) -> None:
+    orig_start = threading.Thread.start
+    orig_inner: Callable[[threading.Thread], None] = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+    def start(self: threading.Thread) -> None:
+        ts = now_ns()
+        orig_start(self)
+        sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": ts, "tid": self.native_id,
+                    "by_tid": tid(), "name": self.name, "daemon": self.daemon})
+
+    def bootstrap_inner(self: threading.Thread) -> None:
+        try:
+            orig_inner(self)
+        finally:
+            sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "name": self.name,
+                        "exc_type": sink.thread_exceptions.pop(tid(), None)})
+
+    orig_excepthook = threading.excepthook
+
+    def excepthook(args: Any) -> None:
+        sink.thread_exceptions[tid()] = getattr(args.exc_type, "__name__", str(args.exc_type))
+        orig_excepthook(args)
+
+    def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
+                         kwargs: dict[str, Any] | None = None) -> int:
+        ts = now_ns()
+
+        def run(*a: Any, **kw: Any) -> Any:
+            sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": ts, "tid": tid(),
+                        "by_tid": by, "name": f"_thread ({getattr(function, '__name__', '?')})",
+                        "daemon": True})
+            exc: str | None = None
+            try:
+                return function(*a, **kw)
+            except BaseException as error:
+                exc = type(error).__name__
+                raise
+            finally:
+                sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "exc_type": exc})
+
+        by = tid()
+        return orig_new_thread(run, args, kwargs or {})
+
+    orig_new_thread = _thread.start_new_thread
+    hooks.patch(threading.Thread, "start", start)
+    hooks.patch(threading.Thread, "_bootstrap_inner", bootstrap_inner)
+    hooks.patch(threading, "excepthook", excepthook)
+    hooks.patch(_thread, "start_new_thread", start_new_thread)
+
+
+def _install_processes(hooks: HookSet, sink: Sink) -> None:
+    orig_fork = os.fork
+
+    def fork() -> int:
+        ts, by = now_ns(), tid()
+        pid = orig_fork()
+        if pid > 0:
+            sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
+                        "tid": by, "method": "os.fork", "name": None, "daemon": None})
+        return pid
+
+    hooks.patch(os, "fork", fork)
+    orig_popen_init = subprocess.Popen.__init__
+
+    def popen_init(self: subprocess.Popen[Any], args: Any, *a: Any, **kw: Any) -> None:
+        ts = now_ns()
+        orig_popen_init(self, args, *a, **kw)
+        cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
+                    "tid": tid(), "method": "subprocess", "cmdline": [os.fsdecode(c) for c in cmd],
+                    "shell": bool(kw.get("shell"))})
+
+    hooks.patch(subprocess.Popen, "__init__", popen_init)
+    for name in ("posix_spawn", "posix_spawnp"):
+        if hasattr(os, name):
+            hooks.patch(os, name, _spawn_hook(getattr(os, name), name, sink))
+
+    orig_exit = os._exit
+
+    def os_exit(code: int) -> None:
+        sink.write({"ev": "exit_call", "ts": now_ns(), "how": "os._exit", "code": code})
+        sink.finalize("os._exit")
+        orig_exit(code)
+
+    hooks.patch(os, "_exit", os_exit)
+
+
+def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:
+    def spawn(path: Any, argv: Any, *a: Any, **kw: Any) -> int:
+        ts = now_ns()
+        pid = orig(path, argv, *a, **kw)
+        sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
+                    "tid": tid(), "method": name,
+                    "cmdline": [os.fsdecode(c) for c in argv]})
+        return pid
+
+    return spawn
+
+
+def _install_waits(hooks: HookSet, sink: Sink) -> None:
+    for name in WAIT_FUNCS:
+        if hasattr(os, name):
+            hooks.patch(os, name, _wait_hook(getattr(os, name), sink))
+    orig_kill = os.kill
+
+    def kill(pid: int, sig: int) -> None:
+        if sig == 0 or pid == os.getpid() or sink.in_terminate:
+            orig_kill(pid, sig)
+            return
+        ts = now_ns()
+        orig_kill(pid, sig)
+        sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": pid, "tid": tid(),
+                    "how": "os.kill", "signum": int(sig),
+                    "reason": "daemon_cleanup" if in_exit_function() else _reason(sig)})
+
+    hooks.patch(os, "kill", kill)
+
+
+def _reason(sig: int) -> str:
+    return "kill" if sig == signal.SIGKILL else "terminate"
+
+
+def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
+    def wait(*args: Any) -> Any:
+        ts = now_ns()
+        result = orig(*args)
+        if isinstance(result, tuple) and len(result) >= 2 and result[0] > 0:
+            sink.write({"ev": "reaped", "ts": now_ns(), "start_ts": ts, "child": result[0],
+                        "status": result[1], "tid": tid()})
+        return result
+
+    return wait
+
+
+def _install_signals(hooks: HookSet, sink: Sink) -> None:
+    """Keep the program's view of signal dispositions as if we were not there."""
+    orig_signal, orig_getsignal = signal.signal, signal.getsignal
+
+    def getsignal(signum: int) -> Any:
+        handler = orig_getsignal(signum)
+        return signal.SIG_DFL if handler is sink.fatal_signal_handler else handler
+
+    def set_signal(signum: int, handler: Any) -> Any:
+        previous = orig_signal(signum, handler)
+        return signal.SIG_DFL if previous is sink.fatal_signal_handler else previous
+
+    hooks.patch(signal, "getsignal", getsignal)
+    hooks.patch(signal, "signal", set_signal)
+    orig_excepthook = sys.excepthook
+
+    def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:
+        sink.write({"ev": "exception", "ts": now_ns(), "exc_type": exc_type.__name__,
+                    "tid": tid()})
+        orig_excepthook(exc_type, value, tb)
+
+    hooks.patch(sys, "excepthook", excepthook)

@@ -1,0 +1,123 @@
+"""multiprocessing hooks, installed when the program first imports multiprocessing.
+
+Importing multiprocessing eagerly would change the program (import time, modules
+loaded), so a meta-path finder patches multiprocessing.process right after the
+program's own import of it executes.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+import threading
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
+
+TARGET = "multiprocessing.process"
+
+
+class _PostImportFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, hooks: HookSet, sink: Sink) -> None:
+        self.hooks, self.sink, self.busy = hooks, sink, False
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != TARGET or self.busy:
+            return None
+        self.busy = True
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        finally:
+            self.busy = False
+        if spec is None or spec.loader is None:
+            return None
+        loader, hooks, sink = spec.loader, self.hooks, self.sink
+        orig_exec = loader.exec_module  # type: ignore[union-attr]
+
+        def exec_module(module: ModuleType) -> None:
+            orig_exec(module)
+            patch_process_class(hooks, sink, module)
+
+        hooks.patch(loader, "exec_module", exec_module)
+        return spec
+
+
+def install_multiprocessing(hooks: HookSet, sink: Sink) -> None:
+    module = sys.modules.get(TARGET)
+    if module is not None:
+        patch_process_class(hooks, sink, module)
+        return
+    finder = _PostImportFinder(hooks, sink)
+    sys.meta_path.insert(0, finder)
+    hooks.on_uninstall(lambda: sys.meta_path.remove(finder) if finder in sys.meta_path else None)
+
+
+def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
+    base: Any = module.BaseProcess
+    orig_start, orig_join, orig_boot = base.start, base.join, base._bootstrap
+    local = threading.local()
+
+    def start(self: Any) -> None:
+        ts = now_ns()
+        orig_start(self)
+        popen = getattr(self, "_popen", None)
+        sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
+                    "tid": tid(),
+                    "name": self.name, "daemon": self.daemon,
+                    "method": getattr(popen, "method", None)})
+
+    def make_stopper(how: str) -> Any:
+        orig = getattr(base, how)
+
+        def stop(self: Any) -> None:
+            reason = "daemon_cleanup" if in_exit_function() else how
+            record = self.pid is not None and self.exitcode is None
+            ts = now_ns()
+            local.active = True
+            try:
+                orig(self)
+            finally:
+                local.active = False
+            if record:
+                sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": self.pid,
+                            "tid": tid(), "how": how, "reason": reason})
+
+        return stop
+
+    def join(self: Any, timeout: float | None = None) -> None:
+        ts = now_ns()
+        orig_join(self, timeout)
+        if self.exitcode is not None and self.pid is not None:
+            sink.write({"ev": "join", "ts": now_ns(), "start_ts": ts, "child": self.pid,
+                        "tid": tid(), "exitcode": self.exitcode})
+
+    def bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
+        sink.write({"ev": "role", "ts": now_ns(), "name": self.name, "daemon": self.daemon,
+                    "method": self._start_method, "parent_pid": getattr(self, "_parent_pid", None)})
+        run = self.run
+
+        def run_recorded() -> None:
+            try:
+                run()
+            except SystemExit:
+                raise
+            except BaseException as error:
+                sink.write({"ev": "exception", "ts": now_ns(), "tid": tid(),
+                            "exc_type": type(error).__name__})
+                raise
+
+        self.run = run_recorded
+        code: int = orig_boot(self, *args, **kwargs)
+        sink.write({"ev": "exit_call", "ts": now_ns(), "how": "return", "code": code})
+        return code
+
+    sink.terminate_flag = local  # os.kill hook skips what terminate()/kill() already recorded
+    hooks.patch(base, "start", start)
+    hooks.patch(base, "terminate", make_stopper("terminate"))
+    hooks.patch(base, "kill", make_stopper("kill"))
+    hooks.patch(base, "join", join)
+    hooks.patch(base, "_bootstrap", bootstrap)

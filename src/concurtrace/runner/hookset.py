@@ -1,0 +1,87 @@
+"""The patch registry and the interface hooks write through (kept tiny: it runs in the target)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+Record = dict[str, Any]
+
+
+def now_ns() -> int:
+    return time.monotonic_ns()
+
+
+def tid() -> int:
+    return threading.get_native_id()
+
+
+def in_exit_function() -> bool:
+    """True when called (indirectly) from multiprocessing.util._exit_function."""
+    try:
+        frame = sys._getframe(2)
+    except ValueError:
+        return False
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "_exit_function" and code.co_filename.endswith("util.py"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+class Sink(Protocol):
+    """What the hooks need from the process's recorder (bootstrap.Recorder)."""
+
+    thread_exceptions: dict[int, str]
+    terminate_flag: threading.local | None
+
+    def write(self, record: Record) -> None: ...
+
+    def finalize(self, reason: str) -> None: ...
+
+    @property
+    def in_terminate(self) -> bool: ...
+
+    def fatal_signal_handler(self, signum: int, frame: Any) -> None: ...
+
+
+class HookSet:
+    """Remembers each (owner, attribute, original) so uninstall restores exactly."""
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[Any, str, Any, bool]] = []
+        self._callbacks: list[Callable[[], object]] = []
+
+    def on_uninstall(self, callback: Callable[[], object]) -> None:
+        self._callbacks.append(callback)
+
+    def patch(self, owner: Any, name: str, replacement: Any) -> None:
+        had = name in vars(owner) if isinstance(owner, type) else hasattr(owner, name)
+        original = vars(owner).get(name) if isinstance(owner, type) else getattr(owner, name)
+        self._saved.append((owner, name, original, had))
+        if callable(original) and callable(replacement):
+            try:
+                replacement.__wrapped__ = original
+                replacement.__name__ = getattr(original, "__name__", name)
+                replacement.__doc__ = getattr(original, "__doc__", None)
+            except (AttributeError, TypeError):
+                pass
+        setattr(owner, name, replacement)
+
+    def uninstall(self) -> None:
+        for owner, name, original, had in reversed(self._saved):
+            if had:
+                setattr(owner, name, original)
+            else:
+                delattr(owner, name)
+        self._saved.clear()
+        for callback in reversed(self._callbacks):
+            callback()
+        self._callbacks.clear()
+
+    def __len__(self) -> int:
+        return len(self._saved)

@@ -1,0 +1,140 @@
+"""Parent side: start the target, forward signals, reap the whole tree, enforce --timeout.
+
+concurtrace makes itself a child subreaper, so processes orphaned by the target
+are reparented to it: it reaps them too (their true exit status) and waits until
+the last process of the tree has ended.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import psutil
+
+PR_SET_CHILD_SUBREAPER = 36
+FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+KILL_GRACE_S = 2.0
+
+
+@dataclass
+class RunOutcome:
+    root_pid: int
+    root_status: int = 0
+    statuses: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw)
+    started_ns: int = 0
+    ended_ns: int = 0
+    timed_out: bool = False
+    interrupts: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """The shell convention: the target's code, or 128+N for a signal N."""
+        code = os.waitstatus_to_exitcode(self.root_status)
+        return 128 - code if code < 0 else code
+
+
+def become_subreaper() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def kill_tree(grace_s: float = KILL_GRACE_S) -> None:
+    """SIGTERM every descendant, then SIGKILL what is left after grace_s."""
+    try:
+        victims = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return
+    for proc in victims:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(victims, timeout=grace_s)
+    for proc in alive:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+
+class Launcher:
+    def __init__(self, argv: list[str], env: dict[str, str], timeout_s: float | None,
+                 on_interrupt: Callable[[int], None] | None = None) -> None:
+        self.argv, self.env, self.timeout_s = argv, env, timeout_s
+        self.on_interrupt = on_interrupt
+        self.outcome: RunOutcome | None = None
+
+    def run(self) -> RunOutcome:
+        become_subreaper()
+        started = time.monotonic_ns()
+        pid = os.posix_spawn(self.argv[0], self.argv, self.env)
+        outcome = self.outcome = RunOutcome(root_pid=pid, started_ns=started)
+        previous = self._install_signal_forwarding(pid)
+        timer = self._start_timer()
+        try:
+            self._reap_all(outcome)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        outcome.ended_ns = time.monotonic_ns()
+        return outcome
+
+    def _reap_all(self, outcome: RunOutcome) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+            outcome.statuses[pid] = (time.monotonic_ns(), status)
+            if pid == outcome.root_pid:
+                outcome.root_status = status
+
+    def _start_timer(self) -> threading.Timer | None:
+        if not self.timeout_s:
+            return None
+
+        def expire() -> None:
+            if self.outcome is not None:
+                self.outcome.timed_out = True
+            kill_tree()
+
+        timer = threading.Timer(self.timeout_s, expire)
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _install_signal_forwarding(self, root: int) -> dict[int, signal.Handlers]:
+        previous: dict[int, signal.Handlers] = {}
+
+        def forward(signum: int, _frame: object) -> None:
+            try:
+                os.kill(root, signum)
+            except ProcessLookupError:
+                pass
+
+        def interrupt(signum: int, _frame: object) -> None:
+            assert self.outcome is not None
+            self.outcome.interrupts += 1
+            if not sys.stdin.isatty():  # no terminal delivered it to the tree: forward it
+                forward(signum, _frame)
+            if self.on_interrupt is not None:
+                self.on_interrupt(self.outcome.interrupts)
+
+        for signum in FORWARDED:
+            previous[signum] = signal.signal(signum, forward)  # type: ignore[assignment]
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)  # type: ignore[assignment]
+        return previous

@@ -1,0 +1,89 @@
+"""One traced run, start to finish: session -> launch + sample -> collect -> Timeline."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from concurtrace.model.analysis import analyse
+from concurtrace.model.build import Observed, ObservedProcess, build_timeline
+from concurtrace.model.lifecycle import add_lifecycle
+from concurtrace.model.records import read_session
+from concurtrace.model.timeline import Timeline
+from concurtrace.runner.collect import read_traces
+from concurtrace.runner.launch import Launcher, RunOutcome
+from concurtrace.runner.session import create_session
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    target_argv: list[str]  # what follows the interpreter: ["script.py", ...], ["-m", ...]
+    python: str = sys.executable
+    light: bool = False
+    sample_hz: float = 500.0
+    timeout_s: float | None = None
+    keep_temp: bool = False
+    tracer: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    timeline: Timeline
+    outcome: RunOutcome
+    warnings: list[str]
+    session_dir: Path
+
+
+def run(config: RunConfig) -> RunResult:
+    session = create_session({"light": config.light, "tracer": config.tracer}, config.keep_temp)
+    sampler = _make_sampler(config)
+    warnings: list[str] = []
+    try:
+        if sampler is not None:
+            sampler.start()
+        launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
+                            config.timeout_s)
+        outcome = launcher.run()
+        sample = sampler.stop() if sampler is not None else None
+        records = read_session(session.directory)
+        traces = read_traces(session.directory, warnings)
+        observed = _observed(sample, outcome)
+        timeline = build_timeline(records, traces, observed, outcome.root_pid,
+                                  outcome.started_ns, outcome.ended_ns)
+        if sample is not None:
+            timeline.counters = list(sample.counters)
+            timeline.gil_method = sample.gil_method
+            timeline.notes.extend(sample.notes)
+            timeline.sampler = dict(sample.stats)
+        add_lifecycle(timeline, records)
+        timeline.notes.extend(warnings)
+        if outcome.timed_out:
+            timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
+        analyse(timeline)
+        return RunResult(timeline, outcome, warnings, session.directory)
+    finally:
+        session.cleanup()
+
+
+def _make_sampler(config: RunConfig) -> Any:
+    try:
+        from concurtrace.sampler import TreeSampler
+    except ImportError:
+        return None
+    return TreeSampler(os.getpid(), hz=config.sample_hz, states=True)
+
+
+def _observed(sample: Any, outcome: RunOutcome) -> Observed:
+    observed = Observed(reaped=dict(outcome.statuses))
+    if sample is None:
+        return observed
+    for pid, seen in sample.processes.items():
+        observed.processes[pid] = ObservedProcess(pid, seen.ppid, seen.name, list(seen.cmdline),
+                                                  seen.first_ns, seen.last_ns, seen.python)
+    for key, thread in sample.threads.items():
+        observed.threads[key] = (thread.comm, thread.first_ns, thread.last_ns)
+    observed.states = dict(sample.states)
+    return observed

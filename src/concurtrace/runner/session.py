@@ -1,0 +1,81 @@
+"""A private session directory that makes every Python process of the tree trace itself.
+
+The target and every Python it starts (spawn, forkserver, subprocess, exec)
+inherit CONCURTRACE_SESSION and a PYTHONPATH entry whose sitecustomize.py starts
+concurtrace.runner.bootstrap, then hands over to any sitecustomize of its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import concurtrace
+
+SITECUSTOMIZE = '''\
+# Written by concurtrace: start tracing this process, then run the real sitecustomize.
+import os as _os
+import sys as _sys
+
+
+def _concurtrace_boot():
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    try:
+        from concurtrace.runner.bootstrap import start_from_environment
+        start_from_environment()
+    except Exception as error:  # never break the traced program
+        _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n" % (_os.getpid(), error))
+    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
+    ours = _sys.modules.pop("sitecustomize", None)
+    try:
+        import sitecustomize  # noqa: F401  (the program's own, if any)
+    except ImportError:
+        _sys.modules["sitecustomize"] = ours
+
+
+_concurtrace_boot()
+del _concurtrace_boot
+'''
+
+
+@dataclass
+class Session:
+    directory: Path
+    keep: bool = False
+
+    @property
+    def site_dir(self) -> Path:
+        return self.directory / "site"
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        env = dict(base)
+        path = [str(self.site_dir)] + ([base["PYTHONPATH"]] if base.get("PYTHONPATH") else [])
+        env["PYTHONPATH"] = os.pathsep.join(path)
+        env["CONCURTRACE_SESSION"] = str(self.directory)
+        return env
+
+    def cleanup(self) -> None:
+        if not self.keep:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def create_session(config: dict[str, Any], keep: bool = False) -> Session:
+    """Creates the 0700 session dir with config.json, sitecustomize and our package link."""
+    directory = Path(tempfile.mkdtemp(prefix="concurtrace-"))
+    os.chmod(directory, 0o700)
+    session = Session(directory, keep)
+    session.site_dir.mkdir(mode=0o700)
+    (session.site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    # Only our package goes on the target's path, never our whole site-packages:
+    # another --python must use its own viztracer build.
+    package_dir = Path(concurtrace.__file__).resolve().parent
+    os.symlink(package_dir, session.site_dir / "concurtrace")
+    config_path = directory / "config.json"
+    config_path.write_text(json.dumps(config))
+    os.chmod(config_path, 0o600)
+    return session

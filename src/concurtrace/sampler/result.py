@@ -1,0 +1,111 @@
+"""What the sampler hands back, and the pure post-processing that builds it."""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from concurtrace.model.states import merge_samples
+from concurtrace.model.timeline import STATE_KEYS, CounterSeries, StateRun
+
+from .syscalls import GIL, resolve_futex
+
+GIL_COUNTER = "GIL wait (threads)"
+CPU_COUNTER = "CPU %"
+RSS_COUNTER = "RSS MB"
+THREADS_COUNTER = "threads"
+COUNTER_NAMES = (GIL_COUNTER, CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER)
+GIL_BIN_NS = 20_000_000
+
+
+@dataclass
+class SeenProcess:
+    pid: int
+    ppid: int
+    name: str
+    cmdline: list[str]
+    exe: str
+    first_ns: int
+    last_ns: int
+    python: bool
+
+
+@dataclass
+class SeenThread:
+    pid: int
+    tid: int
+    comm: str
+    first_ns: int
+    last_ns: int
+
+
+@dataclass
+class SampleResult:
+    processes: dict[int, SeenProcess] = field(default_factory=dict)
+    threads: dict[tuple[int, int], SeenThread] = field(default_factory=dict)
+    states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
+    counters: list[CounterSeries] = field(default_factory=list)
+    gil_method: str = "none"
+    notes: list[str] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+class ThreadSamples:
+    """Raw samples of one thread, stored compactly while sampling."""
+
+    __slots__ = ("ts", "code", "on", "rq", "futex")
+
+    def __init__(self) -> None:
+        self.ts = array("q")
+        self.code = array("b")
+        self.on = array("q")
+        self.rq = array("q")
+        self.futex: dict[int, int] = {}  # sample index -> futex address
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+# (since_ns, range or None): the _PyRuntime range in effect from since_ns (exec moves it)
+RangeHistory = Sequence[tuple[int, "tuple[int, int] | None"]]
+
+
+def resolve_codes(
+    samples: ThreadSamples, ranges: RangeHistory, python: bool, gil_disabled: bool
+) -> list[int]:
+    """Final state codes: futex waits become gil, lock or other."""
+    codes = list(samples.code)
+    for index, uaddr in samples.futex.items():
+        ts = samples.ts[index]
+        current: tuple[int, int] | None = None
+        for since, rng in ranges:
+            if since <= ts:
+                current = rng
+        codes[index] = resolve_futex(uaddr, current, python, gil_disabled)
+    return codes
+
+
+def thread_runs(samples: ThreadSamples, codes: list[int]) -> list[StateRun]:
+    return merge_samples(
+        zip(samples.ts, (STATE_KEYS[c] for c in codes), samples.on, samples.rq, strict=True)
+    )
+
+
+def gil_counter(
+    pid: int, ticks: dict[int, int], per_thread: list[tuple[ThreadSamples, list[int]]],
+    t0: int, end_ns: int | None,
+) -> CounterSeries:
+    """Average number of the process's threads sampled in the gil state, per bin."""
+    gil_bins: dict[int, int] = {}
+    for samples, codes in per_thread:
+        for ts, code in zip(samples.ts, codes, strict=True):
+            if code == GIL:
+                b = (ts - t0) // GIL_BIN_NS
+                gil_bins[b] = gil_bins.get(b, 0) + 1
+    series = CounterSeries(pid, GIL_COUNTER)
+    for b in sorted(ticks):
+        series.points.append((t0 + b * GIL_BIN_NS, gil_bins.get(b, 0) / ticks[b]))
+    if end_ns is not None and series.points and end_ns > series.points[-1][0]:
+        series.points.append((end_ns, 0.0))
+    return series

@@ -1,0 +1,206 @@
+"""Discovery of the descendants of one process and of their threads (Linux /proc).
+
+New processes are found by scanning /proc for unseen pids whose parent is in
+scope (the ancestor or a known descendant), so forks from any thread and orphans
+reparented to the ancestor (a child subreaper) are found alike. Pids checked and
+found foreign are remembered while they exist, so a scan costs one listdir plus one
+stat read per new pid.
+"""
+
+from __future__ import annotations
+
+import os
+
+from concurtrace.model.timeline import CounterSeries
+
+from .elfsyms import find_symbol_range
+from .procfs import GONE, FdOpener, parse_stat, read_bytes, read_cmdline, read_exe, read_text
+from .result import SeenProcess, SeenThread, ThreadSamples
+
+
+class TrackedThread:
+    __slots__ = ("info", "fd_a", "fd_b", "path_a", "path_b", "samples", "alive")
+
+    def __init__(self, info: SeenThread, path_a: str, path_b: str) -> None:
+        self.info = info
+        self.path_a = path_a  # syscall (or stat in schedstat-only mode)
+        self.path_b = path_b  # schedstat
+        self.fd_a = -1
+        self.fd_b = -1
+        self.samples = ThreadSamples()
+        self.alive = True
+
+
+class TrackedProcess:
+    __slots__ = (
+        "info", "fd_stat", "threads", "live", "schedstat_only", "why_schedstat", "ranges",
+        "range_detail", "resolve_tries", "exec_key", "last_cpu", "ticks", "series", "alive",
+    )
+
+    def __init__(self, info: SeenProcess) -> None:
+        self.info = info
+        self.fd_stat = -1
+        self.threads: dict[int, TrackedThread] = {}
+        self.live: list[TrackedThread] = []
+        self.schedstat_only = False
+        self.why_schedstat = ""
+        self.ranges: list[tuple[int, tuple[int, int] | None]] = []
+        self.range_detail = ""
+        self.resolve_tries = 0
+        self.exec_key: tuple[int, int] | None = None
+        self.last_cpu: tuple[int, int] | None = None  # (ts_ns, cpu ticks)
+        self.ticks: dict[int, int] = {}  # GIL bin -> sampling ticks
+        self.series: dict[str, CounterSeries] = {}
+        self.alive = True
+
+    def resolve_gil(self, now: int) -> None:
+        """(Re)locate _PyRuntime; called at discovery, after exec, and on retries."""
+        self.resolve_tries += 1
+        rng, python, detail = find_symbol_range(self.info.pid)
+        self.info.python = self.info.python or python
+        self.range_detail = detail
+        if not self.ranges or self.ranges[-1][1] != rng:
+            self.ranges.append((now, rng))
+
+    @property
+    def gil_range(self) -> tuple[int, int] | None:
+        return self.ranges[-1][1] if self.ranges else None
+
+
+class Tracker:
+    """The set of known descendants of `ancestor` and their threads."""
+
+    def __init__(self, ancestor: int, opener: FdOpener, states: bool) -> None:
+        self.ancestor = ancestor
+        self.opener = opener
+        self.states = states
+        self.procs: dict[int, TrackedProcess] = {}
+        self.foreign: set[int] = set()
+        self.force_schedstat = ""  # reason to sample every process schedstat-only
+
+    def live(self) -> list[TrackedProcess]:
+        return [p for p in self.procs.values() if p.alive]
+
+    def discover(self, now: int) -> None:
+        try:
+            present = {int(n) for n in os.listdir("/proc") if n.isdigit()}
+        except OSError:
+            return
+        self.foreign &= present
+        scope = {self.ancestor} | {p.info.pid for p in self.procs.values() if p.alive}
+        parents: dict[int, int] = {}
+        for pid in present - self.foreign - self.procs.keys() - {self.ancestor}:
+            try:
+                st = parse_stat(read_bytes(f"/proc/{pid}/stat", 1024))
+            except OSError:
+                continue
+            if st is not None:
+                parents[pid] = st.ppid
+        grew = True
+        while grew:
+            grew = False
+            for pid, ppid in list(parents.items()):
+                if ppid in scope:
+                    self._add_process(pid, ppid, now)
+                    scope.add(pid)
+                    del parents[pid]
+                    grew = True
+        self.foreign.update(parents)
+        for proc in self.live():
+            self.discover_threads(proc, now)
+
+    def _add_process(self, pid: int, ppid: int, now: int) -> None:
+        exe = read_exe(pid)
+        cmdline = read_cmdline(pid)
+        name = read_text(f"/proc/{pid}/comm").strip() or os.path.basename(exe)
+        python = "python" in os.path.basename(exe or (cmdline[0] if cmdline else ""))
+        proc = TrackedProcess(SeenProcess(pid, ppid, name, cmdline, exe, now, now, python))
+        self.procs[pid] = proc
+        if self.force_schedstat:
+            proc.schedstat_only, proc.why_schedstat = True, self.force_schedstat
+        try:
+            proc.fd_stat = self.opener.open(f"/proc/{pid}/stat")
+        except OSError:
+            proc.fd_stat = -1
+        if self.states:
+            proc.resolve_gil(now)
+
+    def refresh_after_exec(self, proc: TrackedProcess, now: int) -> None:
+        pid = proc.info.pid
+        proc.info.exe = read_exe(pid) or proc.info.exe
+        proc.info.cmdline = read_cmdline(pid) or proc.info.cmdline
+        proc.info.name = read_text(f"/proc/{pid}/comm").strip() or proc.info.name
+        if self.states:
+            proc.resolve_tries = 0
+            proc.resolve_gil(now)
+
+    def discover_threads(self, proc: TrackedProcess, now: int) -> None:
+        pid = proc.info.pid
+        try:
+            tids = {int(n) for n in os.listdir(f"/proc/{pid}/task")}
+        except OSError:
+            return
+        for tid in tids - proc.threads.keys():
+            comm = read_text(f"/proc/{pid}/task/{tid}/comm").strip()
+            kind = "stat" if proc.schedstat_only else "syscall"
+            base = f"/proc/{pid}/task/{tid}/"
+            th = TrackedThread(SeenThread(pid, tid, comm, now, now), base + kind, base + "schedstat")
+            proc.threads[tid] = th
+            if self.states:
+                self.open_thread(proc, th)
+            if th.alive:
+                proc.live.append(th)
+        for th in proc.live:
+            if th.info.tid not in tids:
+                self.close_thread(th)
+            elif not self.states:
+                th.info.last_ns = now
+        proc.live = [th for th in proc.live if th.alive]
+
+    def open_thread(self, proc: TrackedProcess, th: TrackedThread) -> None:
+        try:
+            th.fd_a = self.opener.open(th.path_a)
+            th.fd_b = self.opener.open(th.path_b)
+        except OSError as exc:
+            if exc.errno in GONE:
+                self.close_thread(th)
+            elif not proc.schedstat_only:
+                self.to_schedstat_only(proc, exc, th)
+
+    def close_thread(self, th: TrackedThread) -> None:
+        self.opener.close(th.fd_a)
+        self.opener.close(th.fd_b)
+        th.fd_a = th.fd_b = -1
+        th.alive = False
+
+    def to_schedstat_only(
+        self, proc: TrackedProcess, exc: OSError, extra: TrackedThread | None = None
+    ) -> None:
+        """No access to the syscall file: sample the stat state letter instead."""
+        proc.schedstat_only = True
+        proc.why_schedstat = f"{exc.strerror or exc} reading {exc.filename or 'syscall'}"
+        for th in proc.live + ([extra] if extra is not None and extra not in proc.live else []):
+            self.opener.close(th.fd_a)
+            self.opener.close(th.fd_b)
+            th.path_a = th.path_a.rsplit("/", 1)[0] + "/stat"
+            th.fd_a = th.fd_b = -1
+            self.open_thread(proc, th)
+
+    def end_process(self, proc: TrackedProcess) -> None:
+        proc.alive = False
+        for th in proc.live:
+            self.close_thread(th)
+        proc.live = []
+        self.opener.close(proc.fd_stat)
+        proc.fd_stat = -1
+
+    def close_all(self) -> None:
+        for proc in self.live():
+            for th in proc.live:
+                th.info.comm = read_text(th.path_b[: -len("schedstat")] + "comm").strip() or (
+                    th.info.comm
+                )
+                self.close_thread(th)
+            proc.live = []
+            self.opener.close(proc.fd_stat)
+            proc.fd_stat = -1

@@ -1,0 +1,213 @@
+"""TreeSampler: samples every descendant of one process from a background thread.
+
+Linux: thread states at `hz` (+-30 % jitter) by pread() of /proc/P/task/T/syscall
+and schedstat on kept fds; tree discovery at 25 Hz; per-process counters from
+/proc/P/stat at 10 Hz. Elsewhere: psutil counters only (see portable.py).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import threading
+import time
+from collections.abc import Iterable
+
+from concurtrace.model.timeline import CounterSeries
+
+from .procfs import CLK_TCK, DENIED, PAGE, FdOpener, parse_stat, pread_or_path, read_bytes
+from .result import (
+    CPU_COUNTER, GIL_BIN_NS, RSS_COUNTER, THREADS_COUNTER, SampleResult, gil_counter,
+    resolve_codes, thread_runs,
+)
+from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
+from .tracking import TrackedProcess, TrackedThread, Tracker
+
+DISCOVER_NS = 40_000_000
+COUNTER_NS = 100_000_000
+FIX = (
+    "fix: `sudo sysctl kernel.yama.ptrace_scope=1` (or 0), or run concurtrace as the "
+    "target's user"
+)
+
+
+class TreeSampler:
+    def __init__(
+        self,
+        ancestor_pid: int,
+        hz: float = 500.0,
+        states: bool = True,
+        budget: float = 5000.0,
+        gil_disabled_pids: Iterable[int] = (),
+    ) -> None:
+        self.ancestor_pid = ancestor_pid
+        self.hz = max(1.0, float(hz))
+        self.states = states
+        self.budget = max(1.0, float(budget))
+        self.gil_disabled_pids: set[int] = set(gil_disabled_pids)
+        self.linux = sys.platform.startswith("linux") and os.path.isdir("/proc/self/task")
+        self._table = table_for()
+        self._opener = FdOpener()
+        self._tracker = Tracker(ancestor_pid, self._opener, states and self.linux)
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._rng = random.Random()
+        self._notes: list[str] = []
+        self._t0 = self._t_end = 0
+        self._cpu_s = 0.0
+        self._samples = self._ticks = self._max_threads = 0
+        self._lowest_hz = self.hz
+        self._portable: object | None = None
+
+    def mark_gil_disabled(self, pid: int) -> None:
+        """The runner says this pid runs a free-threaded build: never label gil."""
+        self.gil_disabled_pids.add(pid)
+
+    def start(self) -> None:
+        self._t0 = time.monotonic_ns()
+        self._thread = threading.Thread(target=self._run, name="concurtrace-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> SampleResult:
+        self._stopping = True
+        if self._thread is not None:
+            self._thread.join(timeout=10.0)
+        return self._build()
+
+    # -- background thread -------------------------------------------------------
+    def _run(self) -> None:
+        cpu0 = time.thread_time()
+        try:
+            if self.linux:
+                if self.states and self._table is None:
+                    self._tracker.force_schedstat = f"no syscall table for {os.uname().machine}"
+                self._loop()
+            else:
+                from .portable import PortableLoop
+
+                loop = PortableLoop(self.ancestor_pid, self._notes)
+                self._portable = loop
+                loop.run(lambda: self._stopping)
+        except Exception as exc:  # never take the runner down
+            self._notes.append(f"sampler stopped early: {exc!r}")
+        finally:
+            self._tracker.close_all()
+            self._t_end = time.monotonic_ns()
+            self._cpu_s = time.thread_time() - cpu0
+
+    def _loop(self) -> None:
+        mono = time.monotonic_ns
+        next_disc = next_ctr = 0
+        target = mono()
+        while not self._stopping:
+            now = mono()
+            if now >= next_disc:
+                self._tracker.discover(now)
+                next_disc = now + DISCOVER_NS
+            if now >= next_ctr:
+                self._counters(now)
+                next_ctr = now + COUNTER_NS
+            period = DISCOVER_NS
+            if self.states:
+                nthreads = self._tick()
+                self._ticks += 1
+                period = int(1e9 / self._rate(nthreads))
+            target += int(period * self._rng.uniform(0.7, 1.3))
+            now = mono()
+            if target < now - period:
+                target = now  # fell behind: do not burst
+            elif target > now:
+                time.sleep((target - now) / 1e9)
+
+    def _rate(self, nthreads: int) -> float:
+        self._max_threads = max(self._max_threads, nthreads)
+        if nthreads * self.hz <= self.budget:
+            return self.hz
+        hz = max(1.0, self.budget / nthreads)
+        self._lowest_hz = min(self._lowest_hz, hz)
+        return hz
+
+    def _tick(self) -> int:
+        mono, pread, table = time.monotonic_ns, os.pread, self._table
+        total = 0
+        for proc in self._tracker.live():
+            b = (mono() - self._t0) // GIL_BIN_NS
+            proc.ticks[b] = proc.ticks.get(b, 0) + 1
+            stat_mode = proc.schedstat_only or table is None
+            lost: list[tuple[TrackedThread, OSError | None]] = []
+            for th in proc.live:
+                try:
+                    ts = mono()
+                    a = pread(th.fd_a, 256, 0) if th.fd_a >= 0 else read_bytes(th.path_a, 256)
+                    s = pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
+                    on, rq = s.split()[:2]
+                except (OSError, ValueError) as exc:
+                    lost.append((th, exc if isinstance(exc, OSError) else None))
+                    continue
+                if stat_mode or table is None:
+                    code, uaddr = (RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER), 0
+                else:
+                    code, uaddr = classify_line(a, table)
+                smp = th.samples
+                if code == FUTEX:
+                    smp.futex[len(smp.ts)] = uaddr
+                smp.ts.append(ts)
+                smp.code.append(code)
+                smp.on.append(int(on))
+                smp.rq.append(int(rq))
+            total += len(proc.live)
+            self._samples += len(proc.live) - len(lost)
+            if lost:
+                self._drop(proc, lost)
+        return total
+
+    def _drop(self, proc: TrackedProcess, lost: list[tuple[TrackedThread, OSError | None]]) -> None:
+        denied = next((e for _, e in lost if e is not None and e.errno in DENIED), None)
+        if denied is not None and not proc.schedstat_only:
+            self._tracker.to_schedstat_only(proc, denied)
+            return
+        for th, _ in lost:
+            self._tracker.close_thread(th)
+        proc.live = [th for th in proc.live if th.alive]
+
+    def _counters(self, now: int) -> None:
+        for proc in self._tracker.live():
+            pid = proc.info.pid
+            try:
+                st = parse_stat(pread_or_path(proc.fd_stat, f"/proc/{pid}/stat", 1024))
+            except OSError:
+                st = None
+            if st is None or st.state in ("Z", "X", "x"):
+                self._tracker.end_process(proc)
+                for name in (CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER):
+                    self._point(proc, name, proc.info.last_ns, 0.0)
+                continue
+            proc.info.last_ns = now
+            if proc.exec_key is None:
+                proc.exec_key = st.exec_key
+            elif st.exec_key != proc.exec_key and st.exec_key != (0, 0):
+                proc.exec_key = st.exec_key
+                self._tracker.refresh_after_exec(proc, now)
+            elif (self.states and proc.info.python and proc.gil_range is None
+                  and proc.resolve_tries < 10):
+                proc.resolve_gil(now)
+            if proc.last_cpu is not None and now > proc.last_cpu[0]:
+                t_prev, ticks_prev = proc.last_cpu
+                pct = (st.cpu_ticks - ticks_prev) / CLK_TCK / ((now - t_prev) / 1e9) * 100.0
+                self._point(proc, CPU_COUNTER, t_prev, round(pct, 1))
+            proc.last_cpu = (now, st.cpu_ticks)
+            self._point(proc, RSS_COUNTER, now, round(st.rss_pages * PAGE / 2**20, 2))
+            self._point(proc, THREADS_COUNTER, now, float(st.num_threads))
+
+    @staticmethod
+    def _point(proc: TrackedProcess, name: str, ts: int, value: float) -> None:
+        series = proc.series.setdefault(name, CounterSeries(proc.info.pid, name))
+        if not series.points or ts >= series.points[-1][0]:
+            series.points.append((ts, value))
+
+    # -- result ------------------------------------------------------------------
+    def _build(self) -> SampleResult:
+        from .build import build_result
+
+        return build_result(self)
