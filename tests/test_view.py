@@ -32,7 +32,7 @@ def trace(tmp_path: Path) -> Path:
 
 
 def _running(server: UIServer) -> Iterator[UIServer]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

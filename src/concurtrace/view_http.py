@@ -104,15 +104,15 @@ class UIHandler(BaseHTTPRequestHandler):
 
     def _respond(self, body: bool) -> None:
         server = cast(UIServer, self.server)
+        path = server.resolve(self.path)
+        if path is None:
+            return self._fail(HTTPStatus.NOT_FOUND)
         host = self.headers.get("Host")
         if host is not None and host not in (
             f"127.0.0.1:{server.server_port}",
             f"localhost:{server.server_port}",
         ):
             return self._fail(HTTPStatus.FORBIDDEN)  # DNS rebinding guard
-        path = server.resolve(self.path)
-        if path is None:
-            return self._fail(HTTPStatus.NOT_FOUND)
         try:
             stream = open(path, "rb")  # closed by the with below
         except OSError:

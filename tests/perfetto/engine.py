@@ -53,18 +53,32 @@ def node_binary() -> str | None:
 
 
 @lru_cache(maxsize=1)
-def node_missing_reason() -> str | None:
+def node_major() -> tuple[int, str]:
+    """(major version, reason); major 0 when node is missing or broken."""
     node = node_binary()
     if node is None:
-        return f"Perfetto checks need Node >= {MIN_NODE} (node not found on PATH)"
+        return 0, "node not found on PATH"
     try:
         out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"Perfetto checks need Node >= {MIN_NODE} ({node} --version failed: {exc})"
+        return 0, f"{node} --version failed: {exc}"
     match = re.match(r"v(\d+)", out.stdout.strip())
-    if not match or int(match.group(1)) < MIN_NODE:
-        return f"Perfetto checks need Node >= {MIN_NODE} (found {out.stdout.strip() or '?'})"
-    return None
+    return (int(match.group(1)) if match else 0), f"found {out.stdout.strip() or '?'}"
+
+
+def node_missing_reason(minimum: int = MIN_NODE, what: str = "Perfetto checks") -> str | None:
+    major, detail = node_major()
+    return None if major >= minimum else f"{what} need Node >= {minimum} ({detail})"
+
+
+def playwright_min_node() -> int:
+    """The Node major that the installed playwright-core declares (engines.node: '>=N')."""
+    try:
+        meta = json.loads((PTQ_DIR / "node_modules/playwright-core/package.json").read_text())
+        match = re.search(r">=\s*(\d+)", str(meta.get("engines", {}).get("node", "")))
+    except (OSError, ValueError):
+        match = None
+    return max(MIN_NODE, int(match.group(1))) if match else MIN_NODE
 
 
 def chromium_binary() -> str | None:
@@ -76,7 +90,7 @@ def chromium_binary() -> str | None:
 
 @lru_cache(maxsize=1)
 def browser_missing_reason() -> str | None:
-    reason = node_missing_reason()
+    reason = node_missing_reason(playwright_min_node(), "UI tests (playwright-core)")
     if reason:
         return reason
     if chromium_binary() is None:

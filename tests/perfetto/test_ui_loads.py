@@ -24,7 +24,7 @@ PROBE = Path(__file__).with_name("ui_probe.js")
 def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UIServer]:
     trace = request.param(tmp_path)
     server = start_server(trace, None)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -23,15 +23,15 @@ class TraceReadError(Exception):
 def read_trace(path: Path) -> Timeline:
     try:
         with open(path, "rb") as stream:
-            head = stream.read(64).lstrip()
+            raw = stream.read(64)
     except OSError as error:
         raise TraceReadError(f"cannot read {path}: {error.strerror or error}") from None
-    if not head:
+    if not raw:
         raise TraceReadError(f"{path} is empty, not a trace")
-    if head[:1] in (b"{", b"["):
+    if raw[:1] == b"\x0a" and raw.strip()[:1] not in (b"{", b"["):
+        return _read_protobuf(path)  # a TracePacket field tag (which is also a newline)
+    if raw.lstrip()[:1] in (b"{", b"["):
         return _read_json(path)
-    if head[:1] == b"\x0a":
-        return _read_protobuf(path)
     raise TraceReadError(f"{path} is not a Perfetto (.pftrace) or Chrome JSON trace")
 
 

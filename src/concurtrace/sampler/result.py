@@ -93,8 +93,11 @@ def thread_runs(samples: ThreadSamples, codes: list[int]) -> list[StateRun]:
 
 
 def gil_counter(
-    pid: int, ticks: dict[int, int], per_thread: list[tuple[ThreadSamples, list[int]]],
-    t0: int, end_ns: int | None,
+    pid: int,
+    ticks: dict[int, int],
+    per_thread: list[tuple[ThreadSamples, list[int]]],
+    t0: int,
+    end_ns: int | None,
 ) -> CounterSeries:
     """Average number of the process's threads sampled in the gil state, per bin."""
     gil_bins: dict[int, int] = {}

@@ -46,9 +46,9 @@ _IO_AARCH64 = (
 _NFDS_ARG = {"select": 0, "pselect6": 0, "poll": 1, "ppoll": 1}
 
 
-def _table(io: str, futex: tuple[int, ...], sleep: tuple[int, ...], child: tuple[int, ...]) -> (
-    tuple[dict[int, int], dict[int, int]]
-):
+def _table(
+    io: str, futex: tuple[int, ...], sleep: tuple[int, ...], child: tuple[int, ...]
+) -> tuple[dict[int, int], dict[int, int]]:
     codes: dict[int, int] = {}
     nfds: dict[int, int] = {}
     words = io.replace(":", " : ").split()
@@ -126,8 +126,13 @@ def resolve_futex(
     return LOCK
 
 
-def classify(line: bytes, table: SyscallTable, gil_range: tuple[int, int] | None,
-             python: bool = True, gil_disabled: bool = False) -> str:
+def classify(
+    line: bytes,
+    table: SyscallTable,
+    gil_range: tuple[int, int] | None,
+    python: bool = True,
+    gil_disabled: bool = False,
+) -> str:
     """Convenience: the STATE_KEYS key of one line (running = TASK_RUNNING)."""
     code, uaddr = classify_line(line, table)
     if code == FUTEX:

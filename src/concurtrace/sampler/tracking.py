@@ -14,7 +14,16 @@ import os
 from concurtrace.model.timeline import CounterSeries
 
 from .elfsyms import find_symbol_range
-from .procfs import GONE, FdOpener, parse_stat, read_bytes, read_cmdline, read_exe, read_text
+from .procfs import (
+    GONE,
+    FdOpener,
+    ProcStat,
+    parse_stat,
+    read_bytes,
+    read_cmdline,
+    read_exe,
+    read_text,
+)
 from .result import SeenProcess, SeenThread, ThreadSamples
 
 
@@ -33,8 +42,21 @@ class TrackedThread:
 
 class TrackedProcess:
     __slots__ = (
-        "info", "fd_stat", "threads", "live", "schedstat_only", "why_schedstat", "ranges",
-        "range_detail", "resolve_tries", "exec_key", "last_cpu", "ticks", "series", "alive",
+        "info",
+        "fd_stat",
+        "threads",
+        "live",
+        "schedstat_only",
+        "why_schedstat",
+        "ranges",
+        "range_detail",
+        "resolve_tries",
+        "exec_key",
+        "last_cpu",
+        "last_check",
+        "ticks",
+        "series",
+        "alive",
     )
 
     def __init__(self, info: SeenProcess) -> None:
@@ -49,18 +71,22 @@ class TrackedProcess:
         self.resolve_tries = 0
         self.exec_key: tuple[int, int] | None = None
         self.last_cpu: tuple[int, int] | None = None  # (ts_ns, cpu ticks)
+        self.last_check = 0  # when /proc/P/stat was last read
         self.ticks: dict[int, int] = {}  # GIL bin -> sampling ticks
         self.series: dict[str, CounterSeries] = {}
         self.alive = True
 
-    def resolve_gil(self, now: int) -> None:
-        """(Re)locate _PyRuntime; called at discovery, after exec, and on retries."""
+    def resolve_gil(self, since: int, after_exec: bool = False) -> None:
+        """(Re)locate _PyRuntime, valid for samples from `since` on; called at
+        discovery, after an exec, and on retries while a Python has none yet."""
         self.resolve_tries += 1
         rng, python, detail = find_symbol_range(self.info.pid)
-        self.info.python = self.info.python or python
+        self.info.python = python or (self.info.python and not after_exec)
         self.range_detail = detail
-        if not self.ranges or self.ranges[-1][1] != rng:
-            self.ranges.append((now, rng))
+        if self.ranges and self.ranges[-1][1] is None and not after_exec:
+            self.ranges[-1] = (self.ranges[-1][0], rng)  # found on a retry: same image
+        elif not self.ranges or self.ranges[-1][1] != rng:
+            self.ranges.append((since, rng))
 
     @property
     def gil_range(self) -> tuple[int, int] | None:
@@ -88,20 +114,20 @@ class Tracker:
             return
         self.foreign &= present
         scope = {self.ancestor} | {p.info.pid for p in self.procs.values() if p.alive}
-        parents: dict[int, int] = {}
+        parents: dict[int, ProcStat] = {}
         for pid in present - self.foreign - self.procs.keys() - {self.ancestor}:
             try:
                 st = parse_stat(read_bytes(f"/proc/{pid}/stat", 1024))
             except OSError:
                 continue
             if st is not None:
-                parents[pid] = st.ppid
+                parents[pid] = st
         grew = True
         while grew:
             grew = False
-            for pid, ppid in list(parents.items()):
-                if ppid in scope:
-                    self._add_process(pid, ppid, now)
+            for pid, st in list(parents.items()):
+                if st.ppid in scope:
+                    self._add_process(pid, st, now)
                     scope.add(pid)
                     del parents[pid]
                     grew = True
@@ -109,12 +135,13 @@ class Tracker:
         for proc in self.live():
             self.discover_threads(proc, now)
 
-    def _add_process(self, pid: int, ppid: int, now: int) -> None:
+    def _add_process(self, pid: int, st: ProcStat, now: int) -> None:
         exe = read_exe(pid)
         cmdline = read_cmdline(pid)
         name = read_text(f"/proc/{pid}/comm").strip() or os.path.basename(exe)
         python = "python" in os.path.basename(exe or (cmdline[0] if cmdline else ""))
-        proc = TrackedProcess(SeenProcess(pid, ppid, name, cmdline, exe, now, now, python))
+        proc = TrackedProcess(SeenProcess(pid, st.ppid, name, cmdline, exe, now, now, python))
+        proc.exec_key, proc.last_check = st.exec_key, now
         self.procs[pid] = proc
         if self.force_schedstat:
             proc.schedstat_only, proc.why_schedstat = True, self.force_schedstat
@@ -125,14 +152,14 @@ class Tracker:
         if self.states:
             proc.resolve_gil(now)
 
-    def refresh_after_exec(self, proc: TrackedProcess, now: int) -> None:
+    def refresh_after_exec(self, proc: TrackedProcess, since: int) -> None:
         pid = proc.info.pid
         proc.info.exe = read_exe(pid) or proc.info.exe
         proc.info.cmdline = read_cmdline(pid) or proc.info.cmdline
         proc.info.name = read_text(f"/proc/{pid}/comm").strip() or proc.info.name
         if self.states:
             proc.resolve_tries = 0
-            proc.resolve_gil(now)
+            proc.resolve_gil(since, after_exec=True)
 
     def discover_threads(self, proc: TrackedProcess, now: int) -> None:
         pid = proc.info.pid
@@ -144,7 +171,9 @@ class Tracker:
             comm = read_text(f"/proc/{pid}/task/{tid}/comm").strip()
             kind = "stat" if proc.schedstat_only else "syscall"
             base = f"/proc/{pid}/task/{tid}/"
-            th = TrackedThread(SeenThread(pid, tid, comm, now, now), base + kind, base + "schedstat")
+            th = TrackedThread(
+                SeenThread(pid, tid, comm, now, now), base + kind, base + "schedstat"
+            )
             proc.threads[tid] = th
             if self.states:
                 self.open_thread(proc, th)

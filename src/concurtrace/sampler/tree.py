@@ -18,18 +18,18 @@ from concurtrace.model.timeline import CounterSeries
 
 from .procfs import CLK_TCK, DENIED, PAGE, FdOpener, parse_stat, pread_or_path, read_bytes
 from .result import (
-    CPU_COUNTER, GIL_BIN_NS, RSS_COUNTER, THREADS_COUNTER, SampleResult, gil_counter,
-    resolve_codes, thread_runs,
+    CPU_COUNTER,
+    GIL_BIN_NS,
+    RSS_COUNTER,
+    THREADS_COUNTER,
+    SampleResult,
 )
 from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
 from .tracking import TrackedProcess, TrackedThread, Tracker
 
 DISCOVER_NS = 40_000_000
-COUNTER_NS = 100_000_000
-FIX = (
-    "fix: `sudo sysctl kernel.yama.ptrace_scope=1` (or 0), or run concurtrace as the "
-    "target's user"
-)
+COUNTER_NS = 50_000_000  # stat read, exec check, RSS and threads
+CPU_WINDOW_NS = 100_000_000  # CPU % is averaged over >= 100 ms (10 ms tick units)
 
 
 class TreeSampler:
@@ -184,19 +184,24 @@ class TreeSampler:
                     self._point(proc, name, proc.info.last_ns, 0.0)
                 continue
             proc.info.last_ns = now
-            if proc.exec_key is None:
-                proc.exec_key = st.exec_key
-            elif st.exec_key != proc.exec_key and st.exec_key != (0, 0):
-                proc.exec_key = st.exec_key
-                self._tracker.refresh_after_exec(proc, now)
-            elif (self.states and proc.info.python and proc.gil_range is None
-                  and proc.resolve_tries < 10):
+            if st.exec_key != proc.exec_key and st.exec_key != (0, 0):
+                proc.exec_key = st.exec_key  # exec'd since last_check: new layout
+                self._tracker.refresh_after_exec(proc, proc.last_check)
+            elif (
+                self.states
+                and proc.info.python
+                and proc.gil_range is None
+                and proc.resolve_tries < 10
+            ):
                 proc.resolve_gil(now)
-            if proc.last_cpu is not None and now > proc.last_cpu[0]:
+            proc.last_check = now
+            if proc.last_cpu is None:
+                proc.last_cpu = (now, st.cpu_ticks)
+            elif now - proc.last_cpu[0] >= CPU_WINDOW_NS:
                 t_prev, ticks_prev = proc.last_cpu
                 pct = (st.cpu_ticks - ticks_prev) / CLK_TCK / ((now - t_prev) / 1e9) * 100.0
                 self._point(proc, CPU_COUNTER, t_prev, round(pct, 1))
-            proc.last_cpu = (now, st.cpu_ticks)
+                proc.last_cpu = (now, st.cpu_ticks)
             self._point(proc, RSS_COUNTER, now, round(st.rss_pages * PAGE / 2**20, 2))
             self._point(proc, THREADS_COUNTER, now, float(st.num_threads))
 

@@ -56,9 +56,9 @@ def python_loop(n: int) -> None:
 
 def main() -> None:
     threads = [
-        threading.Thread(target=hash_it, args=(8,), name="sha256"),
-        threading.Thread(target=compress_it, args=(3,), name="zlib"),
-        threading.Thread(target=python_loop, args=(3_000_000,), name="python"),
+        threading.Thread(target=hash_it, args=(5,), name="sha256"),
+        threading.Thread(target=compress_it, args=(2,), name="zlib"),
+        threading.Thread(target=python_loop, args=(2_000_000,), name="python"),
     ]
     wall0, cpu0 = time.perf_counter(), time.process_time()
     for t in threads:

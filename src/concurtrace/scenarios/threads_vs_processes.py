@@ -37,7 +37,7 @@ EXPECT = {
     ],
 }
 
-WORK = 2_500_000  # loop iterations per worker: about 0.2 s of one core
+WORK = 1_800_000  # loop iterations per worker: about 0.15 s of one core
 
 
 def spin(n: int) -> int:

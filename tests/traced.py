@@ -1,0 +1,50 @@
+"""Run concurtrace for real, in a child process, and read what it wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SCENARIOS = REPO / "scenarios"
+SCRIPTS = Path(__file__).resolve().parent / "scripts"
+
+
+@dataclass
+class Traced:
+    returncode: int
+    stdout: str
+    stderr: str
+    trace: Path
+
+    def summary(self) -> dict[str, Any]:
+        return summary_json(self.trace)
+
+    def process(self, name: str) -> dict[str, Any]:
+        rows = [p for p in self.summary()["processes"] if p["name"] == name]
+        assert rows, f"no process named {name!r} in {[p['name'] for p in self.summary()['processes']]}"
+        return rows[0]
+
+
+def concurtrace(*args: str, cwd: Path | None = None, timeout: float = 180,
+                env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "concurtrace", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd, env=env or dict(os.environ))
+
+
+def trace_run(out: Path, *target: str, options: tuple[str, ...] = ("--quiet",),
+              cwd: Path | None = None) -> Traced:
+    done = concurtrace("run", *options, "-o", str(out), "--force", *target, cwd=cwd)
+    return Traced(done.returncode, done.stdout, done.stderr, out)
+
+
+def summary_json(trace: Path) -> dict[str, Any]:
+    done = concurtrace("summary", "--json", str(trace))
+    assert done.returncode == 0, done.stderr
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
