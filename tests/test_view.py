@@ -201,7 +201,9 @@ def test_serve_prints_url_and_stops_cleanly_on_ctrl_c(trace: Path) -> None:
         "from pathlib import Path; from concurtrace.view import serve; "
         f"serve(Path({str(trace)!r}), {port}, open_browser=True, quiet=False)"
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER")
+    }
     proc = subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=env,

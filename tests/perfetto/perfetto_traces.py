@@ -36,7 +36,10 @@ def write_pftrace(
     desc.track_descriptor.thread.tid = tid
     desc.track_descriptor.thread.thread_name = thread_name
 
-    for ts, kind in ((2_000_000, TrackEvent.TYPE_SLICE_BEGIN), (9_000_000, TrackEvent.TYPE_SLICE_END)):
+    for ts, kind in (
+        (2_000_000, TrackEvent.TYPE_SLICE_BEGIN),
+        (9_000_000, TrackEvent.TYPE_SLICE_END),
+    ):
         packet = builder.add_packet()
         packet.timestamp = ts
         packet.trusted_packet_sequence_id = SEQ

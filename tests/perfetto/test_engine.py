@@ -59,6 +59,7 @@ def test_rejected_trace_is_clear(tmp_path: Path) -> None:
 
 @engine.requires_browser
 def test_screenshot_writes_png(small_pftrace: Path, tmp_path: Path) -> None:
-    png = engine.screenshot(small_pftrace, tmp_path / "s.png", width=800, height=500, wait=0.5,
-                            select_slice="demo_work")
+    png = engine.screenshot(
+        small_pftrace, tmp_path / "s.png", width=800, height=500, wait=0.5, select_slice="demo_work"
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import engine
-import pytest
 
 TOOL = engine.REPO / "tools" / "screenshots.py"
 FAST = ["--width", "800", "--height", "500", "--wait", "0.3"]
@@ -35,21 +34,14 @@ def test_single_shot_with_selected_slice(small_pftrace: Path, tmp_path: Path) ->
 
 
 @engine.requires_browser
-def test_unknown_slice_fails_clearly(small_pftrace: Path, tmp_path: Path) -> None:
-    proc = run(str(small_pftrace), str(tmp_path / "x.png"), "--select-slice", "nope", *FAST)
-    assert proc.returncode == 1
-    assert 'error: small: screenshot failed: ptq: Error: no slice named "nope"' in proc.stderr
-
-
-@pytest.mark.usefixtures("small_json_trace")
-@engine.requires_browser
-def test_manifest(tmp_path: Path) -> None:
+def test_manifest_reports_each_failure(small_pftrace: Path, tmp_path: Path) -> None:
     manifest = tmp_path / "shots.json"
     manifest.write_text(json.dumps([
-        {"scenario": "json-demo", "trace": "small.json", "png": "png/json.png"},
         {"scenario": "missing", "trace": "missing.pftrace", "png": "png/missing.png"},
+        {"scenario": "no-slice", "trace": small_pftrace.name, "png": "png/x.png",
+         "select_slice": "nope"},
     ]))  # fmt: skip
     proc = run("--manifest", str(manifest), *FAST)
     assert proc.returncode == 1
-    assert (tmp_path / "png" / "json.png").is_file()
     assert "error: missing: no trace at" in proc.stderr
+    assert 'error: no-slice: screenshot failed: ptq: Error: no slice named "nope"' in proc.stderr

@@ -1,0 +1,266 @@
+"""Pure parts of the sampler: state merging/correction, syscall classification,
+/proc/P/stat parsing and the ELF reader (on the real interpreters)."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from concurtrace.model.states import (
+    CORRECT_MAX_DT_NS,
+    Sample,
+    merge_samples,
+    resolve_running,
+    state_totals,
+)
+from concurtrace.model.timeline import STATE_KEYS
+from concurtrace.sampler.elfsyms import (
+    ElfSymbol,
+    Mapping,
+    find_symbol_range,
+    load_bias,
+    read_symbol,
+)
+from concurtrace.sampler.procfs import parse_stat
+from concurtrace.sampler.syscalls import classify, table_for
+
+MS = 1_000_000
+PYENV = Path("/root/.pyenv/versions")
+INTERPRETERS = [PYENV / v / "bin" / "python" for v in ("3.10.13", "3.11.7", "3.12.1", "3.13.0")]
+
+
+def _tiles(runs: list, first: int, last: int) -> None:
+    assert runs[0].ts == first
+    for a, b in zip(runs, runs[1:], strict=False):
+        assert a.ts + a.dur == b.ts, "runs must not overlap nor leave gaps"
+        assert a.state != b.state, "equal neighbours must be merged"
+    assert runs[-1].ts + runs[-1].dur == last
+    assert all(r.dur > 0 and r.state in STATE_KEYS for r in runs)
+
+
+# -- merging --------------------------------------------------------------------------
+def test_merge_midpoint_and_runs() -> None:
+    samples = [
+        (0, "sleep", -1, -1),
+        (10 * MS, "sleep", -1, -1),
+        (20 * MS, "io", -1, -1),
+        (30 * MS, "io", -1, -1),
+    ]
+    runs = merge_samples(samples)
+    assert [(r.ts, r.dur, r.state) for r in runs] == [
+        (0, 15 * MS, "sleep"),
+        (15 * MS, 15 * MS, "io"),
+    ]
+
+
+def test_merge_single_or_empty() -> None:
+    assert merge_samples([]) == []
+    assert merge_samples([(5, "gil", 0, 0)]) == []
+
+
+def test_merge_sorts_and_drops_duplicate_timestamps() -> None:
+    runs = merge_samples([(20, "lock", -1, -1), (0, "gil", -1, -1), (20, "io", -1, -1)])
+    _tiles(runs, 0, 20)
+    assert state_totals(runs)["gil"] == 10 and state_totals(runs)["lock"] == 10
+
+
+def test_running_vs_runqueue_from_schedstat() -> None:
+    # on CPU: on-cpu grows; runnable: run_delay grows more than on-cpu.
+    on = [
+        Sample(0, "running", 0, 0),
+        Sample(2 * MS, "running", 2 * MS, 0),
+        Sample(4 * MS, "running", 4 * MS, 0),
+    ]
+    assert resolve_running(on) == ["running"] * 3
+    rq = [
+        Sample(0, "running", 0, 0),
+        Sample(2 * MS, "running", 0, 2 * MS),
+        Sample(4 * MS, "running", 100, 4 * MS),
+    ]
+    assert resolve_running(rq) == ["runqueue"] * 3
+    assert resolve_running([Sample(0, "running"), Sample(1, "bogus")]) == ["running", "other"]
+
+
+def test_correction_between_blocked_samples() -> None:
+    # 2 ms between two gil samples, of which 0.4 ms on CPU and 0.2 ms runnable.
+    samples = [(0, "gil", 1000, 500), (2 * MS, "gil", 1000 + 400_000, 500 + 200_000)]
+    runs = merge_samples(samples)
+    _tiles(runs, 0, 2 * MS)
+    totals = state_totals(runs)
+    assert totals["running"] == 400_000 and totals["runqueue"] == 200_000
+    assert totals["gil"] == 2 * MS - 600_000
+    assert [r.state for r in runs] == ["gil", "runqueue", "running", "gil"]
+    # Capped at dt; and off when asked, when samples are far apart, or unknown.
+    capped = state_totals(merge_samples([(0, "lock", 0, 0), (MS, "lock", 5 * MS, 0)]))
+    assert capped["running"] == MS and capped["lock"] == 0
+    assert state_totals(merge_samples(samples, correct=False))["gil"] == 2 * MS
+    far = [(0, "gil", 0, 0), (CORRECT_MAX_DT_NS + 1, "gil", 400_000, 0)]
+    assert state_totals(merge_samples(far))["gil"] == CORRECT_MAX_DT_NS + 1
+    unknown = [(0, "gil", -1, -1), (2 * MS, "gil", 400_000, 0)]
+    assert state_totals(merge_samples(unknown))["gil"] == 2 * MS
+
+
+def test_correction_ignores_slivers_and_mixed_intervals() -> None:
+    sliver = [(0, "gil", 0, 0), (2 * MS, "gil", 10_000, 0)]
+    assert [r.state for r in merge_samples(sliver)] == ["gil"]
+    mixed = [(0, "gil", 0, 0), (2 * MS, "running", MS, 0), (4 * MS, "running", 3 * MS, 0)]
+    totals = state_totals(merge_samples(mixed))
+    assert totals["gil"] == MS and totals["running"] == 3 * MS
+
+
+def test_correction_between_different_blocked_states() -> None:
+    runs = merge_samples([(0, "sleep", 0, 0), (2 * MS, "lock", 1 * MS, 0)])
+    assert [(r.state, r.dur) for r in runs] == [
+        ("sleep", MS // 2),
+        ("running", MS),
+        ("lock", MS // 2),
+    ]
+
+
+state_st = st.sampled_from(list(STATE_KEYS))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 5 * MS), state_st, st.integers(0, 3 * MS), st.integers(0, 3 * MS)),
+        min_size=2,
+        max_size=60,
+    )
+)
+def test_runs_tile_the_sampled_lifetime(steps: list[tuple[int, str, int, int]]) -> None:
+    ts = on = rq = 0
+    samples = []
+    for gap, state, d_on, d_rq in steps:
+        ts, on, rq = ts + gap, on + d_on, rq + d_rq
+        samples.append((ts, state, on, rq))
+    runs = merge_samples(samples)
+    _tiles(runs, samples[0][0], samples[-1][0])
+    assert sum(state_totals(runs).values()) == samples[-1][0] - samples[0][0]
+
+
+# -- syscall classification ------------------------------------------------------------
+X86 = table_for("x86_64")
+ARM = table_for("aarch64")
+RNG = (0x7F0000001000, 0x7F0000002000)
+
+
+def _line(nr: int, *args: int) -> bytes:
+    full = list(args) + [0] * (6 - len(args))
+    return (f"{nr} " + " ".join(hex(a) for a in full) + " 0x7ffd1234 0x7f00aa\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("line", "state"),
+    [
+        (b"running\n", "running"),
+        (_line(202, RNG[0] + 0x40, 0x189), "gil"),
+        (_line(202, 0x55550000, 0x80), "lock"),
+        (_line(230, 1, 0, 0x7FFD0000), "sleep"),
+        (_line(35, 0x7FFD0000), "sleep"),
+        (_line(23, 0, 0, 0, 0, 0x7FFD0000), "sleep"),  # select(0, ...): 3.10 time.sleep
+        (_line(23, 5, 0x7FFD0000), "io"),
+        (_line(270, 0, 0, 0, 0, 0x7FFD0000), "sleep"),
+        (_line(7, 0x7FFD0000, 0, 100), "sleep"),  # poll(fds, 0, t)
+        (_line(7, 0x7FFD0000, 2, 100), "io"),
+        (_line(271, 0x7FFD0000, 1, 0), "io"),
+        (_line(0, 3, 0x7FFD0000, 4096), "io"),
+        (_line(232, 4, 0x7FFD0000, 16, 0xFFFFFFFF), "io"),
+        (_line(61, 1234, 0, 0, 0), "child"),
+        (_line(247, 1, 1234), "child"),
+        (_line(9, 0, 4096), "other"),
+        (b"-1 0x7ffd1234 0x7f00aa\n", "other"),
+        (b"garbage", "other"),
+        (b"", "other"),
+    ],
+)
+def test_classify_x86_64(line: bytes, state: str) -> None:
+    assert X86 is not None
+    assert classify(line, X86, RNG) == state
+
+
+def test_classify_aarch64_and_fallbacks() -> None:
+    assert ARM is not None and X86 is not None
+    assert classify(_line(98, RNG[0]), ARM, RNG) == "gil"
+    assert classify(_line(115, 1), ARM, RNG) == "sleep"
+    assert classify(_line(73, 0x7FFD0000, 0, 0), ARM, RNG) == "sleep"  # ppoll, no fds
+    assert classify(_line(72, 0, 0, 0, 0, 0x7FFD0000), ARM, RNG) == "sleep"  # pselect6
+    assert classify(_line(63, 3), ARM, RNG) == "io"
+    assert classify(_line(260, 99), ARM, RNG) == "child"
+    assert classify(_line(202, 3), ARM, RNG) == "io"  # accept on arm64
+    # No _PyRuntime range: a Python's futex is "GIL or untraced wait" -> other.
+    assert classify(_line(202, RNG[0]), X86, None, python=True) == "other"
+    assert classify(_line(202, RNG[0]), X86, None, python=False) == "lock"
+    assert classify(_line(202, RNG[0]), X86, RNG, gil_disabled=True) == "lock"
+    assert table_for("arm64") is ARM and table_for("amd64") is X86
+    assert table_for("riscv64") is None
+
+
+# -- /proc parsing ---------------------------------------------------------------------
+def test_parse_stat_with_odd_comm() -> None:
+    fields = ["S", "42"] + ["0"] * 9 + ["150", "50"] + ["0"] * 4 + ["7", "0", "999", "0", "300"]
+    fields += ["0", "4194304", "0", "140000000"] + ["0"] * 20
+    parsed = parse_stat(b"1234 (we(ird) ) comm) " + " ".join(fields).encode())
+    assert parsed is not None
+    assert (parsed.state, parsed.ppid, parsed.cpu_ticks, parsed.num_threads) == ("S", 42, 200, 7)
+    assert (parsed.starttime, parsed.rss_pages) == (999, 300)
+    assert parsed.exec_key == (4194304, 140000000)
+    assert parse_stat(b"garbage") is None
+    own = parse_stat(Path("/proc/self/stat").read_bytes()) if sys.platform == "linux" else None
+    assert own is None or own.ppid == os.getppid()
+
+
+# -- ELF reader --------------------------------------------------------------------------
+def test_load_bias() -> None:
+    sym = ElfSymbol(3, 0x5000A0, 64, ((0, 0x1000, 0), (0x4FF000, 0x3000, 0x4FE000)))
+    maps = [
+        Mapping(0x7F0000000000, 0x7F0000001000, 0, 1, "/x.so"),
+        Mapping(0x7F00004FF000, 0x7F0000502000, 0x4FE000, 1, "/x.so"),
+    ]
+    assert load_bias(sym, maps) == 0x7F0000000000
+    assert load_bias(ElfSymbol(2, 0x400000, 8, ()), maps) == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
+def test_pyruntime_of_this_interpreter() -> None:
+    rng, python, detail = find_symbol_range(os.getpid())
+    assert python and rng is not None, detail
+    addr = ctypes.addressof(ctypes.c_char.in_dll(ctypes.pythonapi, "_PyRuntime"))
+    assert rng[0] == addr and rng[1] > addr
+    libdir = sysconfig.get_config_var("LIBDIR")
+    ldlib = sysconfig.get_config_var("LDLIBRARY")
+    target = Path(libdir, ldlib) if ldlib and ".so" in ldlib else Path(sys.executable)
+    assert read_symbol(str(target.resolve()), "_PyRuntime") is not None
+
+
+_REPORT = (
+    "import ctypes, json, sys, sysconfig; print(json.dumps({'addr': ctypes.addressof("
+    "ctypes.c_char.in_dll(ctypes.pythonapi, '_PyRuntime')), 'shared': "
+    "sysconfig.get_config_var('Py_ENABLE_SHARED')})); sys.stdout.flush(); sys.stdin.read()"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
+@pytest.mark.parametrize("python", INTERPRETERS, ids=lambda p: p.parent.parent.name)
+def test_pyruntime_in_other_interpreters(python: Path) -> None:
+    if not python.exists():
+        pytest.skip(f"{python} not installed")
+    child = subprocess.Popen(
+        [str(python), "-c", _REPORT], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        info = json.loads(child.stdout.readline())
+        rng, is_python, detail = find_symbol_range(child.pid)
+    finally:
+        child.communicate("")
+    assert is_python and rng is not None, detail
+    assert rng[0] == info["addr"], (detail, info)

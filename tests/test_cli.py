@@ -1,0 +1,95 @@
+"""The CLI as a user meets it: targets, arguments, exit statuses, bad input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from traced import concurtrace, summary_json, trace_run
+
+
+def test_module_with_arguments_after_double_dash(tmp_path: Path) -> None:
+    (tmp_path / "mytool.py").write_text("import sys\nprint('argv', sys.argv[1:])\n")
+    done = concurtrace("run", "--quiet", "-o", str(tmp_path / "m.pftrace"), "-m", "mytool",
+                       "--", "--flag", "x", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "argv ['--flag', 'x']" in done.stdout
+    names = [p["name"] for p in summary_json(tmp_path / "m.pftrace")["processes"]]
+    assert names == ["MainProcess"]
+
+
+def test_code_with_arguments(tmp_path: Path) -> None:
+    done = concurtrace("run", "--quiet", "-o", str(tmp_path / "c.json"), "-c",
+                       "import sys; print(sys.argv[1:])", "--", "a", "b")
+    assert done.returncode == 0, done.stderr
+    assert "['a', 'b']" in done.stdout
+    assert summary_json(tmp_path / "c.json")["processes"][0]["exit_code"] == 0
+
+
+@pytest.mark.parametrize(("code", "expected", "status", "signal"), [
+    ("import sys; sys.exit(3)", 3, 3, None),
+    ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", 143, -15, "SIGTERM"),
+    ("import os; os._exit(7)", 7, 7, None),
+])
+def test_exit_status_propagates(tmp_path: Path, code: str, expected: int, status: int,
+                                signal: str | None) -> None:
+    out = tmp_path / "x.pftrace"
+    done = concurtrace("run", "--quiet", "-o", str(out), "-c", code)
+    assert done.returncode == expected, done.stderr
+    root = summary_json(out)["processes"][0]
+    assert root["exit_code"] == status and root["signal"] == signal
+
+
+def test_script_that_raises_keeps_traceback_status_and_trace(tmp_path: Path) -> None:
+    script = tmp_path / "boom.py"
+    script.write_text("def f():\n    raise ValueError('boom')\nf()\n")
+    run = trace_run(tmp_path / "b.pftrace", str(script))
+    assert run.returncode == 1
+    assert "ValueError: boom" in run.stderr and "Traceback" in run.stderr
+    root = run.summary()["processes"][0]
+    assert root["exit_code"] == 1 and root["exc_type"] == "ValueError"
+    kinds = [f["kind"] for f in run.summary()["findings"]]
+    assert "nonzero_exit" in kinds
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "/nonexistent/script.py"],
+    ["run", "-o", "/nonexistent-dir/x.pftrace", "-c", "pass"],
+    ["run", "-o", "x.txt", "-c", "pass"],
+    ["run", "--sample-hz", "-5", "-c", "pass"],
+    ["summary", "/nonexistent.pftrace"],
+])
+def test_bad_input_is_one_line_and_exit_2(args: list[str], tmp_path: Path) -> None:
+    done = concurtrace(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "concurtrace: error:" in done.stderr or "Error" in done.stderr
+
+
+def test_existing_output_needs_force(tmp_path: Path) -> None:
+    out = tmp_path / "t.pftrace"
+    out.write_text("keep me")
+    done = concurtrace("run", "--quiet", "-o", str(out), "-c", "pass")
+    assert done.returncode == 2 and out.read_text() == "keep me"
+
+
+def test_default_output_path_and_entry_point(tmp_path: Path) -> None:
+    exe = shutil.which("concurtrace", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the concurtrace entry point is installed"
+    done = subprocess.run([exe, "run", "--quiet", "-c", "print('hi')"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    traces = list((tmp_path / "traces").glob("code-*.pftrace"))
+    assert len(traces) == 1 and str(traces[0].relative_to(tmp_path)) in done.stderr
+    assert "concurtrace view" in done.stderr
+
+
+def test_summary_of_corrupt_trace_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pftrace"
+    bad.write_bytes(b"\x0a\xff\xff\xff\x0f garbage")
+    done = concurtrace("summary", str(bad))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
