@@ -23,6 +23,8 @@ from concurtrace.runner import hooks as hooks_module
 from concurtrace.runner.hookset import HookSet, Record, now_ns, tid
 
 FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# Our package as the target imports it (through the session's symlink) and resolved.
+OWN_DIRS = tuple({str(Path(__file__).parent.parent), str(Path(__file__).resolve().parent.parent)})
 STACK_LIMIT = 30
 
 
@@ -72,12 +74,11 @@ class Recorder:
         from viztracer import VizTracer  # type: ignore[import-untyped]
 
         options = self.config.get("tracer", {})
-        own_dir = str(Path(__file__).resolve().parent.parent)
         include = options.get("include_files")
         self.tracer = VizTracer(
             tracer_entries=int(options.get("tracer_entries", 1_000_000)), verbose=0,
             max_stack_depth=int(options.get("max_stack_depth", -1)),
-            include_files=include, exclude_files=None if include else [own_dir],
+            include_files=include, exclude_files=None if include else list(OWN_DIRS),
             min_duration=float(options.get("min_duration", 0)), register_global=False,
             dump_raw=True, output_file=self.trace_path)
         self.tracer.start()
@@ -145,6 +146,9 @@ def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
     stack: list[dict[str, Any]] = []
     while frame is not None and len(stack) < STACK_LIMIT:
         code = frame.f_code
+        if code.co_filename.startswith(OWN_DIRS):
+            frame = frame.f_back
+            continue
         stack.append({"func": code.co_name, "file": code.co_filename, "line": frame.f_lineno})
         frame = frame.f_back
     return stack

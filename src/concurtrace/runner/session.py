@@ -25,9 +25,9 @@ import sys as _sys
 
 def _concurtrace_boot():
     here = _os.path.dirname(_os.path.abspath(__file__))
+    start = None
     try:
-        from concurtrace.runner.bootstrap import start_from_environment
-        start_from_environment()
+        from concurtrace.runner.bootstrap import start_from_environment as start
     except Exception as error:  # never break the traced program
         _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n" % (_os.getpid(), error))
     _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
@@ -36,6 +36,8 @@ def _concurtrace_boot():
         import sitecustomize  # noqa: F401  (the program's own, if any)
     except ImportError:
         _sys.modules["sitecustomize"] = ours
+    if start is not None:
+        start()  # last: the function trace starts here
 
 
 _concurtrace_boot()
