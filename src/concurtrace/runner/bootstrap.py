@@ -44,6 +44,20 @@ class Recorder:
     def in_terminate(self) -> bool:
         return bool(getattr(self.terminate_flag, "active", False))
 
+    def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        tracer = self.tracer
+        if tracer is None or (sys.version_info < (3, 12) and sys.getprofile() is None):
+            # Not profiled yet (a new thread before threading installs the profiler):
+            # nothing of ours is being ignored, and the counter call would not be seen.
+            return function(*args, **kwargs)
+        # Our frames are excluded from the trace, and VizTracer then ignores their whole
+        # subtree: lift that for the original call, so only our bookkeeping is hidden.
+        previous = tracer.setignorestackcounter(0)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            tracer.setignorestackcounter(previous)
+
     def write(self, record: Record) -> None:
         if self.writer is not None:
             record.setdefault("pid", os.getpid())

@@ -38,13 +38,13 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
 
     def start(self: threading.Thread) -> None:
         ts = now_ns()
-        orig_start(self)
+        sink.call(orig_start, self)
         sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": ts, "tid": self.native_id,
                     "by_tid": tid(), "name": self.name, "daemon": self.daemon})
 
     def bootstrap_inner(self: threading.Thread) -> None:
         try:
-            orig_inner(self)
+            sink.call(orig_inner, self)
         finally:
             sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "name": self.name,
                         "exc_type": sink.thread_exceptions.pop(tid(), None)})
@@ -53,7 +53,7 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
 
     def excepthook(args: Any) -> None:
         sink.thread_exceptions[tid()] = getattr(args.exc_type, "__name__", str(args.exc_type))
-        orig_excepthook(args)
+        sink.call(orig_excepthook, args)
 
     def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
                          kwargs: dict[str, Any] | None = None) -> int:
@@ -65,7 +65,7 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
                         "daemon": True})
             exc: str | None = None
             try:
-                return function(*a, **kw)
+                return sink.call(function, *a, **kw)
             except BaseException as error:
                 exc = type(error).__name__
                 raise
@@ -73,7 +73,7 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
                 sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "exc_type": exc})
 
         by = tid()
-        return orig_new_thread(run, args, kwargs or {})
+        return int(sink.call(orig_new_thread, run, args, kwargs or {}))
 
     orig_new_thread = _thread.start_new_thread
     hooks.patch(threading.Thread, "start", start)
@@ -87,7 +87,7 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
 
     def fork() -> int:
         ts, by = now_ns(), tid()
-        pid = orig_fork()
+        pid: int = sink.call(orig_fork)
         if pid > 0:
             sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
                         "tid": by, "method": "os.fork", "name": None, "daemon": None})
@@ -98,7 +98,7 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
 
     def popen_init(self: subprocess.Popen[Any], args: Any, *a: Any, **kw: Any) -> None:
         ts = now_ns()
-        orig_popen_init(self, args, *a, **kw)
+        sink.call(orig_popen_init, self, args, *a, **kw)
         cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
         sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
                     "tid": tid(), "method": "subprocess", "cmdline": [os.fsdecode(c) for c in cmd],
@@ -122,7 +122,7 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
 def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:
     def spawn(path: Any, argv: Any, *a: Any, **kw: Any) -> int:
         ts = now_ns()
-        pid = orig(path, argv, *a, **kw)
+        pid: int = sink.call(orig, path, argv, *a, **kw)
         sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
                     "tid": tid(), "method": name,
                     "cmdline": [os.fsdecode(c) for c in argv]})
@@ -139,10 +139,10 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
 
     def kill(pid: int, sig: int) -> None:
         if sig == 0 or pid == os.getpid() or sink.in_terminate:
-            orig_kill(pid, sig)
+            sink.call(orig_kill, pid, sig)
             return
         ts = now_ns()
-        orig_kill(pid, sig)
+        sink.call(orig_kill, pid, sig)
         sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": pid, "tid": tid(),
                     "how": "os.kill", "signum": int(sig),
                     "reason": "daemon_cleanup" if in_exit_function() else _reason(sig)})
@@ -157,7 +157,7 @@ def _reason(sig: int) -> str:
 def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
     def wait(*args: Any) -> Any:
         ts = now_ns()
-        result = orig(*args)
+        result = sink.call(orig, *args)
         if isinstance(result, tuple) and len(result) >= 2 and result[0] > 0:
             sink.write({"ev": "reaped", "ts": now_ns(), "start_ts": ts, "child": result[0],
                         "status": result[1], "tid": tid()})
@@ -185,6 +185,6 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:
         sink.write({"ev": "exception", "ts": now_ns(), "exc_type": exc_type.__name__,
                     "tid": tid()})
-        orig_excepthook(exc_type, value, tb)
+        sink.call(orig_excepthook, exc_type, value, tb)
 
     hooks.patch(sys, "excepthook", excepthook)

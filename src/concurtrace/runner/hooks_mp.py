@@ -39,7 +39,7 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
         orig_exec = loader.exec_module  # type: ignore[union-attr]
 
         def exec_module(module: ModuleType) -> None:
-            orig_exec(module)
+            orig_exec(module)  # an import: not worth tracing
             patch_process_class(hooks, sink, module)
 
         hooks.patch(loader, "exec_module", exec_module)
@@ -63,7 +63,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
 
     def start(self: Any) -> None:
         ts = now_ns()
-        orig_start(self)
+        sink.call(orig_start, self)
         popen = getattr(self, "_popen", None)
         sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
                     "tid": tid(),
@@ -79,7 +79,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             ts = now_ns()
             local.active = True
             try:
-                orig(self)
+                sink.call(orig, self)
             finally:
                 local.active = False
             if record:
@@ -90,7 +90,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
 
     def join(self: Any, timeout: float | None = None) -> None:
         ts = now_ns()
-        orig_join(self, timeout)
+        sink.call(orig_join, self, timeout)
         if self.exitcode is not None and self.pid is not None:
             sink.write({"ev": "join", "ts": now_ns(), "start_ts": ts, "child": self.pid,
                         "tid": tid(), "exitcode": self.exitcode})
@@ -102,7 +102,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
 
         def run_recorded() -> None:
             try:
-                run()
+                sink.call(run)
             except SystemExit:
                 raise
             except BaseException as error:
@@ -111,7 +111,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
                 raise
 
         self.run = run_recorded
-        code: int = orig_boot(self, *args, **kwargs)
+        code: int = sink.call(orig_boot, self, *args, **kwargs)
         sink.write({"ev": "exit_call", "ts": now_ns(), "how": "return", "code": code})
         return code
 

@@ -43,6 +43,10 @@ class Sink(Protocol):
 
     def finalize(self, reason: str) -> None: ...
 
+    def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Calls the original function with function tracing on (our frames are not traced)."""
+        ...
+
     @property
     def in_terminate(self) -> bool: ...
 

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 
 GONE = frozenset({errno.ESRCH, errno.ENOENT})
+NO_FDS = frozenset({errno.EMFILE, errno.ENFILE})
 DENIED = frozenset({errno.EACCES, errno.EPERM})
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -76,35 +77,53 @@ def read_exe(pid: int) -> str:
 
 
 class FdOpener:
-    """Opens /proc files to keep; on EMFILE raises RLIMIT_NOFILE's soft limit to the
-    hard limit once (lazily: the traced child, already started, keeps its own), then
-    returns -1 (callers read by path) when fds stay scarce."""
+    """Opens /proc files to keep, leaving RESERVE fds free for the rest of the process
+    (and for by-path reads). When the cap is reached it raises RLIMIT_NOFILE's soft
+    limit to the hard limit once (lazily, so the traced child, already started, keeps
+    its own limit); beyond that it returns -1 and callers read by path."""
+
+    RESERVE = 128
 
     def __init__(self) -> None:
         self.notes: list[str] = []
         self.raised = False
-        self.exhausted = False
+        self.warned = False
         self.open_count = 0
+        self.cap = self._cap()
+
+    def _cap(self) -> int:
+        try:
+            import resource
+
+            soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            baseline = len(os.listdir("/proc/self/fd"))
+        except (ImportError, OSError):  # pragma: no cover - not Linux
+            return 1 << 30
+        if soft == resource.RLIM_INFINITY:
+            return 1 << 30
+        return max(0, soft - baseline - self.RESERVE)
 
     def open(self, path: str) -> int:
-        """A kept fd, or -1 when out of fds. Raises OSError for other errors."""
-        if self.exhausted:
-            return -1
+        """A kept fd, or -1 when fds are scarce. Raises OSError for other errors."""
+        if self.open_count >= self.cap and not (not self.raised and self._raise_limit()):
+            return self._scarce()
         try:
             fd = os.open(path, _FLAGS)
         except OSError as exc:
             if exc.errno not in (errno.EMFILE, errno.ENFILE):
                 raise
-            if not self.raised and self._raise_limit():
-                return self.open(path)
-            self.exhausted = True
-            self.notes.append(
-                f"out of file descriptors after {self.open_count} kept /proc files: "
-                "the remaining threads are sampled by path (slower)"
-            )
-            return -1
+            return self._scarce()
         self.open_count += 1
         return fd
+
+    def _scarce(self) -> int:
+        if not self.warned:
+            self.warned = True
+            self.notes.append(
+                f"file descriptors ran short after {self.open_count} kept /proc files: "
+                "further threads were sampled by path (slower)"
+            )
+        return -1
 
     def close(self, fd: int) -> None:
         if fd >= 0:
@@ -129,7 +148,8 @@ class FdOpener:
         except (ValueError, OSError):
             return False
         self.notes.append(f"raised the sampler's open-file soft limit from {soft} to {new}")
-        return True
+        self.cap = self._cap()
+        return self.open_count < self.cap
 
 
 def pread_or_path(fd: int, path: str, size: int) -> bytes:

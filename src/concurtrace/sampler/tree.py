@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from concurtrace.model.timeline import CounterSeries
 
-from .procfs import CLK_TCK, DENIED, PAGE, FdOpener, parse_stat, pread_or_path, read_bytes
+from .procfs import CLK_TCK, DENIED, NO_FDS, PAGE, FdOpener, parse_stat, pread_or_path, read_bytes
 from .result import (
     CPU_COUNTER,
     GIL_BIN_NS,
@@ -110,9 +110,9 @@ class TreeSampler:
                 next_ctr = now + COUNTER_NS
             period = DISCOVER_NS
             if self.states:
-                nthreads = self._tick()
+                nthreads, slow = self._tick()
                 self._ticks += 1
-                period = int(1e9 / self._rate(nthreads))
+                period = int(1e9 / self._rate(nthreads, slow))
             target += int(period * self._rng.uniform(0.7, 1.3))
             now = mono()
             if target < now - period:
@@ -120,17 +120,20 @@ class TreeSampler:
             elif target > now:
                 time.sleep((target - now) / 1e9)
 
-    def _rate(self, nthreads: int) -> float:
+    def _rate(self, nthreads: int, slow: int = 0) -> float:
+        """Keep thread-samples/s within budget; a by-path sample costs about 3."""
         self._max_threads = max(self._max_threads, nthreads)
-        if nthreads * self.hz <= self.budget:
+        weight = nthreads + 2 * slow
+        if weight * self.hz <= self.budget:
             return self.hz
-        hz = max(1.0, self.budget / nthreads)
+        hz = max(1.0, self.budget / weight)
         self._lowest_hz = min(self._lowest_hz, hz)
         return hz
 
-    def _tick(self) -> int:
+    def _tick(self) -> tuple[int, int]:
+        """One sample of every live thread: (threads, threads read by path)."""
         mono, pread, table = time.monotonic_ns, os.pread, self._table
-        total = 0
+        total = slow = 0
         for proc in self._tracker.live():
             b = (mono() - self._t0) // GIL_BIN_NS
             proc.ticks[b] = proc.ticks.get(b, 0) + 1
@@ -143,7 +146,10 @@ class TreeSampler:
                     s = pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
                     on, rq = s.split()[:2]
                 except (OSError, ValueError) as exc:
-                    lost.append((th, exc if isinstance(exc, OSError) else None))
+                    if not isinstance(exc, OSError):
+                        lost.append((th, None))
+                    elif exc.errno not in NO_FDS:  # out of fds: skip this sample only
+                        lost.append((th, exc))
                     continue
                 if stat_mode or table is None:
                     code, uaddr = (RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER), 0
@@ -156,11 +162,12 @@ class TreeSampler:
                 smp.code.append(code)
                 smp.on.append(int(on))
                 smp.rq.append(int(rq))
+                self._samples += 1
             total += len(proc.live)
-            self._samples += len(proc.live) - len(lost)
+            slow += sum(1 for th in proc.live if th.fd_a < 0 or th.fd_b < 0) if stat_mode else 0
             if lost:
                 self._drop(proc, lost)
-        return total
+        return total, slow
 
     def _drop(self, proc: TrackedProcess, lost: list[tuple[TrackedThread, OSError | None]]) -> None:
         denied = next((e for _, e in lost if e is not None and e.errno in DENIED), None)

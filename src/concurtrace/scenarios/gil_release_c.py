@@ -35,12 +35,14 @@ EXPECT = {
     ],
 }
 
-BUF = os.urandom(1 << 20) * 16  # 16 MiB, not very compressible at level 1
+MIB = 1 << 20
+BUF = os.urandom(MIB) * 16  # 16 MiB: zlib level 1 takes about 0.35 s on it
 
 
 def hash_it(rounds: int) -> None:
+    big = BUF * 4  # 64 MiB per call (~40 ms): few GIL re-acquisitions
     for _ in range(rounds):
-        hashlib.sha256(BUF).hexdigest()
+        hashlib.sha256(big).hexdigest()
 
 
 def compress_it(rounds: int) -> None:
@@ -56,9 +58,9 @@ def python_loop(n: int) -> None:
 
 def main() -> None:
     threads = [
-        threading.Thread(target=hash_it, args=(5,), name="sha256"),
-        threading.Thread(target=compress_it, args=(2,), name="zlib"),
-        threading.Thread(target=python_loop, args=(2_000_000,), name="python"),
+        threading.Thread(target=hash_it, args=(8,), name="sha256"),
+        threading.Thread(target=compress_it, args=(1,), name="zlib"),
+        threading.Thread(target=python_loop, args=(3_000_000,), name="python"),
     ]
     wall0, cpu0 = time.perf_counter(), time.process_time()
     for t in threads:
