@@ -54,7 +54,8 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
                            "Join it (p.join()) before the parent returns, or make it non-daemon.", 5))
     if proc.daemon and killer is not None and killer.reason == "daemon_cleanup":
         parent = timeline.processes.get(killer.pid or -1)
-        ran = "its work never ran" if not proc.traced else "its work was cut short"
+        ran = "its work never ran" if not proc.traced or proc.ran_target is False \
+            else "its work was cut short"
         out.append(Finding("daemon_process_terminated", proc.pid, None,
                            f"{proc.label()} was terminated by {proc.signal} {life} after it "
                            f"started, at {parent.name if parent else 'its parent'}'s exit: {ran}.",
@@ -70,10 +71,15 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
                            "A crash in C code (ctypes, an extension) or a signal from outside: "
                            "run it alone with faulthandler enabled (python -X faulthandler).", 4))
     elif proc.exit_code:
-        cause = f" (uncaught {proc.exc_type})" if proc.exc_type else ""
-        out.append(Finding("nonzero_exit", proc.pid, None,
-                           f"{proc.name} exited with code {proc.exit_code}{cause}.",
-                           "Its traceback is in the output above.", 4))
+        if proc.exc_type:
+            what, advice = f"exited with code {proc.exit_code} (uncaught {proc.exc_type})", \
+                "Its traceback is in the output above."
+        elif proc.end_reason == "os._exit":
+            what, advice = f"called os._exit({proc.exit_code})", \
+                "os._exit skips cleanup (atexit, buffered output): prefer sys.exit."
+        else:
+            what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
+        out.append(Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4))
     if proc is not root and proc.name not in HELPER_NAMES:
         if root and root.ended_ns and proc.ended_ns and proc.ended_ns > root.ended_ns + 1_000_000:
             out.append(Finding("orphan_still_running", proc.pid, None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.naming import process_name
+from concurtrace.model.sentences import CRASH_SIGNALS
 from concurtrace.model.records import Record
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
 from concurtrace.model.traces import TraceEvents, apply_slices
@@ -113,6 +114,8 @@ def _process(pid: int, index: _ByPid, observed: Observed, root_pid: int) -> Proc
         fork_parent = proc.ppid
     proc.name = process_name(pid == root_pid, mp_name, argv, seen.name if seen else None)
     proc.fork_of = fork_parent
+    if proc.start_method in ("fork", "spawn", "forkserver"):
+        proc.ran_target = role is not None
     times = [t for t in (start and start["ts"], hello and hello["ts"], seen and seen.first_ns) if t]
     proc.started_ns = int(min(times)) if times else None
     _exit_facts(proc, index, observed)
@@ -165,7 +168,7 @@ def _end_reason(proc: Process, index: _ByPid) -> None:
         if kills:
             kill = kills[-1]
             proc.terminated_by = TerminatedBy(int(kill["pid"]), str(kill.get("reason", "terminate")))
-        else:
+        elif proc.signal not in CRASH_SIGNALS:
             proc.terminated_by = TerminatedBy(None, "external")
     elif exception is not None:
         proc.end_reason, proc.exc_type = "exception", str(exception.get("exc_type"))

@@ -21,7 +21,7 @@ from concurtrace.model.timeline import (
 SCHEMA = "concurtrace.summary/1"
 PROCESS_KEYS = ("pid", "ppid", "os_ppid", "name", "cmdline", "daemon", "start_method",
                 "started_ns", "ended_ns", "exit_code", "signal", "traced", "end_reason",
-                "exc_type", "joined")
+                "exc_type", "joined", "ran_target")
 THREAD_KEYS = ("pid", "tid", "name", "daemon", "started_ns", "ended_ns", "abandoned",
                "end_reason", "exc_type", "is_main", "stack")
 

@@ -137,6 +137,7 @@ class Process:
     exc_type: str | None = None
     traced: bool = False
     joined: bool | None = None
+    ran_target: bool | None = None  # a multiprocessing child entered its run()
     fork_of: int | None = None  # forked without exec and without a multiprocessing name
     threads: dict[int, Thread] = field(default_factory=dict)
     instants: list[Instant] = field(default_factory=list)

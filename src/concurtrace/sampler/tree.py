@@ -145,6 +145,8 @@ class TreeSampler:
                     a = pread(th.fd_a, 256, 0) if th.fd_a >= 0 else read_bytes(th.path_a, 256)
                     s = pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
                     on, rq = s.split()[:2]
+                    if a[:10] == b"-1 0x0 0x0":  # exited, not yet reaped (zombie)
+                        raise ValueError("zombie")
                 except (OSError, ValueError) as exc:
                     if not isinstance(exc, OSError):
                         lost.append((th, None))
@@ -164,7 +166,8 @@ class TreeSampler:
                 smp.rq.append(int(rq))
                 self._samples += 1
             total += len(proc.live)
-            slow += sum(1 for th in proc.live if th.fd_a < 0 or th.fd_b < 0) if stat_mode else 0
+            if self._opener.warned:  # some threads are read by path
+                slow += sum(1 for th in proc.live if th.fd_a < 0 or th.fd_b < 0)
             if lost:
                 self._drop(proc, lost)
         return total, slow
