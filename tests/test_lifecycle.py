@@ -65,7 +65,8 @@ def test_crash_statuses_and_kill_arrow_in_perfetto(crash: Traced) -> None:
     events = engine.query(crash.trace, EVENTS_SQL)
     ended = {e["name"].split(" ")[0]: e for e in events
              if e["event"] in ("process_exit", "process_terminated")}
-    assert ended["victim"]["event"] == "process_terminated" and ended["victim"]["signal"] == "SIGKILL"
+    assert ended["victim"]["event"] == "process_terminated"
+    assert ended["victim"]["signal"] == "SIGKILL"
     assert ended["segfaulter"]["signal"] == "SIGSEGV"
     assert ended["exiter"]["exit_code"] == 3 and ended["raiser"]["exit_code"] == 1
     flows = engine.query(crash.trace, FLOWS_SQL)
@@ -85,10 +86,12 @@ def test_abandoned_threads_are_marked_with_their_stack(abandon: Traced) -> None:
 
 @engine.requires_node
 def test_abandonment_instants_and_unfinished_slices(abandon: Traced) -> None:
-    events = [e for e in engine.query(abandon.trace, EVENTS_SQL) if e["event"] == "thread_abandoned"]
+    events = [e for e in engine.query(abandon.trace, EVENTS_SQL)
+              if e["event"] == "thread_abandoned"]
     assert len(events) == 2
     heartbeat = next(e for e in events if "'heartbeat'" in e["name"])
-    assert "inside time.sleep" in heartbeat["name"] and "daemon_thread_abandon.py:" in heartbeat["name"]
+    assert "inside time.sleep" in heartbeat["name"]
+    assert "daemon_thread_abandon.py:" in heartbeat["name"]
     assert "heartbeat (" in heartbeat["stack"]
     unfinished = engine.query(abandon.trace,
                               "select t.name as thread, s.name from slice s join thread_track tt "

@@ -27,7 +27,8 @@ class Traced:
 
     def process(self, name: str) -> dict[str, Any]:
         rows = [p for p in self.summary()["processes"] if p["name"] == name]
-        assert rows, f"no process named {name!r} in {[p['name'] for p in self.summary()['processes']]}"
+        names = [p["name"] for p in self.summary()["processes"]]
+        assert rows, f"no process named {name!r} in {names}"
         return rows[0]
 
 

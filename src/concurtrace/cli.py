@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -46,20 +46,20 @@ def main_callback(
 
 @app.command()
 def run(
-    script: Annotated[Optional[str], typer.Argument(help="Script to run (default: the demo).")] = None,
-    args: Annotated[Optional[list[str]], typer.Argument(help="Arguments for the script.")] = None,
-    module: Annotated[Optional[str], typer.Option("-m", help="Run a module, like python -m.")] = None,
-    code: Annotated[Optional[str], typer.Option("-c", help="Run code, like python -c.")] = None,
-    scenario: Annotated[Optional[str], typer.Option("--scenario", help="Run a shipped scenario.")] = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help=".pftrace or .json")] = None,
+    script: Annotated[str | None, typer.Argument(help="Script to run (default: the demo).")] = None,
+    args: Annotated[list[str] | None, typer.Argument(help="Arguments for the script.")] = None,
+    module: Annotated[str | None, typer.Option("-m", help="Run a module, like python -m.")] = None,
+    code: Annotated[str | None, typer.Option("-c", help="Run code, like python -c.")] = None,
+    scenario: Annotated[str | None, typer.Option("--scenario", help="Run a shipped scenario.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=".pftrace or .json")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
     python: Annotated[str, typer.Option("--python", help="Interpreter for the target.")] = sys.executable,
     light: Annotated[bool, typer.Option("--light", help="Lifecycle + sampler only, no function tracing.")] = False,
     sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = 500.0,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", help="End the tree after SECONDS, then save.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="End the tree after SECONDS, then save.")] = None,
     max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = -1,
     min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = 0.0,
-    include_files: Annotated[Optional[list[str]], typer.Option("--include-files", help="Trace only code under these paths.")] = None,
+    include_files: Annotated[list[str] | None, typer.Option("--include-files", help="Trace only code under these paths.")] = None,
     tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = 1_000_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
@@ -132,7 +132,7 @@ def summary(
 @app.command()
 def view(
     trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
-    port: Annotated[Optional[int], typer.Option("--port", help="Port on 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1.")] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
 ) -> None:
     """Serve the trace in the offline Perfetto UI on 127.0.0.1. Example: concurtrace view t.pftrace"""

@@ -24,6 +24,12 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ne
 
 PYENV = Path("/root/.pyenv/versions")
 INTERPRETERS = [PYENV / v / "bin" / "python" for v in ("3.10.13", "3.11.7", "3.12.1", "3.13.0")]
+INTERPRETERS.append(Path("/usr/bin/python3"))  # Debian's: libpython linked in statically
+
+
+def _version_id(python: Path) -> str:
+    return python.parent.parent.name if "pyenv" in str(python) else str(python)
+
 
 WORKLOAD = r"""
 import json, sys, threading, time
@@ -91,7 +97,9 @@ def workload(tmp_path: Path, python: Path | str, dur: float = 1.5) -> list[str]:
     return [str(python), str(script), str(dur)]
 
 
-@pytest.mark.parametrize("python", INTERPRETERS, ids=lambda p: p.parent.parent.name)
+@pytest.mark.parametrize(
+    "python", INTERPRETERS, ids=lambda p: p.parent.parent.name if "pyenv" in str(p) else str(p)
+)
 def test_gil_lock_sleep_per_version(python: Path, tmp_path: Path) -> None:
     if not python.exists():
         pytest.skip(f"{python} not installed")
@@ -111,7 +119,7 @@ def test_gil_lock_sleep_per_version(python: Path, tmp_path: Path) -> None:
         assert runs, name
         shares[name] = state_shares(runs)
     print(
-        python.parent.parent.name,
+        _version_id(python),
         {n: {k: round(v, 3) for k, v in s.items() if v} for n, s in shares.items()},
     )
     for name in ("cpu1", "cpu2"):

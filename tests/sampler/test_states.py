@@ -36,6 +36,11 @@ from concurtrace.sampler.syscalls import classify, table_for
 MS = 1_000_000
 PYENV = Path("/root/.pyenv/versions")
 INTERPRETERS = [PYENV / v / "bin" / "python" for v in ("3.10.13", "3.11.7", "3.12.1", "3.13.0")]
+INTERPRETERS.append(Path("/usr/bin/python3"))  # Debian's: libpython linked in statically
+
+
+def _version_id(python: Path) -> str:
+    return python.parent.parent.name if "pyenv" in str(python) else str(python)
 
 
 def _tiles(runs: list, first: int, last: int) -> None:
@@ -249,7 +254,9 @@ _REPORT = (
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
-@pytest.mark.parametrize("python", INTERPRETERS, ids=lambda p: p.parent.parent.name)
+@pytest.mark.parametrize(
+    "python", INTERPRETERS, ids=lambda p: p.parent.parent.name if "pyenv" in str(p) else str(p)
+)
 def test_pyruntime_in_other_interpreters(python: Path) -> None:
     if not python.exists():
         pytest.skip(f"{python} not installed")

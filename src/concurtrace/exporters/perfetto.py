@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (  # type: ignore[import-untyped]
+from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
     TracePacket,
     TrackDescriptor,
     TrackEvent,

@@ -36,7 +36,7 @@ def read_trace(path: Path) -> Timeline:
 
 
 def _read_protobuf(path: Path) -> Timeline:
-    from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (  # type: ignore[import-untyped]
+    from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
         TracePacket,
     )
 
@@ -111,7 +111,8 @@ def _foreign_json(events: list[Any]) -> Timeline:
             continue
         pid, tid = event["pid"], event.get("tid")
         proc = timeline.processes.setdefault(pid, Process(pid=pid, name=f"pid {pid}"))
-        args = event.get("args") if isinstance(event.get("args"), dict) else {}
+        raw_args = event.get("args")
+        args: dict[str, Any] = raw_args if isinstance(raw_args, dict) else {}
         if event.get("ph") == "M" and event.get("name") == "process_name":
             proc.name = str(args.get("name", proc.name))
         if isinstance(tid, int):

@@ -51,7 +51,8 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
         out.append(Finding("killed_before_trace", proc.pid, None,
                            f"{proc.label()} was killed by {proc.signal} {life} after it started, "
                            "before its tracer started: none of its work ran.",
-                           "Join it (p.join()) before the parent returns, or make it non-daemon.", 5))
+                           "Join it (p.join()) before the parent returns, "
+                           "or make it non-daemon.", 5))
     if proc.daemon and killer is not None and killer.reason == "daemon_cleanup":
         parent = timeline.processes.get(killer.pid or -1)
         ran = "its work never ran" if not proc.traced or proc.ran_target is False \

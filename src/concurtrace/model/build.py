@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.naming import process_name
-from concurtrace.model.sentences import CRASH_SIGNALS
 from concurtrace.model.records import Record
+from concurtrace.model.sentences import CRASH_SIGNALS
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
 from concurtrace.model.traces import TraceEvents, apply_slices
 
@@ -167,7 +167,8 @@ def _end_reason(proc: Process, index: _ByPid) -> None:
         kills = [r for r in index.about.get(proc.pid, []) if r["ev"] == "terminate"]
         if kills:
             kill = kills[-1]
-            proc.terminated_by = TerminatedBy(int(kill["pid"]), str(kill.get("reason", "terminate")))
+            reason = str(kill.get("reason", "terminate"))
+            proc.terminated_by = TerminatedBy(int(kill["pid"]), reason)
         elif proc.signal not in CRASH_SIGNALS:
             proc.terminated_by = TerminatedBy(None, "external")
     elif exception is not None:
@@ -190,10 +191,11 @@ def _threads(proc: Process, index: _ByPid, observed: Observed) -> None:
         if pid == proc.pid and tid not in proc.threads:
             proc.threads[tid] = Thread(pid=pid, tid=tid, name=comm, started_ns=first, ended_ns=last)
     for record in index.own.get(proc.pid, []):
-        tid = record.get("tid")
-        if tid is None or record["ev"] not in ("thread_start", "thread_exit", "thread_abandoned"):
+        events = ("thread_start", "thread_exit", "thread_abandoned")
+        if record.get("tid") is None or record["ev"] not in events:
             continue
-        thread = proc.threads.setdefault(int(tid), Thread(pid=proc.pid, tid=int(tid), name=""))
+        tid = int(record["tid"])
+        thread = proc.threads.setdefault(tid, Thread(pid=proc.pid, tid=tid, name=""))
         if record.get("name"):
             thread.name = str(record["name"])
         if record["ev"] == "thread_start":
@@ -203,7 +205,8 @@ def _threads(proc: Process, index: _ByPid, observed: Observed) -> None:
             thread.exc_type = record.get("exc_type")
             thread.end_reason = "exception" if thread.exc_type else "return"
         else:
-            thread.ended_ns, thread.abandoned, thread.end_reason = int(record["ts"]), True, "abandoned"
+            thread.ended_ns, thread.abandoned = int(record["ts"]), True
+            thread.end_reason = "abandoned"
             thread.stack = list(record.get("stack") or [])
             thread.daemon = bool(record.get("daemon", True))
     for key, runs in observed.states.items():

@@ -47,8 +47,8 @@ class _Linker:
         proc = self.timeline.processes.get(int(record["pid"]))
         if proc is None:
             return None
-        tid = int(record.get("tid") or proc.pid)
-        start = int(record.get("start_ts", record["ts"]))
+        tid = int(record.get("tid") or proc.pid or 0)
+        start = int(record["start_ts"] if "start_ts" in record else record["ts"])
         found = call_slice(proc.threads.get(tid), start, int(record["ts"]))
         if found is not None:
             return found

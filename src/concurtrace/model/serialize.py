@@ -66,9 +66,10 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
             if isinstance(killer, dict) else None
         timeline.processes[proc.pid] = proc
     for row in data.get("threads", []):
-        proc = timeline.processes.get(int(row["pid"]))
-        if proc is None:
+        owner = timeline.processes.get(int(row["pid"]))
+        if owner is None:
             continue
+        proc = owner
         thread = Thread(pid=proc.pid, tid=int(row["tid"]), name=str(row.get("name", "?")))
         for key in THREAD_KEYS[3:]:
             if key in row:

@@ -190,8 +190,8 @@ class Timeline:
 
     def depth(self, proc: Process) -> int:
         depth, seen, cur = 0, set(), proc
-        while cur.ppid in self.processes and cur.ppid not in seen:
+        while cur.ppid is not None and cur.ppid in self.processes and cur.ppid not in seen:
             seen.add(cur.ppid)
-            cur = self.processes[cur.ppid]  # type: ignore[index]
+            cur = self.processes[cur.ppid]
             depth += 1
         return depth

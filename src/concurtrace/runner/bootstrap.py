@@ -85,7 +85,7 @@ class Recorder:
             self._start_tracer()
 
     def _start_tracer(self) -> None:
-        from viztracer import VizTracer  # type: ignore[import-untyped]
+        from viztracer import VizTracer
 
         options = self.config.get("tracer", {})
         include = options.get("include_files")

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 from concurtrace.runner.hooks_mp import install_multiprocessing
+from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 

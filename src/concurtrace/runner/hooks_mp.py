@@ -36,7 +36,7 @@ class _PostImportFinder(importlib.abc.MetaPathFinder):
         if spec is None or spec.loader is None:
             return None
         loader, hooks, sink = spec.loader, self.hooks, self.sink
-        orig_exec = loader.exec_module  # type: ignore[union-attr]
+        orig_exec = loader.exec_module
 
         def exec_module(module: ModuleType) -> None:
             orig_exec(module)  # an import: not worth tracing

@@ -29,7 +29,8 @@ def _concurtrace_boot():
     try:
         from concurtrace.runner.bootstrap import start_from_environment as start
     except Exception as error:  # never break the traced program
-        _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n" % (_os.getpid(), error))
+        _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n"
+                          % (_os.getpid(), error))
     _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
     ours = _sys.modules.pop("sitecustomize", None)
     try:

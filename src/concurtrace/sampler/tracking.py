@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import os
 
-from concurtrace.model.timeline import CounterSeries
-
-from .elfsyms import find_symbol_range
 from .procfs import (
     GONE,
     FdOpener,
@@ -24,73 +21,8 @@ from .procfs import (
     read_exe,
     read_text,
 )
-from .result import SeenProcess, SeenThread, ThreadSamples
-
-
-class TrackedThread:
-    __slots__ = ("info", "fd_a", "fd_b", "path_a", "path_b", "samples", "alive")
-
-    def __init__(self, info: SeenThread, path_a: str, path_b: str) -> None:
-        self.info = info
-        self.path_a = path_a  # syscall (or stat in schedstat-only mode)
-        self.path_b = path_b  # schedstat
-        self.fd_a = -1
-        self.fd_b = -1
-        self.samples = ThreadSamples()
-        self.alive = True
-
-
-class TrackedProcess:
-    __slots__ = (
-        "info",
-        "fd_stat",
-        "threads",
-        "live",
-        "schedstat_only",
-        "why_schedstat",
-        "ranges",
-        "range_detail",
-        "resolve_tries",
-        "exec_key",
-        "last_cpu",
-        "last_check",
-        "ticks",
-        "series",
-        "alive",
-    )
-
-    def __init__(self, info: SeenProcess) -> None:
-        self.info = info
-        self.fd_stat = -1
-        self.threads: dict[int, TrackedThread] = {}
-        self.live: list[TrackedThread] = []
-        self.schedstat_only = False
-        self.why_schedstat = ""
-        self.ranges: list[tuple[int, tuple[int, int] | None]] = []
-        self.range_detail = ""
-        self.resolve_tries = 0
-        self.exec_key: tuple[int, int] | None = None
-        self.last_cpu: tuple[int, int] | None = None  # (ts_ns, cpu ticks)
-        self.last_check = 0  # when /proc/P/stat was last read
-        self.ticks: dict[int, int] = {}  # GIL bin -> sampling ticks
-        self.series: dict[str, CounterSeries] = {}
-        self.alive = True
-
-    def resolve_gil(self, since: int, after_exec: bool = False) -> None:
-        """(Re)locate _PyRuntime, valid for samples from `since` on; called at
-        discovery, after an exec, and on retries while a Python has none yet."""
-        self.resolve_tries += 1
-        rng, python, detail = find_symbol_range(self.info.pid)
-        self.info.python = python or (self.info.python and not after_exec)
-        self.range_detail = detail
-        if self.ranges and self.ranges[-1][1] is None and not after_exec:
-            self.ranges[-1] = (self.ranges[-1][0], rng)  # found on a retry: same image
-        elif not self.ranges or self.ranges[-1][1] != rng:
-            self.ranges.append((since, rng))
-
-    @property
-    def gil_range(self) -> tuple[int, int] | None:
-        return self.ranges[-1][1] if self.ranges else None
+from .result import SeenProcess, SeenThread
+from .tracked import TrackedProcess, TrackedThread
 
 
 class Tracker:

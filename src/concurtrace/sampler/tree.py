@@ -14,22 +14,18 @@ import threading
 import time
 from collections.abc import Iterable
 
-from concurtrace.model.timeline import CounterSeries
-
-from .procfs import CLK_TCK, DENIED, NO_FDS, PAGE, FdOpener, parse_stat, pread_or_path, read_bytes
+from .counters import sample_counters
+from .procfs import DENIED, NO_FDS, FdOpener, read_bytes
 from .result import (
-    CPU_COUNTER,
     GIL_BIN_NS,
-    RSS_COUNTER,
-    THREADS_COUNTER,
     SampleResult,
 )
 from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
-from .tracking import TrackedProcess, TrackedThread, Tracker
+from .tracked import TrackedProcess, TrackedThread
+from .tracking import Tracker
 
 DISCOVER_NS = 40_000_000
 COUNTER_NS = 50_000_000  # stat read, exec check, RSS and threads
-CPU_WINDOW_NS = 100_000_000  # CPU % is averaged over >= 100 ms (10 ms tick units)
 
 
 class TreeSampler:
@@ -182,44 +178,7 @@ class TreeSampler:
         proc.live = [th for th in proc.live if th.alive]
 
     def _counters(self, now: int) -> None:
-        for proc in self._tracker.live():
-            pid = proc.info.pid
-            try:
-                st = parse_stat(pread_or_path(proc.fd_stat, f"/proc/{pid}/stat", 1024))
-            except OSError:
-                st = None
-            if st is None or st.state in ("Z", "X", "x"):
-                self._tracker.end_process(proc)
-                for name in (CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER):
-                    self._point(proc, name, proc.info.last_ns, 0.0)
-                continue
-            proc.info.last_ns = now
-            if st.exec_key != proc.exec_key and st.exec_key != (0, 0):
-                proc.exec_key = st.exec_key  # exec'd since last_check: new layout
-                self._tracker.refresh_after_exec(proc, proc.last_check)
-            elif (
-                self.states
-                and proc.info.python
-                and proc.gil_range is None
-                and proc.resolve_tries < 10
-            ):
-                proc.resolve_gil(now)
-            proc.last_check = now
-            if proc.last_cpu is None:
-                proc.last_cpu = (now, st.cpu_ticks)
-            elif now - proc.last_cpu[0] >= CPU_WINDOW_NS:
-                t_prev, ticks_prev = proc.last_cpu
-                pct = (st.cpu_ticks - ticks_prev) / CLK_TCK / ((now - t_prev) / 1e9) * 100.0
-                self._point(proc, CPU_COUNTER, t_prev, round(pct, 1))
-                proc.last_cpu = (now, st.cpu_ticks)
-            self._point(proc, RSS_COUNTER, now, round(st.rss_pages * PAGE / 2**20, 2))
-            self._point(proc, THREADS_COUNTER, now, float(st.num_threads))
-
-    @staticmethod
-    def _point(proc: TrackedProcess, name: str, ts: int, value: float) -> None:
-        series = proc.series.setdefault(name, CounterSeries(proc.info.pid, name))
-        if not series.points or ts >= series.points[-1][0]:
-            series.points.append((ts, value))
+        sample_counters(self._tracker, now, self.states)
 
     # -- result ------------------------------------------------------------------
     def _build(self) -> SampleResult:
