@@ -145,6 +145,36 @@ def view(
 
 
 @app.command()
+def check(
+    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    max_gil_wait: Annotated[float | None, typer.Option("--max-gil-wait", help="Fail when a thread waited more than this share of its lifetime for the GIL (0-1).")] = None,
+    no_daemon_kill: Annotated[bool, typer.Option("--no-daemon-kill", help="Fail when a daemon process was killed at exit.")] = False,
+    no_abandoned_threads: Annotated[bool, typer.Option("--no-abandoned-threads", help="Fail when a daemon thread was abandoned.")] = False,
+    no_nonzero_exit: Annotated[bool, typer.Option("--no-nonzero-exit", help="Fail on a non-zero exit, a crash or an exception in a thread.")] = False,
+) -> None:
+    """Gate CI on a trace: exit 1 listing what violates the conditions.
+
+    Example: concurtrace check t.pftrace --max-gil-wait 0.3 --no-daemon-kill
+    """
+    from concurtrace.exporters.readback import TraceReadError, read_trace
+    from concurtrace.report.check import Gate, violations
+
+    if max_gil_wait is not None and not 0 <= max_gil_wait <= 1:
+        fail("--max-gil-wait is a share between 0 and 1, e.g. 0.3")
+    try:
+        timeline = read_trace(trace)
+    except TraceReadError as error:
+        fail(str(error))
+    found = violations(timeline, Gate(max_gil_wait, no_daemon_kill, no_abandoned_threads,
+                                      no_nonzero_exit))
+    for line in found:
+        typer.echo(f"FAIL {line}")
+    if found:
+        raise typer.Exit(1)
+    typer.echo(f"ok: {trace} passes every condition")
+
+
+@app.command()
 def scenarios() -> None:
     """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
     for name, line in scenario_table():

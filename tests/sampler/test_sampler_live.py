@@ -195,7 +195,7 @@ def test_fork_storm_and_thread_churn(tmp_path: Path) -> None:
     check_runs_tile(result)
     assert len(result.processes) >= 20
     assert len(result.threads) >= 100
-    assert result.gil_method == "proc-syscall"
+    assert result.gil_method == "proc-syscall", result.notes
 
 
 def test_budget_lowers_rate(tmp_path: Path) -> None:

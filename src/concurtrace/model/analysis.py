@@ -129,6 +129,7 @@ def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
 def gil_hotspots(timeline: Timeline, top: int = 10) -> list[dict[str, object]]:
     """GIL wait attributed to the innermost traced function that was waiting."""
     totals: Counter[tuple[str, str]] = Counter()
+    name: str | None
     for proc in timeline.processes.values():
         for thread in proc.threads.values():
             slices = thread.slices
@@ -138,10 +139,11 @@ def gil_hotspots(timeline: Timeline, top: int = 10) -> list[dict[str, object]]:
                     continue
                 mid = run.ts + run.dur // 2
                 index = bisect.bisect_right(starts, mid) - 1
-                name = "(untraced)"
+                name = None
                 for probe in range(index, max(index - 2000, -1), -1):
                     if slices[probe].end >= mid:
                         name = slices[probe].name
                         break
-                totals[(proc.name, name)] += run.dur
+                if name is not None:
+                    totals[(proc.name, name)] += run.dur
     return [{"process": p, "function": f, "gil_ns": ns} for (p, f), ns in totals.most_common(top)]

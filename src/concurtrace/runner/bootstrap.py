@@ -73,7 +73,7 @@ class Recorder:
                     "python": ".".join(map(str, sys.version_info[:3])),
                     "gil": "disabled" if gil_disabled else "enabled", "main_tid": tid(),
                     "fork_tid": self.fork_tid if origin == "fork" else None,
-                    "traced": self.tracer is not None or not self.config.get("light", False)})
+                    "traced": True, "functions": not self.config.get("light", False)})
 
     def start(self) -> None:
         self._open("exec")
