@@ -102,8 +102,9 @@ def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
         if top is not None:
             inside = unfinished_call(thread) or top.get("func")
             where = f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
+        role = "Daemon thread" if thread.daemon else "Thread"
         out.append(Finding("daemon_thread_abandoned", proc.pid, thread.tid,
-                           f"Daemon thread '{thread.name}' in {proc.name} was abandoned at "
+                           f"{role} '{thread.name}' in {proc.name} was abandoned at "
                            f"interpreter exit{where}.",
                            "Stop it with a threading.Event and join() it, or make it "
                            "non-daemon: whatever it was doing did not finish.", 3))

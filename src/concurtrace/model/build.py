@@ -93,7 +93,8 @@ def build_timeline(records: list[Record], traces: dict[int, TraceEvents], observ
 
 
 def _process(pid: int, index: _ByPid, observed: Observed, root_pid: int) -> Process:
-    hello, role = index.first(pid, "hello"), index.first(pid, "role")
+    # After fork + exec one pid says hello twice: the exec'd program is what it became.
+    hello, role = index.last(pid, "hello"), index.first(pid, "role")
     seen = observed.processes.get(pid)
     starts = [r for r in index.about.get(pid, []) if r["ev"] == "process_start"]
     starts.sort(key=lambda r: -METHOD_RANK.get(str(r.get("method")), 0))

@@ -40,6 +40,13 @@ class RunOutcome:
         return 128 - code if code < 0 else code
 
 
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
 def become_subreaper() -> bool:
     if not sys.platform.startswith("linux"):
         return False
@@ -51,7 +58,11 @@ def become_subreaper() -> bool:
 
 
 def kill_tree(grace_s: float = KILL_GRACE_S) -> None:
-    """SIGTERM every descendant, then SIGKILL what is left after grace_s."""
+    """SIGTERM every descendant, then SIGKILL what is left after grace_s.
+
+    Never waits on the processes itself: the reaper loop must be the one that
+    collects their exit statuses.
+    """
     try:
         victims = psutil.Process().children(recursive=True)
     except psutil.Error:
@@ -61,12 +72,18 @@ def kill_tree(grace_s: float = KILL_GRACE_S) -> None:
             proc.terminate()
         except psutil.Error:
             pass
-    _, alive = psutil.wait_procs(victims, timeout=grace_s)
-    for proc in alive:
-        try:
-            proc.kill()
-        except psutil.Error:
-            pass
+
+    def finish() -> None:
+        for proc in victims:
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    proc.kill()
+            except psutil.Error:
+                pass
+
+    timer = threading.Timer(grace_s, finish)
+    timer.daemon = True
+    timer.start()
 
 
 class Launcher:
@@ -129,10 +146,12 @@ class Launcher:
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
             self.outcome.interrupts += 1
-            if not sys.stdin.isatty():  # no terminal delivered it to the tree: forward it
+            if not _stdin_is_tty():  # no terminal delivered it to the tree: forward it
                 forward(signum, _frame)
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)
+            if self.outcome.interrupts >= 2:
+                kill_tree(grace_s=0.5)  # stop waiting: what was captured is saved
 
         for signum in FORWARDED:
             previous[signum] = signal.signal(signum, forward)  # type: ignore[assignment]

@@ -45,7 +45,7 @@ def run(config: RunConfig) -> RunResult:
         if sampler is not None:
             sampler.start()
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
-                            config.timeout_s)
+                            config.timeout_s, _tell_interrupt)
         outcome = launcher.run()
         sample = sampler.stop() if sampler is not None else None
         records = read_session(session.directory)
@@ -66,6 +66,13 @@ def run(config: RunConfig) -> RunResult:
         return RunResult(timeline, outcome, warnings, session.directory)
     finally:
         session.cleanup()
+
+
+def _tell_interrupt(count: int) -> None:
+    message = ("\nconcurtrace: Ctrl-C reached the program; waiting for its processes to end "
+               "(Ctrl-C again to stop them now and save what was captured)\n" if count == 1 else
+               "\nconcurtrace: stopping the tree; saving what was captured\n")
+    os.write(2, message.encode())
 
 
 def _make_sampler(config: RunConfig) -> Any:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .result import SampleResult, ThreadSamples, gil_counter, resolve_codes, thread_runs
+from .syscalls import OTHER
 
 if TYPE_CHECKING:
     from .tree import TreeSampler
@@ -50,6 +51,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
         res.processes[pid] = proc.info
         disabled = pid in sampler.gil_disabled_pids
         per_thread: list[tuple[ThreadSamples, list[int]]] = []
+        untraced = 0  # futex waits of a Python without a known _PyRuntime range
         for tid, th in proc.threads.items():
             smp = th.samples
             if len(smp):
@@ -58,6 +60,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
             res.threads[(pid, tid)] = th.info
             if sampler.states:
                 codes = resolve_codes(smp, proc.ranges, proc.info.python, disabled)
+                untraced += sum(1 for i in smp.futex if codes[i] == OTHER)
                 res.states[(pid, tid)] = thread_runs(smp, codes)
                 per_thread.append((smp, codes))
                 sampled = sampled or len(smp) > 1
@@ -72,7 +75,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
                 f"GIL or untraced wait: pid {pid} is sampled from schedstat only "
                 f"({proc.why_schedstat}); its off-CPU time shows as 'other'; {FIX}"
             )
-        elif proc.gil_range is None and any(proc.threads):
+        elif untraced:
             fallback.append(
                 f"GIL or untraced wait: pid {pid}: {proc.range_detail}; its futex waits "
                 "show as 'other' (GIL and lock waits cannot be told apart); fix: use a "

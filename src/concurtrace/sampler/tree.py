@@ -1,8 +1,9 @@
 """TreeSampler: samples every descendant of one process from a background thread.
 
 Linux: thread states at `hz` (+-30 % jitter) by pread() of /proc/P/task/T/syscall
-and schedstat on kept fds; tree discovery at 25 Hz; per-process counters from
-/proc/P/stat at 10 Hz. Elsewhere: psutil counters only (see portable.py).
+and schedstat on kept fds, at most `budget` thread-samples/s; tree discovery at
+25 Hz; per-process counters from /proc/P/stat at 20 Hz. Elsewhere: psutil counters only
+(see portable.py).
 """
 
 from __future__ import annotations
@@ -16,10 +17,7 @@ from collections.abc import Iterable
 
 from .counters import sample_counters
 from .procfs import DENIED, NO_FDS, FdOpener, read_bytes
-from .result import (
-    GIL_BIN_NS,
-    SampleResult,
-)
+from .result import GIL_BIN_NS, SampleResult
 from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
 from .tracked import TrackedProcess, TrackedThread
 from .tracking import Tracker
@@ -129,7 +127,7 @@ class TreeSampler:
     def _tick(self) -> tuple[int, int]:
         """One sample of every live thread: (threads, threads read by path)."""
         mono, pread, table = time.monotonic_ns, os.pread, self._table
-        total = slow = 0
+        total = slow = done = 0
         for proc in self._tracker.live():
             b = (mono() - self._t0) // GIL_BIN_NS
             proc.ticks[b] = proc.ticks.get(b, 0) + 1
@@ -139,33 +137,38 @@ class TreeSampler:
                 try:
                     ts = mono()
                     a = pread(th.fd_a, 256, 0) if th.fd_a >= 0 else read_bytes(th.path_a, 256)
-                    s = pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
-                    on, rq = s.split()[:2]
+                    sched = (
+                        pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
+                    ).split()
+                    on, rq = int(sched[0]), int(sched[1])
                     if a[:10] == b"-1 0x0 0x0":  # exited, not yet reaped (zombie)
                         raise ValueError("zombie")
-                except (OSError, ValueError) as exc:
+                except (OSError, ValueError, IndexError) as exc:
                     if not isinstance(exc, OSError):
                         lost.append((th, None))
                     elif exc.errno not in NO_FDS:  # out of fds: skip this sample only
                         lost.append((th, exc))
                     continue
+                smp = th.samples
                 if stat_mode or table is None:
-                    code, uaddr = (RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER), 0
+                    code = RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER
+                elif a[0] == 114:  # b"running"
+                    code = RUNNING
                 else:
                     code, uaddr = classify_line(a, table)
-                smp = th.samples
-                if code == FUTEX:
-                    smp.futex[len(smp.ts)] = uaddr
+                    if code == FUTEX:
+                        smp.futex[len(smp.ts)] = uaddr
                 smp.ts.append(ts)
                 smp.code.append(code)
-                smp.on.append(int(on))
-                smp.rq.append(int(rq))
-                self._samples += 1
+                smp.on.append(on)
+                smp.rq.append(rq)
+                done += 1
             total += len(proc.live)
             if self._opener.warned:  # some threads are read by path
                 slow += sum(1 for th in proc.live if th.fd_a < 0 or th.fd_b < 0)
             if lost:
                 self._drop(proc, lost)
+        self._samples += done
         return total, slow
 
     def _drop(self, proc: TrackedProcess, lost: list[tuple[TrackedThread, OSError | None]]) -> None:

@@ -26,7 +26,7 @@ EXPECT = {
         {"process": "MainProcess", "name": "cpu", "min_s": 0.9, "max_s": 2.5},
     ],
     "gil": [
-        {"process": "MainProcess", "thread": "sleeper", "min_share": 0.3},
+        {"process": "MainProcess", "thread": "sleeper", "min_share": 0.25},
         {"process": "MainProcess", "thread": "sleeper-alone", "max_share": 0.2},
         {"process": "MainProcess", "thread": "cpu", "max_share": 0.35},
     ],

@@ -29,8 +29,8 @@ EXPECT = {
          "min_s": 0.2, "max_s": 2.5},
     ],
     "gil": [
-        {"process": "MainProcess", "thread_prefix": "cpu2-", "min_share": 0.2},
-        {"process": "MainProcess", "thread_prefix": "cpu4-", "min_share": 0.4},
+        {"process": "MainProcess", "thread_prefix": "cpu2-", "min_share": 0.1},
+        {"process": "MainProcess", "thread_prefix": "cpu4-", "min_share": 0.25},
     ],
     "findings": ["gil_contention"],
 }

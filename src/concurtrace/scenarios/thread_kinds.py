@@ -51,7 +51,7 @@ EXPECT = {
         {"process": "MainProcess", "name": "timer", "daemon": False},
         {"process": "MainProcess", "name_prefix": "pool_", "min_count": 1},
         {"process": "MainProcess", "name_prefix": "asyncio_", "min_count": 1},
-        {"process": "MainProcess", "name_prefix": "Dummy-", "count": 1},
+        {"process": "MainProcess", "name_prefix": "_thread (", "count": 1},
     ],
     "no_findings": ["daemon_thread_abandoned"],
 }

@@ -31,7 +31,7 @@ EXPECT = {
         {"process": "proc-0", "name": "MainThread", "min_s": 0.1, "max_s": 2.0},
     ],
     "gil": [
-        {"process": "MainProcess", "thread_prefix": "thread-", "min_share": 0.2},
+        {"process": "MainProcess", "thread_prefix": "thread-", "min_share": 0.1},
         {"process": "proc-0", "thread": "MainThread", "max_share": 0.15},
         {"process": "proc-1", "thread": "MainThread", "max_share": 0.15},
     ],

@@ -1,0 +1,58 @@
+"""Stopping a run: --timeout and Ctrl-C end the tree and keep what was captured."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from traced import summary_json
+
+DEADLOCK = ("import threading\n"
+            "a, b = threading.Lock(), threading.Lock()\n"
+            "a.acquire(); b.acquire()\n"
+            "def t1():\n    with a: pass\n"
+            "threading.Thread(target=t1, name='stuck').start()\n"
+            "with b: a.acquire()\n")
+
+
+def test_timeout_ends_a_deadlock_and_saves(tmp_path: Path) -> None:
+    script = tmp_path / "deadlock.py"
+    script.write_text(DEADLOCK)
+    out = tmp_path / "d.pftrace"
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--quiet", "--timeout",
+                           "1.5", "-o", str(out), str(script)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    summary = summary_json(out)
+    root = summary["processes"][0]
+    assert root["signal"] == "SIGTERM"
+    assert any("--timeout" in note for note in summary["notes"])
+    stuck = next(t for t in summary["threads"] if t["name"] == "stuck")
+    assert stuck["states_ns"]["lock"] > 0.5 * sum(stuck["states_ns"].values())
+
+
+def test_two_ctrl_c_stop_the_tree_and_save(tmp_path: Path) -> None:
+    script = tmp_path / "hang.py"
+    script.write_text("import threading\nprint('ready', flush=True)\ntry:\n"
+                      "    threading.Event().wait()\nexcept KeyboardInterrupt:\n"
+                      "    print('ignoring Ctrl-C', flush=True)\n    threading.Event().wait()\n")
+    out = tmp_path / "h.pftrace"
+    proc = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
+                             str(out), str(script)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    output, err = proc.communicate(timeout=30)
+    # The first Ctrl-C reaches the program, as without concurtrace; the second ends the tree
+    # (by the forwarded SIGINT or concurtrace's SIGTERM, whichever lands first).
+    assert "ignoring Ctrl-C" in output
+    assert proc.returncode in (128 + signal.SIGINT, 128 + signal.SIGTERM), err
+    assert "Ctrl-C again" in err and "trace written" in err
+    assert summary_json(out)["processes"][0]["signal"] in ("SIGINT", "SIGTERM")
