@@ -66,6 +66,8 @@ def test_processes_tree_names_and_parents(processes_run: Traced) -> None:
     assert processes_run.returncode == 0, processes_run.stderr
     assert engine.stats_errors(processes_run.trace) == []
     procs = processes(processes_run.trace)
+    assert {"MainProcess", "Process-1 (daemon)", "Process-2"} <= set(procs), (
+        procs, processes_run.summary()["processes"], processes_run.stderr)
     root = procs["MainProcess"]
     assert procs["Process-1 (daemon)"]["parent_pid"] == root["pid"]
     assert procs["Process-2"]["parent_pid"] == root["pid"]

@@ -47,8 +47,12 @@ def run(config: RunConfig) -> RunResult:
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         outcome = launcher.run()
-        sample = sampler.stop() if sampler is not None else None
         records = read_session(session.directory)
+        if sampler is not None:
+            for record in records:  # free-threaded builds: no GIL to wait for
+                if record["ev"] == "hello" and record.get("gil") == "disabled":
+                    sampler.mark_gil_disabled(int(record["pid"]))
+        sample = sampler.stop() if sampler is not None else None
         traces = read_traces(session.directory, warnings)
         observed = _observed(sample, outcome)
         timeline = build_timeline(records, traces, observed, outcome.root_pid,
@@ -58,6 +62,8 @@ def run(config: RunConfig) -> RunResult:
             timeline.gil_method = sample.gil_method
             timeline.notes.extend(sample.notes)
             timeline.sampler = dict(sample.stats)
+        if timeline.gil == "disabled":
+            timeline.notes.append("GIL disabled (free-threaded build): no thread waits for it")
         add_lifecycle(timeline, records)
         timeline.notes.extend(warnings)
         if outcome.timed_out:
