@@ -62,8 +62,8 @@ MIN_LIFE_NS = 50_000_000  # shares of shorter threads are not compared
 TARGETS = {"mean_pp": 3.0, "aim_mean_pp": 2.0, "worst_pp": 8.0, "near_zero_pp": 2.0}
 
 
-def find_pythons(wanted: list[str]) -> dict[str, str]:
-    """minor version ("3.11") -> venv python with concurtrace installed."""
+def find_pythons() -> dict[str, str]:
+    """minor version ("3.11") -> venv python with concurtrace installed (all found)."""
     found: dict[str, str] = {}
     for venv in sorted(glob.glob(str(ROOT / ".venv*"))):
         py = os.path.join(venv, "bin", "python")
@@ -73,7 +73,17 @@ def find_pythons(wanted: list[str]) -> dict[str, str]:
                              capture_output=True, text=True)
         if out.returncode == 0:
             found.setdefault(out.stdout.strip(), py)
-    return {v: found[v] for v in wanted if v in found}
+    return found
+
+
+def parent_for(minor: str, found: dict[str, str], how: str) -> str:
+    """The interpreter that runs concurtrace itself (its sampler). "auto": another
+    version than the target, so the probed libpython is not mapped in the sampler
+    process (every pread/sleep there would hit four uprobes and cost ~30 us)."""
+    if how == "same":
+        return found[minor]
+    others = [v for v in sorted(found) if v != minor]
+    return found[others[-1]] if others else found[minor]
 
 
 def thread_rows(summary: dict[str, Any], truth: gt.PerfTruth, runs: dict[int, list[gt.Segment]],
@@ -143,18 +153,18 @@ def _subtract(a: list[gt.Interval], b: list[gt.Interval]) -> list[gt.Interval]:
     return out
 
 
-def one_run(py: str, info: gt.InterpreterInfo, probes: gt.Probes, mode: str, scenario: str,
+def one_run(py: str, parent: str, info: gt.InterpreterInfo, probes: gt.Probes, mode: str, scenario: str,
             workdir: str, tag: str, sample_hz: float | None, keep: bool) -> dict[str, Any]:
     trace = os.path.join(workdir, f"{tag}.pftrace")
     data = os.path.join(workdir, f"{tag}.perf.data")
-    cmd = [py, "-m", "concurtrace", "run", "-o", trace, "--quiet"]
+    cmd = [parent, "-m", "concurtrace", "run", "--python", py, "-o", trace, "--quiet"]
     if mode == "light":
         cmd.append("--light")
     if sample_hz:
         cmd += ["--sample-hz", str(sample_hz)]
     cmd.append(str(SCENARIOS[scenario]))
     rec: dict[str, Any] = {"python": info.version, "mode": mode, "scenario": scenario,
-                           "tag": tag, "load1": os.getloadavg()[0]}
+                           "tag": tag, "parent": parent, "load1": os.getloadavg()[0]}
     t0 = time.monotonic()
     try:
         res = subprocess.run(gt.perf_record_cmd(data, probes, cmd), capture_output=True,
@@ -166,7 +176,7 @@ def one_run(py: str, info: gt.InterpreterInfo, probes: gt.Probes, mode: str, sce
     if res.returncode != 0 or not os.path.exists(trace):
         rec["error"] = f"concurtrace/perf exit {res.returncode}: {res.stderr.strip()[-600:]}"
         return rec
-    out = subprocess.run([py, "-m", "concurtrace", "summary", "--json", trace],
+    out = subprocess.run([parent, "-m", "concurtrace", "summary", "--json", trace],
                          capture_output=True, text=True)
     if out.returncode != 0:
         rec["error"] = f"summary failed: {out.stderr.strip()[-600:]}"
@@ -355,6 +365,9 @@ def main() -> int:
     ap.add_argument("--sample-hz", type=float, default=None, help="default: concurtrace's")
     ap.add_argument("--out", default=str(HERE / "results" / "gil_accuracy.json"))
     ap.add_argument("--keep", action="store_true", help="keep traces and perf.data")
+    ap.add_argument("--parent", choices=("auto", "same"), default="auto",
+                    help="interpreter running concurtrace: auto = another version than the "
+                         "target (keeps uprobes out of the sampler), same = the target's")
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
     problem = gt.perf_available()
@@ -370,7 +383,8 @@ def main() -> int:
     if unknown:
         print(f"gil_accuracy: unknown {unknown}", file=sys.stderr)
         return 2
-    pythons = find_pythons(wanted)
+    found = find_pythons()
+    pythons = {v: found[v] for v in wanted if v in found}
     skipped = {v: "no venv with concurtrace installed" for v in wanted if v not in pythons}
     infos: dict[str, gt.InterpreterInfo] = {}
     probes: dict[str, gt.Probes] = {}
@@ -404,7 +418,7 @@ def main() -> int:
             rng.shuffle(order)  # interleave the cells so slow drifts of the machine spread out
             for sc, minor, mode in order:
                 tag = f"{sc}-{minor}-{mode}-{run}"
-                rec = one_run(pythons[minor], infos[minor], probes[minor], mode, sc, workdir, tag,
+                rec = one_run(pythons[minor], parent_for(minor, found, args.parent), infos[minor], probes[minor], mode, sc, workdir, tag,
                               args.sample_hz, args.keep)
                 rec["run"] = run
                 records.append(rec)
@@ -430,7 +444,7 @@ def main() -> int:
             "runs": args.runs, "modes": modes, "scenarios": scenarios,
             "pythons": {m: {"python": i.python, "version": i.version, "binary": i.binary}
                         for m, i in infos.items()},
-            "skipped": skipped, "sample_hz": args.sample_hz, "elapsed_s": time.monotonic() - started,
+            "skipped": skipped, "sample_hz": args.sample_hz, "parent": args.parent, "elapsed_s": time.monotonic() - started,
             "workdir": workdir if args.keep else None}
     out.write_text(json.dumps({"meta": meta, "aggregate": agg, "table": text, "records": records},
                               indent=1))

@@ -83,23 +83,25 @@ class Probes:
 
     def __init__(self, info: InterpreterInfo) -> None:
         major, minor = info.version.split(".")[:2]
-        self.group = f"ctgil_{major}{minor}"
+        self.tag = f"{major}{minor}"
+        self.group = f"ctgil_{self.tag}"  # event names must be unique across groups too
         self.binary = info.binary
         self.added = False
 
     @property
     def events(self) -> list[str]:
-        g = self.group
-        return [f"{g}:take", f"{g}:take__return", f"{g}:drop", f"{g}:drop__return"]
+        g, t = self.group, self.tag
+        return [f"{g}:take_{t}", f"{g}:take_{t}__return", f"{g}:drop_{t}", f"{g}:drop_{t}__return"]
 
     def add(self) -> None:
         self.remove(quiet=True)  # leftovers of an interrupted run
+        g, t = self.group, self.tag
         cmd = ["perf", "probe", "-q", "-x", self.binary,
-               "-a", f"{self.group}:take=take_gil", "-a", f"{self.group}:take=take_gil%return",
-               "-a", f"{self.group}:drop=drop_gil", "-a", f"{self.group}:drop=drop_gil%return"]
+               "-a", f"{g}:take_{t}=take_gil", "-a", f"{g}:take_{t}=take_gil%return",
+               "-a", f"{g}:drop_{t}=drop_gil", "-a", f"{g}:drop_{t}=drop_gil%return"]
         res = subprocess.run(cmd, capture_output=True, text=True)
         if res.returncode != 0:
-            raise RuntimeError(f"perf probe failed: {res.stderr.strip()}")
+            raise RuntimeError(f"perf probe failed: {(res.stderr or res.stdout).strip()}")
         self.added = True
         _LIVE.add(self)
         listed = subprocess.run(["perf", "probe", "-l", f"{self.group}:*"], capture_output=True,
@@ -194,11 +196,11 @@ def parse_perf_script(data_file: str, tids: set[int] | None, group: str) -> Perf
         if event.startswith(gprefix):
             if not want(tid):
                 continue
-            name = event[len(gprefix):]
-            if name in ("take", "drop"):
+            name = event[len(gprefix):].split("_")[0]  # take_310[__return] -> take
+            if not event.endswith("__return"):
                 stack[tid].append((name, ts))
             else:
-                kind = name.removesuffix("__return")
+                kind = name
                 st = stack[tid]
                 # pop to the matching entry (take_gil may call drop_gil)
                 while st and st[-1][0] != kind:
