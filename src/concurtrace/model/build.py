@@ -170,6 +170,9 @@ def _end_reason(proc: Process, index: _ByPid) -> None:
             kill = kills[-1]
             reason = str(kill.get("reason", "terminate"))
             proc.terminated_by = TerminatedBy(int(kill["pid"]), reason)
+            # Last seen by the sampler may predate the signal: it died after it was sent.
+            if proc.ended_ns is None or proc.ended_ns < int(kill["ts"]):
+                proc.ended_ns = int(kill["ts"])
         elif proc.signal not in CRASH_SIGNALS:
             proc.terminated_by = TerminatedBy(None, "external")
     elif exception is not None:
