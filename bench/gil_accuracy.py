@@ -7,8 +7,14 @@ perf uprobes on take_gil/drop_gil of the libpython in use.
 Needs root and perf (uprobes, sched tracepoints). Not a pass/fail test: it prints
 tables and writes bench/results/gil_accuracy.json; see bench/README.md.
 
-Per run: `perf record -a -k CLOCK_MONOTONIC` of take_gil/drop_gil entry+return
-and sched_switch/sched_wakeup wraps one `python -m concurtrace run [--light]`.
+Per run: uprobes made by `perf probe` on take_gil/drop_gil (entry and return) of
+the target's libpython, plus sched_switch/sched_wakeup, are recorded around one
+`python -m concurtrace run --python TARGET [--light]` in a private tracefs
+instance (trace_clock mono = CLOCK_MONOTONIC, limited to the run's process tree);
+`--recorder perf` uses `perf record -a -k CLOCK_MONOTONIC` instead (on this VM
+perf loses most idle-context wakeups, so its scheduler breakdown is unreliable;
+the take_gil/drop_gil intervals agree). concurtrace itself runs under another
+CPython version than the target so that its sampler does not hit the probes.
 For every thread of the traced process (kernel tids on both sides):
 
 - lifetime    = concurtrace's ended_ns - started_ns (the same denominator for both)
@@ -69,11 +75,20 @@ def find_pythons() -> dict[str, str]:
         py = os.path.join(venv, "bin", "python")
         if not os.path.exists(py):
             continue
-        out = subprocess.run([py, "-c", "import sys, concurtrace; print('%d.%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True)
+        code = "import sys, concurtrace; print('%d.%d' % sys.version_info[:2])"
+        out = subprocess.run([py, "-c", code], capture_output=True, text=True)
         if out.returncode == 0:
             found.setdefault(out.stdout.strip(), py)
     return found
+
+
+def source_state() -> str:
+    """The concurtrace commit measured, "+dirty" when src/ has local changes."""
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "src"],
+                           capture_output=True, text=True).stdout.strip()
+    return (rev or "unknown") + ("+dirty" if dirty else "")
 
 
 def parent_for(minor: str, found: dict[str, str], how: str) -> str:
@@ -111,6 +126,13 @@ def thread_rows(summary: dict[str, Any], truth: gt.PerfTruth, runs: dict[int, li
         # where concurtrace's false GIL time fell, by scheduler state
         false_gil = _subtract(gt.clip(ct_gil_iv, lo, hi), both)
         false_sched = gt.overlap_by_label(false_gil, truth.sched.get(tid, []))
+        # concurtrace's own definition: GIL wait while blocked, CPU wait apart
+        true_blocked = sched.get("blocked", 0)
+        # the span concurtrace sampled (its discovery lags thread start by up to 40 ms)
+        s_lo = max(lo, ct_runs[0][0]) if ct_runs else lo
+        s_hi = min(hi, ct_runs[-1][1]) if ct_runs else hi
+        in_span = gt.clip(both, s_lo, s_hi)
+        blocked_in_span = gt.overlap_by_label(in_span, truth.sched.get(tid, [])).get("blocked", 0)
         name = th["name"]
         near = next((label for (sc, prefix), label in NEAR_ZERO.items()
                      if sc == scenario and name.startswith(prefix)), None)
@@ -130,6 +152,11 @@ def thread_rows(summary: dict[str, Any], truth: gt.PerfTruth, runs: dict[int, li
             "err_pp": 100 * (states["gil"] - true_ns) / life,
             "err_take_pp": 100 * (states["gil"] - gt.total(take)) / life,
             "err_window_pp": 100 * (ct_gil_win - true_ns) / life,
+            "true_blocked_ns": true_blocked, "true_blocked_share": true_blocked / life,
+            "err_blocked_pp": 100 * (states["gil"] - true_blocked) / life,
+            "span_ns": s_hi - s_lo, "true_in_span_ns": gt.total(in_span),
+            "true_blocked_in_span_ns": blocked_in_span,
+            "err_span_blocked_pp": 100 * (ct_gil_win - blocked_in_span) / life,
             "coverage": covered / life,
         })
     return rows
@@ -153,8 +180,9 @@ def _subtract(a: list[gt.Interval], b: list[gt.Interval]) -> list[gt.Interval]:
     return out
 
 
-def one_run(py: str, parent: str, info: gt.InterpreterInfo, probes: gt.Probes, mode: str, scenario: str,
-            workdir: str, tag: str, sample_hz: float | None, keep: bool) -> dict[str, Any]:
+def one_run(py: str, parent: str, info: gt.InterpreterInfo, probes: gt.Probes, mode: str,
+            scenario: str, workdir: str, tag: str, sample_hz: float | None,
+            keep: bool, recorder: gt.FtraceRecorder | None) -> dict[str, Any]:
     trace = os.path.join(workdir, f"{tag}.pftrace")
     data = os.path.join(workdir, f"{tag}.perf.data")
     cmd = [parent, "-m", "concurtrace", "run", "--python", py, "-o", trace, "--quiet"]
@@ -167,8 +195,11 @@ def one_run(py: str, parent: str, info: gt.InterpreterInfo, probes: gt.Probes, m
                            "tag": tag, "parent": parent, "load1": os.getloadavg()[0]}
     t0 = time.monotonic()
     try:
-        res = subprocess.run(gt.perf_record_cmd(data, probes, cmd), capture_output=True,
-                             text=True, timeout=300)
+        if recorder is not None:
+            res = recorder.run(cmd, timeout=300)
+        else:
+            res = subprocess.run(gt.perf_record_cmd(data, probes, cmd), capture_output=True,
+                                 text=True, timeout=300)
     except subprocess.TimeoutExpired:
         rec["error"] = "timeout"
         return rec
@@ -184,7 +215,10 @@ def one_run(py: str, parent: str, info: gt.InterpreterInfo, probes: gt.Probes, m
     summary = json.loads(out.stdout)
     root = summary["root_pid"]
     tids = {t["tid"] for t in summary["threads"] if t["pid"] == root}
-    truth = gt.parse_perf_script(data, tids, probes.group)
+    if recorder is not None:
+        truth = recorder.read(tids)
+    else:
+        truth = gt.parse_perf_script(data, tids, probes.group)
     runs = state_runs(trace)
     rec.update({
         "gil_method": summary.get("gil_method"), "notes": summary.get("notes"),
@@ -197,6 +231,8 @@ def one_run(py: str, parent: str, info: gt.InterpreterInfo, probes: gt.Probes, m
         rec["error"] = "perf recorded no take_gil events for the traced threads"
     if not keep:
         for path in (trace, data):
+            if not os.path.exists(path):
+                continue
             try:
                 os.unlink(path)
             except OSError:
@@ -237,38 +273,42 @@ def report(records: list[dict[str, Any]], pythons: list[str], modes: list[str],
     lines.append("Per-thread GIL share error, percentage points (concurtrace - perf truth).")
     lines.append("truth = time inside take_gil or drop_gil; n = thread-runs; "
                  "bias = mean signed error\n")
-    lines.append("| Python | mode | runs ok/all | n | mean abs | worst abs | bias | "
-                 "take_gil-only mean abs | worst thread |")
-    lines.append("|---|---|---|---|---|---|---|---|---|")
+    lines.append("A = truth is all time inside take_gil/drop_gil (the issue's definition);")
+    lines.append("B = truth is the part of it spent blocked (concurtrace's definition: a thread "
+                 "woken inside take_gil but waiting for a CPU is 'waiting for CPU');")
+    lines.append("C = B restricted to the span concurtrace sampled (removes the thread-discovery "
+                 "lag): the pure classification error.\n")
+    lines.append("| Python | mode | runs ok | n | A mean abs | A worst | A bias | B mean abs | "
+                 "B worst | B bias | C mean abs | C worst | worst thread (A) |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def row(label: str, mode: str, rows: list[dict[str, Any]], ok: str) -> dict[str, Any]:
+        a, b, c = stats(rows), stats(rows, "err_blocked_pp"), stats(rows, "err_span_blocked_pp")
+        if not a["n"]:
+            lines.append(f"| {label} | {mode} | {ok} | 0 |" + " - |" * 9)
+            return {"n": 0}
+        lines.append(f"| {label} | {mode} | {ok} | {a['n']} | {a['mean_abs']:.2f} | "
+                     f"{a['worst_abs']:.2f} | {a['bias']:+.2f} | {b['mean_abs']:.2f} | "
+                     f"{b['worst_abs']:.2f} | {b['bias']:+.2f} | {c['mean_abs']:.2f} | "
+                     f"{c['worst_abs']:.2f} | {a['worst_thread']} |")
+        return {**a, "blocked": b, "span_blocked": c, "take_only": stats(rows, "err_take_pp")}
+
     for ver in versions:
         for mode in modes:
             recs = [r for r in records if r["python"] == ver and r["mode"] == mode]
-            rows = all_rows(records, python=ver, mode=mode)
-            s, s_take = stats(rows), stats(rows, "err_take_pp")
-            agg["cells"][f"{ver}/{mode}"] = {**s, "take_only": s_take,
-                                             "runs_ok": sum("error" not in r for r in recs),
-                                             "runs": len(recs)}
-            if not s["n"]:
-                lines.append(f"| {ver} | {mode} | 0/{len(recs)} | 0 | - | - | - | - | - |")
-                continue
-            lines.append(f"| {ver} | {mode} | {agg['cells'][f'{ver}/{mode}']['runs_ok']}/"
-                         f"{len(recs)} | {s['n']} | {s['mean_abs']:.2f} | {s['worst_abs']:.2f} | "
-                         f"{s['bias']:+.2f} | {s_take['mean_abs']:.2f} | {s['worst_thread']} |")
+            ok = f"{sum('error' not in r for r in recs)}/{len(recs)}"
+            agg["cells"][f"{ver}/{mode}"] = {**row(ver, mode, all_rows(records, python=ver,
+                                                                        mode=mode), ok),
+                                             "runs": ok}
     for mode in modes:
-        rows = all_rows(records, mode=mode)
-        s = stats(rows)
-        agg["by_mode"][mode] = s
-        if s["n"]:
-            lines.append(f"| all | {mode} | | {s['n']} | {s['mean_abs']:.2f} | "
-                         f"{s['worst_abs']:.2f} | {s['bias']:+.2f} | "
-                         f"{stats(rows, 'err_take_pp')['mean_abs']:.2f} | {s['worst_thread']} |")
+        agg["by_mode"][mode] = row("all", mode, all_rows(records, mode=mode), "")
     lines.append("")
     lines.append("Per scenario and thread group (all Pythons): mean abs / worst abs / bias pp, "
                  "mean true share, mean concurtrace share")
     lines.append("")
-    lines.append("| scenario | thread | mode | n | mean abs | worst abs | bias | true | "
-                 "concurtrace | coverage |")
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    lines.append("| scenario | thread | mode | n | A mean abs | A worst | A bias | true A | "
+                 "true B | concurtrace | B bias | coverage |")
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for sc in scenarios:
         for mode in modes:
             rows = all_rows(records, scenario=sc, mode=mode)
@@ -280,11 +320,15 @@ def report(records: list[dict[str, Any]], pythons: list[str], modes: list[str],
                 true = statistics.fmean(r["true_share"] for r in rs)
                 ct = statistics.fmean(r["ct_share"] for r in rs)
                 cov = statistics.fmean(r["coverage"] for r in rs)
-                agg["by_scenario"][f"{sc}/{g}/{mode}"] = {**s, "true": true, "ct": ct,
-                                                          "coverage": cov}
+                tb = statistics.fmean(r["true_blocked_share"] for r in rs)
+                sb = stats(rs, "err_blocked_pp")
+                agg["by_scenario"][f"{sc}/{g}/{mode}"] = {**s, "true": true, "true_blocked": tb,
+                                                          "ct": ct, "coverage": cov,
+                                                          "blocked": sb}
                 lines.append(f"| {sc} | {g} | {mode} | {s['n']} | {s['mean_abs']:.2f} | "
                              f"{s['worst_abs']:.2f} | {s['bias']:+.2f} | {100 * true:.1f} % | "
-                             f"{100 * ct:.1f} % | {100 * cov:.1f} % |")
+                             f"{100 * tb:.1f} % | {100 * ct:.1f} % | {sb['bias']:+.2f} | "
+                             f"{100 * cov:.1f} % |")
     lines.append("")
     lines.append("Lock waiters and sleepers (target: concurtrace GIL share <= 2 pp):")
     for mode in modes:
@@ -319,6 +363,37 @@ def report(records: list[dict[str, Any]], pythons: list[str], modes: list[str],
                          f"(max {c['first_lag_ms_max']:.1f}) after started_ns; last ends "
                          f"{c['last_over_ms_median']:+.1f} ms (max {c['last_over_ms_max']:+.1f}) "
                          f"from ended_ns")
+    lost = [r for r in records if r.get("perf_lost")]
+    failed = [r for r in records if "error" in r]
+    agg["perf_runs_with_lost_events"] = len(lost)
+    agg["failed_runs"] = [{"tag": r["tag"], "error": r["error"]} for r in failed]
+    lines.append("")
+    lines.append(f"recorder: {len(lost)} of {len(records)} runs lost events; "
+                 f"{len(failed)} runs failed" + "".join(f"\n  {r['tag']}: {r['error'][:300]}"
+                                                        for r in failed))
+    lines.append("")
+    lines.append("Sampler rate (hz_effective, requested 500) and machine load during the runs:")
+    for mode in modes:
+        recs = [r for r in records if r["mode"] == mode and "error" not in r]
+        if not recs:
+            continue
+        hz = [r["sampler"].get("hz_effective", 0.0) for r in recs]
+        load = [r["load1"] for r in recs]
+        slow = [r for r in recs if r["sampler"].get("hz_effective", 0.0) < 400]
+        fast = [r for r in recs if r["sampler"].get("hz_effective", 0.0) >= 400]
+        b_slow = stats([t for r in slow for t in r["threads"]], "err_span_blocked_pp")
+        b_fast = stats([t for r in fast for t in r["threads"]], "err_span_blocked_pp")
+        agg.setdefault("sampler_rate", {})[mode] = {
+            "hz_median": statistics.median(hz), "hz_min": min(hz),
+            "load1_median": statistics.median(load), "load1_max": max(load),
+            "runs_below_400hz": len(slow), "C_below_400hz": b_slow, "C_at_400hz_plus": b_fast}
+        line = (f"  {mode}: hz median {statistics.median(hz):.0f}, min {min(hz):.0f}; load1 median "
+                f"{statistics.median(load):.2f}, max {max(load):.2f}; {len(slow)} runs below "
+                f"400 Hz")
+        if b_slow["n"] and b_fast["n"]:
+            line += (f"; C mean/worst abs {b_slow['mean_abs']:.2f}/{b_slow['worst_abs']:.2f} pp "
+                     f"there vs {b_fast['mean_abs']:.2f}/{b_fast['worst_abs']:.2f} pp at >= 400 Hz")
+        lines.append(line)
     lines.append("")
     lines.append("Where the error comes from (sums over all thread-runs, ms):")
     for mode in modes:
@@ -365,6 +440,9 @@ def main() -> int:
     ap.add_argument("--sample-hz", type=float, default=None, help="default: concurtrace's")
     ap.add_argument("--out", default=str(HERE / "results" / "gil_accuracy.json"))
     ap.add_argument("--keep", action="store_true", help="keep traces and perf.data")
+    ap.add_argument("--recorder", choices=("ftrace", "perf"), default="ftrace",
+                    help="ftrace: the uprobes + sched events in a private tracefs instance "
+                         "(default); perf: perf record -a -k CLOCK_MONOTONIC")
     ap.add_argument("--parent", choices=("auto", "same"), default="auto",
                     help="interpreter running concurtrace: auto = another version than the "
                          "target (keeps uprobes out of the sampler), same = the target's")
@@ -406,6 +484,8 @@ def main() -> int:
         probes[minor] = p
     for minor, why in skipped.items():
         print(f"{minor}: skipped: {why}", flush=True)
+    recorders = {m: gt.FtraceRecorder(p) for m, p in probes.items()} \
+        if args.recorder == "ftrace" else {}
     rng = random.Random(args.seed)
     cells = [(sc, minor, mode) for sc in scenarios for minor in probes for mode in modes]
     workdir = tempfile.mkdtemp(prefix="gil_accuracy-")
@@ -418,19 +498,23 @@ def main() -> int:
             rng.shuffle(order)  # interleave the cells so slow drifts of the machine spread out
             for sc, minor, mode in order:
                 tag = f"{sc}-{minor}-{mode}-{run}"
-                rec = one_run(pythons[minor], parent_for(minor, found, args.parent), infos[minor], probes[minor], mode, sc, workdir, tag,
-                              args.sample_hz, args.keep)
+                rec = one_run(pythons[minor], parent_for(minor, found, args.parent), infos[minor],
+                              probes[minor], mode, sc, workdir, tag, args.sample_hz, args.keep,
+                              recorders.get(minor))
                 rec["run"] = run
                 records.append(rec)
                 done = len(records)
                 if "error" in rec:
                     msg = f"ERROR {rec['error'][:200]}"
                 else:
-                    msg = " ".join(f"{r['name']}:{100 * r['ct_share']:.0f}/{100 * r['true_share']:.0f}"
+                    msg = " ".join(f"{r['name']}:{100 * r['ct_share']:.0f}/"
+                                   f"{100 * r['true_share']:.0f}"
                                    for r in rec["threads"])
                 print(f"[{done}/{total_runs} {time.monotonic() - started:5.0f}s] {tag}: {msg}",
                       flush=True)
     finally:
+        for r in recorders.values():
+            r.close()
         for p in probes.values():
             p.remove()
     text, agg = report(records, list(probes), modes, scenarios)
@@ -439,12 +523,16 @@ def main() -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "host": platform.node(),
+            "concurtrace": source_state(),
             "kernel": platform.release(), "cpus": os.cpu_count(),
-            "perf": subprocess.run(["perf", "version"], capture_output=True, text=True).stdout.strip(),
+            "perf": subprocess.run(["perf", "version"], capture_output=True,
+                                   text=True).stdout.strip(),
             "runs": args.runs, "modes": modes, "scenarios": scenarios,
             "pythons": {m: {"python": i.python, "version": i.version, "binary": i.binary}
                         for m, i in infos.items()},
-            "skipped": skipped, "sample_hz": args.sample_hz, "parent": args.parent, "elapsed_s": time.monotonic() - started,
+            "skipped": skipped, "sample_hz": args.sample_hz, "parent": args.parent,
+            "recorder": args.recorder,
+            "elapsed_s": time.monotonic() - started,
             "workdir": workdir if args.keep else None}
     out.write_text(json.dumps({"meta": meta, "aggregate": agg, "table": text, "records": records},
                               indent=1))

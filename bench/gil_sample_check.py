@@ -22,11 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -82,6 +83,8 @@ def main() -> int:
     ap.add_argument("--workload", default=str(SCENARIOS["gil_cpu_threads"]))
     ap.add_argument("--hz", type=float, default=500.0)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--recorder", choices=("ftrace", "perf"), default="ftrace")
+    ap.add_argument("--out", default=str(HERE / "results" / "gil_sample_check.json"))
     ap.add_argument("--_child", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     if args._child:
@@ -95,6 +98,8 @@ def main() -> int:
     gt.install_cleanup()
     probes = gt.Probes(gt.interpreter_info(target_py))
     probes.add()
+    recorder = gt.FtraceRecorder(probes) if args.recorder == "ftrace" else None
+    lost = 0
     confusion: Counter[tuple[str, str]] = Counter()
     rows = []
     try:
@@ -102,11 +107,19 @@ def main() -> int:
             work = tempfile.mkdtemp(prefix="gil_check-")
             data, dump = os.path.join(work, "perf.data"), os.path.join(work, "samples.json")
             cmd = [me, __file__, "--_child", dump, str(args.hz), target_py, args.workload]
-            subprocess.run(gt.perf_record_cmd(data, probes, cmd), check=True,
-                           stdout=subprocess.DEVNULL)
+            if recorder is not None:
+                recorder.run(cmd, timeout=300)
+            else:
+                subprocess.run(gt.perf_record_cmd(data, probes, cmd), check=True,
+                               stdout=subprocess.DEVNULL)
             raw = json.loads(Path(dump).read_text())
             tids = {int(t) for t in raw["threads"]}
-            truth = gt.parse_perf_script(data, tids, probes.group)
+            if recorder is not None:
+                truth = recorder.read(tids)
+            else:
+                truth = gt.parse_perf_script(data, tids, probes.group)
+            shutil.rmtree(work, ignore_errors=True)
+            lost += truth.lost
             for tid_s, th in raw["threads"].items():
                 tid = int(tid_s)
                 if len(th["ts"]) < 20:
@@ -116,7 +129,7 @@ def main() -> int:
                 lo, hi = th["ts"][0], th["ts"][-1]
                 span = hi - lo
                 labels = [truth_label(ts, gil, sched) for ts in th["ts"]]
-                for code, lab in zip(th["code"], labels):
+                for code, lab in zip(th["code"], labels, strict=True):
                     confusion[(code, lab)] += 1
                 n = len(th["ts"])
                 raw_gil = sum(c == "gil" for c in th["code"]) / n
@@ -124,14 +137,25 @@ def main() -> int:
                 merged = th["totals"]["gil"] / max(1, sum(th["totals"].values()))
                 true_span = gt.total(gt.clip(gil, lo, hi)) / span
                 in_gil_blocked = sum(lab == "in-gil:blocked" for lab in labels) / n
+                # active time (on CPU or runnable) over the span: truth vs concurtrace's merge
+                segs = gt.overlap_by_label([(lo, hi)], sched)
+                true_active = (segs.get("oncpu", 0) + segs.get("runnable", 0)) / span
+                tot = th["totals"]
+                merged_active = (tot["running"] + tot["runqueue"]) / max(1, sum(tot.values()))
+                raw_active = sum(c == "running" for c in th["code"]) / n
                 rows.append({"rep": rep, "tid": tid, "n": n, "raw_gil": raw_gil,
                              "truth_at_samples": truth_at_samples,
                              "truth_blocked_at_samples": in_gil_blocked,
                              "merged_gil": merged, "truth_span": true_span,
+                             "true_active": true_active, "merged_active": merged_active,
+                             "raw_active": raw_active,
                              "span_ms": span / 1e6})
     finally:
+        if recorder is not None:
+            recorder.close()
         probes.remove()
-    print(f"target {args.python}, workload {args.workload}, {args.hz:g} Hz, sampler in {me}")
+    print(f"target {args.python}, workload {args.workload}, {args.hz:g} Hz, sampler in {me}, "
+          f"recorder {args.recorder} (lost events: {lost})")
     print("\nraw sample code x truth at the sample's timestamp (counts):")
     codes = sorted({c for c, _ in confusion})
     labs = sorted({lab for _, lab in confusion})
@@ -139,12 +163,15 @@ def main() -> int:
     for c in codes:
         print(c.ljust(10) + "".join(str(confusion[(c, lab)]).rjust(18) for lab in labs))
     print("\nper thread, GIL share over the sampled span (%):")
-    print("  tid      n  raw-samples  truth@samples  truth-blocked@samples  merged  truth(time)")
+    print("  tid      n  raw-samples  truth@samples  truth-blocked@samples  merged  truth(time)"
+          "   | active: raw  merged  truth(time)")
     for r in rows:
-        print(f"  {r['tid']:<7} {r['n']:>4}  {100 * r['raw_gil']:10.1f}  {100 * r['truth_at_samples']:12.1f}"
+        print(f"  {r['tid']:<7} {r['n']:>4}  {100 * r['raw_gil']:10.1f}  "
+              f"{100 * r['truth_at_samples']:12.1f}"
               f"  {100 * r['truth_blocked_at_samples']:20.1f}  {100 * r['merged_gil']:6.1f}"
-              f"  {100 * r['truth_span']:10.1f}")
-    out = HERE / "results" / "gil_sample_check.json"
+              f"  {100 * r['truth_span']:10.1f}   |      {100 * r['raw_active']:5.1f}"
+              f"  {100 * r['merged_active']:6.1f}  {100 * r['true_active']:10.1f}")
+    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"python": args.python, "workload": args.workload, "hz": args.hz,
                                "confusion": [[c, lab, n] for (c, lab), n in confusion.items()],

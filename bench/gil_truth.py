@@ -18,6 +18,7 @@ All timestamps are CLOCK_MONOTONIC ns, the clock concurtrace uses.
 from __future__ import annotations
 
 import atexit
+import glob
 import json
 import os
 import re
@@ -55,7 +56,8 @@ class InterpreterInfo:
 _PROBE_INFO = r"""
 import json, os, sys, sysconfig
 shared = bool(sysconfig.get_config_var("Py_ENABLE_SHARED"))
-lib = os.path.join(sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_config_var("INSTSONAME") or "")
+lib = os.path.join(sysconfig.get_config_var("LIBDIR") or "",
+                   sysconfig.get_config_var("INSTSONAME") or "")
 maps = open("/proc/self/maps").read().split("\n")
 libs = sorted({l.split()[-1] for l in maps if "libpython" in l and l.split()[-1].startswith("/")})
 print(json.dumps({"version": "%d.%d.%d" % sys.version_info[:3], "shared": shared,
@@ -120,6 +122,16 @@ _LIVE: set[Probes] = set()
 
 
 def _cleanup(*_args: object) -> None:
+    for inst in list(_LIVE_INSTANCES):
+        try:
+            with open(f"{inst}/tracing_on", "w") as f:
+                f.write("0")
+            with open(f"{inst}/events/enable", "w") as f:
+                f.write("0")
+            os.rmdir(inst)
+        except OSError:
+            pass
+        _LIVE_INSTANCES.discard(inst)
     for probes in list(_LIVE):
         probes.remove()
 
@@ -163,7 +175,9 @@ class PerfTruth:
     last_ns: int = 0
 
 
-_LINE = re.compile(r"^\s*(\d+)\s+(\d+)\.(\d+):\s+(\S+):(?:\s+(.*))?$")
+_PERF_LINE = re.compile(r"^\s*(\d+)\s+(\d+)\.(\d+):\s+(\S+):(?:\s+(.*))?$")
+# ftrace: "  comm-TID  [CPU] FLAGS  SEC.USEC: EVENT: FIELDS" (comm may hold spaces and '-')
+_FTRACE_LINE = re.compile(r"^\s*(.*?)-(\d+)\s+\[(\d+)\]\s+\S+\s+(\d+)\.(\d+):\s+(\w+):\s?(.*)$")
 _KV = re.compile(r"(\w+)=(\S+)")
 
 
@@ -171,93 +185,224 @@ def _ts(sec: str, frac: str) -> int:
     return int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9])
 
 
+class _Builder:
+    """Turns a time-ordered event stream into PerfTruth.
+
+    Scheduler state per tid: a switch-out makes it runnable (prev_state R) or
+    blocked; a wakeup makes a blocked tid runnable; a switch-in, or any event the
+    tid emits itself (a uprobe hit, its own switch-out), makes it on CPU. The last
+    rule matters on this kind of VM: most idle->task switches are not traced at all,
+    so "on CPU since the first sign of life" stands in for the missing switch-in.
+    """
+
+    def __init__(self, tids: set[int] | None) -> None:
+        self.want = (lambda t: True) if tids is None else tids.__contains__
+        self.truth = PerfTruth()
+        self.stack: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        self.raw: dict[str, dict[int, list[Interval]]] = {"take": defaultdict(list),
+                                                          "drop": defaultdict(list)}
+        self.trans: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        self.first = self.last = 0
+
+    def tick(self, ts: int) -> None:
+        self.truth.events += 1
+        self.first = self.first or ts
+        self.last = max(self.last, ts)
+
+    def probe(self, tid: int, ts: int, kind: str, is_return: bool) -> None:
+        if not self.want(tid):
+            return
+        self.trans[tid].append((ts, "self"))
+        if not is_return:
+            self.stack[tid].append((kind, ts))
+            return
+        st = self.stack[tid]
+        while st and st[-1][0] != kind:  # take_gil may call drop_gil
+            st.pop()
+            self.truth.unmatched_returns += 1
+        if not st:
+            self.truth.unmatched_returns += 1
+            return
+        _, t0 = st.pop()
+        self.raw[kind][tid].append((t0, ts))
+
+    def switch(self, ts: int, kv: dict[str, str]) -> None:
+        prev, nxt = int(kv.get("prev_pid", -1)), int(kv.get("next_pid", -1))
+        if self.want(prev):
+            st_letter = kv.get("prev_state", "S")
+            self.trans[prev].append((ts, "runnable" if st_letter.startswith("R") else "blocked"))
+        if self.want(nxt):
+            self.trans[nxt].append((ts, "oncpu"))
+
+    def wakeup(self, ts: int, kv: dict[str, str]) -> None:
+        pid = int(kv.get("pid", -1))
+        if self.want(pid):
+            self.trans[pid].append((ts, "wakeup"))
+
+    def finish(self) -> PerfTruth:
+        truth, last = self.truth, self.last
+        truth.first_ns, truth.last_ns = self.first, last
+        for tid, st in self.stack.items():
+            for kind, t0 in st:  # still inside at the end: close at the last event
+                self.raw[kind][tid].append((t0, last))
+                truth.open_at_end += 1
+        truth.take = {tid: merge(iv) for tid, iv in self.raw["take"].items()}
+        truth.drop = {tid: merge(iv) for tid, iv in self.raw["drop"].items()}
+        for tid, tr in self.trans.items():
+            tr.sort(key=lambda x: x[0])
+            segs: list[Segment] = []
+            state, since = None, 0
+            for ts, what in tr:
+                if what == "wakeup":
+                    if state != "blocked":
+                        continue  # already runnable/on CPU: a wakeup changes nothing
+                    what = "runnable"
+                elif what == "self":
+                    if state == "oncpu":
+                        continue
+                    what = "oncpu"
+                if state is not None and ts > since:
+                    segs.append((since, ts, state))
+                state, since = what, ts
+            if state is not None and last > since:
+                segs.append((since, last, state))
+            truth.sched[tid] = _coalesce(segs)
+        return truth
+
+
+def _coalesce(segs: list[Segment]) -> list[Segment]:
+    out: list[Segment] = []
+    for a, b, s in segs:
+        if out and out[-1][2] == s and out[-1][1] == a:
+            out[-1] = (out[-1][0], b, s)
+        else:
+            out.append((a, b, s))
+    return out
+
+
 def parse_perf_script(data_file: str, tids: set[int] | None, group: str) -> PerfTruth:
-    """Read `perf script` of one recording; keep only `tids` (None: all)."""
-    fields = "tid,time,event,trace"
-    proc = subprocess.run(["perf", "script", "-i", data_file, "-F", fields, "--ns"],
-                          capture_output=True, text=True)
-    truth = PerfTruth()
-    stack: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    raw: dict[str, dict[int, list[Interval]]] = {"take": defaultdict(list),
-                                                  "drop": defaultdict(list)}
-    # scheduler: per tid, list of (ts, state) transitions
-    trans: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    want = (lambda t: True) if tids is None else tids.__contains__
+    """Read `perf script` of one perf recording; keep only `tids` (None: all)."""
+    proc = subprocess.run(["perf", "script", "-i", data_file, "-F", "tid,time,event,trace",
+                           "--ns"], capture_output=True, text=True)
+    b = _Builder(tids)
     gprefix = group + ":"
-    first = last = 0
     for line in proc.stdout.splitlines():
-        m = _LINE.match(line)
+        m = _PERF_LINE.match(line)
         if m is None:
             continue
         tid, ts, event, rest = int(m[1]), _ts(m[2], m[3]), m[4], m[5] or ""
-        truth.events += 1
-        first = first or ts
-        last = ts
+        b.tick(ts)
         if event.startswith(gprefix):
-            if not want(tid):
-                continue
-            name = event[len(gprefix):].split("_")[0]  # take_310[__return] -> take
-            if not event.endswith("__return"):
-                stack[tid].append((name, ts))
-            else:
-                kind = name
-                st = stack[tid]
-                # pop to the matching entry (take_gil may call drop_gil)
-                while st and st[-1][0] != kind:
-                    st.pop()
-                    truth.unmatched_returns += 1
-                if not st:
-                    truth.unmatched_returns += 1
-                    continue
-                _, t0 = st.pop()
-                raw[kind][tid].append((t0, ts))
+            name = event[len(gprefix):]
+            b.probe(tid, ts, name.split("_")[0], name.endswith("__return"))
         elif event == "sched:sched_switch":
-            kv = dict(_KV.findall(rest.replace(" ==> ", " ")))
-            prev, nxt = int(kv.get("prev_pid", -1)), int(kv.get("next_pid", -1))
-            if want(prev):
-                st_letter = kv.get("prev_state", "S")
-                trans[prev].append((ts, "runnable" if st_letter.startswith("R") else "blocked"))
-            if want(nxt):
-                trans[nxt].append((ts, "oncpu"))
+            if b.want(tid):
+                b.trans[tid].append((ts, "self"))
+            b.switch(ts, dict(_KV.findall(rest.replace(" ==> ", " "))))
         elif event in ("sched:sched_wakeup", "sched:sched_wakeup_new"):
-            kv = dict(_KV.findall(rest))
-            pid = int(kv.get("pid", -1))
-            if want(pid):
-                trans[pid].append((ts, "wakeup"))
-    truth.first_ns, truth.last_ns = first, last
-    for tid, st in stack.items():
-        for kind, t0 in st:  # still inside at the end: close at the last event
-            raw[kind][tid].append((t0, last))
-            truth.open_at_end += 1
-    truth.take = {tid: merge(iv) for tid, iv in raw["take"].items()}
-    truth.drop = {tid: merge(iv) for tid, iv in raw["drop"].items()}
-    for tid, tr in trans.items():
-        tr.sort(key=lambda x: x[0])
-        segs: list[Segment] = []
-        state, since = None, 0
-        for ts, what in tr:
-            if what == "wakeup":
-                if state != "blocked":
-                    continue  # already runnable/on CPU: a wakeup changes nothing
-                what = "runnable"
-            if state is not None and ts > since:
-                segs.append((since, ts, state))
-            state, since = what, ts
-        if state is not None and last > since:
-            segs.append((since, last, state))
-        truth.sched[tid] = segs
+            b.wakeup(ts, dict(_KV.findall(rest)))
+    truth = b.finish()
     truth.lost = _lost_events(data_file)
     return truth
+
+
+class FtraceRecorder:
+    """Records the probes and the scheduler events in a private tracefs instance
+    (trace_clock mono), limited to one process tree with set_event_pid + event-fork.
+
+    Used instead of `perf record -a` by default: on this Firecracker VM perf drops
+    most sched_wakeup events raised in idle context, while ftrace keeps them.
+    """
+
+    def __init__(self, probes: Probes, buffer_kb: int = 32768) -> None:
+        self.probes = probes
+        self.dir = f"{TRACEFS}/instances/ctgil-{os.getpid()}"
+        os.makedirs(self.dir, exist_ok=True)
+        _LIVE_INSTANCES.add(self.dir)
+        self._write("tracing_on", "0")
+        self._write("trace_clock", "mono")
+        self._write("buffer_size_kb", str(buffer_kb))
+        self._write("options/overwrite", "0")  # a full buffer drops new events, counted
+        self._write("options/event-fork", "1")
+        self.events = [f"{probes.group}/{e.split(':')[1]}" for e in probes.events] + [
+            "sched/sched_switch", "sched/sched_wakeup", "sched/sched_wakeup_new"]
+
+    def _write(self, name: str, value: str) -> None:
+        with open(f"{self.dir}/{name}", "w") as f:
+            f.write(value)
+
+    def run(self, cmd: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+        """Run cmd with tracing of its tree; the trace stays in the buffer for read()."""
+        self._write("trace", "")
+        for ev in self.events:
+            self._write(f"events/{ev}/enable", "1")
+        # the wrapper puts its own pid in set_event_pid, then execs the command
+        wrapper = ["sh", "-c", f'echo $$ > {self.dir}/set_event_pid && exec "$@"', "sh", *cmd]
+        self._write("tracing_on", "1")
+        try:
+            return subprocess.run(wrapper, capture_output=True, text=True, timeout=timeout)
+        finally:
+            self._write("tracing_on", "0")
+            for ev in self.events:
+                self._write(f"events/{ev}/enable", "0")
+
+    def read(self, tids: set[int] | None) -> PerfTruth:
+        b = _Builder(tids)
+        probe_names = {e.split(":")[1]: e for e in self.probes.events}
+        with open(f"{self.dir}/trace", errors="replace") as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                m = _FTRACE_LINE.match(line)
+                if m is None:
+                    continue
+                tid, ts, event, rest = int(m[2]), _ts(m[4], m[5]), m[6], m[7]
+                b.tick(ts)
+                if event in probe_names:
+                    b.probe(tid, ts, event.split("_")[0], event.endswith("__return"))
+                elif event == "sched_switch":
+                    if b.want(tid):
+                        b.trans[tid].append((ts, "self"))
+                    b.switch(ts, dict(_KV.findall(rest.replace(" ==> ", " "))))
+                elif event in ("sched_wakeup", "sched_wakeup_new"):
+                    b.wakeup(ts, dict(_KV.findall(rest)))
+        truth = b.finish()
+        truth.lost = self._dropped()
+        self._write("trace", "")
+        return truth
+
+    def _dropped(self) -> int:
+        lost = 0
+        for stats in glob.glob(f"{self.dir}/per_cpu/cpu*/stats"):
+            with open(stats) as f:
+                for line in f:
+                    key, _, value = line.partition(":")
+                    if key.strip() in ("overrun", "dropped events"):
+                        lost += int(value.split()[0])
+        return lost
+
+    def close(self) -> None:
+        try:
+            self._write("set_event_pid", "")
+            os.rmdir(self.dir)
+        except OSError:
+            pass
+        _LIVE_INSTANCES.discard(self.dir)
+
+
+_LIVE_INSTANCES: set[str] = set()
 
 
 def _lost_events(data_file: str) -> int:
     res = subprocess.run(["perf", "report", "-i", data_file, "--stats"], capture_output=True,
                          text=True)
     lost = 0
-    for line in res.stdout.splitlines():
-        parts = line.split()
-        if parts and parts[0] in ("LOST", "LOST_SAMPLES") and parts[-1].isdigit():
-            lost += int(parts[-1])
+    for line in res.stdout.splitlines():  # "LOST events: 12 ( 0.1%)" in the aggregated part
+        m = re.match(r"\s*(LOST|LOST_SAMPLES) events:\s+(\d+)", line)
+        if m:
+            lost += int(m[2])
+        if line.strip().endswith("stats:") and "Aggregated" not in line:
+            break  # per-event sections repeat the counts
     return lost
 
 
