@@ -18,6 +18,7 @@ from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
 )
 
 from concurtrace.exporters.common import SUMMARY_KEY, nested, session_payload
+from concurtrace.exporters.protowire import PacketSink, SliceEncoder
 from concurtrace.model.timeline import STATE_NAMES, Instant, Process, Slice, Thread, Timeline
 
 SEQUENCE_ID = 1
@@ -26,9 +27,10 @@ NEEDS_STATE = TracePacket.SEQ_NEEDS_INCREMENTAL_STATE
 
 
 class _Writer:
-    def __init__(self, stream: IO[bytes]) -> None:
-        self.stream = stream
-        self.names: dict[str, int] = {}
+    def __init__(self, stream: IO[bytes], compress: bool) -> None:
+        self.sink = PacketSink(stream, compress)
+        self.fast = SliceEncoder(SEQUENCE_ID)
+        self.names = self.fast.names  # one intern table for both encoders
         self.next_uuid = 1
         self.first = True
 
@@ -37,9 +39,7 @@ class _Writer:
         return self.next_uuid
 
     def put(self, packet: Any) -> None:
-        data = packet.SerializeToString()
-        # A Trace is `repeated TracePacket packet = 1`: tag 0x0a, varint length, bytes.
-        self.stream.write(b"\x0a" + _varint(len(data)) + data)
+        self.sink.packet(packet.SerializeToString())
 
     def event_packet(self, ts: int) -> Any:
         packet = TracePacket(timestamp=max(ts, 0), trusted_packet_sequence_id=SEQUENCE_ID)
@@ -55,28 +55,19 @@ class _Writer:
         return iid
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def write(timeline: Timeline, stream: IO[bytes]) -> None:
-    writer = _Writer(stream)
+def write(timeline: Timeline, stream: IO[bytes], compress: bool = True) -> None:
+    writer = _Writer(stream, compress)
     ordered = timeline.ordered_processes()
     _process_tree(writer, timeline, ordered)
     for rank, proc in enumerate(ordered):
         _process_tracks(writer, timeline, proc, rank)
+    writer.sink.flush()
 
 
 def _process_tree(writer: _Writer, timeline: Timeline, ordered: list[Process]) -> None:
-    packet = TracePacket(trusted_packet_sequence_id=SEQUENCE_ID, timestamp=timeline.started_ns)
+    packet = TracePacket(trusted_packet_sequence_id=SEQUENCE_ID, timestamp=timeline.started_ns,
+                         sequence_flags=CLEARED)
+    writer.first = False
     for proc in ordered:
         entry = packet.process_tree.processes.add(pid=proc.pid)
         if proc.ppid is not None and proc.ppid in timeline.processes:
@@ -143,6 +134,11 @@ def _slices(writer: _Writer, uuid: int, slices: list[Slice], instants: list[Inst
         while index < len(marks) and marks[index].ts <= ts:
             _instant(writer, uuid, marks[index])
             index += 1
+        if not (item.args or item.flows_out or item.flows_in):
+            fast = writer.fast
+            writer.sink.framed_packet(fast.end(ts, uuid) if kind == "end"
+                                      else fast.begin(ts, uuid, item.name))
+            continue
         packet = writer.event_packet(ts)
         event = packet.track_event
         event.track_uuid = uuid
@@ -166,9 +162,13 @@ def _instant(writer: _Writer, uuid: int, mark: Instant) -> None:
 
 
 def _session_instant(writer: _Writer, uuid: int, timeline: Timeline) -> None:
+    # Uncompressed, so `concurtrace summary` finds it without inflating the whole trace.
+    writer.sink.flush()
+    compress, writer.sink.compress = writer.sink.compress, False
     mark = Instant(ts=timeline.started_ns, name="concurtrace session", pid=0, tid=None,
                    args={SUMMARY_KEY: json.dumps(session_payload(timeline))})
     _instant(writer, uuid, mark)
+    writer.sink.compress = compress
 
 
 def _extras(event: Any, args: dict[str, Any] | None, flows_out: list[int] | None,

@@ -232,3 +232,15 @@ def _close_threads(proc: Process) -> None:
                 thread.end_reason = "process_exit"
         if not thread.name:
             thread.name = f"Thread {thread.tid}"
+        if thread.states and thread.started_ns is not None and thread.ended_ns is not None:
+            thread.states = clip_runs(thread.states, thread.started_ns, thread.ended_ns)
+
+
+def clip_runs(runs: list[StateRun], start: int, end: int) -> list[StateRun]:
+    """Sampled runs inside the recorded lifetime (the OS thread outlives its thread_exit)."""
+    clipped = []
+    for run in runs:
+        lo, hi = max(run.ts, start), min(run.ts + run.dur, end)
+        if hi > lo:
+            clipped.append(StateRun(ts=lo, dur=hi - lo, state=run.state))
+    return clipped

@@ -38,10 +38,12 @@ class TrackedProcess:
         "ticks",
         "series",
         "alive",
+        "task_links",
     )
 
     def __init__(self, info: SeenProcess) -> None:
         self.info = info
+        self.task_links = -1  # st_nlink of /proc/P/task: threads + 2, changes on thread churn
         self.fd_stat = -1
         self.threads: dict[int, TrackedThread] = {}
         self.live: list[TrackedThread] = []
