@@ -70,7 +70,8 @@ def test_crash_statuses_and_kill_arrow_in_perfetto(crash: Traced) -> None:
     assert ended["segfaulter"]["signal"] == "SIGSEGV"
     assert ended["exiter"]["exit_code"] == 3 and ended["raiser"]["exit_code"] == 1
     flows = engine.query(crash.trace, FLOWS_SQL)
-    assert any(f["source"].startswith(("BaseProcess.kill", "posix.kill"))
+    # 3.10 names methods without their class (no co_qualname).
+    assert any(f["source"].startswith(("BaseProcess.kill (", "kill (", "posix.kill"))
                and f["target"].startswith("victim") for f in flows), flows
 
 
@@ -107,7 +108,7 @@ def test_processes_story_is_drawn(processes: Traced) -> None:
     flows = engine.query(processes.trace, FLOWS_SQL)
     terminated = "Process-1 terminated by SIGTERM: daemon cleanup at MainProcess exit"
     assert any(f["target"] == terminated for f in flows), flows
-    assert any(f["source"].startswith("BaseProcess.start") for f in flows)
+    assert any(f["source"].startswith(("BaseProcess.start (", "start (")) for f in flows)
     assert any(f["source"] == terminated and f["target"].startswith("join") for f in flows)
     order = engine.query(processes.trace, "select name from process where pid > 0 order by upid")
     assert order[0]["name"] == "MainProcess"

@@ -102,6 +102,9 @@ def _process(pid: int, index: _ByPid, observed: Observed, root_pid: int) -> Proc
     argv: list[str] = list(hello["argv"]) if hello else (seen.cmdline if seen else [])
     if not argv and start and start.get("cmdline"):
         argv = list(start["cmdline"])
+    if not argv and start and start.get("method") in ("fork", "os.fork"):
+        parent_hello = index.last(int(start["pid"]), "hello")  # a fork runs its parent's argv
+        argv = list(parent_hello["argv"]) if parent_hello else []
     proc = Process(pid=pid, name="", cmdline=argv)
     proc.os_ppid = int(hello["ppid"]) if hello else (seen.ppid if seen else None)
     proc.ppid = None if pid == root_pid else (int(start["pid"]) if start else proc.os_ppid)

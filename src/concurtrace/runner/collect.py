@@ -28,6 +28,11 @@ def read_traces(directory: Path, warnings: list[str]) -> dict[int, TraceEvents]:
                             "its lifecycle and samples are kept")
             continue
         events = data.get("traceEvents") if isinstance(data, dict) else data
+        meta = data.get("viztracer_metadata") if isinstance(data, dict) else None
+        if isinstance(meta, dict) and meta.get("overflow"):
+            warnings.append(f"pid {pid}: VizTracer's ring buffer overflowed, its earliest calls "
+                            "were dropped; raise --tracer-entries or use --max-stack-depth, "
+                            "--include-files, --min-duration")
         if isinstance(events, list):
             traces.setdefault(pid, []).extend(e for e in events if isinstance(e, dict))
     return traces
