@@ -87,11 +87,15 @@ def run(
               "include_files": include_files or None, "tracer_entries": tracer_entries}
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer)
-    try:
-        result = run_traced(config)
-    except OSError as error:
-        fail(f"cannot start {python}: {error.strerror or error}")
-    write_trace(result.timeline, out)
+    from concurtrace.cli_support import Spinner
+
+    with Spinner(enabled=not quiet) as spinner:
+        try:
+            result = run_traced(config, spinner.update)
+        except OSError as error:
+            fail(f"cannot start {python}: {error.strerror or error}")
+        spinner.update(f"writing {out}")
+        write_trace(result.timeline, out)
     if not quiet:
         from rich.console import Console
 

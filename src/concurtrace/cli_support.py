@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from concurtrace.model.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 DEFAULT_SCENARIO = "threads"
+
+
+class Spinner:
+    """A stderr spinner for post-run steps; silent with --quiet or when not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.status: Any = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("")
+
+    def update(self, message: str) -> None:
+        if self.status is not None:
+            self.status.update(f"concurtrace: {message}")
+            self.status.start()
+
+    def __enter__(self) -> Spinner:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.status is not None:
+            self.status.stop()
 
 
 class UserError(Exception):

@@ -91,6 +91,7 @@ class Launcher:
                  on_interrupt: Callable[[int], None] | None = None) -> None:
         self.argv, self.env, self.timeout_s = argv, env, timeout_s
         self.on_interrupt = on_interrupt
+        self.on_root_exit: Callable[[str], None] | None = None
         self.outcome: RunOutcome | None = None
 
     def run(self) -> RunOutcome:
@@ -119,6 +120,18 @@ class Launcher:
             outcome.statuses[pid] = (time.monotonic_ns(), status)
             if pid == outcome.root_pid:
                 outcome.root_status = status
+                self._tell_remaining()
+
+    def _tell_remaining(self) -> None:
+        if self.on_root_exit is None:
+            return
+        try:
+            left = len(psutil.Process().children())
+        except psutil.Error:
+            return
+        if left:
+            self.on_root_exit(f"the script ended; waiting for {left} process(es) it left "
+                              "running (Ctrl-C twice to stop them)")
 
     def _start_timer(self) -> threading.Timer | None:
         if not self.timeout_s:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,15 @@ class RunResult:
     session_dir: Path
 
 
-def run(config: RunConfig) -> RunResult:
+Progress = Callable[[str], None]
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
+def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
+    """progress(message) is told each long post-run step (the CLI shows a spinner)."""
     session = create_session({"light": config.light, "tracer": config.tracer}, config.keep_temp)
     sampler = _make_sampler(config)
     warnings: list[str] = []
@@ -46,7 +55,9 @@ def run(config: RunConfig) -> RunResult:
             sampler.start()
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
+        launcher.on_root_exit = progress
         outcome = launcher.run()
+        progress("reading what each process captured")
         records = read_session(session.directory)
         if sampler is not None:
             for record in records:  # free-threaded builds: no GIL to wait for
@@ -54,6 +65,8 @@ def run(config: RunConfig) -> RunResult:
                     sampler.mark_gil_disabled(int(record["pid"]))
         sample = sampler.stop() if sampler is not None else None
         traces = read_traces(session.directory, warnings)
+        calls = sum(len(events) for events in traces.values())
+        progress(f"merging {len(traces)} process traces ({calls:,} events)")
         observed = _observed(sample, outcome)
         timeline = build_timeline(records, traces, observed, outcome.root_pid,
                                   outcome.started_ns, outcome.ended_ns)

@@ -71,6 +71,7 @@ def create_session(config: dict[str, Any], keep: bool = False) -> Session:
     """Creates the 0700 session dir with config.json, sitecustomize and our package link."""
     directory = Path(tempfile.mkdtemp(prefix="concurtrace-"))
     os.chmod(directory, 0o700)
+    keep = keep or bool(os.environ.get("CONCURTRACE_KEEP_TEMP"))  # for debugging test suites
     session = Session(directory, keep)
     session.site_dir.mkdir(mode=0o700)
     (session.site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
