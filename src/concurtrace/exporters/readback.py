@@ -101,6 +101,14 @@ def _read_json(path: Path) -> Timeline:
     return _foreign_json(events)
 
 
+def _number(value: Any) -> float | None:
+    """A finite float from a trace field, or None (foreign traces carry anything)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if abs(number) < 1e15 else None
+
+
 def _foreign_json(events: list[Any]) -> Timeline:
     """A trace from another tool (e.g. plain VizTracer): processes and threads only."""
     timeline = Timeline(gil_method="none")
@@ -119,9 +127,10 @@ def _foreign_json(events: list[Any]) -> Timeline:
             thread = proc.threads.setdefault(tid, Thread(pid=pid, tid=tid, name=f"Thread {tid}"))
             if event.get("ph") == "M" and event.get("name") == "thread_name":
                 thread.name = str(args.get("name", thread.name))
-            if isinstance(event.get("ts"), (int, float)):
-                ts = int(event["ts"] * 1000)
-                end = ts + int(float(event.get("dur", 0) or 0) * 1000)
+            ts_us, dur_us = _number(event.get("ts")), _number(event.get("dur")) or 0.0
+            if ts_us is not None:
+                ts = int(ts_us * 1000)
+                end = ts + int(max(dur_us, 0.0) * 1000)
                 thread.started_ns = min(thread.started_ns or ts, ts)
                 thread.ended_ns = max(thread.ended_ns or end, end)
                 stamps.extend((ts, end))
