@@ -79,8 +79,8 @@ needs_cli = pytest.mark.skipif(
 @needs_cli
 @pytest.mark.parametrize("script", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_traced(script: Path, tmp_path: Path) -> None:
-    """One retry, loudly: a few facts (GIL shares, a rare daemon-exit mix-up still under
-    investigation, see the closing notes) can miss on a loaded 2-core CI machine."""
+    """One retry, loudly: timing facts (GIL shares, lifetimes) can miss on a loaded 2-core
+    CI machine; the warning keeps every miss visible."""
     try:
         _check_traced(script, tmp_path / "first")
     except AssertionError as first:

@@ -39,6 +39,8 @@ class Recorder:
         self.finalized = False
         self.fork_tid = 0
         self.trace_path = ""
+        self._defaulted = False
+        self._raw_getsignal = signal.getsignal  # before our hooks translate it
 
     @property
     def in_terminate(self) -> bool:
@@ -79,7 +81,8 @@ class Recorder:
         self._open("exec")
         self.hooks = hooks_module.install(self)
         self._install_signal_handlers()
-        os.register_at_fork(before=self._before_fork, after_in_child=self._after_fork_child)
+        os.register_at_fork(before=self._before_fork, after_in_parent=self._after_fork_parent,
+                            after_in_child=self._after_fork_child)
         atexit.register(self.finalize, "exit")  # registered first, so it runs last
         if not self.config.get("light", False):
             self._start_tracer()
@@ -106,6 +109,31 @@ class Recorder:
 
     def _before_fork(self) -> None:
         self.fork_tid = tid()
+        # A forked child clears pending Python-level signals (CPython's after-fork reset):
+        # with our handler in place, a SIGTERM landing in that window would be lost and the
+        # child would live on. With the default disposition it dies, as without us.
+        self._defaulted = self._set_fatal_handlers(signal.SIG_DFL, only_ours=True)
+
+    def _after_fork_parent(self) -> None:
+        if self._defaulted:
+            self._set_fatal_handlers(self.fatal_signal_handler, only_ours=False)
+
+    def _set_fatal_handlers(self, handler: Any, only_ours: bool) -> bool:
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        changed = False
+        for signum in FATAL_SIGNALS:
+            current = signal.getsignal(signum)  # our hook reports our handler as SIG_DFL
+            if only_ours and not (current is signal.SIG_DFL and self._ours(signum)):
+                continue
+            if not only_ours and current is not signal.SIG_DFL:
+                continue
+            signal.signal(signum, handler)
+            changed = True
+        return changed
+
+    def _ours(self, signum: int) -> bool:
+        return bool(self._raw_getsignal(signum) == self.fatal_signal_handler)
 
     def _after_fork_child(self) -> None:
         if self.writer is not None:
@@ -113,6 +141,8 @@ class Recorder:
         self.finalized = False
         self.thread_exceptions = {}
         self._open("fork")
+        if self._defaulted:
+            self._set_fatal_handlers(self.fatal_signal_handler, only_ours=False)
         if self.tracer is not None:
             self.tracer.clear()
             self.tracer.reset_stack()

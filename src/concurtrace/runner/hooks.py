@@ -172,11 +172,12 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
 
     def getsignal(signum: int) -> Any:
         handler = orig_getsignal(signum)
-        return signal.SIG_DFL if handler is sink.fatal_signal_handler else handler
+        # == not `is`: each access to a bound method makes a new object.
+        return signal.SIG_DFL if handler == sink.fatal_signal_handler else handler
 
     def set_signal(signum: int, handler: Any) -> Any:
         previous = orig_signal(signum, handler)
-        return signal.SIG_DFL if previous is sink.fatal_signal_handler else previous
+        return signal.SIG_DFL if previous == sink.fatal_signal_handler else previous
 
     hooks.patch(signal, "getsignal", getsignal)
     hooks.patch(signal, "signal", set_signal)
