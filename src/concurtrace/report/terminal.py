@@ -107,6 +107,14 @@ def render(timeline: Timeline, console: Console) -> None:
     _findings(timeline, console)
     for note in timeline.notes:
         console.print(Text(f"note: {note}", style="dim"))
+    stats = timeline.sampler
+    if stats.get("wall_s"):
+        share = float(stats.get("cpu_s", 0.0)) / float(stats["wall_s"])
+        console.print(Text(f"sampler: {float(stats.get('hz_effective', 0)):.0f} Hz "
+                           f"(asked {float(stats.get('hz_requested', 0)):.0f}), "
+                           f"method {timeline.gil_method}, its own CPU "
+                           f"{float(stats.get('cpu_s', 0)):.2f} s = {share:.1%} of one core",
+                           style="dim"))
 
 
 def _findings(timeline: Timeline, console: Console) -> None:
