@@ -23,9 +23,10 @@ from pathlib import Path
 
 from concurtrace.exporters import perfetto
 from concurtrace.model.analysis import analyse
-from concurtrace.model.build import Observed, build_timeline
+from concurtrace.model.build import build_timeline
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import read_session
+from concurtrace.model.sources import Observed
 from concurtrace.runner.collect import read_traces
 
 HERE = Path(__file__).resolve().parent

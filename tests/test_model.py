@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from concurtrace.exporters.common import nested
-from concurtrace.model.build import Observed, build_timeline, clip_runs
+from concurtrace.model.build import build_timeline, clip_runs
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.naming import process_name
 from concurtrace.model.serialize import timeline_from_dict, timeline_to_dict
+from concurtrace.model.sources import Observed
 from concurtrace.model.timeline import Slice, StateRun
 
 PY = "/usr/bin/python3"

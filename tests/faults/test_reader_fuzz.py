@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from concurtrace.exporters import chrome_json, perfetto
 from concurtrace.exporters.readback import TraceReadError, read_trace
-from concurtrace.model.build import Observed, build_timeline
+from concurtrace.model.build import build_timeline
 from concurtrace.model.lifecycle import add_lifecycle
+from concurtrace.model.sources import Observed
 
 RECORDS: list[dict[str, object]] = [
     {"ev": "hello", "ts": 100, "pid": 10, "ppid": 1, "origin": "exec",

@@ -6,15 +6,12 @@ not Python, died mid-save): every fact falls back to the next-best witness.
 
 from __future__ import annotations
 
-import os
-import signal as signal_module
-from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import process_name
 from concurtrace.model.records import Record
-from concurtrace.model.sentences import CRASH_SIGNALS
+from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
 from concurtrace.model.traces import TraceEvents, apply_slices
 
@@ -22,55 +19,9 @@ METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_s
                "posix_spawnp": 2, "os.fork": 1}
 
 
-@dataclass
-class ObservedProcess:
-    pid: int
-    ppid: int
-    name: str
-    cmdline: list[str]
-    first_ns: int
-    last_ns: int
-    python: bool
-
-
-@dataclass
-class Observed:
-    """What the outside sampler and concurtrace's own reaping saw."""
-
-    processes: dict[int, ObservedProcess] = field(default_factory=dict)
-    threads: dict[tuple[int, int], tuple[str, int, int]] = field(default_factory=dict)
-    states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
-    reaped: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw status)
-
-
-def signal_name(signum: int) -> str:
-    try:
-        return signal_module.Signals(signum).name
-    except ValueError:
-        return f"SIG{signum}"
-
-
-class _ByPid:
-    """Records indexed by the pid they are about."""
-
-    def __init__(self, records: list[Record]) -> None:
-        self.own: dict[int, list[Record]] = defaultdict(list)  # written by the process
-        self.about: dict[int, list[Record]] = defaultdict(list)  # written by others about it
-        for record in records:
-            self.own[int(record["pid"])].append(record)
-            if "child" in record and record["child"] is not None:
-                self.about[int(record["child"])].append(record)
-
-    def first(self, pid: int, ev: str) -> Record | None:
-        return next((r for r in self.own.get(pid, []) if r["ev"] == ev), None)
-
-    def last(self, pid: int, ev: str) -> Record | None:
-        return next((r for r in reversed(self.own.get(pid, [])) if r["ev"] == ev), None)
-
-
 def build_timeline(records: list[Record], traces: dict[int, TraceEvents], observed: Observed,
                    root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
-    index = _ByPid(records)
+    index = RecordIndex(records)
     pids = set(index.own) | set(index.about) | set(observed.processes) | set(observed.reaped)
     timeline = Timeline(root_pid=root_pid, started_ns=started_ns, ended_ns=ended_ns)
     for pid in sorted(pids):
@@ -92,7 +43,7 @@ def build_timeline(records: list[Record], traces: dict[int, TraceEvents], observ
     return timeline
 
 
-def _process(pid: int, index: _ByPid, observed: Observed, root_pid: int) -> Process:
+def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) -> Process:
     # After fork + exec one pid says hello twice: the exec'd program is what it became.
     hello, role = index.last(pid, "hello"), index.first(pid, "role")
     seen = observed.processes.get(pid)
@@ -122,7 +73,7 @@ def _process(pid: int, index: _ByPid, observed: Observed, root_pid: int) -> Proc
         proc.ran_target = role is not None
     times = [t for t in (start and start["ts"], hello and hello["ts"], seen and seen.first_ns) if t]
     proc.started_ns = int(min(times)) if times else None
-    _exit_facts(proc, index, observed)
+    exit_facts(proc, index, observed)
     return proc
 
 
@@ -130,66 +81,7 @@ def _first_not_none(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
-def _exit_facts(proc: Process, index: _ByPid, observed: Observed) -> None:
-    pid = proc.pid
-    reaps = [(r["ts"], r["status"], int(r["pid"])) for r in index.about.get(pid, [])
-             if r["ev"] == "reaped"]
-    if pid in observed.reaped:
-        ts, status = observed.reaped[pid]
-        reaps.append((ts, status, 0))
-    own = index.own.get(pid, [])
-    last_own = max((int(r["ts"]) for r in own), default=None)
-    seen = observed.processes.get(pid)
-    ends = [t for t in (last_own, seen.last_ns if seen else None) if t]
-    if reaps:
-        reap_ts, status, _reaper = min(reaps)
-        code = os.waitstatus_to_exitcode(int(status))
-        proc.exit_code = code
-        proc.signal = signal_name(-code) if code < 0 else None
-        ends = [min(t, reap_ts) for t in ends] or [reap_ts]
-    else:
-        joins = [r for r in index.about.get(pid, []) if r["ev"] == "join"]
-        exit_call = index.last(pid, "exit_call")
-        if joins:
-            proc.exit_code = int(joins[0]["exitcode"])
-        elif exit_call is not None:
-            proc.exit_code = int(exit_call["code"])
-        if proc.exit_code is not None and proc.exit_code < 0:
-            proc.signal = signal_name(-proc.exit_code)
-    proc.ended_ns = max(ends) if ends else None
-    proc.joined = any(r["ev"] in ("join", "reaped") for r in index.about.get(pid, []))
-    _end_reason(proc, index)
-
-
-def _end_reason(proc: Process, index: _ByPid) -> None:
-    from concurtrace.model.timeline import TerminatedBy
-
-    exception = index.last(proc.pid, "exception")
-    exit_call = index.last(proc.pid, "exit_call")
-    if proc.signal is not None or index.last(proc.pid, "signal") is not None:
-        proc.end_reason = "signal"
-        kills = [r for r in index.about.get(proc.pid, []) if r["ev"] == "terminate"]
-        if kills:
-            kill = kills[-1]
-            reason = str(kill.get("reason", "terminate"))
-            proc.terminated_by = TerminatedBy(int(kill["pid"]), reason)
-            # Last seen by the sampler may predate the signal: it died after it was sent.
-            if proc.ended_ns is None or proc.ended_ns < int(kill["ts"]):
-                proc.ended_ns = int(kill["ts"])
-        elif proc.signal not in CRASH_SIGNALS:
-            proc.terminated_by = TerminatedBy(None, "external")
-    elif exception is not None:
-        proc.end_reason, proc.exc_type = "exception", str(exception.get("exc_type"))
-    elif exit_call is not None and exit_call.get("how") == "os._exit" and not any(
-            r["ev"] == "exit_call" and r.get("how") == "return" for r in index.own[proc.pid]):
-        proc.end_reason = "os._exit"
-    elif proc.exit_code:
-        proc.end_reason = "sys.exit"
-    elif proc.exit_code == 0:
-        proc.end_reason = "return"
-
-
-def _threads(proc: Process, index: _ByPid, observed: Observed) -> None:
+def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     hello = index.first(proc.pid, "hello")
     main = Thread(pid=proc.pid, tid=proc.pid, name="MainThread", daemon=False, is_main=True,
                   started_ns=proc.started_ns)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from concurtrace.model.analysis import analyse
-from concurtrace.model.build import Observed, ObservedProcess, build_timeline
+from concurtrace.model.build import build_timeline
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import read_session
+from concurtrace.model.sources import Observed, ObservedProcess
 from concurtrace.model.timeline import Timeline
 from concurtrace.runner.collect import read_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
