@@ -350,11 +350,14 @@ def report(records: list[dict[str, Any]], pythons: list[str], modes: list[str],
             lag = [r["first_run_lag_ns"] / 1e6 for r in rows if r["first_run_lag_ns"] is not None]
             over = [r["last_run_over_ns"] / 1e6 for r in rows
                     if r["last_run_over_ns"] is not None]
-            agg["coverage"][mode] = {"min": min(cov), "median": statistics.median(cov),
-                                     "max": max(cov), "first_lag_ms_median": statistics.median(lag),
-                                     "first_lag_ms_max": max(lag),
-                                     "last_over_ms_median": statistics.median(over),
-                                     "last_over_ms_max": max(over),
+            def med(xs: list[float]) -> float:
+                return statistics.median(xs) if xs else float("nan")
+
+            agg["coverage"][mode] = {"min": min(cov), "median": med(cov),
+                                     "max": max(cov), "first_lag_ms_median": med(lag),
+                                     "first_lag_ms_max": max(lag, default=float("nan")),
+                                     "last_over_ms_median": med(over),
+                                     "last_over_ms_max": max(over, default=float("nan")),
                                      "within_1pct": sum(abs(c - 1) <= 0.01 for c in cov) / len(cov)}
             c = agg["coverage"][mode]
             lines.append(f"  {mode}: coverage min {c['min']:.3f} median {c['median']:.3f} "

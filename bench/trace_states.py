@@ -9,6 +9,8 @@ SLICE_BEGIN/SLICE_END pairs with interned names.
 
 from __future__ import annotations
 
+import zlib
+
 from collections import defaultdict
 
 from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import TracePacket, TrackEvent
@@ -35,6 +37,9 @@ def _packets(data: bytes):  # type: ignore[no-untyped-def]
         packet = TracePacket()
         packet.ParseFromString(data[offset:offset + value])
         offset += value
+        if packet.compressed_packets:  # zlib chunks of packets (exporters/protowire.py)
+            yield from _packets(zlib.decompress(packet.compressed_packets))
+            continue
         yield packet
 
 
