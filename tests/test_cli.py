@@ -93,3 +93,22 @@ def test_summary_of_corrupt_trace_is_one_line(tmp_path: Path) -> None:
     done = concurtrace("summary", str(bad))
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_scenarios_list_and_run_by_name_from_anywhere(tmp_path: Path) -> None:
+    listed = concurtrace("scenarios", cwd=tmp_path)
+    assert listed.returncode == 0
+    names = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
+    assert {"threads", "processes", "gil_convoy", "crash_child"} <= set(names)
+    assert all(len(line.split(None, 1)) == 2 for line in listed.stdout.splitlines())
+    out = tmp_path / "s.pftrace"
+    done = concurtrace("run", "--quiet", "--scenario", "threads", "-o", str(out), cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.count("Dancing...") == 5
+    assert concurtrace("run", "--scenario", "nope", cwd=tmp_path).returncode == 2
+
+
+def test_version_and_help_examples() -> None:
+    assert concurtrace("--version").stdout.startswith("concurtrace ")
+    for command in ("run", "summary", "view", "check"):
+        text = concurtrace(command, "--help").stdout
+        assert "Example" in text, command
