@@ -57,6 +57,7 @@ def test_every_crash_has_its_true_status(crash: Traced) -> None:
     assert segv["terminated_by"] is None, "a crash is not a termination by someone"
     kinds = [f["kind"] for f in crash.summary()["findings"]]
     assert kinds.count("nonzero_exit") == 4
+    assert "child_not_joined" not in kinds, "crash_child joins every child"
 
 
 @engine.requires_node
@@ -121,3 +122,6 @@ def test_processes_summary_says_it_in_one_sentence(processes: Traced, tmp_path: 
     text = " ".join(done.stdout.split())
     assert "Process-1 (daemon) was terminated by SIGTERM" in text
     assert "at MainProcess's exit" in text
+    findings = {(f["kind"], f["pid"]) for f in processes.summary()["findings"]}
+    process_2 = processes.process("Process-2")["pid"]
+    assert ("child_not_joined", process_2) in findings, "joined only by multiprocessing at exit"

@@ -88,9 +88,14 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
                                f"(it ended {human_duration(proc.ended_ns - root.ended_ns)} later).",
                                "Wait for it (join()/wait()) so its failures reach you.", 3))
         elif proc.joined is False and proc.ppid is not None and not proc.signal:
+            parent = timeline.processes.get(proc.ppid)
+            by = f" by {parent.name}" if parent else ""
             out.append(Finding("child_not_joined", proc.pid, None,
-                               f"{proc.name} was never joined or waited for by its parent.",
-                               "Call join()/wait() so its exit status is checked.", 2))
+                               f"{proc.name} was never joined or waited for{by}"
+                               + (": multiprocessing joined it at exit." if proc.start_method
+                                  in MP_METHODS else "."),
+                               "Call join()/wait() yourself so its exit status is checked "
+                               "where you expect it.", 2))
     return out
 
 

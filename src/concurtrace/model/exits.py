@@ -44,7 +44,9 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
         if proc.exit_code is not None and proc.exit_code < 0:
             proc.signal = signal_name(-proc.exit_code)
     proc.ended_ns = max(ends) if ends else None
-    proc.joined = any(r["ev"] in ("join", "reaped") for r in index.about.get(pid, []))
+    # Joins made by multiprocessing's exit handler do not count: the program never waited.
+    proc.joined = any(r["ev"] in ("join", "reaped") and not r.get("implicit")
+                      for r in index.about.get(pid, []))
     _end_reason(proc, index)
 
 

@@ -160,7 +160,7 @@ def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
         result = sink.call(orig, *args)
         if isinstance(result, tuple) and len(result) >= 2 and result[0] > 0:
             sink.write({"ev": "reaped", "ts": now_ns(), "start_ts": ts, "child": result[0],
-                        "status": result[1], "tid": tid()})
+                        "status": result[1], "tid": tid(), "implicit": in_exit_function()})
         return result
 
     return wait

@@ -93,7 +93,8 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
         sink.call(orig_join, self, timeout)
         if self.exitcode is not None and self.pid is not None:
             sink.write({"ev": "join", "ts": now_ns(), "start_ts": ts, "child": self.pid,
-                        "tid": tid(), "exitcode": self.exitcode})
+                        "tid": tid(), "exitcode": self.exitcode,
+                        "implicit": in_exit_function()})  # multiprocessing's own exit join
 
     def bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
         sink.write({"ev": "role", "ts": now_ns(), "name": self.name, "daemon": self.daemon,
