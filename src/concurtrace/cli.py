@@ -89,13 +89,23 @@ def run(
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer)
     from concurtrace.cli_support import Spinner
 
+    from concurtrace.runner.run import SavingAbandoned
+
     with Spinner(enabled=not quiet) as spinner:
         try:
             result = run_traced(config, spinner.update)
         except OSError as error:
             fail(f"cannot start {python}: {error.strerror or error}")
+        except SavingAbandoned as abandoned:
+            fail(f"saving abandoned (Ctrl-C): no trace written; the raw per-process data is "
+                 f"kept in {abandoned.directory}", 130)
         spinner.update(f"writing {out}")
-        write_trace(result.timeline, out)
+        try:
+            write_trace(result.timeline, out)
+        except KeyboardInterrupt:
+            fail(f"saving abandoned (Ctrl-C): {out} was not written", 130)
+        except OSError as error:
+            fail(f"cannot write {out}: {error.strerror or error}")
     if not quiet:
         from rich.console import Console
 

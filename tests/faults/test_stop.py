@@ -56,3 +56,27 @@ def test_two_ctrl_c_stop_the_tree_and_save(tmp_path: Path) -> None:
     assert proc.returncode in (128 + signal.SIGINT, 128 + signal.SIGTERM), err
     assert "Ctrl-C again" in err and "trace written" in err
     assert summary_json(out)["processes"][0]["signal"] in ("SIGINT", "SIGTERM")
+
+
+def test_ctrl_c_while_saving_abandons_within_2_s(tmp_path: Path) -> None:
+    script = tmp_path / "storm.py"
+    script.write_text("def f(n):\n    return n if n < 2 else f(n - 1) + 1\n"
+                      "for _ in range(40000):\n    f(20)\nprint('done', flush=True)\n")
+    out = tmp_path / "s.pftrace"
+    proc = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
+                             str(out), str(script)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "done"
+    time.sleep(1.0)  # the program has ended: concurtrace is reading and merging 800k calls
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 2.0, "abandoning must be quick"
+    assert proc.returncode == 130, err
+    assert "saving abandoned" in err and "Traceback" not in err
+    assert not out.exists()
+    kept = err.split("kept in ")[-1].strip() if "kept in " in err else ""
+    if kept:
+        assert any(Path(kept).glob("life-*.jsonl")), "the raw data is kept"
+        subprocess.run(["rm", "-rf", kept], check=True)

@@ -20,6 +20,14 @@ from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
 
 
+class SavingAbandoned(Exception):
+    """Ctrl-C during the post-run steps; the session directory holds what was captured."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory
+
+
 @dataclass(frozen=True)
 class RunConfig:
     target_argv: list[str]  # what follows the interpreter: ["script.py", ...], ["-m", ...]
@@ -84,6 +92,9 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
         analyse(timeline)
         return RunResult(timeline, outcome, warnings, session.directory)
+    except KeyboardInterrupt:
+        session.keep = True  # Ctrl-C while saving: keep the raw data instead of a trace
+        raise SavingAbandoned(session.directory) from None
     finally:
         session.cleanup()
 
