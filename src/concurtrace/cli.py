@@ -88,7 +88,6 @@ def run(
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer)
     from concurtrace.cli_support import Spinner
-
     from concurtrace.runner.run import SavingAbandoned
 
     with Spinner(enabled=not quiet) as spinner:
