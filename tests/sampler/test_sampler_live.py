@@ -136,7 +136,9 @@ def test_gil_lock_sleep_per_version(python: Path, tmp_path: Path) -> None:
     # Next to CPU threads a sleeper waits for the GIL at each wake-up (the convoy effect): small,
     # not zero, and it grows with machine load.
     assert shares["sleep"]["gil"] < 0.12 and shares["sleep"]["sleep"] > 0.75, shares["sleep"]
-    assert shares["lock"]["lock"] > 0.6 and shares["lock"]["gil"] < 0.1, shares["lock"]
+    # Each time the lock is handed over the waiter must also take the GIL: a few percent,
+    # up to ~10 % on a loaded 2-core machine.
+    assert shares["lock"]["lock"] > 0.6 and shares["lock"]["gil"] < 0.15, shares["lock"]
     names = {c.name for c in result.counters if c.pid == pid}
     assert names == set(COUNTER_NAMES)
     gil = next(c for c in result.counters if c.pid == pid and c.name == "GIL wait (threads)")
