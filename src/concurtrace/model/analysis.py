@@ -5,8 +5,8 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
-from concurtrace.model.sentences import CRASH_SIGNALS, unfinished_call
-from concurtrace.model.timeline import Finding, Process, Thread, Timeline, short_path
+from concurtrace.model.sentences import CRASH_SIGNALS, frozen_at
+from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 
 MP_METHODS = ("fork", "spawn", "forkserver")
 GIL_SHARE_FINDING = 0.2
@@ -102,15 +102,10 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
 def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
     out: list[Finding] = []
     if thread.abandoned:
-        top = thread.stack[0] if thread.stack else None
-        where = ""
-        if top is not None:
-            inside = unfinished_call(thread) or top.get("func")
-            where = f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
         role = "Daemon thread" if thread.daemon else "Thread"
         out.append(Finding("daemon_thread_abandoned", proc.pid, thread.tid,
                            f"{role} '{thread.name}' in {proc.name} was abandoned at "
-                           f"interpreter exit{where}.",
+                           f"interpreter exit{frozen_at(thread)}.",
                            "Stop it with a threading.Event and join() it, or make it "
                            "non-daemon: whatever it was doing did not finish.", 3))
     if thread.exc_type:

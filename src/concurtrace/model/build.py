@@ -82,7 +82,6 @@ def _first_not_none(*values: Any) -> Any:
 
 
 def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
-    hello = index.first(proc.pid, "hello")
     main = Thread(pid=proc.pid, tid=proc.pid, name="MainThread", daemon=False, is_main=True,
                   started_ns=proc.started_ns)
     proc.threads[proc.pid] = main
@@ -111,8 +110,6 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     for key, runs in observed.states.items():
         if key[0] == proc.pid and key[1] in proc.threads:
             proc.threads[key[1]].states = runs
-    if hello is None:
-        main.name = "MainThread"
 
 
 def _close_threads(proc: Process) -> None:

@@ -45,17 +45,21 @@ def unfinished_call(thread: Thread) -> str | None:
     return open_calls[-1].name.split(" (", 1)[0]
 
 
+def frozen_at(thread: Thread) -> str:
+    """" inside time.sleep (x.py:12)": where an abandoned thread stopped, or ""."""
+    if not thread.stack:
+        return ""
+    top = thread.stack[0]
+    inside = unfinished_call(thread) or str(top.get("func"))
+    return f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
+
+
 def thread_sentence(thread: Thread, which: str) -> str:
     role = "daemon thread" if thread.daemon else "thread"
     if which == "start":
         return f"{role} '{thread.name}' started"
     if thread.abandoned:
-        where = ""
-        if thread.stack:
-            top = thread.stack[0]
-            inside = unfinished_call(thread) or str(top.get("func"))
-            where = f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
-        return f"{role} '{thread.name}' abandoned at interpreter exit{where}"
+        return f"{role} '{thread.name}' abandoned at interpreter exit{frozen_at(thread)}"
     if thread.exc_type:
         return f"{role} '{thread.name}' raised {thread.exc_type}"
     return f"{role} '{thread.name}' ended"
