@@ -39,7 +39,7 @@ class Recorder:
         self.finalized = False
         self.fork_tid = 0
         self.trace_path = ""
-        self._defaulted = False
+        self._defaulted: list[int] = []  # fatal signals set to SIG_DFL around a fork
         self._raw_getsignal = signal.getsignal  # before our hooks translate it
 
     @property
@@ -112,28 +112,20 @@ class Recorder:
         # A forked child clears pending Python-level signals (CPython's after-fork reset):
         # with our handler in place, a SIGTERM landing in that window would be lost and the
         # child would live on. With the default disposition it dies, as without us.
-        self._defaulted = self._set_fatal_handlers(signal.SIG_DFL, only_ours=True)
+        self._defaulted = []
+        if threading.current_thread() is threading.main_thread():  # signal.signal's rule
+            self._defaulted = [signum for signum in FATAL_SIGNALS
+                               if self._raw_getsignal(signum) == self.fatal_signal_handler]
+        for signum in self._defaulted:
+            signal.signal(signum, signal.SIG_DFL)
 
     def _after_fork_parent(self) -> None:
-        if self._defaulted:
-            self._set_fatal_handlers(self.fatal_signal_handler, only_ours=False)
+        self._restore_defaulted()
 
-    def _set_fatal_handlers(self, handler: Any, only_ours: bool) -> bool:
-        if threading.current_thread() is not threading.main_thread():
-            return False
-        changed = False
-        for signum in FATAL_SIGNALS:
-            current = signal.getsignal(signum)  # our hook reports our handler as SIG_DFL
-            if only_ours and not (current is signal.SIG_DFL and self._ours(signum)):
-                continue
-            if not only_ours and current is not signal.SIG_DFL:
-                continue
-            signal.signal(signum, handler)
-            changed = True
-        return changed
-
-    def _ours(self, signum: int) -> bool:
-        return bool(self._raw_getsignal(signum) == self.fatal_signal_handler)
+    def _restore_defaulted(self) -> None:
+        for signum in self._defaulted:
+            signal.signal(signum, self.fatal_signal_handler)
+        self._defaulted = []
 
     def _after_fork_child(self) -> None:
         if self.writer is not None:
@@ -141,8 +133,7 @@ class Recorder:
         self.finalized = False
         self.thread_exceptions = {}
         self._open("fork")
-        if self._defaulted:
-            self._set_fatal_handlers(self.fatal_signal_handler, only_ours=False)
+        self._restore_defaulted()
         if self.tracer is not None:
             self.tracer.clear()
             self.tracer.reset_stack()
