@@ -8,6 +8,7 @@ from typing import Any
 
 from concurtrace.model.records import Record
 from concurtrace.model.sentences import exit_sentence, start_sentence, thread_sentence
+from concurtrace.model.sources import RecordIndex
 from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
 
 CALL_SLACK_NS = 50_000  # the call's slice may end a little after our hook's clock read
@@ -63,14 +64,13 @@ def _first_slice(thread: Thread | None) -> Slice | None:
 
 def add_lifecycle(timeline: Timeline, records: list[Record]) -> None:
     linker = _Linker(timeline)
-    about: dict[int, list[Record]] = {}
-    for record in records:
-        if record.get("child") is not None:
-            about.setdefault(int(record["child"]), []).append(record)
+    index = RecordIndex(records)
     for proc in timeline.processes.values():
-        _process_events(linker, proc, about.get(proc.pid, []))
+        _process_events(linker, proc, index.about.get(proc.pid, []))
+        starts = {int(r["tid"]): r for r in index.own.get(proc.pid, [])
+                  if r["ev"] == "thread_start" and r.get("tid") is not None}
         for thread in list(proc.threads.values()):
-            _thread_events(linker, proc, thread, records)
+            _thread_events(linker, proc, thread, starts.get(thread.tid))
 
 
 def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None:
@@ -111,17 +111,16 @@ def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None
         linker.link(end_mark, seen)
 
 
-def _thread_events(linker: _Linker, proc: Process, thread: Thread, records: list[Record]) -> None:
+def _thread_events(linker: _Linker, proc: Process, thread: Thread,
+                   start: Record | None) -> None:
     if thread.is_main:
         return
-    starts = [r for r in records if r["ev"] == "thread_start" and r.get("tid") == thread.tid
-              and r["pid"] == proc.pid]
     if thread.started_ns is not None:
         mark = linker.instant(proc, thread.tid, thread.started_ns,
                               thread_sentence(thread, "start"),
                               {"event": "thread_start", "daemon": bool(thread.daemon)})
-        if starts:
-            by = dict(starts[-1], tid=starts[-1].get("by_tid"))
+        if start is not None:
+            by = dict(start, tid=start.get("by_tid"))
             source = linker.call_site(by, f"start thread {thread.name}")
             if source is not None:
                 linker.link(source, _first_slice(thread) or mark)
