@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from concurtrace.exporters.common import SUMMARY_KEY, nested, session_payload
+from concurtrace.exporters.common import SUMMARY_KEY, nested
+from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import STATE_NAMES, Instant, Slice, Timeline
 
 STATE_TID_BASE = 1_000_000_000
@@ -60,7 +61,7 @@ def write(timeline: Timeline, stream: IO[str]) -> None:
     if timeline.root_pid is not None:
         out.event({"ph": "i", "s": "t", "pid": timeline.root_pid, "tid": timeline.root_pid,
                    "ts": _us(timeline.started_ns), "name": "concurtrace session",
-                   "args": {SUMMARY_KEY: json.dumps(session_payload(timeline))}})
+                   "args": {SUMMARY_KEY: json.dumps(timeline_to_dict(timeline))}})
     stream.write("\n]}\n")
 
 

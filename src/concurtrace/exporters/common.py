@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from concurtrace.model.serialize import timeline_to_dict
-from concurtrace.model.timeline import Slice, Timeline
+from concurtrace.model.timeline import Slice
 
 SUMMARY_KEY = "concurtrace_summary"
 
@@ -30,7 +28,3 @@ def nested(slices: list[Slice]) -> Iterator[tuple[str, int, Slice]]:
     while stack:
         end, done = stack.pop()
         yield ("end", end, done)
-
-
-def session_payload(timeline: Timeline) -> dict[str, Any]:
-    return timeline_to_dict(timeline)

@@ -17,8 +17,9 @@ from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
     TrackEvent,
 )
 
-from concurtrace.exporters.common import SUMMARY_KEY, nested, session_payload
+from concurtrace.exporters.common import SUMMARY_KEY, nested
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder
+from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import STATE_NAMES, Instant, Process, Slice, Thread, Timeline
 
 SEQUENCE_ID = 1
@@ -32,7 +33,6 @@ class _Writer:
         self.fast = SliceEncoder(SEQUENCE_ID)
         self.names = self.fast.names  # one intern table for both encoders
         self.next_uuid = 1
-        self.first = True
 
     def uuid(self) -> int:
         self.next_uuid += 1
@@ -42,10 +42,9 @@ class _Writer:
         self.sink.packet(packet.SerializeToString())
 
     def event_packet(self, ts: int) -> Any:
-        packet = TracePacket(timestamp=max(ts, 0), trusted_packet_sequence_id=SEQUENCE_ID)
-        packet.sequence_flags = CLEARED if self.first else NEEDS_STATE
-        self.first = False
-        return packet
+        # The process_tree packet, written first, cleared the sequence's incremental state.
+        return TracePacket(timestamp=max(ts, 0), trusted_packet_sequence_id=SEQUENCE_ID,
+                           sequence_flags=NEEDS_STATE)
 
     def name_iid(self, packet: Any, name: str) -> int:
         iid = self.names.get(name)
@@ -67,7 +66,6 @@ def write(timeline: Timeline, stream: IO[bytes], compress: bool = True) -> None:
 def _process_tree(writer: _Writer, timeline: Timeline, ordered: list[Process]) -> None:
     packet = TracePacket(trusted_packet_sequence_id=SEQUENCE_ID, timestamp=timeline.started_ns,
                          sequence_flags=CLEARED)
-    writer.first = False
     for proc in ordered:
         entry = packet.process_tree.processes.add(pid=proc.pid)
         if proc.ppid is not None and proc.ppid in timeline.processes:
@@ -166,7 +164,7 @@ def _session_instant(writer: _Writer, uuid: int, timeline: Timeline) -> None:
     writer.sink.flush()
     compress, writer.sink.compress = writer.sink.compress, False
     mark = Instant(ts=timeline.started_ns, name="concurtrace session", pid=0, tid=None,
-                   args={SUMMARY_KEY: json.dumps(session_payload(timeline))})
+                   args={SUMMARY_KEY: json.dumps(timeline_to_dict(timeline))})
     _instant(writer, uuid, mark)
     writer.sink.compress = compress
 
