@@ -187,11 +187,3 @@ class Timeline:
             ordered.append(proc)
             stack.extend(reversed(children.get(proc.pid, [])))
         return ordered
-
-    def depth(self, proc: Process) -> int:
-        depth, seen, cur = 0, set(), proc
-        while cur.ppid is not None and cur.ppid in self.processes and cur.ppid not in seen:
-            seen.add(cur.ppid)
-            cur = self.processes[cur.ppid]
-            depth += 1
-        return depth
