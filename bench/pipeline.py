@@ -22,12 +22,13 @@ import time
 from pathlib import Path
 
 from concurtrace.exporters import perfetto
+from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.build import build_timeline
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import read_session
 from concurtrace.model.sources import Observed
-from concurtrace.runner.collect import read_traces
+from concurtrace.runner.collect import find_traces
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,15 +45,17 @@ def kept_session(calls: int, out: Path) -> Path:
 def stages(session: Path) -> dict[str, float]:
     t0 = time.perf_counter()
     records = read_session(session)
-    traces = read_traces(session, [])
+    traces = find_traces(session, [])
     t1 = time.perf_counter()
-    timeline = build_timeline(records, traces, Observed(), min(traces), 0, 0)
+    with paused_gc():  # as runner/run.py and cli_support.write_trace do
+        timeline = build_timeline(records, traces, Observed(), min(traces), 0, 0)
     t2 = time.perf_counter()
     add_lifecycle(timeline, records)
     analyse(timeline)
     t3 = time.perf_counter()
     buffer = io.BytesIO()
-    perfetto.write(timeline, buffer)
+    with paused_gc():
+        perfetto.write(timeline, buffer)
     t4 = time.perf_counter()
     slices = sum(len(t.slices) for p in timeline.processes.values() for t in p.threads.values())
     return {"slices": slices, "read_s": t1 - t0, "merge_s": t2 - t1, "lifecycle_s": t3 - t2,

@@ -41,3 +41,29 @@ def test_compressed_chunks_hold_the_packets() -> None:
     outer = Trace.FromString(stream.getvalue()).packet
     inner = Trace.FromString(b"".join(zlib.decompress(p.compressed_packets) for p in outer))
     assert len(inner.packet) == 1000 and inner.packet[-1].timestamp == 1_999
+
+
+def test_track_nests_clamps_and_interleaves_with_the_real_protos() -> None:
+    from concurtrace.model.timeline import Slice
+
+    encoder = SliceEncoder(3)
+    stream = io.BytesIO()
+    sink = PacketSink(stream, compress=False)
+    big = 2**60 + 5  # any uint63 timestamp survives the fixed 9-byte varint
+    slices = [Slice(0, 100, "outer"), Slice(10, 95, "inner"),  # inner clamped to 100
+              Slice(50, 0, "special", args={"x": 1}), Slice(big, 7, "late")]
+    marks = [(10, b"MARK")]  # framed packet placeholders, checked by position
+    special_packet = encoder.begin(50, 9, "special-slow")
+    encoder.track(9, slices, sink, lambda s: special_packet, marks)
+    raw = stream.getvalue()
+    before, after = raw.split(b"MARK")
+    packets = [*Trace.FromString(before).packet, *Trace.FromString(after).packet]
+    kinds = [(p.timestamp, p.track_event.type) for p in packets]
+    begin, end = TrackEvent.TYPE_SLICE_BEGIN, TrackEvent.TYPE_SLICE_END
+    assert kinds == [(0, begin), (10, begin), (50, begin), (50, end), (100, end), (100, end),
+                     (big, begin), (big + 7, end)]
+    assert len(Trace.FromString(before).packet) == 1, "the instant comes before events at 10"
+    assert {p.track_event.track_uuid for p in packets} == {9}
+    names = {e.iid: e.name for p in packets for e in p.interned_data.event_names}
+    assert [names.get(p.track_event.name_iid) for p in packets if p.track_event.type == begin] \
+        == ["outer", "inner", "special-slow", "late"]

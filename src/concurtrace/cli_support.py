@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from concurtrace.gc_pause import paused_gc
 from concurtrace.model.timeline import Timeline
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -90,16 +91,17 @@ def write_trace(timeline: Timeline, path: Path) -> None:
     """Writes atomically: a temp file in the same directory, then rename."""
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     try:
-        if path.suffix == ".json":
-            from concurtrace.exporters import chrome_json
+        with paused_gc():
+            if path.suffix == ".json":
+                from concurtrace.exporters import chrome_json
 
-            with os.fdopen(fd, "w", encoding="utf-8") as text:
-                chrome_json.write(timeline, text)
-        else:
-            from concurtrace.exporters import perfetto
+                with os.fdopen(fd, "w", encoding="utf-8") as text:
+                    chrome_json.write(timeline, text)
+            else:
+                from concurtrace.exporters import perfetto
 
-            with os.fdopen(fd, "wb") as binary:
-                perfetto.write(timeline, binary)
+                with os.fdopen(fd, "wb") as binary:
+                    perfetto.write(timeline, binary)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:

@@ -27,8 +27,8 @@ RECORDS: list[dict[str, object]] = [
 
 
 def _good_traces() -> tuple[bytes, bytes]:
-    timeline = build_timeline(RECORDS, {10: [{"ph": "X", "pid": 10, "tid": 10, "ts": 0.2,
-                                              "dur": 0.1, "name": "f (x.py:1)"}]},
+    timeline = build_timeline(RECORDS, {10: [[{"ph": "X", "pid": 10, "tid": 10, "ts": 0.2,
+                                               "dur": 0.1, "name": "f (x.py:1)"}]]},
                               Observed(reaped={10: (700, 0)}), 10, 0, 800)
     add_lifecycle(timeline, RECORDS)
     binary, text = io.BytesIO(), io.StringIO()

@@ -17,8 +17,8 @@ from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
     TrackEvent,
 )
 
-from concurtrace.exporters.common import SUMMARY_KEY, nested
-from concurtrace.exporters.protowire import PacketSink, SliceEncoder
+from concurtrace.exporters.common import SUMMARY_KEY
+from concurtrace.exporters.protowire import PacketSink, SliceEncoder, framed
 from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import STATE_NAMES, Instant, Process, Slice, Thread, Timeline
 
@@ -126,37 +126,30 @@ def _state_track(writer: _Writer, thread_uuid: int, thread: Thread) -> None:
 
 
 def _slices(writer: _Writer, uuid: int, slices: list[Slice], instants: list[Instant]) -> None:
-    marks = sorted(instants, key=lambda m: m.ts)
-    index = 0
-    for kind, ts, item in nested(slices):
-        while index < len(marks) and marks[index].ts <= ts:
-            _instant(writer, uuid, marks[index])
-            index += 1
-        if not (item.args or item.flows_out or item.flows_in):
-            fast = writer.fast
-            writer.sink.framed_packet(fast.end(ts, uuid) if kind == "end"
-                                      else fast.begin(ts, uuid, item.name))
-            continue
-        packet = writer.event_packet(ts)
+    marks = [(m.ts, _framed(_instant_packet(writer, uuid, m)))
+             for m in sorted(instants, key=lambda m: m.ts)]
+
+    def special(piece: Slice) -> bytes:
+        packet = writer.event_packet(piece.ts)
         event = packet.track_event
-        event.track_uuid = uuid
-        if kind == "end":
-            event.type = TrackEvent.TYPE_SLICE_END
-        else:
-            event.type = TrackEvent.TYPE_SLICE_BEGIN
-            event.name_iid = writer.name_iid(packet, item.name)
-            _extras(event, item.args, item.flows_out, item.flows_in)
-        writer.put(packet)
-    for mark in marks[index:]:
-        _instant(writer, uuid, mark)
+        event.track_uuid, event.type = uuid, TrackEvent.TYPE_SLICE_BEGIN
+        event.name_iid = writer.name_iid(packet, piece.name)
+        _extras(event, piece.args, piece.flows_out, piece.flows_in)
+        return _framed(packet)
+
+    writer.fast.track(uuid, slices, writer.sink, special, marks)
 
 
-def _instant(writer: _Writer, uuid: int, mark: Instant) -> None:
+def _framed(packet: Any) -> bytes:
+    return framed(b"\x0a", packet.SerializeToString())
+
+
+def _instant_packet(writer: _Writer, uuid: int, mark: Instant) -> Any:
     packet = writer.event_packet(mark.ts)
     event = packet.track_event
     event.type, event.track_uuid, event.name = TrackEvent.TYPE_INSTANT, uuid, mark.name
     _extras(event, mark.args, mark.flows_out, mark.flows_in)
-    writer.put(packet)
+    return packet
 
 
 def _session_instant(writer: _Writer, uuid: int, timeline: Timeline) -> None:
@@ -165,7 +158,7 @@ def _session_instant(writer: _Writer, uuid: int, timeline: Timeline) -> None:
     compress, writer.sink.compress = writer.sink.compress, False
     mark = Instant(ts=timeline.started_ns, name="concurtrace session", pid=0, tid=None,
                    args={SUMMARY_KEY: json.dumps(timeline_to_dict(timeline))})
-    _instant(writer, uuid, mark)
+    writer.put(_instant_packet(writer, uuid, mark))
     writer.sink.compress = compress
 
 

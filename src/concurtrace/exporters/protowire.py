@@ -10,7 +10,10 @@ chunks, which Perfetto's trace processor inflates on load.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import IO
+
+from concurtrace.model.timeline import Slice
 
 SEQ_CLEARED, SEQ_NEEDS_STATE = 1, 2
 TYPE_SLICE_BEGIN, TYPE_SLICE_END = 1, 2
@@ -20,6 +23,8 @@ CHUNK_BYTES = 1 << 20
 # Two 7-bit groups, both with the continuation bit: a 42-bit timestamp is 3 lookups.
 _PAIRS = [bytes(((i & 0x7F) | 0x80, ((i >> 7) & 0x7F) | 0x80)) for i in range(1 << 14)]
 _SMALL = [bytes((i,)) for i in range(0x80)]
+_NEVER = 1 << 64
+BATCH = 30_000  # packets handed to the sink at once (~1 MB)
 
 
 def varint(value: int) -> bytes:
@@ -45,6 +50,15 @@ class PacketSink:
     def packet(self, body: bytes) -> None:
         self.framed_packet(framed(b"\x0a", body))  # Trace.packet = 1
 
+    def extend(self, framed_packets: list[bytes]) -> None:
+        if not self.compress:
+            self.stream.write(b"".join(framed_packets))
+            return
+        self.parts.extend(framed_packets)
+        self.size += sum(map(len, framed_packets))
+        if self.size >= CHUNK_BYTES:
+            self.flush()
+
     def framed_packet(self, data: bytes) -> None:
         if not self.compress:
             self.stream.write(data)
@@ -63,33 +77,119 @@ class PacketSink:
 
 
 class SliceEncoder:
-    """Begin/end events of one sequence with interned names."""
+    """Begin/end events of one sequence with interned names.
+
+    Timestamps are written as 9-byte varints (non-minimal but valid protobuf, and
+    zlib absorbs the padding): every packet of a kind then has the same length, so
+    its header is computed once and the hot loop is table lookups and joins.
+    """
 
     def __init__(self, sequence_id: int) -> None:
         self.tail = b"\x50" + varint(sequence_id) + b"\x68" + varint(SEQ_NEEDS_STATE)
         self.names: dict[str, int] = {}
-        self._ends: dict[int, bytes] = {}
-        self._begins: dict[tuple[int, int], bytes] = {}
 
     def begin(self, ts: int, track_uuid: int, name: str) -> bytes:
         """A whole framed packet (Trace.packet tag and length included)."""
-        iid = self.names.get(name)
-        interned = b""
-        if iid is None:
-            iid = self.names[name] = len(self.names) + 1
-            entry = b"\x08" + varint(iid) + framed(b"\x12", name.encode("utf-8", "replace"))
-            interned = framed(b"\x62", framed(b"\x12", entry))
-        suffix = self._begins.get((track_uuid, iid))
-        if suffix is None:
-            event = b"\x48\x01\x58" + varint(track_uuid) + b"\x50" + varint(iid)
-            suffix = self._begins[(track_uuid, iid)] = framed(b"\x5a", event) + self.tail
-        body = b"\x40" + varint(ts) + suffix + interned
-        return b"\x0a" + varint(len(body)) + body
+        iid, interned = self._iid(name)
+        return self._packet(ts, self._begin_suffix(track_uuid, iid) + interned)
 
     def end(self, ts: int, track_uuid: int) -> bytes:
-        suffix = self._ends.get(track_uuid)
-        if suffix is None:
-            event = b"\x48\x02\x58" + varint(track_uuid)
-            suffix = self._ends[track_uuid] = framed(b"\x5a", event) + self.tail
-        body = b"\x40" + varint(ts) + suffix
+        return self._packet(ts, self._end_suffix(track_uuid))
+
+    def track(self, uuid: int, slices: list[Slice], sink: PacketSink,
+              special: Callable[[Slice], bytes | None],
+              marks: list[tuple[int, bytes]]) -> None:
+        """Writes a track's slices as nested begin/end packets into sink.
+
+        Slices must be sorted by (ts, -dur); a child ending a few ns after its parent
+        (µs floats rounded to ns) is clamped. special(slice) encodes a begin with
+        arguments or flows (None: plain); marks are (ts, packet) instants, written
+        before the first event at or after their time.
+        """
+        end_suffix = self._end_suffix(uuid)
+        end_head = _head(len(end_suffix))
+        heads: dict[str, tuple[bytes, bytes]] = {}
+        parts: list[bytes] = []
+        add = parts.append
+        ends: list[int] = []
+        pairs, small, mask = _PAIRS, _SMALL, 0x3FFF
+        mark_index, next_mark = 0, marks[0][0] if marks else _NEVER
+        for piece in slices:
+            ts = piece.ts
+            while ends and ends[-1] <= ts:
+                t = ends.pop()
+                if t >= next_mark:
+                    mark_index, next_mark = _marks_until(t, marks, mark_index, add)
+                add(end_head + pairs[t & mask] + pairs[(t >> 14) & mask] + pairs[(t >> 28) & mask]
+                    + pairs[(t >> 42) & mask] + small[t >> 56] + end_suffix)
+            if ts >= next_mark:
+                mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
+            end = ts + piece.dur
+            if ends and end > ends[-1]:
+                end = ends[-1]
+            ends.append(end)
+            packet = special(piece) if piece.args or piece.flows_out or piece.flows_in else None
+            if packet is not None:
+                add(packet)
+                continue
+            known = heads.get(piece.name)
+            if known is None:
+                iid, interned = self._iid(piece.name)
+                suffix = self._begin_suffix(uuid, iid)
+                if interned:
+                    add(self._packet(ts, suffix + interned))
+                    continue
+                known = heads[piece.name] = (_head(len(suffix)), suffix)
+            add(known[0] + pairs[ts & mask] + pairs[(ts >> 14) & mask] + pairs[(ts >> 28) & mask]
+                + pairs[(ts >> 42) & mask] + small[ts >> 56] + known[1])
+            if len(parts) >= BATCH:
+                sink.extend(parts)
+                parts.clear()
+        while ends:
+            t = ends.pop()
+            if t >= next_mark:
+                mark_index, next_mark = _marks_until(t, marks, mark_index, add)
+            add(self._packet(t, end_suffix))
+        _marks_until(_NEVER, marks, mark_index, add)
+        sink.extend(parts)
+
+    def _iid(self, name: str) -> tuple[int, bytes]:
+        """The name's interned id, and the interned_data to send with its first use."""
+        iid = self.names.get(name)
+        if iid is not None:
+            return iid, b""
+        iid = self.names[name] = len(self.names) + 1
+        entry = b"\x08" + varint(iid) + framed(b"\x12", name.encode("utf-8", "replace"))
+        return iid, framed(b"\x62", framed(b"\x12", entry))
+
+    def _begin_suffix(self, uuid: int, iid: int) -> bytes:
+        event = b"\x48\x01\x58" + varint(uuid) + b"\x50" + varint(iid)
+        return framed(b"\x5a", event) + self.tail
+
+    def _end_suffix(self, uuid: int) -> bytes:
+        return framed(b"\x5a", b"\x48\x02\x58" + varint(uuid)) + self.tail
+
+    @staticmethod
+    def _packet(ts: int, rest: bytes) -> bytes:
+        body = b"\x40" + timestamp(ts) + rest
         return b"\x0a" + varint(len(body)) + body
+
+
+def timestamp(ts: int) -> bytes:
+    """TracePacket.timestamp as a 9-byte varint: 0 <= ts < 2**63 (callers never pass less)."""
+    ts = min(max(ts, 0), (1 << 63) - 1)
+    return (_PAIRS[ts & 0x3FFF] + _PAIRS[(ts >> 14) & 0x3FFF] + _PAIRS[(ts >> 28) & 0x3FFF]
+            + _PAIRS[(ts >> 42) & 0x3FFF] + _SMALL[ts >> 56])
+
+
+def _head(suffix_len: int) -> bytes:
+    """Trace.packet tag, length and the timestamp tag of a packet with a 9-byte timestamp."""
+    return b"\x0a" + varint(1 + 9 + suffix_len) + b"\x40"
+
+
+def _marks_until(ts: int, marks: list[tuple[int, bytes]], index: int,
+                 add: Callable[[bytes], None]) -> tuple[int, int]:
+    while index < len(marks) and marks[index][0] <= ts:
+        add(marks[index][1])
+        index += 1
+    return index, marks[index][0] if index < len(marks) else _NEVER

@@ -6,6 +6,7 @@ not Python, died mid-save): every fact falls back to the next-best witness.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from concurtrace.model.exits import exit_facts
@@ -19,8 +20,8 @@ METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_s
                "posix_spawnp": 2, "os.fork": 1}
 
 
-def build_timeline(records: list[Record], traces: dict[int, TraceEvents], observed: Observed,
-                   root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
+def build_timeline(records: list[Record], traces: Mapping[int, Iterable[TraceEvents]],
+                   observed: Observed, root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
     index = RecordIndex(records)
     pids = set(index.own) | set(index.about) | set(observed.processes) | set(observed.reaped)
     timeline = Timeline(root_pid=root_pid, started_ns=started_ns, ended_ns=ended_ns)

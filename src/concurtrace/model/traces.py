@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from concurtrace.model.records import Record
@@ -9,51 +12,88 @@ from concurtrace.model.timeline import Process, Slice, Thread
 
 TraceEvents = list[dict[str, Any]]  # VizTracer's "traceEvents" list (Chrome trace format)
 GENERIC_THREAD_NAMES = ("Dummy-", "Thread-")
+NEVER = 1 << 64
 
 
-def apply_slices(proc: Process, events: TraceEvents, finalize: Record | None,
+def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Record | None,
                  fork_tid: int | None = None) -> int:
     """Adds complete ("X") events as slices; returns how many.
 
+    chunks: the process's events, in pieces (runner/collect.py streams them).
     fork_tid: VizTracer keeps the forking thread's tid in a forked child
     (upstream issue 604); the child's only thread then is its main thread.
     Calls still open when tracing stopped (abandoned threads, os._exit, a fatal
     signal) end at the stop point and are marked unfinished instead of looking
     like normal returns.
     """
-    stop_ns = int(finalize["ts"]) if finalize is not None else None
-    count = 0
+    stop_ns = int(finalize["ts"]) if finalize is not None else NEVER
     names: dict[int, str] = {}
-    for event in events:
-        phase = event.get("ph")
-        tid = event.get("tid")
-        if not isinstance(tid, int):
-            continue
-        if fork_tid is not None and tid == fork_tid:
-            tid = proc.pid
-        if phase == "M" and event.get("name") == "thread_name":
-            names[tid] = str(event.get("args", {}).get("name", ""))
-            continue
-        if phase != "X":
-            continue
-        try:
-            start = int(float(event["ts"]) * 1000)
-            dur = int(float(event.get("dur", 0)) * 1000)
-        except (KeyError, TypeError, ValueError):
-            continue
+    by_tid: dict[int, list[Slice]] = {}
+    interned: dict[str, str] = {}  # one string per function name, not one per call
+    last_tid, slices = None, []
+    for events in chunks:
+        for event in events:
+            get = event.get
+            ts, dur_us, tid, name = get("ts"), get("dur"), get("tid"), get("name")
+            # VizTracer's own events take the first branch; anything else is checked.
+            if (ts.__class__ is not float or dur_us.__class__ is not float
+                    or tid.__class__ is not int or name.__class__ is not str
+                    or get("ph") != "X"):
+                if get("ph") == "M" and name == "thread_name" and isinstance(tid, int):
+                    names[tid] = str((get("args") or {}).get("name", ""))
+                parsed = _checked(event)
+                if parsed is None:
+                    continue
+                ts, dur_us, tid, name = parsed
+            try:
+                start, dur = int(ts * 1000), int(dur_us * 1000)
+            except (OverflowError, ValueError):  # inf, nan
+                continue
+            if start < 0:
+                continue
+            piece = Slice(start, dur if dur > 0 else 0, interned.setdefault(name, name))
+            if start + dur >= stop_ns:
+                piece.dur = max(0, stop_ns - start)
+                piece.args = {"unfinished": True}
+            if tid != last_tid:
+                slices = by_tid.setdefault(tid, [])
+                last_tid = tid
+            slices.append(piece)
+    if fork_tid is not None and fork_tid != proc.pid:
+        if fork_tid in by_tid:
+            by_tid.setdefault(proc.pid, []).extend(by_tid.pop(fork_tid))
+        if fork_tid in names:
+            names[proc.pid] = names.pop(fork_tid)
+    for tid, slices in by_tid.items():
         thread = proc.threads.get(tid)
         if thread is None:
             thread = proc.threads[tid] = Thread(pid=proc.pid, tid=tid, name="")
-        piece = Slice(ts=start, dur=max(dur, 0), name=str(event.get("name", "?")))
-        if stop_ns is not None and piece.end >= stop_ns:
-            piece.dur = max(0, stop_ns - piece.ts)
-            piece.args = {"unfinished": True}
-        thread.slices.append(piece)
-        count += 1
+        # VizTracer writes a call when it returns, so a parent comes after its children;
+        # reversed, a stable sort by start puts a parent first when both start together.
+        slices.reverse()
+        thread.slices.extend(slices)
+        thread.slices.sort(key=attrgetter("ts"))
     for tid, name in names.items():
         thread = proc.threads.get(tid)
         if thread is not None and not thread.name and not name.startswith(GENERIC_THREAD_NAMES):
             thread.name = name
-    for thread in proc.threads.values():
-        thread.slices.sort(key=lambda s: (s.ts, -s.dur))
-    return count
+    return sum(len(slices) for slices in by_tid.values())
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _checked(event: dict[str, Any]) -> tuple[float, float, int, str] | None:
+    """An "X" event that is not VizTracer's exact output, validated field by field."""
+    tid = event.get("tid")
+    if event.get("ph") != "X" or not isinstance(tid, int) or isinstance(tid, bool):
+        return None
+    ts, dur = _number(event.get("ts")), _number(event.get("dur", 0))
+    if ts is None or dur is None:
+        return None
+    return ts, dur, tid, str(event.get("name", "?"))

@@ -1,38 +1,102 @@
-"""Reads what the tree left in the session directory, tolerating every way it can be broken."""
+"""Reads what the tree left in the session directory, tolerating every way it can be broken.
+
+VizTracer's dumps are large (about 130 bytes per call), so they are parsed in
+chunks of whole events as the merge consumes them: the events of one chunk are
+turned into slices and dropped before the next is read. A dump cut short by a
+kill keeps every complete event before the cut.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from concurtrace.model.traces import TraceEvents
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
+HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
+CHUNK_BYTES = 4 << 20
+BOUNDARY = b"},{"
 
 
-def read_traces(directory: Path, warnings: list[str]) -> dict[int, TraceEvents]:
-    """pid -> VizTracer events. A file cut short by a kill is dropped with a warning."""
-    traces: dict[int, TraceEvents] = {}
-    for path in sorted(directory.glob("trace-*.json")):
-        match = TRACE_FILE.search(path.name)
-        if match is None:
-            continue
-        pid = int(match.group(1))
+class TraceFiles:
+    """One process's dumps, read lazily as an iterable of event chunks."""
+
+    def __init__(self, pid: int, paths: list[Path], warnings: list[str]) -> None:
+        self.pid, self.paths, self.warnings = pid, paths, warnings
+
+    @property
+    def size(self) -> int:
+        return sum(path.stat().st_size for path in self.paths)
+
+    def __iter__(self) -> Iterator[TraceEvents]:
+        for path in self.paths:
+            yield from self._chunks(path)
+
+    def _chunks(self, path: Path) -> Iterator[TraceEvents]:
         try:
             with open(path, "rb") as stream:
-                data: Any = json.load(stream)
+                yield from _event_chunks(stream, self._overflowed)
         except (OSError, ValueError) as error:
-            warnings.append(f"pid {pid}: function trace unreadable ({type(error).__name__}); "
-                            "its lifecycle and samples are kept")
-            continue
-        events = data.get("traceEvents") if isinstance(data, dict) else data
-        meta = data.get("viztracer_metadata") if isinstance(data, dict) else None
-        if isinstance(meta, dict) and meta.get("overflow"):
-            warnings.append(f"pid {pid}: VizTracer's ring buffer overflowed, its earliest calls "
-                            "were dropped; raise --tracer-entries or use --max-stack-depth, "
-                            "--include-files, --min-duration")
-        if isinstance(events, list):
-            traces.setdefault(pid, []).extend(e for e in events if isinstance(e, dict))
-    return traces
+            what = "cut short" if isinstance(error, ValueError) else "unreadable"
+            self.warnings.append(f"pid {self.pid}: function trace {what} "
+                                 f"({type(error).__name__}); calls before the cut are kept, "
+                                 "and its lifecycle and samples")
+
+    def _overflowed(self) -> None:
+        self.warnings.append(f"pid {self.pid}: VizTracer's ring buffer overflowed, its earliest "
+                             "calls were dropped; raise --tracer-entries or use "
+                             "--max-stack-depth, --include-files, --min-duration")
+
+
+def find_traces(directory: Path, warnings: list[str]) -> dict[int, TraceFiles]:
+    """pid -> its dumps (a pid that exec'd may have several)."""
+    paths: dict[int, list[Path]] = {}
+    for path in sorted(directory.glob("trace-*.json")):
+        match = TRACE_FILE.search(path.name)
+        if match is not None:
+            paths.setdefault(int(match.group(1)), []).append(path)
+    return {pid: TraceFiles(pid, found, warnings) for pid, found in paths.items()}
+
+
+def _event_chunks(stream: Any, overflowed: Any) -> Iterator[TraceEvents]:
+    head = stream.read(len(HEAD))
+    if head != HEAD:  # not VizTracer's layout: parse it whole
+        yield from _whole(json.loads(head + stream.read()), overflowed)
+        return
+    buffer = b""
+    while True:
+        data = stream.read(CHUNK_BYTES)
+        buffer += data
+        cut = buffer.rfind(BOUNDARY) if data else -1
+        if cut > 0:
+            try:  # a "},{" inside a string or nested args fails; the next chunk retries
+                events = json.loads(b"[" + buffer[:cut + 1] + b"]")
+            except ValueError:
+                events = None
+            if events is not None:
+                buffer = buffer[cut + 2:]
+                yield [e for e in events if isinstance(e, dict)]
+                continue
+        if not data:
+            break
+    try:
+        tail = json.loads(HEAD + buffer)
+    except ValueError:  # cut short by a kill: keep the complete events before the cut
+        cut = buffer.rfind(BOUNDARY)
+        if cut > 0:
+            yield [e for e in json.loads(b"[" + buffer[:cut + 1] + b"]") if isinstance(e, dict)]
+        raise
+    yield from _whole(tail, overflowed)
+
+
+def _whole(data: Any, overflowed: Any) -> Iterator[TraceEvents]:
+    events = data.get("traceEvents") if isinstance(data, dict) else data
+    meta = data.get("viztracer_metadata") if isinstance(data, dict) else None
+    if isinstance(meta, dict) and meta.get("overflow"):
+        overflowed()
+    if isinstance(events, list):
+        yield [e for e in events if isinstance(e, dict)]

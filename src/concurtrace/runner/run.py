@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.build import build_timeline
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import read_session
 from concurtrace.model.sources import Observed, ObservedProcess
 from concurtrace.model.timeline import Timeline
-from concurtrace.runner.collect import read_traces
+from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
 
@@ -73,12 +74,13 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
                 if record["ev"] == "hello" and record.get("gil") == "disabled":
                     sampler.mark_gil_disabled(int(record["pid"]))
         sample = sampler.stop() if sampler is not None else None
-        traces = read_traces(session.directory, warnings)
-        calls = sum(len(events) for events in traces.values())
-        progress(f"merging {len(traces)} process traces ({calls:,} events)")
+        traces = find_traces(session.directory, warnings)
+        megabytes = sum(files.size for files in traces.values()) / 1e6
+        progress(f"merging {len(traces)} process traces ({megabytes:,.0f} MB)")
         observed = _observed(sample, outcome)
-        timeline = build_timeline(records, traces, observed, outcome.root_pid,
-                                  outcome.started_ns, outcome.ended_ns)
+        with paused_gc():
+            timeline = build_timeline(records, traces, observed, outcome.root_pid,
+                                      outcome.started_ns, outcome.ended_ns)
         if sample is not None:
             timeline.counters = list(sample.counters)
             timeline.gil_method = sample.gil_method
