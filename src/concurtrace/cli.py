@@ -12,13 +12,16 @@ import typer
 from concurtrace import __version__
 from concurtrace.cli_support import (
     UserError,
+    check_numbers,
     check_output,
+    check_trace_framing,
     default_output,
     scenario_path,
     scenario_table,
     target_argv,
     write_trace,
 )
+from concurtrace.model.timeline import Timeline
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
                   help="Make Python concurrency visible: one true Perfetto timeline of a "
@@ -77,8 +80,7 @@ def run(
         if scenario is not None:
             script = str(scenario_path(scenario))
         argv, stem = target_argv(script, list(args or []), module, code)
-        if sample_hz <= 0 or (timeout is not None and timeout <= 0) or tracer_entries <= 0:
-            raise UserError("--sample-hz, --timeout and --tracer-entries must be positive")
+        check_numbers(sample_hz, timeout, tracer_entries, max_stack_depth, min_duration)
         out = output or default_output(stem)
         check_output(out, force or output is None)
     except UserError as error:
@@ -111,6 +113,11 @@ def run(
         from concurtrace.report.terminal import render
 
         render(result.timeline, Console(stderr=True))
+    else:  # the summary shows them among its notes; data lost is said even with --quiet
+        for warning in result.warnings:
+            typer.echo(f"concurtrace: warning: {warning}", err=True)
+    if result.session_dir.exists():  # --keep-temp (or CONCURTRACE_KEEP_TEMP)
+        typer.echo(f"concurtrace: session directory kept in {result.session_dir}", err=True)
     typer.echo(f"concurtrace: trace written to {out}", err=True)
     typer.echo(f"concurtrace: open it with `concurtrace view {out}` "
                "(offline) or at https://ui.perfetto.dev", err=True)
@@ -132,6 +139,7 @@ def summary(
         timeline = read_trace(trace)
     except TraceReadError as error:
         fail(str(error))
+    _refuse_broken(timeline, trace)
     if as_json:
         typer.echo(json.dumps(timeline_to_dict(timeline), indent=1))
         return
@@ -151,6 +159,10 @@ def view(
     """Serve the trace in the offline Perfetto UI on 127.0.0.1. Example: concurtrace view t.pftrace"""
     from concurtrace.view import ViewError, serve
 
+    try:
+        check_trace_framing(trace)
+    except UserError as error:
+        fail(str(error))
     try:
         serve(trace, port, not no_browser, False)
     except ViewError as error:
@@ -178,6 +190,7 @@ def check(
         timeline = read_trace(trace)
     except TraceReadError as error:
         fail(str(error))
+    _refuse_broken(timeline, trace)
     found = violations(timeline, Gate(max_gil_wait, no_daemon_kill, no_abandoned_threads,
                                       no_nonzero_exit))
     for line in found:
@@ -192,6 +205,17 @@ def scenarios() -> None:
     """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
     for name, line in scenario_table():
         typer.echo(f"{name:28} {line}")
+
+
+def _refuse_broken(timeline: Timeline, trace: Path) -> None:
+    """A JSON list of anything parses as a foreign trace: with no process it is none. The
+    embedded summary of a .pftrace comes before its end: a cut end is refused too."""
+    if not timeline.processes:
+        fail(f"{trace} holds no process: not a trace of a program run")
+    try:
+        check_trace_framing(trace, parse_json=False)
+    except UserError as error:
+        fail(str(error))
 
 
 def main() -> None:

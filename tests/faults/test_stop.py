@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 from traced import summary_json
 
 DEADLOCK = ("import threading\n"
@@ -42,7 +43,8 @@ def test_two_ctrl_c_stop_the_tree_and_save(tmp_path: Path) -> None:
     out = tmp_path / "h.pftrace"
     proc = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
                              str(out), str(script)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # no terminal: SIGINT comes from kill
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.5)
@@ -65,10 +67,16 @@ def test_ctrl_c_while_saving_abandons_within_2_s(tmp_path: Path) -> None:
     out = tmp_path / "s.pftrace"
     proc = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
                              str(out), str(script)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # no terminal: SIGINT comes from kill
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "done"
-    time.sleep(1.0)  # the program has ended: concurtrace is reading and merging 800k calls
+    # Once the program has saved its dump and been reaped, concurtrace reads and merges 800k
+    # calls (seconds): the Ctrl-C must land then, not in the program's own exit.
+    deadline = time.monotonic() + 30
+    while psutil.Process(proc.pid).children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)

@@ -37,7 +37,10 @@ class Recorder:
         self.writer: RecordWriter | None = None
         self.hooks: HookSet | None = None
         self.finalized = False
-        self.fork_tid = 0
+        self.fork_tid = 0  # in a fork child: the tid VizTracer keeps for its only thread
+        # VizTracer never refreshes a thread's tid after fork: (real tid, VizTracer's tid) of
+        # the thread that came through our fork, so a fork of a fork names the right one.
+        self.survivor: tuple[int, int] | None = None
         self.trace_path = ""
         self._defaulted: list[int] = []  # fatal signals set to SIG_DFL around a fork
         self._raw_getsignal = signal.getsignal  # before our hooks translate it
@@ -108,7 +111,8 @@ class Recorder:
                 signal.signal(signum, self.fatal_signal_handler)
 
     def _before_fork(self) -> None:
-        self.fork_tid = tid()
+        real = tid()
+        self.fork_tid = self.survivor[1] if self.survivor and self.survivor[0] == real else real
         # A forked child clears pending Python-level signals (CPython's after-fork reset):
         # with our handler in place, a SIGTERM landing in that window would be lost and the
         # child would live on. With the default disposition it dies, as without us.
@@ -133,6 +137,7 @@ class Recorder:
         self.finalized = False
         self.thread_exceptions = {}
         self._open("fork")
+        self.survivor = (tid(), self.fork_tid)
         self._restore_defaulted()
         if self.tracer is not None:
             self.tracer.clear()
@@ -158,7 +163,8 @@ class Recorder:
         self._mark_abandoned(ts)
         self.write({"ev": "finalize", "ts": ts, "reason": reason, "tid": tid()})
         if self.tracer is not None:
-            try:
+            try:  # created 0600 first: VizTracer's dump keeps the mode of the file it truncates
+                os.close(os.open(self.trace_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
                 self.tracer.save(self.trace_path)
                 self.write({"ev": "trace_saved", "ts": now_ns(), "path": self.trace_path})
             except Exception as error:  # noqa: BLE001 - never break the program's exit

@@ -40,11 +40,22 @@ class RunOutcome:
         return 128 - code if code < 0 else code
 
 
-def _stdin_is_tty() -> bool:
+def _terminal_sent_it_to_the_tree() -> bool:
+    """True when we are the foreground process group of our controlling terminal: a Ctrl-C
+    there went to the whole group, the tree included, so forwarding it would double it.
+
+    Whether stdin is a terminal says nothing of this (`concurtrace run x.py < in.txt` in a
+    terminal; `concurtrace run x.py &` with the terminal as stdin)."""
     try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return False  # no controlling terminal: the signal came from kill
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
 def become_subreaper() -> bool:
@@ -159,7 +170,7 @@ class Launcher:
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
             self.outcome.interrupts += 1
-            if not _stdin_is_tty():  # no terminal delivered it to the tree: forward it
+            if not _terminal_sent_it_to_the_tree():  # it came from kill: forward it
                 forward(signum, _frame)
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)

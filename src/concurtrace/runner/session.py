@@ -75,6 +75,7 @@ def create_session(config: dict[str, Any], keep: bool = False) -> Session:
     session = Session(directory, keep)
     session.site_dir.mkdir(mode=0o700)
     (session.site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    os.chmod(session.site_dir / "sitecustomize.py", 0o600)
     # Only our package goes on the target's path, never our whole site-packages:
     # another --python must use its own viztracer build.
     package_dir = Path(concurtrace.__file__).resolve().parent
