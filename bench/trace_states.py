@@ -10,7 +10,6 @@ SLICE_BEGIN/SLICE_END pairs with interned names.
 from __future__ import annotations
 
 import zlib
-
 from collections import defaultdict
 
 from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import TracePacket, TrackEvent
