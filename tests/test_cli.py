@@ -112,3 +112,20 @@ def test_version_and_help_examples() -> None:
     for command in ("run", "summary", "view", "check"):
         text = concurtrace(command, "--help").stdout
         assert "Example" in text, command
+
+
+def test_default_output_never_replaces_a_trace_of_the_same_second(tmp_path: Path) -> None:
+    import time
+
+    traces = tmp_path / "traces"
+    traces.mkdir()
+    now = time.time()
+    taken = [traces / f"code-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now + s))}.pftrace"
+             for s in range(4)]  # every second the run may start in
+    for path in taken:
+        path.write_text("earlier run")
+    done = concurtrace("run", "--quiet", "-c", "pass", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert all(path.read_text() == "earlier run" for path in taken)
+    new = [p for p in traces.iterdir() if p not in taken]
+    assert len(new) == 1 and new[0].name.endswith("-2.pftrace"), new

@@ -69,7 +69,13 @@ def target_argv(script: str | None, args: list[str], module: str | None,
 
 
 def default_output(stem: str) -> Path:
-    return Path("traces") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.pftrace"
+    """traces/<stem>-<time>.pftrace; a run started in the same second gets -2, -3, ..."""
+    base = Path("traces") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    path, number = base.with_suffix(".pftrace"), 1
+    while path.exists():
+        number += 1
+        path = Path(f"{base}-{number}.pftrace")
+    return path
 
 
 def check_output(path: Path, overwrite: bool) -> None:

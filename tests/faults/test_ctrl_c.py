@@ -80,15 +80,15 @@ def _script(tmp_path: Path, name: str, code: str) -> Path:
     return path
 
 
-def _popen_and_interrupt(argv: list[str]) -> tuple[int, str, str]:
-    """Start argv in a new session (no terminal), SIGINT it once after 'ready'."""
+def _popen_and_interrupt(argv: list[str], signum: int = signal.SIGINT) -> tuple[int, str, str]:
+    """Start argv in a new session (no terminal), send signum once after 'ready'."""
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(0.3)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
     finally:
         proc.kill()
@@ -170,6 +170,8 @@ def test_one_ctrl_c_gives_the_program_its_keyboard_interrupt(tmp_path: Path) -> 
     root = summary["processes"][0]
     assert root["exit_code"] == -signal.SIGINT and root["signal"] == "SIGINT"
     assert any(t["name"] == "before" and t["ended_ns"] for t in summary["threads"])
+    said = [f["message"] for f in summary["findings"] if f["kind"] == "nonzero_exit"]
+    assert said == ["MainProcess was interrupted by SIGINT after " + said[0].split("after ")[1]]
 
 
 def test_own_sigint_handler_gets_exactly_one_ctrl_c(tmp_path: Path) -> None:
@@ -254,17 +256,8 @@ def test_kill_int_reaches_a_program_run_in_the_background(tmp_path: Path) -> Non
 def test_sigterm_to_concurtrace_reaches_the_program_s_own_handler(tmp_path: Path) -> None:
     script = _script(tmp_path, "term", OWN_SIGINT_HANDLER.replace("SIGINT", "SIGTERM"))
     out = tmp_path / "term.pftrace"
-    proc = subprocess.Popen([*CONCURTRACE, "-o", str(out), str(script)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGTERM)
-        output, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-    assert proc.returncode == 5 and "handler calls 1" in output, err
+    status, output, err = _popen_and_interrupt([*CONCURTRACE, "-o", str(out), str(script)],
+                                               signal.SIGTERM)
+    assert status == 5 and "handler calls 1" in output, err
     root = summary_json(out)["processes"][0]
     assert root["exit_code"] == 5 and root["signal"] is None

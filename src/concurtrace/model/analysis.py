@@ -65,6 +65,10 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
         out.append(Finding("nonzero_exit", proc.pid, None,
                            f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
                            f"after {life}.", "Expected if you stopped it on purpose.", 2))
+    elif proc.signal in ("SIGINT", "SIGHUP"):  # Ctrl-C, or its terminal went away
+        out.append(Finding("nonzero_exit", proc.pid, None,
+                           f"{proc.name} was interrupted by {proc.signal} after {life}.",
+                           "Ctrl-C or a closed terminal: expected if you stopped it.", 2))
     elif proc.signal:
         what = "crashed with" if proc.signal in CRASH_SIGNALS else "was killed by"
         out.append(Finding("nonzero_exit", proc.pid, None,
