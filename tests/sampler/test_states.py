@@ -114,12 +114,27 @@ def test_correction_between_blocked_samples() -> None:
     assert state_totals(merge_samples(unknown))["gil"] == 2 * MS
 
 
-def test_correction_ignores_slivers_and_mixed_intervals() -> None:
+def test_correction_ignores_slivers_and_splits_edges_by_schedstat() -> None:
     sliver = [(0, "gil", 0, 0), (2 * MS, "gil", 10_000, 0)]
     assert [r.state for r in merge_samples(sliver)] == ["gil"]
-    mixed = [(0, "gil", 0, 0), (2 * MS, "running", MS, 0), (4 * MS, "running", 3 * MS, 0)]
-    totals = state_totals(merge_samples(mixed))
-    assert totals["gil"] == MS and totals["running"] == 3 * MS
+    # gil -> running: the thread ran for 0.5 ms of the 2 ms, so it waited for 1.5 ms.
+    edge = [(0, "gil", 0, 0), (2 * MS, "running", MS // 2, 0), (4 * MS, "running", 5 * MS // 2, 0)]
+    runs = merge_samples(edge)
+    assert [(r.state, r.dur) for r in runs] == [("gil", 3 * MS // 2), ("running", 5 * MS // 2)]
+
+
+def test_a_sample_on_a_brief_wake_up_claims_only_the_cpu_time_it_used() -> None:
+    # A GIL waiter wakes for 30 us (its timed wait) just as the sampler looks: the old
+    # midpoint split gave that one sample 2 ms of "running"; schedstat says 60 us.
+    samples = [(0, "gil", 0, 0), (2 * MS, "running", 30_000, 0), (4 * MS, "gil", 60_000, 0)]
+    runs = merge_samples(samples)
+    _tiles(runs, 0, 4 * MS)
+    totals = state_totals(runs)
+    assert totals["running"] == 60_000 and totals["gil"] == 4 * MS - 60_000
+    # running -> lock with a run-queue wait: active time first, then the blocked state.
+    out = merge_samples([(0, "running", 0, 0), (2 * MS, "lock", 300_000, 100_000)])
+    assert [(r.state, r.dur) for r in out] == [("runqueue", 100_000), ("running", 300_000),
+                                               ("lock", 2 * MS - 400_000)]
 
 
 def test_correction_between_different_blocked_states() -> None:

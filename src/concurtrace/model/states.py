@@ -7,11 +7,11 @@ merging decides which of the two from schedstat. ``on_cpu_ns`` / ``runqueue_ns``
 are the cumulative first two fields of /proc/P/task/T/schedstat, -1 if unknown.
 
 Output runs tile the sampled lifetime exactly: from the first sample to the last,
-without gaps or overlaps. Between two samples of different states the gap is split
-at the midpoint; between two *blocked* samples taken close together (<= 3 ms apart,
-i.e. sampling at about 500 Hz or more), the schedstat correction of DESIGN.md
-applies: min(dt, d_on_cpu + d_runqueue) goes to runqueue/running, the rest to the
-blocked states. Standard library only.
+without gaps or overlaps. Between two samples taken close together (<= 3 ms apart,
+i.e. sampling at about 500 Hz or more) of which at least one is blocked, the
+schedstat correction of DESIGN.md applies: min(dt, d_on_cpu + d_runqueue) goes to
+runqueue/running, the rest to the blocked state(s). Otherwise the gap between two
+samples of different states is split at the midpoint. Standard library only.
 """
 
 from __future__ import annotations
@@ -79,19 +79,19 @@ def interval_segments(
     dt = b.ts_ns - a.ts_ns
     if dt <= 0:
         return []
+    blocked_a, blocked_b = a_state in BLOCKED_STATES, b_state in BLOCKED_STATES
     if (
         correct
-        and a_state in BLOCKED_STATES
-        and b_state in BLOCKED_STATES
+        and (blocked_a or blocked_b)
         and dt <= max_correct_dt_ns
         and _known(a.on_cpu_ns, a.runqueue_ns, b.on_cpu_ns, b.runqueue_ns)
     ):
         d_on = max(0, b.on_cpu_ns - a.on_cpu_ns)
         d_rq = max(0, b.runqueue_ns - a.runqueue_ns)
         active = min(dt, d_on + d_rq)
-        if active >= min_active_ns:
-            rq = active * d_rq // (d_on + d_rq)
-            rest = dt - active
+        rq = active * d_rq // (d_on + d_rq) if active else 0
+        rest = dt - active
+        if blocked_a and blocked_b and active >= min_active_ns:
             first = rest // 2
             return [
                 (a_state, first),
@@ -99,6 +99,13 @@ def interval_segments(
                 ("running", active - rq),
                 (b_state, rest - first),
             ]
+        # A blocked/active edge: the thread was active for exactly d_on + d_rq of it, not
+        # half. A sample landing on a brief wake-up (a GIL waiter's 5 ms timed wait, a
+        # timer shared with the sampler's own) no longer claims half an interval each side.
+        if blocked_a and not blocked_b:
+            return [(a_state, rest), ("runqueue", rq), ("running", active - rq)]
+        if blocked_b and not blocked_a:
+            return [("runqueue", rq), ("running", active - rq), (b_state, rest)]
     if a_state == b_state:
         return [(a_state, dt)]
     half = dt // 2
