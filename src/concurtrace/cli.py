@@ -14,7 +14,6 @@ from concurtrace.cli_support import (
     UserError,
     check_numbers,
     check_output,
-    check_trace_framing,
     default_output,
     scenario_path,
     scenario_table,
@@ -157,11 +156,13 @@ def view(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
 ) -> None:
     """Serve the trace in the offline Perfetto UI on 127.0.0.1. Example: concurtrace view t.pftrace"""
+    from concurtrace.exporters.framing import check_trace_framing
+    from concurtrace.exporters.readback import TraceReadError
     from concurtrace.view import ViewError, serve
 
     try:
         check_trace_framing(trace)
-    except UserError as error:
+    except TraceReadError as error:
         fail(str(error))
     try:
         serve(trace, port, not no_browser, False)
@@ -210,11 +211,14 @@ def scenarios() -> None:
 def _refuse_broken(timeline: Timeline, trace: Path) -> None:
     """A JSON list of anything parses as a foreign trace: with no process it is none. The
     embedded summary of a .pftrace comes before its end: a cut end is refused too."""
+    from concurtrace.exporters.framing import check_trace_framing
+    from concurtrace.exporters.readback import TraceReadError
+
     if not timeline.processes:
         fail(f"{trace} holds no process: not a trace of a program run")
     try:
         check_trace_framing(trace, parse_json=False)
-    except UserError as error:
+    except TraceReadError as error:
         fail(str(error))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
 import math
 import os
 import sys
@@ -115,54 +114,6 @@ def check_numbers(sample_hz: float, timeout: float | None, tracer_entries: int,
         raise UserError(f"--max-stack-depth must be -1 (all) or more, not {max_stack_depth}")
     if not (math.isfinite(min_duration) and min_duration >= 0):
         raise UserError(f"--min-duration must be zero or more microseconds, not {min_duration:g}")
-
-
-def check_trace_framing(path: Path, parse_json: bool = True) -> None:
-    """Refuses a trace the UI could not load: truncated or corrupt Perfetto framing, invalid
-    JSON, JSON without a list of events. Any tool's trace passes. parse_json=False: JSON was
-    parsed already (reading the embedded summary stops at its packet, JSON parsing does not)."""
-    try:
-        with open(path, "rb") as stream:
-            head = stream.read(64)
-            if not head:
-                raise UserError(f"{path} is empty, not a trace")
-            if head.lstrip()[:1] in (b"{", b"[") and not parse_json:
-                return
-            if head.lstrip()[:1] in (b"{", b"["):
-                stream.seek(0)
-                try:
-                    data: Any = json.load(stream)
-                except (ValueError, RecursionError):
-                    raise UserError(f"{path} is not valid JSON (truncated or corrupt)") from None
-                events = data.get("traceEvents") if isinstance(data, dict) else data
-                if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
-                    raise UserError(f"{path} is JSON but not a trace (no list of events)")
-                return
-            _check_packets(stream, path)
-    except OSError as error:
-        raise UserError(f"cannot read {path}: {error.strerror or error}") from None
-
-
-def _check_packets(stream: Any, path: Path) -> None:
-    size = os.fstat(stream.fileno()).st_size
-    offset = 0
-    stream.seek(0)
-    while offset < size:
-        if stream.read(1) != b"\x0a":  # Trace.packet, field 1, length-delimited
-            raise UserError(f"{path} is not a trace (corrupt at byte {offset})")
-        length, shift, pos = 0, 0, offset + 1
-        while True:
-            byte = stream.read(1)
-            if not byte or shift > 63:
-                raise UserError(f"{path} is truncated at byte {pos}")
-            length |= (byte[0] & 0x7F) << shift
-            pos, shift = pos + 1, shift + 7
-            if not byte[0] & 0x80:
-                break
-        if pos + length > size:
-            raise UserError(f"{path} is truncated at byte {pos} (a packet of {length} bytes "
-                            f"does not fit)")
-        offset = stream.seek(pos + length)
 
 
 def write_trace(timeline: Timeline, path: Path) -> None:
