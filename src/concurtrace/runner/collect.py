@@ -30,7 +30,13 @@ class TraceFiles:
 
     @property
     def size(self) -> int:
-        return sum(path.stat().st_size for path in self.paths)
+        total = 0
+        for path in self.paths:
+            try:
+                total += path.stat().st_size
+            except OSError:  # gone: reading it will say so
+                pass
+        return total
 
     def __iter__(self) -> Iterator[TraceEvents]:
         for path in self.paths:
