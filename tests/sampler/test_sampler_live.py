@@ -137,8 +137,10 @@ def test_gil_lock_sleep_per_version(python: Path, tmp_path: Path) -> None:
     # not zero, and it grows with machine load.
     assert shares["sleep"]["gil"] < 0.12 and shares["sleep"]["sleep"] > 0.75, shares["sleep"]
     # Each time the lock is handed over the waiter must also take the GIL: a few percent,
-    # up to ~10 % on a loaded 2-core machine.
-    assert shares["lock"]["lock"] > 0.6 and shares["lock"]["gil"] < 0.15, shares["lock"]
+    # up to ~15 % on a loaded 2-core machine (0.151 seen with two other busy processes),
+    # and always well below its lock wait.
+    lock = shares["lock"]
+    assert lock["lock"] > 0.6 and lock["gil"] < 0.2 and lock["gil"] < lock["lock"] / 3, lock
     names = {c.name for c in result.counters if c.pid == pid}
     assert names == set(COUNTER_NAMES)
     gil = next(c for c in result.counters if c.pid == pid and c.name == "GIL wait (threads)")
