@@ -18,11 +18,15 @@ def test_varint_matches_protobuf() -> None:
 
 
 def test_begin_end_parse_back_with_the_real_protos() -> None:
+    from concurtrace.model.timeline import Slice
+
     encoder = SliceEncoder(7)
-    raw = encoder.begin(123_456_789_012, 42, "work (x.py:3)") + encoder.end(123_456_790_000, 42)
-    raw += encoder.begin(123_456_791_000, 42, "work (x.py:3)")
-    packets = Trace.FromString(raw).packet
-    first, end, again = packets
+    stream = io.BytesIO()
+    sink = PacketSink(stream, compress=False)
+    encoder.track(42, [Slice(123_456_789_012, 988, "work (x.py:3)"),
+                       Slice(123_456_791_000, 5, "work (x.py:3)")], sink, lambda piece: b"", [])
+    packets = Trace.FromString(stream.getvalue()).packet
+    first, end, again, _ = packets
     assert first.timestamp == 123_456_789_012 and first.trusted_packet_sequence_id == 7
     assert first.track_event.type == TrackEvent.TYPE_SLICE_BEGIN
     assert first.track_event.track_uuid == 42 and first.track_event.name_iid == 1

@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Callable
 from typing import IO
 
+from concurtrace.exporters.common import nested
 from concurtrace.model.timeline import Slice
 
 SEQ_CLEARED, SEQ_NEEDS_STATE = 1, 2
@@ -93,63 +94,41 @@ class SliceEncoder:
         iid, interned = self._iid(name)
         return self._packet(ts, self._begin_suffix(track_uuid, iid) + interned)
 
-    def end(self, ts: int, track_uuid: int) -> bytes:
-        return self._packet(ts, self._end_suffix(track_uuid))
-
     def track(self, uuid: int, slices: list[Slice], sink: PacketSink,
-              special: Callable[[Slice], bytes | None],
-              marks: list[tuple[int, bytes]]) -> None:
-        """Writes a track's slices as nested begin/end packets into sink.
-
-        Slices must be sorted by (ts, -dur); a child ending a few ns after its parent
-        (µs floats rounded to ns) is clamped. special(slice) encodes a begin with
-        arguments or flows (None: plain); marks are (ts, packet) instants, written
-        before the first event at or after their time.
-        """
+              special: Callable[[Slice], bytes], marks: list[tuple[int, bytes]]) -> None:
+        """Writes a track's slices as nested begin/end packets (exporters.common.nested)
+        into sink. special(slice) encodes the begin of a slice with arguments or flows;
+        marks are (ts, packet) instants, written before the first event at or after
+        their time."""
         end_suffix = self._end_suffix(uuid)
-        end_head = _head(len(end_suffix))
-        heads: dict[str, tuple[bytes, bytes]] = {}
+        end = (_head(len(end_suffix)), end_suffix)
+        begins: dict[str, tuple[bytes, bytes]] = {}  # name -> (head, suffix) on this track
         parts: list[bytes] = []
         add = parts.append
-        ends: list[int] = []
         pairs, small, mask = _PAIRS, _SMALL, 0x3FFF
         mark_index, next_mark = 0, marks[0][0] if marks else _NEVER
-        for piece in slices:
-            ts = piece.ts
-            while ends and ends[-1] <= ts:
-                t = ends.pop()
-                if t >= next_mark:
-                    mark_index, next_mark = _marks_until(t, marks, mark_index, add)
-                add(end_head + pairs[t & mask] + pairs[(t >> 14) & mask] + pairs[(t >> 28) & mask]
-                    + pairs[(t >> 42) & mask] + small[t >> 56] + end_suffix)
+        for kind, ts, piece in nested(slices):
             if ts >= next_mark:
                 mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
-            end = ts + piece.dur
-            if ends and end > ends[-1]:
-                end = ends[-1]
-            ends.append(end)
-            packet = special(piece) if piece.args or piece.flows_out or piece.flows_in else None
-            if packet is not None:
-                add(packet)
+            if kind == "end":
+                head, suffix = end
+            elif piece.args or piece.flows_out or piece.flows_in:
+                add(special(piece))
                 continue
-            known = heads.get(piece.name)
-            if known is None:
-                iid, interned = self._iid(piece.name)
-                suffix = self._begin_suffix(uuid, iid)
-                if interned:
-                    add(self._packet(ts, suffix + interned))
-                    continue
-                known = heads[piece.name] = (_head(len(suffix)), suffix)
-            add(known[0] + pairs[ts & mask] + pairs[(ts >> 14) & mask] + pairs[(ts >> 28) & mask]
-                + pairs[(ts >> 42) & mask] + small[ts >> 56] + known[1])
+            else:
+                known = begins.get(piece.name)
+                if known is None:
+                    if piece.name not in self.names:  # its first packet carries the name
+                        add(self.begin(ts, uuid, piece.name))
+                        continue
+                    suffix = self._begin_suffix(uuid, self.names[piece.name])
+                    known = begins[piece.name] = (_head(len(suffix)), suffix)
+                head, suffix = known
+            add(head + pairs[ts & mask] + pairs[(ts >> 14) & mask] + pairs[(ts >> 28) & mask]
+                + pairs[(ts >> 42) & mask] + small[ts >> 56] + suffix)  # timestamp(), inlined
             if len(parts) >= BATCH:
                 sink.extend(parts)
                 parts.clear()
-        while ends:
-            t = ends.pop()
-            if t >= next_mark:
-                mark_index, next_mark = _marks_until(t, marks, mark_index, add)
-            add(self._packet(t, end_suffix))
         _marks_until(_NEVER, marks, mark_index, add)
         sink.extend(parts)
 
