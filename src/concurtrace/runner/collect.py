@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from concurtrace.model.traces import TraceEvents
 
@@ -68,7 +68,7 @@ def find_traces(directory: Path, warnings: list[str]) -> dict[int, TraceFiles]:
     return {pid: TraceFiles(pid, found, warnings) for pid, found in paths.items()}
 
 
-def _event_chunks(stream: Any, overflowed: Any) -> Iterator[TraceEvents]:
+def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
     head = stream.read(len(HEAD))
     if head != HEAD:  # not VizTracer's layout: parse it whole
         yield from _whole(json.loads(head + stream.read()), overflowed)
@@ -80,12 +80,12 @@ def _event_chunks(stream: Any, overflowed: Any) -> Iterator[TraceEvents]:
         cut = buffer.rfind(BOUNDARY) if data else -1
         if cut > 0:
             try:  # a "},{" inside a string or nested args fails; the next chunk retries
-                events = json.loads(b"[" + buffer[:cut + 1] + b"]")
+                events = _events_before(buffer, cut)
             except ValueError:
                 events = None
             if events is not None:
                 buffer = buffer[cut + 2:]
-                yield [e for e in events if isinstance(e, dict)]
+                yield events
                 continue
         if not data:
             break
@@ -94,15 +94,24 @@ def _event_chunks(stream: Any, overflowed: Any) -> Iterator[TraceEvents]:
     except ValueError:  # cut short by a kill: keep the complete events before the cut
         cut = buffer.rfind(BOUNDARY)
         if cut > 0:
-            yield [e for e in json.loads(b"[" + buffer[:cut + 1] + b"]") if isinstance(e, dict)]
+            yield _events_before(buffer, cut)
         raise
     yield from _whole(tail, overflowed)
 
 
-def _whole(data: Any, overflowed: Any) -> Iterator[TraceEvents]:
+def _events_before(buffer: bytes, cut: int) -> TraceEvents:
+    """The events of buffer up to the "}" at cut (ValueError if that is not whole JSON)."""
+    return _dicts(json.loads(b"[" + buffer[:cut + 1] + b"]"))
+
+
+def _whole(data: Any, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
     events = data.get("traceEvents") if isinstance(data, dict) else data
     meta = data.get("viztracer_metadata") if isinstance(data, dict) else None
     if isinstance(meta, dict) and meta.get("overflow"):
         overflowed()
     if isinstance(events, list):
-        yield [e for e in events if isinstance(e, dict)]
+        yield _dicts(events)
+
+
+def _dicts(events: list[Any]) -> TraceEvents:
+    return [e for e in events if isinstance(e, dict)]
