@@ -156,12 +156,11 @@ def view(
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
 ) -> None:
     """Serve the trace in the offline Perfetto UI on 127.0.0.1. Example: concurtrace view t.pftrace"""
-    from concurtrace.exporters.framing import check_trace_framing
-    from concurtrace.exporters.readback import TraceReadError
+    from concurtrace.exporters.readback import TraceReadError, check_whole
     from concurtrace.view import ViewError, serve
 
-    try:
-        check_trace_framing(trace)
+    try:  # the whole file, so a cut or corrupt trace is refused instead of half-loading
+        check_whole(trace)
     except TraceReadError as error:
         fail(str(error))
     try:
@@ -209,17 +208,9 @@ def scenarios() -> None:
 
 
 def _refuse_broken(timeline: Timeline, trace: Path) -> None:
-    """A JSON list of anything parses as a foreign trace: with no process it is none. The
-    embedded summary of a .pftrace comes before its end: a cut end is refused too."""
-    from concurtrace.exporters.framing import check_trace_framing
-    from concurtrace.exporters.readback import TraceReadError
-
+    """A JSON list of anything parses as a foreign trace: with no process it is none."""
     if not timeline.processes:
         fail(f"{trace} holds no process: not a trace of a program run")
-    try:
-        check_trace_framing(trace, parse_json=False)
-    except TraceReadError as error:
-        fail(str(error))
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ unpickles anything from the file.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +36,46 @@ def read_trace(path: Path) -> Timeline:
     raise TraceReadError(f"{path} is not a Perfetto (.pftrace) or Chrome JSON trace")
 
 
+def check_whole(path: Path) -> None:
+    """Refuses a file any viewer would choke on: a Perfetto trace whose packets do not
+    frame the whole file (cut, corrupt), invalid JSON, JSON without a list of event objects.
+    Any tool's trace passes."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except OSError as error:
+        raise TraceReadError(f"cannot read {path}: {error.strerror or error}") from None
+    if data.lstrip()[:1] in (b"{", b"["):
+        events = _json_events(data, path)
+        if not all(isinstance(e, dict) for e in events):
+            raise TraceReadError(f"{path} is JSON but not a trace (no list of events)")
+        return
+    for _ in _packets(data, path):
+        pass
+
+
+def _packets(data: bytes, path: Path) -> Iterator[bytes]:
+    """Each Trace.packet of a .pftrace, up to the last byte: a cut or corrupt file raises."""
+    offset = 0
+    while offset < len(data):
+        if data[offset] != 0x0A:  # Trace.packet, field 1, length-delimited
+            raise TraceReadError(f"{path} is corrupt at byte {offset} (not a packet)")
+        length, offset = _varint(data, offset + 1)
+        if length is None or offset + length > len(data):
+            raise TraceReadError(f"{path} is truncated at byte {offset}")
+        yield data[offset:offset + length]
+        offset += length
+
+
 def _read_protobuf(path: Path) -> Timeline:
     from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
         TracePacket,
     )
 
-    data = path.read_bytes()
     marker = SUMMARY_KEY.encode()
-    offset = 0
-    while offset < len(data):
-        if data[offset] != 0x0A:
-            raise TraceReadError(f"{path} is corrupt at byte {offset} (not a packet)")
-        length, offset = _varint(data, offset + 1)
-        if length is None or offset + length > len(data):
-            raise TraceReadError(f"{path} is truncated at byte {offset}")
-        chunk = data[offset:offset + length]
-        offset += length
-        if marker not in chunk:
+    found: Timeline | None = None
+    for chunk in _packets(path.read_bytes(), path):  # to the end: a cut tail is refused too
+        if found is not None or marker not in chunk:
             continue
         packet = TracePacket()
         try:
@@ -60,8 +84,10 @@ def _read_protobuf(path: Path) -> Timeline:
             raise TraceReadError(f"{path} has a corrupt packet") from None
         for note in packet.track_event.debug_annotations:
             if note.name == SUMMARY_KEY:
-                return _from_payload(note.string_value, path)
-    raise TraceReadError(f"{path} is a Perfetto trace but not one written by concurtrace")
+                found = _from_payload(note.string_value, path)
+    if found is None:
+        raise TraceReadError(f"{path} is a Perfetto trace but not one written by concurtrace")
+    return found
 
 
 def _varint(data: bytes, offset: int) -> tuple[int | None, int]:
@@ -84,15 +110,19 @@ def _from_payload(text: str, path: Path) -> Timeline:
         raise TraceReadError(f"{path}: the embedded concurtrace summary is corrupt") from None
 
 
-def _read_json(path: Path) -> Timeline:
+def _json_events(raw: bytes, path: Path) -> list[Any]:
     try:
-        with open(path, "rb") as stream:
-            data: Any = json.load(stream)
-    except ValueError:
+        data: Any = json.loads(raw)
+    except (ValueError, RecursionError):
         raise TraceReadError(f"{path} is not valid JSON (truncated or corrupt)") from None
     events = data.get("traceEvents") if isinstance(data, dict) else data
     if not isinstance(events, list):
         raise TraceReadError(f"{path} is JSON but not a trace (no traceEvents list)")
+    return events
+
+
+def _read_json(path: Path) -> Timeline:
+    events = _json_events(path.read_bytes(), path)
     for event in events:
         if isinstance(event, dict) and event.get("ph") == "i":
             args = event.get("args")
