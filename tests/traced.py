@@ -38,6 +38,12 @@ def concurtrace(*args: str, cwd: Path | None = None, timeout: float = 180,
                           text=True, timeout=timeout, cwd=cwd, env=env or dict(os.environ))
 
 
+def start_detached(argv: list[str]) -> subprocess.Popen[str]:
+    """Start argv in a new session, with no terminal: a SIGINT can only come from kill."""
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
 def trace_run(out: Path, *target: str, options: tuple[str, ...] = ("--quiet",),
               cwd: Path | None = None) -> Traced:
     done = concurtrace("run", *options, "-o", str(out), "--force", *target, cwd=cwd)

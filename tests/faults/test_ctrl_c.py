@@ -13,13 +13,12 @@ import os
 import pty
 import select
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from traced import summary_json
+from traced import start_detached, summary_json
 
 CONCURTRACE = (sys.executable, "-m", "concurtrace", "run", "--quiet", "--force")
 
@@ -82,8 +81,7 @@ def _script(tmp_path: Path, name: str, code: str) -> Path:
 
 def _popen_and_interrupt(argv: list[str], signum: int = signal.SIGINT) -> tuple[int, str, str]:
     """Start argv in a new session (no terminal), send signum once after 'ready'."""
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = start_detached(argv)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import psutil
-from traced import summary_json
+from traced import start_detached, summary_json
 
 DEADLOCK = ("import threading\n"
             "a, b = threading.Lock(), threading.Lock()\n"
@@ -41,10 +41,8 @@ def test_two_ctrl_c_stop_the_tree_and_save(tmp_path: Path) -> None:
                       "    threading.Event().wait()\nexcept KeyboardInterrupt:\n"
                       "    print('ignoring Ctrl-C', flush=True)\n    threading.Event().wait()\n")
     out = tmp_path / "h.pftrace"
-    proc = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
-                             str(out), str(script)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # no terminal: SIGINT comes from kill
+    proc = start_detached([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
+                           str(out), str(script)])
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(0.5)
@@ -65,10 +63,8 @@ def test_ctrl_c_while_saving_abandons_within_2_s(tmp_path: Path) -> None:
     script.write_text("def f(n):\n    return n if n < 2 else f(n - 1) + 1\n"
                       "for _ in range(40000):\n    f(20)\nprint('done', flush=True)\n")
     out = tmp_path / "s.pftrace"
-    proc = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
-                             str(out), str(script)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # no terminal: SIGINT comes from kill
+    proc = start_detached([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
+                           str(out), str(script)])
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "done"
     # Once the program has saved its dump and been reaped, concurtrace reads and merges 800k
