@@ -60,11 +60,11 @@ def sample_child(target: list[str], hz: float, out: str) -> None:
             smp = th.samples
             codes = resolve_codes(smp, proc.ranges, proc.info.python, False)
             runs = merge_samples(zip(smp.ts, (STATE_KEYS[c] for c in codes), smp.on, smp.rq,
-                                     strict=True))
+                                     smp.slices, strict=True))
             dump["threads"][tid] = {
                 "ts": list(smp.ts), "code": [STATE_KEYS[c] for c in codes],
                 "raw_futex": [int(smp.code[i] == FUTEX) for i in range(len(smp))],
-                "on": list(smp.on), "rq": list(smp.rq),
+                "on": list(smp.on), "rq": list(smp.rq), "slices": list(smp.slices),
                 "runs": [(r.ts, r.ts + r.dur, r.state) for r in runs],
                 "totals": state_totals(runs), "ranges": proc.ranges,
             }

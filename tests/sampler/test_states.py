@@ -19,6 +19,7 @@ from concurtrace.model.states import (
     CORRECT_MAX_DT_NS,
     Sample,
     merge_samples,
+    merge_with_states,
     resolve_running,
     state_totals,
 )
@@ -96,14 +97,22 @@ def test_running_vs_runqueue_from_schedstat() -> None:
 
 
 def test_correction_between_blocked_samples() -> None:
-    # 2 ms between two gil samples, of which 0.4 ms on CPU and 0.2 ms runnable.
+    # 2 ms between two lock samples, of which 0.4 ms on CPU and 0.2 ms runnable.
+    locked = [(0, "lock", 1000, 500), (2 * MS, "lock", 1000 + 400_000, 500 + 200_000)]
+    runs = merge_samples(locked)
+    _tiles(runs, 0, 2 * MS)
+    totals = state_totals(runs)
+    assert totals["running"] == 400_000 and totals["runqueue"] == 200_000
+    assert totals["lock"] == 2 * MS - 600_000
+    assert [r.state for r in runs] == ["lock", "runqueue", "running", "lock"]
+    # The same between two GIL samples: queued after a wake-up inside take_gil is GIL.
     samples = [(0, "gil", 1000, 500), (2 * MS, "gil", 1000 + 400_000, 500 + 200_000)]
     runs = merge_samples(samples)
     _tiles(runs, 0, 2 * MS)
     totals = state_totals(runs)
-    assert totals["running"] == 400_000 and totals["runqueue"] == 200_000
-    assert totals["gil"] == 2 * MS - 600_000
-    assert [r.state for r in runs] == ["gil", "runqueue", "running", "gil"]
+    assert totals["running"] == 400_000 and totals["runqueue"] == 0
+    assert totals["gil"] == 2 * MS - 400_000
+    assert [r.state for r in runs] == ["gil", "running", "gil"]
     # Capped at dt; and off when asked, when samples are far apart, or unknown.
     capped = state_totals(merge_samples([(0, "lock", 0, 0), (MS, "lock", 5 * MS, 0)]))
     assert capped["running"] == MS and capped["lock"] == 0
@@ -135,6 +144,50 @@ def test_a_sample_on_a_brief_wake_up_claims_only_the_cpu_time_it_used() -> None:
     out = merge_samples([(0, "running", 0, 0), (2 * MS, "lock", 300_000, 100_000)])
     assert [(r.state, r.dur) for r in out] == [("runqueue", 100_000), ("running", 300_000),
                                                ("lock", 2 * MS - 400_000)]
+
+
+def test_queued_after_a_gil_wake_up_is_gil_wait_until_the_thread_gets_a_cpu() -> None:
+    # Blocked in take_gil at 0 (slice count 5); woken at ~0.5 ms but queued: at 2 ms
+    # /proc says "running" and schedstat has not moved (run-queue wait is only added
+    # when the thread reaches a CPU); on a CPU from 3.5 ms, running Python.
+    samples = [
+        (0, "gil", 0, 0, 5),
+        (2 * MS, "running", 0, 0, 5),
+        (4 * MS, "running", 0, 3 * MS, 6),
+        (6 * MS, "running", 5 * MS // 2, 3 * MS, 6),
+    ]
+    runs = merge_samples(samples)
+    _tiles(runs, 0, 6 * MS)
+    assert runs[0].state == "gil" and runs[0].dur >= 7 * MS // 2
+    assert runs[-1].state == "running"
+    # Queued after a sleep or a lock wait is waiting for CPU, not GIL.
+    for blocked in ("sleep", "lock", "io"):
+        after = [(0, blocked, 0, 0, 5), *samples[1:]]
+        totals = state_totals(merge_samples(after))
+        assert totals["gil"] == 0 and totals["runqueue"] >= 2 * MS, blocked
+    # Switched onto a CPU since the GIL sample (slice count moved): it may be running
+    # Python with schedstat's on-CPU total not yet updated (that happens at a tick or
+    # when it leaves the CPU), so that sample stays "running".
+    moved = [samples[0], (2 * MS, "running", 0, 0, 6), (4 * MS, "running", 2 * MS, 0, 6)]
+    merged = merge_with_states(moved)
+    assert merged.states == ["gil", "running", "running"]
+    assert merged.runs[-1].state == "running" and merged.runs[-1].dur >= 2 * MS
+
+
+def test_queued_on_the_way_back_into_take_gil_is_gil_wait() -> None:
+    # Ran Python (on-CPU total settles at 3 ms), dropped the GIL, was queued in drop_gil
+    # (woken by the next holder), then blocked in take_gil with 10 us more on a CPU.
+    samples = [
+        (0, "running", 0, 0, 1),
+        (2 * MS, "running", 3 * MS, 0, 1),
+        (4 * MS, "running", 3 * MS, 0, 1),
+        (6 * MS, "gil", 3 * MS + 10_000, 2 * MS, 2),
+    ]
+    totals = state_totals(merge_samples(samples))
+    assert totals["runqueue"] == 0 and totals["gil"] >= 3 * MS
+    # The same before a lock wait stays waiting for CPU.
+    lock = [*samples[:3], (6 * MS, "lock", 3 * MS + 10_000, 2 * MS, 2)]
+    assert state_totals(merge_samples(lock))["gil"] == 0
 
 
 def test_correction_between_different_blocked_states() -> None:

@@ -1,10 +1,7 @@
 """Pure merging of per-thread state samples into non-overlapping StateRuns.
 
-Input: one thread's samples, each ``(ts_ns, raw_state, on_cpu_ns, runqueue_ns)``.
-``raw_state`` is a STATE_KEYS key; "running" there means TASK_RUNNING (on a CPU
-*or* runnable on a run queue: /proc/P/task/T/syscall says "running" for both), and
-merging decides which of the two from schedstat. ``on_cpu_ns`` / ``runqueue_ns``
-are the cumulative first two fields of /proc/P/task/T/schedstat, -1 if unknown.
+Input: one thread's samples (model/samples.py), whose "running" samples merging
+splits into on a CPU and queued for one from schedstat.
 
 Output runs tile the sampled lifetime exactly: from the first sample to the last,
 without gaps or overlaps. Between two samples taken close together (<= 3 ms apart,
@@ -12,6 +9,12 @@ i.e. sampling at about 500 Hz or more) of which at least one is blocked, the
 schedstat correction of DESIGN.md applies: min(dt, d_on_cpu + d_runqueue) goes to
 runqueue/running, the rest to the blocked state(s). Otherwise the gap between two
 samples of different states is split at the midpoint. Standard library only.
+
+GIL wait is the time inside take_gil/drop_gil (what the uprobe ground truth of
+bench/README.md measures), so run-queue wait there is GIL wait too: queued after a GIL
+wait (woken by the hand-off or the 5 ms timed wait, not yet on a CPU) or just before
+one (woken in drop_gil by the next holder, queued on the way back into take_gil); see
+samples.gil_inside. All other run-queue wait is "runqueue" (waiting for CPU).
 """
 
 from __future__ import annotations
@@ -19,52 +22,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from .samples import (
+    BLOCKED_STATES,
+    CORRECT_MAX_DT_NS,
+    MIN_ACTIVE_NS,
+    RawSample,
+    Sample,
+    gil_inside,
+    known,
+    resolve_running,
+)
 from .timeline import STATE_KEYS, StateRun
 
-# Correct an interval between two blocked samples only if they are at most this far
-# apart: 500 Hz with +-30 % jitter gives 1.4-2.6 ms.
-CORRECT_MAX_DT_NS = 3_000_000
-# On-CPU + run-queue time below this inside one blocked interval is not split out
-# (a GIL waiter wakes every 5 ms for a few microseconds; slivers only add noise).
-MIN_ACTIVE_NS = 30_000
-
-ACTIVE_STATES = frozenset({"running", "runqueue"})
-BLOCKED_STATES = frozenset(STATE_KEYS) - ACTIVE_STATES
-_KNOWN = frozenset(STATE_KEYS)
-
-
-class Sample(NamedTuple):
-    ts_ns: int
-    state: str
-    on_cpu_ns: int = -1
-    runqueue_ns: int = -1
-
-
-def _known(*values: int) -> bool:
-    return all(v >= 0 for v in values)
-
-
-def resolve_running(samples: Sequence[Sample]) -> list[str]:
-    """Effective state per sample: a "running" sample becomes "runqueue" when, over
-    the window from the previous to the next sample, run-queue wait grew more than
-    on-CPU time. Unknown states become "other"."""
-    out: list[str] = []
-    last = len(samples) - 1
-    for i, sample in enumerate(samples):
-        state = sample.state
-        if state == "running":
-            lo = samples[i - 1] if i > 0 else sample
-            hi = samples[i + 1] if i < last else sample
-            if _known(lo.on_cpu_ns, lo.runqueue_ns, hi.on_cpu_ns, hi.runqueue_ns):
-                d_on = hi.on_cpu_ns - lo.on_cpu_ns
-                d_rq = hi.runqueue_ns - lo.runqueue_ns
-                if d_rq > d_on:
-                    state = "runqueue"
-        elif state not in _KNOWN:
-            state = "other"
-        out.append(state)
-    return out
-
+__all__ = [
+    "CORRECT_MAX_DT_NS",
+    "MIN_ACTIVE_NS",
+    "Merged",
+    "Sample",
+    "merge_samples",
+    "merge_with_states",
+    "resolve_running",
+    "state_shares",
+    "state_totals",
+]
 
 def interval_segments(
     a: Sample,
@@ -84,18 +64,20 @@ def interval_segments(
         correct
         and (blocked_a or blocked_b)
         and dt <= max_correct_dt_ns
-        and _known(a.on_cpu_ns, a.runqueue_ns, b.on_cpu_ns, b.runqueue_ns)
+        and known(a.on_cpu_ns, a.runqueue_ns, b.on_cpu_ns, b.runqueue_ns)
     ):
         d_on = max(0, b.on_cpu_ns - a.on_cpu_ns)
         d_rq = max(0, b.runqueue_ns - a.runqueue_ns)
         active = min(dt, d_on + d_rq)
-        rq = active * d_rq // (d_on + d_rq) if active else 0
+        rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
         rest = dt - active
+        # Queued right after a wake-up inside take_gil: still waiting for the GIL.
+        woken = "gil" if a_state == "gil" else "runqueue"
         if blocked_a and blocked_b and active >= min_active_ns:
             first = rest // 2
             return [
                 (a_state, first),
-                ("runqueue", rq),
+                (woken, rq),
                 ("running", active - rq),
                 (b_state, rest - first),
             ]
@@ -103,8 +85,12 @@ def interval_segments(
         # half. A sample landing on a brief wake-up (a GIL waiter's 5 ms timed wait, a
         # timer shared with the sampler's own) no longer claims half an interval each side.
         if blocked_a and not blocked_b:
-            return [(a_state, rest), ("runqueue", rq), ("running", active - rq)]
+            return [(a_state, rest), (woken, rq), ("running", active - rq)]
         if blocked_b and not blocked_a:
+            if b_state == "gil":
+                # Ran, dropped the GIL, then queued in drop_gil (woken by the next
+                # holder) on the way back into take_gil: that wait is GIL wait.
+                return [("running", active - rq), ("gil", rq + rest)]
             return [("runqueue", rq), ("running", active - rq), (b_state, rest)]
     if a_state == b_state:
         return [(a_state, dt)]
@@ -127,13 +113,20 @@ def runs_from_segments(start_ns: int, segments: Iterable[tuple[str, int]]) -> li
     return runs
 
 
-def merge_samples(
-    samples: Iterable[tuple[int, str, int, int]],
+class Merged(NamedTuple):
+    samples: list[Sample]  # sorted, repeated timestamps dropped
+    states: list[str]  # effective state per sample (running resolved, GIL relabelled)
+    runs: list[StateRun]
+
+
+def merge_with_states(
+    samples: Iterable[RawSample],
     correct: bool = True,
     max_correct_dt_ns: int = CORRECT_MAX_DT_NS,
     min_active_ns: int = MIN_ACTIVE_NS,
-) -> list[StateRun]:
-    """Merge one thread's samples into runs covering first..last sample exactly.
+) -> Merged:
+    """Merge one thread's samples into runs covering first..last sample exactly, and
+    say which state each sample was finally given.
 
     Samples are sorted by time; samples with a repeated timestamp are dropped."""
     ordered: list[Sample] = []
@@ -141,9 +134,9 @@ def merge_samples(
         if ordered and raw[0] <= ordered[-1].ts_ns:
             continue
         ordered.append(Sample(*raw))
+    states = gil_inside(ordered, resolve_running(ordered))
     if len(ordered) < 2:
-        return []
-    states = resolve_running(ordered)
+        return Merged(ordered, states, [])
     segments: list[tuple[str, int]] = []
     for i in range(len(ordered) - 1):
         segments.extend(
@@ -157,7 +150,17 @@ def merge_samples(
                 min_active_ns,
             )
         )
-    return runs_from_segments(ordered[0].ts_ns, segments)
+    return Merged(ordered, states, runs_from_segments(ordered[0].ts_ns, segments))
+
+
+def merge_samples(
+    samples: Iterable[RawSample],
+    correct: bool = True,
+    max_correct_dt_ns: int = CORRECT_MAX_DT_NS,
+    min_active_ns: int = MIN_ACTIVE_NS,
+) -> list[StateRun]:
+    """The runs of merge_with_states."""
+    return merge_with_states(samples, correct, max_correct_dt_ns, min_active_ns).runs
 
 
 def state_totals(runs: Iterable[StateRun]) -> dict[str, int]:

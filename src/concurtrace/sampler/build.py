@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .result import SampleResult, ThreadSamples, gil_counter, resolve_codes, thread_runs
+from concurtrace.model.states import Merged
+
+from .result import SampleResult, gil_counter, resolve_codes, thread_runs
 from .syscalls import OTHER
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
     for pid, proc in sampler._tracker.procs.items():
         res.processes[pid] = proc.info
         disabled = pid in sampler.gil_disabled_pids
-        per_thread: list[tuple[ThreadSamples, list[int]]] = []
+        per_thread: list[Merged] = []
         untraced = 0  # futex waits of a Python without a known _PyRuntime range
         for tid, th in proc.threads.items():
             smp = th.samples
@@ -61,8 +63,9 @@ def build_result(sampler: TreeSampler) -> SampleResult:
             if sampler.states:
                 codes = resolve_codes(smp, proc.ranges, proc.info.python, disabled)
                 untraced += sum(1 for i in smp.futex if codes[i] == OTHER)
-                res.states[(pid, tid)] = thread_runs(smp, codes)
-                per_thread.append((smp, codes))
+                merged = thread_runs(smp, codes)
+                res.states[(pid, tid)] = merged.runs
+                per_thread.append(merged)
                 sampled = sampled or len(smp) > 1
         if sampler.states and proc.ticks:
             last = None if proc.alive else proc.info.last_ns

@@ -6,10 +6,10 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from concurtrace.model.states import merge_samples
+from concurtrace.model.states import Merged, merge_with_states
 from concurtrace.model.timeline import STATE_KEYS, CounterSeries, StateRun
 
-from .syscalls import GIL, resolve_futex
+from .syscalls import resolve_futex
 
 GIL_COUNTER = "GIL wait (threads)"
 CPU_COUNTER = "CPU %"
@@ -54,13 +54,14 @@ class SampleResult:
 class ThreadSamples:
     """Raw samples of one thread, stored compactly while sampling."""
 
-    __slots__ = ("ts", "code", "on", "rq", "futex")
+    __slots__ = ("ts", "code", "on", "rq", "slices", "futex")
 
     def __init__(self) -> None:
         self.ts = array("q")
         self.code = array("b")
         self.on = array("q")
         self.rq = array("q")
+        self.slices = array("q")  # schedstat's third field: times switched onto a CPU
         self.futex: dict[int, int] = {}  # sample index -> futex address
 
     def __len__(self) -> int:
@@ -86,25 +87,23 @@ def resolve_codes(
     return codes
 
 
-def thread_runs(samples: ThreadSamples, codes: list[int]) -> list[StateRun]:
-    return merge_samples(
-        zip(samples.ts, (STATE_KEYS[c] for c in codes), samples.on, samples.rq, strict=True)
+def thread_runs(samples: ThreadSamples, codes: list[int]) -> Merged:
+    states = (STATE_KEYS[c] for c in codes)
+    return merge_with_states(
+        zip(samples.ts, states, samples.on, samples.rq, samples.slices, strict=True)
     )
 
 
 def gil_counter(
-    pid: int,
-    ticks: dict[int, int],
-    per_thread: list[tuple[ThreadSamples, list[int]]],
-    t0: int,
-    end_ns: int | None,
+    pid: int, ticks: dict[int, int], per_thread: list[Merged], t0: int, end_ns: int | None
 ) -> CounterSeries:
-    """Average number of the process's threads sampled in the gil state, per bin."""
+    """Average number of the process's threads sampled waiting for the GIL, per bin
+    (with the same effective states as the state tracks)."""
     gil_bins: dict[int, int] = {}
-    for samples, codes in per_thread:
-        for ts, code in zip(samples.ts, codes, strict=True):
-            if code == GIL:
-                b = (ts - t0) // GIL_BIN_NS
+    for merged in per_thread:
+        for sample, state in zip(merged.samples, merged.states, strict=True):
+            if state == "gil":
+                b = (sample.ts_ns - t0) // GIL_BIN_NS
                 gil_bins[b] = gil_bins.get(b, 0) + 1
     series = CounterSeries(pid, GIL_COUNTER)
     for b in sorted(ticks):

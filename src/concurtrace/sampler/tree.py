@@ -149,7 +149,7 @@ class TreeSampler:
                     sched = (
                         pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
                     ).split()
-                    on, rq = int(sched[0]), int(sched[1])
+                    on, rq, slices = int(sched[0]), int(sched[1]), int(sched[2])
                     if a[:10] == b"-1 0x0 0x0":  # exited, not yet reaped (zombie)
                         raise ValueError("zombie")
                 except (OSError, ValueError, IndexError) as exc:
@@ -171,6 +171,7 @@ class TreeSampler:
                 smp.code.append(code)
                 smp.on.append(on)
                 smp.rq.append(rq)
+                smp.slices.append(slices)
                 done += 1
             total += len(proc.live)
             if self._opener.warned:  # some threads are read by path

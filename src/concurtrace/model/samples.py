@@ -1,0 +1,104 @@
+"""One thread's raw samples and the state each finally gets, before merging.
+
+A sample is ``(ts_ns, raw_state, on_cpu_ns, runqueue_ns[, slices])``: ``raw_state``
+is a STATE_KEYS key, where "running" means TASK_RUNNING (on a CPU *or* queued for
+one: /proc/P/task/T/syscall says "running" for both); the numbers are the three
+cumulative fields of /proc/P/task/T/schedstat (-1 if unknown). schedstat's on-CPU
+total is updated at a scheduler tick or when the thread leaves the CPU, its run-queue
+total when the thread reaches a CPU, and its slice count then too. Standard library
+only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from .timeline import STATE_KEYS
+
+# Correct an interval between two blocked samples only if they are at most this far
+# apart: 500 Hz with +-30 % jitter gives 1.4-2.6 ms.
+CORRECT_MAX_DT_NS = 3_000_000
+# On-CPU + run-queue time below this inside one blocked interval is not split out
+# (a GIL waiter wakes every 5 ms for a few microseconds; slivers only add noise).
+MIN_ACTIVE_NS = 30_000
+
+ACTIVE_STATES = frozenset({"running", "runqueue"})
+BLOCKED_STATES = frozenset(STATE_KEYS) - ACTIVE_STATES
+_KNOWN = frozenset(STATE_KEYS)
+
+
+class Sample(NamedTuple):
+    ts_ns: int
+    state: str
+    on_cpu_ns: int = -1
+    runqueue_ns: int = -1
+    slices: int = -1  # times switched onto a CPU (schedstat's third field)
+
+
+# What the sampler records per thread sample: Sample's fields, slices optional.
+RawSample = tuple[int, str, int, int] | tuple[int, str, int, int, int]
+
+
+def known(*values: int) -> bool:
+    return all(v >= 0 for v in values)
+
+
+def resolve_running(samples: Sequence[Sample]) -> list[str]:
+    """Effective state per sample: a "running" sample becomes "runqueue" when, over
+    the window from the previous to the next sample, run-queue wait grew more than
+    on-CPU time. Unknown states become "other"."""
+    out: list[str] = []
+    last = len(samples) - 1
+    for i, sample in enumerate(samples):
+        state = sample.state
+        if state == "running":
+            lo = samples[i - 1] if i > 0 else sample
+            hi = samples[i + 1] if i < last else sample
+            if known(lo.on_cpu_ns, lo.runqueue_ns, hi.on_cpu_ns, hi.runqueue_ns):
+                d_on = hi.on_cpu_ns - lo.on_cpu_ns
+                d_rq = hi.runqueue_ns - lo.runqueue_ns
+                if d_rq > d_on:
+                    state = "runqueue"
+        elif state not in _KNOWN:
+            state = "other"
+        out.append(state)
+    return out
+
+
+def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
+    """Relabel as "gil" the active samples of a thread inside take_gil or drop_gil.
+
+    /proc says "running" for a thread that is on a CPU *or* queued for one, so a GIL
+    waiter woken by the hand-off (or its 5 ms timed wait) but not yet on a CPU looks
+    active. Two exact tells from schedstat:
+    - after a GIL sample, with only active samples between: not switched onto a CPU
+      since (same slice count), so it has not left take_gil;
+    - before a GIL sample, with only active samples between: under MIN_ACTIVE_NS on a
+      CPU until it, so it ran no Python: it was queued on its way from drop_gil (woken
+      by the next holder) back into take_gil. schedstat's on-CPU total is only settled
+      when a thread leaves the CPU, which the GIL sample guarantees.
+    """
+    out = list(states)
+    after: Sample | None = None
+    for i, sample in enumerate(samples):
+        if states[i] in BLOCKED_STATES:
+            after = sample if states[i] == "gil" else None
+        elif after is not None and after.slices >= 0 and sample.slices == after.slices:
+            out[i] = "gil"
+        else:
+            after = None
+    before: Sample | None = None
+    for i in range(len(samples) - 1, -1, -1):
+        sample = samples[i]
+        if states[i] in BLOCKED_STATES:
+            before = sample if states[i] == "gil" else None
+        elif (
+            before is not None
+            and known(before.on_cpu_ns, sample.on_cpu_ns)
+            and before.on_cpu_ns - sample.on_cpu_ns < MIN_ACTIVE_NS
+        ):
+            out[i] = "gil"
+        else:
+            before = None
+    return out
