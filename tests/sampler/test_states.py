@@ -31,7 +31,7 @@ from concurtrace.sampler.elfsyms import (
     load_bias,
     read_symbol,
 )
-from concurtrace.sampler.procfs import parse_stat
+from concurtrace.sampler.procfs import UNKNOWN_SCHEDSTAT, parse_schedstat, parse_stat
 from concurtrace.sampler.syscalls import classify, table_for
 
 MS = 1_000_000
@@ -278,6 +278,15 @@ def test_classify_aarch64_and_fallbacks() -> None:
 
 
 # -- /proc parsing ---------------------------------------------------------------------
+def test_parse_schedstat() -> None:
+    assert parse_schedstat(b"123456 7890 42\n") == (123456, 7890, 42)
+    # No scheduler statistics in this kernel: unknown, so no correction and no relabel.
+    assert parse_schedstat(b"0 0 0\n") == UNKNOWN_SCHEDSTAT
+    for bad in (b"", b"12 34\n", b"x y z\n"):
+        with pytest.raises((ValueError, IndexError)):
+            parse_schedstat(bad)
+
+
 def test_parse_stat_with_odd_comm() -> None:
     fields = ["S", "42"] + ["0"] * 9 + ["150", "50"] + ["0"] * 4 + ["7", "0", "999", "0", "300"]
     fields += ["0", "4194304", "0", "140000000"] + ["0"] * 20

@@ -48,6 +48,21 @@ def parse_stat(data: bytes) -> ProcStat | None:
         return None
 
 
+UNKNOWN_SCHEDSTAT = (-1, -1, -1)
+
+
+def parse_schedstat(data: bytes) -> tuple[int, int, int]:
+    """(on-CPU ns, run-queue ns, slices) from /proc/P/task/T/schedstat; raises
+    ValueError/IndexError on a malformed line. A kernel without scheduler statistics
+    (older kernels with delay accounting off) prints "0 0 0": that is unknown, not a
+    thread that never ran, or the merge would take it for one queued all along."""
+    fields = data.split()
+    on, rq, slices = int(fields[0]), int(fields[1]), int(fields[2])
+    if on == rq == slices == 0:
+        return UNKNOWN_SCHEDSTAT
+    return on, rq, slices
+
+
 def read_bytes(path: str, size: int = 65536) -> bytes:
     """open + read + close; raises OSError."""
     fd = os.open(path, _FLAGS)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 
 from .counters import sample_counters
-from .procfs import DENIED, NO_FDS, FdOpener, read_bytes
+from .procfs import DENIED, NO_FDS, FdOpener, parse_schedstat, read_bytes
 from .result import GIL_BIN_NS, SampleResult
 from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
 from .tracked import TrackedProcess, TrackedThread
@@ -146,10 +146,9 @@ class TreeSampler:
                 try:
                     ts = mono()
                     a = pread(th.fd_a, 256, 0) if th.fd_a >= 0 else read_bytes(th.path_a, 256)
-                    sched = (
+                    on, rq, slices = parse_schedstat(
                         pread(th.fd_b, 64, 0) if th.fd_b >= 0 else read_bytes(th.path_b, 64)
-                    ).split()
-                    on, rq, slices = int(sched[0]), int(sched[1]), int(sched[2])
+                    )
                     if a[:10] == b"-1 0x0 0x0":  # exited, not yet reaped (zombie)
                         raise ValueError("zombie")
                 except (OSError, ValueError, IndexError) as exc:
