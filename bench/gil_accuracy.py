@@ -273,9 +273,11 @@ def report(records: list[dict[str, Any]], pythons: list[str], modes: list[str],
     lines.append("Per-thread GIL share error, percentage points (concurtrace - perf truth).")
     lines.append("truth = time inside take_gil or drop_gil; n = thread-runs; "
                  "bias = mean signed error\n")
-    lines.append("A = truth is all time inside take_gil/drop_gil (the issue's definition);")
-    lines.append("B = truth is the part of it spent blocked (concurtrace's definition: a thread "
-                 "woken inside take_gil but waiting for a CPU is 'waiting for CPU');")
+    lines.append("A = truth is all time inside take_gil/drop_gil (the issue's definition, and "
+                 "concurtrace's since 9fc3bb3);")
+    lines.append("B = truth is the part of it spent blocked (concurtrace's definition before "
+                 "9fc3bb3: a thread woken inside take_gil but queued for a CPU was 'waiting for "
+                 "CPU');")
     lines.append("C = B restricted to the span concurtrace sampled (removes the thread-discovery "
                  "lag): the pure classification error.\n")
     lines.append("| Python | mode | runs ok | n | A mean abs | A worst | A bias | B mean abs | "
