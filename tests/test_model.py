@@ -32,10 +32,10 @@ def test_nested_clamps_children_to_parents() -> None:
 
 
 def test_clip_runs_to_lifetime() -> None:
-    runs = [StateRun(0, 50, "gil"), StateRun(50, 50, "running"), StateRun(100, 40, "sleep")]
+    runs = [StateRun(0, 50, "gil", 40), StateRun(50, 50, "running"), StateRun(100, 40, "sleep")]
     clipped = clip_runs(runs, 20, 120)
-    assert [(r.ts, r.dur, r.state) for r in clipped] == [
-        (20, 30, "gil"), (50, 50, "running"), (100, 20, "sleep")]
+    assert [(r.ts, r.dur, r.state, r.queued_ns) for r in clipped] == [
+        (20, 30, "gil", 30), (50, 50, "running", 0), (100, 20, "sleep", 0)]
     assert sum(r.dur for r in clipped) == 100
 
 
@@ -77,3 +77,35 @@ def test_summary_round_trip() -> None:
     again = timeline_to_dict(timeline_from_dict(data))
     assert again["processes"] == data["processes"]
     assert [t["states_ns"] for t in again["threads"]] == [t["states_ns"] for t in data["threads"]]
+    # The part of GIL wait spent queued for a CPU survives the trip too.
+    thread = next(iter(timeline.processes[10].threads.values()))
+    thread.states = [StateRun(0, 300, "gil", 120), StateRun(300, 100, "running")]
+    data = timeline_to_dict(timeline)
+    row = next(t for t in data["threads"] if t["tid"] == thread.tid)
+    assert row["gil_queued_ns"] == 120 and row["states_ns"]["gil"] == 300
+    again = timeline_to_dict(timeline_from_dict(data))
+    assert next(t for t in again["threads"] if t["tid"] == thread.tid)["gil_queued_ns"] == 120
+
+
+def test_gil_finding_says_when_the_cores_were_busy_too() -> None:
+    from concurtrace.model.analysis import analyse
+    from concurtrace.model.timeline import Process, Thread, Timeline
+
+    def finding(queued_ns: int) -> str:
+        timeline = Timeline(python="3.11.7", gil="enabled", gil_method="proc-syscall",
+                            started_ns=0, ended_ns=10**9, root_pid=1)
+        proc = Process(pid=1, name="MainProcess", started_ns=0, ended_ns=10**9, exit_code=0)
+        thread = Thread(pid=1, tid=2, name="worker", started_ns=0, ended_ns=10**9)
+        thread.states = [StateRun(0, 6 * 10**8, "gil", queued_ns),
+                         StateRun(6 * 10**8, 4 * 10**8, "running")]
+        proc.threads[2] = thread
+        timeline.processes[1] = proc
+        analyse(timeline)
+        (gil,) = [f for f in timeline.findings if f.kind == "gil_contention"]
+        return gil.message
+
+    plain = "Thread 'worker' in MainProcess spent 60% of its 1.00 s waiting for the GIL."
+    assert finding(0) == plain
+    busy = finding(2 * 10**8)
+    assert "60%" in busy and "(20% of it queued for a CPU" in busy and "cores were busy" in busy
+    assert "queued" not in finding(10**8)  # a sixth of the wait: not worth a mention

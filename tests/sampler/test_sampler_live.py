@@ -187,11 +187,16 @@ def test_queued_inside_take_gil_is_gil_wait_not_cpu_wait(tmp_path: Path) -> None
         s = state_shares(result.states[(pid, info["tid"])])
         (t0, on0, rq0), (t1, on1, rq1) = info["start"], info["end"]
         on_share, rq_share = (on1 - on0) / (t1 - t0), (rq1 - rq0) / (t1 - t0)
-        print(name, {k: round(v, 3) for k, v in s.items() if v}, "kernel", on_share, rq_share)
+        runs = result.states[(pid, info["tid"])]
+        queued = sum(r.queued_ns for r in runs) / sum(r.dur for r in runs)
+        print(name, {k: round(v, 3) for k, v in s.items() if v}, "queued", round(queued, 3),
+              "kernel on-CPU", round(on_share, 3), "run queue", round(rq_share, 3))
         assert abs(s["running"] - on_share) < 0.15, (name, s, on_share)
         assert s["gil"] > 0.2 and s["running"] + s["gil"] + s["runqueue"] > 0.9, (name, s)
-        # Most of the kernel's run-queue time was inside the GIL functions.
+        # Most of the kernel's run-queue time was inside the GIL functions, where it is
+        # GIL wait, and counted apart as queued.
         assert s["runqueue"] < max(0.05, rq_share / 2), (name, s, rq_share)
+        assert queued > rq_share / 4, (name, queued, rq_share)
 
 
 def test_schedstat_only_fallback(tmp_path: Path) -> None:

@@ -174,6 +174,22 @@ def test_queued_after_a_gil_wake_up_is_gil_wait_until_the_thread_gets_a_cpu() ->
     assert merged.runs[-1].state == "running" and merged.runs[-1].dur >= 2 * MS
 
 
+def test_queued_gil_time_is_counted_apart_inside_the_gil_runs() -> None:
+    # 2 ms between two GIL samples: 0.4 ms on a CPU, 0.2 ms queued after the wake-up.
+    samples = [(0, "gil", 1000, 500, 3), (2 * MS, "gil", 401_000, 200_500, 4)]
+    runs = merge_samples(samples)
+    assert [(r.state, r.queued_ns) for r in runs] == [("gil", 200_000), ("running", 0),
+                                                      ("gil", 0)]
+    # Ran, then queued in drop_gil on the way back into take_gil (0.3 ms), then blocked.
+    back = [(0, "running", 0, 0, 1), (2 * MS, "gil", MS, 300_000, 2)]
+    runs = merge_samples(back)
+    assert [(r.state, r.dur, r.queued_ns) for r in runs] == [
+        ("running", MS, 0), ("gil", MS, 300_000)]
+    # Queued after a lock wait: waiting for CPU, and no GIL run carries queued time.
+    runs = merge_samples([(0, "lock", 1000, 500, 3), (2 * MS, "lock", 401_000, 200_500, 4)])
+    assert all(r.queued_ns == 0 for r in runs)
+
+
 def test_queued_on_the_way_back_into_take_gil_is_gil_wait() -> None:
     # Ran Python (on-CPU total settles at 3 ms), dropped the GIL, was queued in drop_gil
     # (woken by the next holder), then blocked in take_gil with 10 us more on a CPU.

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from concurtrace.exporters.common import SUMMARY_KEY, nested
+from concurtrace.exporters.common import SUMMARY_KEY, nested, state_slice
 from concurtrace.model.serialize import timeline_to_dict
-from concurtrace.model.timeline import STATE_NAMES, Instant, Slice, Timeline
+from concurtrace.model.timeline import Instant, Slice, Timeline
 
 STATE_TID_BASE = 1_000_000_000
 
@@ -49,8 +49,7 @@ def write(timeline: Timeline, stream: IO[str]) -> None:
                 lane = STATE_TID_BASE + thread.tid
                 out.event({"ph": "M", "pid": pid, "tid": lane, "name": "thread_name",
                            "args": {"name": f"{thread.name} state"}})
-                _slices(out, pid, lane, [Slice(r.ts, r.dur, STATE_NAMES[r.state])
-                                         for r in thread.states])
+                _slices(out, pid, lane, [state_slice(run) for run in thread.states])
         for mark in proc.instants:
             _instant(out, mark)
         for series in timeline.counters:

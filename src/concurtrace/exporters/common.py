@@ -1,12 +1,21 @@
-"""What both exporters share: proper nesting of slices and the embedded session payload."""
+"""What both exporters share: proper nesting of slices, state slices and the embedded
+session payload."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from concurtrace.model.timeline import Slice
+from concurtrace.model.timeline import STATE_NAMES, Slice, StateRun
 
 SUMMARY_KEY = "concurtrace_summary"
+# Debug annotation of a "waiting for GIL" state slice: of it, microseconds queued for a CPU.
+QUEUED_ARG = "queued_for_cpu_us"
+
+
+def state_slice(run: StateRun) -> Slice:
+    """A "<thread> state" slice; a GIL run says how much of it was queued for a CPU."""
+    args = {QUEUED_ARG: run.queued_ns // 1000} if run.queued_ns >= 1000 else None
+    return Slice(ts=run.ts, dur=run.dur, name=STATE_NAMES[run.state], args=args)
 
 
 def nested(slices: list[Slice]) -> Iterator[tuple[str, int, Slice]]:

@@ -17,10 +17,10 @@ from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
     TrackEvent,
 )
 
-from concurtrace.exporters.common import SUMMARY_KEY
+from concurtrace.exporters.common import SUMMARY_KEY, state_slice
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder, framed
 from concurtrace.model.serialize import timeline_to_dict
-from concurtrace.model.timeline import STATE_NAMES, Instant, Process, Slice, Thread, Timeline
+from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
 
 SEQUENCE_ID = 1
 CLEARED = TracePacket.SEQ_INCREMENTAL_STATE_CLEARED
@@ -121,7 +121,7 @@ def _state_track(writer: _Writer, thread_uuid: int, thread: Thread) -> None:
     uuid = writer.uuid()
     _descriptor(writer, TrackDescriptor(uuid=uuid, parent_uuid=thread_uuid,
                                         name=f"{thread.name} state"))
-    pieces = [Slice(ts=r.ts, dur=r.dur, name=STATE_NAMES[r.state]) for r in thread.states]
+    pieces = [state_slice(run) for run in thread.states]
     _slices(writer, uuid, pieces, [])
 
 

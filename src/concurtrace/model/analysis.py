@@ -121,9 +121,12 @@ def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
     life = lifetime(thread.started_ns, thread.ended_ns) or 0
     gil = thread.states_ns().get("gil", 0)
     if life >= MIN_LIFETIME_NS and gil / life >= GIL_SHARE_FINDING:
+        queued = thread.gil_queued_ns()
+        busy = (f" ({queued / life:.0%} of it queued for a CPU after the GIL was handed over: "
+                "the cores were busy too)" if queued >= gil / 5 else "")
         out.append(Finding("gil_contention", proc.pid, thread.tid,
                            f"Thread '{thread.name}' in {proc.name} spent {gil / life:.0%} of its "
-                           f"{human_duration(life)} waiting for the GIL.",
+                           f"{human_duration(life)} waiting for the GIL{busy}.",
                            "CPU-bound Python threads take turns: use processes "
                            "(ProcessPoolExecutor), C code that releases the GIL (hashlib, zlib, "
                            "numpy), or fewer threads; a smaller sys.setswitchinterval only "

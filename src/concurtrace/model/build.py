@@ -135,5 +135,6 @@ def clip_runs(runs: list[StateRun], start: int, end: int) -> list[StateRun]:
     for run in runs:
         lo, hi = max(run.ts, start), min(run.ts + run.dur, end)
         if hi > lo:
-            clipped.append(StateRun(ts=lo, dur=hi - lo, state=run.state))
+            queued = min(run.queued_ns, hi - lo)
+            clipped.append(StateRun(ts=lo, dur=hi - lo, state=run.state, queued_ns=queued))
     return clipped

@@ -36,6 +36,7 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
         for thread in sorted(proc.threads.values(), key=lambda t: (not t.is_main, t.tid)):
             trow = {key: getattr(thread, key) for key in THREAD_KEYS}
             trow["states_ns"] = thread.states_ns()
+            trow["gil_queued_ns"] = thread.gil_queued_ns()
             threads.append(trow)
     return {
         "schema": SCHEMA, "python": timeline.python, "gil": timeline.gil,
@@ -78,7 +79,8 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
         for state in STATE_KEYS:
             dur = int(row.get("states_ns", {}).get(state, 0))
             if dur:
-                thread.states.append(StateRun(ts=cursor, dur=dur, state=state))
+                queued = int(row.get("gil_queued_ns") or 0) if state == "gil" else 0
+                thread.states.append(StateRun(cursor, dur, state, min(queued, dur)))
                 cursor += dur
         proc.threads[thread.tid] = thread
     timeline.findings = [Finding(kind=str(f.get("kind")), pid=f.get("pid"), tid=f.get("tid"),

@@ -34,6 +34,9 @@ from .samples import (
 )
 from .timeline import STATE_KEYS, StateRun
 
+# Segment label for run-queue time inside take_gil/drop_gil: GIL wait, queued for a CPU.
+QUEUED_GIL = "gil:queued"
+
 __all__ = [
     "CORRECT_MAX_DT_NS",
     "MIN_ACTIVE_NS",
@@ -72,7 +75,7 @@ def interval_segments(
         rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
         rest = dt - active
         # Queued right after a wake-up inside take_gil: still waiting for the GIL.
-        woken = "gil" if a_state == "gil" else "runqueue"
+        woken = QUEUED_GIL if a_state == "gil" else "runqueue"
         if blocked_a and blocked_b and active >= min_active_ns:
             first = rest // 2
             return [
@@ -90,7 +93,7 @@ def interval_segments(
             if b_state == "gil":
                 # Ran, dropped the GIL, then queued in drop_gil (woken by the next
                 # holder) on the way back into take_gil: that wait is GIL wait.
-                return [("running", active - rq), ("gil", rq + rest)]
+                return [("running", active - rq), (QUEUED_GIL, rq), ("gil", rest)]
             return [("runqueue", rq), ("running", active - rq), (b_state, rest)]
     if a_state == b_state:
         return [(a_state, dt)]
@@ -99,16 +102,19 @@ def interval_segments(
 
 
 def runs_from_segments(start_ns: int, segments: Iterable[tuple[str, int]]) -> list[StateRun]:
-    """Lay ordered segments end to end from start_ns, merging equal neighbours."""
+    """Lay ordered segments end to end from start_ns, merging equal neighbours
+    (QUEUED_GIL segments are "gil" time that also counts as queued_ns)."""
     runs: list[StateRun] = []
     cursor = start_ns
-    for state, dur in segments:
+    for label, dur in segments:
         if dur <= 0:
             continue
+        state, queued = ("gil", dur) if label == QUEUED_GIL else (label, 0)
         if runs and runs[-1].state == state:
             runs[-1].dur += dur
+            runs[-1].queued_ns += queued
         else:
-            runs.append(StateRun(cursor, dur, state))
+            runs.append(StateRun(cursor, dur, state, queued))
         cursor += dur
     return runs
 

@@ -76,6 +76,9 @@ class StateRun:
     ts: int
     dur: int
     state: str
+    # Of dur, the part the thread was queued for a CPU (only "gil" runs: woken inside
+    # take_gil/drop_gil, not yet running). GIL wait includes it; it is shown apart too.
+    queued_ns: int = 0
 
 
 @dataclass(slots=True)
@@ -117,6 +120,10 @@ class Thread:
         for run in self.states:
             totals[run.state] = totals.get(run.state, 0) + run.dur
         return totals
+
+    def gil_queued_ns(self) -> int:
+        """Of the GIL wait, the time spent queued for a CPU."""
+        return sum(run.queued_ns for run in self.states if run.state == "gil")
 
 
 @dataclass

@@ -75,6 +75,9 @@ def _state_shares(thread: Thread) -> str:
         return ""
     parts = [f"{STATE_SHORT[k]} {totals[k] / whole:.0%}" for k in STATE_KEYS
              if totals[k] / whole >= 0.01]
+    queued = thread.gil_queued_ns() / whole
+    if queued >= 0.01:  # GIL wait spent queued for a CPU: part of the GIL share, shown apart
+        parts[[p.split()[0] for p in parts].index("GIL")] += f" (queued {queued:.0%})"
     return ", ".join(parts)
 
 
