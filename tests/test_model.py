@@ -109,3 +109,22 @@ def test_gil_finding_says_when_the_cores_were_busy_too() -> None:
     busy = finding(2 * 10**8)
     assert "60%" in busy and "(20% of it queued for a CPU" in busy and "cores were busy" in busy
     assert "queued" not in finding(10**8)  # a sixth of the wait: not worth a mention
+
+
+def test_thread_table_shows_the_queued_part_of_gil_wait() -> None:
+    from rich.console import Console
+
+    from concurtrace.model.timeline import Process, Thread, Timeline
+    from concurtrace.report.terminal import render
+
+    timeline = Timeline(python="3.11.7", gil="enabled", gil_method="proc-syscall",
+                        started_ns=0, ended_ns=10**9, root_pid=1)
+    proc = Process(pid=1, name="MainProcess", started_ns=0, ended_ns=10**9, exit_code=0)
+    thread = Thread(pid=1, tid=2, name="worker", started_ns=0, ended_ns=10**9)
+    thread.states = [StateRun(0, 6 * 10**8, "gil", 2 * 10**8),
+                     StateRun(6 * 10**8, 4 * 10**8, "running")]
+    proc.threads[2] = thread
+    timeline.processes[1] = proc
+    console = Console(record=True, width=200)
+    render(timeline, console)
+    assert "run 40%, GIL 60% (queued 20%)" in console.export_text()

@@ -73,11 +73,12 @@ def _state_shares(thread: Thread) -> str:
     whole = sum(totals.values())
     if not whole:
         return ""
-    parts = [f"{STATE_SHORT[k]} {totals[k] / whole:.0%}" for k in STATE_KEYS
-             if totals[k] / whole >= 0.01]
-    queued = thread.gil_queued_ns() / whole
-    if queued >= 0.01:  # GIL wait spent queued for a CPU: part of the GIL share, shown apart
-        parts[[p.split()[0] for p in parts].index("GIL")] += f" (queued {queued:.0%})"
+    queued = thread.gil_queued_ns() / whole  # part of the GIL share, shown apart
+    parts = []
+    for key in STATE_KEYS:
+        if totals[key] / whole >= 0.01:
+            extra = f" (queued {queued:.0%})" if key == "gil" and queued >= 0.01 else ""
+            parts.append(f"{STATE_SHORT[key]} {totals[key] / whole:.0%}{extra}")
     return ", ".join(parts)
 
 
