@@ -73,7 +73,8 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
             for record in records:  # free-threaded builds: no GIL to wait for
                 if record["ev"] == "hello" and record.get("gil") == "disabled":
                     sampler.mark_gil_disabled(int(record["pid"]))
-        sample = sampler.stop() if sampler is not None else None
+        with paused_gc():  # merging the samples makes many small objects, as the build does
+            sample = sampler.stop() if sampler is not None else None
         traces = find_traces(session.directory, warnings)
         megabytes = sum(files.size for files in traces.values()) / 1e6
         progress(f"merging {len(traces)} process traces ({megabytes:,.0f} MB)")
