@@ -41,7 +41,7 @@ RawSample = tuple[int, str, int, int] | tuple[int, str, int, int, int]
 
 
 def known(*values: int) -> bool:
-    return all(v >= 0 for v in values)
+    return min(values) >= 0  # -1 marks an unknown schedstat field
 
 
 def resolve_running(samples: Sequence[Sample]) -> list[str]:
