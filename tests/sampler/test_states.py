@@ -298,7 +298,8 @@ def test_parse_schedstat() -> None:
     assert parse_schedstat(b"123456 7890 42\n") == (123456, 7890, 42)
     # No scheduler statistics in this kernel: unknown, so no correction and no relabel.
     assert parse_schedstat(b"0 0 0\n") == UNKNOWN_SCHEDSTAT
-    for bad in (b"", b"12 34\n", b"x y z\n"):
+    assert parse_schedstat(b"12 34\n") == (12, 34, -1)  # no slice count: that tell is off
+    for bad in (b"", b"12\n", b"x y z\n"):
         with pytest.raises((ValueError, IndexError)):
             parse_schedstat(bad)
 

@@ -57,7 +57,8 @@ def parse_schedstat(data: bytes) -> tuple[int, int, int]:
     (older kernels with delay accounting off) prints "0 0 0": that is unknown, not a
     thread that never ran, or the merge would take it for one queued all along."""
     fields = data.split()
-    on, rq, slices = int(fields[0]), int(fields[1]), int(fields[2])
+    on, rq = int(fields[0]), int(fields[1])
+    slices = int(fields[2]) if len(fields) > 2 else -1
     if on == rq == slices == 0:
         return UNKNOWN_SCHEDSTAT
     return on, rq, slices
