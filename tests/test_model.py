@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from rich.console import Console
+
 from concurtrace.exporters.common import nested
+from concurtrace.model.analysis import analyse
 from concurtrace.model.build import build_timeline, clip_runs
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.naming import process_name
 from concurtrace.model.serialize import timeline_from_dict, timeline_to_dict
 from concurtrace.model.sources import Observed
-from concurtrace.model.timeline import Slice, StateRun
+from concurtrace.model.timeline import Process, Slice, StateRun, Thread, Timeline
+from concurtrace.report.terminal import render
 
 PY = "/usr/bin/python3"
 
@@ -87,19 +91,23 @@ def test_summary_round_trip() -> None:
     assert next(t for t in again["threads"] if t["tid"] == thread.tid)["gil_queued_ns"] == 120
 
 
-def test_gil_finding_says_when_the_cores_were_busy_too() -> None:
-    from concurtrace.model.analysis import analyse
-    from concurtrace.model.timeline import Process, Thread, Timeline
+def _gil_bound_worker(queued_ns: int) -> Timeline:
+    """One process whose thread "worker" waited 0.6 s of 1 s for the GIL, queued_ns of it
+    queued for a CPU, and ran the rest."""
+    timeline = Timeline(python="3.11.7", gil="enabled", gil_method="proc-syscall",
+                        started_ns=0, ended_ns=10**9, root_pid=1)
+    proc = Process(pid=1, name="MainProcess", started_ns=0, ended_ns=10**9, exit_code=0)
+    thread = Thread(pid=1, tid=2, name="worker", started_ns=0, ended_ns=10**9)
+    thread.states = [StateRun(0, 6 * 10**8, "gil", queued_ns),
+                     StateRun(6 * 10**8, 4 * 10**8, "running")]
+    proc.threads[2] = thread
+    timeline.processes[1] = proc
+    return timeline
 
+
+def test_gil_finding_says_when_the_cores_were_busy_too() -> None:
     def finding(queued_ns: int) -> str:
-        timeline = Timeline(python="3.11.7", gil="enabled", gil_method="proc-syscall",
-                            started_ns=0, ended_ns=10**9, root_pid=1)
-        proc = Process(pid=1, name="MainProcess", started_ns=0, ended_ns=10**9, exit_code=0)
-        thread = Thread(pid=1, tid=2, name="worker", started_ns=0, ended_ns=10**9)
-        thread.states = [StateRun(0, 6 * 10**8, "gil", queued_ns),
-                         StateRun(6 * 10**8, 4 * 10**8, "running")]
-        proc.threads[2] = thread
-        timeline.processes[1] = proc
+        timeline = _gil_bound_worker(queued_ns)
         analyse(timeline)
         (gil,) = [f for f in timeline.findings if f.kind == "gil_contention"]
         return gil.message
@@ -112,19 +120,6 @@ def test_gil_finding_says_when_the_cores_were_busy_too() -> None:
 
 
 def test_thread_table_shows_the_queued_part_of_gil_wait() -> None:
-    from rich.console import Console
-
-    from concurtrace.model.timeline import Process, Thread, Timeline
-    from concurtrace.report.terminal import render
-
-    timeline = Timeline(python="3.11.7", gil="enabled", gil_method="proc-syscall",
-                        started_ns=0, ended_ns=10**9, root_pid=1)
-    proc = Process(pid=1, name="MainProcess", started_ns=0, ended_ns=10**9, exit_code=0)
-    thread = Thread(pid=1, tid=2, name="worker", started_ns=0, ended_ns=10**9)
-    thread.states = [StateRun(0, 6 * 10**8, "gil", 2 * 10**8),
-                     StateRun(6 * 10**8, 4 * 10**8, "running")]
-    proc.threads[2] = thread
-    timeline.processes[1] = proc
     console = Console(record=True, width=200)
-    render(timeline, console)
+    render(_gil_bound_worker(2 * 10**8), console)
     assert "run 40%, GIL 60% (queued 20%)" in console.export_text()

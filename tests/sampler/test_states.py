@@ -96,17 +96,20 @@ def test_running_vs_runqueue_from_schedstat() -> None:
     assert resolve_running([Sample(0, "running"), Sample(1, "bogus")]) == ["running", "other"]
 
 
+def _two_blocked(state: str) -> list[tuple[int, str, int, int]]:
+    """2 ms between two samples in state, of which 0.4 ms on CPU and 0.2 ms runnable."""
+    return [(0, state, 1000, 500), (2 * MS, state, 1000 + 400_000, 500 + 200_000)]
+
+
 def test_correction_between_blocked_samples() -> None:
-    # 2 ms between two lock samples, of which 0.4 ms on CPU and 0.2 ms runnable.
-    locked = [(0, "lock", 1000, 500), (2 * MS, "lock", 1000 + 400_000, 500 + 200_000)]
-    runs = merge_samples(locked)
+    runs = merge_samples(_two_blocked("lock"))
     _tiles(runs, 0, 2 * MS)
     totals = state_totals(runs)
     assert totals["running"] == 400_000 and totals["runqueue"] == 200_000
     assert totals["lock"] == 2 * MS - 600_000
     assert [r.state for r in runs] == ["lock", "runqueue", "running", "lock"]
     # The same between two GIL samples: queued after a wake-up inside take_gil is GIL.
-    samples = [(0, "gil", 1000, 500), (2 * MS, "gil", 1000 + 400_000, 500 + 200_000)]
+    samples = _two_blocked("gil")
     runs = merge_samples(samples)
     _tiles(runs, 0, 2 * MS)
     totals = state_totals(runs)
@@ -176,8 +179,7 @@ def test_queued_after_a_gil_wake_up_is_gil_wait_until_the_thread_gets_a_cpu() ->
 
 def test_queued_gil_time_is_counted_apart_inside_the_gil_runs() -> None:
     # 2 ms between two GIL samples: 0.4 ms on a CPU, 0.2 ms queued after the wake-up.
-    samples = [(0, "gil", 1000, 500, 3), (2 * MS, "gil", 401_000, 200_500, 4)]
-    runs = merge_samples(samples)
+    runs = merge_samples(_two_blocked("gil"))
     assert [(r.state, r.queued_ns) for r in runs] == [("gil", 200_000), ("running", 0),
                                                       ("gil", 0)]
     # Ran, then queued in drop_gil on the way back into take_gil (0.3 ms), then blocked.
@@ -186,7 +188,7 @@ def test_queued_gil_time_is_counted_apart_inside_the_gil_runs() -> None:
     assert [(r.state, r.dur, r.queued_ns) for r in runs] == [
         ("running", MS, 0), ("gil", MS, 300_000)]
     # Queued after a lock wait: waiting for CPU, and no GIL run carries queued time.
-    runs = merge_samples([(0, "lock", 1000, 500, 3), (2 * MS, "lock", 401_000, 200_500, 4)])
+    runs = merge_samples(_two_blocked("lock"))
     assert all(r.queued_ns == 0 for r in runs)
 
 
