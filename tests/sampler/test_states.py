@@ -15,14 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from concurtrace.model.states import (
-    CORRECT_MAX_DT_NS,
-    Sample,
-    merge_samples,
-    merge_with_states,
-    resolve_running,
-    state_totals,
-)
+from concurtrace.model.samples import CORRECT_MAX_DT_NS, Sample, resolve_running
+from concurtrace.model.states import merge_samples, merge_with_states, state_totals
 from concurtrace.model.timeline import STATE_KEYS
 from concurtrace.sampler.elfsyms import (
     ElfSymbol,

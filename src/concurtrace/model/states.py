@@ -37,17 +37,6 @@ from .timeline import STATE_KEYS, StateRun
 # Segment label for run-queue time inside take_gil/drop_gil: GIL wait, queued for a CPU.
 QUEUED_GIL = "gil:queued"
 
-__all__ = [
-    "CORRECT_MAX_DT_NS",
-    "MIN_ACTIVE_NS",
-    "Merged",
-    "Sample",
-    "merge_samples",
-    "merge_with_states",
-    "resolve_running",
-    "state_shares",
-    "state_totals",
-]
 
 def interval_segments(
     a: Sample,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from concurtrace.model.states import Merged
 
-from .result import SampleResult, gil_counter, resolve_codes, thread_runs
+from .result import SampleResult, gil_counter, merge_thread, resolve_codes
 from .syscalls import OTHER
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
             if sampler.states:
                 codes = resolve_codes(smp, proc.ranges, proc.info.python, disabled)
                 untraced += sum(1 for i in smp.futex if codes[i] == OTHER)
-                merged = thread_runs(smp, codes)
+                merged = merge_thread(smp, codes)
                 res.states[(pid, tid)] = merged.runs
                 per_thread.append(merged)
                 sampled = sampled or len(smp) > 1

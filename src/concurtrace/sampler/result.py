@@ -87,7 +87,7 @@ def resolve_codes(
     return codes
 
 
-def thread_runs(samples: ThreadSamples, codes: list[int]) -> Merged:
+def merge_thread(samples: ThreadSamples, codes: list[int]) -> Merged:
     states = (STATE_KEYS[c] for c in codes)
     return merge_with_states(
         zip(samples.ts, states, samples.on, samples.rq, samples.slices, strict=True)
