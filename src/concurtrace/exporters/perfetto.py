@@ -18,7 +18,7 @@ from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
 )
 
 from concurtrace.exporters.common import SUMMARY_KEY, state_slice
-from concurtrace.exporters.protowire import PacketSink, SliceEncoder, framed
+from concurtrace.exporters.protowire import PacketSink, SliceEncoder, trace_packet
 from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
 
@@ -39,7 +39,7 @@ class _Writer:
         return self.next_uuid
 
     def put(self, packet: Any) -> None:
-        self.sink.packet(packet.SerializeToString())
+        self.sink.framed_packet(_framed(packet))
 
     def event_packet(self, ts: int) -> Any:
         # The process_tree packet, written first, cleared the sequence's incremental state.
@@ -141,7 +141,7 @@ def _slices(writer: _Writer, uuid: int, slices: list[Slice], instants: list[Inst
 
 
 def _framed(packet: Any) -> bytes:
-    return framed(b"\x0a", packet.SerializeToString())
+    return trace_packet(packet.SerializeToString())
 
 
 def _instant_packet(writer: _Writer, uuid: int, mark: Instant) -> Any:

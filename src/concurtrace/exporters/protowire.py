@@ -40,6 +40,11 @@ def framed(tag: bytes, payload: bytes) -> bytes:
     return tag + varint(len(payload)) + payload
 
 
+def trace_packet(body: bytes) -> bytes:
+    """A serialized TracePacket framed as Trace.packet (field 1), as sinks take them."""
+    return framed(b"\x0a", body)
+
+
 class PacketSink:
     """Collects serialized packets and writes them as compressed chunks."""
 
@@ -47,9 +52,6 @@ class PacketSink:
         self.stream, self.compress = stream, compress
         self.parts: list[bytes] = []
         self.size = 0
-
-    def packet(self, body: bytes) -> None:
-        self.framed_packet(framed(b"\x0a", body))  # Trace.packet = 1
 
     def extend(self, framed_packets: list[bytes]) -> None:
         if not self.compress:
