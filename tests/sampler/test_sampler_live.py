@@ -288,3 +288,59 @@ def test_counters_only_and_portable(tmp_path: Path) -> None:
 def test_stop_without_start() -> None:
     result = TreeSampler(os.getpid()).stop()
     assert result.processes == {} and result.gil_method == "none"
+
+
+HAND_OFF = r"""
+import hashlib, json, os, sys, threading, time
+os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # all threads on one CPU
+stop = time.monotonic() + float(sys.argv[1])
+big = b"x" * (4 << 20)
+
+def c_code():  # hashlib releases the GIL; it wants it back between calls
+    while time.monotonic() < stop:
+        hashlib.sha256(big).digest()
+
+def python():
+    x = 0
+    while time.monotonic() < stop:
+        x += 1
+
+threads = [threading.Thread(target=c_code), threading.Thread(target=python)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps({"python": threads[1].native_id}), flush=True)
+"""
+
+
+def test_kernel_stack_tells_preemption_inside_the_gil_functions(tmp_path: Path) -> None:
+    # A pure-Python thread next to a GIL-releasing C thread on one core: when it hands
+    # the GIL over, the woken C thread preempts it as it returns from the futex wake in
+    # drop_gil. Only the kernel stack (root) shows where it stopped; such samples are
+    # GIL wait, queued for a CPU.
+    script = tmp_path / "hand_off.py"
+    script.write_text(HAND_OFF)
+    sampler = TreeSampler(os.getpid())
+    if not sampler.kernel_stacks:
+        pytest.skip("kernel stacks are readable only as root (CAP_SYS_ADMIN)")
+    result, done = run_under_sampler([sys.executable, str(script), "1.5"], sampler)
+    assert result.stats["kernel_stacks"] == 1.0
+    tid = json.loads(done.stdout)["python"]
+    (pid,) = [p.pid for p in result.processes.values() if p.cmdline[1:2] == [str(script)]]
+    samples = sampler._tracker.procs[pid].threads[tid].samples
+    flagged = [samples.ts[i] for i in sorted(samples.exiting)]
+    runs = result.states[(pid, tid)]
+    print(len(flagged), "of", len(samples), "samples preempted at a syscall exit")
+    assert len(flagged) >= 5, len(flagged)
+    for ts in flagged:
+        (run,) = [r for r in runs if r.ts <= ts < r.ts + r.dur] or [runs[-1]]
+        assert run.state == "gil" and run.queued_ns > 0, (ts, run)
+    check_runs_tile(result)
+
+
+def test_kernel_stacks_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONCURTRACE_KERNEL_STACKS", "0")
+    sampler = TreeSampler(os.getpid())
+    assert not sampler.kernel_stacks
+    assert sampler.stop().stats["kernel_stacks"] == 0.0

@@ -202,6 +202,32 @@ def test_queued_on_the_way_back_into_take_gil_is_gil_wait() -> None:
     assert state_totals(merge_samples(lock))["gil"] == 0
 
 
+def test_preempted_at_a_syscall_exit_is_queued_gil_wait() -> None:
+    # On a CPU running Python until ~1 ms, then preempted as it returned from the futex
+    # wake of drop_gil (the kernel stack says so at 2 and 4 ms), back on a CPU at 5 ms.
+    samples = [
+        (0, "running", 0, 0, 1, False),
+        (2 * MS, "running", MS, 0, 1, True),
+        (4 * MS, "running", MS, 0, 1, True),
+        (6 * MS, "running", 2 * MS, 4 * MS, 2, False),
+        (8 * MS, "running", 4 * MS, 4 * MS, 2, False),
+    ]
+    merged = merge_with_states(samples)
+    assert merged.states[:3] == ["running", "gil:queued", "gil:queued"]
+    _tiles(merged.runs, 0, 8 * MS)
+    (gil,) = [r for r in merged.runs if r.state == "gil"]
+    # All of it queued for a CPU: the thread was runnable, not blocked.
+    assert gil.queued_ns == gil.dur and gil.dur >= 3 * MS
+    assert not [r for r in merged.runs if r.state == "runqueue" and r.ts < 5 * MS]
+    # Without the kernel stack the same samples are waiting for CPU, as before.
+    plain = [s[:5] for s in samples]
+    totals = state_totals(merge_samples(plain))
+    assert totals["gil"] == 0 and totals["runqueue"] >= 2 * MS
+    # The flag on a blocked sample changes nothing (a race with the syscall read).
+    blocked = [(0, "sleep", 0, 0, 1, True), (2 * MS, "sleep", 0, 0, 1, False)]
+    assert merge_with_states(blocked).states == ["sleep", "sleep"]
+
+
 def test_correction_between_different_blocked_states() -> None:
     runs = merge_samples([(0, "sleep", 0, 0), (2 * MS, "lock", 1 * MS, 0)])
     assert [(r.state, r.dur) for r in runs] == [
@@ -216,17 +242,18 @@ state_st = st.sampled_from(list(STATE_KEYS))
 
 @given(
     st.lists(
-        st.tuples(st.integers(1, 5 * MS), state_st, st.integers(0, 3 * MS), st.integers(0, 3 * MS)),
+        st.tuples(st.integers(1, 5 * MS), state_st, st.integers(0, 3 * MS), st.integers(0, 3 * MS),
+                  st.booleans()),
         min_size=2,
         max_size=60,
     )
 )
-def test_runs_tile_the_sampled_lifetime(steps: list[tuple[int, str, int, int]]) -> None:
+def test_runs_tile_the_sampled_lifetime(steps: list[tuple[int, str, int, int, bool]]) -> None:
     ts = on = rq = 0
     samples = []
-    for gap, state, d_on, d_rq in steps:
+    for gap, state, d_on, d_rq, exiting in steps:
         ts, on, rq = ts + gap, on + d_on, rq + d_rq
-        samples.append((ts, state, on, rq))
+        samples.append((ts, state, on, rq, -1, exiting))
     runs = merge_samples(samples)
     _tiles(runs, samples[0][0], samples[-1][0])
     assert sum(state_totals(runs).values()) == samples[-1][0] - samples[0][0]

@@ -1,12 +1,13 @@
 """One thread's raw samples and the state each finally gets, before merging.
 
-A sample is ``(ts_ns, raw_state, on_cpu_ns, runqueue_ns[, slices])``: ``raw_state``
-is a STATE_KEYS key, where "running" means TASK_RUNNING (on a CPU *or* queued for
-one: /proc/P/task/T/syscall says "running" for both); the numbers are the three
-cumulative fields of /proc/P/task/T/schedstat (-1 if unknown). schedstat's on-CPU
-total is updated at a scheduler tick or when the thread leaves the CPU, its run-queue
-total when the thread reaches a CPU, and its slice count then too. Standard library
-only.
+A sample is ``(ts_ns, raw_state, on_cpu_ns, runqueue_ns[, slices[, syscall_exit]])``:
+``raw_state`` is a STATE_KEYS key, where "running" means TASK_RUNNING (on a CPU *or*
+queued for one: /proc/P/task/T/syscall says "running" for both); the numbers are the
+three cumulative fields of /proc/P/task/T/schedstat (-1 if unknown). schedstat's
+on-CPU total is updated at a scheduler tick or when the thread leaves the CPU, its
+run-queue total when the thread reaches a CPU, and its slice count then too.
+``syscall_exit``: the kernel stack showed the thread preempted as it returned from a
+syscall (sampler/kstack.py; only given for a Python with a GIL). Standard library only.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ CORRECT_MAX_DT_NS = 3_000_000
 # (a GIL waiter wakes every 5 ms for a few microseconds; slivers only add noise).
 MIN_ACTIVE_NS = 30_000
 
+# Effective state of a sample known to be queued for a CPU inside take_gil/drop_gil,
+# and the segment label of such time: GIL wait that also counts as queued_ns.
+QUEUED_GIL = "gil:queued"
+GIL_STATES = frozenset({"gil", QUEUED_GIL})
 ACTIVE_STATES = frozenset({"running", "runqueue"})
-BLOCKED_STATES = frozenset(STATE_KEYS) - ACTIVE_STATES
+# Not running Python (queued inside the GIL functions included).
+BLOCKED_STATES = frozenset(STATE_KEYS) - ACTIVE_STATES | {QUEUED_GIL}
 _KNOWN = frozenset(STATE_KEYS)
 
 
@@ -34,10 +40,15 @@ class Sample(NamedTuple):
     on_cpu_ns: int = -1
     runqueue_ns: int = -1
     slices: int = -1  # times switched onto a CPU (schedstat's third field)
+    syscall_exit: bool = False  # preempted returning from a syscall (kernel stack)
 
 
-# What the sampler records per thread sample: Sample's fields, slices optional.
-RawSample = tuple[int, str, int, int] | tuple[int, str, int, int, int]
+# What the sampler records per thread sample: Sample's fields, the last two optional.
+RawSample = (
+    tuple[int, str, int, int]
+    | tuple[int, str, int, int, int]
+    | tuple[int, str, int, int, int, bool]
+)
 
 
 def known(*values: int) -> bool:
@@ -67,11 +78,14 @@ def resolve_running(samples: Sequence[Sample]) -> list[str]:
 
 
 def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
-    """Relabel as "gil" the active samples of a thread inside take_gil or drop_gil.
+    """Relabel as GIL wait the active samples of a thread inside take_gil or drop_gil.
 
     /proc says "running" for a thread that is on a CPU *or* queued for one, so a GIL
     waiter woken by the hand-off (or its 5 ms timed wait) but not yet on a CPU looks
-    active. Two exact tells from schedstat:
+    active. Where the kernel stack was read, a sample preempted at a syscall exit is
+    QUEUED_GIL: a thread holding the GIL makes hardly any syscall but the futex wakes
+    of the GIL functions, so it was preempted in them (typically in drop_gil by the
+    thread its hand-off woke). Two exact tells from schedstat:
     - after a GIL sample, with only active samples between: not switched onto a CPU
       since (same slice count), so it has not left take_gil;
     - before a GIL sample, with only active samples between: under MIN_ACTIVE_NS on a
@@ -79,11 +93,15 @@ def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
       by the next holder) back into take_gil. schedstat's on-CPU total is only settled
       when a thread leaves the CPU, which the GIL sample guarantees.
     """
-    out = list(states)
+    out = [
+        QUEUED_GIL if s.syscall_exit and state in ACTIVE_STATES else state
+        for s, state in zip(samples, states, strict=True)
+    ]
+    states = list(out)
     after: Sample | None = None
     for i, sample in enumerate(samples):
         if states[i] in BLOCKED_STATES:
-            after = sample if states[i] == "gil" else None
+            after = sample if states[i] in GIL_STATES else None
         elif after is not None and after.slices >= 0 and sample.slices == after.slices:
             out[i] = "gil"
         else:
@@ -92,7 +110,7 @@ def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
     for i in range(len(samples) - 1, -1, -1):
         sample = samples[i]
         if states[i] in BLOCKED_STATES:
-            before = sample if states[i] == "gil" else None
+            before = sample if states[i] in GIL_STATES else None
         elif (
             before is not None
             and known(before.on_cpu_ns, sample.on_cpu_ns)

@@ -13,8 +13,9 @@ samples of different states is split at the midpoint. Standard library only.
 GIL wait is the time inside take_gil/drop_gil (what the uprobe ground truth of
 bench/README.md measures), so run-queue wait there is GIL wait too: queued after a GIL
 wait (woken by the hand-off or the 5 ms timed wait, not yet on a CPU) or just before
-one (woken in drop_gil by the next holder, queued on the way back into take_gil); see
-samples.gil_inside. All other run-queue wait is "runqueue" (waiting for CPU).
+one (woken in drop_gil by the next holder, queued on the way back into take_gil), or
+preempted in them (a kernel stack read as root says so); see samples.gil_inside. All
+other run-queue wait is "runqueue" (waiting for CPU).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import NamedTuple
 from .samples import (
     BLOCKED_STATES,
     CORRECT_MAX_DT_NS,
+    GIL_STATES,
     MIN_ACTIVE_NS,
+    QUEUED_GIL,
     RawSample,
     Sample,
     gil_inside,
@@ -33,9 +36,6 @@ from .samples import (
     resolve_running,
 )
 from .timeline import STATE_KEYS, StateRun
-
-# Segment label for run-queue time inside take_gil/drop_gil: GIL wait, queued for a CPU.
-QUEUED_GIL = "gil:queued"
 
 
 def interval_segments(
@@ -64,7 +64,7 @@ def interval_segments(
         rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
         rest = dt - active
         # Queued right after a wake-up inside take_gil: still waiting for the GIL.
-        woken = QUEUED_GIL if a_state == "gil" else "runqueue"
+        woken = QUEUED_GIL if a_state in GIL_STATES else "runqueue"
         if blocked_a and blocked_b and active >= min_active_ns:
             first = rest // 2
             return [
@@ -79,10 +79,10 @@ def interval_segments(
         if blocked_a and not blocked_b:
             return [(a_state, rest), (woken, rq), ("running", active - rq)]
         if blocked_b and not blocked_a:
-            if b_state == "gil":
+            if b_state in GIL_STATES:
                 # Ran, dropped the GIL, then queued in drop_gil (woken by the next
                 # holder) on the way back into take_gil: that wait is GIL wait.
-                return [("running", active - rq), (QUEUED_GIL, rq), ("gil", rest)]
+                return [("running", active - rq), (QUEUED_GIL, rq), (b_state, rest)]
             return [("runqueue", rq), ("running", active - rq), (b_state, rest)]
     if a_state == b_state:
         return [(a_state, dt)]

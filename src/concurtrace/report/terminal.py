@@ -116,9 +116,13 @@ def render(timeline: Timeline, console: Console) -> None:
         share = float(stats.get("cpu_s", 0.0)) / float(stats["wall_s"])
         console.print(Text(f"sampler: {float(stats.get('hz_effective', 0)):.0f} Hz "
                            f"(asked {float(stats.get('hz_requested', 0)):.0f}), "
-                           f"method {timeline.gil_method}, its own CPU "
+                           f"method {timeline.gil_method}{_kstacks(stats)}, its own CPU "
                            f"{float(stats.get('cpu_s', 0)):.2f} s = {share:.1%} of one core",
                            style="dim"))
+
+
+def _kstacks(stats: dict[str, float]) -> str:
+    return " + kernel stacks" if stats.get("kernel_stacks") else ""
 
 
 def _findings(timeline: Timeline, console: Console) -> None:

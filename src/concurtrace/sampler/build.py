@@ -28,6 +28,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
         "hz_requested": sampler.hz,
         "wall_s": round(max(0, end - sampler._t0) / 1e9, 6),
         "max_threads": float(sampler._max_threads),
+        "kernel_stacks": float(sampler.kernel_stacks),
     }
     wall = res.stats["wall_s"]
     res.stats["hz_effective"] = round(sampler._ticks / wall, 1) if wall and sampler.states else 0.0
@@ -54,6 +55,8 @@ def build_result(sampler: TreeSampler) -> SampleResult:
         disabled = pid in sampler.gil_disabled_pids
         per_thread: list[Merged] = []
         untraced = 0  # futex waits of a Python without a known _PyRuntime range
+        # Only a Python with a GIL has take_gil/drop_gil to be preempted in.
+        has_gil = proc.info.python and not disabled and not proc.schedstat_only
         for tid, th in proc.threads.items():
             smp = th.samples
             if len(smp):
@@ -63,7 +66,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
             if sampler.states:
                 codes = resolve_codes(smp, proc.ranges, proc.info.python, disabled)
                 untraced += sum(1 for i in smp.futex if codes[i] == OTHER)
-                merged = merge_thread(smp, codes)
+                merged = merge_thread(smp, codes, gil=has_gil)
                 res.states[(pid, tid)] = merged.runs
                 per_thread.append(merged)
                 sampled = sampled or len(smp) > 1

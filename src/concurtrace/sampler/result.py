@@ -5,7 +5,9 @@ from __future__ import annotations
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
+from concurtrace.model.samples import GIL_STATES
 from concurtrace.model.states import Merged, merge_with_states
 from concurtrace.model.timeline import STATE_KEYS, CounterSeries, StateRun
 
@@ -54,7 +56,7 @@ class SampleResult:
 class ThreadSamples:
     """Raw samples of one thread, stored compactly while sampling."""
 
-    __slots__ = ("ts", "code", "on", "rq", "slices", "futex")
+    __slots__ = ("ts", "code", "on", "rq", "slices", "futex", "exiting")
 
     def __init__(self) -> None:
         self.ts = array("q")
@@ -63,6 +65,8 @@ class ThreadSamples:
         self.rq = array("q")
         self.slices = array("q")  # schedstat's third field: times switched onto a CPU
         self.futex: dict[int, int] = {}  # sample index -> futex address
+        # sample indices whose kernel stack showed preemption at a syscall exit
+        self.exiting: set[int] = set()
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -87,10 +91,14 @@ def resolve_codes(
     return codes
 
 
-def merge_thread(samples: ThreadSamples, codes: list[int]) -> Merged:
+def merge_thread(samples: ThreadSamples, codes: list[int], gil: bool = True) -> Merged:
+    """Merge one thread's samples; `gil`: its process is a Python with a GIL, so a
+    sample preempted at a syscall exit (samples.exiting) is inside the GIL functions."""
     states = (STATE_KEYS[c] for c in codes)
+    exiting = samples.exiting if gil else set()
+    flags = (i in exiting for i in range(len(samples))) if exiting else repeat(False, len(samples))
     return merge_with_states(
-        zip(samples.ts, states, samples.on, samples.rq, samples.slices, strict=True)
+        zip(samples.ts, states, samples.on, samples.rq, samples.slices, flags, strict=True)
     )
 
 
@@ -102,7 +110,7 @@ def gil_counter(
     gil_bins: dict[int, int] = {}
     for merged in per_thread:
         for sample, state in zip(merged.samples, merged.states, strict=True):
-            if state == "gil":
+            if state in GIL_STATES:
                 b = (sample.ts_ns - t0) // GIL_BIN_NS
                 gil_bins[b] = gil_bins.get(b, 0) + 1
     series = CounterSeries(pid, GIL_COUNTER)

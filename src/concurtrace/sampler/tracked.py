@@ -9,7 +9,7 @@ from .result import SeenProcess, SeenThread, ThreadSamples
 
 
 class TrackedThread:
-    __slots__ = ("info", "fd_a", "fd_b", "path_a", "path_b", "samples", "alive")
+    __slots__ = ("info", "fd_a", "fd_b", "fd_k", "path_a", "path_b", "samples", "alive")
 
     def __init__(self, info: SeenThread, path_a: str, path_b: str) -> None:
         self.info = info
@@ -17,6 +17,7 @@ class TrackedThread:
         self.path_b = path_b  # schedstat
         self.fd_a = -1
         self.fd_b = -1
+        self.fd_k = -1  # kernel stack (kstack.py), when readable
         self.samples = ThreadSamples()
         self.alive = True
 

@@ -28,10 +28,13 @@ from .tracked import TrackedProcess, TrackedThread
 class Tracker:
     """The set of known descendants of `ancestor` and their threads."""
 
-    def __init__(self, ancestor: int, opener: FdOpener, states: bool) -> None:
+    def __init__(
+        self, ancestor: int, opener: FdOpener, states: bool, kernel_stacks: bool = False
+    ) -> None:
         self.ancestor = ancestor
         self.opener = opener
         self.states = states
+        self.kernel_stacks = kernel_stacks  # also keep /proc/P/task/T/stack open
         self.procs: dict[int, TrackedProcess] = {}
         self.foreign: set[int] = set()
         self.force_schedstat = ""  # reason to sample every process schedstat-only
@@ -127,11 +130,17 @@ class Tracker:
                 self.close_thread(th)
             elif not proc.schedstat_only:
                 self.to_schedstat_only(proc, exc, th)
+            return
+        if self.kernel_stacks and not proc.schedstat_only:
+            try:  # optional: without it the sampler only loses a refinement
+                th.fd_k = self.opener.open(th.path_b[: -len("schedstat")] + "stack")
+            except OSError:
+                th.fd_k = -1
 
     def close_thread(self, th: TrackedThread) -> None:
-        self.opener.close(th.fd_a)
-        self.opener.close(th.fd_b)
-        th.fd_a = th.fd_b = -1
+        for fd in (th.fd_a, th.fd_b, th.fd_k):
+            self.opener.close(fd)
+        th.fd_a = th.fd_b = th.fd_k = -1
         th.alive = False
 
     def to_schedstat_only(
@@ -141,10 +150,10 @@ class Tracker:
         proc.schedstat_only = True
         proc.why_schedstat = f"{exc.strerror or exc} reading {exc.filename or 'syscall'}"
         for th in proc.live + ([extra] if extra is not None and extra not in proc.live else []):
-            self.opener.close(th.fd_a)
-            self.opener.close(th.fd_b)
+            for fd in (th.fd_a, th.fd_b, th.fd_k):
+                self.opener.close(fd)
             th.path_a = th.path_a.rsplit("/", 1)[0] + "/stat"
-            th.fd_a = th.fd_b = -1
+            th.fd_a = th.fd_b = th.fd_k = -1
             self.open_thread(proc, th)
 
     def end_process(self, proc: TrackedProcess) -> None:

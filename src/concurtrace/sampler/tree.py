@@ -1,7 +1,8 @@
 """TreeSampler: samples every descendant of one process from a background thread.
 
 Linux: thread states at `hz` (+-30 % jitter) by pread() of /proc/P/task/T/syscall
-and schedstat on kept fds, at most `budget` thread-samples/s; tree discovery at
+and schedstat on kept fds (and, as root, the kernel stack of a thread that syscall
+says is running: kstack.py), at most `budget` thread-samples/s; tree discovery at
 25 Hz; per-process counters from /proc/P/stat at 20 Hz. Elsewhere: psutil counters only
 (see portable.py).
 """
@@ -13,9 +14,10 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .counters import sample_counters
+from .kstack import preempted_at_syscall_exit, stacks_readable
 from .procfs import DENIED, NO_FDS, FdOpener, parse_schedstat, read_bytes
 from .result import GIL_BIN_NS, SampleResult
 from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
@@ -43,7 +45,10 @@ class TreeSampler:
         self.linux = sys.platform.startswith("linux") and os.path.isdir("/proc/self/task")
         self._table = table_for()
         self._opener = FdOpener()
-        self._tracker = Tracker(ancestor_pid, self._opener, states and self.linux)
+        # Kernel stacks (root only) tell a thread preempted inside the GIL functions.
+        self.kernel_stacks = states and self.linux and stacks_readable()
+        self._tracker = Tracker(ancestor_pid, self._opener, states and self.linux,
+                                self.kernel_stacks)
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._rng = random.Random()
@@ -162,6 +167,8 @@ class TreeSampler:
                     code = RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER
                 elif a[0] == 114:  # b"running"
                     code = RUNNING
+                    if th.fd_k >= 0 and _exiting(pread, th.fd_k):
+                        smp.exiting.add(len(smp.ts))
                 else:
                     code, uaddr = classify_line(a, table)
                     if code == FUTEX:
@@ -197,3 +204,10 @@ class TreeSampler:
         from .build import build_result
 
         return build_result(self)
+
+
+def _exiting(pread: Callable[[int, int, int], bytes], fd: int) -> bool:
+    try:
+        return preempted_at_syscall_exit(pread(fd, 2048, 0))
+    except OSError:
+        return False
