@@ -228,6 +228,28 @@ def test_preempted_at_a_syscall_exit_is_queued_gil_wait() -> None:
     assert merge_with_states(blocked).states == ["sleep", "sleep"]
 
 
+def test_a_burst_between_blocked_samples_gets_the_exact_blocked_total() -> None:
+    # Woken from take_gil at 1 ms onto an idle CPU, ran Python until it blocked in
+    # take_gil again at 6 ms. Scheduler ticks at 3 and 7 ms: the on-CPU total reads 0
+    # at 2 ms (no tick since it woke) and 2 ms at 4 ms; it settles to 5 ms at the block.
+    samples = [
+        (0, "gil", 0, 0, 1),
+        (2 * MS, "running", 0, 0, 2),
+        (4 * MS, "running", 2 * MS, 0, 2),
+        (13 * MS // 2, "gil", 5 * MS, 0, 2),
+    ]
+    totals = state_totals(merge_samples(samples))
+    # Interval by interval the stale totals gave 2 ms of GIL wait; the burst's ends are
+    # settled, so 6.5 - 5 = 1.5 ms exactly.
+    assert totals["gil"] == 3 * MS // 2 and totals["running"] == 5 * MS
+    # Without schedstat corrections, the plain midpoint splits: 1 + 1.25 ms.
+    plain = state_totals(merge_samples(samples, correct=False))
+    assert plain["gil"] == 9 * MS // 4
+    # A burst that ends queued (preempted inside the GIL functions) is not settled there.
+    queued = [*samples[:3], (13 * MS // 2, "running", 5 * MS, 0, 2, True)]
+    assert state_totals(merge_samples(queued))["gil"] == 2 * MS
+
+
 def test_correction_between_different_blocked_states() -> None:
     runs = merge_samples([(0, "sleep", 0, 0), (2 * MS, "lock", 1 * MS, 0)])
     assert [(r.state, r.dur) for r in runs] == [

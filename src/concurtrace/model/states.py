@@ -8,7 +8,8 @@ without gaps or overlaps. Between two samples taken close together (<= 3 ms apar
 i.e. sampling at about 500 Hz or more) of which at least one is blocked, the
 schedstat correction of DESIGN.md applies: min(dt, d_on_cpu + d_runqueue) goes to
 runqueue/running, the rest to the blocked state(s). Otherwise the gap between two
-samples of different states is split at the midpoint. Standard library only.
+samples of different states is split at the midpoint. Then each active burst between
+two blocked samples gets its exact blocked total (spans.py). Standard library only.
 
 GIL wait is the time inside take_gil/drop_gil (what the uprobe ground truth of
 bench/README.md measures), so run-queue wait there is GIL wait too: queued after a GIL
@@ -21,6 +22,7 @@ other run-queue wait is "runqueue" (waiting for CPU).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import NamedTuple
 
 from .samples import (
@@ -35,6 +37,7 @@ from .samples import (
     known,
     resolve_running,
 )
+from .spans import settle_bursts
 from .timeline import STATE_KEYS, StateRun
 
 
@@ -132,19 +135,21 @@ def merge_with_states(
     states = gil_inside(ordered, resolve_running(ordered))
     if len(ordered) < 2:
         return Merged(ordered, states, [])
-    segments: list[tuple[str, int]] = []
-    for i in range(len(ordered) - 1):
-        segments.extend(
-            interval_segments(
-                ordered[i],
-                ordered[i + 1],
-                states[i],
-                states[i + 1],
-                correct,
-                max_correct_dt_ns,
-                min_active_ns,
-            )
+    per_interval = [
+        interval_segments(
+            ordered[i],
+            ordered[i + 1],
+            states[i],
+            states[i + 1],
+            correct,
+            max_correct_dt_ns,
+            min_active_ns,
         )
+        for i in range(len(ordered) - 1)
+    ]
+    if correct:
+        settle_bursts(ordered, states, per_interval)
+    segments = chain.from_iterable(per_interval)
     return Merged(ordered, states, runs_from_segments(ordered[0].ts_ns, segments))
 
 
