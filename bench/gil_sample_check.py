@@ -39,9 +39,9 @@ from gil_accuracy import SCENARIOS, find_pythons  # noqa: E402
 
 def sample_child(target: list[str], hz: float, out: str) -> None:
     """Child mode: sample our own descendants with concurtrace's sampler, dump raw samples."""
-    from concurtrace.model.states import merge_samples, state_totals
+    from concurtrace.model.states import state_totals
     from concurtrace.model.timeline import STATE_KEYS
-    from concurtrace.sampler.result import resolve_codes
+    from concurtrace.sampler.result import merge_thread, resolve_codes
     from concurtrace.sampler.syscalls import FUTEX
     from concurtrace.sampler.tree import TreeSampler
 
@@ -59,11 +59,11 @@ def sample_child(target: list[str], hz: float, out: str) -> None:
         for tid, th in proc.threads.items():
             smp = th.samples
             codes = resolve_codes(smp, proc.ranges, proc.info.python, False)
-            runs = merge_samples(zip(smp.ts, (STATE_KEYS[c] for c in codes), smp.on, smp.rq,
-                                     smp.slices, strict=True))
+            runs = merge_thread(smp, codes, gil=proc.info.python).runs
             dump["threads"][tid] = {
                 "ts": list(smp.ts), "code": [STATE_KEYS[c] for c in codes],
                 "raw_futex": [int(smp.code[i] == FUTEX) for i in range(len(smp))],
+                "exiting": sorted(smp.exiting),
                 "on": list(smp.on), "rq": list(smp.rq), "slices": list(smp.slices),
                 "runs": [(r.ts, r.ts + r.dur, r.state) for r in runs],
                 "totals": state_totals(runs), "ranges": proc.ranges,
@@ -101,6 +101,7 @@ def main() -> int:
     recorder = gt.FtraceRecorder(probes) if args.recorder == "ftrace" else None
     lost = 0
     confusion: Counter[tuple[str, str]] = Counter()
+    exiting: Counter[str] = Counter()  # truth at samples the kernel stack flagged
     rows = []
     try:
         for rep in range(args.repeat):
@@ -131,6 +132,8 @@ def main() -> int:
                 labels = [truth_label(ts, gil, sched) for ts in th["ts"]]
                 for code, lab in zip(th["code"], labels, strict=True):
                     confusion[(code, lab)] += 1
+                for i in th["exiting"]:
+                    exiting[labels[i]] += 1
                 n = len(th["ts"])
                 raw_gil = sum(c == "gil" for c in th["code"]) / n
                 truth_at_samples = sum(lab.startswith("in-gil") for lab in labels) / n
@@ -162,6 +165,8 @@ def main() -> int:
     print("code".ljust(10) + "".join(lab.rjust(18) for lab in labs))
     for c in codes:
         print(c.ljust(10) + "".join(str(confusion[(c, lab)]).rjust(18) for lab in labs))
+    print("\nsamples whose kernel stack showed a preemption at a syscall exit, by truth:",
+          dict(exiting.most_common()) or "none (not root, or CONCURTRACE_KERNEL_STACKS=0)")
     print("\nper thread, GIL share over the sampled span (%):")
     print("  tid      n  raw-samples  truth@samples  truth-blocked@samples  merged  truth(time)"
           "   | active: raw  merged  truth(time)")
@@ -175,6 +180,7 @@ def main() -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"python": args.python, "workload": args.workload, "hz": args.hz,
                                "confusion": [[c, lab, n] for (c, lab), n in confusion.items()],
+                               "kernel_stack_exit": dict(exiting),
                                "threads": rows}, indent=1))
     print(f"\nwrote {out}")
     return 0
