@@ -9,7 +9,7 @@ which the kernel updates only at a scheduler tick (1-10 ms apart), so each edge 
 burst is off by up to a tick, one early and one late. A thread that alternates GIL
 wait and 5 ms of running Python has hundreds of such edges.
 
-settle_bursts rescales the blocked parts of a burst's first and last interval so they
+settled_edges rescales the blocked parts of a burst's first and last interval so they
 add up to the exact total, in the ratio the per-interval split gave them. Blocked time
 the samples did not see inside the burst (shorter than a sample interval) lands on the
 edges too, where before it was taken for running. Standard library only.
@@ -17,7 +17,7 @@ edges too, where before it was taken for running. Standard library only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .samples import ACTIVE_STATES, BLOCKED_STATES, QUEUED_GIL, Sample, known
 
@@ -28,10 +28,12 @@ SETTLED_STATES = BLOCKED_STATES - {QUEUED_GIL}
 Segments = list[tuple[str, int]]
 
 
-def settle_bursts(
-    samples: Sequence[Sample], states: Sequence[str], segments: list[Segments]
-) -> None:
-    """In place: segments[i] covers samples[i]..samples[i + 1]."""
+def settled_edges(
+    samples: Sequence[Sample], states: Sequence[str], segments_of: Callable[[int], Segments]
+) -> dict[int, Segments]:
+    """Interval index -> its segments, for the first and last interval of every burst
+    whose ends are settled (segments_of(i) splits samples[i]..samples[i + 1])."""
+    edges: dict[int, Segments] = {}
     last = len(samples) - 1
     i = 0
     while i < last - 1:
@@ -47,7 +49,7 @@ def settle_bursts(
         ):
             active = (b.on_cpu_ns - a.on_cpu_ns) + (b.runqueue_ns - a.runqueue_ns)
             blocked = max(0, b.ts_ns - a.ts_ns - active)
-            first, final = segments[i], segments[j - 1]
+            first, final = segments_of(i), segments_of(j - 1)
             b1 = sum(d for label, d in first if label == states[i])
             b2 = sum(d for label, d in final if label == states[j])
             if b1 + b2:
@@ -55,9 +57,10 @@ def settle_bursts(
             else:
                 dt1, dt2 = samples[i + 1].ts_ns - a.ts_ns, b.ts_ns - samples[j - 1].ts_ns
                 want = blocked * dt1 // (dt1 + dt2)
-            segments[i], got = _with_blocked(first, states[i], want, at_start=True)
-            segments[j - 1], _ = _with_blocked(final, states[j], blocked - got, at_start=False)
+            edges[i], got = _with_blocked(first, states[i], want, at_start=True)
+            edges[j - 1], _ = _with_blocked(final, states[j], blocked - got, at_start=False)
         i = j
+    return edges
 
 
 def _with_blocked(

@@ -22,7 +22,6 @@ other run-queue wait is "runqueue" (waiting for CPU).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from typing import NamedTuple
 
 from .samples import (
@@ -37,7 +36,7 @@ from .samples import (
     known,
     resolve_running,
 )
-from .spans import settle_bursts
+from .spans import settled_edges
 from .timeline import STATE_KEYS, StateRun
 
 
@@ -135,8 +134,8 @@ def merge_with_states(
     states = gil_inside(ordered, resolve_running(ordered))
     if len(ordered) < 2:
         return Merged(ordered, states, [])
-    per_interval = [
-        interval_segments(
+    def segments_of(i: int) -> list[tuple[str, int]]:
+        return interval_segments(
             ordered[i],
             ordered[i + 1],
             states[i],
@@ -145,11 +144,11 @@ def merge_with_states(
             max_correct_dt_ns,
             min_active_ns,
         )
-        for i in range(len(ordered) - 1)
-    ]
-    if correct:
-        settle_bursts(ordered, states, per_interval)
-    segments = chain.from_iterable(per_interval)
+
+    edges = settled_edges(ordered, states, segments_of) if correct else {}
+    segments: list[tuple[str, int]] = []
+    for i in range(len(ordered) - 1):
+        segments.extend(edges.get(i) or segments_of(i))
     return Merged(ordered, states, runs_from_segments(ordered[0].ts_ns, segments))
 
 
