@@ -52,7 +52,8 @@ def preempted_at_syscall_exit(stack: bytes) -> bool:
 
 
 def stacks_readable() -> bool:
-    """Whether this process may read kernel stacks of its threads (and is allowed to)."""
+    """Whether this process can read kernel stacks (root) and CONCURTRACE_KERNEL_STACKS
+    does not turn them off."""
     if os.environ.get(ENV_SWITCH, "1") == "0":
         return False
     try:
