@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -344,3 +345,15 @@ def test_kernel_stacks_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> N
     sampler = TreeSampler(os.getpid())
     assert not sampler.kernel_stacks
     assert sampler.stop().stats["kernel_stacks"] == 0.0
+
+
+def test_without_cap_sys_admin_no_kernel_stacks() -> None:
+    # What a user without root gets: /proc/P/task/T/stack is refused, the sampler goes on.
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to drop CAP_SYS_ADMIN")
+    code = ("import os; from concurtrace.sampler import TreeSampler; "
+            "s = TreeSampler(os.getpid()); print(s.kernel_stacks, s.stop().stats['kernel_stacks'])")
+    done = subprocess.run(["setpriv", "--bounding-set", "-sys_admin", sys.executable, "-c", code],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "0.0"]
