@@ -134,6 +134,7 @@ def merge_with_states(
     states = gil_inside(ordered, resolve_running(ordered))
     if len(ordered) < 2:
         return Merged(ordered, states, [])
+
     def segments_of(i: int) -> list[tuple[str, int]]:
         return interval_segments(
             ordered[i],

@@ -138,10 +138,13 @@ class Tracker:
                 th.fd_k = -1
 
     def close_thread(self, th: TrackedThread) -> None:
+        self._close_fds(th)
+        th.alive = False
+
+    def _close_fds(self, th: TrackedThread) -> None:
         for fd in (th.fd_a, th.fd_b, th.fd_k):
             self.opener.close(fd)
         th.fd_a = th.fd_b = th.fd_k = -1
-        th.alive = False
 
     def to_schedstat_only(
         self, proc: TrackedProcess, exc: OSError, extra: TrackedThread | None = None
@@ -150,10 +153,8 @@ class Tracker:
         proc.schedstat_only = True
         proc.why_schedstat = f"{exc.strerror or exc} reading {exc.filename or 'syscall'}"
         for th in proc.live + ([extra] if extra is not None and extra not in proc.live else []):
-            for fd in (th.fd_a, th.fd_b, th.fd_k):
-                self.opener.close(fd)
+            self._close_fds(th)
             th.path_a = th.path_a.rsplit("/", 1)[0] + "/stat"
-            th.fd_a = th.fd_b = th.fd_k = -1
             self.open_thread(proc, th)
 
     def end_process(self, proc: TrackedProcess) -> None:

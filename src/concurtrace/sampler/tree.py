@@ -14,7 +14,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from .counters import sample_counters
 from .kstack import preempted_at_syscall_exit, stacks_readable
@@ -167,7 +167,7 @@ class TreeSampler:
                     code = RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER
                 elif a[0] == 114:  # b"running"
                     code = RUNNING
-                    if th.fd_k >= 0 and _exiting(pread, th.fd_k):
+                    if th.fd_k >= 0 and _exiting(th.fd_k):
                         smp.exiting.add(len(smp.ts))
                 else:
                     code, uaddr = classify_line(a, table)
@@ -206,8 +206,9 @@ class TreeSampler:
         return build_result(self)
 
 
-def _exiting(pread: Callable[[int, int, int], bytes], fd: int) -> bool:
+def _exiting(fd: int) -> bool:
+    """Whether the kernel stack on fd shows a preemption at a syscall exit."""
     try:
-        return preempted_at_syscall_exit(pread(fd, 2048, 0))
+        return preempted_at_syscall_exit(os.pread(fd, 2048, 0))
     except OSError:
         return False
