@@ -43,6 +43,12 @@ class Tracker:
         return [p for p in self.procs.values() if p.alive]
 
     def discover(self, now: int) -> None:
+        """New processes of the tree, then new threads of every live process."""
+        self.discover_processes(now)
+        for proc in self.live():
+            self.discover_threads(proc, now)
+
+    def discover_processes(self, now: int) -> None:
         try:
             present = {int(n) for n in os.listdir("/proc") if n.isdigit()}
         except OSError:
@@ -67,8 +73,6 @@ class Tracker:
                     del parents[pid]
                     grew = True
         self.foreign.update(parents)
-        for proc in self.live():
-            self.discover_threads(proc, now)
 
     def _add_process(self, pid: int, st: ProcStat, now: int) -> None:
         exe = read_exe(pid)

@@ -3,8 +3,8 @@
 Linux: thread states at `hz` (+-30 % jitter) by pread() of /proc/P/task/T/syscall
 and schedstat on kept fds (and, as root, the kernel stack of a thread that syscall
 says is running: kstack.py), at most `budget` thread-samples/s; tree discovery at
-25 Hz; per-process counters from /proc/P/stat at 20 Hz. Elsewhere: psutil counters only
-(see portable.py).
+25 Hz, and within 5 ms of a change in the system's process count; per-process
+counters from /proc/P/stat at 20 Hz. Elsewhere: psutil counters only (see portable.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from .tracked import TrackedProcess, TrackedThread
 from .tracking import Tracker
 
 DISCOVER_NS = 40_000_000
+# A process scan as soon as the system's process count moved, at most this often:
+# children that live a few ms are seen too.
+FAST_DISCOVER_NS = 5_000_000
 COUNTER_NS = 50_000_000  # stat read, exec check, RSS and threads
 
 
@@ -57,6 +60,7 @@ class TreeSampler:
         self._cpu_s = 0.0
         self._samples = self._ticks = self._max_threads = 0
         self._lowest_hz = self.hz
+        self._proc_links = 0  # st_nlink of /proc at the last look
         self._portable: object | None = None
 
     def mark_gil_disabled(self, pid: int) -> None:
@@ -97,13 +101,16 @@ class TreeSampler:
 
     def _loop(self) -> None:
         mono = time.monotonic_ns
-        next_disc = next_ctr = 0
+        next_disc = next_ctr = next_fast = 0
         target = mono()
         while not self._stopping:
             now = mono()
             if now >= next_disc:
                 self._tracker.discover(now)
-                next_disc = now + DISCOVER_NS
+                next_disc, next_fast = now + DISCOVER_NS, now + FAST_DISCOVER_NS
+            elif self.states and now >= next_fast and self._process_count_moved():
+                self._tracker.discover_processes(now)
+                next_fast = now + FAST_DISCOVER_NS
             if now >= next_ctr:
                 self._counters(now)
                 next_ctr = now + COUNTER_NS
@@ -118,6 +125,16 @@ class TreeSampler:
                 target = now  # fell behind: do not burst
             elif target > now:
                 time.sleep((target - now) / 1e9)
+
+    def _process_count_moved(self) -> bool:
+        """procfs gives /proc a link count that follows the number of processes: a
+        cheap tell that one started (or ended) since the last look."""
+        try:
+            links = os.stat("/proc").st_nlink
+        except OSError:
+            return False
+        moved, self._proc_links = links != self._proc_links, links
+        return moved
 
     def _rate(self, nthreads: int, slow: int = 0) -> float:
         """Keep thread-samples/s within budget; a by-path sample costs about 3."""
