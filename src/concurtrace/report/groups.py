@@ -59,11 +59,11 @@ def group_by(items: Iterable[T], key: Callable[[T], Hashable],
     return out
 
 
-def spread(values: Sequence[float], fmt: Callable[[float], str]) -> str:
+def spread(values: Sequence[float], fmt: Callable[[float], str], top: str = "worst") -> str:
     """"median X, worst Y" of values (worst = largest)."""
     if not values:
         return "?"
-    return f"median {fmt(statistics.median(values))}, worst {fmt(max(values))}"
+    return f"median {fmt(statistics.median(values))}, {top} {fmt(max(values))}"
 
 
 def thread_life(thread: Thread) -> int:
@@ -93,8 +93,9 @@ FINDING_VERBS = {
 class FindingGroup:
     findings: list[Finding]
     subject: str  # "threads 'Thread-* (wrapper)' in MainProcess", "processes 'Process-*'"
-    worst: Finding
+    worst: Finding  # the worst by the spread's measure, else the first (most important)
     spread: str  # "GIL wait median 38%, worst 68% of their lifetime", or ""
+    example: str = "Worst"  # how to introduce `worst`
 
 
 def group_findings(timeline: Timeline) -> list[FindingGroup]:
@@ -124,8 +125,9 @@ def _finding_group(timeline: Timeline, findings: list[Finding], subject: str) ->
     if lives:
         worst = findings[lives.index(max(lives))]
         return FindingGroup(findings, subject, worst,
-                            f"lifetime {spread([x / 1e9 for x in lives], _secs)}")
-    return FindingGroup(findings, subject, findings[0], "")
+                            f"lifetime {spread([x / 1e9 for x in lives], _secs, 'longest')}",
+                            "Longest")
+    return FindingGroup(findings, subject, findings[0], "", "For example")
 
 
 def _thread_of(timeline: Timeline, finding: Finding) -> Thread | None:

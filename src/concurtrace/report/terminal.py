@@ -150,8 +150,8 @@ def _sampler_line(timeline: Timeline, console: Console) -> None:
            f"(asked {float(stats.get('hz_requested', 0)):.0f}"
     lowest = float(stats.get("hz_lowest", 0) or 0)
     if lowest and lowest < float(stats.get("hz_requested", 0)):
-        rate += f", lowered to {lowest:.0f} Hz at {float(stats.get('max_threads', 0)):.0f} " \
-                "threads"
+        rate += f"; the thread budget lowered the aim to {lowest:.0f} Hz at " \
+                f"{float(stats.get('max_threads', 0)):.0f} threads"
     console.print(Text(f"sampler: {rate}), method {timeline.gil_method}{_kstacks(stats)}, "
                        f"its own CPU {float(stats.get('cpu_s', 0)):.2f} s = {share:.1%} of "
                        "one core", style="dim"))
@@ -178,7 +178,7 @@ def _findings(timeline: Timeline, console: Console) -> None:
             verb = _verb(worst.kind)
             line.append(f"{len(group.findings)} {group.subject} {verb}"
                         + (f": {group.spread}" if group.spread else "") + ". ")
-            line.append(f"Worst: {worst.message}", style="dim")
+            line.append(f"{group.example}: {worst.message}", style="dim")
         if worst.advice:
             line.append(f" {worst.advice}", style="italic")
         console.print(line)
