@@ -46,7 +46,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
         # The summary's sampler line says the same: the average rate, and this lowest one.
         res.stats["hz_lowest"] = round(sampler._lowest_hz, 1)
         res.notes.append(
-            f"sampling rate aimed lower than {sampler.hz:g} Hz, down to "
+            f"sampling rate lowered below {sampler.hz:g} Hz, down to "
             f"{sampler._lowest_hz:.0f} Hz, while up to {sampler._max_threads} threads lived "
             f"(budget {sampler.budget:g} thread-samples/s); it sampled at "
             f"{res.stats['hz_effective']:.0f} Hz on average over the run"
