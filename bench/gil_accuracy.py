@@ -60,7 +60,8 @@ SCENARIOS: dict[str, Path] = {
 }
 # Not in the default matrix (its numbers stay comparable across sessions); ask for it
 # with --scenarios wakeups. It provokes false positives of the kernel-stack tell.
-EXTRA_SCENARIOS: dict[str, Path] = {"wakeups": HERE / "workloads" / "wakeups.py"}
+EXTRA_SCENARIOS: dict[str, Path] = {"wakeups": HERE / "workloads" / "wakeups.py",
+                                     "short_naps": HERE / "workloads" / "short_naps.py"}
 # Threads whose true GIL share is ~0 and which the issue wants at <= 2 pp of GIL:
 # lock waiters (a blocked acquire releases the GIL) and sleepers with no CPU rival.
 NEAR_ZERO = {

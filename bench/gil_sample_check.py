@@ -85,6 +85,9 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--recorder", choices=("ftrace", "perf"), default="ftrace")
     ap.add_argument("--out", default=str(HERE / "results" / "gil_sample_check.json"))
+    ap.add_argument("--raw", default=None,
+                    help="also write every thread's raw samples and its truth here (for replaying "
+                         "the merge offline: bench/replay_merge.py)")
     ap.add_argument("--_child", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     if args._child:
@@ -103,6 +106,7 @@ def main() -> int:
     confusion: Counter[tuple[str, str]] = Counter()
     exiting: Counter[str] = Counter()  # truth at samples the kernel stack flagged
     rows = []
+    raw_dump: list[dict[str, object]] = []
     try:
         for rep in range(args.repeat):
             work = tempfile.mkdtemp(prefix="gil_check-")
@@ -130,6 +134,9 @@ def main() -> int:
                 lo, hi = th["ts"][0], th["ts"][-1]
                 span = hi - lo
                 labels = [truth_label(ts, gil, sched) for ts in th["ts"]]
+                if args.raw:
+                    raw_dump.append({"rep": rep, "tid": tid, "samples": th, "gil": gil,
+                                     "sched": sched})
                 for code, lab in zip(th["code"], labels, strict=True):
                     confusion[(code, lab)] += 1
                 for i in th["exiting"]:
@@ -183,6 +190,9 @@ def main() -> int:
                                "kernel_stack_exit": dict(exiting),
                                "threads": rows}, indent=1))
     print(f"\nwrote {out}")
+    if args.raw:
+        Path(args.raw).write_text(json.dumps(raw_dump))
+        print(f"wrote {args.raw}")
     return 0
 
 

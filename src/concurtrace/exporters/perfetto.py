@@ -1,7 +1,10 @@
 """Timeline -> Perfetto protobuf (.pftrace), streamed packet by packet.
 
 Process names and parent links come from `process_tree` packets (DESIGN.md:
-cmdline ["Process-1 (daemon)", *argv] gives the UI name and keeps the argv);
+cmdline ["Process-1 (daemon)", *argv] gives the UI name; Perfetto takes the name from
+the first element, so `process.cmdline` starts with it). The real argv, unchanged, is
+in the process's args `chrome.process_label[0..n-1]` (ProcessDescriptor.process_labels,
+which the UI also prints on the process group's header);
 function and state slices are TrackEvents with interned names; lifecycle
 instants carry debug annotations and flow ids.
 """
@@ -87,6 +90,8 @@ def _process_tracks(writer: _Writer, timeline: Timeline, proc: Process, rank: in
     descriptor = TrackDescriptor(uuid=proc_uuid, sibling_order_rank=rank)
     descriptor.process.pid = proc.pid
     descriptor.process.process_name = proc.label()
+    # The exact argv, one label per element: process.cmdline begins with the role name.
+    descriptor.process.process_labels.extend(str(a) for a in proc.cmdline)
     _descriptor(writer, descriptor)
     instants_by_tid: dict[int, list[Instant]] = {}
     for mark in proc.instants:

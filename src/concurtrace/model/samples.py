@@ -23,6 +23,9 @@ CORRECT_MAX_DT_NS = 3_000_000
 # On-CPU + run-queue time below this inside one blocked interval is not split out
 # (a GIL waiter wakes every 5 ms for a few microseconds; slivers only add noise).
 MIN_ACTIVE_NS = 30_000
+# Under this much CPU since a sleep/lock/I/O wait, a queued thread has not run Python
+# long enough to be forced out of the GIL (the switch interval is 5 ms by default).
+WOKEN_MAX_ON_NS = 1_000_000
 
 # Effective state of a sample known to be queued for a CPU inside take_gil/drop_gil,
 # and the segment label of such time: GIL wait that also counts as queued_ns.
@@ -77,7 +80,9 @@ def resolve_running(samples: Sequence[Sample]) -> list[str]:
     return out
 
 
-def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
+def gil_inside(
+    samples: Sequence[Sample], states: Sequence[str], napped: list[bool] | None = None
+) -> list[str]:
     """Relabel as GIL wait the active samples of a thread inside take_gil or drop_gil.
 
     /proc says "running" for a thread that is on a CPU *or* queued for one, so a GIL
@@ -93,6 +98,8 @@ def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
       by the next holder) back into take_gil. schedstat's on-CPU total is only settled
       when a thread leaves the CPU, which the GIL sample guarantees.
     """
+    if napped is None:
+        napped = [False] * len(samples)
     out = [
         QUEUED_GIL if s.syscall_exit and state in ACTIVE_STATES else state
         for s, state in zip(samples, states, strict=True)
@@ -106,6 +113,20 @@ def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
             out[i] = "gil"
         else:
             after = None
+    for i, (queued, woken) in enumerate(
+        zip(queued_into_gil(samples, states), woken_outside(samples, states), strict=True)
+    ):
+        if queued and not woken:
+            out[i] = "gil"
+        elif queued:
+            napped[i] = True
+    return out
+
+
+def queued_into_gil(samples: Sequence[Sample], states: Sequence[str]) -> list[bool]:
+    """Per sample: active, and only active samples and under MIN_ACTIVE_NS on a CPU
+    from it to the next sample, a GIL sample (the backward tell of gil_inside)."""
+    out = [False] * len(samples)
     before: Sample | None = None
     for i in range(len(samples) - 1, -1, -1):
         sample = samples[i]
@@ -116,7 +137,42 @@ def gil_inside(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
             and known(before.on_cpu_ns, sample.on_cpu_ns)
             and before.on_cpu_ns - sample.on_cpu_ns < MIN_ACTIVE_NS
         ):
-            out[i] = "gil"
+            out[i] = True
         else:
             before = None
+    return out
+
+
+def woken_outside(samples: Sequence[Sample], states: Sequence[str]) -> list[bool]:
+    """Per active sample: woken from a wait outside the GIL functions and queued on its
+    way into take_gil, not yet inside it (so waiting for a CPU, not for the GIL). Since
+    the last blocked sample the thread spent under WOKEN_MAX_ON_NS on a CPU (too little
+    to be forced out of the GIL: the switch interval is 5 ms by default), and either
+    - that sample was not GIL wait (a sleep, a lock, I/O), or
+    - it was, but the thread reached a CPU at least twice since: it took the GIL, ran a
+      little and blocked elsewhere, a nap shorter than the sample interval (a GIL waiter
+      wakes only at the hand-off or its 5 ms timed wait: at most once in 3 ms, as the
+      uprobe truth shows, bench/README.md)."""
+    out = [False] * len(samples)
+    last: Sample | None = None
+    elsewhere = False  # the last blocked sample was not GIL wait
+    for i, sample in enumerate(samples):
+        if states[i] in BLOCKED_STATES:
+            last, elsewhere = sample, states[i] not in GIL_STATES
+        elif last is not None and known(last.on_cpu_ns, sample.on_cpu_ns):
+            brief = sample.on_cpu_ns - last.on_cpu_ns < WOKEN_MAX_ON_NS
+            napped = known(last.slices, sample.slices) and sample.slices - last.slices >= 2
+            out[i] = brief and (elsewhere or napped)
+    return out
+
+
+def nap_states(samples: Sequence[Sample], states: Sequence[str]) -> list[str]:
+    """Per sample: the last blocked state other than GIL wait seen at or before it
+    ("other" before any): the best guess for a nap the samples did not see."""
+    out: list[str] = []
+    nap = "other"
+    for state in states:
+        if state in BLOCKED_STATES and state not in GIL_STATES:
+            nap = state
+        out.append(nap)
     return out

@@ -34,6 +34,7 @@ from .samples import (
     Sample,
     gil_inside,
     known,
+    nap_states,
     resolve_running,
 )
 from .spans import settled_edges
@@ -92,6 +93,26 @@ def interval_segments(
     return [(a_state, half), (b_state, dt - half)]
 
 
+def napped_segments(a: Sample, b: Sample, a_state: str, nap: str) -> list[tuple[str, int]]:
+    """A GIL sample, then an active sample of a thread woken from a nap in between
+    (samples.woken_outside): it took the GIL, ran a little, napped and is now queued
+    on its way back, outside the GIL functions. The blocked time is GIL wait then the
+    nap, in an unknown ratio: split in half (a bounded error, at most half of it), the
+    nap in the thread's last seen non-GIL state; its run-queue time is "runqueue"."""
+    dt = b.ts_ns - a.ts_ns
+    if dt <= 0 or dt > CORRECT_MAX_DT_NS or not known(
+        a.on_cpu_ns, a.runqueue_ns, b.on_cpu_ns, b.runqueue_ns
+    ):
+        return []
+    d_on = max(0, b.on_cpu_ns - a.on_cpu_ns)
+    d_rq = max(0, b.runqueue_ns - a.runqueue_ns)
+    active = min(dt, d_on + d_rq)
+    rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
+    rest = dt - active
+    return [(a_state, rest // 2), ("running", active - rq), (nap, rest - rest // 2),
+            ("runqueue", rq)]
+
+
 def runs_from_segments(start_ns: int, segments: Iterable[tuple[str, int]]) -> list[StateRun]:
     """Lay ordered segments end to end from start_ns, merging equal neighbours
     (QUEUED_GIL segments are "gil" time that also counts as queued_ns)."""
@@ -131,11 +152,19 @@ def merge_with_states(
         if ordered and raw[0] <= ordered[-1].ts_ns:
             continue
         ordered.append(Sample(*raw))
-    states = gil_inside(ordered, resolve_running(ordered))
+    # napped: woken from a nap the samples missed, queued on the way back into take_gil
+    napped = [False] * len(ordered)
+    states = gil_inside(ordered, resolve_running(ordered), napped)
     if len(ordered) < 2:
         return Merged(ordered, states, [])
 
+    naps = nap_states(ordered, states)
+
     def segments_of(i: int) -> list[tuple[str, int]]:
+        if correct and napped[i + 1] and states[i] in GIL_STATES:
+            nap = napped_segments(ordered[i], ordered[i + 1], states[i], naps[i])
+            if nap:
+                return nap
         return interval_segments(
             ordered[i],
             ordered[i + 1],

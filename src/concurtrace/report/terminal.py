@@ -1,17 +1,30 @@
-"""The post-run summary for people: process tree, threads, findings with advice (rich, stderr)."""
+"""The post-run summary for people: process tree, threads, findings with advice (rich, stderr).
+
+It stays readable on big programs: alike processes, threads and findings are grouped
+(groups.py), and long lists end with a count of what was left out. `summary --json`
+keeps every item.
+"""
 
 from __future__ import annotations
 
+import statistics
+
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from concurtrace.model.analysis import human_duration, lifetime
-from concurtrace.model.timeline import STATE_KEYS, Process, Thread, Timeline
+from concurtrace.model.timeline import Process, Timeline
 
-STATE_SHORT = {"running": "run", "runqueue": "cpu-wait", "gil": "GIL", "lock": "lock",
-               "sleep": "sleep", "io": "I/O", "child": "child", "other": "other"}
+from .groups import FINDING_VERBS, Group, group_findings, group_processes
+from .threads import STATE_SHORT, state_shares, thread_status, thread_table
+
+__all__ = ["STATE_SHORT", "process_status", "render", "state_shares", "thread_status"]
+
+# Finding lines (after grouping) and thread tables at most.
+MAX_FINDINGS = 15
+MAX_TABLES = 8
+JSON_HINT = "`concurtrace summary TRACE --json` lists every one"
 
 
 def process_status(proc: Process, timeline: Timeline) -> Text:
@@ -28,81 +41,75 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
     return Text(f"exit {proc.exit_code}{extra}", style=style)
 
 
-def thread_status(thread: Thread) -> Text:
-    if thread.abandoned:
-        return Text("abandoned at exit", style="bold yellow")
-    if thread.exc_type:
-        return Text(f"raised {thread.exc_type}", style="bold red")
-    if thread.end_reason == "process_exit":
-        return Text("ended with process", style="dim")
-    return Text("returned", style="green")
-
-
-def _process_line(proc: Process, timeline: Timeline) -> Text:
-    line = Text(proc.label(), style="bold")
-    line.append(f"  pid {proc.pid}", style="dim")
+def _process_line(group: Group[Process], timeline: Timeline) -> Text:
+    procs = group.items
+    proc = procs[0]
+    if len(procs) == 1:
+        line = Text(proc.label(), style="bold")
+        line.append(f"  pid {proc.pid}", style="dim")
+    else:
+        pids = sorted(p.pid for p in procs)
+        line = Text(f"{group.pattern} ×{len(procs)}", style="bold")
+        line.append(f"  pids {pids[0]}…{pids[-1]}", style="dim")
     if proc.start_method:
         line.append(f"  {proc.start_method}", style="cyan")
-    if proc.os_ppid is not None and proc.ppid is not None and proc.os_ppid != proc.ppid:
+    if len(procs) == 1 and proc.os_ppid is not None and proc.ppid is not None \
+            and proc.os_ppid != proc.ppid:
         line.append(f"  (OS parent {proc.os_ppid})", style="dim")
-    line.append(f"  {human_duration(lifetime(proc.started_ns, proc.ended_ns))}  ")
-    line.append(process_status(proc, timeline))
+    lives = [lifetime(p.started_ns, p.ended_ns) for p in procs]
+    known = [x for x in lives if x is not None]
+    if len(procs) == 1 or not known:
+        line.append(f"  {human_duration(lives[0])}  ")
+    else:
+        line.append(f"  {human_duration(int(statistics.median(known)))} "
+                    f"(max {human_duration(max(known))})  ")
+    status = process_status(proc, timeline)
+    line.append(status if len(procs) == 1 else Text(f"{status.plain} ×{len(procs)}",
+                                                    style=status.style))
     if not proc.traced:
         line.append("  not traced", style="yellow")
     return line
 
 
-def _thread_table(proc: Process, show_states: bool) -> Table:
-    table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-    for column in ("thread", "tid", "daemon", "lifetime", "ended"):
-        table.add_column(column)
-    if show_states:
-        table.add_column("time in state")
-    for thread in sorted(proc.threads.values(), key=lambda t: (not t.is_main, t.started_ns or 0)):
-        row = [thread.name, str(thread.tid), "yes" if thread.daemon else "",
-               human_duration(lifetime(thread.started_ns, thread.ended_ns))]
-        cells: list[str | Text] = [*row, thread_status(thread)]
-        if show_states:
-            cells.append(_state_shares(thread))
-        table.add_row(*cells)
-    return table
+def _process_groups(timeline: Timeline) -> list[Group[Process]]:
+    """Depth-first like ordered_processes, alike siblings as one group."""
+    def status(p: Process) -> str:
+        return process_status(p, timeline).plain + ("" if p.traced else " untraced")
 
-
-def _state_shares(thread: Thread) -> str:
-    totals = thread.states_ns()
-    whole = sum(totals.values())
-    if not whole:
-        return ""
-    queued = thread.gil_queued_ns() / whole  # part of the GIL share, shown apart
-    parts = []
-    for key in STATE_KEYS:
-        if totals[key] / whole >= 0.01:
-            extra = f" (queued {queued:.0%})" if key == "gil" and queued >= 0.01 else ""
-            parts.append(f"{STATE_SHORT[key]} {totals[key] / whole:.0%}{extra}")
-    return ", ".join(parts)
+    siblings: dict[int | None, list[Process]] = {}
+    for proc in timeline.ordered_processes():
+        parent = proc.ppid if proc.ppid in timeline.processes else None
+        siblings.setdefault(parent, []).append(proc)
+    out: list[Group[Process]] = []
+    stack = list(reversed(group_processes(siblings.get(None, []), status)))
+    while stack:
+        group = stack.pop()
+        out.append(group)
+        kids = [k for p in group.items for k in siblings.get(p.pid, [])]
+        stack.extend(reversed(group_processes(kids, status)))
+    return out
 
 
 def render(timeline: Timeline, console: Console) -> None:
+    groups = _process_groups(timeline)
+    if not groups:
+        console.print("No processes were recorded.")
+        return
     tree: Tree | None = None
     nodes: dict[int, Tree] = {}
-    for proc in timeline.ordered_processes():
-        label = _process_line(proc, timeline)
-        parent = nodes.get(proc.ppid) if proc.ppid is not None else None
+    for group in groups:
+        label = _process_line(group, timeline)
+        ppid = group.items[0].ppid
+        parent = nodes.get(ppid) if ppid is not None else None
         if parent is None and tree is None:
             node = tree = Tree(label)
         else:
             node = (parent or tree).add(label)  # type: ignore[union-attr]
-        nodes[proc.pid] = node
-    if tree is None:
-        console.print("No processes were recorded.")
-        return
+        for proc in group.items:
+            nodes[proc.pid] = node
     console.print(Text("Process tree", style="bold underline"))
     console.print(tree)
-    show_states = any(t.states for p in timeline.processes.values() for t in p.threads.values())
-    for proc in timeline.ordered_processes():
-        if proc.threads:
-            console.print(Text(f"\nThreads of {proc.label()} (pid {proc.pid})", style="bold"))
-            console.print(_thread_table(proc, show_states))
+    _threads(timeline, groups, console)
     if timeline.gil_hotspots:
         console.print(Text("\nWhere threads waited for the GIL", style="bold"))
         for spot in timeline.gil_hotspots[:5]:
@@ -111,14 +118,43 @@ def render(timeline: Timeline, console: Console) -> None:
     _findings(timeline, console)
     for note in timeline.notes:
         console.print(Text(f"note: {note}", style="dim"))
+    _sampler_line(timeline, console)
+
+
+def _threads(timeline: Timeline, groups: list[Group[Process]], console: Console) -> None:
+    show_states = any(t.states for p in timeline.processes.values() for t in p.threads.values())
+    with_threads = [g for g in groups if any(p.threads for p in g.items)]
+    for group in with_threads[:MAX_TABLES]:
+        threads = [t for p in group.items for t in p.threads.values()]
+        if len(group.items) == 1:
+            title = f"\nThreads of {group.items[0].label()} (pid {group.items[0].pid})"
+        else:
+            title = f"\nThreads of {group.pattern} ({len(group.items)} processes)"
+        console.print(Text(title, style="bold"))
+        table, _ = thread_table(threads, show_states, len(group.items))
+        console.print(table)
+    left = with_threads[MAX_TABLES:]
+    if left:
+        count = sum(len(p.threads) for g in left for p in g.items)
+        procs = sum(len(g.items) for g in left)
+        console.print(Text(f"\n… threads of {procs} more processes ({count} threads): "
+                           f"{JSON_HINT}", style="dim"))
+
+
+def _sampler_line(timeline: Timeline, console: Console) -> None:
     stats = timeline.sampler
-    if stats.get("wall_s"):
-        share = float(stats.get("cpu_s", 0.0)) / float(stats["wall_s"])
-        console.print(Text(f"sampler: {float(stats.get('hz_effective', 0)):.0f} Hz "
-                           f"(asked {float(stats.get('hz_requested', 0)):.0f}), "
-                           f"method {timeline.gil_method}{_kstacks(stats)}, its own CPU "
-                           f"{float(stats.get('cpu_s', 0)):.2f} s = {share:.1%} of one core",
-                           style="dim"))
+    if not stats.get("wall_s"):
+        return
+    share = float(stats.get("cpu_s", 0.0)) / float(stats["wall_s"])
+    rate = f"{float(stats.get('hz_effective', 0)):.0f} Hz on average " \
+           f"(asked {float(stats.get('hz_requested', 0)):.0f}"
+    lowest = float(stats.get("hz_lowest", 0) or 0)
+    if lowest and lowest < float(stats.get("hz_requested", 0)):
+        rate += f"; the thread budget lowered the aim to {lowest:.0f} Hz at " \
+                f"{float(stats.get('max_threads', 0)):.0f} threads"
+    console.print(Text(f"sampler: {rate}), method {timeline.gil_method}{_kstacks(stats)}, "
+                       f"its own CPU {float(stats.get('cpu_s', 0)):.2f} s = {share:.1%} of "
+                       "one core", style="dim"))
 
 
 def _kstacks(stats: dict[str, float]) -> str:
@@ -131,10 +167,26 @@ def _findings(timeline: Timeline, console: Console) -> None:
                            style="green"))
         return
     console.print(Text("\nFindings", style="bold underline"))
-    for finding in timeline.findings:
-        style = "bold red" if finding.severity >= 4 else "bold yellow"
+    groups = group_findings(timeline)
+    for group in groups[:MAX_FINDINGS]:
+        worst = group.worst
+        style = "bold red" if worst.severity >= 4 else "bold yellow"
         line = Text("• ", style=style)
-        line.append(finding.message)
-        if finding.advice:
-            line.append(f" {finding.advice}", style="italic")
+        if len(group.findings) == 1:
+            line.append(worst.message)
+        else:
+            verb = _verb(worst.kind)
+            line.append(f"{len(group.findings)} {group.subject} {verb}"
+                        + (f": {group.spread}" if group.spread else "") + ". ")
+            line.append(f"{group.example}: {worst.message}", style="dim")
+        if worst.advice:
+            line.append(f" {worst.advice}", style="italic")
         console.print(line)
+    left = groups[MAX_FINDINGS:]
+    if left:
+        count = sum(len(g.findings) for g in left)
+        console.print(Text(f"… {count} more findings: {JSON_HINT}", style="dim"))
+
+
+def _verb(kind: str) -> str:
+    return FINDING_VERBS.get(kind, f"had finding {kind}")

@@ -43,9 +43,13 @@ def build_result(sampler: TreeSampler) -> SampleResult:
         res.counters = list(portable.series.values())
         return res
     if sampler._lowest_hz < sampler.hz:
+        # The summary's sampler line says the same: the average rate, and this lowest one.
+        res.stats["hz_lowest"] = round(sampler._lowest_hz, 1)
         res.notes.append(
-            f"sampling rate lowered from {sampler.hz:g} to {sampler._lowest_hz:.0f} Hz for up to "
-            f"{sampler._max_threads} threads (budget {sampler.budget:g} thread-samples/s)"
+            f"sampling rate lowered below {sampler.hz:g} Hz, down to "
+            f"{sampler._lowest_hz:.0f} Hz, while up to {sampler._max_threads} threads lived "
+            f"(budget {sampler.budget:g} thread-samples/s); it sampled at "
+            f"{res.stats['hz_effective']:.0f} Hz on average over the run"
         )
     res.notes.extend(sampler._opener.notes)
     fallback: list[str] = []
