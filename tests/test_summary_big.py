@@ -85,3 +85,23 @@ def test_summary_rows_and_sampler_line_agree(big_run: Traced, tmp_path: Path) ->
 ])
 def test_name_pattern(name: str, pattern: str) -> None:
     assert name_pattern(name) == pattern
+
+
+def test_small_thread_table_lists_every_thread() -> None:
+    """Four workers are four rows (a learner compares them); forty are one grouped row."""
+    from rich.console import Console
+
+    from concurtrace.model.timeline import Thread
+    from concurtrace.report.threads import thread_table
+
+    def table_text(count: int) -> str:
+        threads = [Thread(pid=1, tid=10 + i, name=f"worker-{i}", started_ns=0, ended_ns=10**9)
+                   for i in range(count)]
+        table, _left = thread_table(threads, show_states=False)
+        console = Console(width=120, record=True)
+        console.print(table)
+        return console.export_text()
+
+    small = table_text(4)
+    assert all(f"worker-{i}" in small for i in range(4)) and "×" not in small, small
+    assert "worker-* ×40" in table_text(40)

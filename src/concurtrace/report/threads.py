@@ -16,6 +16,8 @@ from .groups import Group, gil_share, group_by, name_pattern, thread_life
 
 STATE_SHORT = {"running": "run", "runqueue": "cpu-wait", "gil": "GIL", "lock": "lock",
                "sleep": "sleep", "io": "I/O", "child": "child", "other": "other"}
+# Tables of at most this many threads are never grouped.
+SMALL_TABLE = 12
 # Rows per table at most; the rest is counted in one last row. A group's row says
 # "name-* ×N", its lifetime "median (max ...)".
 MAX_ROWS = 25
@@ -42,9 +44,12 @@ def thread_table(threads: Sequence[Thread], show_states: bool,
     if show_states:
         table.add_column("time in state")
     ordered = sorted(threads, key=lambda t: (not t.is_main, t.started_ns or 0, t.tid))
-    groups = group_by(ordered, key=lambda t: (name_pattern(t.name), t.daemon,
-                                              thread_status(t).plain),
-                      pattern=lambda t: name_pattern(t.name), same_names=processes > 1)
+    if len(ordered) <= SMALL_TABLE:  # a small table reads best thread by thread
+        groups = [Group(t.name, [t]) for t in ordered]
+    else:
+        groups = group_by(ordered, key=lambda t: (name_pattern(t.name), t.daemon,
+                                                  thread_status(t).plain),
+                          pattern=lambda t: name_pattern(t.name), same_names=processes > 1)
     for group in groups[:MAX_ROWS]:
         table.add_row(*_row(group, show_states))
     left = sum(len(g.items) for g in groups[MAX_ROWS:])
