@@ -90,6 +90,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         if timeline.gil == "disabled":
             timeline.notes.append("GIL disabled (free-threaded build): no thread waits for it")
         add_lifecycle(timeline, records)
+        timeline.notes.extend(_subinterpreter_notes(records))
         timeline.notes.extend(warnings)
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
@@ -100,6 +101,17 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         raise SavingAbandoned(session.directory) from None
     finally:
         session.cleanup()
+
+
+def _subinterpreter_notes(records: list[dict[str, Any]]) -> list[str]:
+    """Sitecustomize leaves one record per sub-interpreter, which it does not trace."""
+    counts: dict[int, int] = {}
+    for record in records:
+        if record["ev"] == "subinterpreter":
+            counts[int(record["pid"])] = counts.get(int(record["pid"]), 0) + 1
+    return [f"code in {n} sub-interpreter(s) of pid {pid} ran untraced (lifecycle and "
+            "sampled states of its threads are kept; no function slices)"
+            for pid, n in sorted(counts.items())]
 
 
 def _tell_interrupt(count: int) -> None:
