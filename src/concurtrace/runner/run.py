@@ -19,6 +19,7 @@ from concurtrace.model.timeline import Timeline
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
+from concurtrace.runner.watchdog import SignalWatchdog
 
 
 class SavingAbandoned(Exception):
@@ -60,13 +61,16 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     session = create_session({"light": config.light, "tracer": config.tracer}, config.keep_temp)
     sampler = _make_sampler(config)
     warnings: list[str] = []
+    watchdog = SignalWatchdog(session.directory)
     try:
+        watchdog.start()  # a fatal signal ends a process even in a long C call
         if sampler is not None:
             sampler.start()
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
         outcome = launcher.run()
+        watchdog.stop()
         progress("reading what each process captured")
         records = read_session(session.directory)
         if sampler is not None:
@@ -100,6 +104,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         session.keep = True  # Ctrl-C while saving: keep the raw data instead of a trace
         raise SavingAbandoned(session.directory) from None
     finally:
+        watchdog.stop()
         session.cleanup()
 
 
