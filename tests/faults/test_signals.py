@@ -197,3 +197,33 @@ def test_the_program_sees_its_own_wakeup_fd_only(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "w.pftrace", str(script))
     assert run.returncode == 0, run.stderr
     assert run.stdout == plain.stdout
+
+
+CLOSES_ALL_FDS = """
+import os, resource, signal, sys
+signal.signal(signal.SIGUSR1, lambda *a: None)
+limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+if sys.argv[1] == "closerange":
+    os.closerange(3, limit)  # as a daemon does
+else:
+    for fd in range(3, min(limit, 4096)):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+log = os.open(os.devnull, os.O_WRONLY)
+os.kill(os.getpid(), signal.SIGUSR1)  # CPython's C handler writes to the wakeup fd, if any
+print("still quiet")
+"""
+
+
+@pytest.mark.parametrize("how", ["closerange", "close"])
+def test_a_program_that_closes_every_fd_gets_no_wakeup_fd_warning(tmp_path: Path,
+                                                                  how: str) -> None:
+    script = tmp_path / "daemonish.py"
+    script.write_text(CLOSES_ALL_FDS)
+    run = trace_run(tmp_path / "c.pftrace", str(script), "--", how, options=("--light",
+                                                                             "--quiet"))
+    assert run.returncode == 0 and run.stdout == "still quiet\n", run.stderr
+    assert [line for line in run.stderr.splitlines() if not line.startswith("concurtrace:")] \
+        == [], run.stderr

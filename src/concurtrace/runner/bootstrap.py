@@ -134,6 +134,9 @@ class Recorder:
     def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int:
         return self.signal_watch.program_sets(fd, warn_on_full_buffer)
 
+    def fds_closing(self, low: int, high: int, main_thread: bool) -> None:
+        self.signal_watch.closing(low, high, main_thread)
+
     def _before_fork(self) -> None:
         real = tid()
         self.fork_tid = self.survivor[1] if self.survivor and self.survivor[0] == real else real

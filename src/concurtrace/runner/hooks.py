@@ -200,6 +200,18 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(signal, "getsignal", getsignal)
     hooks.patch(signal, "signal", set_signal)
     hooks.patch(signal, "set_wakeup_fd", set_wakeup_fd)
+    orig_close, orig_closerange = os.close, os.closerange
+
+    def close(fd: int) -> None:
+        sink.fds_closing(fd, fd + 1, _main_thread())
+        sink.call(orig_close, fd)
+
+    def closerange(fd_low: int, fd_high: int) -> None:
+        sink.fds_closing(fd_low, fd_high, _main_thread())
+        sink.call(orig_closerange, fd_low, fd_high)
+
+    hooks.patch(os, "close", close)
+    hooks.patch(os, "closerange", closerange)
     orig_excepthook = sys.excepthook
 
     def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:

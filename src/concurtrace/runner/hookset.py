@@ -58,6 +58,8 @@ class Sink(Protocol):
 
     def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int: ...
 
+    def fds_closing(self, low: int, high: int, main_thread: bool) -> None: ...
+
 
 class HookSet:
     """Remembers each (owner, attribute, original) so uninstall restores exactly."""

@@ -19,7 +19,7 @@ from concurtrace.model.timeline import Timeline
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
-from concurtrace.runner.watchdog import SignalWatchdog
+from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 
 
 class SavingAbandoned(Exception):
@@ -61,7 +61,8 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     session = create_session({"light": config.light, "tracer": config.tracer}, config.keep_temp)
     sampler = _make_sampler(config)
     warnings: list[str] = []
-    watchdog = SignalWatchdog(session.directory)
+    entries = int(config.tracer.get("tracer_entries", 1_000_000))
+    watchdog = SignalWatchdog(session.directory, save_bound_s(config.light, entries))
     try:
         watchdog.start()  # a fatal signal ends a process even in a long C call
         if sampler is not None:

@@ -25,6 +25,7 @@ LAYOUT_MACHINES = ("x86_64", "aarch64")  # struct sigaction: handler, 128-byte m
 KERNEL_MASK_BYTES = 8
 HANDLING = 0x80  # byte HANDLING | signum: our Python handler is saving, then dies by signum
 SOCKET_NAME = "signals.sock"
+HIGH_FD = 400  # our pipe lives above the fds a program normally has, so it never reuses them
 
 
 class ResetHand:
@@ -101,7 +102,7 @@ class SignalWatch:
 
     def open(self) -> bool:
         """Registers this process with the parent and sets the wakeup fd; False if it cannot."""
-        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        read_fd, write_fd = (_high(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
         handed = [read_fd]
         try:
             handed.append(os.pidfd_open(os.getpid()))  # the parent signals exactly us
@@ -146,6 +147,19 @@ class SignalWatch:
             self.program_fd = fd != -1
         return -1 if previous == ours else previous
 
+    def closing(self, low: int, high: int, main_thread: bool) -> None:
+        """The program closes fds low..high-1 (daemons close them all): if ours are among
+        them, our wakeup fd goes first, so that CPython never writes to a closed fd (it would
+        print a warning) or to a file that reuses the number."""
+        if self.fds is None or not any(low <= fd < high for fd in self.fds):
+            return
+        ours, self.fds = self.fds, None
+        if main_thread and not self.program_fd:
+            self._raw(-1)
+        for fd in ours:
+            if not low <= fd < high:
+                os.close(fd)
+
     def after_fork_child(self) -> None:
         """A fork child gets its own pipe (the inherited one names the parent process)."""
         if self.fds is None:
@@ -157,3 +171,17 @@ class SignalWatch:
                 self._raw(-1)
         for fd in inherited:
             os.close(fd)
+
+
+def _high(fd: int) -> int:
+    import fcntl
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * HIGH_FD:
+        return fd
+    try:
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+    except OSError:
+        return fd
+    os.close(fd)
+    return moved

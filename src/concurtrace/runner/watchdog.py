@@ -6,7 +6,7 @@ signal number there without the GIL. When a SIGTERM/SIGHUP reached a process who
 disposition is now SIG_DFL (our SA_RESETHAND fired) and our Python handler does not report
 within START_BOUND_S that it runs (a C call holds the GIL), we send the same signal again: it
 meets SIG_DFL and ends the process as without concurtrace. A handler that does run gets
-SAVE_BOUND_S to save the trace before the same happens.
+a bounded moment to save the trace (3 s per million tracer entries) before the same happens.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from concurtrace.runner.sigwatch import HANDLING, SOCKET_NAME
 
 WATCHED = (signal.SIGTERM, signal.SIGHUP)
 START_BOUND_S = 0.2  # delivery -> our Python handler's first line, when Python code runs
-SAVE_BOUND_S = 2.0  # our handler's start -> its death by the signal
+SAVE_BOUND_S = 3.0  # our handler's start -> its death, per million tracer entries (a full
+# default buffer saved in 1.8 s on a loaded 2-core machine); --light saves no function trace
+LIGHT_SAVE_BOUND_S = 1.0
 RESEND_EVERY_S = 0.1  # until it is gone (one re-send may be absorbed by a saving handler)
 
 
@@ -41,8 +43,9 @@ class Watched:
 
 
 class SignalWatchdog:
-    def __init__(self, session_dir: Path) -> None:
+    def __init__(self, session_dir: Path, save_bound_s: float = SAVE_BOUND_S) -> None:
         self.address = str(session_dir / SOCKET_NAME)
+        self.save_bound_s = save_bound_s
         self.sock: socket.socket | None = None
         self.selector = selectors.DefaultSelector()
         self.watched: dict[int, Watched] = {}  # by pipe fd
@@ -129,7 +132,7 @@ class SignalWatchdog:
             if byte & HANDLING and signum in WATCHED and not entry.saving:
                 # Our handler runs (it dies by signum when done): bound its save.
                 entry.signum, entry.saving = signum, True
-                entry.deadline = now + SAVE_BOUND_S
+                entry.deadline = now + self.save_bound_s
             elif byte in WATCHED and not entry.signum and _now_default(entry.pid, byte):
                 entry.signum, entry.deadline = byte, now + START_BOUND_S
 
@@ -172,3 +175,8 @@ def _now_default(pid: int, signum: int) -> bool:
         return False
     bit = 1 << (signum - 1)
     return len(masks) == 2 and not (masks["SigIgn"] | masks["SigCgt"]) & bit
+
+
+def save_bound_s(light: bool, tracer_entries: int) -> float:
+    """How long a handler that runs may take to save before the signal is sent again."""
+    return LIGHT_SAVE_BOUND_S if light else SAVE_BOUND_S * max(1.0, tracer_entries / 1e6)
