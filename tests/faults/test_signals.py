@@ -155,23 +155,37 @@ def test_sigterm_in_python_code_keeps_the_function_trace(tmp_path: Path) -> None
     assert spins[0]["n"] >= 1, "the function trace of a process ended in Python code is kept"
 
 
-OWN_HANDLER_IN_C_CALL = """
-import os, signal, sys
-signal.signal(signal.SIGTERM, lambda *a: (print("handled once", flush=True), sys.exit(3)))
+OWN_HANDLER = """
+import os, signal, sys, time
+calls = []
+signal.signal(signal.SIGTERM, lambda *a: calls.append(1))
 open(sys.argv[1] + ".tmp", "w").write(str(os.getpid()))
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-sum(range(4 * 10**7))  # its handler runs when this returns
-print("not reached")
+if sys.argv[2] == "c-call":
+    sum(range(4 * 10**7))  # its handler runs when this returns
+end = time.monotonic() + 1.0
+while time.monotonic() < end:
+    time.sleep(0.05)
+print("handler calls", len(calls))
+sys.exit(3)
 """
 
 
-def test_the_program_s_own_handler_waits_for_the_c_call_as_without_us(tmp_path: Path) -> None:
+@pytest.mark.parametrize("work", ["c-call", "sleep"])
+def test_the_program_s_own_handler_gets_the_signal_once(tmp_path: Path, work: str) -> None:
+    # The watchdog must never send a signal again to a process whose handler is not ours.
     script = tmp_path / "own.py"
-    script.write_text(OWN_HANDLER_IN_C_CALL)
+    script.write_text(OWN_HANDLER)
     out = tmp_path / "own.pftrace"
-    took, status = _dies_after([*CONCURTRACE, "--light", "-o", str(out), str(script),
-                                str(tmp_path / "o")], tmp_path / "o", signal.SIGTERM)
-    assert status == 3, "no second signal may reach a handler the program installed"
+    proc = subprocess.Popen([*CONCURTRACE, "--light", "-o", str(out), str(script), "--",
+                             str(tmp_path / "o"), work], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "o").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.1)
+    os.kill(int((tmp_path / "o").read_text()), signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 3 and output == "handler calls 1\n", output
     assert summary_json(out)["processes"][0]["exit_code"] == 3
 
 
