@@ -241,3 +241,26 @@ def test_a_program_that_closes_every_fd_gets_no_wakeup_fd_warning(tmp_path: Path
     assert run.returncode == 0 and run.stdout == "still quiet\n", run.stderr
     assert [line for line in run.stderr.splitlines() if not line.startswith("concurtrace:")] \
         == [], run.stderr
+
+
+INTERRUPT_MAIN = """
+import _thread, signal
+_thread.interrupt_main(signal.SIGTERM)  # SIG_DFL: does nothing (no real signal is sent)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
+_thread.interrupt_main(signal.SIGHUP)
+for _ in range(1000):
+    pass
+print("alive")
+"""
+
+
+def test_interrupt_main_with_the_default_disposition_does_nothing(tmp_path: Path) -> None:
+    # As in CPython's test_threading: our handler must not take a simulated signal for a
+    # real one (the trace and exit status would say SIGTERM where nothing happened).
+    script = tmp_path / "interrupt.py"
+    script.write_text(INTERRUPT_MAIN)
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert plain.returncode == 0 and plain.stdout == "alive\n"
+    for light in ((), ("--light",)):
+        run = trace_run(tmp_path / "i.pftrace", str(script), options=("--quiet", *light))
+        assert run.returncode == 0 and run.stdout == "alive\n", run.stderr

@@ -180,6 +180,8 @@ class Recorder:
         """Save what was captured, then die by the same signal, as without us."""
         if self.dying:
             return  # another fatal signal during the save: we die by the first, as plain
+        if self.resethand.delivered(signum) is False:
+            return  # _thread.interrupt_main(signum): with SIG_DFL it does nothing
         self.dying = signum
         self.signal_watch.handling(signum)  # the parent now gives the save a bounded moment
         self.resethand.rearm(signum)  # one more of it during the save does not cut it short

@@ -81,6 +81,20 @@ class ResetHand:
         self._armed[signum] = current
         return True
 
+    def delivered(self, signum: int) -> bool | None:
+        """Did the kernel deliver signum (the reset fired)? False: our Python handler was
+        called without a signal, by _thread.interrupt_main(signum), which does nothing when
+        the disposition is SIG_DFL. None: not armed, we cannot tell."""
+        armed = self._armed.get(signum)
+        if armed is None:
+            return None
+        import ctypes
+
+        current = self._struct()
+        if self._libc.sigaction(signum, None, ctypes.byref(current)) != 0:
+            return None
+        return bool(current.handler != armed.handler)
+
     def rearm(self, signum: int) -> None:
         """Puts the armed C handler back (after a delivery reset it): one more delivery of
         the signal during our save is absorbed; the parent bounds how long the save takes."""
@@ -110,7 +124,7 @@ class SignalWatch:
             pass
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
         try:
-            sock.settimeout(0.5)
+            sock.settimeout(0.1)  # a parent too busy to take it: no watchdog here
             data = b"".join(fd.to_bytes(4, sys.byteorder) for fd in handed)
             sock.sendmsg([b"watch"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, data)], 0,
                            self.address)

@@ -88,7 +88,7 @@ class SignalWatchdog:
             for key, _ in self.selector.select(min(timeout, 0.1)):
                 if key.fileobj is self.sock:
                     self._register()
-                else:
+                elif int(key.fd) in self.watched:
                     self._read(self.watched[int(key.fd)])
             now = time.monotonic()
             for entry in list(self.watched.values()):
