@@ -84,7 +84,11 @@ def _dies_after(argv: list[str], pid_file: Path, signum: int) -> tuple[float, in
         pid = int(pid_file.read_text())
         time.sleep(0.3)  # well inside the C call (or the Python loop)
         sent = time.monotonic()
-        os.kill(pid, signum)
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            output = proc.communicate(timeout=60)  # what ended it is in the trace, if any
+            raise AssertionError(f"pid {pid} ended before the signal: {output}") from None
         while _alive(pid) and time.monotonic() - sent < 5:
             time.sleep(0.005)
         took = time.monotonic() - sent
