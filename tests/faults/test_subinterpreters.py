@@ -35,6 +35,16 @@ for name in ("_interpreters", "_xxsubinterpreters"):  # 3.13, 3.12 (isolated: ow
     module.destroy(interp)
     count += 1
     break
+try:
+    from test.support import interpreters  # the high-level module, 3.12-3.13
+except ImportError:
+    interpreters = None
+if interpreters is not None:
+    interp = interpreters.create()
+    run = interp.exec if hasattr(interp, "exec") else interp.run  # 3.13 / 3.12
+    run("print('high-level', 3)")
+    interp.close()
+    count += 1
 print("sub-interpreters", count)
 """
 
