@@ -268,3 +268,31 @@ def test_interrupt_main_with_the_default_disposition_does_nothing(tmp_path: Path
     for light in ((), ("--light",)):
         run = trace_run(tmp_path / "i.pftrace", str(script), options=("--quiet", *light))
         assert run.returncode == 0 and run.stdout == "alive\n", run.stderr
+
+
+RAW_THREAD_CLOSES = """
+import _thread, os, signal, threading, time
+done = threading.Event()
+def work():
+    r, w = os.pipe()
+    os.close(r); os.closerange(w, w + 1)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError as error:
+        print("thread:", error)
+    done.set()
+_thread.start_new_thread(work, ())
+done.wait(); time.sleep(0.05)
+print(sorted(type(t).__name__ for t in threading.enumerate()))
+"""
+
+
+def test_hooks_make_no_dummy_thread_in_a_raw_thread(tmp_path: Path) -> None:
+    # CPython's test_threading on 3.12 reported "threading._dangling was modified".
+    script = tmp_path / "raw.py"
+    script.write_text(RAW_THREAD_CLOSES)
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert plain.returncode == 0 and "_MainThread" in plain.stdout, plain.stderr
+    run = trace_run(tmp_path / "r.pftrace", str(script), options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout

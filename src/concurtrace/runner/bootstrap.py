@@ -109,7 +109,7 @@ class Recorder:
         self.tracer.start()
 
     def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
+        if not hooks_module.main_thread():
             return
         armed = False
         for signum in FATAL_SIGNALS:
@@ -144,7 +144,7 @@ class Recorder:
         # with our handler in place, a SIGTERM landing in that window would be lost and the
         # child would live on. With the default disposition it dies, as without us.
         self._defaulted = []
-        if threading.current_thread() is threading.main_thread():  # signal.signal's rule
+        if hooks_module.main_thread():  # signal.signal's rule
             self._defaulted = [signum for signum in FATAL_SIGNALS
                                if self._raw_getsignal(signum) == self.fatal_signal_handler]
         for signum in self._defaulted:

@@ -23,8 +23,9 @@ WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # the ones our handler saves the trace for
 
 
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+def main_thread() -> bool:
+    # Not current_thread(): in a thread started by _thread it would make a _DummyThread.
+    return threading.get_ident() == threading.main_thread().ident
 
 
 def install(sink: Sink) -> HookSet:
@@ -184,7 +185,7 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
         if signum in FATAL_SIGNALS and isinstance(handler, int) and handler == signal.SIG_DFL:
             # The default ends the process; ours does too (after saving the trace), so the
             # program's SIG_DFL keeps its meaning and the trace is not lost.
-            previous = sink.default_disposition(signum) if _main_thread() \
+            previous = sink.default_disposition(signum) if main_thread() \
                 else orig_signal(signum, handler)  # raises ValueError, as without us
         else:
             previous = orig_signal(signum, handler)
@@ -193,7 +194,7 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     orig_wakeup = signal.set_wakeup_fd
 
     def set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
-        if not _main_thread():
+        if not main_thread():
             return orig_wakeup(fd, warn_on_full_buffer=warn_on_full_buffer)  # its ValueError
         return int(sink.set_wakeup_fd(fd, warn_on_full_buffer))
 
@@ -203,11 +204,11 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     orig_close, orig_closerange = os.close, os.closerange
 
     def close(fd: int) -> None:
-        sink.fds_closing(fd, fd + 1, _main_thread())
+        sink.fds_closing(fd, fd + 1, main_thread())
         sink.call(orig_close, fd)
 
     def closerange(fd_low: int, fd_high: int) -> None:
-        sink.fds_closing(fd_low, fd_high, _main_thread())
+        sink.fds_closing(fd_low, fd_high, main_thread())
         sink.call(orig_closerange, fd_low, fd_high)
 
     hooks.patch(os, "close", close)
