@@ -134,6 +134,9 @@ class Recorder:
     def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int:
         return self.signal_watch.program_sets(fd, warn_on_full_buffer)
 
+    def handles_signal(self, signum: int) -> bool:
+        return bool(self._raw_getsignal(signum) == self.fatal_signal_handler)
+
     def fds_closing(self, low: int, high: int, main_thread: bool) -> None:
         self.signal_watch.closing(low, high, main_thread)
 
@@ -180,8 +183,6 @@ class Recorder:
         """Save what was captured, then die by the same signal, as without us."""
         if self.dying:
             return  # another fatal signal during the save: we die by the first, as plain
-        if self.resethand.delivered(signum) is False:
-            return  # _thread.interrupt_main(signum): with SIG_DFL it does nothing
         self.dying = signum
         self.signal_watch.handling(signum)  # the parent now gives the save a bounded moment
         self.resethand.rearm(signum)  # one more of it during the save does not cut it short

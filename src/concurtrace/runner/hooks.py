@@ -201,6 +201,16 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(signal, "getsignal", getsignal)
     hooks.patch(signal, "signal", set_signal)
     hooks.patch(signal, "set_wakeup_fd", set_wakeup_fd)
+    orig_interrupt_main = _thread.interrupt_main
+
+    def interrupt_main(signum: int = signal.SIGINT, /) -> None:
+        # It simulates a signal for Python-level handlers only, and does nothing when the
+        # disposition is SIG_DFL, which is what the program sees where our handler is.
+        if signum in FATAL_SIGNALS and sink.handles_signal(signum):
+            return
+        sink.call(orig_interrupt_main, signum)
+
+    hooks.patch(_thread, "interrupt_main", interrupt_main)
     orig_close, orig_closerange = os.close, os.closerange
 
     def close(fd: int) -> None:

@@ -58,6 +58,10 @@ class Sink(Protocol):
 
     def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int: ...
 
+    def handles_signal(self, signum: int) -> bool:
+        """Our handler is installed for signum (the program sees SIG_DFL)."""
+        ...
+
     def fds_closing(self, low: int, high: int, main_thread: bool) -> None: ...
 
 

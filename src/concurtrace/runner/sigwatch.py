@@ -40,7 +40,11 @@ class ResetHand:
     def _load(self) -> bool:
         if self._libc is not None:
             return True
-        import ctypes
+        try:
+            import ctypes
+        except ImportError:  # a build without _ctypes: signals as before
+            self.usable = False
+            return False
 
         class Sigaction(ctypes.Structure):
             _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ubyte * 128),
@@ -81,20 +85,6 @@ class ResetHand:
         self._armed[signum] = current
         return True
 
-    def delivered(self, signum: int) -> bool | None:
-        """Did the kernel deliver signum (the reset fired)? False: our Python handler was
-        called without a signal, by _thread.interrupt_main(signum), which does nothing when
-        the disposition is SIG_DFL. None: not armed, we cannot tell."""
-        armed = self._armed.get(signum)
-        if armed is None:
-            return None
-        import ctypes
-
-        current = self._struct()
-        if self._libc.sigaction(signum, None, ctypes.byref(current)) != 0:
-            return None
-        return bool(current.handler != armed.handler)
-
     def rearm(self, signum: int) -> None:
         """Puts the armed C handler back (after a delivery reset it): one more delivery of
         the signal during our save is absorbed; the parent bounds how long the save takes."""
@@ -115,19 +105,26 @@ class SignalWatch:
         self.program_fd = False  # the program set a wakeup fd of its own
 
     def open(self) -> bool:
-        """Registers this process with the parent and sets the wakeup fd; False if it cannot."""
-        read_fd, write_fd = (_high(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
+        """Registers this process with the parent and sets the wakeup fd; False if it cannot
+        (nothing is left behind then, and nothing is printed)."""
+        try:
+            read_fd, write_fd = (_high(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
+        except OSError:
+            return False
         handed = [read_fd]
         try:
-            handed.append(os.pidfd_open(os.getpid()))  # the parent signals exactly us
-        except (AttributeError, OSError):
-            pass
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
-        try:
-            sock.settimeout(0.1)  # a parent too busy to take it: no watchdog here
-            data = b"".join(fd.to_bytes(4, sys.byteorder) for fd in handed)
-            sock.sendmsg([b"watch"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, data)], 0,
-                           self.address)
+            try:
+                handed.append(os.pidfd_open(os.getpid()))  # the parent signals exactly us
+            except (AttributeError, OSError):
+                pass
+            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
+            try:
+                sock.settimeout(0.1)  # a parent too busy to take it: no watchdog here
+                data = b"".join(fd.to_bytes(4, sys.byteorder) for fd in handed)
+                sock.sendmsg([b"watch"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, data)], 0,
+                               self.address)
+            finally:
+                sock.close()
             # We keep the read end too: a write never fails for want of a reader (EPIPE
             # would make CPython print a warning once the parent is gone); a full pipe fails
             # with EAGAIN, which warn_on_full_buffer=False keeps silent.
@@ -137,7 +134,6 @@ class SignalWatch:
             os.close(write_fd)
             return False
         finally:
-            sock.close()
             for fd in handed[1:]:
                 os.close(fd)
         self.fds = (read_fd, write_fd)
