@@ -19,6 +19,7 @@ Record kinds ("ev"), all with "ts" (monotonic ns) and "pid" (the writer):
   thread_abandoned a daemon thread alive at interpreter exit: tid, name, stack
   finalize         the interpreter reached its last exit hook (trace saved after it)
   trace_saved      the function trace file was written: path, events
+  subinterpreter   sitecustomize ran in a sub-interpreter of pid, which runs untraced
 """
 
 from __future__ import annotations

@@ -21,8 +21,9 @@ from typing import Any
 from concurtrace.model.records import RecordWriter
 from concurtrace.runner import hooks as hooks_module
 from concurtrace.runner.hookset import HookSet, Record, now_ns, tid
+from concurtrace.runner.sigwatch import ResetHand, SignalWatch
 
-FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+FATAL_SIGNALS = hooks_module.FATAL_SIGNALS
 # Our package as the target imports it (through the session's symlink) and resolved.
 OWN_DIRS = tuple({str(Path(__file__).parent.parent), str(Path(__file__).resolve().parent.parent)})
 STACK_LIMIT = 30
@@ -43,7 +44,11 @@ class Recorder:
         self.survivor: tuple[int, int] | None = None
         self.trace_path = ""
         self._defaulted: list[int] = []  # fatal signals set to SIG_DFL around a fork
-        self._raw_getsignal = signal.getsignal  # before our hooks translate it
+        self._raw_getsignal = signal.getsignal  # before our hooks translate them
+        self._raw_signal = signal.signal
+        self.resethand = ResetHand()
+        self.signal_watch = SignalWatch(str(session), signal.set_wakeup_fd)
+        self.dying = 0  # the fatal signal our handler is dying by
 
     @property
     def in_terminate(self) -> bool:
@@ -104,11 +109,36 @@ class Recorder:
         self.tracer.start()
 
     def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
+        if not hooks_module.main_thread():
             return
+        armed = False
         for signum in FATAL_SIGNALS:
             if signal.getsignal(signum) is signal.SIG_DFL:
-                signal.signal(signum, self.fatal_signal_handler)
+                armed = self._take(signum) or armed
+        if armed:
+            self.signal_watch.open()  # the parent ends us if a C call keeps our handler out
+
+    def _take(self, signum: int) -> bool:
+        """Our handler for signum, with SA_RESETHAND: True when the reset is armed."""
+        self._raw_signal(signum, self.fatal_signal_handler)
+        return self.resethand.arm(signum)
+
+    def default_disposition(self, signum: int) -> Any:
+        """The program sets SIG_DFL (signal.signal hook): ours, which ends it the same way."""
+        previous = self._raw_signal(signum, self.fatal_signal_handler)
+        if self.resethand.arm(signum) and self.signal_watch.fds is None \
+                and not self.signal_watch.program_fd:
+            self.signal_watch.open()
+        return previous
+
+    def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int:
+        return self.signal_watch.program_sets(fd, warn_on_full_buffer)
+
+    def handles_signal(self, signum: int) -> bool:
+        return bool(self._raw_getsignal(signum) == self.fatal_signal_handler)
+
+    def fds_closing(self, low: int, high: int, main_thread: bool) -> None:
+        self.signal_watch.closing(low, high, main_thread)
 
     def _before_fork(self) -> None:
         real = tid()
@@ -117,18 +147,18 @@ class Recorder:
         # with our handler in place, a SIGTERM landing in that window would be lost and the
         # child would live on. With the default disposition it dies, as without us.
         self._defaulted = []
-        if threading.current_thread() is threading.main_thread():  # signal.signal's rule
+        if hooks_module.main_thread():  # signal.signal's rule
             self._defaulted = [signum for signum in FATAL_SIGNALS
                                if self._raw_getsignal(signum) == self.fatal_signal_handler]
         for signum in self._defaulted:
-            signal.signal(signum, signal.SIG_DFL)
+            self._raw_signal(signum, signal.SIG_DFL)
 
     def _after_fork_parent(self) -> None:
         self._restore_defaulted()
 
     def _restore_defaulted(self) -> None:
         for signum in self._defaulted:
-            signal.signal(signum, self.fatal_signal_handler)
+            self._take(signum)
         self._defaulted = []
 
     def _after_fork_child(self) -> None:
@@ -138,6 +168,11 @@ class Recorder:
         self.thread_exceptions = {}
         self._open("fork")
         self.survivor = (tid(), self.fork_tid)
+        self.dying = 0
+        try:
+            self.signal_watch.after_fork_child()  # before our handlers come back
+        except (OSError, ValueError):
+            pass
         self._restore_defaulted()
         if self.tracer is not None:
             self.tracer.clear()
@@ -146,9 +181,14 @@ class Recorder:
 
     def fatal_signal_handler(self, signum: int, frame: FrameType | None) -> None:
         """Save what was captured, then die by the same signal, as without us."""
+        if self.dying:
+            return  # another fatal signal during the save: we die by the first, as plain
+        self.dying = signum
+        self.signal_watch.handling(signum)  # the parent now gives the save a bounded moment
+        self.resethand.rearm(signum)  # one more of it during the save does not cut it short
         self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid()})
         self.finalize("signal")
-        signal.signal(signum, signal.SIG_DFL)
+        self._raw_signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
         os.kill(os.getpid(), signum)
         os._exit(128 + signum)  # not reached unless the signal is somehow ignored

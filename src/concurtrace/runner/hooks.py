@@ -20,6 +20,12 @@ from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
+FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # the ones our handler saves the trace for
+
+
+def main_thread() -> bool:
+    # Not current_thread(): in a thread started by _thread it would make a _DummyThread.
+    return threading.get_ident() == threading.main_thread().ident
 
 
 def install(sink: Sink) -> HookSet:
@@ -176,11 +182,47 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
         return signal.SIG_DFL if handler == sink.fatal_signal_handler else handler
 
     def set_signal(signum: int, handler: Any) -> Any:
-        previous = orig_signal(signum, handler)
+        if signum in FATAL_SIGNALS and isinstance(handler, int) and handler == signal.SIG_DFL:
+            # The default ends the process; ours does too (after saving the trace), so the
+            # program's SIG_DFL keeps its meaning and the trace is not lost.
+            previous = sink.default_disposition(signum) if main_thread() \
+                else orig_signal(signum, handler)  # raises ValueError, as without us
+        else:
+            previous = orig_signal(signum, handler)
         return signal.SIG_DFL if previous == sink.fatal_signal_handler else previous
+
+    orig_wakeup = signal.set_wakeup_fd
+
+    def set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
+        if not main_thread():
+            return orig_wakeup(fd, warn_on_full_buffer=warn_on_full_buffer)  # its ValueError
+        return int(sink.set_wakeup_fd(fd, warn_on_full_buffer))
 
     hooks.patch(signal, "getsignal", getsignal)
     hooks.patch(signal, "signal", set_signal)
+    hooks.patch(signal, "set_wakeup_fd", set_wakeup_fd)
+    orig_interrupt_main = _thread.interrupt_main
+
+    def interrupt_main(signum: int = signal.SIGINT, /) -> None:
+        # It simulates a signal for Python-level handlers only, and does nothing when the
+        # disposition is SIG_DFL, which is what the program sees where our handler is.
+        if signum in FATAL_SIGNALS and sink.handles_signal(signum):
+            return
+        sink.call(orig_interrupt_main, signum)
+
+    hooks.patch(_thread, "interrupt_main", interrupt_main)
+    orig_close, orig_closerange = os.close, os.closerange
+
+    def close(fd: int) -> None:
+        sink.fds_closing(fd, fd + 1, main_thread())
+        sink.call(orig_close, fd)
+
+    def closerange(fd_low: int, fd_high: int) -> None:
+        sink.fds_closing(fd_low, fd_high, main_thread())
+        sink.call(orig_closerange, fd_low, fd_high)
+
+    hooks.patch(os, "close", close)
+    hooks.patch(os, "closerange", closerange)
     orig_excepthook = sys.excepthook
 
     def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:

@@ -52,6 +52,18 @@ class Sink(Protocol):
 
     def fatal_signal_handler(self, signum: int, frame: Any) -> None: ...
 
+    def default_disposition(self, signum: int) -> Any:
+        """signal.signal(signum, SIG_DFL) for a fatal signal: returns the previous handler."""
+        ...
+
+    def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int: ...
+
+    def handles_signal(self, signum: int) -> bool:
+        """Our handler is installed for signum (the program sees SIG_DFL)."""
+        ...
+
+    def fds_closing(self, low: int, high: int, main_thread: bool) -> None: ...
+
 
 class HookSet:
     """Remembers each (owner, attribute, original) so uninstall restores exactly."""

@@ -19,6 +19,7 @@ from concurtrace.model.timeline import Timeline
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
+from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 
 
 class SavingAbandoned(Exception):
@@ -60,13 +61,17 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     session = create_session({"light": config.light, "tracer": config.tracer}, config.keep_temp)
     sampler = _make_sampler(config)
     warnings: list[str] = []
+    entries = int(config.tracer.get("tracer_entries", 1_000_000))
+    watchdog = SignalWatchdog(session.directory, save_bound_s(config.light, entries))
     try:
+        watchdog.start()  # a fatal signal ends a process even in a long C call
         if sampler is not None:
             sampler.start()
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
         outcome = launcher.run()
+        watchdog.stop()
         progress("reading what each process captured")
         records = read_session(session.directory)
         if sampler is not None:
@@ -90,6 +95,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         if timeline.gil == "disabled":
             timeline.notes.append("GIL disabled (free-threaded build): no thread waits for it")
         add_lifecycle(timeline, records)
+        timeline.notes.extend(_subinterpreter_notes(records))
         timeline.notes.extend(warnings)
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
@@ -99,7 +105,19 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         session.keep = True  # Ctrl-C while saving: keep the raw data instead of a trace
         raise SavingAbandoned(session.directory) from None
     finally:
+        watchdog.stop()
         session.cleanup()
+
+
+def _subinterpreter_notes(records: list[dict[str, Any]]) -> list[str]:
+    """Sitecustomize leaves one record per sub-interpreter, which it does not trace."""
+    counts: dict[int, int] = {}
+    for record in records:
+        if record["ev"] == "subinterpreter":
+            counts[int(record["pid"])] = counts.get(int(record["pid"]), 0) + 1
+    return [f"code in {n} sub-interpreter(s) of pid {pid} ran untraced (lifecycle and "
+            "sampled states of its threads are kept; no function slices)"
+            for pid, n in sorted(counts.items())]
 
 
 def _tell_interrupt(count: int) -> None:

@@ -23,14 +23,40 @@ import os as _os
 import sys as _sys
 
 
+def _concurtrace_in_main_interpreter():
+    # Signals belong to the main thread of the main interpreter, where site runs; in a
+    # sub-interpreter set_wakeup_fd raises, and tracing there is not safe (VizTracer's
+    # C state is per process): leave a record for the summary's note, print nothing.
+    import _signal
+    import time
+    try:
+        _signal.set_wakeup_fd(_signal.set_wakeup_fd(-1))
+        return True
+    except ValueError:
+        pass
+    try:
+        session = _os.environ["CONCURTRACE_SESSION"]
+        fd = _os.open(_os.path.join(session, "life-%d-subinterpreters.jsonl" % _os.getpid()),
+                      _os.O_WRONLY | _os.O_CREAT | _os.O_APPEND | _os.O_CLOEXEC, 0o600)
+        try:
+            _os.write(fd, b'{"ev":"subinterpreter","pid":%d,"ts":%d}\\n'
+                      % (_os.getpid(), time.monotonic_ns()))
+        finally:
+            _os.close(fd)
+    except Exception:
+        pass
+    return False
+
+
 def _concurtrace_boot():
     here = _os.path.dirname(_os.path.abspath(__file__))
     start = None
-    try:
-        from concurtrace.runner.bootstrap import start_from_environment as start
-    except Exception as error:  # never break the traced program
-        _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n"
-                          % (_os.getpid(), error))
+    if _concurtrace_in_main_interpreter():
+        try:
+            from concurtrace.runner.bootstrap import start_from_environment as start
+        except Exception as error:  # never break the traced program
+            _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n"
+                              % (_os.getpid(), error))
     _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
     ours = _sys.modules.pop("sitecustomize", None)
     try:
@@ -42,7 +68,7 @@ def _concurtrace_boot():
 
 
 _concurtrace_boot()
-del _concurtrace_boot
+del _concurtrace_boot, _concurtrace_in_main_interpreter
 '''
 
 

@@ -1,0 +1,197 @@
+"""Child side of the signal watchdog: a fatal signal must end the process even while a C
+call holds the GIL, when our Python-level handler (which saves the trace) cannot run.
+
+Two pieces, both invisible to the program:
+- CPython's own C handler for SIGTERM/SIGHUP is re-installed with SA_RESETHAND, so once
+  a signal is delivered the kernel's disposition is already SIG_DFL: the same signal sent
+  again ends the process exactly as without us.
+- The signal wakeup fd (CPython's C handler writes the signal number there, no GIL needed)
+  is a pipe whose read end was handed to the concurtrace parent. The parent sees the
+  delivery; if our Python handler does not say within a moment that it runs, the parent
+  sends the signal again.
+Runs inside the traced program: standard library only, and nothing printed, ever.
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+SA_ONSTACK, SA_RESETHAND = 0x08000000, 0x80000000  # Linux, x86-64 and aarch64
+LAYOUT_MACHINES = ("x86_64", "aarch64")  # struct sigaction: handler, 128-byte mask, flags, restorer
+KERNEL_MASK_BYTES = 8
+HANDLING = 0x80  # byte HANDLING | signum: our Python handler is saving, then dies by signum
+SOCKET_NAME = "signals.sock"
+HIGH_FD = 400  # our pipe lives above the fds a program normally has, so it never reuses them
+
+
+class ResetHand:
+    """Adds SA_RESETHAND to the C handler CPython installed, through libc's sigaction."""
+
+    def __init__(self) -> None:
+        self._libc: Any = None
+        self._struct: Any = None
+        self._armed: dict[int, Any] = {}  # signum -> the struct sigaction we wrote
+        self.usable = sys.platform.startswith("linux") and os.uname().machine in LAYOUT_MACHINES
+
+    def _load(self) -> bool:
+        if self._libc is not None:
+            return True
+        try:
+            import ctypes
+        except ImportError:  # a build without _ctypes: signals as before
+            self.usable = False
+            return False
+
+        class Sigaction(ctypes.Structure):
+            _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ubyte * 128),
+                        ("flags", ctypes.c_uint), ("restorer", ctypes.c_void_p)]
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.sigaction.argtypes = [ctypes.c_int, ctypes.POINTER(Sigaction),
+                                       ctypes.POINTER(Sigaction)]
+        except (OSError, AttributeError):
+            self.usable = False
+            return False
+        self._libc, self._struct = libc, Sigaction
+        return True
+
+    def arm(self, signum: int) -> bool:
+        """Call right after signal.signal(signum, python_handler). False: left as it was."""
+        if not self.usable or not self._load():
+            return False
+        import ctypes
+
+        current = self._struct()
+        if self._libc.sigaction(signum, None, ctypes.byref(current)) != 0:
+            return False
+        # What CPython's PyOS_setsig writes: its handler, an empty mask, SA_ONSTACK. Anything
+        # else means the layout is not the one we know (or someone else's handler): leave it.
+        # (Only the kernel's 64 signals of the mask are filled in; glibc leaves the rest.)
+        if current.handler in (None, 0, 1) or not current.flags & SA_ONSTACK \
+                or any(current.mask[:KERNEL_MASK_BYTES]):
+            return False
+        current.flags |= SA_RESETHAND
+        if self._libc.sigaction(signum, ctypes.byref(current), None) != 0:
+            return False
+        check = self._struct()
+        self._libc.sigaction(signum, None, ctypes.byref(check))
+        if check.handler != current.handler or not check.flags & SA_RESETHAND:
+            return False
+        self._armed[signum] = current
+        return True
+
+    def rearm(self, signum: int) -> None:
+        """Puts the armed C handler back (after a delivery reset it): one more delivery of
+        the signal during our save is absorbed; the parent bounds how long the save takes."""
+        armed = self._armed.get(signum)
+        if armed is not None:
+            import ctypes
+
+            self._libc.sigaction(signum, ctypes.byref(armed), None)
+
+
+class SignalWatch:
+    """Our wakeup fd, shown to the program as if there were none (its own one wins)."""
+
+    def __init__(self, session: str, raw_set_wakeup_fd: Callable[..., int]) -> None:
+        self.address = os.path.join(session, SOCKET_NAME)
+        self._raw = raw_set_wakeup_fd
+        self.fds: tuple[int, int] | None = None  # our pipe (read, write)
+        self.program_fd = False  # the program set a wakeup fd of its own
+
+    def open(self) -> bool:
+        """Registers this process with the parent and sets the wakeup fd; False if it cannot
+        (nothing is left behind then, and nothing is printed)."""
+        try:
+            read_fd, write_fd = (_high(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
+        except OSError:
+            return False
+        handed = [read_fd]
+        try:
+            try:
+                handed.append(os.pidfd_open(os.getpid()))  # the parent signals exactly us
+            except (AttributeError, OSError):
+                pass
+            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
+            try:
+                sock.settimeout(0.1)  # a parent too busy to take it: no watchdog here
+                data = b"".join(fd.to_bytes(4, sys.byteorder) for fd in handed)
+                sock.sendmsg([b"watch"], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, data)], 0,
+                               self.address)
+            finally:
+                sock.close()
+            # We keep the read end too: a write never fails for want of a reader (EPIPE
+            # would make CPython print a warning once the parent is gone); a full pipe fails
+            # with EAGAIN, which warn_on_full_buffer=False keeps silent.
+            self._raw(write_fd, warn_on_full_buffer=False)
+        except (OSError, ValueError):
+            os.close(read_fd)
+            os.close(write_fd)
+            return False
+        finally:
+            for fd in handed[1:]:
+                os.close(fd)
+        self.fds = (read_fd, write_fd)
+        return True
+
+    def handling(self, signum: int) -> None:
+        if self.fds is not None and not self.program_fd:
+            try:
+                os.write(self.fds[1], bytes([HANDLING | signum]))
+            except OSError:
+                pass
+
+    def program_sets(self, fd: int, warn_on_full_buffer: bool) -> int:
+        """signal.set_wakeup_fd as the program sees it: -1 stands for ours."""
+        ours = self.fds[1] if self.fds is not None else -1
+        if fd == -1 and ours != -1:
+            previous = self._raw(ours, warn_on_full_buffer=False)
+            self.program_fd = False
+        else:
+            previous = self._raw(fd, warn_on_full_buffer=warn_on_full_buffer)
+            self.program_fd = fd != -1
+        return -1 if previous == ours else previous
+
+    def closing(self, low: int, high: int, main_thread: bool) -> None:
+        """The program closes fds low..high-1 (daemons close them all): if ours are among
+        them, our wakeup fd goes first, so that CPython never writes to a closed fd (it would
+        print a warning) or to a file that reuses the number."""
+        if self.fds is None or not any(low <= fd < high for fd in self.fds):
+            return
+        ours, self.fds = self.fds, None
+        if main_thread and not self.program_fd:
+            self._raw(-1)
+        for fd in ours:
+            if not low <= fd < high:
+                os.close(fd)
+
+    def after_fork_child(self) -> None:
+        """A fork child gets its own pipe (the inherited one names the parent process)."""
+        if self.fds is None:
+            return
+        inherited, program_fd = self.fds, self.program_fd
+        self.fds = None
+        if program_fd or not self.open():
+            if not program_fd:
+                self._raw(-1)
+        for fd in inherited:
+            os.close(fd)
+
+
+def _high(fd: int) -> int:
+    import fcntl
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * HIGH_FD:
+        return fd
+    try:
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+    except OSError:
+        return fd
+    os.close(fd)
+    return moved
