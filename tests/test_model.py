@@ -24,7 +24,7 @@ def test_process_names() -> None:
     assert process_name(False, None, [PY, "-m", "json.tool"], None) == "python -m json.tool"
     assert process_name(False, None, [PY, "-c", "print()"], None) == "python -c"
     forkserver = [PY, "-c", "from multiprocessing.forkserver import main; main(3)"]
-    assert process_name(False, None, forkserver, None) == "forkserver"
+    assert process_name(False, None, forkserver, None) == "forkserver (multiprocessing)"
     assert process_name(False, None, ["/bin/sleep", "1"], "sleep") == "sleep"
 
 

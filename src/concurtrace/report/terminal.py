@@ -8,6 +8,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from concurtrace.model.analysis import human_duration, lifetime
+from concurtrace.model.sentences import after_signal, last_doing
 from concurtrace.model.timeline import STATE_KEYS, Process, Thread, Timeline
 
 STATE_SHORT = {"running": "run", "runqueue": "cpu-wait", "gil": "GIL", "lock": "lock",
@@ -25,12 +26,18 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
         return Text("exit unknown", style="yellow")
     style = "green" if proc.exit_code == 0 else "bold red"
     extra = f" ({proc.exc_type})" if proc.exc_type else ""
-    return Text(f"exit {proc.exit_code}{extra}", style=style)
+    sender = timeline.processes.get(proc.handled.sender or -1) if proc.handled else None
+    return Text(f"exit {proc.exit_code}{extra}{after_signal(proc, sender)}", style=style)
 
 
 def thread_status(thread: Thread) -> Text:
     if thread.abandoned:
         return Text("abandoned at exit", style="bold yellow")
+    if thread.end_reason == "stopped":
+        return Text(f"stopped, {last_doing(thread)}", style="bold yellow")
+    if thread.end_reason in ("killed", "os._exit"):
+        return Text(f"cut by {'a signal' if thread.end_reason == 'killed' else 'os._exit'}",
+                    style="yellow")
     if thread.exc_type:
         return Text(f"raised {thread.exc_type}", style="bold red")
     if thread.end_reason == "process_exit":
@@ -49,6 +56,10 @@ def _process_line(proc: Process, timeline: Timeline) -> Text:
     line.append(process_status(proc, timeline))
     if not proc.traced:
         line.append("  not traced", style="yellow")
+    if proc.role == "infrastructure":
+        line.append("  library helper", style="dim")
+    elif proc.joined is None and proc.ppid is not None and proc.pid != timeline.root_pid:
+        line.append("  waited for: unknown (parent not traced)", style="dim")
     return line
 
 
