@@ -8,7 +8,8 @@ def report_in_thread() -> None:
     try:
         raise ValueError("handled in a thread")
     except ValueError:
-        threading.excepthook(threading.ExceptHookArgs([*sys.exc_info(), threading.current_thread()]))
+        report = [*sys.exc_info(), threading.current_thread()]
+        threading.excepthook(threading.ExceptHookArgs(report))
 
 
 worker = threading.Thread(target=report_in_thread, name="reporter")

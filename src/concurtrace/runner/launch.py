@@ -173,17 +173,21 @@ class Launcher:
     def _install_signal_forwarding(self, root: int) -> dict[int, signal.Handlers]:
         previous: dict[int, signal.Handlers] = {}
 
-        def forward(signum: int, _frame: object) -> None:
+        def forward(signum: int, _frame: object, reason: str | None = None) -> None:
+            start = time.monotonic_ns()
             try:
                 os.kill(root, signum)
             except ProcessLookupError:
-                pass
+                return
+            if reason is not None and self.outcome is not None:
+                self.outcome.sends.append((start, time.monotonic_ns(), root, signum, reason))
 
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
             self.outcome.interrupts += 1
             if not _terminal_sent_it_to_the_tree():  # it came from kill: forward it
-                forward(signum, _frame)
+                # The second one is concurtrace stopping the run; the first is the user's.
+                forward(signum, _frame, "interrupt" if self.outcome.interrupts >= 2 else None)
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)
             if self.outcome.interrupts >= 2:
