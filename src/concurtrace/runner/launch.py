@@ -179,8 +179,9 @@ class Launcher:
                 os.kill(root, signum)
             except ProcessLookupError:
                 return
-            if reason is not None and self.outcome is not None:
-                self.outcome.sends.append((start, time.monotonic_ns(), root, signum, reason))
+            if self.outcome is not None:  # a signal from outside, passed on (or our own stop)
+                self.outcome.sends.append((start, time.monotonic_ns(), root, signum,
+                                           reason or "external"))
 
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
