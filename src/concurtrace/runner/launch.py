@@ -84,8 +84,10 @@ def kill_tree(grace_s: float = KILL_GRACE_S, sends: Sends | None = None,
         return
 
     def send(proc: psutil.Process, signum: int) -> None:
-        start = time.monotonic_ns()
         try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return  # dead already: a signal now would be credited with nothing it did
+            start = time.monotonic_ns()
             proc.send_signal(signum)
         except psutil.Error:
             return
@@ -97,11 +99,7 @@ def kill_tree(grace_s: float = KILL_GRACE_S, sends: Sends | None = None,
 
     def finish() -> None:
         for proc in victims:
-            try:
-                alive = proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-            except psutil.Error:
-                continue
-            if alive:
+            if proc.is_running():
                 send(proc, signal.SIGKILL)
 
     timer = threading.Timer(grace_s, finish)
