@@ -71,6 +71,10 @@ def test_timeout_is_credited_and_blocked_threads_say_so(tmp_path: Path) -> None:
         assert [f["kind"] for f in said] == ["thread_stopped"]
         assert "when the run was stopped by --timeout" in said[0]["message"]
         assert "non-daemon" not in said[0]["advice"]
+    # The main thread too: the signal found it inside Event().wait() on the script's last line.
+    main = next(t for t in summary["threads"] if t["tid"] == root["pid"])
+    assert main["end_reason"] == "stopped", main
+    assert any(f["file"].endswith("stopped_tree.py") for f in main["stack"]), main["stack"]
     stop = next(f for f in findings(summary, root["pid"]) if f["kind"] == "nonzero_exit")
     assert "--timeout" in stop["message"] and "from outside" not in stop["advice"], stop
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
-from concurtrace.model.sentences import CRASH_SIGNALS, RUN_STOPS, cut_sentence, frozen_at
+from concurtrace.model.sentences import (
+    CRASH_SIGNALS,
+    RUN_STOPS,
+    cut_sentence,
+    frozen_at,
+    last_state,
+    stop_time,
+)
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 
 MP_METHODS = ("fork", "spawn", "forkserver")
@@ -113,12 +120,14 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
 def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
     out: list[Finding] = []
     if thread.end_reason == "stopped":
+        blocked = last_state(thread, stop_time(proc)) == "lock"
         out.append(Finding("thread_stopped", proc.pid, thread.tid,
                            f"Thread '{thread.name}' in {proc.name} was "
                            f"{cut_sentence(thread, proc)}.",
-                           "It never finished: a thread blocked on a lock or a queue when the "
-                           "time ran out is often one side of a deadlock; its stack is in its "
-                           "end instant and in the JSON summary.", 3))
+                           "It never finished" + (
+                               "; threads still waiting for locks when the run is stopped are "
+                               "often the sides of a deadlock" if blocked else "") +
+                           ". Its whole stack is in the JSON summary (threads[].stack).", 3))
     if thread.abandoned and proc.role != "infrastructure":  # a library's own daemon thread
         role = "Daemon thread" if thread.daemon else "Thread"
         out.append(Finding("daemon_thread_abandoned", proc.pid, thread.tid,

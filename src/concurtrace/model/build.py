@@ -115,6 +115,10 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             thread.daemon = bool(record.get("daemon", True))
             thread.end_reason = _cut_reason(proc, thread, finalize)
             thread.abandoned = thread.end_reason == "abandoned"
+    fatal = index.last(proc.pid, "signal")
+    if fatal is not None and fatal.get("stack") and fatal.get("tid") in (None, proc.pid):
+        main.stack = list(fatal["stack"])  # where the signal found the main thread
+        main.end_reason = _cut_reason(proc, main, finalize)
     for key, runs in observed.states.items():
         if key[0] == proc.pid and key[1] in proc.threads:
             proc.threads[key[1]].states = runs

@@ -91,10 +91,21 @@ DOING = {"running": "running", "runqueue": "running", "gil": "waiting for the GI
          "child": "waiting for a child", "other": "blocked"}
 
 
-def last_doing(thread: Thread) -> str:
+def last_state(thread: Thread, before: int | None = None) -> str | None:
+    """The state key the sampler last saw the thread in, before `before` (default its end)."""
+    limit = before if before is not None else thread.ended_ns
+    runs = [r for r in thread.states if limit is None or r.ts < limit]
+    return runs[-1].state if runs else None
+
+
+def stop_time(proc: Process | None) -> int | None:
+    """When the signal that ended proc was sent (its handler then ran: not what it was doing)."""
+    return proc.ended_by.start_ts if proc is not None and proc.ended_by is not None else None
+
+
+def last_doing(thread: Thread, before: int | None = None) -> str:
     """"waiting for a lock": what the sampler last saw the thread do, "running" if unknown."""
-    runs = [r for r in thread.states if thread.ended_ns is None or r.ts <= thread.ended_ns]
-    return DOING.get(runs[-1].state, "running") if runs else "running"
+    return DOING.get(last_state(thread, before) or "running", "running")
 
 
 def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
@@ -105,7 +116,9 @@ def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
         when += " by --timeout" if reason == "timeout" else " by a second Ctrl-C"
     elif thread.end_reason == "killed" and proc is not None and proc.signal:
         when = f"when {proc.name} was killed by {proc.signal}"
-    return f"still {last_doing(thread)} {when}{frozen_at(thread)}"
+    where = frozen_at(thread)
+    doing = last_doing(thread, stop_time(proc))
+    return f"still {doing} {when}{',' if where else ''}{where}"
 
 
 def thread_sentence(thread: Thread, which: str, proc: Process | None = None) -> str:

@@ -8,7 +8,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from concurtrace.model.analysis import human_duration, lifetime
-from concurtrace.model.sentences import after_signal, last_doing
+from concurtrace.model.sentences import after_signal
 from concurtrace.model.timeline import STATE_KEYS, Process, Thread, Timeline
 
 STATE_SHORT = {"running": "run", "runqueue": "cpu-wait", "gil": "GIL", "lock": "lock",
@@ -33,8 +33,8 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
 def thread_status(thread: Thread) -> Text:
     if thread.abandoned:
         return Text("abandoned at exit", style="bold yellow")
-    if thread.end_reason == "stopped":
-        return Text(f"stopped, {last_doing(thread)}", style="bold yellow")
+    if thread.end_reason == "stopped":  # what it was doing is in its finding
+        return Text("cut by the stop", style="bold yellow")
     if thread.end_reason in ("killed", "os._exit"):
         return Text(f"cut by {'a signal' if thread.end_reason == 'killed' else 'os._exit'}",
                     style="yellow")

@@ -146,7 +146,9 @@ class Recorder:
 
     def fatal_signal_handler(self, signum: int, frame: FrameType | None) -> None:
         """Save what was captured, then die by the same signal, as without us."""
-        self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid()})
+        # The frame it interrupted: where the main thread was (blocked?) when the signal came.
+        self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid(),
+                    "stack": _stack(frame)})
         self.finalize("signal")
         signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
