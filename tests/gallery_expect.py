@@ -17,9 +17,11 @@ EXPECT keys (all optional except "exit_code"):
   ``name_prefix``, ``name_regex`` (full match), plus facts: ``parent`` (the
   logical parent's name, None for the root), ``daemon``, ``exit_code``,
   ``signal`` ("SIGTERM" or None), ``terminated_by`` (the reason or None),
-  ``start_method``, ``traced``. ``count`` (exact) or ``min_count`` say how many
-  processes must match the selector AND every fact; the default is exactly one
-  for ``name`` and at least one for a prefix or regex. ``python_min`` /
+  ``handled_signal`` (the name of a signal it outlived and exited after, or None),
+  ``role`` ("infrastructure" or None), ``start_method``, ``traced``. ``count``
+  (exact) or ``min_count`` say how many processes must match the selector AND
+  every fact; the default is exactly one for ``name`` and at least one for a
+  prefix or regex. ``python_min`` /
   ``python_max`` make the entry apply to those versions only.
 - ``min_processes``: the tree holds at least this many processes.
 - ``threads``: entries selecting threads by ``process`` (the owning process's
@@ -57,7 +59,8 @@ SUMMARY_SCHEMA = "concurtrace.summary/1"
 
 STATE_KEYS = ("running", "runqueue", "gil", "lock", "sleep", "io", "child", "other")
 SYSCALL_STATES = frozenset({"gil", "lock", "sleep", "io", "child", "other"})
-TERMINATION_REASONS = frozenset({"daemon_cleanup", "terminate", "kill", "external"})
+TERMINATION_REASONS = frozenset({"daemon_cleanup", "terminate", "kill", "external", "timeout",
+                                 "interrupt"})
 
 _VERSION_KEYS = {"python_min", "python_max"}
 _NAME_KEYS = {"name", "name_prefix", "name_regex"}
@@ -68,6 +71,7 @@ _TOP_KEYS = {
 }
 _PROCESS_FACTS = {
     "parent", "daemon", "exit_code", "signal", "terminated_by", "start_method", "traced",
+    "handled_signal", "role",
 }
 _THREAD_FACTS = {"daemon", "abandoned", "min_s", "max_s"}
 _SHARE_KEYS = {"process", "thread", "thread_prefix", "thread_regex", "min_share", "max_share"}
@@ -282,6 +286,8 @@ class _Summary:
             "exit_code": p.get("exit_code"),
             "signal": p.get("signal"),
             "terminated_by": term,
+            "handled_signal": p.get("handled_signal"),
+            "role": p.get("role"),
             "traced": p.get("traced"),
         }
         return json.dumps(row, default=str)
@@ -346,6 +352,9 @@ def _process_mismatches(s: _Summary, p: Mapping[str, Any], entry: Mapping[str, A
         elif key == "terminated_by":
             term = p.get("terminated_by")
             got = term.get("reason") if isinstance(term, dict) else term
+        elif key == "handled_signal":
+            handled = p.get("handled_signal")
+            got = handled.get("signal") if isinstance(handled, dict) else handled
         else:
             got = p.get(key)
         if key in ("daemon", "traced") and got is not want:

@@ -8,7 +8,7 @@ from concurtrace.exporters.common import nested
 from concurtrace.model.analysis import analyse
 from concurtrace.model.build import build_timeline, clip_runs
 from concurtrace.model.lifecycle import add_lifecycle
-from concurtrace.model.naming import process_name
+from concurtrace.model.naming import infrastructure_role, process_name
 from concurtrace.model.serialize import timeline_from_dict, timeline_to_dict
 from concurtrace.model.sources import Observed
 from concurtrace.model.timeline import Process, Slice, StateRun, Thread, Timeline
@@ -24,8 +24,22 @@ def test_process_names() -> None:
     assert process_name(False, None, [PY, "-m", "json.tool"], None) == "python -m json.tool"
     assert process_name(False, None, [PY, "-c", "print()"], None) == "python -c"
     forkserver = [PY, "-c", "from multiprocessing.forkserver import main; main(3)"]
-    assert process_name(False, None, forkserver, None) == "forkserver"
+    assert process_name(False, None, forkserver, None) == "forkserver (multiprocessing)"
     assert process_name(False, None, ["/bin/sleep", "1"], "sleep") == "sleep"
+
+
+def test_library_helpers_are_infrastructure() -> None:
+    # The command line joblib 1.6 gives loky's resource tracker.
+    loky = [PY, "-B", "-c", "from joblib.externals.loky.backend.resource_tracker import main; "
+            "main(4, False)"]
+    assert process_name(False, None, loky, None) == "resource tracker (loky)"
+    assert infrastructure_role("resource tracker (loky)", None, None) == "infrastructure"
+    target = "multiprocessing.managers.BaseManager._run_server"
+    assert infrastructure_role("SyncManager-1", "SyncManager-1", target) == "infrastructure"
+    assert infrastructure_role("MyManager-2", "MyManager-2", None) == "infrastructure"
+    # A user's process that happens to be called like one runs the user's target.
+    assert infrastructure_role("TaskManager-1", "TaskManager-1", "__main__.work") is None
+    assert infrastructure_role("Process-1", "Process-1", None) is None
 
 
 def test_nested_clamps_children_to_parents() -> None:

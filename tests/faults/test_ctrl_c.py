@@ -259,3 +259,7 @@ def test_sigterm_to_concurtrace_reaches_the_program_s_own_handler(tmp_path: Path
     assert status == 5 and "handler calls 1" in output, err
     root = summary_json(out)["processes"][0]
     assert root["exit_code"] == 5 and root["signal"] is None
+    # concurtrace passed it on from outside the tree: handled, no sender in the tree.
+    handled = root["handled_signal"]
+    assert handled is not None, root
+    assert (handled["signal"], handled["pid"], handled["reason"]) == ("SIGTERM", None, "external")

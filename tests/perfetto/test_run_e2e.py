@@ -106,7 +106,7 @@ def test_every_start_method_is_traced_and_parented(methods_run: Traced) -> None:
         child = by_name[name]
         assert child["ppid"] == root, f"{name}: logical parent must be the caller of start()"
         assert child["start_method"] == method and child["traced"] and child["exit_code"] == 0
-    assert by_name["forkserver-child"]["os_ppid"] == by_name["forkserver"]["pid"]
+    assert by_name["forkserver-child"]["os_ppid"] == by_name["forkserver (multiprocessing)"]["pid"]
     workers = [p for p in summary["processes"] if p["name"].startswith("SpawnProcess")]
     assert len(workers) >= 1 and all(w["ppid"] == root and w["traced"] for w in workers)
     assert by_name["python -c"]["ppid"] == root and by_name["python -c"]["traced"]

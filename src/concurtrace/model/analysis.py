@@ -5,13 +5,19 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 
-from concurtrace.model.sentences import CRASH_SIGNALS, frozen_at
+from concurtrace.model.sentences import (
+    CRASH_SIGNALS,
+    RUN_STOPS,
+    cut_sentence,
+    frozen_at,
+    last_state,
+    stop_time,
+)
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 
 MP_METHODS = ("fork", "spawn", "forkserver")
 GIL_SHARE_FINDING = 0.2
 MIN_LIFETIME_NS = 50_000_000
-HELPER_NAMES = ("forkserver", "resource_tracker", "semaphore_tracker")
 
 
 def human_duration(ns: int | None) -> str:
@@ -61,6 +67,13 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
                            f"{proc.label()} was terminated by {proc.signal} {life} after it "
                            f"started, at {parent.name if parent else 'its parent'}'s exit: {ran}.",
                            "Join it before the parent returns, or make it non-daemon.", 5))
+    elif proc.signal and killer is not None and killer.reason in RUN_STOPS:
+        how = "--timeout" if killer.reason == "timeout" else "a second Ctrl-C"
+        out.append(Finding("nonzero_exit", proc.pid, None,
+                           f"{proc.name} was stopped by {how} ({proc.signal} from concurtrace) "
+                           f"after {life}.",
+                           "It was still running when the run was stopped: its threads say "
+                           "where they were.", 3))
     elif proc.signal and killer is not None and killer.reason in ("terminate", "kill"):
         out.append(Finding("nonzero_exit", proc.pid, None,
                            f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
@@ -85,15 +98,16 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
         else:
             what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
         out.append(Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4))
-    if proc is not root and proc.name not in HELPER_NAMES:
+    parent = timeline.processes.get(proc.ppid) if proc.ppid is not None else None
+    stopped = killer is not None and killer.reason in RUN_STOPS  # ended with the whole tree
+    if proc is not root and proc.role != "infrastructure" and not stopped:
         if root and root.ended_ns and proc.ended_ns and proc.ended_ns > root.ended_ns + 1_000_000:
             out.append(Finding("orphan_still_running", proc.pid, None,
                                f"{proc.name} was still running when MainProcess exited "
                                f"(it ended {human_duration(proc.ended_ns - root.ended_ns)} later).",
                                "Wait for it (join()/wait()) so its failures reach you.", 3))
-        elif proc.joined is False and proc.ppid is not None and not proc.signal:
-            parent = timeline.processes.get(proc.ppid)
-            by = f" by {parent.name}" if parent else ""
+        elif proc.joined is False and parent is not None and not proc.signal:
+            by = f" by {parent.name}"
             out.append(Finding("child_not_joined", proc.pid, None,
                                f"{proc.name} was never joined or waited for{by}"
                                + (": multiprocessing joined it at exit." if proc.start_method
@@ -105,7 +119,16 @@ def _process_findings(timeline: Timeline, proc: Process, root: Process | None) -
 
 def _thread_findings(proc: Process, thread: Thread) -> list[Finding]:
     out: list[Finding] = []
-    if thread.abandoned:
+    if thread.end_reason == "stopped":
+        blocked = last_state(thread, stop_time(proc)) == "lock"
+        out.append(Finding("thread_stopped", proc.pid, thread.tid,
+                           f"Thread '{thread.name}' in {proc.name} was "
+                           f"{cut_sentence(thread, proc)}.",
+                           "It never finished" + (
+                               "; threads still waiting for locks when the run is stopped are "
+                               "often the sides of a deadlock" if blocked else "") +
+                           ". Its whole stack is in the JSON summary (threads[].stack).", 3))
+    if thread.abandoned and proc.role != "infrastructure":  # a library's own daemon thread
         role = "Daemon thread" if thread.daemon else "Thread"
         out.append(Finding("daemon_thread_abandoned", proc.pid, thread.tid,
                            f"{role} '{thread.name}' in {proc.name} was abandoned at "

@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from concurtrace.model.exits import exit_facts
-from concurtrace.model.naming import process_name
+from concurtrace.model.naming import infrastructure_role, process_name
 from concurtrace.model.records import Record
+from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
 from concurtrace.model.traces import TraceEvents, apply_slices
@@ -38,6 +39,9 @@ def build_timeline(records: list[Record], traces: Mapping[int, Iterable[TraceEve
         parent = timeline.processes.get(proc.fork_of) if proc.fork_of else None
         if parent is not None:
             proc.name = f"{parent.name} (fork)"
+        starter = timeline.processes.get(proc.ppid) if proc.ppid is not None else None
+        if proc.pid != root_pid and (starter is None or not starter.traced):
+            proc.joined = None  # an untraced parent records no wait: whether it did is unknown
     hello = index.first(root_pid, "hello")
     timeline.python = str(hello.get("python", "")) if hello else ""
     timeline.gil = str(hello.get("gil", "enabled")) if hello else "enabled"
@@ -69,6 +73,7 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     if hello and hello["origin"] == "fork" and not mp_name and proc.ppid is not None:
         fork_parent = proc.ppid
     proc.name = process_name(pid == root_pid, mp_name, argv, seen.name if seen else None)
+    proc.role = infrastructure_role(proc.name, mp_name, role.get("target") if role else None)
     proc.fork_of = fork_parent
     if proc.start_method in ("fork", "spawn", "forkserver"):
         proc.ran_target = role is not None
@@ -89,6 +94,7 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     for (pid, tid), (comm, first, last) in observed.threads.items():
         if pid == proc.pid and tid not in proc.threads:
             proc.threads[tid] = Thread(pid=pid, tid=tid, name=comm, started_ns=first, ended_ns=last)
+    finalize = index.last(proc.pid, "finalize")
     for record in index.own.get(proc.pid, []):
         events = ("thread_start", "thread_exit", "thread_abandoned")
         if record.get("tid") is None or record["ev"] not in events:
@@ -104,13 +110,32 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             thread.exc_type = record.get("exc_type")
             thread.end_reason = "exception" if thread.exc_type else "return"
         else:
-            thread.ended_ns, thread.abandoned = int(record["ts"]), True
-            thread.end_reason = "abandoned"
+            thread.ended_ns = int(record["ts"])
             thread.stack = list(record.get("stack") or [])
             thread.daemon = bool(record.get("daemon", True))
+            thread.end_reason = _cut_reason(proc, thread, finalize)
+            thread.abandoned = thread.end_reason == "abandoned"
+    fatal = index.last(proc.pid, "signal")
+    if fatal is not None and fatal.get("stack") and fatal.get("tid") in (None, proc.pid):
+        main.stack = list(fatal["stack"])  # where the signal found the main thread
+        main.end_reason = _cut_reason(proc, main, finalize)
     for key, runs in observed.states.items():
         if key[0] == proc.pid and key[1] in proc.threads:
             proc.threads[key[1]].states = runs
+
+
+def _cut_reason(proc: Process, thread: Thread, finalize: Record | None) -> str:
+    """Why a thread still alive at the process's last moment stopped there. Only a daemon
+    thread at a normal interpreter exit was abandoned; the others were cut by a stop of the
+    run, a fatal signal or os._exit, whatever their daemon flag."""
+    how = str(finalize.get("reason")) if finalize else "exit"
+    if proc.terminated_by is not None and proc.terminated_by.reason in RUN_STOPS:
+        return "stopped"
+    if how == "signal" or proc.signal is not None:
+        return "killed"
+    if how == "os._exit":
+        return "os._exit"
+    return "abandoned" if thread.daemon else "process_exit"
 
 
 def _close_threads(proc: Process) -> None:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal as signal_module
 
-from concurtrace.model.sentences import CRASH_SIGNALS
+from concurtrace.model.records import Record
+from concurtrace.model.sends import credited_send, died_before, handled_send, sends_to
+from concurtrace.model.sentences import CRASH_SIGNALS, signal_name
 from concurtrace.model.sources import Observed, RecordIndex
-from concurtrace.model.timeline import Process, TerminatedBy
-
-
-def signal_name(signum: int) -> str:
-    try:
-        return signal_module.Signals(signum).name
-    except ValueError:
-        return f"SIG{signum}"
+from concurtrace.model.timeline import Process, Send, TerminatedBy
 
 
 def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
@@ -28,6 +22,7 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     last_own = max((int(r["ts"]) for r in own), default=None)
     seen = observed.processes.get(pid)
     ends = [t for t in (last_own, seen.last_ns if seen else None) if t]
+    reap_ts: int | None = None
     if reaps:
         reap_ts, status, _reaper = min(reaps)
         code = os.waitstatus_to_exitcode(int(status))
@@ -47,25 +42,31 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     # Joins made by multiprocessing's exit handler do not count: the program never waited.
     proc.joined = any(r["ev"] in ("join", "reaped") and not r.get("implicit")
                       for r in index.about.get(pid, []))
-    _end_reason(proc, index)
+    sends = sends_to(pid, index, observed)
+    _end_reason(proc, index, sends, reap_ts)
+    if proc.signal is None and proc.exit_code is not None:
+        proc.handled = handled_send(sends, last_own if last_own is not None else reap_ts)
 
 
-def _end_reason(proc: Process, index: RecordIndex) -> None:
-    exception = index.last(proc.pid, "exception")
+def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
+                reap_ts: int | None) -> None:
     exit_call = index.last(proc.pid, "exit_call")
-    if proc.signal is not None or index.last(proc.pid, "signal") is not None:
+    own_signal = index.last(proc.pid, "signal")
+    signum = -proc.exit_code if proc.exit_code is not None and proc.exit_code < 0 else (
+        int(own_signal["signum"]) if own_signal is not None and proc.exit_code is None else None)
+    if proc.signal is not None or (own_signal is not None and proc.exit_code is None):
         proc.end_reason = "signal"
-        kills = [r for r in index.about.get(proc.pid, []) if r["ev"] == "terminate"]
-        if kills:
-            kill = kills[-1]
-            reason = str(kill.get("reason", "terminate"))
-            proc.terminated_by = TerminatedBy(int(kill["pid"]), reason)
+        send = None if signum is None else \
+            credited_send(sends, signum, died_before(proc.pid, signum, index, reap_ts))
+        if send is not None:
+            proc.ended_by = send
+            proc.terminated_by = TerminatedBy(send.sender, send.reason)
             # Last seen by the sampler may predate the signal: it died after it was sent.
-            if proc.ended_ns is None or proc.ended_ns < int(kill["ts"]):
-                proc.ended_ns = int(kill["ts"])
+            if proc.ended_ns is None or proc.ended_ns < send.ts:
+                proc.ended_ns = send.ts
         elif proc.signal not in CRASH_SIGNALS:
             proc.terminated_by = TerminatedBy(None, "external")
-    elif exception is not None:
+    elif (exception := _uncaught(proc, index)) is not None:
         proc.end_reason, proc.exc_type = "exception", str(exception.get("exc_type"))
     elif exit_call is not None and exit_call.get("how") == "os._exit" and not any(
             r["ev"] == "exit_call" and r.get("how") == "return" for r in index.own[proc.pid]):
@@ -74,3 +75,13 @@ def _end_reason(proc: Process, index: RecordIndex) -> None:
         proc.end_reason = "sys.exit"
     elif proc.exit_code == 0:
         proc.end_reason = "return"
+
+
+def _uncaught(proc: Process, index: RecordIndex) -> Record | None:
+    """The exception that ended the interpreter: one the interpreter itself reported (not the
+    program's own sys.excepthook(...) call), with the exit status an uncaught one gives."""
+    exceptions = [r for r in index.own.get(proc.pid, [])
+                  if r["ev"] == "exception" and r.get("caller") != "program"]
+    if not exceptions or proc.exit_code not in (1, None):
+        return None
+    return exceptions[-1]

@@ -7,9 +7,16 @@ from itertools import count
 from typing import Any
 
 from concurtrace.model.records import Record
-from concurtrace.model.sentences import exit_sentence, start_sentence, thread_sentence
+from concurtrace.model.sentences import (
+    CUT_THREAD,
+    exit_sentence,
+    received_sentence,
+    signal_name,
+    start_sentence,
+    thread_sentence,
+)
 from concurtrace.model.sources import RecordIndex
-from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
+from concurtrace.model.timeline import Instant, Process, Send, Slice, Thread, Timeline
 
 CALL_SLACK_NS = 50_000  # the call's slice may end a little after our hook's clock read
 
@@ -90,13 +97,23 @@ def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None
         return
     killer = linker.timeline.processes.get(proc.terminated_by.pid or -1) \
         if proc.terminated_by else None
+    handled = proc.handled
+    sender = linker.timeline.processes.get(handled.sender or -1) if handled else None
     end_mark = linker.instant(proc, proc.pid, proc.ended_ns,
-                              exit_sentence(proc, killer), end_args)
-    kills = [r for r in about if r["ev"] == "terminate"]
-    if proc.signal and kills:
-        kill_site = linker.call_site(kills[-1], f"signal {proc.name}")
+                              exit_sentence(proc, killer, sender), end_args)
+    if proc.ended_by is not None:  # only the send that delivered the fatal signal
+        kill_site = linker.call_site(_send_record(proc.ended_by), f"signal {proc.name}")
         if kill_site is not None:
             linker.link(kill_site, end_mark)
+    if handled is not None:
+        name = signal_name(handled.signum)
+        received = linker.instant(proc, proc.pid, handled.ts, received_sentence(handled, sender),
+                                  {"event": "signal_received", "signal": name,
+                                   "from_pid": handled.sender, "handled": True})
+        end_args["handled_signal"] = name
+        site = linker.call_site(_send_record(handled), f"signal {proc.name}")
+        if site is not None:
+            linker.link(site, received)
     observers = [r for r in about if r["ev"] == "join"] or \
         [r for r in about if r["ev"] == "reaped"]
     observer = observers[0] if observers else None
@@ -109,6 +126,13 @@ def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None
         seen = linker.instant(joiner, tid, int(observer["ts"]),
                               f"{observer['ev']}: saw {proc.name} end", {"call": observer["ev"]})
         linker.link(end_mark, seen)
+
+
+def _send_record(send: Send) -> Record | None:
+    """A send as the record call_site() looks up (None when concurtrace sent it)."""
+    if send.sender is None:
+        return None
+    return {"pid": send.sender, "tid": send.tid, "start_ts": send.start_ts, "ts": send.ts}
 
 
 def _thread_events(linker: _Linker, proc: Process, thread: Thread,
@@ -126,9 +150,12 @@ def _thread_events(linker: _Linker, proc: Process, thread: Thread,
                 linker.link(source, _first_slice(thread) or mark)
     if thread.ended_ns is None:
         return
-    event = "thread_abandoned" if thread.abandoned else "thread_exit"
+    cut = thread.end_reason in CUT_THREAD
+    event = "thread_abandoned" if thread.abandoned else "thread_stopped" if cut else "thread_exit"
     args: dict[str, Any] = {"event": event, "daemon": bool(thread.daemon)}
-    if thread.abandoned:
+    if thread.abandoned or cut:
         args["unfinished"] = True
         args["stack"] = thread.stack_text
-    linker.instant(proc, thread.tid, thread.ended_ns, thread_sentence(thread, "end"), args)
+    if cut:
+        args["cause"] = thread.end_reason
+    linker.instant(proc, thread.tid, thread.ended_ns, thread_sentence(thread, "end", proc), args)

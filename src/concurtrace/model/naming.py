@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import os
+import re
 
+# Helper processes a library starts for itself, recognised by the module their `-c` code
+# runs: named as what they are, they are not the user's to join or wait for.
 MP_HELPERS = {
-    "multiprocessing.forkserver": "forkserver",
-    "multiprocessing.resource_tracker": "resource_tracker",
-    "multiprocessing.semaphore_tracker": "semaphore_tracker",
+    "multiprocessing.forkserver": "forkserver (multiprocessing)",
+    "multiprocessing.resource_tracker": "resource tracker (multiprocessing)",
+    "multiprocessing.semaphore_tracker": "semaphore tracker (multiprocessing)",
+    "loky.backend.resource_tracker": "resource tracker (loky)",  # also joblib.externals.loky
 }
+HELPER_NAMES = frozenset(MP_HELPERS.values())
+# multiprocessing.managers starts its server as Process(target=type(self)._run_server).
+MANAGER_TARGET = re.compile(r"multiprocessing\.managers\.\w+\._run_server")
+MANAGER_NAME = re.compile(r"\w*Manager-\d+(:\d+)*")
+
+
+def infrastructure_role(name: str, mp_name: str | None, target: str | None) -> str | None:
+    """"infrastructure" for a library's own helper process, else None."""
+    if name in HELPER_NAMES:
+        return "infrastructure"
+    if target is not None:
+        return "infrastructure" if MANAGER_TARGET.fullmatch(target) else None
+    if mp_name and MANAGER_NAME.fullmatch(mp_name):  # untraced: only its name is known
+        return "infrastructure"
+    return None
 PYTHON_FLAGS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
 
 

@@ -6,17 +6,20 @@ or os._exit still leaves every record written before that moment.
 
 Record kinds ("ev"), all with "ts" (monotonic ns) and "pid" (the writer):
   hello            a traced process started: ppid, argv, exe, python, gil, origin
-  role             a multiprocessing child learned its name/daemon flag
+  role             a multiprocessing child learned its name/daemon flag (and target)
   process_start    the writer started a child: child, name, daemon, method, tid, cmdline
-  terminate        the writer called terminate()/kill(): child, how, reason, tid
+  terminate        the writer sent a signal (terminate(), kill(), os.kill): child, how, reason,
+                   signum, tid
   reaped           the writer observed a child's exit status: child, status (raw wait status)
   join             a join()/wait() returned with the child ended: child, tid
   signal           the writer received a fatal signal: signum
-  exception        uncaught exception in the main thread: exc_type
+  exception        sys.excepthook ran: exc_type, caller ("interpreter": uncaught in the main
+                   thread; "program": the program's own call for an error it handled)
   exit_call        sys.exit / os._exit called: how, code
   thread_start     a thread started: tid (native), by_tid, name, daemon, start_ts
   thread_exit      a thread ended: tid, name, exc_type (None for a normal end)
-  thread_abandoned a daemon thread alive at interpreter exit: tid, name, stack
+  thread_abandoned a thread still alive when the process finalized (exit, fatal signal,
+                   os._exit): tid, name, daemon, stack; finalize's reason tells which
   finalize         the interpreter reached its last exit hook (trace saved after it)
   trace_saved      the function trace file was written: path, events
   subinterpreter   sitecustomize ran in a sub-interpreter of pid, which runs untraced

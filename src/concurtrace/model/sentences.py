@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from concurtrace.model.timeline import Process, Thread, short_path
+import signal as signal_module
+
+from concurtrace.model.timeline import Process, Send, Thread, short_path
 
 REASONS = {
     "daemon_cleanup": "daemon cleanup at {killer} exit",
     "terminate": "terminate() from {killer}",
     "kill": "kill() from {killer}",
     "external": "a signal from outside the traced tree (or a crash)",
+    "timeout": "the run was stopped by concurtrace's --timeout",
+    "interrupt": "the run was stopped by concurtrace after a second Ctrl-C",
 }
+RUN_STOPS = ("timeout", "interrupt")  # concurtrace itself ended the tree
 CRASH_SIGNALS = ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT")
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal_module.Signals(signum).name
+    except ValueError:
+        return f"SIG{signum}"
+
+
+def sender_name(send: Send, sender: Process | None) -> str:
+    if send.sender is None:  # concurtrace stopping the run, or passing on a signal it got
+        return "concurtrace" if send.reason in RUN_STOPS else "outside the traced tree"
+    return sender.name if sender is not None else f"pid {send.sender}"
+
+
+def received_sentence(send: Send, sender: Process | None) -> str:
+    return f"received {signal_name(send.signum)} from {sender_name(send, sender)} (handled)"
 
 
 def start_sentence(proc: Process, parent: Process | None) -> str:
@@ -19,7 +41,7 @@ def start_sentence(proc: Process, parent: Process | None) -> str:
     return f"{proc.label()} started{by}{how}"
 
 
-def exit_sentence(proc: Process, killer: Process | None) -> str:
+def exit_sentence(proc: Process, killer: Process | None, sender: Process | None = None) -> str:
     if proc.signal:
         if proc.terminated_by is not None and proc.terminated_by.reason != "external":
             why = REASONS.get(proc.terminated_by.reason, "{killer}").format(
@@ -34,7 +56,15 @@ def exit_sentence(proc: Process, killer: Process | None) -> str:
         return f"{proc.name} raised {proc.exc_type}: exit code {proc.exit_code}"
     if proc.end_reason == "os._exit":
         return f"{proc.name} called os._exit({proc.exit_code})"
-    return f"{proc.name} exited with code {proc.exit_code}"
+    return f"{proc.name} exited with code {proc.exit_code}{after_signal(proc, sender)}"
+
+
+def after_signal(proc: Process, sender: Process | None) -> str:
+    """" after SIGTERM from master (handled)" for a process that outlived a send, or ""."""
+    if proc.handled is None:
+        return ""
+    return f" after {signal_name(proc.handled.signum)} from " \
+        f"{sender_name(proc.handled, sender)} (handled)"
 
 
 def unfinished_call(thread: Thread) -> str | None:
@@ -54,12 +84,51 @@ def frozen_at(thread: Thread) -> str:
     return f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
 
 
-def thread_sentence(thread: Thread, which: str) -> str:
+CUT_THREAD = {"stopped": "when the run was stopped", "killed": "when its process was killed",
+              "os._exit": "when its process called os._exit"}
+DOING = {"running": "running", "runqueue": "running", "gil": "waiting for the GIL",
+         "lock": "waiting for a lock", "sleep": "sleeping", "io": "in I/O",
+         "child": "waiting for a child", "other": "blocked"}
+
+
+def last_state(thread: Thread, before: int | None = None) -> str | None:
+    """The state key the sampler last saw the thread in, before `before` (default its end)."""
+    limit = before if before is not None else thread.ended_ns
+    runs = [r for r in thread.states if limit is None or r.ts < limit]
+    return runs[-1].state if runs else None
+
+
+def stop_time(proc: Process | None) -> int | None:
+    """When the signal that ended proc was sent (its handler then ran: not what it was doing)."""
+    return proc.ended_by.start_ts if proc is not None and proc.ended_by is not None else None
+
+
+def last_doing(thread: Thread, before: int | None = None) -> str:
+    """"waiting for a lock": what the sampler last saw the thread do, "running" if unknown."""
+    return DOING.get(last_state(thread, before) or "running", "running")
+
+
+def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
+    """"still waiting for a lock when the run was stopped by --timeout inside acquire (x:5)"."""
+    when = CUT_THREAD.get(str(thread.end_reason), "when its process ended")
+    reason = proc.terminated_by.reason if proc and proc.terminated_by else None
+    if thread.end_reason == "stopped" and reason in RUN_STOPS:
+        when += " by --timeout" if reason == "timeout" else " by a second Ctrl-C"
+    elif thread.end_reason == "killed" and proc is not None and proc.signal:
+        when = f"when {proc.name} was killed by {proc.signal}"
+    where = frozen_at(thread)
+    doing = last_doing(thread, stop_time(proc))
+    return f"still {doing} {when}{',' if where else ''}{where}"
+
+
+def thread_sentence(thread: Thread, which: str, proc: Process | None = None) -> str:
     role = "daemon thread" if thread.daemon else "thread"
     if which == "start":
         return f"{role} '{thread.name}' started"
     if thread.abandoned:
         return f"{role} '{thread.name}' abandoned at interpreter exit{frozen_at(thread)}"
+    if thread.end_reason in CUT_THREAD:
+        return f"{role} '{thread.name}' {cut_sentence(thread, proc)}"
     if thread.exc_type:
         return f"{role} '{thread.name}' raised {thread.exc_type}"
     return f"{role} '{thread.name}' ended"

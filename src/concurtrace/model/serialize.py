@@ -6,12 +6,15 @@ the run's facts without re-running it.
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
+from concurtrace.model.sentences import signal_name
 from concurtrace.model.timeline import (
     STATE_KEYS,
     Finding,
     Process,
+    Send,
     StateRun,
     TerminatedBy,
     Thread,
@@ -21,7 +24,7 @@ from concurtrace.model.timeline import (
 SCHEMA = "concurtrace.summary/1"
 PROCESS_KEYS = ("pid", "ppid", "os_ppid", "name", "cmdline", "daemon", "start_method",
                 "started_ns", "ended_ns", "exit_code", "signal", "traced", "end_reason",
-                "exc_type", "joined", "ran_target")
+                "exc_type", "joined", "ran_target", "role")
 THREAD_KEYS = ("pid", "tid", "name", "daemon", "started_ns", "ended_ns", "abandoned",
                "end_reason", "exc_type", "is_main", "stack")
 
@@ -32,6 +35,7 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
         row = {key: getattr(proc, key) for key in PROCESS_KEYS}
         row["terminated_by"] = ({"pid": proc.terminated_by.pid, "reason": proc.terminated_by.reason}
                                 if proc.terminated_by else None)
+        row["handled_signal"] = _handled_to_dict(proc.handled)
         processes.append(row)
         for thread in sorted(proc.threads.values(), key=lambda t: (not t.is_main, t.tid)):
             trow = {key: getattr(thread, key) for key in THREAD_KEYS}
@@ -65,6 +69,7 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
         killer = row.get("terminated_by")
         proc.terminated_by = TerminatedBy(killer.get("pid"), str(killer.get("reason"))) \
             if isinstance(killer, dict) else None
+        proc.handled = _handled_from_dict(row.get("handled_signal"))
         timeline.processes[proc.pid] = proc
     for row in data.get("threads", []):
         owner = timeline.processes.get(int(row["pid"]))
@@ -91,3 +96,23 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
     timeline.sampler = dict(data.get("sampler", {}))
     timeline.gil_hotspots = list(data.get("gil_hotspots", []))
     return timeline
+
+
+def _handled_to_dict(send: Send | None) -> dict[str, Any] | None:
+    """A signal the process outlived: {"signal", "pid" (the sender, null for concurtrace),
+    "reason", "ts_ns"} or null."""
+    if send is None:
+        return None
+    return {"signal": signal_name(send.signum), "pid": send.sender, "reason": send.reason,
+            "ts_ns": send.ts}
+
+
+def _handled_from_dict(row: object) -> Send | None:
+    if not isinstance(row, dict):
+        return None
+    try:
+        signum = int(signal.Signals[str(row.get("signal"))])
+    except KeyError:
+        return None
+    ts = int(row.get("ts_ns") or 0)
+    return Send(ts, ts, row.get("pid"), signum, str(row.get("reason", "terminate")))

@@ -28,6 +28,10 @@ class Observed:
     threads: dict[tuple[int, int], tuple[str, int, int]] = field(default_factory=dict)
     states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
     reaped: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw status)
+    # concurtrace's own signals to the tree (--timeout, a second Ctrl-C: "timeout",
+    # "interrupt") and the ones it passed on from outside ("external"):
+    # (start_ts, ts, pid, signum, reason)
+    sends: list[tuple[int, int, int, int, str]] = field(default_factory=list)
 
 
 class RecordIndex:

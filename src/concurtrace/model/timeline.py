@@ -31,6 +31,8 @@ LIFECYCLE_EVENTS = (
     "thread_start",
     "thread_exit",
     "thread_abandoned",
+    "thread_stopped",  # still running when the run was stopped, its process killed or os._exit
+    "signal_received",  # a signal the process handled (it went on, then exited on its own)
 )
 
 
@@ -91,7 +93,19 @@ class CounterSeries:
 @dataclass(slots=True)
 class TerminatedBy:
     pid: int | None
-    reason: str  # daemon_cleanup | terminate | kill | external
+    reason: str  # daemon_cleanup | terminate | kill | external | timeout | interrupt
+
+
+@dataclass(frozen=True)
+class Send:
+    """A signal sent to a process (by a traced process or by concurtrace itself)."""
+
+    start_ts: int  # just before the kill syscall: the signal cannot have arrived earlier
+    ts: int
+    sender: int | None  # the sending process; None for concurtrace itself
+    signum: int
+    reason: str  # daemon_cleanup | terminate | kill | timeout | interrupt
+    tid: int | None = None
 
 
 @dataclass
@@ -103,7 +117,10 @@ class Thread:
     started_ns: int | None = None
     ended_ns: int | None = None
     abandoned: bool = False
-    end_reason: str | None = None  # return | exception | abandoned | process_exit
+    # return | exception | abandoned (daemon, at a normal interpreter exit) | stopped (still
+    # running when the run was stopped: --timeout, Ctrl-C) | killed (its process died by a
+    # signal) | os._exit | process_exit
+    end_reason: str | None = None
     exc_type: str | None = None
     slices: list[Slice] = field(default_factory=list)
     states: list[StateRun] = field(default_factory=list)
@@ -146,6 +163,9 @@ class Process:
     joined: bool | None = None
     ran_target: bool | None = None  # a multiprocessing child entered its run()
     fork_of: int | None = None  # forked without exec and without a multiprocessing name
+    role: str | None = None  # "infrastructure": a helper the library runs (resource tracker...)
+    ended_by: Send | None = None  # the send that delivered the fatal signal
+    handled: Send | None = None  # a send it outlived (handled) before it exited on its own
     threads: dict[int, Thread] = field(default_factory=dict)
     instants: list[Instant] = field(default_factory=list)
 

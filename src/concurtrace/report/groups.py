@@ -86,6 +86,7 @@ FINDING_VERBS = {
     "nonzero_exit": "ended with an error or a signal",
     "orphan_still_running": "were still running when MainProcess exited",
     "child_not_joined": "were never joined or waited for",
+    "thread_stopped": "were still running or blocked when the run was stopped",
 }
 
 

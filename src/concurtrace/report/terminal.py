@@ -14,6 +14,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from concurtrace.model.analysis import human_duration, lifetime
+from concurtrace.model.sentences import after_signal
 from concurtrace.model.timeline import Process, Timeline
 
 from .groups import FINDING_VERBS, Group, group_findings, group_processes
@@ -38,7 +39,8 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
         return Text("exit unknown", style="yellow")
     style = "green" if proc.exit_code == 0 else "bold red"
     extra = f" ({proc.exc_type})" if proc.exc_type else ""
-    return Text(f"exit {proc.exit_code}{extra}", style=style)
+    sender = timeline.processes.get(proc.handled.sender or -1) if proc.handled else None
+    return Text(f"exit {proc.exit_code}{extra}{after_signal(proc, sender)}", style=style)
 
 
 def _process_line(group: Group[Process], timeline: Timeline) -> Text:
@@ -68,6 +70,10 @@ def _process_line(group: Group[Process], timeline: Timeline) -> Text:
                                                     style=status.style))
     if not proc.traced:
         line.append("  not traced", style="yellow")
+    if proc.role == "infrastructure":
+        line.append("  library helper", style="dim")
+    elif proc.joined is None and proc.ppid is not None and proc.pid != timeline.root_pid:
+        line.append("  waited for: unknown (parent not traced)", style="dim")
     return line
 
 

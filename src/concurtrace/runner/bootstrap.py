@@ -186,7 +186,9 @@ class Recorder:
         self.dying = signum
         self.signal_watch.handling(signum)  # the parent now gives the save a bounded moment
         self.resethand.rearm(signum)  # one more of it during the save does not cut it short
-        self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid()})
+        # The frame it interrupted: where the main thread was (blocked?) when the signal came.
+        self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid(),
+                    "stack": _stack(frame)})
         self.finalize("signal")
         self._raw_signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])

@@ -58,7 +58,8 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
     orig_excepthook = threading.excepthook
 
     def excepthook(args: Any) -> None:
-        sink.thread_exceptions[tid()] = getattr(args.exc_type, "__name__", str(args.exc_type))
+        if _called_by_thread_bootstrap():  # not the program's own threading.excepthook(...)
+            sink.thread_exceptions[tid()] = getattr(args.exc_type, "__name__", str(args.exc_type))
         sink.call(orig_excepthook, args)
 
     def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
@@ -226,8 +227,28 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     orig_excepthook = sys.excepthook
 
     def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:
+        # The interpreter reports an uncaught exception from C, with no Python frame left;
+        # a Python caller is the program reporting an error it handled (or IDLE, code.py).
         sink.write({"ev": "exception", "ts": now_ns(), "exc_type": exc_type.__name__,
-                    "tid": tid()})
+                    "tid": tid(), "caller": "program" if _has_python_caller() else "interpreter"})
         sink.call(orig_excepthook, exc_type, value, tb)
 
     hooks.patch(sys, "excepthook", excepthook)
+
+
+def _has_python_caller() -> bool:
+    """True when the hook that calls this was itself called from Python code."""
+    try:
+        sys._getframe(2)
+    except ValueError:
+        return False
+    return True
+
+
+def _called_by_thread_bootstrap() -> bool:
+    """True when threading.excepthook was called by threading for an uncaught exception."""
+    try:
+        caller = sys._getframe(2).f_code
+    except ValueError:
+        return True
+    return caller.co_name == "invoke_excepthook" and caller.co_filename.endswith("threading.py")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
 
     def make_stopper(how: str) -> Any:
         orig = getattr(base, how)
+        signum = int(signal.SIGKILL if how == "kill" else signal.SIGTERM)  # as Popen sends
 
         def stop(self: Any) -> None:
             reason = "daemon_cleanup" if in_exit_function() else how
@@ -84,7 +86,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
                 local.active = False
             if record:
                 sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": self.pid,
-                            "tid": tid(), "how": how, "reason": reason})
+                            "tid": tid(), "how": how, "reason": reason, "signum": signum})
 
         return stop
 
@@ -97,8 +99,11 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
                         "implicit": in_exit_function()})  # multiprocessing's own exit join
 
     def bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
+        target = getattr(self, "_target", None)
         sink.write({"ev": "role", "ts": now_ns(), "name": self.name, "daemon": self.daemon,
-                    "method": self._start_method, "parent_pid": getattr(self, "_parent_pid", None)})
+                    "method": self._start_method, "parent_pid": getattr(self, "_parent_pid", None),
+                    "target": f"{getattr(target, '__module__', '')}."
+                              f"{getattr(target, '__qualname__', '')}" if target else None})
         run = self.run
 
         def run_recorded() -> None:

@@ -21,6 +21,7 @@ import psutil
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 KILL_GRACE_S = 2.0
+Sends = list[tuple[int, int, int, int, str]]  # (start_ts, ts, pid, signum, reason)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class RunOutcome:
     ended_ns: int = 0
     timed_out: bool = False
     interrupts: int = 0
+    sends: Sends = field(default_factory=list)  # concurtrace's own signals to the tree
 
     @property
     def exit_code(self) -> int:
@@ -68,29 +70,37 @@ def become_subreaper() -> bool:
         return False
 
 
-def kill_tree(grace_s: float = KILL_GRACE_S) -> None:
+def kill_tree(grace_s: float = KILL_GRACE_S, sends: Sends | None = None,
+              reason: str = "timeout") -> None:
     """SIGTERM every descendant, then SIGKILL what is left after grace_s.
 
     Never waits on the processes itself: the reaper loop must be the one that
-    collects their exit statuses.
+    collects their exit statuses. Each signal sent is appended to `sends` with its
+    time, so the summary credits the stop to concurtrace, not to "outside".
     """
     try:
         victims = psutil.Process().children(recursive=True)
     except psutil.Error:
         return
-    for proc in victims:
+
+    def send(proc: psutil.Process, signum: int) -> None:
         try:
-            proc.terminate()
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return  # dead already: a signal now would be credited with nothing it did
+            start = time.monotonic_ns()
+            proc.send_signal(signum)
         except psutil.Error:
-            pass
+            return
+        if sends is not None:
+            sends.append((start, time.monotonic_ns(), proc.pid, int(signum), reason))
+
+    for proc in victims:
+        send(proc, signal.SIGTERM)
 
     def finish() -> None:
         for proc in victims:
-            try:
-                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                    proc.kill()
-            except psutil.Error:
-                pass
+            if proc.is_running():
+                send(proc, signal.SIGKILL)
 
     timer = threading.Timer(grace_s, finish)
     timer.daemon = True
@@ -151,7 +161,7 @@ class Launcher:
         def expire() -> None:
             if self.outcome is not None:
                 self.outcome.timed_out = True
-            kill_tree()
+                kill_tree(sends=self.outcome.sends, reason="timeout")
 
         timer = threading.Timer(self.timeout_s, expire)
         timer.daemon = True
@@ -161,21 +171,27 @@ class Launcher:
     def _install_signal_forwarding(self, root: int) -> dict[int, signal.Handlers]:
         previous: dict[int, signal.Handlers] = {}
 
-        def forward(signum: int, _frame: object) -> None:
+        def forward(signum: int, _frame: object, reason: str | None = None) -> None:
+            start = time.monotonic_ns()
             try:
                 os.kill(root, signum)
             except ProcessLookupError:
-                pass
+                return
+            if self.outcome is not None:  # a signal from outside, passed on (or our own stop)
+                self.outcome.sends.append((start, time.monotonic_ns(), root, signum,
+                                           reason or "external"))
 
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
             self.outcome.interrupts += 1
             if not _terminal_sent_it_to_the_tree():  # it came from kill: forward it
-                forward(signum, _frame)
+                # The second one is concurtrace stopping the run; the first is the user's.
+                forward(signum, _frame, "interrupt" if self.outcome.interrupts >= 2 else None)
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)
             if self.outcome.interrupts >= 2:
-                kill_tree(grace_s=0.5)  # stop waiting: what was captured is saved
+                # stop waiting: what was captured is saved
+                kill_tree(grace_s=0.5, sends=self.outcome.sends, reason="interrupt")
 
         for signum in FORWARDED:
             previous[signum] = signal.signal(signum, forward)  # type: ignore[assignment]

@@ -136,7 +136,7 @@ def _make_sampler(config: RunConfig) -> Any:
 
 
 def _observed(sample: Any, outcome: RunOutcome) -> Observed:
-    observed = Observed(reaped=dict(outcome.statuses))
+    observed = Observed(reaped=dict(outcome.statuses), sends=list(outcome.sends))
     if sample is None:
         return observed
     for pid, seen in sample.processes.items():

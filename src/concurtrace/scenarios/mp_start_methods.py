@@ -9,9 +9,9 @@ fork the child, so the child's OS parent is the forkserver, not MainProcess.
 What to look for in the timeline:
 - The tree: MainProcess -> ForkProcess-1, SpawnProcess-2, ForkServerProcess-3
   (the logical parent is MainProcess for all three; the forkserver child's
-  OS parent, shown as a detail, is the "forkserver" process).
-- Helper processes: "forkserver" and "resource_tracker" (started by spawn and
-  forkserver).
+  OS parent, shown as a detail, is the "forkserver (multiprocessing)" process).
+- Helper processes: "forkserver (multiprocessing)" and "resource tracker
+  (multiprocessing)" (started by spawn and forkserver), marked infrastructure.
 - The gap between start() and each child's first slice (flow arrows): tiny for
   fork, large for spawn.
 """

@@ -1,0 +1,68 @@
+"""Signals sent to a process, and which of them (if any) explains how it ended.
+
+A send is credited with a death only when the signal it sent is the one the process died
+of AND the send began before the death: a segfaulting child that its parent then
+terminate()s (ProcessPoolExecutor does it to the workers of a broken pool) crashed; it
+was not stopped on purpose. A process that outlived a send of a signal whose default
+action is to end it (and exited on its own after it) handled that signal.
+"""
+
+from __future__ import annotations
+
+import signal as signal_module
+
+from concurtrace.model.sources import Observed, RecordIndex
+from concurtrace.model.timeline import Send
+
+SIGNUM_OF_CALL = {"terminate": int(signal_module.SIGTERM), "kill": int(signal_module.SIGKILL)}
+# Signals whose default action ends the process: outliving one means it was handled (or
+# ignored). SIGKILL and SIGSTOP cannot be; SIGCHLD, SIGWINCH, SIGCONT... never end it.
+ENDS_BY_DEFAULT = frozenset(int(getattr(signal_module, name)) for name in (
+    "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGPIPE",
+    "SIGABRT") if hasattr(signal_module, name))
+
+
+def sends_to(pid: int, index: RecordIndex, observed: Observed) -> list[Send]:
+    """Every recorded send to pid, by the traced tree and by concurtrace, in time order."""
+    sends = []
+    for record in index.about.get(pid, []):
+        if record["ev"] != "terminate":
+            continue
+        signum = record.get("signum")
+        if signum is None:  # written before records carried it: terminate()/kill()
+            signum = SIGNUM_OF_CALL.get(str(record.get("how")), SIGNUM_OF_CALL["terminate"])
+        ts = int(record["ts"])
+        sends.append(Send(int(record.get("start_ts", ts)), ts, int(record["pid"]), int(signum),
+                          str(record.get("reason", "terminate")),
+                          int(record["tid"]) if record.get("tid") is not None else None))
+    for start_ts, ts, target, signum, reason in observed.sends:
+        if target == pid:
+            sends.append(Send(start_ts, ts, None, signum, reason))
+    sends.sort(key=lambda s: s.start_ts)
+    return sends
+
+
+def died_before(pid: int, signum: int, index: RecordIndex, reap_ts: int | None) -> int | None:
+    """A time the death by signum had certainly happened (or begun) by: the reap, or the
+    moment the process itself saw that fatal signal arrive (its handler's record)."""
+    bounds = [reap_ts] if reap_ts is not None else []
+    bounds += [int(r["ts"]) for r in index.own.get(pid, [])
+               if r["ev"] == "signal" and int(r.get("signum", 0)) == signum]
+    return min(bounds) if bounds else None
+
+
+def credited_send(sends: list[Send], signum: int, death_bound: int | None) -> Send | None:
+    """The send that delivered the fatal signal: the first of that signal before the death."""
+    for send in sends:
+        if send.signum == signum and (death_bound is None or send.start_ts < death_bound):
+            return send
+    return None
+
+
+def handled_send(sends: list[Send], alive_after: int | None) -> Send | None:
+    """The last send of a signal that would have ended the process, made while it was
+    still alive (it wrote a record, or was reaped, after the send began)."""
+    if alive_after is None:
+        return None
+    before = [s for s in sends if s.signum in ENDS_BY_DEFAULT and s.start_ts < alive_after]
+    return before[-1] if before else None
