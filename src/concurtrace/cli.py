@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from concurtrace import __version__
-from concurtrace.cli_support import (
-    UserError,
-    check_numbers,
-    check_output,
-    default_output,
-    scenario_path,
-    scenario_table,
-    target_argv,
-    write_trace,
-)
-from concurtrace.model.timeline import Timeline
+
+if TYPE_CHECKING:
+    from concurtrace.model.timeline import Timeline
+
+# Start-up: each command imports what it needs when it runs, so `--version`, `--help` and
+# `run` load no exporter, reader or renderer they do not use (tests/test_startup.py).
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
                   help="Make Python concurrency visible: one true Perfetto timeline of a "
@@ -72,6 +66,15 @@ def run(
     [b]Examples[/b]: concurtrace run scenarios/threads.py ·
     concurtrace run -m mypkg.tool -- --flag · concurtrace run -c "import os" -o t.json
     """
+    from concurtrace.cli_support import (
+        UserError,
+        check_numbers,
+        check_output,
+        default_output,
+        scenario_path,
+        target_argv,
+        write_trace,
+    )
     from concurtrace.runner.run import RunConfig
     from concurtrace.runner.run import run as run_traced
 
@@ -140,6 +143,8 @@ def summary(
         fail(str(error))
     _refuse_broken(timeline, trace)
     if as_json:
+        import json
+
         typer.echo(json.dumps(timeline_to_dict(timeline), indent=1))
         return
     from rich.console import Console
@@ -203,6 +208,8 @@ def check(
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
+    from concurtrace.cli_support import scenario_table
+
     for name, line in scenario_table():
         typer.echo(f"{name:28} {line}")
 
