@@ -57,6 +57,7 @@ def run(
     min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = 0.0,
     include_files: Annotated[list[str] | None, typer.Option("--include-files", help="Trace only code under these paths.")] = None,
     tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = 1_000_000,
+    max_slices: Annotated[int | None, typer.Option("--max-slices", help="Keep at most N function calls, dropping the shortest first (lifecycle, states and sync data are kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
     open_ui: Annotated[bool, typer.Option("--open", help="Open the trace in the offline UI after the run.")] = False,
@@ -83,6 +84,8 @@ def run(
             script = str(scenario_path(scenario))
         argv, stem = target_argv(script, list(args or []), module, code)
         check_numbers(sample_hz, timeout, tracer_entries, max_stack_depth, min_duration)
+        if max_slices is not None and max_slices < 0:
+            raise UserError(f"--max-slices must be zero or more, not {max_slices}")
         out = output or default_output(stem)
         check_output(out, force or output is None)
     except UserError as error:
@@ -90,7 +93,8 @@ def run(
     tracer = {"max_stack_depth": max_stack_depth, "min_duration": min_duration,
               "include_files": include_files or None, "tracer_entries": tracer_entries}
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
-                       timeout_s=timeout, keep_temp=keep_temp, tracer=tracer)
+                       timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
+                       max_slices=max_slices)
     from concurtrace.cli_support import Spinner
     from concurtrace.runner.run import SavingAbandoned
 
