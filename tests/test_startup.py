@@ -7,6 +7,7 @@ TypeAdapter per option) and protobuf's whole Perfetto schema (26-38 ms).
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -45,3 +46,18 @@ def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
     assert "concurtrace.exporters.perfetto" in names  # it did write the trace
     assert heavy(names, HEAVY_ALWAYS + ("rich.console",)) == []  # -q: no summary to render
     assert (tmp_path / "t.pftrace").stat().st_size > 0
+
+
+def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:
+    # hooks_mp's import finder used to subclass importlib.abc.MetaPathFinder: on 3.11 that
+    # import pulls in importlib.resources, tempfile, shutil, random, bz2, lzma (~14 ms in
+    # every traced process, and modules the program itself never imported).
+    probe = "import sys; print(sorted(m for m in sys.modules if m.startswith('importlib.')))"
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60).stdout
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
+    assert not extra & {"importlib.abc", "importlib.resources"}, extra
