@@ -19,34 +19,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import msgspec
-
 from concurtrace.model.traces import TraceEvents, events_from_dicts
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
 CHUNK_BYTES = 4 << 20
 BOUNDARY = b"},{"
-
-
-class VizEvent(msgspec.Struct, gc=False):
-    """The fields of a VizTracer event the merge reads (others are skipped unparsed)."""
-
-    ph: str = ""
-    ts: float | None = None
-    dur: float = 0.0
-    tid: int | None = None
-    name: str = "?"
-    args: Any = None
-
-
-class VizDump(msgspec.Struct, gc=False):
-    traceEvents: list[VizEvent] = []  # noqa: N815 (VizTracer's key)
-    viztracer_metadata: Any = None
-
-
-_EVENTS = msgspec.json.Decoder(list[VizEvent])
-_DUMP = msgspec.json.Decoder(VizDump)
 
 
 class TraceFiles:
@@ -116,8 +94,10 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
                 continue
         if not data:
             break
+    from concurtrace.runner.vizdecode import DUMP  # not imported by runs with no dumps
+
     try:
-        tail = _DUMP.decode(HEAD + buffer)
+        tail = DUMP.decode(HEAD + buffer)
     except ValueError:
         try:
             tail = json.loads(HEAD + buffer)
@@ -135,9 +115,11 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
 
 def _events_before(buffer: bytes, cut: int) -> TraceEvents:
     """The events of buffer up to the "}" at cut (ValueError if that is not whole JSON)."""
+    from concurtrace.runner.vizdecode import EVENTS
+
     data = b"[" + buffer[:cut + 1] + b"]"
     try:
-        return _EVENTS.decode(data)
+        return EVENTS.decode(data)
     except ValueError:  # not VizTracer's exact types, or not JSON for msgspec (NaN)
         return _dicts(json.loads(data))
 
