@@ -1,26 +1,33 @@
 """Post-run cost and trace size: where concurtrace's time goes after the program ends.
 
-    .venv/bin/python bench/pipeline.py [--calls 1000000] [--runs 3]
+    .venv/bin/python bench/pipeline.py [--calls 1000000] [--runs 3] [--session DIR]
+        [--src NAME=PATH ...]
 
-Runs bench/workloads/call_storm.py under `concurtrace run --keep-temp`, then times each
-post-run stage on the kept session (read, merge, lifecycle+analysis, export) and reports
-seconds per million slices, bytes per slice and peak memory of the post-run step.
+Runs bench/workloads/call_storm.py under `concurtrace run --keep-temp` (or takes a kept
+session, --session), then times each post-run stage on it (read+merge, lifecycle+analysis,
+export) in a fresh process per measurement, so the peak RSS reported is the post-run
+step's alone. With --src, each named source tree (e.g. before=/tmp/old/src) is measured
+on the same session, interleaved round by round, against the installed one ("now").
+Reports seconds per million slices, bytes per slice and peak RSS; raw results go to
+bench/results/pipeline.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
+
+STAGES = r'''
+import io, json, resource, sys, time
+from pathlib import Path
 from concurtrace.exporters import perfetto
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
@@ -30,59 +37,81 @@ from concurtrace.model.records import read_session
 from concurtrace.model.sources import Observed
 from concurtrace.runner.collect import find_traces
 
-HERE = Path(__file__).resolve().parent
+session = Path(sys.argv[1])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+records = read_session(session)
+traces = find_traces(session, [])
+with paused_gc():  # as runner/run.py and cli_support.write_trace do
+    timeline = build_timeline(records, traces, Observed(), min(traces), 0, 0)
+t1 = time.perf_counter()
+add_lifecycle(timeline, records)
+analyse(timeline)
+t2 = time.perf_counter()
+buffer = io.BytesIO()
+with paused_gc():
+    perfetto.write(timeline, buffer)
+t3 = time.perf_counter()
+slices = sum(len(t.slices) for p in timeline.processes.values() for t in p.threads.values())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"slices": slices, "merge_s": t1 - t0, "lifecycle_s": t2 - t1,
+                  "export_s": t3 - t2, "bytes": len(buffer.getvalue()),
+                  "peak_mb": peak / 1024, "import_mb": base / 1024}))
+'''
 
 
-def kept_session(calls: int, out: Path) -> Path:
-    private = Path(tempfile.mkdtemp(prefix="concurtrace-bench-"))
-    env = dict(os.environ, TMPDIR=str(private))  # the session dir lands in here
+def kept_session(calls: int, into: Path) -> Path:
+    env = dict(os.environ, TMPDIR=str(into))  # the session dir lands in here
     subprocess.run([sys.executable, "-m", "concurtrace", "run", "--quiet", "--keep-temp",
-                    "--force", "-o", str(out), str(HERE / "workloads" / "call_storm.py"),
-                    "--", str(calls)], capture_output=True, text=True, check=True, env=env)
-    return next(private.glob("concurtrace-*"))
+                    "--force", "-o", str(into / "t.pftrace"),
+                    str(HERE / "workloads" / "call_storm.py"), "--", str(calls)],
+                   capture_output=True, text=True, check=True, env=env)
+    return next(into.glob("concurtrace-*"))
 
 
-def stages(session: Path) -> dict[str, float]:
-    t0 = time.perf_counter()
-    records = read_session(session)
-    traces = find_traces(session, [])
-    t1 = time.perf_counter()
-    with paused_gc():  # as runner/run.py and cli_support.write_trace do
-        timeline = build_timeline(records, traces, Observed(), min(traces), 0, 0)
-    t2 = time.perf_counter()
-    add_lifecycle(timeline, records)
-    analyse(timeline)
-    t3 = time.perf_counter()
-    buffer = io.BytesIO()
-    with paused_gc():
-        perfetto.write(timeline, buffer)
-    t4 = time.perf_counter()
-    slices = sum(len(t.slices) for p in timeline.processes.values() for t in p.threads.values())
-    return {"slices": slices, "read_s": t1 - t0, "merge_s": t2 - t1, "lifecycle_s": t3 - t2,
-            "export_s": t4 - t3, "bytes": len(buffer.getvalue())}
+def measure(session: Path, src: str | None) -> dict[str, float]:
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = src
+    done = subprocess.run([sys.executable, "-c", STAGES, str(session)], capture_output=True,
+                          text=True, check=True, env=env)
+    result: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    result["total_s"] = result["merge_s"] + result["lifecycle_s"] + result["export_s"]
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--session", type=Path)
+    parser.add_argument("--src", action="append", default=[], help="NAME=PATH of a src tree")
     args = parser.parse_args()
-    results = []
-    for _ in range(args.runs):
-        session = kept_session(args.calls, Path("/tmp/concurtrace-bench.pftrace"))
-        results.append(stages(session))
-        subprocess.run(["rm", "-rf", str(session.parent)], check=True)
-    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    per_m = 1e6 / med["slices"]
-    total = med["read_s"] + med["merge_s"] + med["lifecycle_s"] + med["export_s"]
-    print(f"slices {med['slices']:.0f}: read {med['read_s'] * per_m:.2f} s/M, merge "
-          f"{med['merge_s'] * per_m:.2f} s/M, lifecycle {med['lifecycle_s'] * per_m:.2f} s/M, "
-          f"export {med['export_s'] * per_m:.2f} s/M, total {total * per_m:.2f} s/M; "
-          f"{med['bytes'] / med['slices']:.1f} bytes/slice; peak RSS "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    trees = {"now": None, **dict(item.split("=", 1) for item in args.src)}
+    with tempfile.TemporaryDirectory(prefix="concurtrace-bench-") as tmp:
+        session = args.session or kept_session(args.calls, Path(tmp))
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+        for _ in range(args.runs):
+            for name, src in trees.items():
+                runs[name].append(measure(session, src))
+    summary = {}
+    for name, results in runs.items():
+        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        per_m = 1e6 / med["slices"]
+        summary[name] = med
+        print(f"{name}: slices {med['slices']:.0f}: merge (read+build) "
+              f"{med['merge_s'] * per_m:.2f} s/M, lifecycle {med['lifecycle_s'] * per_m:.2f} "
+              f"s/M, export {med['export_s'] * per_m:.2f} s/M, total "
+              f"{med['total_s'] * per_m:.2f} s/M; {med['bytes'] / med['slices']:.2f} "
+              f"bytes/slice; peak RSS {med['peak_mb']:.0f} MB (after imports "
+              f"{med['import_mb']:.0f})")
+    if "before" in runs:
+        paired = [b["total_s"] / n["total_s"] for b, n in zip(runs["before"], runs["now"],
+                                                              strict=True)]
+        print(f"before/now total: median {statistics.median(paired):.2f}x")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "pipeline.json").write_text(json.dumps({"runs": results, "median": med}, indent=1))
+    (out / "pipeline.json").write_text(json.dumps({"runs": runs, "median": summary}, indent=1))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ def test_script_that_raises_keeps_traceback_status_and_trace(tmp_path: Path) -> 
     ["run", "-o", "/nonexistent-dir/x.pftrace", "-c", "pass"],
     ["run", "-o", "x.txt", "-c", "pass"],
     ["run", "--sample-hz", "-5", "-c", "pass"],
+    ["run", "--max-slices", "-1", "-c", "pass"],
     ["summary", "/nonexistent.pftrace"],
 ])
 def test_bad_input_is_one_line_and_exit_2(args: list[str], tmp_path: Path) -> None:

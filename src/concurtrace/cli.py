@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from concurtrace import __version__
-from concurtrace.cli_support import (
-    UserError,
-    check_numbers,
-    check_output,
-    default_output,
-    scenario_path,
-    scenario_table,
-    target_argv,
-    write_trace,
-)
-from concurtrace.model.timeline import Timeline
+
+if TYPE_CHECKING:
+    from concurtrace.model.timeline import Timeline
+
+# Start-up: each command imports what it needs when it runs, so `--version`, `--help` and
+# `run` load no exporter, reader or renderer they do not use (tests/test_startup.py).
 
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
                   help="Make Python concurrency visible: one true Perfetto timeline of a "
@@ -63,6 +57,7 @@ def run(
     min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = 0.0,
     include_files: Annotated[list[str] | None, typer.Option("--include-files", help="Trace only code under these paths.")] = None,
     tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = 1_000_000,
+    max_slices: Annotated[int | None, typer.Option("--max-slices", help="Keep at most N function calls, dropping the shortest first (lifecycle, states and sync data are kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
     open_ui: Annotated[bool, typer.Option("--open", help="Open the trace in the offline UI after the run.")] = False,
@@ -72,6 +67,15 @@ def run(
     [b]Examples[/b]: concurtrace run scenarios/threads.py ·
     concurtrace run -m mypkg.tool -- --flag · concurtrace run -c "import os" -o t.json
     """
+    from concurtrace.cli_support import (
+        UserError,
+        check_numbers,
+        check_output,
+        default_output,
+        scenario_path,
+        target_argv,
+        write_trace,
+    )
     from concurtrace.runner.run import RunConfig
     from concurtrace.runner.run import run as run_traced
 
@@ -80,6 +84,8 @@ def run(
             script = str(scenario_path(scenario))
         argv, stem = target_argv(script, list(args or []), module, code)
         check_numbers(sample_hz, timeout, tracer_entries, max_stack_depth, min_duration)
+        if max_slices is not None and max_slices < 0:
+            raise UserError(f"--max-slices must be zero or more, not {max_slices}")
         out = output or default_output(stem)
         check_output(out, force or output is None)
     except UserError as error:
@@ -87,7 +93,8 @@ def run(
     tracer = {"max_stack_depth": max_stack_depth, "min_duration": min_duration,
               "include_files": include_files or None, "tracer_entries": tracer_entries}
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
-                       timeout_s=timeout, keep_temp=keep_temp, tracer=tracer)
+                       timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
+                       max_slices=max_slices)
     from concurtrace.cli_support import Spinner
     from concurtrace.runner.run import SavingAbandoned
 
@@ -140,6 +147,8 @@ def summary(
         fail(str(error))
     _refuse_broken(timeline, trace)
     if as_json:
+        import json
+
         typer.echo(json.dumps(timeline_to_dict(timeline), indent=1))
         return
     from rich.console import Console
@@ -203,6 +212,8 @@ def check(
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
+    from concurtrace.cli_support import scenario_table
+
     for name, line in scenario_table():
         typer.echo(f"{name:28} {line}")
 

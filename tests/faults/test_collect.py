@@ -28,7 +28,7 @@ def test_cut_short_trace_keeps_complete_events_with_warning(tmp_path: Path) -> N
     warnings: list[str] = []
     traces = find_traces(tmp_path, warnings)
     read = {pid: [e for chunk in files for e in chunk] for pid, files in traces.items()}
-    assert [e["ts"] for e in read[11]] == [1.0, 2.0, 3.0]
+    assert [e.ts for e in read[11]] == [1.0, 2.0, 3.0]
     assert read[13] == [] and len(read[12]) == 1
     assert any("pid 11" in w and "cut short" in w for w in warnings)
     assert any("pid 13" in w and "cut short" in w for w in warnings)
@@ -50,7 +50,7 @@ def test_big_dump_is_read_in_chunks_across_awkward_boundaries(
     assert len(chunks) > 1, "a 9 MB dump comes in several chunks"
     events = [e for chunk in chunks for e in chunk]
     assert len(events) == 60001
-    assert sum(e["name"] == "a},{b" for e in events) == len(range(0, 60000, 7))
+    assert sum(e.name == "a},{b" for e in events) == len(range(0, 60000, 7))
 
 
 def test_torn_record_line_is_skipped(tmp_path: Path) -> None:
@@ -73,3 +73,17 @@ def test_huge_non_trace_is_refused_quickly(tmp_path: Path) -> None:
         assert "not a Perfetto" in str(error)
     else:
         raise AssertionError("a sparse zero file is not a trace")
+
+
+def test_events_off_viztracer_types_are_checked_one_by_one(tmp_path: Path) -> None:
+    # The typed (msgspec) decode refuses these; their chunk is read leniently, as json would.
+    odd = ['{"ph":"X","tid":31,"ts":"5","dur":1,"name":"string ts"}',
+           '{"ph":"X","tid":31,"ts":NaN,"dur":1,"name":"nan"}',
+           '{"ph":"X","tid":true,"ts":6.0,"dur":1.0,"name":"bool tid"}',
+           '{"ph":"X","tid":31,"ts":7,"name":null}', '[1]',
+           '{"ph":"M","tid":31,"name":"thread_name","args":["not", "a dict"]}']
+    (tmp_path / "trace-31-1.json").write_text(
+        '{"traceEvents":[' + _event(31, 1.0) + "," + ",".join(odd) + "]}")
+    events = [e for chunk in find_traces(tmp_path, [])[31] for e in chunk]
+    assert [(e.ph, e.ts, e.name) for e in events] == [
+        ("X", 1.0, "f"), ("X", 5.0, "string ts"), ("X", 7.0, "None"), ("M", None, "thread_name")]

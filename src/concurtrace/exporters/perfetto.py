@@ -14,13 +14,8 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import (
-    TracePacket,
-    TrackDescriptor,
-    TrackEvent,
-)
-
 from concurtrace.exporters.common import SUMMARY_KEY, state_slice
+from concurtrace.exporters.pbmsg import TracePacket, TrackDescriptor, TrackEvent
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder, trace_packet
 from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline

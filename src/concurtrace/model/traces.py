@@ -3,16 +3,50 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol, cast
 
 from concurtrace.model.records import Record
 from concurtrace.model.timeline import Process, Slice, Thread
 
-TraceEvents = list[dict[str, Any]]  # VizTracer's "traceEvents" list (Chrome trace format)
 GENERIC_THREAD_NAMES = ("Dummy-", "Thread-")
 NEVER = 1 << 64
+
+
+class TraceEvent(Protocol):
+    """One event of VizTracer's dump (Chrome trace format), as runner/collect.py decodes it:
+    an "X" event has a float ts and dur (us), an int tid and a str name; others are "M"
+    metadata (thread_name, with args) or skipped. Absent fields are None."""
+
+    @property
+    def ph(self) -> str | None: ...
+    @property
+    def ts(self) -> float | None: ...
+    @property
+    def dur(self) -> float | None: ...
+    @property
+    def tid(self) -> int | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def args(self) -> Any: ...
+
+
+@dataclass(slots=True)
+class Event:
+    """A TraceEvent checked field by field (from JSON that is not VizTracer's exact output)."""
+
+    ph: str | None
+    ts: float | None
+    dur: float | None
+    tid: int | None
+    name: str | None
+    args: Any = None
+
+
+TraceEvents = Sequence[TraceEvent] | list[dict[str, Any]]  # one piece of a process's events
 
 
 def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Record | None,
@@ -31,20 +65,15 @@ def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Record 
     by_tid: dict[int, list[Slice]] = {}
     interned: dict[str, str] = {}  # one string per function name, not one per call
     last_tid, slices = None, []
-    for events in chunks:
+    for piece_events in chunks:
+        events = _typed(piece_events)
         for event in events:
-            get = event.get
-            ts, dur_us, tid, name = get("ts"), get("dur"), get("tid"), get("name")
-            # VizTracer's own events take the first branch; anything else is checked.
-            if (ts.__class__ is not float or dur_us.__class__ is not float
-                    or tid.__class__ is not int or name.__class__ is not str
-                    or get("ph") != "X"):
-                if get("ph") == "M" and name == "thread_name" and isinstance(tid, int):
-                    names[tid] = str((get("args") or {}).get("name", ""))
-                parsed = _checked(event)
-                if parsed is None:
-                    continue
-                ts, dur_us, tid, name = parsed
+            ts, dur_us, tid, name = event.ts, event.dur, event.tid, event.name
+            if event.ph != "X" or ts is None or dur_us is None or tid is None or name is None:
+                if event.ph == "M" and name == "thread_name" and tid is not None:
+                    args = event.args
+                    names[tid] = str(args.get("name", "") if isinstance(args, dict) else "")
+                continue
             try:
                 start, dur = int(ts * 1000), int(dur_us * 1000)
             except (OverflowError, ValueError):  # inf, nan
@@ -78,6 +107,28 @@ def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Record 
         if thread is not None and not thread.name and not name.startswith(GENERIC_THREAD_NAMES):
             thread.name = name
     return sum(len(slices) for slices in by_tid.values())
+
+
+def _typed(events: TraceEvents) -> Sequence[TraceEvent]:
+    if events and not hasattr(events[0], "ts"):  # plain dicts (or junk) from JSON
+        return events_from_dicts(events)
+    return cast(Sequence[TraceEvent], events)
+
+
+def events_from_dicts(raw: Iterable[Any]) -> list[Event]:
+    """Decoded JSON events -> checked Events (what is not an "X" or thread_name is dropped)."""
+    events = []
+    for item in raw:
+        if not isinstance(item, dict):
+            continue
+        tid = item.get("tid")
+        if item.get("ph") == "M" and item.get("name") == "thread_name" and isinstance(tid, int):
+            events.append(Event("M", None, None, tid, "thread_name", item.get("args")))
+            continue
+        checked = _checked(item)
+        if checked is not None:
+            events.append(Event("X", *checked))
+    return events
 
 
 def _number(value: Any) -> float | None:

@@ -4,6 +4,11 @@ VizTracer's dumps are large (about 130 bytes per call), so they are parsed in
 chunks of whole events as the merge consumes them: the events of one chunk are
 turned into slices and dropped before the next is read. A dump cut short by a
 kill keeps every complete event before the cut.
+
+msgspec decodes a chunk straight into typed events, 3x faster than json.loads into
+dicts (bench/README.md, "Post-run"). JSON that is valid but not VizTracer's exact
+output (a string ts, NaN, a bool tid) fails that typed decode; its chunk is then
+decoded with json and checked event by event, as before.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from concurtrace.model.traces import TraceEvents
+from concurtrace.model.traces import TraceEvents, events_from_dicts
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
@@ -89,19 +94,34 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
                 continue
         if not data:
             break
+    from concurtrace.runner.vizdecode import DUMP  # not imported by runs with no dumps
+
     try:
-        tail = json.loads(HEAD + buffer)
-    except ValueError:  # cut short by a kill: keep the complete events before the cut
-        cut = buffer.rfind(BOUNDARY)
-        if cut > 0:
-            yield _events_before(buffer, cut)
-        raise
-    yield from _whole(tail, overflowed)
+        tail = DUMP.decode(HEAD + buffer)
+    except ValueError:
+        try:
+            tail = json.loads(HEAD + buffer)
+        except ValueError:  # cut short by a kill: keep the complete events before the cut
+            cut = buffer.rfind(BOUNDARY)
+            if cut > 0:
+                yield _events_before(buffer, cut)
+            raise
+        yield from _whole(tail, overflowed)
+        return
+    if isinstance(tail.viztracer_metadata, dict) and tail.viztracer_metadata.get("overflow"):
+        overflowed()
+    yield tail.traceEvents
 
 
 def _events_before(buffer: bytes, cut: int) -> TraceEvents:
     """The events of buffer up to the "}" at cut (ValueError if that is not whole JSON)."""
-    return _dicts(json.loads(b"[" + buffer[:cut + 1] + b"]"))
+    from concurtrace.runner.vizdecode import EVENTS
+
+    data = b"[" + buffer[:cut + 1] + b"]"
+    try:
+        return EVENTS.decode(data)
+    except ValueError:  # not VizTracer's exact types, or not JSON for msgspec (NaN)
+        return _dicts(json.loads(data))
 
 
 def _whole(data: Any, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
@@ -114,4 +134,4 @@ def _whole(data: Any, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
 
 
 def _dicts(events: list[Any]) -> TraceEvents:
-    return [e for e in events if isinstance(e, dict)]
+    return events_from_dicts(events)

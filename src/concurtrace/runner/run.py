@@ -11,6 +11,7 @@ from typing import Any
 
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
+from concurtrace.model.budget import engine_warning, keep_longest
 from concurtrace.model.build import build_timeline
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import read_session
@@ -39,6 +40,7 @@ class RunConfig:
     timeout_s: float | None = None
     keep_temp: bool = False
     tracer: dict[str, Any] = field(default_factory=dict)
+    max_slices: int | None = None  # size budget: keep the longest function calls
 
 
 @dataclass
@@ -100,6 +102,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
         analyse(timeline)
+        _size_checks(timeline, config.max_slices, warnings)
         return RunResult(timeline, outcome, warnings, session.directory)
     except KeyboardInterrupt:
         session.keep = True  # Ctrl-C while saving: keep the raw data instead of a trace
@@ -118,6 +121,17 @@ def _subinterpreter_notes(records: list[dict[str, Any]]) -> list[str]:
     return [f"code in {n} sub-interpreter(s) of pid {pid} ran untraced (lifecycle and "
             "sampled states of its threads are kept; no function slices)"
             for pid, n in sorted(counts.items())]
+
+
+def _size_checks(timeline: Timeline, max_slices: int | None, warnings: list[str]) -> None:
+    """The budget, then whether the Perfetto UI can load what is left: said in the summary's
+    notes and, with --quiet, on stderr."""
+    said = [keep_longest(timeline, max_slices) if max_slices is not None else None,
+            engine_warning(timeline)]
+    for line in said:
+        if line is not None:
+            timeline.notes.append(line)
+            warnings.append(line)
 
 
 def _tell_interrupt(count: int) -> None:

@@ -1,0 +1,124 @@
+"""Start-up cost (issue 18): paired, interleaved runs of short commands, medians and ratios.
+
+    .venv/bin/python bench/startup.py [--rounds 21] [--label NAME] [--program SECONDS]
+        [--before PYTHONPATH]
+
+Each round runs every command once, in a new random order: `python -c pass`,
+`viztracer -c pass`, `concurtrace run [--light] -c pass`, `concurtrace --version` and
+`--help`, and, with --program, a CPU loop of about SECONDS plainly and under `concurtrace
+run --light`. With --before (a PYTHONPATH holding an older src tree, and its typer), the
+concurtrace commands also run from there, "before: ...", in the same rounds. Wall time is
+the whole command, as a user sees it. Ratios are per round
+(paired), reported as medians. Bytecode is compiled first and written (the environment's
+PYTHONDONTWRITEBYTECODE is dropped), as for a user's `pip install`. Raw runs go to
+bench/results/startup-LABEL.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+PY = sys.executable
+LOOP = ("import sys, time\nend = time.perf_counter() + float(sys.argv[1])\n"
+        "while time.perf_counter() < end:\n    pass\n")
+
+
+def commands(out: Path, program: float, before: str | None) -> dict[str, list[str]]:
+    ct = [str(BIN / "concurtrace")]
+    trace = ["-q", "--force", "-o", str(out / "t.pftrace")]
+    cmds = {
+        "python -c pass": [PY, "-c", "pass"],
+        "viztracer -c pass": [str(BIN / "viztracer"), "--quiet", "-o", str(out / "v.json"),
+                              "-c", "pass"],
+        "concurtrace run --light -c pass": [*ct, "run", "--light", *trace, "-c", "pass"],
+        "concurtrace run -c pass": [*ct, "run", *trace, "-c", "pass"],
+        "concurtrace --version": [*ct, "--version"],
+        "concurtrace --help": [*ct, "--help"],
+    }
+    if program:
+        script = out / "loop.py"
+        script.write_text(LOOP)
+        cmds["python loop"] = [PY, str(script), str(program)]
+        cmds["concurtrace run --light loop"] = [*ct, "run", "--light", *trace, str(script),
+                                                str(program)]
+    if before:
+        for name in [n for n in cmds if n.startswith("concurtrace")]:
+            argv = cmds[name]
+            cmds[f"before: {name}"] = ["env", f"PYTHONPATH={before}", PY, "-m", "concurtrace",
+                                       *argv[1:]]
+    return cmds
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                   check=True)
+    return time.perf_counter() - start
+
+
+def ratios(runs: dict[str, list[float]]) -> dict[str, float]:
+    pairs = list(RATIOS) + [(n, f"before: {n}") for n in runs if f"before: {n}" in runs]
+    pairs += [(f"before: {a}", b) for a, b in RATIOS if f"before: {a}" in runs]
+    found = {}
+    for a, b in pairs:
+        if a in runs and b in runs:
+            paired = [x / y for x, y in zip(runs[a], runs[b], strict=True)]
+            found[f"{a} / {b}"] = statistics.median(paired)
+            print(f"  {a} / {b}: median ratio {statistics.median(paired):.2f}")
+    return found
+
+
+RATIOS = (("concurtrace run --light -c pass", "viztracer -c pass"),
+          ("concurtrace run -c pass", "viztracer -c pass"),
+          ("concurtrace run --light -c pass", "python -c pass"),
+          ("concurtrace run --light loop", "python loop"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--label", default="now")
+    parser.add_argument("--program", type=float, default=0.0, help="seconds of a CPU loop")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--before", help="PYTHONPATH of an older src tree (and its typer)")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "src")], env=env,
+                   stdout=subprocess.DEVNULL, check=False)
+    rng = random.Random(args.seed)
+    runs: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        cmds = commands(Path(tmp), args.program, args.before)
+        for argv in cmds.values():  # warm-up: page cache, pyc files
+            timed(argv, env)
+        for _ in range(args.rounds):
+            order = list(cmds)
+            rng.shuffle(order)
+            for name in order:
+                runs.setdefault(name, []).append(timed(cmds[name], env))
+    print(f"{args.rounds} rounds, label {args.label!r}, load1 {os.getloadavg()[0]:.2f}")
+    for name, times in sorted(runs.items()):
+        print(f"  {name:34} median {statistics.median(times) * 1000:7.1f} ms  "
+              f"(min {min(times) * 1000:6.1f})")
+    found = ratios(runs)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"startup-{args.label}.json").write_text(json.dumps(
+        {"rounds": args.rounds, "python": sys.version, "load1": os.getloadavg()[0],
+         "before": args.before, "runs": runs, "ratios": found},
+        indent=1))
+
+
+if __name__ == "__main__":
+    main()

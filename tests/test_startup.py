@@ -1,0 +1,65 @@
+"""Start-up stays cheap: each command imports only what it uses (no timing, so no flakes).
+
+`python -X importtime` lists every module a real command imports. Before issue 18,
+`concurtrace --version` loaded the model, and `run` loaded pydantic (typer 0.29 builds one
+TypeAdapter per option) and protobuf's whole Perfetto schema (26-38 ms).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY_ALWAYS = ("pydantic", "google.protobuf", "perfetto")  # run never needs them
+NOT_FOR_HELP = ("concurtrace.model", "concurtrace.runner", "concurtrace.exporters",
+                "concurtrace.sampler", "concurtrace.report", "psutil", "json")
+
+
+def imported(*args: str, cwd: Path) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "concurtrace", *args],
+                          capture_output=True, text=True, cwd=cwd, env=env, timeout=60)
+    names = {line.split("|")[-1].strip() for line in done.stderr.splitlines()
+             if line.startswith("import time:") and "|" in line}
+    assert "concurtrace.cli" in names, done.stderr[-2000:]
+    return names
+
+
+def heavy(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes))
+
+
+def test_version_and_help_import_no_command_code(tmp_path: Path) -> None:
+    names = imported("--version", cwd=tmp_path)
+    assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP + ("rich",)) == []
+    for args in (("--help",), ("run", "--help")):  # typer renders help with rich
+        names = imported(*args, cwd=tmp_path)
+        assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP) == [], args
+
+
+def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
+    names = imported("run", "--light", "-q", "-o", str(tmp_path / "t.pftrace"), "-c", "pass",
+                     cwd=tmp_path)
+    assert "concurtrace.exporters.perfetto" in names  # it did write the trace
+    # -q: no summary to render; no process left at the end: psutil is not needed;
+    # --light: no function trace to decode, so no msgspec
+    assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec")) == []
+    assert (tmp_path / "t.pftrace").stat().st_size > 0
+
+
+def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:
+    # hooks_mp's import finder used to subclass importlib.abc.MetaPathFinder: on 3.11 that
+    # import pulls in importlib.resources, tempfile, shutil, random, bz2, lzma (~14 ms in
+    # every traced process, and modules the program itself never imported).
+    probe = "import sys; print(sorted(m for m in sys.modules if m.startswith('importlib.')))"
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60).stdout
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
+    assert not extra & {"importlib.abc", "importlib.resources"}, extra
