@@ -6,6 +6,7 @@ import bisect
 from collections import Counter
 
 from concurtrace.model.sentences import CRASH_SIGNALS, frozen_at
+from concurtrace.model.sync_analysis import analyse_sync
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 
 MP_METHODS = ("fork", "spawn", "forkserver")
@@ -38,6 +39,7 @@ def analyse(timeline: Timeline) -> None:
         findings.extend(_process_findings(timeline, proc, root))
         for thread in proc.threads.values():
             findings.extend(_thread_findings(proc, thread))
+    findings.extend(analyse_sync(timeline))
     findings.sort(key=lambda f: -f.severity)
     timeline.findings = findings
     timeline.gil_hotspots = gil_hotspots(timeline)
