@@ -9,6 +9,7 @@ from rich.tree import Tree
 
 from concurtrace.model.analysis import human_duration, lifetime
 from concurtrace.model.timeline import STATE_KEYS, Process, Thread, Timeline
+from concurtrace.report.sync_section import render_sync
 
 STATE_SHORT = {"running": "run", "runqueue": "cpu-wait", "gil": "GIL", "lock": "lock",
                "sleep": "sleep", "io": "I/O", "child": "child", "other": "other"}
@@ -108,6 +109,7 @@ def render(timeline: Timeline, console: Console) -> None:
         for spot in timeline.gil_hotspots[:5]:
             console.print(f"  {human_duration(int(str(spot['gil_ns'])))}  {spot['function']}"
                           f"  [dim]({spot['process']})[/dim]")
+    render_sync(timeline, console)
     _findings(timeline, console)
     for note in timeline.notes:
         console.print(Text(f"note: {note}", style="dim"))

@@ -106,9 +106,9 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
     finally:
         lock._waiting -= 1
         if got:
-            lock._took()
-        sink.write({"ev": "wait_end", "ts": _now(), "tid": me, "obj": id(lock),
-                    "outcome": outcome})
+            lock._took()  # the hold starts where the wait ends, on one clock read
+        sink.write({"ev": "wait_end", "ts": lock._since if got else _now(), "tid": me,
+                    "obj": id(lock), "outcome": outcome})
     return got
 
 
