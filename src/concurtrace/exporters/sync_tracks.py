@@ -83,6 +83,10 @@ def _name(tid: int | None, pid: int, threads: dict[tuple[int, int], Thread]) -> 
 def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
     if wait.kind == "Thread":
         return f"waiting for {wait.label} to end"
+    if wait.kind == "Queue.get":
+        return f"waiting for an item from {wait.label}"
+    if wait.kind == "Queue.put":
+        return f"waiting for room in {wait.label}"
     holder = _name(wait.holder, wait.pid, threads)
     return f"waiting for {wait.label}" + (f", held by {holder}" if holder else "")
 

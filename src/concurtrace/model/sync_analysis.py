@@ -96,7 +96,8 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread]) -> list
                     states[run.state] += overlap
         out.append({
             "pid": key[0], "process": proc.name if proc else None, "label": found[0].label,
-            "kind": found[0].kind, "waits": len(found),
+            "kind": found[0].label.split("@")[0] if "@" in found[0].label else found[0].kind,
+            "waits": len(found),
             "open_waits": sum(1 for w in found if w.end is None),
             "total_wait_ns": sum(durations), "max_wait_ns": max(durations),
             "waiters": [threads[(key[0], t)].name if (key[0], t) in threads else str(t)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from concurtrace.model.analysis import human_duration
@@ -28,25 +27,9 @@ def render_sync(timeline: Timeline, console: Console) -> None:
     threshold = human_duration(int(sync.get("threshold_ns") or 0))
     if not objects:
         console.print(f"  no blocking wait over {threshold} on a lock, condition, event, "
-                      "semaphore, queue or join")
-    else:
-        table = Table(box=None, pad_edge=False, header_style="dim")
-        table.add_column("object", no_wrap=True)
-        for column in ("waits", "total", "worst", "share", "waiters"):
-            table.add_column(column)
-        table.add_column("holders were")
-        for row in objects[:SHOWN]:
-            share = row.get("waiter_share")
-            open_waits = int(row.get("open_waits") or 0)
-            table.add_row(
-                str(row.get("label")),
-                f"{row.get('waits')}" + (f" ({open_waits} open)" if open_waits else ""),
-                human_duration(int(row.get("total_wait_ns") or 0)),
-                human_duration(int(row.get("max_wait_ns") or 0)),
-                f"{share:.0%}" if isinstance(share, (int, float)) else "",  # of waiters' lives
-                _waiters(row.get("waiters") or []),
-                _holders(row))
-        console.print(table)
+                      "semaphore or queue")
+    for row in objects[:SHOWN]:
+        console.print(_object_line(row))
     if joins:
         total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
         console.print(f"  join(): {len(joins)} threads waited for, {human_duration(total)} "
@@ -61,10 +44,20 @@ def render_sync(timeline: Timeline, console: Console) -> None:
                            style="dim"))
 
 
-def _waiters(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{len(names)} threads"
-
-
-def _holders(row: dict[str, Any]) -> str:
-    """What the contended holders mostly did while holding it (the sampler's states)."""
-    return str(row.get("holder_state") or "")
+def _object_line(row: dict[str, Any]) -> Text:
+    line = Text("  ")
+    line.append(str(row.get("label")), style="bold")
+    open_waits = int(row.get("open_waits") or 0)
+    line.append(f": {row.get('waits')} waits" + (f" ({open_waits} still open)" if open_waits
+                                                  else "")
+                + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
+                f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+    waiters = list(row.get("waiters") or [])
+    share = row.get("waiter_share")
+    who = waiters[0] if len(waiters) == 1 else f"{len(waiters)} threads"
+    if isinstance(share, (int, float)):
+        lives = "its life" if len(waiters) == 1 else "their lives"
+        line.append(f"; {who} waited {share:.0%} of {lives}")
+    if row.get("holder_state"):
+        line.append(f"; its contended holders were mostly {row['holder_state']}")
+    return line

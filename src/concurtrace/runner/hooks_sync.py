@@ -14,7 +14,6 @@ call returns, raises or how long it blocks.
 from __future__ import annotations
 
 import _thread
-import os
 import queue
 import sys
 import threading
@@ -27,6 +26,7 @@ from concurtrace.runner.hooks_sync_locks import (
     SyncRLock,
     creation_site,
     lock_type_factory,
+    named_label,
     settings,
 )
 from concurtrace.runner.hookset import HookSet, Sink
@@ -77,20 +77,23 @@ def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
     return init
 
 
-def label_of(obj: Any, kind: str) -> str:
-    site = getattr(obj, SITE_ATTR, None)
-    return f"{kind}@{os.path.basename(site[0])}:{site[1]}" if site else f"{kind}@?"
-
-
 def _internal_caller() -> bool:
-    """A wait threading itself makes (Thread.start's Event, Barrier's Condition)."""
-    return sys._getframe(2).f_code.co_filename == THREADING_FILE
+    """A wait threading itself makes (Thread.start's Event, Barrier's Condition), not one
+    the program makes through Condition.wait_for."""
+    frame = sys._getframe(2)
+    if frame.f_code.co_filename != THREADING_FILE:
+        return False
+    caller = frame.f_back
+    return frame.f_code.co_name != "wait_for" or caller is None \
+        or caller.f_code.co_filename == THREADING_FILE
 
 
 def _begin(sink: Sink, obj: Any, kind: str, start: int, **extra: Any) -> None:
+    label = extra.pop("label", None) or named_label(
+        obj, kind.split(".")[0], getattr(obj, SITE_ATTR, None), sys._getframe(1))
     record = {"ev": "wait_begin", "ts": start, "tid": threading.get_native_id(), "obj": id(obj),
-              "kind": kind, "label": label_of(obj, kind), "stack": settings.stack()}
-    record.update(extra)  # a label of its own, the holder, the joined thread
+              "kind": kind, "label": label, "stack": settings.stack()}
+    record.update(extra)  # the joined thread
     sink.write(record)
 
 

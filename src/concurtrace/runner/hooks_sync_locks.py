@@ -14,6 +14,7 @@ import queue
 import sys
 import threading
 import time
+import types
 from typing import Any
 
 _now = time.monotonic_ns
@@ -60,6 +61,49 @@ def creation_site() -> tuple[str, int]:
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
 
 
+_OPAQUE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+NAME_FRAMES = 3
+
+
+def find_name(obj: Any, frame: Any) -> str:
+    """Where the waiter's code can reach obj: a global (or a global's attribute) of the
+    first user frame, else a local (or a local's attribute) of the first few; "" if not."""
+    while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    scopes = [frame.f_globals]
+    for _ in range(NAME_FRAMES):
+        if frame is None:
+            break
+        scopes.append(frame.f_locals)
+        frame = frame.f_back
+    for scope in scopes:
+        for name, value in list(scope.items()):
+            if value is obj:
+                return str(name)
+        for name, value in list(scope.items()):
+            attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
+            if isinstance(attrs, dict):
+                for attr, inner in attrs.items():
+                    if inner is obj:
+                        return f"{name}.{attr}"
+    return ""
+
+
+def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
+    """Kind@file:line, plus the name found the first time someone waits on it (kept)."""
+    name = getattr(obj, "_concurtrace_name", None)
+    if name is None:
+        name = find_name(obj, frame)
+        try:
+            obj._concurtrace_name = name
+        except (AttributeError, TypeError):
+            pass
+    where = f"{os.path.basename(site[0])}:{site[1]}" if site else "?"
+    return f"{kind}@{where}" + (f" ({name})" if name else "")
+
+
 def _native(ident: int) -> int | None:
     thread = threading._active.get(ident)  # type: ignore[attr-defined]
     return getattr(thread, "native_id", None) if thread is not None else None
@@ -67,11 +111,6 @@ def _native(ident: int) -> int | None:
 
 def _valid_timeout(timeout: Any) -> bool:
     return type(timeout) in (int, float) and 0 < timeout <= threading.TIMEOUT_MAX
-
-
-def _label(lock: Any) -> str:
-    site = lock._concurtrace_site
-    return f"{lock.kind}@{os.path.basename(site[0])}:{site[1]}"
 
 
 def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
@@ -94,7 +133,8 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
     frames = sys._current_frames().get(holder) if holder else None
     me = threading.get_native_id()
     sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": id(lock), "kind": lock.kind,
-                "label": _label(lock), "holder": _native(holder) if holder else None,
+                "label": named_label(lock, lock.kind, lock._concurtrace_site, sys._getframe(1)),
+                "holder": _native(holder) if holder else None,
                 "holder_since": lock._since,
                 "holder_stack": settings.stack(frames) if frames is not None else [],
                 "stack": settings.stack()})
@@ -120,7 +160,8 @@ def _released(lock: Any, ts: int, since: int) -> None:
 
 
 class _Wrapper:
-    __slots__ = ("_inner", "_owner", "_since", "_waiting", "_concurtrace_site", "__weakref__")
+    __slots__ = ("_inner", "_owner", "_since", "_waiting", "_concurtrace_site",
+                 "_concurtrace_name", "__weakref__")
     kind = "Lock"
 
     def __init__(self, inner: Any, site: tuple[str, int]) -> None:
