@@ -7,8 +7,8 @@ forever. Run it with a timeout: `concurtrace run --timeout 3 --scenario deadlock
 
 What to look for:
 - On stderr, the moment the run is stopped: "transfer-ab waits for
-  Lock@deadlock_abba.py:35 (B.lock) held by transfer-ba, which waits for
-  Lock@deadlock_abba.py:35 (A.lock) held by transfer-ab", with each thread's
+  Lock@deadlock_abba.py:36 (B.lock) held by transfer-ba, which waits for
+  Lock@deadlock_abba.py:36 (A.lock) held by transfer-ab", with each thread's
   stack and where the holder of each lock was.
 - The "deadlock" finding in the summary, and the cycle in its JSON "sync" key.
 - Each transfer thread's "<thread> sync" track: "holding Lock@..." and, inside
