@@ -97,25 +97,27 @@ def test_no_deadlock_where_there_is_none(tmp_path: Path) -> None:
 
 
 def test_lock_contention_names_the_lock(tmp_path: Path) -> None:
-    run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "lock_contention.py"))
+    script = SCENARIO_DIR / "lock_contention.py"
+    lock = f"Lock@lock_contention.py:{_line(script, 'LOCK = threading.Lock()')}"
+    run = trace_run(tmp_path / "t.pftrace", str(script))
     assert run.returncode == 0, run.stderr
     summary = run.summary()
     [finding] = _findings(summary, "lock_contention")
     assert finding["message"].startswith("4 threads waited ")
-    assert "of their lives for Lock@lock_contention.py:32 (LOCK)" in finding["message"]
+    assert f"of their lives for {lock} (LOCK)" in finding["message"]
     assert "mostly sleeping" in finding["message"]
     assert "outside the lock" in finding["advice"]
     [top, *_] = summary["sync"]["objects"]
-    assert top["label"] == "Lock@lock_contention.py:32 (LOCK)" and top["waits"] >= 8
+    assert top["label"] == f"{lock} (LOCK)" and top["waits"] >= 8
     assert 0.4 <= top["waiter_share"] <= 0.95
     rows = engine.query(run.trace, SYNC_SLICES)
-    waits = [r for r in rows if r["name"].startswith("waiting for Lock@lock_contention.py:32")]
-    holds = [r for r in rows if r["name"].startswith("holding Lock@lock_contention.py:32")]
+    waits = [r for r in rows if r["name"].startswith(f"waiting for {lock}")]
+    holds = [r for r in rows if r["name"].startswith(f"holding {lock}")]
     assert len(waits) >= 8 and len(holds) >= 8
     assert all(r["releaser"] and r["releaser"].startswith("worker-") for r in waits)
     assert all(90e6 <= h["dur"] <= 200e6 for h in holds), holds  # each holder slept 100 ms
     flows = engine.query(run.trace, SYNC_FLOWS)
-    handoffs = [f for f in flows if f["src"] == "released Lock@lock_contention.py:32 (LOCK)"
+    handoffs = [f for f in flows if f["src"] == f"released {lock} (LOCK)"
                 and f["dst"] == "resumed: acquired"]
     assert len(handoffs) >= 8, flows
     assert engine.stats_errors(run.trace) == []

@@ -9,6 +9,7 @@ created: the first frame outside threading, queue and concurtrace.
 from __future__ import annotations
 
 import _thread
+import json
 import os
 import queue
 import sys
@@ -19,9 +20,11 @@ from typing import Any
 
 _now = time.monotonic_ns
 _ident = _thread.get_ident
-# Our hooks' own directory (as imported through the session's link, and resolved).
-SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(os.path.abspath(__file__)),
-              os.path.dirname(os.path.realpath(__file__)))
+# threading, queue, and what our hooks run (runner/, model/records.py, json), as imported
+# through the session's link and resolved: a holder caught writing a record is in its code.
+_OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]
+SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__),
+              *_OURS, *(os.path.join(os.path.dirname(d), "model") for d in _OURS))
 STACK_LIMIT = 12
 
 
@@ -191,8 +194,11 @@ class _Wrapper:
         else:
             self._inner.release()
 
-    def __exit__(self, *_exc: object) -> None:
-        self.release()
+    def __exit__(self, _type: object, _value: object, _tb: object) -> None:
+        if self._waiting:
+            self.release()
+        else:
+            self._inner.release()
 
     def _at_fork_reinit(self) -> None:
         self._inner._at_fork_reinit()
@@ -233,30 +239,59 @@ class SyncRLock(_Wrapper):
         self._depth = 0
 
     def _took(self) -> None:
-        if self._depth == 0:
+        if not self._depth:
             self._owner, self._since = _ident(), _now()
         self._depth += 1
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if timeout == -1 and self._inner.acquire(False):
-            self._took()
+            if not self._depth:
+                self._owner, self._since = _ident(), _now()
+            self._depth += 1
             return True
         return _acquire_slow(self, blocking, timeout)
 
     def __enter__(self) -> bool:
-        return self.acquire()
+        if self._inner.acquire(False):
+            if not self._depth:
+                self._owner, self._since = _ident(), _now()
+            self._depth += 1
+            return True
+        return _acquire_slow(self, True, -1)
 
     def release(self) -> None:
         # Only the owner changes _depth; it drops first, so a thread that takes the lock
         # the moment it is free sees depth 0 and starts its own hold.
+        if self._waiting:
+            self._release_contended()
+            return
         self._depth -= 1
-        ts, since, waiting = _now(), self._since, self._waiting
         try:
             self._inner.release()
         except BaseException:
             self._depth += 1
             raise
-        if waiting and self._depth == 0:
+
+    def __exit__(self, _type: object, _value: object, _tb: object) -> None:
+        if self._waiting:
+            self._release_contended()
+            return
+        self._depth -= 1
+        try:
+            self._inner.release()
+        except BaseException:
+            self._depth += 1
+            raise
+
+    def _release_contended(self) -> None:
+        self._depth -= 1
+        ts, since = _now(), self._since
+        try:
+            self._inner.release()
+        except BaseException:
+            self._depth += 1
+            raise
+        if not self._depth:
             _released(self, ts, since)
 
     def _release_save(self) -> Any:
