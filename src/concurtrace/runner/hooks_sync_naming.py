@@ -94,7 +94,10 @@ def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
     """Kind@file:line, plus the name found the first time someone waits on it (kept)."""
     name = getattr(obj, "_concurtrace_name", None)
     if name is None:
-        name = find_name(obj, frame)
+        try:
+            name = find_name(obj, frame)
+        except Exception:  # noqa: BLE001 - a strange object in scope: no name, never an error
+            name = ""
         try:
             obj._concurtrace_name = name
         except (AttributeError, TypeError):
