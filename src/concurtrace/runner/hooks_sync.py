@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
-from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings
+from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings, share_site
 from concurtrace.runner.hooks_sync_records import signal, whole_wait
 from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
 from concurtrace.runner.hookset import HookSet, Sink
@@ -36,6 +36,8 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if not config.get("sync", True):
         return
     settings.sink = sink
+    if not config.get("light", False):
+        settings.call = sink.call
     settings.threshold_s = float(config.get("sync_threshold_ns", 1_000_000)) / 1e9
     hooks.on_uninstall(settings.clear)
     raw_lock, raw_rlock = threading.Lock, threading.RLock
@@ -64,10 +66,13 @@ def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
 def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
+        site = creation_site()
         try:
-            self.__dict__[SITE_ATTR] = creation_site()
+            self.__dict__[SITE_ATTR] = site
         except (AttributeError, TypeError):
-            pass
+            return
+        if site is not None:
+            share_site(self, site)
 
     return init
 
@@ -90,22 +95,22 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
 
     def wait(self: Any, timeout: float | None = None) -> bool:
         if settings.sink is None or settings.is_busy() or _internal_caller():
-            return bool(sink.call(orig_wait, self, timeout))
+            return bool(settings.call(orig_wait, self, timeout))
         return bool(whole_wait(sink, self, "Condition", orig_wait, (timeout,), "notified"))
 
     def notify(self: Any, n: int = 1) -> None:
         if not self._waiters or settings.sink is None or settings.is_busy():
-            sink.call(orig_notify, self, n)
+            settings.call(orig_notify, self, n)
             return None
         ts = _now()
-        sink.call(orig_notify, self, n)
+        settings.call(orig_notify, self, n)
         signal(sink, self, "notify", ts)
         return None
 
     def event_wait(self: Any, timeout: float | None = None) -> bool:
         if getattr(self, "_flag", True) or settings.sink is None or settings.is_busy() \
                 or _internal_caller():
-            return bool(sink.call(orig_event_wait, self, timeout))
+            return bool(settings.call(orig_event_wait, self, timeout))
         return bool(whole_wait(sink, self, "Event", orig_event_wait, (timeout,), "set"))
 
     def event_set(self: Any) -> None:
@@ -115,7 +120,7 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
         previous = settings.is_busy()
         settings.busy.on = True
         try:
-            sink.call(orig_set, self)
+            settings.call(orig_set, self)
         finally:
             settings.busy.on = previous
         if waiting and not previous and settings.sink is not None:

@@ -79,7 +79,7 @@ class _Wrapper:
                  "_concurtrace_name", "__weakref__")
     kind = "Lock"
 
-    def __init__(self, inner: Any, site: tuple[str, int]) -> None:
+    def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
         self._inner, self._concurtrace_site = inner, site
         self._owner = self._since = self._waiting = 0
 
@@ -116,11 +116,6 @@ class _Wrapper:
         self._inner._at_fork_reinit()
         self._owner = self._since = self._waiting = 0
 
-    def __getattr__(self, name: str) -> Any:
-        if name == "_inner":  # not initialised (copied without __init__)
-            raise AttributeError(name)
-        return getattr(self._inner, name)
-
     def __repr__(self) -> str:
         return repr(self._inner)
 
@@ -146,7 +141,7 @@ class SyncRLock(_Wrapper):
     __slots__ = ("_depth",)
     kind = "RLock"
 
-    def __init__(self, inner: Any, site: tuple[str, int]) -> None:
+    def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
         super().__init__(inner, site)
         self._depth = 0
 
@@ -228,6 +223,19 @@ class SyncRLock(_Wrapper):
         super()._at_fork_reinit()
         self._depth = 0
 
+    # Explicit, not __getattr__: Condition probes hasattr(lock, "_release_save") & co., and
+    # a Python-level miss costs a raised AttributeError per probe.
+    def _is_owned(self) -> bool:
+        return bool(self._inner._is_owned())
+
+    if hasattr(_thread.RLock(), "_recursion_count"):  # 3.11+
+        def _recursion_count(self) -> int:
+            return int(self._inner._recursion_count())
+
+    if hasattr(_thread.RLock(), "locked"):  # 3.14+
+        def locked(self) -> bool:
+            return bool(self._inner.locked())
+
 
 def lock_type_factory(raw_type: type) -> type:
     """3.13+: threading.Lock is the C type; keep isinstance(x, threading.Lock) true for
@@ -241,7 +249,7 @@ def lock_type_factory(raw_type: type) -> type:
             return isinstance(sub, type) and issubclass(sub, (raw_type, SyncLock))
 
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-            return SyncLock(raw_type(*args, **kwargs), creation_site())
+            return SyncLock(raw_type(*args, **kwargs), creation_site())  # depth: as factories
 
     return _LockMeta(raw_type.__name__, (), {"__module__": raw_type.__module__,
                                             "__qualname__": raw_type.__qualname__,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import _thread
 import json
+import operator
 import os
 import queue
 import sys
 import threading
 import types
+from collections.abc import Callable
 from typing import Any
 
 # through the session's link and resolved: a holder caught writing a record is in its code.
@@ -24,11 +26,18 @@ STACK_LIMIT = 12
 SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
 
 
+def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return function(*args, **kwargs)
+
+
 class _Settings:
     """What the hooks share; sink None means uninstalled (every wrapper passes through)."""
 
     def __init__(self) -> None:
         self.sink: Any = None
+        # How the hooks call an original: through sink.call when VizTracer may run (so it
+        # still traces the original), directly in --light (operator.call adds no frame).
+        self.call: Callable[..., Any] = getattr(operator, "call", _apply)
         self.threshold_s = 0.001
         self.busy = _thread._local()  # set inside a recorded wait or signal: no nested records
 
@@ -37,6 +46,7 @@ class _Settings:
 
     def clear(self) -> None:
         self.sink = None
+        self.call = getattr(operator, "call", _apply)
 
     @staticmethod
     def stack(frame: Any = None) -> list[dict[str, Any]]:
@@ -53,8 +63,17 @@ class _Settings:
 settings = _Settings()
 
 
-def creation_site() -> tuple[str, int]:
+INTERNAL_FILES = frozenset({threading.__file__, queue.__file__})
+# Where threading and queue keep the locks and conditions their objects are built on.
+INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done")
+
+
+def creation_site() -> tuple[str, int] | None:
+    """(file, line) of the first frame outside threading, queue and concurtrace; None for
+    an object threading or queue make inside another (it gets its owner's, share_site)."""
     frame: Any = sys._getframe(2)
+    if frame.f_code.co_filename in INTERNAL_FILES:
+        return None
     while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
         frame = frame.f_back
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
@@ -62,6 +81,20 @@ def creation_site() -> tuple[str, int]:
 
 _OPAQUE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
 NAME_FRAMES = 3
+
+
+def share_site(obj: Any, site: tuple[str, int] | None, depth: int = 2) -> None:
+    """Give obj's inner locks and conditions (made inside threading/queue) obj's site."""
+    for attr in INNER_ATTRS:
+        inner = getattr(obj, attr, None)
+        if inner is None or inner is obj or getattr(inner, SITE_ATTR, site) is not None:
+            continue
+        try:
+            setattr(inner, SITE_ATTR, site)
+        except (AttributeError, TypeError):
+            continue
+        if depth > 1:
+            share_site(inner, site, depth - 1)
 
 
 def find_name(obj: Any, frame: Any) -> str:

@@ -40,7 +40,7 @@ def whole_wait(sink: Sink, obj: Any, kind: str, orig: Callable[..., Any], args: 
     outcome = "interrupted"
     settings.busy.on = True
     try:
-        result = sink.call(orig, obj, *args)
+        result = settings.call(orig, obj, *args)
         outcome = done if result else "timed_out"
         return result
     finally:

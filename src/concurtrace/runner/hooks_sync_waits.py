@@ -29,17 +29,21 @@ def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None
     start = _now()
     threshold = settings.threshold_s
     short = timeout is not None and timeout <= threshold
+    settings.busy.on = True  # the Condition waits and lock acquires inside are this wait
     try:
         if attempt(threshold if timeout is None else min(threshold, timeout)):
             return True
     except timeout_exc:
         if short:
             raise
+    finally:
+        settings.busy.on = False
     if short:
         return False
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     begin(sink, obj, kind, start, **extra)
     outcome = "interrupted"
+    settings.busy.on = True
     try:
         done = attempt(rest)
         outcome = done_outcome if done else "timed_out"
@@ -48,6 +52,7 @@ def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None
         outcome = "timed_out"
         raise
     finally:
+        settings.busy.on = False
         end(sink, obj, outcome)
 
 
@@ -62,15 +67,15 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
     def acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:
         if not blocking or settings.sink is None or settings.is_busy() \
                 or (timeout is not None and not _positive(timeout)):
-            return bool(sink.call(orig_acquire, self, blocking, timeout))
+            return bool(settings.call(orig_acquire, self, blocking, timeout))
         settings.busy.on = True
         try:
-            if sink.call(orig_acquire, self, False):
+            if settings.call(orig_acquire, self, False):
                 return True
             kind = type(self).__name__ if type(self) in (sem, threading.BoundedSemaphore) \
                 else "Semaphore"
             return _split_wait(sink, self, kind,
-                               lambda t: bool(sink.call(orig_acquire, self, True, t)),
+                               lambda t: bool(settings.call(orig_acquire, self, True, t)),
                                timeout, "acquired")
         finally:
             settings.busy.on = False
@@ -84,17 +89,16 @@ def _signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -
     """A release/put/get that records a signal when a recorded waiter may be waiting."""
 
     def release(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if settings.sink is None or settings.is_busy():
-            return sink.call(orig, self, *args, **kwargs)
         waiting = bool(getattr(getattr(self, cond_attr, None), "_waiters", None))
+        if not waiting or settings.sink is None or settings.is_busy():
+            return settings.call(orig, self, *args, **kwargs)
         ts = _now()
-        settings.busy.on = True
+        settings.busy.on = True  # its notify is part of this signal, not one of its own
         try:
-            result = sink.call(orig, self, *args, **kwargs)
+            result = settings.call(orig, self, *args, **kwargs)
         finally:
             settings.busy.on = False
-        if waiting:
-            signal(sink, self, op, ts)
+        signal(sink, self, op, ts)
         return result
 
     return release
@@ -156,11 +160,11 @@ def install_join(hooks: HookSet, sink: Sink) -> None:
         except Exception:  # noqa: BLE001 - not initialised: the original says so
             plain = True
         if plain:
-            sink.call(orig_join, self, timeout)
+            settings.call(orig_join, self, timeout)
             return
 
         def attempt(t: float | None) -> bool:
-            sink.call(orig_join, self, t)
+            settings.call(orig_join, self, t)
             return not self.is_alive()
 
         _split_wait(sink, self, "Thread", attempt, timeout, "thread_ended",
