@@ -87,9 +87,12 @@ class _Wrapper:
         self._owner, self._since = _ident(), _now()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if timeout == -1 and self._inner.acquire(False):
-            self._owner, self._since = _ident(), _now()
-            return True
+        if timeout == -1:
+            if self._inner.acquire(False):
+                self._owner, self._since = _ident(), _now()
+                return True
+            if not blocking:  # one try, as the C lock makes (Condition._is_owned's probe)
+                return False
         return _acquire_slow(self, blocking, timeout)
 
     def __enter__(self) -> bool:
@@ -151,11 +154,14 @@ class SyncRLock(_Wrapper):
         self._depth += 1
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        if timeout == -1 and self._inner.acquire(False):
-            if not self._depth:
-                self._owner, self._since = _ident(), _now()
-            self._depth += 1
-            return True
+        if timeout == -1:
+            if self._inner.acquire(False):
+                if not self._depth:
+                    self._owner, self._since = _ident(), _now()
+                self._depth += 1
+                return True
+            if not blocking:
+                return False
         return _acquire_slow(self, blocking, timeout)
 
     def __enter__(self) -> bool:
