@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import engine
-from traced import REPO, SCRIPTS, summary_json, trace_run
+from traced import REPO, SCRIPTS, start_detached, summary_json, trace_run
 
 SCENARIO_DIR = REPO / "src" / "concurtrace" / "scenarios"
 SYNC_SLICES = ("select t.name as track, s.name, s.dur, "
@@ -151,3 +153,20 @@ def test_no_sync_turns_it_off(tmp_path: Path) -> None:
     assert not _findings(summary, "lock_contention")
     assert engine.query(run.trace, SYNC_SLICES) == []
     assert summary_json(run.trace)["threads"]  # the rest is still there
+
+
+def test_deadlock_printed_at_the_stopping_ctrl_c(tmp_path: Path) -> None:
+    """The first Ctrl-C reaches the program (main's join raises, the deadlocked
+    non-daemon threads keep it alive); the second stops the tree: the cycle is printed."""
+    trace = tmp_path / "t.pftrace"
+    proc = start_detached([sys.executable, "-m", "concurtrace", "run", "--quiet", "-o",
+                           str(trace), str(SCENARIO_DIR / "deadlock_abba.py")])
+    assert proc.stdout is not None
+    proc.stdout.readline()  # "two transfers started": both threads run
+    time.sleep(0.6)  # each holds its first lock and waits for the other's
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert "transfer-ab waits for Lock@deadlock_abba.py:" in err, err
+    assert [f["kind"] for f in summary_json(trace)["findings"]].count("deadlock") == 1
