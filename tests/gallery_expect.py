@@ -35,6 +35,8 @@ EXPECT keys (all optional except "exit_code"):
   key ("lock", "sleep", "io", "running", ...).
 - ``findings``: finding kinds that must be present; ``no_findings``: kinds
   that must be absent.
+- ``timeout_s``: the script never ends by itself (a deadlock): plain, it must still
+  be running after that many seconds; traced, it runs with ``--timeout``.
 
 Tolerances, all from the contract: GIL facts are not checked when the summary
 says the GIL is disabled (free-threaded build); facts about syscall-classified
@@ -67,7 +69,7 @@ _NAME_KEYS = {"name", "name_prefix", "name_regex"}
 _COUNT_KEYS = {"count", "min_count"}
 _TOP_KEYS = {
     "exit_code", "processes", "min_processes", "threads", "gil", "states", "findings",
-    "no_findings", "python_min", "python_max", "skip_reason",
+    "no_findings", "python_min", "python_max", "skip_reason", "timeout_s",
 }
 _PROCESS_FACTS = {
     "parent", "daemon", "exit_code", "signal", "terminated_by", "start_method", "traced",

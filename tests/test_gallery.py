@@ -61,6 +61,11 @@ def _expect_or_skip(script: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("script", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario_plain(script: Path, tmp_path: Path) -> None:
     expect = _expect_or_skip(script)
+    if "timeout_s" in expect:  # it hangs by design: still running at its timeout
+        with pytest.raises(subprocess.TimeoutExpired):
+            subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                           timeout=float(expect["timeout_s"]))
+        return
     proc = _run([sys.executable, str(script)], tmp_path, PLAIN_TIMEOUT_S)
     want = expect["exit_code"]
     assert isinstance(want, int)
@@ -95,6 +100,8 @@ def _check_traced(script: Path, tmp_path: Path) -> None:
     trace = tmp_path / "t.pftrace"
     run_cmd = [sys.executable, "-m", "concurtrace", "run", "--quiet", "-o", str(trace),
                str(script)]
+    if "timeout_s" in expect:
+        run_cmd[4:4] = ["--timeout", str(expect["timeout_s"])]
     run = _run(run_cmd, tmp_path, TIMEOUT_S)
     want = expected_returncode(int(expect["exit_code"]))
     assert run.returncode == want, (

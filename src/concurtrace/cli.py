@@ -61,6 +61,8 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
     open_ui: Annotated[bool, typer.Option("--open", help="Open the trace in the offline UI after the run.")] = False,
+    no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not record lock, condition, event, semaphore, queue and join waits.")] = False,
+    sync_threshold_ms: Annotated[float, typer.Option("--sync-threshold-ms", help="Record blocking waits longer than this (ms).")] = 1.0,
 ) -> None:
     """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
 
@@ -86,6 +88,8 @@ def run(
         check_numbers(sample_hz, timeout, tracer_entries, max_stack_depth, min_duration)
         if max_slices is not None and max_slices < 0:
             raise UserError(f"--max-slices must be zero or more, not {max_slices}")
+        if not (sync_threshold_ms >= 0 and sync_threshold_ms < 1e9):
+            raise UserError(f"--sync-threshold-ms must be zero or more, not {sync_threshold_ms:g}")
         out = output or default_output(stem)
         check_output(out, force or output is None)
     except UserError as error:
@@ -94,7 +98,8 @@ def run(
               "include_files": include_files or None, "tracer_entries": tracer_entries}
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
-                       max_slices=max_slices)
+                       max_slices=max_slices, sync=not no_sync,
+                       sync_threshold_ms=sync_threshold_ms)
     from concurtrace.cli_support import Spinner
     from concurtrace.runner.run import SavingAbandoned
 

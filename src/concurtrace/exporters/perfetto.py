@@ -17,6 +17,7 @@ from typing import IO, Any
 from concurtrace.exporters.common import SUMMARY_KEY, state_slice
 from concurtrace.exporters.pbmsg import TracePacket, TrackDescriptor, TrackEvent
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder, trace_packet
+from concurtrace.exporters.sync_tracks import sync_tracks
 from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
 
@@ -31,6 +32,7 @@ class _Writer:
         self.fast = SliceEncoder(SEQUENCE_ID)
         self.names = self.fast.names  # one intern table for both encoders
         self.next_uuid = 1
+        self.sync: dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]] = {}
 
     def uuid(self) -> int:
         self.next_uuid += 1
@@ -54,6 +56,7 @@ class _Writer:
 
 def write(timeline: Timeline, stream: IO[bytes], compress: bool = True) -> None:
     writer = _Writer(stream, compress)
+    writer.sync = sync_tracks(timeline)
     ordered = timeline.ordered_processes()
     _process_tree(writer, timeline, ordered)
     for rank, proc in enumerate(ordered):
@@ -103,6 +106,10 @@ def _process_tracks(writer: _Writer, timeline: Timeline, proc: Process, rank: in
             _session_instant(writer, uuid, timeline)
         if thread.states:
             _state_track(writer, uuid, thread)
+        for name, pieces, marks in writer.sync.get((proc.pid, thread.tid), []):
+            _descriptor(writer, TrackDescriptor(uuid=(sync := writer.uuid()), parent_uuid=uuid,
+                                                name=name))
+            _slices(writer, sync, pieces, marks)
     for series in timeline.counters:
         if series.pid == proc.pid and series.points:
             uuid = writer.uuid()

@@ -13,6 +13,7 @@ from concurtrace.model.sentences import (
     last_state,
     stop_time,
 )
+from concurtrace.model.sync_analysis import analyse_sync
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 
 MP_METHODS = ("fork", "spawn", "forkserver")
@@ -44,6 +45,7 @@ def analyse(timeline: Timeline) -> None:
         findings.extend(_process_findings(timeline, proc, root))
         for thread in proc.threads.values():
             findings.extend(_thread_findings(proc, thread))
+    findings.extend(analyse_sync(timeline))
     findings.sort(key=lambda f: -f.severity)
     timeline.findings = findings
     timeline.gil_hotspots = gil_hotspots(timeline)

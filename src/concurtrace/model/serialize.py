@@ -51,6 +51,7 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
                       "advice": f.advice, "severity": f.severity} for f in timeline.findings],
         "notes": list(timeline.notes), "sampler": dict(timeline.sampler),
         "gil_hotspots": list(timeline.gil_hotspots),
+        "sync": dict(timeline.sync_summary),
     }
 
 
@@ -95,6 +96,7 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
     timeline.notes = list(data.get("notes", []))
     timeline.sampler = dict(data.get("sampler", {}))
     timeline.gil_hotspots = list(data.get("gil_hotspots", []))
+    timeline.sync_summary = dict(data.get("sync") or {})
     return timeline
 
 

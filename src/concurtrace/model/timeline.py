@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.sync import SyncData
+
 # Thread states, in the order the summary lists them. Keys are the JSON summary's
 # `states_ns` keys; values are the exact slice names on "<thread> state" tracks.
 STATE_NAMES: dict[str, str] = {
@@ -198,6 +200,8 @@ class Timeline:
     notes: list[str] = field(default_factory=list)
     sampler: dict[str, Any] = field(default_factory=dict)
     gil_hotspots: list[dict[str, Any]] = field(default_factory=list)
+    sync: SyncData = field(default_factory=SyncData)  # waits and holds (not in a saved trace)
+    sync_summary: dict[str, Any] = field(default_factory=dict)  # the summary's "sync" key
 
     def ordered_processes(self) -> list[Process]:
         """Parents before children, depth-first, siblings by start time then pid."""

@@ -16,6 +16,7 @@ from rich.tree import Tree
 from concurtrace.model.analysis import human_duration, lifetime
 from concurtrace.model.sentences import after_signal
 from concurtrace.model.timeline import Process, Timeline
+from concurtrace.report.sync_section import render_sync
 
 from .groups import FINDING_VERBS, Group, group_findings, group_processes
 from .threads import STATE_SHORT, state_shares, thread_status, thread_table
@@ -121,6 +122,7 @@ def render(timeline: Timeline, console: Console) -> None:
         for spot in timeline.gil_hotspots[:5]:
             console.print(f"  {human_duration(int(str(spot['gil_ns'])))}  {spot['function']}"
                           f"  [dim]({spot['process']})[/dim]")
+    render_sync(timeline, console)
     _findings(timeline, console)
     for note in timeline.notes:
         console.print(Text(f"note: {note}", style="dim"))

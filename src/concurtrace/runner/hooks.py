@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_mp import install_multiprocessing
+from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
@@ -35,6 +36,7 @@ def install(sink: Sink) -> HookSet:
     _install_waits(hooks, sink)
     _install_signals(hooks, sink)
     install_multiprocessing(hooks, sink)
+    install_sync(hooks, sink)
     return hooks
 
 

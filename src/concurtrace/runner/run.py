@@ -13,9 +13,11 @@ from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.budget import engine_warning, keep_longest
 from concurtrace.model.build import build_timeline
+from concurtrace.model.deadlock import deadlock_report
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import read_session
 from concurtrace.model.sources import Observed, ObservedProcess
+from concurtrace.model.sync import build_sync
 from concurtrace.model.timeline import Timeline
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
@@ -41,6 +43,8 @@ class RunConfig:
     keep_temp: bool = False
     tracer: dict[str, Any] = field(default_factory=dict)
     max_slices: int | None = None  # size budget: keep the longest function calls
+    sync: bool = True
+    sync_threshold_ms: float = 1.0
 
 
 @dataclass
@@ -60,7 +64,9 @@ def _silent(_message: str) -> None:
 
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """progress(message) is told each long post-run step (the CLI shows a spinner)."""
-    session = create_session({"light": config.light, "tracer": config.tracer}, config.keep_temp)
+    session = create_session({"light": config.light, "tracer": config.tracer, "sync": config.sync,
+                              "sync_threshold_ns": int(config.sync_threshold_ms * 1e6)},
+                             config.keep_temp)
     sampler = _make_sampler(config)
     warnings: list[str] = []
     entries = int(config.tracer.get("tracer_entries", 1_000_000))
@@ -76,6 +82,9 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         watchdog.stop()
         progress("reading what each process captured")
         records = read_session(session.directory)
+        sync = build_sync(records, config.sync, int(config.sync_threshold_ms * 1e6))
+        for line in deadlock_report(sync, records):  # at once, before the (maybe long) merge
+            os.write(2, f"{line}\n".encode("utf-8", "replace"))
         if sampler is not None:
             for record in records:  # free-threaded builds: no GIL to wait for
                 if record["ev"] == "hello" and record.get("gil") == "disabled":
@@ -89,6 +98,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         with paused_gc():
             timeline = build_timeline(records, traces, observed, outcome.root_pid,
                                       outcome.started_ns, outcome.ended_ns)
+        timeline.sync = sync
         if sample is not None:
             timeline.counters = list(sample.counters)
             timeline.gil_method = sample.gil_method

@@ -1,0 +1,124 @@
+"""The "<thread> sync" child tracks: blocking waits, contended holds, and the flow from
+the release/put/set/notify/exit that ended each wait to where the waiter resumed.
+
+Kept off the thread's own track so VizTracer's function slices keep their nesting.
+Slices that would cross on one track (hand-over-hand locking) go to a second lane,
+"<thread> sync 2".
+"""
+
+from __future__ import annotations
+
+from itertools import count
+from typing import Any
+
+from concurtrace.model.sync import ENDED_BY, Hold, Wait
+from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
+
+FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
+SIGNAL_VERB = {"release": "released", "notify": "notified", "set": "set", "put": "put into",
+               "get": "took from", "exit": "ended"}
+ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
+
+
+def sync_tracks(timeline: Timeline) -> ByThread:
+    """(pid, tid) -> [(track name, slices, instants)] for every thread with sync events."""
+    threads = {(p.pid, t.tid): t for p in timeline.processes.values() for t in p.threads.values()}
+    slices: dict[tuple[int, int], list[Slice]] = {}
+    marks: dict[tuple[int, int], list[Instant]] = {}
+    flows = count(FLOW_BASE)
+    for wait in timeline.sync.waits:
+        key = (wait.pid, wait.tid)
+        end = _end(wait.end, threads.get(key), timeline)
+        piece = Slice(wait.start, max(0, end - wait.start), _wait_name(wait, threads),
+                      _wait_args(wait, threads))
+        slices.setdefault(key, []).append(piece)
+        if wait.releaser is not None and wait.released_ns is not None and wait.end is not None:
+            flow = next(flows)
+            verb = "ended" if wait.kind == "Thread" else SIGNAL_VERB.get(_op(wait), "signalled")
+            marks.setdefault((wait.pid, wait.releaser), []).append(
+                Instant(wait.released_ns, f"{verb} {_object(wait)}", wait.pid, wait.releaser,
+                        {"label": wait.label}, flows_out=[flow]))
+            marks.setdefault(key, []).append(
+                Instant(wait.end, f"resumed: {wait.outcome}", wait.pid, wait.tid,
+                        {"label": wait.label}, flows_in=[flow]))
+    for hold in timeline.sync.holds:
+        key = (hold.pid, hold.tid)
+        end = _end(hold.end, threads.get(key), timeline)
+        slices.setdefault(key, []).append(_hold_slice(hold, end))
+    out: ByThread = {}
+    for key in set(slices) | set(marks):
+        thread = threads.get(key)
+        if thread is None:
+            continue
+        lanes = _lanes(slices.get(key, []))
+        rows = out.setdefault(key, [])
+        for index, lane in enumerate(lanes or [[]]):
+            suffix = "" if index == 0 else f" {index + 1}"
+            rows.append((f"{thread.name} sync{suffix}", lane,
+                         sorted(marks.get(key, []), key=lambda m: m.ts) if index == 0 else []))
+    return out
+
+
+def _end(end: int | None, thread: Thread | None, timeline: Timeline) -> int:
+    if end is not None:
+        return end
+    return (thread.ended_ns if thread is not None and thread.ended_ns else 0) or timeline.ended_ns
+
+
+def _op(wait: Wait) -> str:
+    return ENDED_BY.get(wait.kind, "")
+
+
+def _object(wait: Wait) -> str:
+    return wait.label
+
+
+def _name(tid: int | None, pid: int, threads: dict[tuple[int, int], Thread]) -> str | None:
+    if tid is None:
+        return None
+    thread = threads.get((pid, tid))
+    return thread.name if thread is not None else f"thread {tid}"
+
+
+def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
+    if wait.kind == "Thread":
+        return f"waiting for {wait.label} to end"
+    if wait.kind == "Queue.get":
+        return f"waiting for an item from {wait.label}"
+    if wait.kind == "Queue.put":
+        return f"waiting for room in {wait.label}"
+    holder = _name(wait.holder, wait.pid, threads)
+    return f"waiting for {wait.label}" + (f", held by {holder}" if holder else "")
+
+
+def _wait_args(wait: Wait, threads: dict[tuple[int, int], Thread]) -> dict[str, Any]:
+    return {"kind": wait.kind, "label": wait.label,
+            "holder": _name(wait.holder, wait.pid, threads),
+            "releaser": _name(wait.releaser, wait.pid, threads),
+            "outcome": wait.outcome or "still waiting when the process stopped",
+            "unfinished": True if wait.end is None else None}
+
+
+def _hold_slice(hold: Hold, end: int) -> Slice:
+    waiting = f" ({hold.waiters} waiting)" if hold.waiters else ""
+    return Slice(hold.start, max(0, end - hold.start), f"holding {hold.label}{waiting}",
+                 {"kind": hold.kind, "label": hold.label, "waiters": hold.waiters,
+                  "unfinished": True if hold.end is None else None})
+
+
+def _lanes(pieces: list[Slice]) -> list[list[Slice]]:
+    """Greedy: each slice on the first lane where it nests inside or follows the open ones."""
+    lanes: list[list[Slice]] = []
+    stacks: list[list[int]] = []  # per lane: ends of the slices still open
+    for piece in sorted(pieces, key=lambda s: (s.ts, -s.dur)):
+        for lane, stack in zip(lanes, stacks, strict=True):
+            while stack and stack[-1] <= piece.ts:
+                stack.pop()
+            if not stack or piece.end <= stack[-1]:
+                lane.append(piece)
+                stack.append(piece.end)
+                break
+        else:
+            lanes.append([piece])
+            stacks.append([piece.end])
+    return lanes

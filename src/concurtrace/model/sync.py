@@ -1,0 +1,157 @@
+"""Blocking waits and contended holds, rebuilt from the records runner/hooks_sync writes.
+
+Record kinds: "wait_begin" (tid, obj, kind, label, stack; locks add holder,
+holder_since, holder_stack; joins add target), "wait_end" (tid, obj, outcome:
+acquired | notified | set | got_item | put_item | thread_ended | timed_out |
+interrupted), "sync_signal" (tid, obj, op: release | notify | set | put | get; a lock
+release adds since, its hold start). Objects are (pid, obj): one object in a forked
+child is the child's own copy. A wait with no end was still open when its process
+stopped (a deadlock, a --timeout, a kill).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from concurtrace.model.records import Record
+
+LOCK_KINDS = ("Lock", "RLock")
+# Which signal can end which wait.
+ENDED_BY = {"Lock": "release", "RLock": "release", "Condition": "notify", "Event": "set",
+            "Semaphore": "release", "BoundedSemaphore": "release", "Queue.get": "put",
+            "Queue.put": "get"}
+
+
+@dataclass(slots=True)
+class Wait:
+    pid: int
+    tid: int
+    obj: int
+    kind: str
+    label: str
+    start: int
+    end: int | None = None  # None: still waiting when the process stopped
+    outcome: str | None = None
+    holder: int | None = None  # locks: who held it when the wait began
+    holder_since: int | None = None
+    target: int | None = None  # joins: the thread waited for
+    releaser: int | None = None  # the thread whose release/put/set/notify/exit ended it
+    released_ns: int | None = None
+    stack: list[dict[str, Any]] = field(default_factory=list)
+    holder_stack: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Hold:
+    """A contended hold of a lock: from its acquire to the release a waiter waited for."""
+
+    pid: int
+    tid: int
+    obj: int
+    kind: str
+    label: str
+    start: int
+    end: int | None  # None: still held when the process stopped
+    waiters: int = 0
+
+
+@dataclass
+class SyncData:
+    enabled: bool = True  # --no-sync turns the hooks off
+    threshold_ns: int = 1_000_000  # shorter waits are not kept
+    recorded: bool = False  # any process wrote sync records
+    waits: list[Wait] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
+    thread_exits: dict[tuple[int, int], int] = field(default_factory=dict)
+
+
+def build_sync(records: list[Record], enabled: bool = True,
+               threshold_ns: int = 1_000_000) -> SyncData:
+    """records in time order (records.read_session)."""
+    data = SyncData(enabled, threshold_ns)
+    open_waits: dict[tuple[int, int], Wait] = {}
+    signals: dict[tuple[int, int], list[Record]] = {}
+    for record in records:
+        ev = record["ev"]
+        if ev == "thread_exit" and record.get("tid") is not None:
+            data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
+        elif ev == "wait_begin":
+            wait = _wait(record)
+            open_waits[(wait.pid, wait.tid)] = wait
+            data.waits.append(wait)
+        elif ev == "wait_end":
+            ended = open_waits.pop((int(record["pid"]), int(record["tid"])), None)
+            if ended is not None and ended.obj == record.get("obj"):
+                ended.end, ended.outcome = int(record["ts"]), str(record.get("outcome"))
+        elif ev == "sync_signal":
+            signals.setdefault((int(record["pid"]), int(record["obj"])), []).append(record)
+    data.recorded = bool(data.waits or signals)
+    data.waits = [w for w in data.waits if w.end is None or w.end - w.start >= threshold_ns]
+    kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
+    for wait in data.waits:
+        _attribute(wait, signals.get((wait.pid, wait.obj), []), data.thread_exits)
+    for key, found in signals.items():
+        kind, label = kinds.get(key, ("Lock", "Lock@?"))
+        for signal in found:
+            if signal.get("op") == "release" and signal.get("since") and kind in LOCK_KINDS:
+                data.holds.append(Hold(key[0], int(signal["tid"]), key[1], kind, label,
+                                       int(signal["since"]), int(signal["ts"])))
+    _open_holds(data)
+    _count_waiters(data)
+    return data
+
+
+def _wait(record: Record) -> Wait:
+    return Wait(pid=int(record["pid"]), tid=int(record["tid"]), obj=int(record["obj"]),
+                kind=str(record.get("kind", "?")), label=str(record.get("label", "?")),
+                start=int(record["ts"]), holder=_int(record.get("holder")),
+                holder_since=_int(record.get("holder_since")), target=_int(record.get("target")),
+                stack=list(record.get("stack") or []),
+                holder_stack=list(record.get("holder_stack") or []))
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and value else None
+
+
+def _attribute(wait: Wait, signals: list[Record], exits: dict[tuple[int, int], int]) -> None:
+    """The last matching signal inside the wait ended it; a join was ended by the exit."""
+    if wait.end is None or wait.outcome in ("timed_out", "interrupted"):
+        return
+    if wait.kind == "Thread" and wait.target is not None:
+        wait.releaser, wait.released_ns = wait.target, exits.get((wait.pid, wait.target))
+        return
+    op = ENDED_BY.get(wait.kind)
+    times = [int(s["ts"]) for s in signals]
+    index = bisect.bisect_right(times, wait.end) - 1
+    while index >= 0 and times[index] >= wait.start:
+        signal = signals[index]
+        if signal.get("op") == op and int(signal["tid"]) != wait.tid:
+            wait.releaser, wait.released_ns = int(signal["tid"]), times[index]
+            return
+        index -= 1
+
+
+def _open_holds(data: SyncData) -> None:
+    """A lock a still-open wait was blocked on is held to the end by its last holder."""
+    closed = {(h.pid, h.obj, h.tid, h.start) for h in data.holds}
+    for wait in data.waits:
+        if wait.end is None and wait.kind in LOCK_KINDS and wait.holder and wait.holder_since:
+            key = (wait.pid, wait.obj, wait.holder, wait.holder_since)
+            if key not in closed:
+                closed.add(key)
+                data.holds.append(Hold(wait.pid, wait.holder, wait.obj, wait.kind, wait.label,
+                                       wait.holder_since, None))
+
+
+def _count_waiters(data: SyncData) -> None:
+    by_obj: dict[tuple[int, int], list[Wait]] = {}
+    for wait in data.waits:
+        by_obj.setdefault((wait.pid, wait.obj), []).append(wait)
+    for hold in data.holds:
+        end = hold.end if hold.end is not None else 1 << 62
+        hold.waiters = len({w.tid for w in by_obj.get((hold.pid, hold.obj), [])
+                            if w.tid != hold.tid and w.start < end
+                            and (w.end is None or w.end > hold.start)})

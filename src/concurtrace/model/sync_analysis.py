@@ -1,0 +1,162 @@
+"""Per-object wait statistics, the `lock_contention` and `deadlock` findings, and the
+summary's additive "sync" key (kept in the trace, so `concurtrace summary` shows it)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from concurtrace.model.deadlock import describe, find_deadlocks
+from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
+from concurtrace.model.timeline import STATE_NAMES, Finding, Thread, Timeline
+
+CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
+CONTENTION_MIN_NS = 50_000_000
+TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
+NOT_COVERED = ("threading.Barrier", "queue.SimpleQueue", "concurrent.futures",
+               "multiprocessing locks and queues", "Manager proxies", "asyncio")
+CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
+
+
+def _human(ns: float) -> str:
+    return f"{ns / 1e9:.2f} s" if ns >= 1e9 else f"{ns / 1e6:.0f} ms" if ns >= 1e6 \
+        else f"{ns / 1e3:.0f} µs"
+
+
+def analyse_sync(timeline: Timeline) -> list[Finding]:
+    data = timeline.sync
+    if not data.enabled:
+        timeline.sync_summary = {"enabled": False}
+        return []
+    threads = {(p.pid, t.tid): t for p in timeline.processes.values() for t in p.threads.values()}
+    names = {key: t.name for key, t in threads.items()}
+    findings: list[Finding] = []
+    deadlocks: list[dict[str, Any]] = []
+    for deadlock in find_deadlocks(data):
+        proc = timeline.processes.get(deadlock.pid)
+        where = proc.name if proc else f"pid {deadlock.pid}"
+        findings.append(Finding("deadlock", deadlock.pid, deadlock.waits[0].tid,
+                                f"Deadlock in {where}: {describe(deadlock, names)}.",
+                                "Take the locks in one fixed order everywhere, or take them "
+                                "with acquire(timeout=...) and back off.", 5))
+        deadlocks.append({"pid": deadlock.pid, "process": where, "cycle": [
+            {"tid": w.tid, "thread": names.get((w.pid, w.tid)), "waits_for": w.label,
+             "kind": w.kind, "stack": w.stack,
+             "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid}
+            for i, w in enumerate(deadlock.waits)]})
+    objects = _objects(timeline, threads)
+    in_cycles = {(d["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
+    for stats in objects:
+        finding = None if (stats["pid"], stats["label"]) in in_cycles else _contention(stats)
+        if finding is not None:
+            findings.append(finding)
+    lock_ns, attributed = _unattributed(timeline, data.waits)
+    timeline.sync_summary = {
+        "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
+        "objects": [{k: v for k, v in s.items() if not k.startswith("_")}
+                    for s in objects[:TOP_OBJECTS]],
+        "deadlocks": deadlocks, "lock_state_ns": lock_ns,
+        "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED)}
+    return findings
+
+
+def _end(wait: Wait, thread: Thread | None, timeline: Timeline) -> int:
+    if wait.end is not None:
+        return wait.end
+    return (thread.ended_ns if thread and thread.ended_ns else None) or timeline.ended_ns
+
+
+def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread]) -> list[dict[str, Any]]:
+    data = timeline.sync
+    waits: dict[tuple[int, int], list[Wait]] = {}
+    for wait in data.waits:
+        waits.setdefault((wait.pid, wait.obj), []).append(wait)
+    holds: dict[tuple[int, int], list[Hold]] = {}
+    for hold in data.holds:
+        holds.setdefault((hold.pid, hold.obj), []).append(hold)
+    out: list[dict[str, Any]] = []
+    for key, found in waits.items():
+        durations = [max(0, _end(w, threads.get((w.pid, w.tid)), timeline) - w.start)
+                     for w in found]
+        waiters = sorted({w.tid for w in found})
+        lives = sum(_life(threads.get((key[0], tid))) for tid in waiters)
+        proc = timeline.processes.get(key[0])
+        held: Counter[int] = Counter()
+        held_ns: Counter[int] = Counter()
+        states: Counter[str] = Counter()
+        for hold in holds.get(key, []):
+            thread = threads.get((hold.pid, hold.tid))
+            end = hold.end if hold.end is not None else _end(
+                Wait(hold.pid, hold.tid, 0, "", "", hold.start), thread, timeline)
+            held[hold.tid] += 1
+            held_ns[hold.tid] += max(0, end - hold.start)
+            for run in thread.states if thread else []:
+                overlap = min(run.ts + run.dur, end) - max(run.ts, hold.start)
+                if overlap > 0:
+                    states[run.state] += overlap
+        out.append({
+            "pid": key[0], "process": proc.name if proc else None, "label": found[0].label,
+            "kind": found[0].label.split("@")[0] if "@" in found[0].label else found[0].kind,
+            "waits": len(found),
+            "open_waits": sum(1 for w in found if w.end is None),
+            "total_wait_ns": sum(durations), "max_wait_ns": max(durations),
+            "waiters": [threads[(key[0], t)].name if (key[0], t) in threads else str(t)
+                        for t in waiters],
+            "waiter_share": round(sum(durations) / lives, 3) if lives else None,
+            "holders": [{"thread": threads[(key[0], t)].name if (key[0], t) in threads
+                         else str(t), "contended_holds": n, "hold_ns": held_ns[t]}
+                        for t, n in held.most_common(5)],
+            "holder_state": STATE_NAMES[states.most_common(1)[0][0]] if states else None,
+            "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
+        })
+    out.sort(key=lambda s: -int(s["total_wait_ns"]))
+    return out
+
+
+def _life(thread: Thread | None) -> int:
+    if thread is None or thread.started_ns is None or thread.ended_ns is None:
+        return 0
+    return max(0, thread.ended_ns - thread.started_ns)
+
+
+def _contention(stats: dict[str, Any]) -> Finding | None:
+    share = stats["waiter_share"]
+    if stats["kind"] not in CONTENTION_KINDS or share is None or share < CONTENTION_SHARE \
+            or stats["total_wait_ns"] < CONTENTION_MIN_NS:
+        return None
+    count = len(stats["waiters"])
+    who = f"{count} threads" if count > 1 else f"Thread '{stats['waiters'][0]}'"
+    lives = "their lives" if count > 1 else "its life"
+    message = f"{who} waited {share:.0%} of {lives} for {stats['label']}"
+    if stats["process"]:
+        message += f" in {stats['process']}"
+    advice = "Hold it for less time, or split what it protects."
+    state, mean = stats["holder_state"], stats["_mean_hold_ns"]
+    if mean:
+        message += f"; each holder kept it {_human(mean)} on average"
+        if state:
+            message += f", mostly {state}"
+        if state in ("sleeping", "I/O", "waiting for child"):
+            advice = "Do the slow work (sleep, I/O, waiting) outside the lock."
+        elif state in ("running", "waiting for GIL", "waiting for CPU"):
+            advice = "Compute outside the lock and hold it only to publish the result."
+    return Finding("lock_contention", stats["pid"], None, message + ".", advice, 3)
+
+
+def _unattributed(timeline: Timeline, waits: list[Wait]) -> tuple[int, int]:
+    """Sampled "waiting for lock" time, and the part of it inside recorded waits."""
+    by_thread: dict[tuple[int, int], list[Wait]] = {}
+    for wait in waits:
+        by_thread.setdefault((wait.pid, wait.tid), []).append(wait)
+    total = covered = 0
+    for proc in timeline.processes.values():
+        for thread in proc.threads.values():
+            spans = [(w.start, _end(w, thread, timeline))
+                     for w in by_thread.get((proc.pid, thread.tid), [])]
+            for run in thread.states:
+                if run.state != "lock":
+                    continue
+                total += run.dur
+                for start, end in spans:
+                    covered += max(0, min(end, run.ts + run.dur) - max(start, run.ts))
+    return total, covered

@@ -1,0 +1,63 @@
+"""The summary's "Synchronization" section, from the summary's "sync" key (so a saved
+trace shows it too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from concurtrace.model.analysis import human_duration
+from concurtrace.model.timeline import Timeline
+
+SHOWN = 5
+
+
+def render_sync(timeline: Timeline, console: Console) -> None:
+    sync = timeline.sync_summary
+    if not sync:
+        return
+    console.print(Text("\nSynchronization", style="bold"))
+    if not sync.get("enabled", True):
+        console.print("  off (--no-sync)")
+        return
+    objects = [o for o in sync.get("objects") or [] if o.get("kind") != "Thread"]
+    joins = [o for o in sync.get("objects") or [] if o.get("kind") == "Thread"]
+    threshold = human_duration(int(sync.get("threshold_ns") or 0))
+    if not objects:
+        console.print(f"  no blocking wait over {threshold} on a lock, condition, event, "
+                      "semaphore or queue")
+    for row in objects[:SHOWN]:
+        console.print(_object_line(row))
+    if joins:
+        total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
+        console.print(f"  join(): {len(joins)} threads waited for, {human_duration(total)} "
+                      "in all")
+    lock_ns = int(sync.get("lock_state_ns") or 0)
+    if lock_ns:
+        missing = int(sync.get("unattributed_lock_ns") or 0)
+        console.print(Text(f"  unattributed: {human_duration(missing)} of "
+                           f"{human_duration(lock_ns)} sampled as 'waiting for lock' "
+                           f"(waits under {threshold}, or on objects concurtrace does not "
+                           "wrap: created before it started, in C, or not yet covered)",
+                           style="dim"))
+
+
+def _object_line(row: dict[str, Any]) -> Text:
+    line = Text("  ")
+    line.append(str(row.get("label")), style="bold")
+    open_waits = int(row.get("open_waits") or 0)
+    line.append(f": {row.get('waits')} waits" + (f" ({open_waits} still open)" if open_waits
+                                                  else "")
+                + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
+                f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+    waiters = list(row.get("waiters") or [])
+    share = row.get("waiter_share")
+    who = waiters[0] if len(waiters) == 1 else f"{len(waiters)} threads"
+    if isinstance(share, (int, float)):
+        lives = "its life" if len(waiters) == 1 else "their lives"
+        line.append(f"; {who} waited {share:.0%} of {lives}")
+    if row.get("holder_state"):
+        line.append(f"; its contended holders were mostly {row['holder_state']}")
+    return line

@@ -1,0 +1,132 @@
+"""Synchronization made visible (issue 16): who waited on which object, and who ended it.
+
+Locks: threading.Lock / threading.RLock return a thin wrapper around the real C lock.
+Its fast path is one non-blocking C acquire and records nothing. A blocked acquire
+first waits up to the threshold silently (a lock keeps no queue to lose a place in),
+then writes "wait_begin" (so a wait still open when the process is killed is known),
+waits on, and writes "wait_end". A release that a recorded waiter waits for writes
+"sync_signal" with the hold interval. Condition and Event waits cannot be split (a
+notify between two waits would be lost): they write wait_begin at once. Semaphores,
+queues and joins are level-triggered and are split like locks. Nothing changes what a
+call returns, raises or how long it blocks.
+"""
+
+from __future__ import annotations
+
+import _thread
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
+from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings, share_site
+from concurtrace.runner.hooks_sync_records import signal, whole_wait
+from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
+from concurtrace.runner.hookset import HookSet, Sink
+
+_now = time.monotonic_ns
+THREADING_FILE = threading.__file__
+
+
+def install_sync(hooks: HookSet, sink: Sink) -> None:
+    config = getattr(sink, "config", {}) or {}
+    if not config.get("sync", True):
+        return
+    settings.sink = sink
+    if not config.get("light", False):
+        settings.call = sink.call
+    settings.threshold_s = float(config.get("sync_threshold_ns", 1_000_000)) / 1e9
+    hooks.on_uninstall(settings.clear)
+    raw_lock, raw_rlock = threading.Lock, threading.RLock
+    if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself
+        hooks.patch(threading, "Lock", lock_type_factory(raw_lock))
+    else:
+        hooks.patch(threading, "Lock", _factory(SyncLock, _thread.allocate_lock))
+    if getattr(threading, "_CRLock", None) is not None:
+        hooks.patch(threading, "RLock", _factory(SyncRLock, raw_rlock))
+    for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
+                threading.Event, queue.Queue):
+        hooks.patch(cls, "__init__", _labelled_init(cls.__init__))
+    _install_condition(hooks, sink)
+    install_semaphores(hooks, sink)
+    install_queue(hooks, sink)
+    install_join(hooks, sink)
+
+
+def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        return cls(make_inner(*args, **kwargs), creation_site())
+
+    return factory
+
+
+def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        orig(self, *args, **kwargs)
+        site = creation_site()
+        try:
+            self.__dict__[SITE_ATTR] = site
+        except (AttributeError, TypeError):
+            return
+        if site is not None:
+            share_site(self, site)
+
+    return init
+
+
+def _internal_caller() -> bool:
+    """A wait threading itself makes (Thread.start's Event, Barrier's Condition), not one
+    the program makes through Condition.wait_for."""
+    frame = sys._getframe(2)
+    if frame.f_code.co_filename != THREADING_FILE:
+        return False
+    caller = frame.f_back
+    return frame.f_code.co_name != "wait_for" or caller is None \
+        or caller.f_code.co_filename == THREADING_FILE
+
+
+def _install_condition(hooks: HookSet, sink: Sink) -> None:
+    cond, event = threading.Condition, threading.Event
+    orig_wait, orig_notify = cond.wait, cond.notify
+    orig_event_wait, orig_set = event.wait, event.set
+
+    def wait(self: Any, timeout: float | None = None) -> bool:
+        if settings.sink is None or settings.is_busy() or _internal_caller():
+            return bool(settings.call(orig_wait, self, timeout))
+        return bool(whole_wait(sink, self, "Condition", orig_wait, (timeout,), "notified"))
+
+    def notify(self: Any, n: int = 1) -> None:
+        if not self._waiters or settings.sink is None or settings.is_busy():
+            settings.call(orig_notify, self, n)
+            return None
+        ts = _now()
+        settings.call(orig_notify, self, n)
+        signal(sink, self, "notify", ts)
+        return None
+
+    def event_wait(self: Any, timeout: float | None = None) -> bool:
+        if getattr(self, "_flag", True) or settings.sink is None or settings.is_busy() \
+                or _internal_caller():
+            return bool(settings.call(orig_event_wait, self, timeout))
+        return bool(whole_wait(sink, self, "Event", orig_event_wait, (timeout,), "set"))
+
+    def event_set(self: Any) -> None:
+        waiting = bool(getattr(getattr(self, "_cond", None), "_waiters", None)) \
+            and not _internal_caller()
+        ts = _now()
+        previous = settings.is_busy()
+        settings.busy.on = True
+        try:
+            settings.call(orig_set, self)
+        finally:
+            settings.busy.on = previous
+        if waiting and not previous and settings.sink is not None:
+            signal(sink, self, "set", ts)
+
+    hooks.patch(cond, "wait", wait)
+    hooks.patch(cond, "notify", notify)
+    hooks.patch(event, "wait", event_wait)
+    hooks.patch(event, "set", event_set)

@@ -1,0 +1,262 @@
+"""The lock wrappers behind threading.Lock / threading.RLock while concurtrace runs.
+
+A wrapper holds the real C lock and delegates every call to it. The uncontended path
+is the C non-blocking acquire plus two stores (owner ident, acquire time); only a
+failed attempt, a real wait, costs more.
+"""
+
+from __future__ import annotations
+
+import _thread
+import sys
+import threading
+import time
+from typing import Any
+
+from concurtrace.runner.hooks_sync_naming import creation_site, named_label, settings
+
+_now = time.monotonic_ns
+_ident = _thread.get_ident
+
+
+def _native(ident: int) -> int | None:
+    thread = threading._active.get(ident)  # type: ignore[attr-defined]
+    return getattr(thread, "native_id", None) if thread is not None else None
+
+
+def _valid_timeout(timeout: Any) -> bool:
+    return type(timeout) in (int, float) and 0 < timeout <= threading.TIMEOUT_MAX
+
+
+def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
+    inner, sink = lock._inner, settings.sink
+    if not blocking or sink is None or settings.is_busy() \
+            or (timeout != -1 and not _valid_timeout(timeout)):
+        got = bool(inner.acquire(blocking, timeout))  # the C lock validates, as before
+        if got:
+            lock._took()
+        return got
+    start = _now()
+    threshold = settings.threshold_s
+    if inner.acquire(True, threshold if timeout == -1 else min(threshold, timeout)):
+        lock._took()
+        return True
+    if timeout != -1 and timeout <= threshold:
+        return False
+    rest = -1 if timeout == -1 else max(0.0, timeout - (_now() - start) / 1e9)
+    holder = lock._owner
+    frames = sys._current_frames().get(holder) if holder else None
+    me = threading.get_native_id()
+    sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": id(lock), "kind": lock.kind,
+                "label": named_label(lock, lock.kind, lock._concurtrace_site, sys._getframe(1)),
+                "holder": _native(holder) if holder else None,
+                "holder_since": lock._since,
+                "holder_stack": settings.stack(frames) if frames is not None else [],
+                "stack": settings.stack()})
+    lock._waiting += 1
+    got, outcome = False, "interrupted"
+    try:
+        got = bool(inner.acquire(True, rest))
+        outcome = "acquired" if got else "timed_out"
+    finally:
+        lock._waiting -= 1
+        if got:
+            lock._took()  # the hold starts where the wait ends, on one clock read
+        sink.write({"ev": "wait_end", "ts": lock._since if got else _now(), "tid": me,
+                    "obj": id(lock), "outcome": outcome})
+    return got
+
+
+def _released(lock: Any, ts: int, since: int) -> None:
+    sink = settings.sink
+    if sink is not None:
+        sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
+                    "obj": id(lock), "op": "release", "since": since, "waiting": lock._waiting})
+
+
+class _Wrapper:
+    __slots__ = ("_inner", "_owner", "_since", "_waiting", "_concurtrace_site",
+                 "_concurtrace_name", "__weakref__")
+    kind = "Lock"
+
+    def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
+        self._inner, self._concurtrace_site = inner, site
+        self._owner = self._since = self._waiting = 0
+
+    def _took(self) -> None:
+        self._owner, self._since = _ident(), _now()
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if timeout == -1:
+            if self._inner.acquire(False):
+                self._owner, self._since = _ident(), _now()
+                return True
+            if not blocking:  # one try, as the C lock makes (Condition._is_owned's probe)
+                return False
+        return _acquire_slow(self, blocking, timeout)
+
+    def __enter__(self) -> bool:
+        if self._inner.acquire(False):
+            self._owner, self._since = _ident(), _now()
+            return True
+        return _acquire_slow(self, True, -1)
+
+    def release(self) -> None:
+        if self._waiting:
+            ts, since = _now(), self._since
+            self._inner.release()
+            _released(self, ts, since)
+        else:
+            self._inner.release()
+
+    def __exit__(self, _type: object, _value: object, _tb: object) -> None:
+        if self._waiting:
+            self.release()
+        else:
+            self._inner.release()
+
+    def _at_fork_reinit(self) -> None:
+        self._inner._at_fork_reinit()
+        self._owner = self._since = self._waiting = 0
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        inner = type(self._inner)
+        raise TypeError(f"cannot pickle '{inner.__module__}.{inner.__qualname__}' object")
+
+
+class SyncLock(_Wrapper):
+    """threading.Lock() while concurtrace runs: the real lock, observed."""
+
+    __slots__ = ()
+
+    def locked(self) -> bool:
+        return bool(self._inner.locked())
+
+    acquire_lock, release_lock, locked_lock = _Wrapper.acquire, _Wrapper.release, locked
+
+
+class SyncRLock(_Wrapper):
+    """threading.RLock(): also counts its depth, so a hold starts at the outermost acquire."""
+
+    __slots__ = ("_depth",)
+    kind = "RLock"
+
+    def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
+        super().__init__(inner, site)
+        self._depth = 0
+
+    def _took(self) -> None:
+        if not self._depth:
+            self._owner, self._since = _ident(), _now()
+        self._depth += 1
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        if timeout == -1:
+            if self._inner.acquire(False):
+                if not self._depth:
+                    self._owner, self._since = _ident(), _now()
+                self._depth += 1
+                return True
+            if not blocking:
+                return False
+        return _acquire_slow(self, blocking, timeout)
+
+    def __enter__(self) -> bool:
+        if self._inner.acquire(False):
+            if not self._depth:
+                self._owner, self._since = _ident(), _now()
+            self._depth += 1
+            return True
+        return _acquire_slow(self, True, -1)
+
+    def release(self) -> None:
+        # Only the owner changes _depth; it drops first, so a thread that takes the lock
+        # the moment it is free sees depth 0 and starts its own hold.
+        if self._waiting:
+            self._release_contended()
+            return
+        self._depth -= 1
+        try:
+            self._inner.release()
+        except BaseException:
+            self._depth += 1
+            raise
+
+    def __exit__(self, _type: object, _value: object, _tb: object) -> None:
+        if self._waiting:
+            self._release_contended()
+            return
+        self._depth -= 1
+        try:
+            self._inner.release()
+        except BaseException:
+            self._depth += 1
+            raise
+
+    def _release_contended(self) -> None:
+        self._depth -= 1
+        ts, since = _now(), self._since
+        try:
+            self._inner.release()
+        except BaseException:
+            self._depth += 1
+            raise
+        if not self._depth:
+            _released(self, ts, since)
+
+    def _release_save(self) -> Any:
+        depth, since, waiting = self._depth, self._since, self._waiting
+        self._depth = 0
+        ts = _now()
+        try:
+            state = self._inner._release_save()
+        except BaseException:
+            self._depth = depth
+            raise
+        if waiting:
+            _released(self, ts, since)
+        return (state, depth)
+
+    def _acquire_restore(self, saved: Any) -> None:
+        state, depth = saved
+        self._inner._acquire_restore(state)
+        self._owner, self._since, self._depth = _ident(), _now(), depth
+
+    def _at_fork_reinit(self) -> None:
+        super()._at_fork_reinit()
+        self._depth = 0
+
+    # Explicit, not __getattr__: Condition probes hasattr(lock, "_release_save") & co., and
+    # a Python-level miss costs a raised AttributeError per probe.
+    def _is_owned(self) -> bool:
+        return bool(self._inner._is_owned())
+
+    if hasattr(_thread.RLock(), "_recursion_count"):  # 3.11+
+        def _recursion_count(self) -> int:
+            return int(self._inner._recursion_count())
+
+    if hasattr(_thread.RLock(), "locked"):  # 3.14+
+        def locked(self) -> bool:
+            return bool(self._inner.locked())
+
+
+def lock_type_factory(raw_type: type) -> type:
+    """3.13+: threading.Lock is the C type; keep isinstance(x, threading.Lock) true for
+    both real locks and wrappers, and calling it makes a wrapper."""
+
+    class _LockMeta(type):
+        def __instancecheck__(cls, obj: Any) -> bool:
+            return isinstance(obj, (raw_type, SyncLock))
+
+        def __subclasscheck__(cls, sub: Any) -> bool:
+            return isinstance(sub, type) and issubclass(sub, (raw_type, SyncLock))
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            return SyncLock(raw_type(*args, **kwargs), creation_site())  # depth: as factories
+
+    return _LockMeta(raw_type.__name__, (), {"__module__": raw_type.__module__,
+                                            "__qualname__": raw_type.__qualname__,
+                                            "__doc__": raw_type.__doc__})

@@ -1,0 +1,139 @@
+"""What the sync hooks share: their settings, and how objects get their labels.
+
+A label is the object's kind plus where it was created (the first frame outside
+threading, queue and concurtrace) and, found the first time someone waits on it, the
+name the waiter's code reaches it by (a global, a local, or one attribute of either).
+"""
+
+from __future__ import annotations
+
+import _thread
+import json
+import operator
+import os
+import queue
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any
+
+# through the session's link and resolved: a holder caught writing a record is in its code.
+_OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]
+SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__),
+              *_OURS, *(os.path.join(os.path.dirname(d), "model") for d in _OURS))
+STACK_LIMIT = 12
+SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
+
+
+def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return function(*args, **kwargs)
+
+
+class _Settings:
+    """What the hooks share; sink None means uninstalled (every wrapper passes through)."""
+
+    def __init__(self) -> None:
+        self.sink: Any = None
+        # How the hooks call an original: through sink.call when VizTracer may run (so it
+        # still traces the original), directly in --light (operator.call adds no frame).
+        self.call: Callable[..., Any] = getattr(operator, "call", _apply)
+        self.threshold_s = 0.001
+        self.busy = _thread._local()  # set inside a recorded wait or signal: no nested records
+
+    def is_busy(self) -> bool:
+        return bool(getattr(self.busy, "on", False))
+
+    def clear(self) -> None:
+        self.sink = None
+        self.call = getattr(operator, "call", _apply)
+
+    @staticmethod
+    def stack(frame: Any = None) -> list[dict[str, Any]]:
+        frame = frame if frame is not None else sys._getframe(1)
+        out: list[dict[str, Any]] = []
+        while frame is not None and len(out) < STACK_LIMIT:
+            code = frame.f_code
+            if not code.co_filename.startswith(SKIP_FILES):
+                out.append({"func": code.co_name, "file": code.co_filename, "line": frame.f_lineno})
+            frame = frame.f_back
+        return out
+
+
+settings = _Settings()
+
+
+INTERNAL_FILES = frozenset({threading.__file__, queue.__file__})
+# Where threading and queue keep the locks and conditions their objects are built on.
+INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done")
+
+
+def creation_site() -> tuple[str, int] | None:
+    """(file, line) of the first frame outside threading, queue and concurtrace; None for
+    an object threading or queue make inside another (it gets its owner's, share_site)."""
+    frame: Any = sys._getframe(2)
+    if frame.f_code.co_filename in INTERNAL_FILES:
+        return None
+    while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
+
+
+_OPAQUE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
+NAME_FRAMES = 3
+
+
+def share_site(obj: Any, site: tuple[str, int] | None, depth: int = 2) -> None:
+    """Give obj's inner locks and conditions (made inside threading/queue) obj's site."""
+    for attr in INNER_ATTRS:
+        inner = getattr(obj, attr, None)
+        if inner is None or inner is obj or getattr(inner, SITE_ATTR, site) is not None:
+            continue
+        try:
+            setattr(inner, SITE_ATTR, site)
+        except (AttributeError, TypeError):
+            continue
+        if depth > 1:
+            share_site(inner, site, depth - 1)
+
+
+def find_name(obj: Any, frame: Any) -> str:
+    """Where the waiter's code can reach obj: a global (or a global's attribute) of the
+    first user frame, else a local (or a local's attribute) of the first few; "" if not."""
+    while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    scopes = [frame.f_globals]
+    for _ in range(NAME_FRAMES):
+        if frame is None:
+            break
+        scopes.append(frame.f_locals)
+        frame = frame.f_back
+    for scope in scopes:
+        for name, value in list(scope.items()):
+            if value is obj:
+                return str(name)
+        for name, value in list(scope.items()):
+            attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
+            if isinstance(attrs, dict):
+                for attr, inner in attrs.items():
+                    if inner is obj:
+                        return f"{name}.{attr}"
+    return ""
+
+
+def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
+    """Kind@file:line, plus the name found the first time someone waits on it (kept)."""
+    name = getattr(obj, "_concurtrace_name", None)
+    if name is None:
+        try:
+            name = find_name(obj, frame)
+        except Exception:  # noqa: BLE001 - a strange object in scope: no name, never an error
+            name = ""
+        try:
+            obj._concurtrace_name = name
+        except (AttributeError, TypeError):
+            pass
+    where = f"{os.path.basename(site[0])}:{site[1]}" if site else "?"
+    return f"{kind}@{where}" + (f" ({name})" if name else "")

@@ -1,0 +1,48 @@
+"""The three sync record kinds the hooks write (model/sync.py reads them back)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from concurtrace.runner.hooks_sync_naming import SITE_ATTR, named_label, settings
+from concurtrace.runner.hookset import Sink
+
+_now = time.monotonic_ns
+
+
+def begin(sink: Sink, obj: Any, kind: str, start: int, **extra: Any) -> None:
+    label = extra.pop("label", None) or named_label(
+        obj, kind.split(".")[0], getattr(obj, SITE_ATTR, None), sys._getframe(1))
+    record = {"ev": "wait_begin", "ts": start, "tid": threading.get_native_id(), "obj": id(obj),
+              "kind": kind, "label": label, "stack": settings.stack()}
+    record.update(extra)  # the joined thread
+    sink.write(record)
+
+
+def end(sink: Sink, obj: Any, outcome: str) -> None:
+    sink.write({"ev": "wait_end", "ts": _now(), "tid": threading.get_native_id(),
+                "obj": id(obj), "outcome": outcome})
+
+
+def signal(sink: Sink, obj: Any, op: str, ts: int) -> None:
+    sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
+                "obj": id(obj), "op": op})
+
+
+def whole_wait(sink: Sink, obj: Any, kind: str, orig: Callable[..., Any], args: tuple[Any, ...],
+                done: str) -> Any:
+    """One wait that cannot be split: begin at once, then the original, then its end."""
+    begin(sink, obj, kind, _now())
+    outcome = "interrupted"
+    settings.busy.on = True
+    try:
+        result = settings.call(orig, obj, *args)
+        outcome = done if result else "timed_out"
+        return result
+    finally:
+        settings.busy.on = False
+        end(sink, obj, outcome)

@@ -1,0 +1,173 @@
+"""Sync hooks for the level-triggered waits: semaphores, queue.Queue get/put, Thread.join.
+
+Their state persists (a count, an item, an ended thread), so a blocking call can be
+split: a silent wait up to the threshold, then a recorded wait for the rest.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from concurtrace.runner.hooks_sync_naming import settings
+from concurtrace.runner.hooks_sync_records import begin, end, signal
+from concurtrace.runner.hookset import HookSet, Sink
+
+_now = time.monotonic_ns
+
+
+def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None], bool],
+                timeout: float | None, done_outcome: str, timeout_exc: Any = (),
+                **extra: Any) -> bool:
+    """Waits up to the threshold silently, then records and waits the rest of timeout.
+
+    attempt(t) waits at most t seconds (None: forever) and says whether it got what it
+    waited for; a timeout is False or a timeout_exc, which propagates as it came."""
+    start = _now()
+    threshold = settings.threshold_s
+    short = timeout is not None and timeout <= threshold
+    settings.busy.on = True  # the Condition waits and lock acquires inside are this wait
+    try:
+        if attempt(threshold if timeout is None else min(threshold, timeout)):
+            return True
+    except timeout_exc:
+        if short:
+            raise
+    finally:
+        settings.busy.on = False
+    if short:
+        return False
+    rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
+    begin(sink, obj, kind, start, **extra)
+    outcome = "interrupted"
+    settings.busy.on = True
+    try:
+        done = attempt(rest)
+        outcome = done_outcome if done else "timed_out"
+        return done
+    except timeout_exc:
+        outcome = "timed_out"
+        raise
+    finally:
+        settings.busy.on = False
+        end(sink, obj, outcome)
+
+
+def _positive(timeout: Any) -> bool:
+    return type(timeout) in (int, float) and 0 < timeout <= threading.TIMEOUT_MAX
+
+
+def install_semaphores(hooks: HookSet, sink: Sink) -> None:
+    sem = threading.Semaphore
+    orig_acquire = sem.acquire
+
+    def acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:
+        if not blocking or settings.sink is None or settings.is_busy() \
+                or (timeout is not None and not _positive(timeout)):
+            return bool(settings.call(orig_acquire, self, blocking, timeout))
+        settings.busy.on = True
+        try:
+            if settings.call(orig_acquire, self, False):
+                return True
+            kind = type(self).__name__ if type(self) in (sem, threading.BoundedSemaphore) \
+                else "Semaphore"
+            return _split_wait(sink, self, kind,
+                               lambda t: bool(settings.call(orig_acquire, self, True, t)),
+                               timeout, "acquired")
+        finally:
+            settings.busy.on = False
+
+    hooks.patch(sem, "acquire", acquire)
+    for cls in (sem, threading.BoundedSemaphore):
+        hooks.patch(cls, "release", _signalling(sink, vars(cls)["release"], "_cond", "release"))
+
+
+def _signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -> Any:
+    """A release/put/get that records a signal when a recorded waiter may be waiting."""
+
+    def release(self: Any, *args: Any, **kwargs: Any) -> Any:
+        waiting = bool(getattr(getattr(self, cond_attr, None), "_waiters", None))
+        if not waiting or settings.sink is None or settings.is_busy():
+            return settings.call(orig, self, *args, **kwargs)
+        ts = _now()
+        settings.busy.on = True  # its notify is part of this signal, not one of its own
+        try:
+            result = settings.call(orig, self, *args, **kwargs)
+        finally:
+            settings.busy.on = False
+        signal(sink, self, op, ts)
+        return result
+
+    return release
+
+
+def install_queue(hooks: HookSet, sink: Sink) -> None:
+    cls = queue.Queue
+    orig_get, orig_put = cls.get, cls.put
+    signal_get = _signalling(sink, orig_get, "not_full", "get")
+    signal_put = _signalling(sink, orig_put, "not_empty", "put")
+
+    def get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
+        if not block or settings.sink is None or settings.is_busy() \
+                or (timeout is not None and not _positive(timeout)):
+            return signal_get(self, block, timeout)
+        try:
+            return signal_get(self, False)
+        except queue.Empty:
+            pass
+
+        got: list[Any] = []
+
+        def attempt(t: float | None) -> bool:
+            got.append(signal_get(self, True, t))
+            return True
+
+        _split_wait(sink, self, "Queue.get", attempt, timeout, "got_item", queue.Empty)
+        return got[0]
+
+    def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if not block or settings.sink is None or settings.is_busy() or self.maxsize <= 0 \
+                or (timeout is not None and not _positive(timeout)):
+            signal_put(self, item, block, timeout)
+            return
+        try:
+            signal_put(self, item, False)
+            return
+        except queue.Full:
+            pass
+
+        def attempt(t: float | None) -> bool:
+            signal_put(self, item, True, t)
+            return True
+
+        _split_wait(sink, self, "Queue.put", attempt, timeout, "put_item", queue.Full)
+
+    hooks.patch(cls, "get", get)
+    hooks.patch(cls, "put", put)
+
+
+def install_join(hooks: HookSet, sink: Sink) -> None:
+    orig_join = threading.Thread.join
+
+    def join(self: threading.Thread, timeout: float | None = None) -> None:
+        try:
+            plain = settings.sink is None or settings.is_busy() or not self.is_alive() \
+                or self is threading.current_thread() \
+                or (timeout is not None and not _positive(timeout))
+        except Exception:  # noqa: BLE001 - not initialised: the original says so
+            plain = True
+        if plain:
+            settings.call(orig_join, self, timeout)
+            return
+
+        def attempt(t: float | None) -> bool:
+            settings.call(orig_join, self, t)
+            return not self.is_alive()
+
+        _split_wait(sink, self, "Thread", attempt, timeout, "thread_ended",
+                    label=f"Thread {self.name}", target=self.native_id)
+
+    hooks.patch(threading.Thread, "join", join)
