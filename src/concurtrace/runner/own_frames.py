@@ -1,0 +1,57 @@
+"""Our frames out of the program's tracebacks, so they read as without concurtrace.
+
+An exception that propagates through a hook gets a traceback entry for each of our
+frames. A hook that catches it, calls `unlink(error)` and re-raises with a bare `raise`
+leaves no entry of its own on 3.11+ (RERAISE adds none and re-raises
+`error.__traceback__`). On 3.10 RERAISE restores the traceback saved when the handler
+began, whose first entry is the hook's own frame: `unlink` still cuts every entry after
+it out of the chain (tb_next is writable), so one entry of ours remains until a printer
+of ours (sys.excepthook, threading.excepthook) unlinks it as well.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+# Our package as the target imports it (through the session's symlink) and resolved.
+OWN_DIRS = tuple({str(Path(__file__).parent.parent) + os.sep,
+                  str(Path(__file__).resolve().parent.parent) + os.sep})
+
+
+def is_own(filename: str) -> bool:
+    return filename.startswith(OWN_DIRS)
+
+
+def without_own(tb: TracebackType | None) -> TracebackType | None:
+    """The chain from tb with our entries unlinked (in place); returns its new head."""
+    leading: list[TracebackType] = []
+    while tb is not None and is_own(tb.tb_frame.f_code.co_filename):
+        leading.append(tb)
+        tb = tb.tb_next
+    for own in leading:  # 3.10 re-raises from the first of them: let it skip the rest
+        own.tb_next = tb
+    node = tb
+    while node is not None:
+        after = node.tb_next
+        while after is not None and is_own(after.tb_frame.f_code.co_filename):
+            after = after.tb_next
+        if after is not node.tb_next:
+            node.tb_next = after
+        node = after
+    return tb
+
+
+def unlink(error: BaseException) -> None:
+    """Unlinks our entries from the tracebacks of error and of its causes and contexts."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = without_own(current.__traceback__)
+        pending += [current.__cause__, current.__context__]
+        pending += list(getattr(current, "exceptions", ()))  # an exception group's members
