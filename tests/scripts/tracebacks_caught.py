@@ -55,6 +55,10 @@ CASES = {
     "signal.signal outside the main thread": signal_in_thread,
 }
 
+def missing_program() -> None:
+    subprocess.Popen(["/nonexistent/program"])
+
+
 if __name__ == "__main__":
     for label, case in CASES.items():
         try:
@@ -64,5 +68,8 @@ if __name__ == "__main__":
             traceback.print_exc()
     _thread.start_new_thread(boom, ())
     time.sleep(0.3)
+    child = multiprocessing.Process(target=missing_program)  # printed by multiprocessing
+    child.start()
+    child.join()
     for child in multiprocessing.active_children():
         child.join()

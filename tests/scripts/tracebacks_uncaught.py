@@ -1,7 +1,9 @@
 """Exceptions that Python itself reports: in multiprocessing children (every start
-method), in a thread, and an uncaught FileNotFoundError from Popen of a missing program."""
+method), in threads (one raised inside a hooked call), and an uncaught FileNotFoundError
+from Popen of a missing program."""
 
 import multiprocessing
+import os
 import subprocess
 import threading
 
@@ -19,9 +21,10 @@ if __name__ == "__main__":
         child = multiprocessing.get_context(method).Process(target=target, name=f"{method}-1")
         child.start()
         child.join()
-    thread = threading.Thread(target=target, name="worker")
-    thread.start()
-    thread.join()
+    for thread in (threading.Thread(target=target, name="worker"),
+                   threading.Thread(target=os.waitpid, args=(2**22 + 1, 0), name="waiter")):
+        thread.start()
+        thread.join()
     try:
         subprocess.Popen(["/nonexistent/program"])
     finally:
