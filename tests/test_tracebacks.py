@@ -51,10 +51,10 @@ def test_uncaught_tracebacks_are_unchanged(mode: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_tracebacks_the_program_prints_are_unchanged(mode: str, tmp_path: Path) -> None:
     """Errors raised inside hooked calls (Popen, posix_spawn, waitpid, kill, Thread.start,
-    Process.start/join, signal.signal, _thread, Popen in a multiprocessing child), caught
+    Process.start/join/terminate, signal.signal, _thread, Popen in a multiprocessing child), caught
     and printed by the program (or by _thread, multiprocessing)."""
     expected, got = compare("tracebacks_caught.py", mode, tmp_path)
-    assert expected.count("Traceback (most recent call last)") == 10
+    assert expected.count("Traceback (most recent call last)") == 11
     if sys.version_info >= (3, 11):
         assert got == expected
         return

@@ -52,6 +52,7 @@ CASES = {
     "Thread.start twice": start_twice,
     "join of an unstarted Process": lambda: multiprocessing.Process(target=boom).join(),
     "Process.start twice": process_start_twice,
+    "terminate of an unstarted Process": lambda: multiprocessing.Process(target=int).terminate(),
     "signal.signal outside the main thread": signal_in_thread,
 }
 
