@@ -73,3 +73,20 @@ def test_light_mode_lists_the_same_threads(tmp_path: Path) -> None:
     for label, report in reports(run).items():
         listed = {t["tid"]: t["name"] for t in threads if t["pid"] == report["pid"]}
         assert listed == {int(t): n for t, n in report["threads"].items()}, label
+
+
+@engine.requires_node
+def test_gallery_scenario_by_name_traces_its_own_functions(tmp_path: Path) -> None:
+    """`--scenario` runs the copy inside the package: its functions are the program's and
+    must be traced (only concurtrace's runner and model are left out of the trace)."""
+    run = trace_run(tmp_path / "g.pftrace", "--scenario", "fork_while_threads_run")
+    assert run.returncode == 0, run.stderr
+    assert "held by a thread that does not exist here" in run.stdout
+    rows = engine.query(run.trace,
+                        "select p.name as process, t.name as thread, s.name from slice s "
+                        "join thread_track tt on s.track_id = tt.id join thread t using(utid) "
+                        "join process p using(upid) where s.name like 'child (%' "
+                        "or s.name like 'hold (%'")
+    found = {(r["process"], r["thread"], str(r["name"]).split(" ")[0]) for r in rows}
+    assert found == {("MainProcess (fork)", "forker-0", "child"),
+                     ("MainProcess", "holder", "hold")}, rows

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from traced import SCRIPTS, trace_run
 
+SCENARIO_DIR = SCRIPTS.parents[1] / "src" / "concurtrace" / "scenarios"
+
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 # A frame of ours: 'File ".../site/concurtrace/runner/hooks.py", line 43, in start' + source.
 OWN_ENTRY = re.compile(r'  File "[^"]*/concurtrace/runner/[^"]*", line \d+, in .*\n(    .*\n)*?'
@@ -63,3 +65,16 @@ def test_tracebacks_the_program_prints_are_unchanged(mode: str, tmp_path: Path) 
     assert "bootstrap.py" not in got
     assert len(OWN_ENTRY.findall(got)) <= got.count("Traceback (most recent"), got
     assert OWN_ENTRY.sub("", got) == expected
+
+
+def test_shipped_scenarios_are_the_program_not_ours(tmp_path: Path) -> None:
+    """The gallery ships inside the package; its frames must stay in tracebacks (and in
+    the function trace, see test_run_e2e) like any program's."""
+    script = SCENARIO_DIR / "thread_exception.py"
+    without = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                             timeout=60)
+    run = trace_run(tmp_path / "s.pftrace", "--scenario", "thread_exception")
+    assert run.returncode == without.returncode == 0, run.stderr
+    expected = program_stderr(without.stderr)
+    assert "in parse" in expected
+    assert program_stderr(run.stderr) == expected

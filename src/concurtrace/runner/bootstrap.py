@@ -21,10 +21,9 @@ from typing import Any
 from concurtrace.model.records import RecordWriter
 from concurtrace.runner import hooks as hooks_module
 from concurtrace.runner.hookset import HookSet, Record, now_ns, tid
+from concurtrace.runner.own_frames import OWN_DIRS
 
 FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-# Our package as the target imports it (through the session's symlink) and resolved.
-OWN_DIRS = tuple({str(Path(__file__).parent.parent), str(Path(__file__).resolve().parent.parent)})
 STACK_LIMIT = 30
 
 

@@ -15,9 +15,11 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-# Our package as the target imports it (through the session's symlink) and resolved.
-OWN_DIRS = tuple({str(Path(__file__).parent.parent) + os.sep,
-                  str(Path(__file__).resolve().parent.parent) + os.sep})
+# The code of ours that runs inside the program (not the shipped scenarios: they are the
+# program), as the target imports it (through the session's symlink) and resolved.
+_PACKAGES = (Path(__file__).parent.parent, Path(__file__).resolve().parent.parent)
+OWN_DIRS = tuple({str(package / part) + os.sep for package in _PACKAGES
+                  for part in ("runner", "model")})
 
 
 def is_own(filename: str) -> bool:
