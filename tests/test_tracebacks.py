@@ -1,7 +1,7 @@
 """The program's tracebacks read exactly as without concurtrace (issue 14, item 4).
 
 Each script runs twice, plain and under `concurtrace run` (full and --light), and the
-stderr texts are compared byte for byte once addresses are masked.
+stderr texts are compared byte for byte once addresses and pids are masked.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from traced import SCRIPTS, trace_run
 SCENARIO_DIR = SCRIPTS.parents[1] / "src" / "concurtrace" / "scenarios"
 
 ADDRESS = re.compile(r"0x[0-9a-f]+")
+PID = re.compile(r"pid=\d+")
 # A frame of ours: 'File ".../site/concurtrace/runner/hooks.py", line 43, in start' + source.
 OWN_ENTRY = re.compile(r'  File "[^"]*/concurtrace/runner/[^"]*", line \d+, in .*\n(    .*\n)*?'
                        r'(?=  File |\S)')
@@ -31,7 +32,7 @@ def plain(script: str) -> subprocess.CompletedProcess[str]:
 def program_stderr(text: str) -> str:
     lines = [line for line in text.splitlines(keepends=True)
              if not line.startswith("concurtrace: ")]
-    return ADDRESS.sub("0xADDR", "".join(lines))
+    return PID.sub("pid=N", ADDRESS.sub("0xADDR", "".join(lines)))
 
 
 def compare(script: str, mode: str, tmp_path: Path) -> tuple[str, str]:
@@ -78,3 +79,15 @@ def test_shipped_scenarios_are_the_program_not_ours(tmp_path: Path) -> None:
     expected = program_stderr(without.stderr)
     assert "in parse" in expected
     assert program_stderr(run.stderr) == expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fork_warning_is_unchanged(mode: str, tmp_path: Path) -> None:
+    """3.12+ warn at os.fork() with threads running; concurtrace's hook calls the real
+    os.fork, yet the warning keeps the caller's location, module and filters."""
+    expected, got = compare("fork_warning.py", mode, tmp_path)
+    if sys.version_info >= (3, 12):
+        assert expected.count("DeprecationWarning: This process") == 2, expected
+        assert "fork_warning.py:12: DeprecationWarning" in expected
+        assert "popen_fork.py" in expected
+    assert got == expected

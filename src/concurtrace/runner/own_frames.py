@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import TracebackType
+from types import CodeType, TracebackType
 
 # The code of ours that runs inside the program (not the shipped scenarios: they are the
 # program), as the target imports it (through the session's symlink) and resolved.
@@ -22,14 +22,23 @@ OWN_DIRS = tuple({str(package / part) + os.sep for package in _PACKAGES
                   for part in ("runner", "model")})
 
 
+# Code objects of ours that carry a caller's file and line (see hooks.call_as_caller).
+STAND_INS: set[CodeType] = set()
+
+
 def is_own(filename: str) -> bool:
     return filename.startswith(OWN_DIRS)
+
+
+def _own_entry(tb: TracebackType) -> bool:
+    code = tb.tb_frame.f_code
+    return code.co_filename.startswith(OWN_DIRS) or code in STAND_INS
 
 
 def without_own(tb: TracebackType | None) -> TracebackType | None:
     """The chain from tb with our entries unlinked (in place); returns its new head."""
     leading: list[TracebackType] = []
-    while tb is not None and is_own(tb.tb_frame.f_code.co_filename):
+    while tb is not None and _own_entry(tb):
         leading.append(tb)
         tb = tb.tb_next
     for own in leading:  # 3.10 re-raises from the first of them: let it skip the rest
@@ -37,7 +46,7 @@ def without_own(tb: TracebackType | None) -> TracebackType | None:
     node = tb
     while node is not None:
         after = node.tb_next
-        while after is not None and is_own(after.tb_frame.f_code.co_filename):
+        while after is not None and _own_entry(after):
             after = after.tb_next
         if after is not node.tb_next:
             node.tb_next = after
