@@ -14,12 +14,11 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from types import CodeType, FrameType
 from typing import Any
 
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
-from concurtrace.runner.own_frames import STAND_INS, unlink, without_own
+from concurtrace.runner.own_frames import call_as_caller, threads_running, unlink, without_own
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 
@@ -116,7 +115,7 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
         ts, by = now_ns(), tid()
         caller = sys._getframe(1)
         try:
-            if sys.version_info >= (3, 12) and _threads_running():
+            if sys.version_info >= (3, 12) and threads_running():
                 # Its DeprecationWarning names the Python caller of the real os.fork: ours.
                 pid = int(sink.call(call_as_caller, caller, orig_fork))
             else:
@@ -161,34 +160,6 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
             raise
 
     hooks.patch(os, "_exit", os_exit)
-
-
-def _threads_running() -> bool:
-    try:
-        return len(os.listdir("/proc/self/task")) > 1
-    except OSError:
-        return threading.active_count() > 1
-
-
-_STAND_IN_NAME = "__concurtrace_call__"
-_stand_ins: dict[tuple[str, int], CodeType] = {}
-
-
-def call_as_caller(caller: FrameType, function: Callable[[], int]) -> int:
-    """Calls a C function from a frame with the caller's file, line and globals, so that a
-    warning it gives (os.fork's about threads) reads, and is filtered, as without us: same
-    location and source line, same module, same __warningregistry__."""
-    line = caller.f_lineno
-    if line is None or line < 1:
-        return function()
-    key = (caller.f_code.co_filename, line)
-    code = _stand_ins.get(key)
-    if code is None:
-        source = "\n" * (line - 1) + f"{_STAND_IN_NAME}()"
-        code = _stand_ins[key] = compile(source, caller.f_code.co_filename, "eval")
-        STAND_INS.add(code)  # never in a traceback (own_frames)
-    result: int = eval(code, caller.f_globals, {_STAND_IN_NAME: function})  # noqa: S307
-    return result
 
 
 def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:

@@ -7,13 +7,18 @@ leaves no entry of its own on 3.11+ (RERAISE adds none and re-raises
 began, whose first entry is the hook's own frame: `unlink` still cuts every entry after
 it out of the chain (tb_next is writable), so one entry of ours remains until a printer
 of ours (sys.excepthook, threading.excepthook) unlinks it as well.
+
+A C function that warns names its Python caller: `call_as_caller` gives it one that
+stands for the program's own line.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from types import CodeType, TracebackType
+from types import CodeType, FrameType, TracebackType
 
 # The code of ours that runs inside the program (not the shipped scenarios: they are the
 # program), as the target imports it (through the session's symlink) and resolved.
@@ -66,3 +71,31 @@ def unlink(error: BaseException) -> None:
         current.__traceback__ = without_own(current.__traceback__)
         pending += [current.__cause__, current.__context__]
         pending += list(getattr(current, "exceptions", ()))  # an exception group's members
+
+
+def threads_running() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:
+        return threading.active_count() > 1
+
+
+_STAND_IN_NAME = "__concurtrace_call__"
+_stand_ins: dict[tuple[str, int], CodeType] = {}
+
+
+def call_as_caller(caller: FrameType, function: Callable[[], int]) -> int:
+    """Calls a C function from a frame with the caller's file, line and globals, so that a
+    warning it gives (os.fork's about threads) reads, and is filtered, as without us: same
+    location and source line, same module, same __warningregistry__."""
+    line = caller.f_lineno
+    if line is None or line < 1:
+        return function()
+    key = (caller.f_code.co_filename, line)
+    code = _stand_ins.get(key)
+    if code is None:
+        source = "\n" * (line - 1) + f"{_STAND_IN_NAME}()"
+        code = _stand_ins[key] = compile(source, caller.f_code.co_filename, "eval")
+        STAND_INS.add(code)  # unlinked from tracebacks like our own frames
+    result: int = eval(code, caller.f_globals, {_STAND_IN_NAME: function})  # noqa: S307
+    return result
