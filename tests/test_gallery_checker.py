@@ -450,6 +450,7 @@ def test_gallery_is_complete() -> None:
         "lock_contention", "threads_vs_processes", "mp_start_methods", "mp_pool",
         "process_pool_executor", "mp_manager", "subprocess_python", "os_fork", "posix_spawn",
         "non_python_children", "thread_kinds", "producer_consumer", "asyncio_mixed",
+        "fork_while_threads_run",
     }
     assert required <= names, f"missing: {sorted(required - names)}"
     assert "__init__" not in names

@@ -30,10 +30,16 @@ def build_timeline(records: list[Record], traces: Mapping[int, Iterable[TraceEve
         timeline.processes[pid] = _process(pid, index, observed, root_pid)
     for proc in timeline.processes.values():
         _threads(proc, index, observed)
+    # Every thread a record or a sample places in some process (a pid is its main tid).
+    placed = {tid for proc in timeline.processes.values() for tid in proc.threads}
+    for proc in timeline.processes.values():
         if proc.pid in traces:
             hello = index.first(proc.pid, "hello")
             fork_tid = hello.get("fork_tid") if hello else None
+            known = set(proc.threads)
             apply_slices(proc, traces[proc.pid], index.last(proc.pid, "finalize"), fork_tid)
+            if hello is not None and hello.get("origin") == "fork":
+                _drop_phantoms(proc, known, placed - known)
         _close_threads(proc)
     for proc in timeline.processes.values():
         parent = timeline.processes.get(proc.fork_of) if proc.fork_of else None
@@ -87,8 +93,24 @@ def _first_not_none(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
+def _drop_phantoms(proc: Process, known: set[int], foreign: set[int]) -> None:
+    """A fork child has only the thread that forked, but VizTracer's trace of it can name
+    the parent's other threads (it keeps their state across fork). A thread of the trace
+    that no record or sample of this process confirms is dropped when it is another
+    process's thread or its calls began before this process existed."""
+    for tid in [t for t in proc.threads if t not in known]:
+        thread = proc.threads[tid]
+        early = bool(thread.slices) and proc.started_ns is not None \
+            and thread.slices[0].ts < proc.started_ns
+        if tid in foreign or early:
+            del proc.threads[tid]
+
+
 def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
-    main = Thread(pid=proc.pid, tid=proc.pid, name="MainThread", daemon=False, is_main=True,
+    hello = index.last(proc.pid, "hello")
+    # The thread that forked is the child's main thread and keeps its name ("forker-0").
+    name = str(hello.get("thread_name") or "MainThread") if hello else "MainThread"
+    main = Thread(pid=proc.pid, tid=proc.pid, name=name, daemon=False, is_main=True,
                   started_ns=proc.started_ns)
     proc.threads[proc.pid] = main
     for (pid, tid), (comm, first, last) in observed.threads.items():

@@ -5,7 +5,8 @@ an O_APPEND fd, so it reaches the kernel at once: a process that dies by SIGKILL
 or os._exit still leaves every record written before that moment.
 
 Record kinds ("ev"), all with "ts" (monotonic ns) and "pid" (the writer):
-  hello            a traced process started: ppid, argv, exe, python, gil, origin
+  hello            a traced process started: ppid, argv, exe, python, gil, origin,
+                   thread_name (its main thread's: a fork child's is the forking thread's)
   role             a multiprocessing child learned its name/daemon flag (and target)
   process_start    the writer started a child: child, name, daemon, method, tid, cmdline
   terminate        the writer sent a signal (terminate(), kill(), os.kill): child, how, reason,

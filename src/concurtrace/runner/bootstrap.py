@@ -21,11 +21,10 @@ from typing import Any
 from concurtrace.model.records import RecordWriter
 from concurtrace.runner import hooks as hooks_module
 from concurtrace.runner.hookset import HookSet, Record, now_ns, tid
+from concurtrace.runner.own_frames import OWN_DIRS
 from concurtrace.runner.sigwatch import ResetHand, SignalWatch
 
 FATAL_SIGNALS = hooks_module.FATAL_SIGNALS
-# Our package as the target imports it (through the session's symlink) and resolved.
-OWN_DIRS = tuple({str(Path(__file__).parent.parent), str(Path(__file__).resolve().parent.parent)})
 STACK_LIMIT = 30
 
 
@@ -82,6 +81,8 @@ class Recorder:
                     "argv": list(getattr(sys, "orig_argv", sys.argv)), "exe": sys.executable,
                     "python": ".".join(map(str, sys.version_info[:3])),
                     "gil": "disabled" if gil_disabled else "enabled", "main_tid": tid(),
+                    # after a fork from a worker thread, Python keeps that thread's name
+                    "thread_name": threading.current_thread().name,
                     "fork_tid": self.fork_tid if origin == "fork" else None,
                     "traced": True, "functions": not self.config.get("light", False)})
 
@@ -175,9 +176,20 @@ class Recorder:
             pass
         self._restore_defaulted()
         if self.tracer is not None:
+            # VizTracer keeps the open calls of every thread of the parent and would flush
+            # them at the end as the child's: phantom threads with slices from before the
+            # fork. stop() empties every thread's call stack (into the buffer, which clear()
+            # then drops); start() resumes tracing this, the child's only thread. Not when
+            # the program's own profiler holds this thread (start() would replace it).
+            restart = bool(self.tracer.enable) and (
+                sys.version_info >= (3, 12) or sys.getprofile() is self.tracer)
+            if restart:
+                self.tracer.stop()
             self.tracer.clear()
             self.tracer.reset_stack()
             self.tracer.output_file = self.trace_path
+            if restart:
+                self.tracer.start()
 
     def fatal_signal_handler(self, signum: int, frame: FrameType | None) -> None:
         """Save what was captured, then die by the same signal, as without us."""

@@ -19,6 +19,7 @@ from typing import Any
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
+from concurtrace.runner.own_frames import call_as_caller, threads_running, unlink, without_own
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # the ones our handler saves the trace for
@@ -46,7 +47,11 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
 
     def start(self: threading.Thread) -> None:
         ts = now_ns()
-        sink.call(orig_start, self)
+        try:
+            sink.call(orig_start, self)
+        except BaseException as error:
+            unlink(error)  # and a bare raise: the traceback reads as without us
+            raise
         sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": ts, "tid": self.native_id,
                     "by_tid": tid(), "name": self.name, "daemon": self.daemon})
 
@@ -62,27 +67,22 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
     def excepthook(args: Any) -> None:
         if _called_by_thread_bootstrap():  # not the program's own threading.excepthook(...)
             sink.thread_exceptions[tid()] = getattr(args.exc_type, "__name__", str(args.exc_type))
+        if args.exc_value is not None:
+            unlink(args.exc_value)
+        without_own(args.exc_traceback)
         sink.call(orig_excepthook, args)
 
     def start_new_thread(function: Callable[..., Any], args: tuple[Any, ...],
                          kwargs: dict[str, Any] | None = None) -> int:
         ts = now_ns()
 
-        def run(*a: Any, **kw: Any) -> Any:
-            sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": ts, "tid": tid(),
-                        "by_tid": by, "name": f"_thread ({getattr(function, '__name__', '?')})",
-                        "daemon": True})
-            exc: str | None = None
-            try:
-                return sink.call(function, *a, **kw)
-            except BaseException as error:
-                exc = type(error).__name__
-                raise
-            finally:
-                sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "exc_type": exc})
-
         by = tid()
-        return int(sink.call(orig_new_thread, run, args, kwargs or {}))
+        run = _ThreadRun(sink, function, ts, by)
+        try:
+            return int(sink.call(orig_new_thread, run, args, kwargs or {}))
+        except BaseException as error:
+            unlink(error)
+            raise
 
     orig_new_thread = _thread.start_new_thread
     hooks.patch(threading.Thread, "start", start)
@@ -91,12 +91,47 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(_thread, "start_new_thread", start_new_thread)
 
 
+class _ThreadRun:
+    """What _thread runs for the program's function: a callable object, not a function, so
+    that _thread's "Exception ignored in thread started by: ..." names the program's."""
+
+    def __init__(self, sink: Sink, function: Callable[..., Any], start_ts: int, by: int) -> None:
+        self.sink, self.function, self.start_ts, self.by = sink, function, start_ts, by
+
+    def __repr__(self) -> str:
+        return repr(self.function)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        sink, function = self.sink, self.function
+        sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": self.start_ts, "tid": tid(),
+                    "by_tid": self.by, "name": f"_thread ({getattr(function, '__name__', '?')})",
+                    "daemon": True})
+        exc: str | None = None
+        try:
+            return sink.call(function, *args, **kwargs)
+        except BaseException as error:
+            exc = type(error).__name__
+            unlink(error)
+            raise
+        finally:
+            sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "exc_type": exc})
+
+
 def _install_processes(hooks: HookSet, sink: Sink) -> None:
     orig_fork = os.fork
 
     def fork() -> int:
         ts, by = now_ns(), tid()
-        pid: int = sink.call(orig_fork)
+        caller = sys._getframe(1)
+        try:
+            if sys.version_info >= (3, 12) and threads_running():
+                # Its DeprecationWarning names the Python caller of the real os.fork: ours.
+                pid = int(sink.call(call_as_caller, caller, orig_fork))
+            else:
+                pid = int(sink.call(orig_fork))
+        except BaseException as error:
+            unlink(error)
+            raise
         if pid > 0:
             sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
                         "tid": by, "method": "os.fork", "name": None, "daemon": None})
@@ -107,7 +142,11 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
 
     def popen_init(self: subprocess.Popen[Any], args: Any, *a: Any, **kw: Any) -> None:
         ts = now_ns()
-        sink.call(orig_popen_init, self, args, *a, **kw)
+        try:
+            sink.call(orig_popen_init, self, args, *a, **kw)
+        except BaseException as error:  # e.g. FileNotFoundError for a missing program
+            unlink(error)
+            raise
         cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
         sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
                     "tid": tid(), "method": "subprocess", "cmdline": [os.fsdecode(c) for c in cmd],
@@ -123,7 +162,11 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
     def os_exit(code: int) -> None:
         sink.write({"ev": "exit_call", "ts": now_ns(), "how": "os._exit", "code": code})
         sink.finalize("os._exit")
-        orig_exit(code)
+        try:
+            orig_exit(code)
+        except BaseException as error:
+            unlink(error)
+            raise
 
     hooks.patch(os, "_exit", os_exit)
 
@@ -131,7 +174,11 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
 def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:
     def spawn(path: Any, argv: Any, *a: Any, **kw: Any) -> int:
         ts = now_ns()
-        pid: int = sink.call(orig, path, argv, *a, **kw)
+        try:
+            pid: int = sink.call(orig, path, argv, *a, **kw)
+        except BaseException as error:
+            unlink(error)
+            raise
         sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
                     "tid": tid(), "method": name,
                     "cmdline": [os.fsdecode(c) for c in argv]})
@@ -147,11 +194,14 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
     orig_kill = os.kill
 
     def kill(pid: int, sig: int) -> None:
-        if sig == 0 or pid == os.getpid() or sink.in_terminate:
-            sink.call(orig_kill, pid, sig)
-            return
         ts = now_ns()
-        sink.call(orig_kill, pid, sig)
+        try:
+            sink.call(orig_kill, pid, sig)
+        except BaseException as error:  # e.g. ProcessLookupError
+            unlink(error)
+            raise
+        if sig == 0 or pid == os.getpid() or sink.in_terminate:
+            return
         sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": pid, "tid": tid(),
                     "how": "os.kill", "signum": int(sig),
                     "reason": "daemon_cleanup" if in_exit_function() else _reason(sig)})
@@ -166,7 +216,11 @@ def _reason(sig: int) -> str:
 def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
     def wait(*args: Any) -> Any:
         ts = now_ns()
-        result = sink.call(orig, *args)
+        try:
+            result = sink.call(orig, *args)
+        except BaseException as error:  # e.g. ChildProcessError
+            unlink(error)
+            raise
         if isinstance(result, tuple) and len(result) >= 2 and result[0] > 0:
             sink.write({"ev": "reaped", "ts": now_ns(), "start_ts": ts, "child": result[0],
                         "status": result[1], "tid": tid(), "implicit": in_exit_function()})
@@ -180,18 +234,26 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     orig_signal, orig_getsignal = signal.signal, signal.getsignal
 
     def getsignal(signum: int) -> Any:
-        handler = orig_getsignal(signum)
+        try:
+            handler = orig_getsignal(signum)
+        except BaseException as error:
+            unlink(error)
+            raise
         # == not `is`: each access to a bound method makes a new object.
         return signal.SIG_DFL if handler == sink.fatal_signal_handler else handler
 
     def set_signal(signum: int, handler: Any) -> Any:
-        if signum in FATAL_SIGNALS and isinstance(handler, int) and handler == signal.SIG_DFL:
-            # The default ends the process; ours does too (after saving the trace), so the
-            # program's SIG_DFL keeps its meaning and the trace is not lost.
-            previous = sink.default_disposition(signum) if main_thread() \
-                else orig_signal(signum, handler)  # raises ValueError, as without us
-        else:
-            previous = orig_signal(signum, handler)
+        try:
+            if signum in FATAL_SIGNALS and isinstance(handler, int) and handler == signal.SIG_DFL:
+                # The default ends the process; ours does too (after saving the trace), so the
+                # program's SIG_DFL keeps its meaning and the trace is not lost.
+                previous = sink.default_disposition(signum) if main_thread() \
+                    else orig_signal(signum, handler)  # raises ValueError, as without us
+            else:
+                previous = orig_signal(signum, handler)
+        except BaseException as error:  # e.g. ValueError outside the main thread
+            unlink(error)
+            raise
         return signal.SIG_DFL if previous == sink.fatal_signal_handler else previous
 
     orig_wakeup = signal.set_wakeup_fd
@@ -233,7 +295,9 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
         # a Python caller is the program reporting an error it handled (or IDLE, code.py).
         sink.write({"ev": "exception", "ts": now_ns(), "exc_type": exc_type.__name__,
                     "tid": tid(), "caller": "program" if _has_python_caller() else "interpreter"})
-        sink.call(orig_excepthook, exc_type, value, tb)
+        if value is not None:
+            unlink(value)  # on 3.10 a hook's own entry is still in the chain: it goes here
+        sink.call(orig_excepthook, exc_type, value, without_own(tb))
 
     hooks.patch(sys, "excepthook", excepthook)
 

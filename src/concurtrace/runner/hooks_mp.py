@@ -12,10 +12,11 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from types import ModuleType
+from types import CodeType, ModuleType
 from typing import Any
 
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
+from concurtrace.runner.own_frames import unlink
 
 TARGET = "multiprocessing.process"
 
@@ -64,7 +65,11 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
 
     def start(self: Any) -> None:
         ts = now_ns()
-        sink.call(orig_start, self)
+        try:
+            sink.call(orig_start, self)
+        except BaseException as error:
+            unlink(error)  # and a bare raise: the traceback reads as without us
+            raise
         popen = getattr(self, "_popen", None)
         sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
                     "tid": tid(),
@@ -82,6 +87,9 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             local.active = True
             try:
                 sink.call(orig, self)
+            except BaseException as error:
+                unlink(error)
+                raise
             finally:
                 local.active = False
             if record:
@@ -92,7 +100,11 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
 
     def join(self: Any, timeout: float | None = None) -> None:
         ts = now_ns()
-        sink.call(orig_join, self, timeout)
+        try:
+            sink.call(orig_join, self, timeout)
+        except BaseException as error:
+            unlink(error)
+            raise
         if self.exitcode is not None and self.pid is not None:
             sink.write({"ev": "join", "ts": now_ns(), "start_ts": ts, "child": self.pid,
                         "tid": tid(), "exitcode": self.exitcode,
@@ -114,9 +126,13 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             except BaseException as error:
                 sink.write({"ev": "exception", "ts": now_ns(), "tid": tid(),
                             "exc_type": type(error).__name__})
+                unlink(error)
                 raise
 
-        self.run = run_recorded
+        if sys.version_info >= (3, 11):
+            self.run = run_recorded
+        else:  # 3.10 would print run_recorded's frame: watch from _exit_function instead
+            _watch_run_from_exit_function(hooks, sink, orig_boot.__code__)
         code: int = sink.call(orig_boot, self, *args, **kwargs)
         sink.write({"ev": "exit_call", "ts": now_ns(), "how": "return", "code": code})
         return code
@@ -127,3 +143,25 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
     hooks.patch(base, "kill", make_stopper("kill"))
     hooks.patch(base, "join", join)
     hooks.patch(base, "_bootstrap", bootstrap)
+
+
+def _watch_run_from_exit_function(hooks: HookSet, sink: Sink, boot_code: CodeType) -> None:
+    """On 3.10 a frame of ours between _bootstrap and run() stays in the traceback that
+    _bootstrap prints (RERAISE restores the traceback saved on entry to the handler), so
+    run() is not wrapped. _bootstrap calls util._exit_function() in a `finally` right
+    after run(): an exception in flight there is run()'s."""
+    from multiprocessing import util as util_module  # _bootstrap imports it next anyway
+
+    util: Any = util_module  # _exit_function is private: not in the stubs
+    orig_exit_function = util._exit_function
+    outer = sys.exc_info()[1]  # a fork child inherits what its parent was handling
+
+    def exit_function(*args: Any, **kwargs: Any) -> Any:
+        error = sys.exc_info()[1]
+        if (sys._getframe(1).f_code is boot_code and error is not None and error is not outer
+                and not isinstance(error, SystemExit)):
+            sink.write({"ev": "exception", "ts": now_ns(), "tid": tid(),
+                        "exc_type": type(error).__name__})
+        return orig_exit_function(*args, **kwargs)
+
+    hooks.patch(util, "_exit_function", exit_function)
