@@ -91,3 +91,16 @@ def test_fork_warning_is_unchanged(mode: str, tmp_path: Path) -> None:
         assert "fork_warning.py:12: DeprecationWarning" in expected
         assert "popen_fork.py" in expected
     assert got == expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tracebacks_through_sync_objects_are_unchanged(mode: str, tmp_path: Path) -> None:
+    """Locks, semaphores, conditions, events, queues and join() are observed by wrappers
+    (issue 16): their errors, caught and printed by the program, read as without them."""
+    expected, got = compare("tracebacks_sync.py", mode, tmp_path)
+    assert expected.count("Traceback (most recent call last)") == 11
+    if sys.version_info >= (3, 11):
+        assert got == expected
+        return
+    assert len(OWN_ENTRY.findall(got)) <= got.count("Traceback (most recent"), got
+    assert OWN_ENTRY.sub("", got) == expected

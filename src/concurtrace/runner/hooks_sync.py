@@ -26,6 +26,7 @@ from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, setti
 from concurtrace.runner.hooks_sync_records import signal, whole_wait
 from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
 from concurtrace.runner.hookset import HookSet, Sink
+from concurtrace.runner.own_frames import clean_raise
 
 _now = time.monotonic_ns
 THREADING_FILE = threading.__file__
@@ -44,12 +45,12 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself
         hooks.patch(threading, "Lock", lock_type_factory(raw_lock))
     else:
-        hooks.patch(threading, "Lock", _factory(SyncLock, _thread.allocate_lock))
+        hooks.patch(threading, "Lock", clean_raise(_factory(SyncLock, _thread.allocate_lock)))
     if getattr(threading, "_CRLock", None) is not None:
-        hooks.patch(threading, "RLock", _factory(SyncRLock, raw_rlock))
+        hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
     for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
                 threading.Event, queue.Queue):
-        hooks.patch(cls, "__init__", _labelled_init(cls.__init__))
+        hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
     _install_condition(hooks, sink)
     install_semaphores(hooks, sink)
     install_queue(hooks, sink)
@@ -126,7 +127,7 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
         if waiting and not previous and settings.sink is not None:
             signal(sink, self, "set", ts)
 
-    hooks.patch(cond, "wait", wait)
-    hooks.patch(cond, "notify", notify)
-    hooks.patch(event, "wait", event_wait)
-    hooks.patch(event, "set", event_set)
+    hooks.patch(cond, "wait", clean_raise(wait))
+    hooks.patch(cond, "notify", clean_raise(notify))
+    hooks.patch(event, "wait", clean_raise(event_wait))
+    hooks.patch(event, "set", clean_raise(event_set))

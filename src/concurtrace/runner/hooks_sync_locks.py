@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import creation_site, named_label, settings
+from concurtrace.runner.own_frames import unlink
 
 _now = time.monotonic_ns
 _ident = _thread.get_ident
@@ -93,27 +94,43 @@ class _Wrapper:
                 return True
             if not blocking:  # one try, as the C lock makes (Condition._is_owned's probe)
                 return False
-        return _acquire_slow(self, blocking, timeout)
+        try:
+            return _acquire_slow(self, blocking, timeout)
+        except BaseException as error:  # bad timeouts, KeyboardInterrupt: read as without us
+            unlink(error)
+            raise
 
     def __enter__(self) -> bool:
         if self._inner.acquire(False):
             self._owner, self._since = _ident(), _now()
             return True
-        return _acquire_slow(self, True, -1)
+        try:
+            return _acquire_slow(self, True, -1)
+        except BaseException as error:  # bad timeouts, KeyboardInterrupt: read as without us
+            unlink(error)
+            raise
 
     def release(self) -> None:
-        if self._waiting:
-            ts, since = _now(), self._since
-            self._inner.release()
-            _released(self, ts, since)
-        else:
-            self._inner.release()
+        try:
+            if self._waiting:
+                ts, since = _now(), self._since
+                self._inner.release()
+                _released(self, ts, since)
+            else:
+                self._inner.release()
+        except BaseException as error:  # e.g. "release unlocked lock": read as without us
+            unlink(error)
+            raise
 
     def __exit__(self, _type: object, _value: object, _tb: object) -> None:
-        if self._waiting:
-            self.release()
-        else:
-            self._inner.release()
+        try:
+            if self._waiting:
+                self.release()
+            else:
+                self._inner.release()
+        except BaseException as error:
+            unlink(error)
+            raise
 
     def _at_fork_reinit(self) -> None:
         self._inner._at_fork_reinit()
@@ -162,7 +179,11 @@ class SyncRLock(_Wrapper):
                 return True
             if not blocking:
                 return False
-        return _acquire_slow(self, blocking, timeout)
+        try:
+            return _acquire_slow(self, blocking, timeout)
+        except BaseException as error:  # bad timeouts, KeyboardInterrupt: read as without us
+            unlink(error)
+            raise
 
     def __enter__(self) -> bool:
         if self._inner.acquire(False):
@@ -170,30 +191,44 @@ class SyncRLock(_Wrapper):
                 self._owner, self._since = _ident(), _now()
             self._depth += 1
             return True
-        return _acquire_slow(self, True, -1)
+        try:
+            return _acquire_slow(self, True, -1)
+        except BaseException as error:  # bad timeouts, KeyboardInterrupt: read as without us
+            unlink(error)
+            raise
 
     def release(self) -> None:
         # Only the owner changes _depth; it drops first, so a thread that takes the lock
         # the moment it is free sees depth 0 and starts its own hold.
         if self._waiting:
-            self._release_contended()
+            try:
+                self._release_contended()
+            except BaseException as error:
+                unlink(error)
+                raise
             return
         self._depth -= 1
         try:
             self._inner.release()
-        except BaseException:
+        except BaseException as error:
             self._depth += 1
+            unlink(error)
             raise
 
     def __exit__(self, _type: object, _value: object, _tb: object) -> None:
         if self._waiting:
-            self._release_contended()
+            try:
+                self._release_contended()
+            except BaseException as error:
+                unlink(error)
+                raise
             return
         self._depth -= 1
         try:
             self._inner.release()
-        except BaseException:
+        except BaseException as error:
             self._depth += 1
+            unlink(error)
             raise
 
     def _release_contended(self) -> None:
@@ -201,8 +236,9 @@ class SyncRLock(_Wrapper):
         ts, since = _now(), self._since
         try:
             self._inner.release()
-        except BaseException:
+        except BaseException as error:
             self._depth += 1
+            unlink(error)
             raise
         if not self._depth:
             _released(self, ts, since)

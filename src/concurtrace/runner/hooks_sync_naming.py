@@ -20,6 +20,7 @@ from typing import Any
 
 # through the session's link and resolved: a holder caught writing a record is in its code.
 _OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]
+OUR_DIRS = tuple(_OURS)
 SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__),
               *_OURS, *(os.path.join(os.path.dirname(d), "model") for d in _OURS))
 STACK_LIMIT = 12
@@ -72,7 +73,9 @@ def creation_site() -> tuple[str, int] | None:
     """(file, line) of the first frame outside threading, queue and concurtrace; None for
     an object threading or queue make inside another (it gets its owner's, share_site)."""
     frame: Any = sys._getframe(2)
-    if frame.f_code.co_filename in INTERNAL_FILES:
+    while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
+        frame = frame.f_back  # our wrappers around the factory (own_frames.clean_raise)
+    if frame is None or frame.f_code.co_filename in INTERNAL_FILES:
         return None
     while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
         frame = frame.f_back

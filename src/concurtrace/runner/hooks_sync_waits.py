@@ -15,6 +15,7 @@ from typing import Any
 from concurtrace.runner.hooks_sync_naming import settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hookset import HookSet, Sink
+from concurtrace.runner.own_frames import clean_raise
 
 _now = time.monotonic_ns
 
@@ -80,9 +81,10 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
         finally:
             settings.busy.on = False
 
-    hooks.patch(sem, "acquire", acquire)
+    hooks.patch(sem, "acquire", clean_raise(acquire))
     for cls in (sem, threading.BoundedSemaphore):
-        hooks.patch(cls, "release", _signalling(sink, vars(cls)["release"], "_cond", "release"))
+        hooks.patch(cls, "release",
+                    clean_raise(_signalling(sink, vars(cls)["release"], "_cond", "release")))
 
 
 def _signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -> Any:
@@ -145,8 +147,8 @@ def install_queue(hooks: HookSet, sink: Sink) -> None:
 
         _split_wait(sink, self, "Queue.put", attempt, timeout, "put_item", queue.Full)
 
-    hooks.patch(cls, "get", get)
-    hooks.patch(cls, "put", put)
+    hooks.patch(cls, "get", clean_raise(get))
+    hooks.patch(cls, "put", clean_raise(put))
 
 
 def install_join(hooks: HookSet, sink: Sink) -> None:
@@ -170,4 +172,4 @@ def install_join(hooks: HookSet, sink: Sink) -> None:
         _split_wait(sink, self, "Thread", attempt, timeout, "thread_ended",
                     label=f"Thread {self.name}", target=self.native_id)
 
-    hooks.patch(threading.Thread, "join", join)
+    hooks.patch(threading.Thread, "join", clean_raise(join))

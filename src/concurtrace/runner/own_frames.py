@@ -14,11 +14,15 @@ stands for the program's own line.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType, FrameType, TracebackType
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # The code of ours that runs inside the program (not the shipped scenarios: they are the
 # program), as the target imports it (through the session's symlink) and resolved.
@@ -71,6 +75,21 @@ def unlink(error: BaseException) -> None:
         current.__traceback__ = without_own(current.__traceback__)
         pending += [current.__cause__, current.__context__]
         pending += list(getattr(current, "exceptions", ()))  # an exception group's members
+
+
+def clean_raise(function: F) -> F:
+    """function, whose exceptions leave with our entries unlinked (one hook's frame
+    stays on 3.10, as the module docstring says)."""
+
+    @functools.wraps(function)
+    def clean(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    return clean  # type: ignore[return-value]
 
 
 def threads_running() -> bool:
