@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import types
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -84,6 +85,13 @@ class HookSet:
                 replacement.__wrapped__ = original
                 replacement.__name__ = getattr(original, "__name__", name)
                 replacement.__doc__ = getattr(original, "__doc__", None)
+                # Pickled by reference as the original is (a spawn Manager's registry holds
+                # threading.Lock; pool.submit(os.kill, ...)): owner.name finds the replacement.
+                if isinstance(replacement, types.FunctionType):
+                    replacement.__module__ = owner.__module__ if isinstance(owner, type) \
+                        else getattr(owner, "__name__", replacement.__module__)
+                    replacement.__qualname__ = f"{owner.__qualname__}.{name}" \
+                        if isinstance(owner, type) else name
             except (AttributeError, TypeError):
                 pass
         setattr(owner, name, replacement)
