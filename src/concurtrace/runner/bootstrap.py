@@ -194,8 +194,10 @@ class Recorder:
             # It interrupted our exit save (a pool worker exiting as terminate() reaches it):
             # dying now would cut the trace. The save goes on; finalize then dies by signum.
             return
-        self.finalize("signal")
-        self._die_by(signum)
+        try:
+            self.finalize("signal")
+        finally:
+            self._die_by(signum)
 
     def _die_by(self, signum: int) -> None:
         self._raw_signal(signum, signal.SIG_DFL)
@@ -213,8 +215,8 @@ class Recorder:
             self._save(reason)
         finally:
             self.saving_thread = 0
-        if self.dying and reason != "signal":
-            self._die_by(self.dying)  # a fatal signal came during the save: as without us
+            if self.dying and reason != "signal":
+                self._die_by(self.dying)  # a fatal signal came during the save: as without us
 
     def _save(self, reason: str) -> None:
         ts = now_ns()
