@@ -48,6 +48,7 @@ class Recorder:
         self.resethand = ResetHand()
         self.signal_watch = SignalWatch(str(session), signal.set_wakeup_fd)
         self.dying = 0  # the fatal signal our handler is dying by
+        self.saving_thread = 0  # while finalize saves: the thread it runs in
 
     @property
     def in_terminate(self) -> bool:
@@ -169,7 +170,7 @@ class Recorder:
         self.thread_exceptions = {}
         self._open("fork")
         self.survivor = (tid(), self.fork_tid)
-        self.dying = 0
+        self.dying = self.saving_thread = 0
         try:
             self.signal_watch.after_fork_child()  # before our handlers come back
         except (OSError, ValueError):
@@ -201,7 +202,16 @@ class Recorder:
         # The frame it interrupted: where the main thread was (blocked?) when the signal came.
         self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid(),
                     "stack": _stack(frame)})
-        self.finalize("signal")
+        if self.saving_thread == threading.get_ident():
+            # It interrupted our exit save (a pool worker exiting as terminate() reaches it):
+            # dying now would cut the trace. The save goes on; finalize then dies by signum.
+            return
+        try:
+            self.finalize("signal")
+        finally:
+            self._die_by(signum)
+
+    def _die_by(self, signum: int) -> None:
         self._raw_signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
         os.kill(os.getpid(), signum)
@@ -211,6 +221,16 @@ class Recorder:
         if self.finalized:
             return
         self.finalized = True
+        self.saving_thread = threading.get_ident()
+        self.signal_watch.saving()  # a fatal signal from now on waits for the save (bounded)
+        try:
+            self._save(reason)
+        finally:
+            self.saving_thread = 0
+            if self.dying and reason != "signal":
+                self._die_by(self.dying)  # a fatal signal came during the save: as without us
+
+    def _save(self, reason: str) -> None:
         ts = now_ns()
         if self.tracer is not None:
             self.tracer.stop(stop_option="flush_as_finish")

@@ -23,7 +23,8 @@ from typing import Any
 SA_ONSTACK, SA_RESETHAND = 0x08000000, 0x80000000  # Linux, x86-64 and aarch64
 LAYOUT_MACHINES = ("x86_64", "aarch64")  # struct sigaction: handler, 128-byte mask, flags, restorer
 KERNEL_MASK_BYTES = 8
-HANDLING = 0x80  # byte HANDLING | signum: our Python handler is saving, then dies by signum
+HANDLING = 0x80  # byte HANDLING | signum: our Python handler is saving, then dies by signum;
+# HANDLING alone: the exit save began (a signal during it waits for it, bounded)
 SOCKET_NAME = "signals.sock"
 HIGH_FD = 400  # our pipe lives above the fds a program normally has, so it never reuses them
 
@@ -145,6 +146,10 @@ class SignalWatch:
                 os.write(self.fds[1], bytes([HANDLING | signum]))
             except OSError:
                 pass
+
+    def saving(self) -> None:
+        """The exit save begins: a fatal signal that lands during it gets the save's bound."""
+        self.handling(0)  # HANDLING alone: no signal yet
 
     def program_sets(self, fd: int, warn_on_full_buffer: bool) -> int:
         """signal.set_wakeup_fd as the program sees it: -1 stands for ours."""

@@ -39,6 +39,7 @@ class Watched:
     pidfd: int | None
     signum: int = 0
     saving: bool = False
+    exit_save: bool = False  # it began saving its trace on its way out
     deadline: float = 0.0  # when to send signum again; 0: nothing pending
 
 
@@ -129,12 +130,17 @@ class SignalWatchdog:
         now = time.monotonic()
         for byte in data:
             signum = byte & ~HANDLING
-            if byte & HANDLING and signum in WATCHED and not entry.saving:
+            if byte == HANDLING:  # its exit save began: a signal now must not cut it short
+                entry.exit_save = True
+            elif byte & HANDLING and signum in WATCHED and not entry.saving:
                 # Our handler runs (it dies by signum when done): bound its save.
                 entry.signum, entry.saving = signum, True
                 entry.deadline = now + self.save_bound_s
             elif byte in WATCHED and not entry.signum and _now_default(entry.pid, byte):
-                entry.signum, entry.deadline = byte, now + START_BOUND_S
+                # During the exit save our handler waits for it (or cannot run: the dump is
+                # one C call): the save's bound, then the same signal again.
+                entry.signum, entry.saving = byte, entry.exit_save
+                entry.deadline = now + (self.save_bound_s if entry.exit_save else START_BOUND_S)
 
     def _resend(self, entry: Watched) -> None:
         entry.deadline = time.monotonic() + RESEND_EVERY_S
