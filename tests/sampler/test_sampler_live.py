@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from run_totals import state_shares
 
-from concurtrace.model.states import state_shares
 from concurtrace.sampler import COUNTER_NAMES, SampleResult, TreeSampler
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")

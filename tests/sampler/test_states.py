@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from run_totals import state_totals
 
 from concurtrace.model.samples import CORRECT_MAX_DT_NS, Sample, resolve_running
-from concurtrace.model.states import merge_samples, merge_with_states, state_totals
-from concurtrace.model.timeline import STATE_KEYS
+from concurtrace.model.states import merge_samples, merge_with_states
+from concurtrace.model.vocabulary import STATE_KEYS
 from concurtrace.sampler.elfsyms import (
     ElfSymbol,
     Mapping,

@@ -9,7 +9,8 @@ from itertools import repeat
 
 from concurtrace.model.samples import GIL_STATES
 from concurtrace.model.states import Merged, merge_with_states
-from concurtrace.model.timeline import STATE_KEYS, CounterSeries, StateRun
+from concurtrace.model.timeline import CounterSeries, StateRun
+from concurtrace.model.vocabulary import STATE_KEYS, GilMethod
 
 from .syscalls import resolve_futex
 
@@ -48,7 +49,7 @@ class SampleResult:
     threads: dict[tuple[int, int], SeenThread] = field(default_factory=dict)
     states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
     counters: list[CounterSeries] = field(default_factory=list)
-    gil_method: str = "none"
+    gil_method: GilMethod = "none"
     notes: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
 
