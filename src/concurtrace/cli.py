@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from concurtrace import __version__
+from concurtrace.formats import SUFFIXES_TEXT
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -47,7 +48,7 @@ def run(
     module: Annotated[str | None, typer.Option("-m", help="Run a module, like python -m.")] = None,
     code: Annotated[str | None, typer.Option("-c", help="Run code, like python -c.")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario", help="Run a shipped scenario.")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=".pftrace or .json")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=SUFFIXES_TEXT)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
     python: Annotated[str, typer.Option("--python", help="Interpreter for the target.")] = sys.executable,
     light: Annotated[bool, typer.Option("--light", help="Lifecycle + sampler only, no function tracing.")] = False,
@@ -139,7 +140,7 @@ def run(
 
 @app.command()
 def summary(
-    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
 ) -> None:
     """Summarise a saved trace without re-running it. Example: concurtrace summary t.pftrace --json"""
@@ -165,7 +166,7 @@ def summary(
 
 @app.command()
 def view(
-    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1.")] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
 ) -> None:
@@ -185,7 +186,7 @@ def view(
 
 @app.command()
 def check(
-    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     max_gil_wait: Annotated[float | None, typer.Option("--max-gil-wait", help="Fail when a thread waited more than this share of its lifetime for the GIL (0-1).")] = None,
     no_daemon_kill: Annotated[bool, typer.Option("--no-daemon-kill", help="Fail when a daemon process was killed at exit.")] = False,
     no_abandoned_threads: Annotated[bool, typer.Option("--no-abandoned-threads", help="Fail when a daemon thread was abandoned.")] = False,
