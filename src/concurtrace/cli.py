@@ -10,6 +10,7 @@ import typer
 
 from concurtrace import __version__
 from concurtrace.formats import SUFFIXES_TEXT
+from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -52,12 +53,12 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
     python: Annotated[str, typer.Option("--python", help="Interpreter for the target.")] = sys.executable,
     light: Annotated[bool, typer.Option("--light", help="Lifecycle + sampler only, no function tracing.")] = False,
-    sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = 500.0,
+    sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = DEFAULT_SAMPLE_HZ,
     timeout: Annotated[float | None, typer.Option("--timeout", help="End the tree after SECONDS, then save.")] = None,
-    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = -1,
-    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = 0.0,
+    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = TracerOptions.max_stack_depth,
+    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = TracerOptions.min_duration,
     include_files: Annotated[list[str] | None, typer.Option("--include-files", help="Trace only code under these paths.")] = None,
-    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = 1_000_000,
+    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = TracerOptions.tracer_entries,
     max_slices: Annotated[int | None, typer.Option("--max-slices", help="Keep at most N function calls, dropping the shortest first (lifecycle, states and sync data are kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
@@ -95,8 +96,8 @@ def run(
         check_output(out, force or output is None)
     except UserError as error:
         fail(str(error))
-    tracer = {"max_stack_depth": max_stack_depth, "min_duration": min_duration,
-              "include_files": include_files or None, "tracer_entries": tracer_entries}
+    tracer = TracerOptions(max_stack_depth=max_stack_depth, min_duration=min_duration,
+                           include_files=include_files or None, tracer_entries=tracer_entries)
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
                        max_slices=max_slices, sync=not no_sync,

@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-Record = dict[str, Any]
+from concurtrace.model.records import RawRecord, Record
+
+# A lifecycle record (typed: built by its TypedDict), or another capture's record.
+SinkRecord = Record | RawRecord
 
 
 def now_ns() -> int:
@@ -39,7 +42,7 @@ class Sink(Protocol):
     thread_exceptions: dict[int, str]
     terminate_flag: threading.local | None
 
-    def write(self, record: Record) -> None: ...
+    def write(self, record: SinkRecord) -> None: ...
 
     def finalize(self, reason: str) -> None: ...
 

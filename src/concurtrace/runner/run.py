@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from concurtrace.model.records import read_session
 from concurtrace.model.sources import Observed, ObservedProcess
 from concurtrace.model.sync import build_sync
 from concurtrace.model.timeline import Timeline
+from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
@@ -38,10 +39,10 @@ class RunConfig:
     target_argv: list[str]  # what follows the interpreter: ["script.py", ...], ["-m", ...]
     python: str = sys.executable
     light: bool = False
-    sample_hz: float = 500.0
+    sample_hz: float = DEFAULT_SAMPLE_HZ
     timeout_s: float | None = None
     keep_temp: bool = False
-    tracer: dict[str, Any] = field(default_factory=dict)
+    tracer: TracerOptions = TracerOptions()
     max_slices: int | None = None  # size budget: keep the longest function calls
     sync: bool = True
     sync_threshold_ms: float = 1.0
@@ -64,12 +65,13 @@ def _silent(_message: str) -> None:
 
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """progress(message) is told each long post-run step (the CLI shows a spinner)."""
-    session = create_session({"light": config.light, "tracer": config.tracer, "sync": config.sync,
+    session = create_session({"light": config.light, "tracer": config.tracer.to_config(),
+                              "sync": config.sync,
                               "sync_threshold_ns": int(config.sync_threshold_ms * 1e6)},
                              config.keep_temp)
     sampler = _make_sampler(config)
     warnings: list[str] = []
-    entries = int(config.tracer.get("tracer_entries", 1_000_000))
+    entries = config.tracer.tracer_entries
     watchdog = SignalWatchdog(session.directory, save_bound_s(config.light, entries))
     try:
         watchdog.start()  # a fatal signal ends a process even in a long C call

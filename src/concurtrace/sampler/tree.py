@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Iterable
 
+from concurtrace.options import DEFAULT_SAMPLE_HZ
+
 from .counters import sample_counters
 from .kstack import preempted_at_syscall_exit, stacks_readable
 from .procfs import DENIED, NO_FDS, FdOpener, parse_schedstat, read_bytes
@@ -35,7 +37,7 @@ class TreeSampler:
     def __init__(
         self,
         ancestor_pid: int,
-        hz: float = 500.0,
+        hz: float = DEFAULT_SAMPLE_HZ,
         states: bool = True,
         budget: float = 5000.0,
         gil_disabled_pids: Iterable[int] = (),
