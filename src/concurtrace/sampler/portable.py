@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from concurtrace.model.sampled import SeenProcess, SeenThread
 from concurtrace.model.timeline import CounterSeries
 
-from .result import CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER, SeenProcess, SeenThread
+from .result import CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER
 
 PERIOD_S = 0.1
 NOTE = (

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from concurtrace.model.sampled import SeenProcess, SeenThread
 from concurtrace.model.timeline import CounterSeries
 
 from .elfsyms import find_symbol_range
-from .result import SeenProcess, SeenThread, ThreadSamples
+from .result import ThreadSamples
 
 
 class TrackedThread:

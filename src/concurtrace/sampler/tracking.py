@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from concurtrace.model.sampled import SeenProcess, SeenThread
+
 from .procfs import (
     GONE,
     FdOpener,
@@ -21,7 +23,6 @@ from .procfs import (
     read_exe,
     read_text,
 )
-from .result import SeenProcess, SeenThread
 from .tracked import TrackedProcess, TrackedThread
 
 
