@@ -219,10 +219,10 @@ def check(
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
-    from concurtrace.cli_support import scenario_table
+    from concurtrace.scenarios import scenarios as gallery
 
-    for name, line in scenario_table():
-        typer.echo(f"{name:28} {line}")
+    for scenario in gallery():
+        typer.echo(f"{scenario.name:28} {scenario.description}")
 
 
 def _refuse_broken(timeline: Timeline, trace: Path) -> None:

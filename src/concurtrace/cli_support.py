@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 import sys
@@ -14,9 +13,7 @@ from typing import Any
 from concurtrace.formats import DEFAULT_FORMAT, SUFFIXES_TEXT, by_suffix
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.timeline import Timeline
-
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-DEFAULT_SCENARIO = "threads"
+from concurtrace.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR, find, scenarios
 
 
 class Spinner:
@@ -136,21 +133,8 @@ def write_trace(timeline: Timeline, path: Path) -> None:
 
 
 def scenario_path(name: str) -> Path:
-    path = SCENARIO_DIR / f"{name.removesuffix('.py')}.py"
-    if not path.is_file():
-        names = ", ".join(n for n, _ in scenario_table())
+    found = find(name)
+    if found is None:
+        names = ", ".join(sc.name for sc in scenarios())
         raise UserError(f"no scenario {name!r}; choose one of: {names}")
-    return path
-
-
-def scenario_table() -> list[tuple[str, str]]:
-    rows = []
-    for path in sorted(SCENARIO_DIR.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        try:
-            doc = ast.get_docstring(ast.parse(path.read_text())) or ""
-        except (SyntaxError, OSError):
-            doc = ""
-        rows.append((path.stem, doc.strip().splitlines()[0] if doc.strip() else ""))
-    return rows
+    return found.path

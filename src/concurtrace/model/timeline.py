@@ -66,6 +66,11 @@ class CounterSeries:
     name: str
     points: list[tuple[int, float]] = field(default_factory=list)
 
+    def add(self, ts: int, value: float) -> None:
+        """Append a point, keeping the series in time order (an earlier one is dropped)."""
+        if not self.points or ts >= self.points[-1][0]:
+            self.points.append((ts, value))
+
 
 @dataclass(slots=True)
 class TerminatedBy:

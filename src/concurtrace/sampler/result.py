@@ -84,7 +84,7 @@ def gil_counter(
                 gil_bins[b] = gil_bins.get(b, 0) + 1
     series = CounterSeries(pid, GIL_COUNTER)
     for b in sorted(ticks):
-        series.points.append((t0 + b * GIL_BIN_NS, gil_bins.get(b, 0) / ticks[b]))
+        series.add(t0 + b * GIL_BIN_NS, gil_bins.get(b, 0) / ticks[b])
     if end_ns is not None and series.points and end_ns > series.points[-1][0]:
-        series.points.append((end_ns, 0.0))
+        series.add(end_ns, 0.0)
     return series

@@ -79,6 +79,4 @@ class TrackedProcess:
 
     def add_point(self, name: str, ts: int, value: float) -> None:
         """Append a counter point, keeping each series in time order."""
-        series = self.series.setdefault(name, CounterSeries(self.info.pid, name))
-        if not series.points or ts >= series.points[-1][0]:
-            series.points.append((ts, value))
+        self.series.setdefault(name, CounterSeries(self.info.pid, name)).add(ts, value)
