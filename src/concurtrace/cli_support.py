@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from concurtrace.errors import UserError
 from concurtrace.formats import DEFAULT_FORMAT, SUFFIXES_TEXT, by_suffix
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.timeline import Timeline
@@ -37,10 +38,6 @@ class Spinner:
     def __exit__(self, *_exc: object) -> None:
         if self.status is not None:
             self.status.stop()
-
-
-class UserError(Exception):
-    """Bad input: printed as one line, exit status 2."""
 
 
 def target_argv(script: str | None, args: list[str], module: str | None,

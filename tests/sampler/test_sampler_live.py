@@ -17,19 +17,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from interpreters import INTERPRETERS, version_id
 from run_totals import state_shares
 
 from concurtrace.sampler import COUNTER_NAMES, SampleResult, TreeSampler
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 
-PYENV = Path("/root/.pyenv/versions")
-INTERPRETERS = [PYENV / v / "bin" / "python" for v in ("3.10.13", "3.11.7", "3.12.1", "3.13.0")]
-INTERPRETERS.append(Path("/usr/bin/python3"))  # Debian's: libpython linked in statically
-
-
-def _version_id(python: Path) -> str:
-    return python.parent.parent.name if "pyenv" in str(python) else str(python)
 
 
 WORKLOAD = r"""
@@ -99,7 +93,7 @@ def workload(tmp_path: Path, python: Path | str, dur: float = 1.5) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "python", INTERPRETERS, ids=lambda p: p.parent.parent.name if "pyenv" in str(p) else str(p)
+    "python", INTERPRETERS, ids=version_id
 )
 def test_gil_lock_sleep_per_version(python: Path, tmp_path: Path) -> None:
     if not python.exists():
@@ -120,7 +114,7 @@ def test_gil_lock_sleep_per_version(python: Path, tmp_path: Path) -> None:
         assert runs, name
         shares[name] = state_shares(runs)
     print(
-        _version_id(python),
+        version_id(python),
         {n: {k: round(v, 3) for k, v in s.items() if v} for n, s in shares.items()},
     )
     for name in ("cpu1", "cpu2"):

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from concurtrace.errors import ConcurtraceError
 from concurtrace.exporters.common import SUMMARY_KEY
 from concurtrace.formats import LABELS_TEXT, sniff
 from concurtrace.model.serialize import timeline_from_dict
 from concurtrace.model.timeline import Process, Thread, Timeline
 
 
-class TraceReadError(Exception):
+class TraceReadError(ConcurtraceError):
     """The file is not a trace we can read; the message is one line for the user."""
 
 

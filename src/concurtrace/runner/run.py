@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.budget import engine_warning, keep_longest
@@ -27,11 +28,14 @@ from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 from concurtrace.sampler import TreeSampler
 
 
-class SavingAbandoned(Exception):
+class SavingAbandoned(ConcurtraceError):
     """Ctrl-C during the post-run steps; the session directory holds what was captured."""
 
+    exit_code = 130
+
     def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
+        super().__init__(f"saving abandoned (Ctrl-C): no trace written; the raw per-process "
+                         f"data is kept in {directory}")
         self.directory = directory
 
 
