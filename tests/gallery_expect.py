@@ -4,7 +4,7 @@ Every script in src/concurtrace/scenarios/ declares a module-level literal
 ``EXPECT = {...}``. It is read with ``ast.literal_eval`` (the script is never
 executed here) and checked against the JSON printed by
 ``concurtrace summary TRACE --json`` (schema "concurtrace.summary/1", see
-DESIGN.md). Only the facts listed in EXPECT are checked; extra processes,
+docs/summary-schema.md). Only the facts listed in EXPECT are checked; extra processes,
 threads and findings in the summary are fine.
 
 EXPECT keys (all optional except "exit_code"):

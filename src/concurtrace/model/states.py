@@ -6,7 +6,7 @@ splits into on a CPU and queued for one from schedstat.
 Output runs tile the sampled lifetime exactly: from the first sample to the last,
 without gaps or overlaps. Between two samples taken close together (<= 3 ms apart,
 i.e. sampling at about 500 Hz or more) of which at least one is blocked, the
-schedstat correction of DESIGN.md applies: min(dt, d_on_cpu + d_runqueue) goes to
+schedstat correction of docs/timeline.md applies: min(dt, d_on_cpu + d_runqueue) goes to
 runqueue/running, the rest to the blocked state(s). Otherwise the gap between two
 samples of different states is split at the midpoint. Then each active burst between
 two blocked samples gets its exact blocked total (spans.py). Standard library only.
