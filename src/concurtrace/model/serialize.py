@@ -1,4 +1,5 @@
-"""Timeline <-> the summary dict ("concurtrace.summary/1", docs/summary-schema.md), function slices aside.
+"""Timeline <-> the summary dict ("concurtrace.summary/1", docs/summary-schema.md),
+function slices aside.
 
 The same dict is embedded in every trace, so `concurtrace summary TRACE` rebuilds
 the run's facts without re-running it.
