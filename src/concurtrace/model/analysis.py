@@ -22,7 +22,7 @@ def analyse(timeline: Timeline) -> None:
         for thread in proc.threads.values():
             findings.extend(apply(THREAD_RULES, timeline, proc, thread))
     findings.extend(analyse_sync(timeline))
-    findings.sort(key=lambda f: -f.severity)  # stable: equal severities keep rule order
+    findings.sort(key=lambda f: -f.severity)
     timeline.findings = findings
     timeline.gil_hotspots = gil_hotspots(timeline)
 
