@@ -8,7 +8,8 @@ from typing import Any, get_args, get_type_hints
 
 from traced import SCRIPTS, concurtrace
 
-from concurtrace.model.records import RECORD_TYPES, read_session
+from concurtrace.model.record_types import RECORD_TYPES
+from concurtrace.model.records import read_session
 
 SYNC_KINDS = {"wait_begin", "wait_end", "sync_signal", "sync_object"}  # model/sync.py's
 

@@ -11,7 +11,7 @@ import typer
 from concurtrace import __version__
 from concurtrace.errors import ConcurtraceError, UserError
 from concurtrace.formats import SUFFIXES_TEXT
-from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
+from concurtrace.options import DEFAULT_SAMPLE_HZ, DEFAULT_TRACER, TracerOptions
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -56,10 +56,10 @@ def run(
     light: Annotated[bool, typer.Option("--light", help="Lifecycle + sampler only, no function tracing.")] = False,
     sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = DEFAULT_SAMPLE_HZ,
     timeout: Annotated[float | None, typer.Option("--timeout", help="End the tree after SECONDS, then save.")] = None,
-    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = TracerOptions.max_stack_depth,
-    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = TracerOptions.min_duration,
+    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = DEFAULT_TRACER.max_stack_depth,
+    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = DEFAULT_TRACER.min_duration,
     include_files: Annotated[list[str] | None, typer.Option("--include-files", help="Trace only code under these paths.")] = None,
-    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = TracerOptions.tracer_entries,
+    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = DEFAULT_TRACER.tracer_entries,
     max_slices: Annotated[int | None, typer.Option("--max-slices", help="Keep at most N function calls, dropping the shortest first (lifecycle, states and sync data are kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,

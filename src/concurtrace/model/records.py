@@ -4,11 +4,12 @@ Each record is one JSON object on one line, written with a single os.write() on
 an O_APPEND fd, so it reaches the kernel at once: a process that dies by SIGKILL
 or os._exit still leaves every record written before that moment.
 
-Each lifecycle record kind ("ev") is one TypedDict below, all with "ts" (monotonic ns)
-and "pid" (the writer; the recorder adds it): the writers (runner/hooks*.py, bootstrap.py)
-build them by these types, so mypy catches a field that drifts. Readers get the lines back
-as parsed JSON (RawRecord: a file may be torn, or from another version) and read each
-field with a default. The synchronization records are model/sync.py's.
+Each lifecycle record kind ("ev") is one TypedDict (model/record_types.py), all with
+"ts" (monotonic ns) and "pid" (the writer; the recorder adds it): the writers
+(runner/hooks*.py, bootstrap.py) build them by these types, so mypy catches a field that
+drifts. Readers get the lines back as parsed JSON (RawRecord: a file may be torn, or from
+another version) and read each field with a default. The synchronization records are
+model/sync.py's.
 """
 
 from __future__ import annotations
@@ -17,207 +18,40 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join", "ProcessStart", "RawRecord",
+           "Reaped", "Record", "RecordWriter", "Role", "SignalReceived", "Subinterpreter",
+           "Terminate", "ThreadAbandoned", "ThreadExit", "ThreadStart", "TraceError",
+           "TraceSaved", "read_records", "read_session"]
 
 RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
-Frame = dict[str, Any]  # {"func", "file", "line"}
 
-
-class _Written(TypedDict, total=False):
-    pid: int  # added by the recorder (bootstrap.Recorder.write)
-
-
-class Hello(_Written):
-    """A traced process started (its main thread's name: a fork child's is the forking
-    thread's; fork_tid: that thread, for a fork child)."""
-
-    ev: Literal["hello"]
-    ts: int
-    ppid: int
-    origin: str  # exec | fork
-    argv: list[str]
-    exe: str
-    python: str
-    gil: Literal["enabled", "disabled"]
-    main_tid: int
-    thread_name: str
-    fork_tid: int | None
-    traced: bool
-    functions: bool
-
-
-class Role(_Written):
-    """A multiprocessing child learned its name, daemon flag, method and target."""
-
-    ev: Literal["role"]
-    ts: int
-    name: str
-    daemon: bool
-    method: str | None
-    parent_pid: int | None
-    target: str | None
-
-
-class _ProcessStartOptional(_Written, total=False):
-    name: str | None
-    daemon: bool | None
-    cmdline: list[str]
-    shell: bool
-
-
-class ProcessStart(_ProcessStartOptional):
-    """The writer started a child (multiprocessing, subprocess, os.fork, os.spawn*)."""
-
-    ev: Literal["process_start"]
-    ts: int
-    start_ts: int
-    child: int
-    tid: int
-    method: str | None
-
-
-class Terminate(_Written):
-    """The writer sent a signal: terminate(), kill(), os.kill."""
-
-    ev: Literal["terminate"]
-    ts: int
-    start_ts: int
-    child: int
-    tid: int
-    how: str
-    signum: int
-    reason: str
-
-
-class Reaped(_Written):
-    """The writer observed a child's exit status (raw wait status)."""
-
-    ev: Literal["reaped"]
-    ts: int
-    start_ts: int
-    child: int
-    status: int
-    tid: int
-    implicit: bool  # inside multiprocessing's exit function
-
-
-class Join(_Written):
-    """A join() returned with the child ended."""
-
-    ev: Literal["join"]
-    ts: int
-    start_ts: int
-    child: int
-    tid: int
-    exitcode: int | None
-    implicit: bool
-
-
-class SignalReceived(_Written):
-    """The writer received a fatal signal (stack: where its main thread was)."""
-
-    ev: Literal["signal"]
-    ts: int
-    signum: int
-    tid: int
-    stack: list[Frame]
-
-
-class _ExceptionOptional(_Written, total=False):
-    # "interpreter": uncaught in the main thread; "program": the program's own call of
-    # sys.excepthook for an error it handled
-    caller: Literal["interpreter", "program"]
-
-
-class ExceptionRaised(_ExceptionOptional):
-    """sys.excepthook ran, or a multiprocessing child's run() raised."""
-
-    ev: Literal["exception"]
-    ts: int
-    tid: int
-    exc_type: str
-
-
-class ExitCall(_Written):
-    """os._exit was called, or a multiprocessing child's _bootstrap returned its code."""
-
-    ev: Literal["exit_call"]
-    ts: int
-    how: Literal["os._exit", "return"]
-    code: int
-
-
-class ThreadStart(_Written):
-    ev: Literal["thread_start"]
-    ts: int
-    start_ts: int
-    tid: int | None  # native
-    by_tid: int | None
-    name: str
-    daemon: bool
-
-
-class _ThreadExitOptional(_Written, total=False):
-    name: str
-
-
-class ThreadExit(_ThreadExitOptional):
-    ev: Literal["thread_exit"]
-    ts: int
-    tid: int
-    exc_type: str | None  # None for a normal end
-
-
-class ThreadAbandoned(_Written):
-    """A thread still alive when the process finalized (finalize's reason tells why)."""
-
-    ev: Literal["thread_abandoned"]
-    ts: int
-    tid: int | None
-    ident: int
-    name: str | None
-    daemon: bool
-    stack: list[Frame]
-
-
-class Finalize(_Written):
-    """The interpreter reached its last exit hook (the trace is saved after it)."""
-
-    ev: Literal["finalize"]
-    ts: int
-    reason: str  # exit | signal | os._exit
-    tid: int
-
-
-class TraceSaved(_Written):
-    ev: Literal["trace_saved"]
-    ts: int
-    path: str
-
-
-class TraceError(_Written):
-    """Saving the function trace failed (the program's exit went on)."""
-
-    ev: Literal["trace_error"]
-    ts: int
-    error: str
-
-
-class Subinterpreter(_Written):
-    """Sitecustomize ran in a sub-interpreter of pid, which runs untraced (written as bytes
-    by runner/session.py's sitecustomize)."""
-
-    ev: Literal["subinterpreter"]
-    ts: int
-
-
-Record = (Hello | Role | ProcessStart | Terminate | Reaped | Join | SignalReceived
-          | ExceptionRaised | ExitCall | ThreadStart | ThreadExit | ThreadAbandoned | Finalize
-          | TraceSaved | TraceError | Subinterpreter)
-RECORD_TYPES: tuple[type[Any], ...] = (
-    Hello, Role, ProcessStart, Terminate, Reaped, Join, SignalReceived, ExceptionRaised,
-    ExitCall, ThreadStart, ThreadExit, ThreadAbandoned, Finalize, TraceSaved, TraceError,
-    Subinterpreter)
+if TYPE_CHECKING:
+    from concurtrace.model.record_types import (
+        ExceptionRaised,
+        ExitCall,
+        Finalize,
+        Hello,
+        Join,
+        ProcessStart,
+        Reaped,
+        Record,
+        Role,
+        SignalReceived,
+        Subinterpreter,
+        Terminate,
+        ThreadAbandoned,
+        ThreadExit,
+        ThreadStart,
+        TraceError,
+        TraceSaved,
+    )
+else:  # the child builds plain dicts by these names (record_types.py says why)
+    Hello = Role = ProcessStart = Terminate = Reaped = Join = SignalReceived = dict
+    ExceptionRaised = ExitCall = ThreadStart = ThreadExit = ThreadAbandoned = dict
+    Finalize = TraceSaved = TraceError = Subinterpreter = dict
+    Record = RawRecord
 
 
 class RecordWriter:
