@@ -45,9 +45,11 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself
         hooks.patch(threading, "Lock", lock_type_factory(raw_lock))
     else:
-        hooks.patch(threading, "Lock", clean_raise(_factory(SyncLock, _thread.allocate_lock)))
+        hooks.patch(threading, "Lock", _by_name(
+            clean_raise(_factory(SyncLock, _thread.allocate_lock)), "Lock"))
     if getattr(threading, "_CRLock", None) is not None:
-        hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
+        hooks.patch(threading, "RLock", _by_name(
+            clean_raise(_factory(SyncRLock, raw_rlock)), "RLock"))
     for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
                 threading.Event, queue.Queue):
         hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
@@ -55,6 +57,13 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     install_semaphores(hooks, sink)
     install_queue(hooks, sink)
     install_join(hooks, sink)
+
+
+def _by_name(function: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """Pickled by reference as threading.<name>, which it is: a spawn Manager pickles its
+    registry, which holds threading.Lock and RLock (a local function would not pickle)."""
+    function.__module__, function.__qualname__ = "threading", name
+    return function
 
 
 def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
