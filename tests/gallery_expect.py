@@ -4,7 +4,7 @@ Every script in src/concurtrace/scenarios/ declares a module-level literal
 ``EXPECT = {...}``. It is read with ``ast.literal_eval`` (the script is never
 executed here) and checked against the JSON printed by
 ``concurtrace summary TRACE --json`` (schema "concurtrace.summary/1", see
-DESIGN.md). Only the facts listed in EXPECT are checked; extra processes,
+docs/summary-schema.md). Only the facts listed in EXPECT are checked; extra processes,
 threads and findings in the summary are fine.
 
 EXPECT keys (all optional except "exit_code"):
@@ -55,11 +55,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-SCENARIO_DIR = ROOT / "src" / "concurtrace" / "scenarios"
+from concurtrace.model.vocabulary import STATE_KEYS
+
 SUMMARY_SCHEMA = "concurtrace.summary/1"
 
-STATE_KEYS = ("running", "runqueue", "gil", "lock", "sleep", "io", "child", "other")
 SYSCALL_STATES = frozenset({"gil", "lock", "sleep", "io", "child", "other"})
 TERMINATION_REASONS = frozenset({"daemon_cleanup", "terminate", "kill", "external", "timeout",
                                  "interrupt"})
@@ -86,11 +85,6 @@ class ExpectError(ValueError):
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def scenario_paths() -> list[Path]:
-    """Every scenario script (private "_*.py" files and __init__.py excluded)."""
-    return sorted(p for p in SCENARIO_DIR.glob("*.py") if not p.name.startswith("_"))
 
 
 def load_expect(path: Path) -> dict[str, Any]:

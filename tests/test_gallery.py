@@ -22,9 +22,10 @@ from gallery_expect import (
     check_summary,
     expected_returncode,
     load_expect,
-    scenario_paths,
     skip_reason,
 )
+
+from concurtrace.scenarios import scenario_paths
 
 SCENARIOS = scenario_paths()
 PYTHON = (sys.version_info[0], sys.version_info[1])

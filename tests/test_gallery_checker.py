@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 from gallery_expect import (
-    SCENARIO_DIR,
     ExpectError,
     check_summary,
     expected_returncode,
     load_expect,
-    scenario_paths,
     skip_reason,
     validate_expect,
 )
+
+from concurtrace.scenarios import SCENARIO_DIR, scenario_paths
 
 S = 1_000_000_000  # ns per second
 PY = (3, 11)

@@ -137,3 +137,15 @@ def test_thread_table_shows_the_queued_part_of_gil_wait() -> None:
     console = Console(record=True, width=200)
     render(_gil_bound_worker(2 * 10**8), console)
     assert "run 40%, GIL 60% (queued 20%)" in console.export_text()
+
+
+def test_sampler_stats_are_the_summary_sampler_object() -> None:
+    from concurtrace.model.sampled import SamplerStats
+
+    stats = SamplerStats(cpu_s=0.5, samples=10, ticks=4, hz_requested=500.0, wall_s=2.0,
+                         max_threads=3, kernel_stacks=True, hz_effective=2.0)
+    assert stats.as_summary() == {"cpu_s": 0.5, "samples": 10.0, "ticks": 4.0,
+                                  "hz_requested": 500.0, "wall_s": 2.0, "max_threads": 3.0,
+                                  "kernel_stacks": 1.0, "hz_effective": 2.0}
+    stats.us_per_sample, stats.hz_lowest = 12.5, 250.0
+    assert list(stats.as_summary())[-2:] == ["us_per_sample", "hz_lowest"]

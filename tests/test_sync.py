@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import engine
-from traced import REPO, SCRIPTS, start_detached, summary_json, trace_run
+from traced import SCRIPTS, start_detached, summary_json, trace_run
 
-SCENARIO_DIR = REPO / "src" / "concurtrace" / "scenarios"
+from concurtrace.scenarios import SCENARIO_DIR
+
 SYNC_SLICES = ("select t.name as track, s.name, s.dur, "
                "extract_arg(s.arg_set_id, 'debug.releaser') as releaser, "
                "extract_arg(s.arg_set_id, 'debug.outcome') as outcome "

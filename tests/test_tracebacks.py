@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from traced import SCRIPTS, trace_run
 
-SCENARIO_DIR = SCRIPTS.parents[1] / "src" / "concurtrace" / "scenarios"
+from concurtrace.scenarios import SCENARIO_DIR
 
 ADDRESS = re.compile(r"0x[0-9a-f]+")
 PID = re.compile(r"pid=\d+")

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from concurtrace import __version__
+from concurtrace.errors import ConcurtraceError, UserError
+from concurtrace.formats import SUFFIXES_TEXT
+from concurtrace.options import DEFAULT_SAMPLE_HZ, DEFAULT_TRACER, TracerOptions
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -22,8 +25,8 @@ app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="r
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"concurtrace: error: {message}", err=True)
-    raise typer.Exit(code)
+    """Said once, by main()."""
+    raise UserError(message, code)
 
 
 def _version(value: bool) -> None:
@@ -47,16 +50,16 @@ def run(
     module: Annotated[str | None, typer.Option("-m", help="Run a module, like python -m.")] = None,
     code: Annotated[str | None, typer.Option("-c", help="Run code, like python -c.")] = None,
     scenario: Annotated[str | None, typer.Option("--scenario", help="Run a shipped scenario.")] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=".pftrace or .json")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=SUFFIXES_TEXT)] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing -o file.")] = False,
     python: Annotated[str, typer.Option("--python", help="Interpreter for the target.")] = sys.executable,
     light: Annotated[bool, typer.Option("--light", help="Lifecycle + sampler only, no function tracing.")] = False,
-    sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = 500.0,
+    sample_hz: Annotated[float, typer.Option("--sample-hz", help="Thread-state sampling rate.")] = DEFAULT_SAMPLE_HZ,
     timeout: Annotated[float | None, typer.Option("--timeout", help="End the tree after SECONDS, then save.")] = None,
-    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = -1,
-    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = 0.0,
+    max_stack_depth: Annotated[int, typer.Option("--max-stack-depth", help="Trace calls this deep at most (-1: all).")] = DEFAULT_TRACER.max_stack_depth,
+    min_duration: Annotated[float, typer.Option("--min-duration", help="Drop calls shorter than this (µs).")] = DEFAULT_TRACER.min_duration,
     include_files: Annotated[list[str] | None, typer.Option("--include-files", help="Trace only code under these paths.")] = None,
-    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = 1_000_000,
+    tracer_entries: Annotated[int, typer.Option("--tracer-entries", help="VizTracer ring buffer size per process.")] = DEFAULT_TRACER.tracer_entries,
     max_slices: Annotated[int | None, typer.Option("--max-slices", help="Keep at most N function calls, dropping the shortest first (lifecycle, states and sync data are kept).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary.")] = False,
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
@@ -70,7 +73,6 @@ def run(
     concurtrace run -m mypkg.tool -- --flag · concurtrace run -c "import os" -o t.json
     """
     from concurtrace.cli_support import (
-        UserError,
         check_numbers,
         check_output,
         default_output,
@@ -81,36 +83,29 @@ def run(
     from concurtrace.runner.run import RunConfig
     from concurtrace.runner.run import run as run_traced
 
-    try:
-        if scenario is not None:
-            script = str(scenario_path(scenario))
-        argv, stem = target_argv(script, list(args or []), module, code)
-        check_numbers(sample_hz, timeout, tracer_entries, max_stack_depth, min_duration)
-        if max_slices is not None and max_slices < 0:
-            raise UserError(f"--max-slices must be zero or more, not {max_slices}")
-        if not (sync_threshold_ms >= 0 and sync_threshold_ms < 1e9):
-            raise UserError(f"--sync-threshold-ms must be zero or more, not {sync_threshold_ms:g}")
-        out = output or default_output(stem)
-        check_output(out, force or output is None)
-    except UserError as error:
-        fail(str(error))
-    tracer = {"max_stack_depth": max_stack_depth, "min_duration": min_duration,
-              "include_files": include_files or None, "tracer_entries": tracer_entries}
+    if scenario is not None:
+        script = str(scenario_path(scenario))
+    argv, stem = target_argv(script, list(args or []), module, code)
+    check_numbers(sample_hz, timeout, tracer_entries, max_stack_depth, min_duration)
+    if max_slices is not None and max_slices < 0:
+        fail(f"--max-slices must be zero or more, not {max_slices}")
+    if not (sync_threshold_ms >= 0 and sync_threshold_ms < 1e9):
+        fail(f"--sync-threshold-ms must be zero or more, not {sync_threshold_ms:g}")
+    out = output or default_output(stem)
+    check_output(out, force or output is None)
+    tracer = TracerOptions(max_stack_depth=max_stack_depth, min_duration=min_duration,
+                           include_files=include_files or None, tracer_entries=tracer_entries)
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
                        max_slices=max_slices, sync=not no_sync,
                        sync_threshold_ms=sync_threshold_ms)
     from concurtrace.cli_support import Spinner
-    from concurtrace.runner.run import SavingAbandoned
 
     with Spinner(enabled=not quiet) as spinner:
         try:
-            result = run_traced(config, spinner.update)
+            result = run_traced(config, spinner.update)  # SavingAbandoned: said by main()
         except OSError as error:
             fail(f"cannot start {python}: {error.strerror or error}")
-        except SavingAbandoned as abandoned:
-            fail(f"saving abandoned (Ctrl-C): no trace written; the raw per-process data is "
-                 f"kept in {abandoned.directory}", 130)
         spinner.update(f"writing {out}")
         try:
             write_trace(result.timeline, out)
@@ -139,18 +134,13 @@ def run(
 
 @app.command()
 def summary(
-    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON summary.")] = False,
 ) -> None:
     """Summarise a saved trace without re-running it. Example: concurtrace summary t.pftrace --json"""
-    from concurtrace.exporters.readback import TraceReadError, read_trace
     from concurtrace.model.serialize import timeline_to_dict
 
-    try:
-        timeline = read_trace(trace)
-    except TraceReadError as error:
-        fail(str(error))
-    _refuse_broken(timeline, trace)
+    timeline = _load_trace(trace)
     if as_json:
         import json
 
@@ -165,27 +155,21 @@ def summary(
 
 @app.command()
 def view(
-    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1.")] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
 ) -> None:
     """Serve the trace in the offline Perfetto UI on 127.0.0.1. Example: concurtrace view t.pftrace"""
-    from concurtrace.exporters.readback import TraceReadError, check_whole
-    from concurtrace.view import ViewError, serve
+    from concurtrace.exporters.readback import check_whole
+    from concurtrace.view import serve
 
-    try:  # the whole file, so a cut or corrupt trace is refused instead of half-loading
-        check_whole(trace)
-    except TraceReadError as error:
-        fail(str(error))
-    try:
-        serve(trace, port, not no_browser, False)
-    except ViewError as error:
-        fail(str(error))
+    check_whole(trace)  # the whole file, so a cut or corrupt trace is refused, not half-loaded
+    serve(trace, port, not no_browser, False)
 
 
 @app.command()
 def check(
-    trace: Annotated[Path, typer.Argument(help="A .pftrace or .json trace.")],
+    trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     max_gil_wait: Annotated[float | None, typer.Option("--max-gil-wait", help="Fail when a thread waited more than this share of its lifetime for the GIL (0-1).")] = None,
     no_daemon_kill: Annotated[bool, typer.Option("--no-daemon-kill", help="Fail when a daemon process was killed at exit.")] = False,
     no_abandoned_threads: Annotated[bool, typer.Option("--no-abandoned-threads", help="Fail when a daemon thread was abandoned.")] = False,
@@ -195,16 +179,11 @@ def check(
 
     Example: concurtrace check t.pftrace --max-gil-wait 0.3 --no-daemon-kill
     """
-    from concurtrace.exporters.readback import TraceReadError, read_trace
     from concurtrace.report.check import Gate, violations
 
     if max_gil_wait is not None and not 0 <= max_gil_wait <= 1:
         fail("--max-gil-wait is a share between 0 and 1, e.g. 0.3")
-    try:
-        timeline = read_trace(trace)
-    except TraceReadError as error:
-        fail(str(error))
-    _refuse_broken(timeline, trace)
+    timeline = _load_trace(trace)
     found = violations(timeline, Gate(max_gil_wait, no_daemon_kill, no_abandoned_threads,
                                       no_nonzero_exit))
     for line in found:
@@ -217,17 +196,26 @@ def check(
 @app.command()
 def scenarios() -> None:
     """List the shipped scenarios. Run one with: concurtrace run --scenario NAME"""
-    from concurtrace.cli_support import scenario_table
+    from concurtrace.scenarios import scenarios as gallery
 
-    for name, line in scenario_table():
-        typer.echo(f"{name:28} {line}")
+    for scenario in gallery():
+        typer.echo(f"{scenario.name:28} {scenario.description}")
 
 
-def _refuse_broken(timeline: Timeline, trace: Path) -> None:
-    """A JSON list of anything parses as a foreign trace: with no process it is none."""
-    if not timeline.processes:
+def _load_trace(trace: Path) -> Timeline:
+    """The saved trace's timeline, for the commands that read one (TraceReadError: a file
+    that is not a trace)."""
+    from concurtrace.exporters.readback import read_trace
+
+    timeline = read_trace(trace)
+    if not timeline.processes:  # a JSON list of anything parses as a foreign trace
         fail(f"{trace} holds no process: not a trace of a program run")
+    return timeline
 
 
 def main() -> None:
-    app(prog_name="concurtrace")
+    try:
+        app(prog_name="concurtrace")
+    except ConcurtraceError as error:  # the one place an error is said
+        typer.echo(f"concurtrace: error: {error}", err=True)
+        sys.exit(error.exit_code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import math
 import os
 import sys
@@ -11,11 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from concurtrace.errors import UserError
+from concurtrace.formats import DEFAULT_FORMAT, SUFFIXES_TEXT, by_suffix
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.timeline import Timeline
-
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-DEFAULT_SCENARIO = "threads"
+from concurtrace.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR, find, scenarios
 
 
 class Spinner:
@@ -39,10 +38,6 @@ class Spinner:
     def __exit__(self, *_exc: object) -> None:
         if self.status is not None:
             self.status.stop()
-
-
-class UserError(Exception):
-    """Bad input: printed as one line, exit status 2."""
 
 
 def target_argv(script: str | None, args: list[str], module: str | None,
@@ -70,17 +65,18 @@ def target_argv(script: str | None, args: list[str], module: str | None,
 def default_output(stem: str) -> Path:
     """traces/<stem>-<time>.pftrace; a run started in the same second gets -2, -3, ..."""
     base = Path("traces") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    path, number = base.with_suffix(".pftrace"), 1
+    suffix = DEFAULT_FORMAT.suffix
+    path, number = base.with_suffix(suffix), 1
     while path.exists():
         number += 1
-        path = Path(f"{base}-{number}.pftrace")
+        path = Path(f"{base}-{number}{suffix}")
     return path
 
 
 def check_output(path: Path, overwrite: bool) -> None:
     """Fails before the run, not after it, when the trace could not be written."""
-    if path.suffix not in (".pftrace", ".json"):
-        raise UserError(f"unknown trace format {path.suffix!r}: use .pftrace or .json")
+    if by_suffix(path.suffix) is None:
+        raise UserError(f"unknown trace format {path.suffix!r}: use {SUFFIXES_TEXT}")
     if path.exists() and not overwrite:
         raise UserError(f"{path} exists: use --force to overwrite it")
     if path.is_dir():
@@ -121,16 +117,11 @@ def write_trace(timeline: Timeline, path: Path) -> None:
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
     try:
         with paused_gc():
-            if path.suffix == ".json":
-                from concurtrace.exporters import chrome_json
-
-                with os.fdopen(fd, "w", encoding="utf-8") as text:
-                    chrome_json.write(timeline, text)
-            else:
-                from concurtrace.exporters import perfetto
-
-                with os.fdopen(fd, "wb") as binary:
-                    perfetto.write(timeline, binary)
+            found = by_suffix(path.suffix) or DEFAULT_FORMAT
+            write = found.writer()
+            with (os.fdopen(fd, "wb") if found.binary
+                  else os.fdopen(fd, "w", encoding="utf-8")) as stream:
+                write(timeline, stream)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     except BaseException:
@@ -139,21 +130,8 @@ def write_trace(timeline: Timeline, path: Path) -> None:
 
 
 def scenario_path(name: str) -> Path:
-    path = SCENARIO_DIR / f"{name.removesuffix('.py')}.py"
-    if not path.is_file():
-        names = ", ".join(n for n, _ in scenario_table())
+    found = find(name)
+    if found is None:
+        names = ", ".join(sc.name for sc in scenarios())
         raise UserError(f"no scenario {name!r}; choose one of: {names}")
-    return path
-
-
-def scenario_table() -> list[tuple[str, str]]:
-    rows = []
-    for path in sorted(SCENARIO_DIR.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        try:
-            doc = ast.get_docstring(ast.parse(path.read_text())) or ""
-        except (SyntaxError, OSError):
-            doc = ""
-        rows.append((path.stem, doc.strip().splitlines()[0] if doc.strip() else ""))
-    return rows
+    return found.path

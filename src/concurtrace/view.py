@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
+from concurtrace.errors import ConcurtraceError
 from concurtrace.view_http import UIServer
 
 __all__ = ["ViewError", "check_trace", "find_ui_root", "page_url", "serve", "start_server"]
@@ -22,7 +23,7 @@ __all__ = ["ViewError", "check_trace", "find_ui_root", "page_url", "serve", "sta
 _JSON_WHITESPACE = b" \t\r\n"
 
 
-class ViewError(Exception):
+class ViewError(ConcurtraceError):
     """A one-line, user-facing reason why the trace cannot be viewed."""
 
 

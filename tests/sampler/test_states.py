@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from interpreters import INTERPRETERS, version_id
+from run_totals import state_totals
 
 from concurtrace.model.samples import CORRECT_MAX_DT_NS, Sample, resolve_running
-from concurtrace.model.states import merge_samples, merge_with_states, state_totals
-from concurtrace.model.timeline import STATE_KEYS
+from concurtrace.model.states import merge_samples, merge_with_states
+from concurtrace.model.vocabulary import STATE_KEYS
 from concurtrace.sampler.elfsyms import (
     ElfSymbol,
     Mapping,
@@ -29,13 +31,6 @@ from concurtrace.sampler.procfs import UNKNOWN_SCHEDSTAT, parse_schedstat, parse
 from concurtrace.sampler.syscalls import classify, table_for
 
 MS = 1_000_000
-PYENV = Path("/root/.pyenv/versions")
-INTERPRETERS = [PYENV / v / "bin" / "python" for v in ("3.10.13", "3.11.7", "3.12.1", "3.13.0")]
-INTERPRETERS.append(Path("/usr/bin/python3"))  # Debian's: libpython linked in statically
-
-
-def _version_id(python: Path) -> str:
-    return python.parent.parent.name if "pyenv" in str(python) else str(python)
 
 
 def _tiles(runs: list, first: int, last: int) -> None:
@@ -394,7 +389,7 @@ _REPORT = (
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 @pytest.mark.parametrize(
-    "python", INTERPRETERS, ids=lambda p: p.parent.parent.name if "pyenv" in str(p) else str(p)
+    "python", INTERPRETERS, ids=version_id
 )
 def test_pyruntime_in_other_interpreters(python: Path) -> None:
     if not python.exists():

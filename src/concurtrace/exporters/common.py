@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from concurtrace.model.timeline import STATE_NAMES, Slice, StateRun
+from concurtrace.model.timeline import Slice, StateRun
+from concurtrace.model.vocabulary import STATES
 
 SUMMARY_KEY = "concurtrace_summary"
 # Debug annotation of a "waiting for GIL" state slice: of it, microseconds queued for a CPU.
@@ -15,7 +16,7 @@ QUEUED_ARG = "queued_for_cpu_us"
 def state_slice(run: StateRun) -> Slice:
     """A "<thread> state" slice; a GIL run says how much of it was queued for a CPU."""
     args = {QUEUED_ARG: run.queued_ns // 1000} if run.queued_ns >= 1000 else None
-    return Slice(ts=run.ts, dur=run.dur, name=STATE_NAMES[run.state], args=args)
+    return Slice(ts=run.ts, dur=run.dur, name=STATES[run.state].slice_name, args=args)
 
 
 def nested(slices: list[Slice]) -> Iterator[tuple[str, int, Slice]]:

@@ -1,6 +1,6 @@
 """Timeline -> Perfetto protobuf (.pftrace), streamed packet by packet.
 
-Process names and parent links come from `process_tree` packets (DESIGN.md:
+Process names and parent links come from `process_tree` packets (docs/timeline.md:
 cmdline ["Process-1 (daemon)", *argv] gives the UI name; Perfetto takes the name from
 the first element, so `process.cmdline` starts with it). The real argv, unchanged, is
 in the process's args `chrome.process_label[0..n-1]` (ProcessDescriptor.process_labels,

@@ -16,8 +16,7 @@ from typing import IO
 from concurtrace.exporters.common import nested
 from concurtrace.model.timeline import Slice
 
-SEQ_CLEARED, SEQ_NEEDS_STATE = 1, 2
-TYPE_SLICE_BEGIN, TYPE_SLICE_END = 1, 2
+SEQ_NEEDS_STATE = 2  # TracePacket.sequence_flags
 CHUNK_BYTES = 1 << 20
 
 

@@ -8,16 +8,18 @@ unpickles anything from the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from concurtrace.errors import ConcurtraceError
 from concurtrace.exporters.common import SUMMARY_KEY
+from concurtrace.formats import LABELS_TEXT, sniff
 from concurtrace.model.serialize import timeline_from_dict
 from concurtrace.model.timeline import Process, Thread, Timeline
 
 
-class TraceReadError(Exception):
+class TraceReadError(ConcurtraceError):
     """The file is not a trace we can read; the message is one line for the user."""
 
 
@@ -29,11 +31,11 @@ def read_trace(path: Path) -> Timeline:
         raise TraceReadError(f"cannot read {path}: {error.strerror or error}") from None
     if not raw:
         raise TraceReadError(f"{path} is empty, not a trace")
-    if raw[:1] == b"\x0a" and raw.strip()[:1] not in (b"{", b"["):
-        return _read_protobuf(path)  # a TracePacket field tag (which is also a newline)
-    if raw.lstrip()[:1] in (b"{", b"["):
-        return _read_json(path)
-    raise TraceReadError(f"{path} is not a Perfetto (.pftrace) or Chrome JSON trace")
+    found = sniff(raw)
+    reader = _READERS.get(found.name) if found is not None else None
+    if reader is None:
+        raise TraceReadError(f"{path} is not a {LABELS_TEXT} trace")
+    return reader(path)
 
 
 def check_whole(path: Path) -> None:
@@ -45,7 +47,8 @@ def check_whole(path: Path) -> None:
             data = stream.read()
     except OSError as error:
         raise TraceReadError(f"cannot read {path}: {error.strerror or error}") from None
-    if data.lstrip()[:1] in (b"{", b"["):
+    found = sniff(data)
+    if found is not None and found.name == "json":
         events = _json_events(data, path)
         if not all(isinstance(e, dict) for e in events):
             raise TraceReadError(f"{path} is JSON but not a trace (no list of events)")
@@ -172,3 +175,6 @@ def _foreign_json(events: list[Any]) -> Timeline:
     if stamps:
         timeline.started_ns, timeline.ended_ns = int(min(stamps)), int(max(stamps))
     return timeline
+
+
+_READERS: dict[str, Callable[[Path], Timeline]] = {"perfetto": _read_protobuf, "json": _read_json}

@@ -11,7 +11,7 @@ from typing import Any
 
 from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import infrastructure_role, process_name
-from concurtrace.model.records import Record
+from concurtrace.model.records import RawRecord
 from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
@@ -21,7 +21,7 @@ METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_s
                "posix_spawnp": 2, "os.fork": 1}
 
 
-def build_timeline(records: list[Record], traces: Mapping[int, Iterable[TraceEvents]],
+def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[TraceEvents]],
                    observed: Observed, root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
     index = RecordIndex(records)
     pids = set(index.own) | set(index.about) | set(observed.processes) | set(observed.reaped)
@@ -146,7 +146,7 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             proc.threads[key[1]].states = runs
 
 
-def _cut_reason(proc: Process, thread: Thread, finalize: Record | None) -> str:
+def _cut_reason(proc: Process, thread: Thread, finalize: RawRecord | None) -> str:
     """Why a thread still alive at the process's last moment stopped there. Only a daemon
     thread at a normal interpreter exit was abandoned; the others were cut by a stop of the
     run, a fatal signal or os._exit, whatever their daemon flag."""

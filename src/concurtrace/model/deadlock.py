@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from concurtrace.model.records import Record
+from concurtrace.model.records import RawRecord
 from concurtrace.model.sync import LOCK_KINDS, SyncData, Wait
 
 
@@ -74,7 +74,7 @@ def _holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
     return holders
 
 
-def thread_names(records: list[Record]) -> dict[tuple[int, int], str]:
+def thread_names(records: list[RawRecord]) -> dict[tuple[int, int], str]:
     names: dict[tuple[int, int], str] = {}
     for record in records:
         if record["ev"] == "hello":
@@ -120,7 +120,7 @@ def report_lines(deadlock: Deadlock, names: dict[tuple[int, int], str], process:
 
 
 
-def deadlock_report(data: SyncData, records: list[Record]) -> list[str]:
+def deadlock_report(data: SyncData, records: list[RawRecord]) -> list[str]:
     """The lines to print on stderr the moment the run ends, one block per deadlock."""
     names = thread_names(records)
     processes = {int(r["pid"]): str(r.get("name")) for r in records

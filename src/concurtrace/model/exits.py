@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from concurtrace.model.records import Record
+from concurtrace.model.records import RawRecord
 from concurtrace.model.sends import credited_send, died_before, handled_send, sends_to
 from concurtrace.model.sentences import CRASH_SIGNALS, signal_name
 from concurtrace.model.sources import Observed, RecordIndex
@@ -77,7 +77,7 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
         proc.end_reason = "return"
 
 
-def _uncaught(proc: Process, index: RecordIndex) -> Record | None:
+def _uncaught(proc: Process, index: RecordIndex) -> RawRecord | None:
     """The exception that ended the interpreter: one the interpreter itself reported (not the
     program's own sys.excepthook(...) call), with the exit status an uncaught one gives."""
     exceptions = [r for r in index.own.get(proc.pid, [])

@@ -6,7 +6,7 @@ import bisect
 from itertools import count
 from typing import Any
 
-from concurtrace.model.records import Record
+from concurtrace.model.records import RawRecord
 from concurtrace.model.sentences import (
     CUT_THREAD,
     exit_sentence,
@@ -48,7 +48,7 @@ class _Linker:
         source.flows_out = (source.flows_out or []) + [flow]
         target.flows_in = (target.flows_in or []) + [flow]
 
-    def call_site(self, record: Record | None, label: str) -> Slice | Instant | None:
+    def call_site(self, record: RawRecord | None, label: str) -> Slice | Instant | None:
         """The caller's slice for a hooked call, or a small instant when untraced."""
         if record is None:
             return None
@@ -69,7 +69,7 @@ def _first_slice(thread: Thread | None) -> Slice | None:
     return thread.slices[0] if thread is not None and thread.slices else None
 
 
-def add_lifecycle(timeline: Timeline, records: list[Record]) -> None:
+def add_lifecycle(timeline: Timeline, records: list[RawRecord]) -> None:
     linker = _Linker(timeline)
     index = RecordIndex(records)
     for proc in timeline.processes.values():
@@ -80,7 +80,7 @@ def add_lifecycle(timeline: Timeline, records: list[Record]) -> None:
             _thread_events(linker, proc, thread, starts.get(thread.tid))
 
 
-def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None:
+def _process_events(linker: _Linker, proc: Process, about: list[RawRecord]) -> None:
     main = proc.threads[proc.pid]
     parent = linker.timeline.processes.get(proc.ppid) if proc.ppid else None
     start_args: dict[str, Any] = {"event": "process_start", "daemon": bool(proc.daemon)}
@@ -128,7 +128,7 @@ def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None
         linker.link(end_mark, seen)
 
 
-def _send_record(send: Send) -> Record | None:
+def _send_record(send: Send) -> RawRecord | None:
     """A send as the record call_site() looks up (None when concurtrace sent it)."""
     if send.sender is None:
         return None
@@ -136,7 +136,7 @@ def _send_record(send: Send) -> Record | None:
 
 
 def _thread_events(linker: _Linker, proc: Process, thread: Thread,
-                   start: Record | None) -> None:
+                   start: RawRecord | None) -> None:
     if thread.is_main:
         return
     if thread.started_ns is not None:

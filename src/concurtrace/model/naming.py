@@ -31,9 +31,12 @@ def infrastructure_role(name: str, mp_name: str | None, target: str | None) -> s
 PYTHON_FLAGS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
 
 
-def is_python(argv0: str) -> bool:
-    base = os.path.basename(argv0)
-    return base.startswith("python") or base.startswith("pypy")
+def is_python(path: str) -> bool:
+    """Whether an executable (a path, argv[0] or a process name) looks like a Python
+    interpreter: python3, python3.12-dbg, /usr/bin/ipython, pypy3. The one such check:
+    naming, the sampler (which then looks for _PyRuntime) and the portable loop use it."""
+    base = os.path.basename(path).lower()
+    return "python" in base or base.startswith("pypy")
 
 
 def python_target(argv: list[str]) -> tuple[str, str] | None:

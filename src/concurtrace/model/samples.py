@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .timeline import STATE_KEYS
+from .vocabulary import ACTIVE_STATES, STATE_KEYS
 
 # Correct an interval between two blocked samples only if they are at most this far
 # apart: 500 Hz with +-30 % jitter gives 1.4-2.6 ms.
@@ -31,7 +31,6 @@ WOKEN_MAX_ON_NS = 1_000_000
 # and the segment label of such time: GIL wait that also counts as queued_ns.
 QUEUED_GIL = "gil:queued"
 GIL_STATES = frozenset({"gil", QUEUED_GIL})
-ACTIVE_STATES = frozenset({"running", "runqueue"})
 # Not running Python (queued inside the GIL functions included).
 BLOCKED_STATES = frozenset(STATE_KEYS) - ACTIVE_STATES | {QUEUED_GIL}
 _KNOWN = frozenset(STATE_KEYS)

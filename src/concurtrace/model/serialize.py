@@ -1,4 +1,5 @@
-"""Timeline <-> the summary dict ("concurtrace.summary/1", DESIGN.md), function slices aside.
+"""Timeline <-> the summary dict ("concurtrace.summary/1", docs/summary-schema.md),
+function slices aside.
 
 The same dict is embedded in every trace, so `concurtrace summary TRACE` rebuilds
 the run's facts without re-running it.
@@ -7,12 +8,12 @@ the run's facts without re-running it.
 from __future__ import annotations
 
 import signal
-from typing import Any
+from typing import Any, cast
 
 from concurtrace.model.sentences import signal_name
 from concurtrace.model.timeline import (
-    STATE_KEYS,
     Finding,
+    GilHotspot,
     Process,
     Send,
     StateRun,
@@ -20,6 +21,7 @@ from concurtrace.model.timeline import (
     Thread,
     Timeline,
 )
+from concurtrace.model.vocabulary import STATE_KEYS, FindingKind, GilMethod
 
 SCHEMA = "concurtrace.summary/1"
 PROCESS_KEYS = ("pid", "ppid", "os_ppid", "name", "cmdline", "daemon", "start_method",
@@ -50,7 +52,8 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
         "findings": [{"kind": f.kind, "pid": f.pid, "tid": f.tid, "message": f.message,
                       "advice": f.advice, "severity": f.severity} for f in timeline.findings],
         "notes": list(timeline.notes), "sampler": dict(timeline.sampler),
-        "gil_hotspots": list(timeline.gil_hotspots),
+        "gil_hotspots": [{"process": h.process, "function": h.function, "gil_ns": h.gil_ns}
+                         for h in timeline.gil_hotspots],
         "sync": dict(timeline.sync_summary),
     }
 
@@ -58,7 +61,9 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
 def timeline_from_dict(data: dict[str, Any]) -> Timeline:
     """The inverse of timeline_to_dict; thread states come back as one run per state."""
     timeline = Timeline(python=str(data.get("python", "")), gil=str(data.get("gil", "enabled")),
-                        gil_method=str(data.get("gil_method", "none")),
+                        # A trace saved by another version may name a method or a finding
+                        # kind this one does not know: kept as written.
+                        gil_method=cast(GilMethod, str(data.get("gil_method", "none"))),
                         started_ns=int(data.get("started_ns") or 0),
                         ended_ns=int(data.get("ended_ns") or 0), root_pid=data.get("root_pid"))
     for row in data.get("processes", []):
@@ -89,13 +94,16 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
                 thread.states.append(StateRun(cursor, dur, state, min(queued, dur)))
                 cursor += dur
         proc.threads[thread.tid] = thread
-    timeline.findings = [Finding(kind=str(f.get("kind")), pid=f.get("pid"), tid=f.get("tid"),
+    timeline.findings = [Finding(kind=cast(FindingKind, str(f.get("kind"))), pid=f.get("pid"),
+                                 tid=f.get("tid"),
                                  message=str(f.get("message", "")), advice=str(f.get("advice", "")),
                                  severity=int(f.get("severity", 1)))
                          for f in data.get("findings", [])]
     timeline.notes = list(data.get("notes", []))
     timeline.sampler = dict(data.get("sampler", {}))
-    timeline.gil_hotspots = list(data.get("gil_hotspots", []))
+    timeline.gil_hotspots = [GilHotspot(str(h.get("process")), str(h.get("function")),
+                                        int(h.get("gil_ns") or 0))
+                             for h in data.get("gil_hotspots", []) if isinstance(h, dict)]
     timeline.sync_summary = dict(data.get("sync") or {})
     return timeline
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from concurtrace.model.records import Record
+from concurtrace.model.records import RawRecord
 from concurtrace.model.timeline import StateRun
 
 
@@ -37,16 +37,16 @@ class Observed:
 class RecordIndex:
     """Records indexed by the pid they are about."""
 
-    def __init__(self, records: list[Record]) -> None:
-        self.own: dict[int, list[Record]] = defaultdict(list)  # written by the process
-        self.about: dict[int, list[Record]] = defaultdict(list)  # written by others about it
+    def __init__(self, records: list[RawRecord]) -> None:
+        self.own: dict[int, list[RawRecord]] = defaultdict(list)  # written by the process
+        self.about: dict[int, list[RawRecord]] = defaultdict(list)  # written by others about it
         for record in records:
             self.own[int(record["pid"])].append(record)
             if "child" in record and record["child"] is not None:
                 self.about[int(record["child"])].append(record)
 
-    def first(self, pid: int, ev: str) -> Record | None:
+    def first(self, pid: int, ev: str) -> RawRecord | None:
         return next((r for r in self.own.get(pid, []) if r["ev"] == ev), None)
 
-    def last(self, pid: int, ev: str) -> Record | None:
+    def last(self, pid: int, ev: str) -> RawRecord | None:
         return next((r for r in reversed(self.own.get(pid, [])) if r["ev"] == ev), None)

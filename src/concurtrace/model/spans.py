@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .samples import ACTIVE_STATES, BLOCKED_STATES, QUEUED_GIL, Sample, known
+from .samples import BLOCKED_STATES, QUEUED_GIL, Sample, known
+from .vocabulary import ACTIVE_STATES
 
 # Blocked for sure at the sample, so its schedstat totals are settled (a thread queued
 # inside the GIL functions is runnable: its run-queue total is not).

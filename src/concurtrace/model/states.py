@@ -6,7 +6,7 @@ splits into on a CPU and queued for one from schedstat.
 Output runs tile the sampled lifetime exactly: from the first sample to the last,
 without gaps or overlaps. Between two samples taken close together (<= 3 ms apart,
 i.e. sampling at about 500 Hz or more) of which at least one is blocked, the
-schedstat correction of DESIGN.md applies: min(dt, d_on_cpu + d_runqueue) goes to
+schedstat correction of docs/timeline.md applies: min(dt, d_on_cpu + d_runqueue) goes to
 runqueue/running, the rest to the blocked state(s). Otherwise the gap between two
 samples of different states is split at the midpoint. Then each active burst between
 two blocked samples gets its exact blocked total (spans.py). Standard library only.
@@ -21,7 +21,7 @@ other run-queue wait is "runqueue" (waiting for CPU).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from .samples import (
@@ -38,7 +38,8 @@ from .samples import (
     resolve_running,
 )
 from .spans import settled_edges
-from .timeline import STATE_KEYS, StateRun
+from .timeline import StateRun
+from .vocabulary import StateKey, state_key
 
 
 def interval_segments(
@@ -121,7 +122,8 @@ def runs_from_segments(start_ns: int, segments: Iterable[tuple[str, int]]) -> li
     for label, dur in segments:
         if dur <= 0:
             continue
-        state, queued = ("gil", dur) if label == QUEUED_GIL else (label, 0)
+        state: StateKey = "gil" if label == QUEUED_GIL else state_key(label)
+        queued = dur if label == QUEUED_GIL else 0
         if runs and runs[-1].state == state:
             runs[-1].dur += dur
             runs[-1].queued_ns += queued
@@ -190,18 +192,3 @@ def merge_samples(
 ) -> list[StateRun]:
     """The runs of merge_with_states."""
     return merge_with_states(samples, correct, max_correct_dt_ns, min_active_ns).runs
-
-
-def state_totals(runs: Iterable[StateRun]) -> dict[str, int]:
-    """Nanoseconds per STATE_KEYS key (all keys present)."""
-    totals = dict.fromkeys(STATE_KEYS, 0)
-    for run in runs:
-        totals[run.state] = totals.get(run.state, 0) + run.dur
-    return totals
-
-
-def state_shares(runs: Sequence[StateRun]) -> dict[str, float]:
-    """Fraction of the covered time per state (0.0 everywhere for no runs)."""
-    totals = state_totals(runs)
-    whole = sum(totals.values())
-    return {k: (v / whole if whole else 0.0) for k, v in totals.items()}

@@ -15,7 +15,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from concurtrace.model.records import Record
+from concurtrace.model.records import RawRecord
 
 LOCK_KINDS = ("Lock", "RLock")
 # Which signal can end which wait.
@@ -67,12 +67,12 @@ class SyncData:
     thread_exits: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
-def build_sync(records: list[Record], enabled: bool = True,
+def build_sync(records: list[RawRecord], enabled: bool = True,
                threshold_ns: int = 1_000_000) -> SyncData:
     """records in time order (records.read_session)."""
     data = SyncData(enabled, threshold_ns)
     open_waits: dict[tuple[int, int], Wait] = {}
-    signals: dict[tuple[int, int], list[Record]] = {}
+    signals: dict[tuple[int, int], list[RawRecord]] = {}
     for record in records:
         ev = record["ev"]
         if ev == "thread_exit" and record.get("tid") is not None:
@@ -103,7 +103,7 @@ def build_sync(records: list[Record], enabled: bool = True,
     return data
 
 
-def _wait(record: Record) -> Wait:
+def _wait(record: RawRecord) -> Wait:
     return Wait(pid=int(record["pid"]), tid=int(record["tid"]), obj=int(record["obj"]),
                 kind=str(record.get("kind", "?")), label=str(record.get("label", "?")),
                 start=int(record["ts"]), holder=_int(record.get("holder")),
@@ -116,7 +116,7 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and value else None
 
 
-def _attribute(wait: Wait, signals: list[Record], exits: dict[tuple[int, int], int]) -> None:
+def _attribute(wait: Wait, signals: list[RawRecord], exits: dict[tuple[int, int], int]) -> None:
     """The last matching signal inside the wait ended it; a join was ended by the exit."""
     if wait.end is None or wait.outcome in ("timed_out", "interrupted"):
         return

@@ -8,7 +8,8 @@ from typing import Any
 
 from concurtrace.model.deadlock import describe, find_deadlocks
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
-from concurtrace.model.timeline import STATE_NAMES, Finding, Thread, Timeline
+from concurtrace.model.timeline import Finding, Thread, Timeline
+from concurtrace.model.vocabulary import STATES
 
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
@@ -106,7 +107,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread]) -> list
             "holders": [{"thread": threads[(key[0], t)].name if (key[0], t) in threads
                          else str(t), "contended_holds": n, "hold_ns": held_ns[t]}
                         for t, n in held.most_common(5)],
-            "holder_state": STATE_NAMES[states.most_common(1)[0][0]] if states else None,
+            "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
         })
     out.sort(key=lambda s: -int(s["total_wait_ns"]))

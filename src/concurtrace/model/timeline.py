@@ -10,32 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.sync import SyncData
-
-# Thread states, in the order the summary lists them. Keys are the JSON summary's
-# `states_ns` keys; values are the exact slice names on "<thread> state" tracks.
-STATE_NAMES: dict[str, str] = {
-    "running": "running",
-    "runqueue": "waiting for CPU",
-    "gil": "waiting for GIL",
-    "lock": "waiting for lock",
-    "sleep": "sleeping",
-    "io": "I/O",
-    "child": "waiting for child",
-    "other": "other",
-}
-STATE_KEYS: tuple[str, ...] = tuple(STATE_NAMES)
-STATE_BY_NAME: dict[str, str] = {v: k for k, v in STATE_NAMES.items()}
-
-LIFECYCLE_EVENTS = (
-    "process_start",
-    "process_exit",
-    "process_terminated",
-    "thread_start",
-    "thread_exit",
-    "thread_abandoned",
-    "thread_stopped",  # still running when the run was stopped, its process killed or os._exit
-    "signal_received",  # a signal the process handled (it went on, then exited on its own)
-)
+from concurtrace.model.vocabulary import STATE_KEYS, FindingKind, GilMethod, StateKey
 
 
 def short_path(path: str) -> str:
@@ -75,11 +50,11 @@ class Instant:
 
 @dataclass(slots=True)
 class StateRun:
-    """A run of consecutive samples of one thread in one state (a STATE_KEYS key)."""
+    """A run of consecutive samples of one thread in one state."""
 
     ts: int
     dur: int
-    state: str
+    state: StateKey
     # Of dur, the part the thread was queued for a CPU (only "gil" runs: woken inside
     # take_gil/drop_gil, not yet running). GIL wait includes it; it is shown apart too.
     queued_ns: int = 0
@@ -90,6 +65,11 @@ class CounterSeries:
     pid: int
     name: str
     points: list[tuple[int, float]] = field(default_factory=list)
+
+    def add(self, ts: int, value: float) -> None:
+        """Append a point, keeping the series in time order (an earlier one is dropped)."""
+        if not self.points or ts >= self.points[-1][0]:
+            self.points.append((ts, value))
 
 
 @dataclass(slots=True)
@@ -134,7 +114,7 @@ class Thread:
         return " <- ".join(f"{f.get('func')} ({short_path(str(f.get('file')))}:{f.get('line')})"
                            for f in self.stack)
 
-    def states_ns(self) -> dict[str, int]:
+    def states_ns(self) -> dict[StateKey, int]:
         totals = dict.fromkeys(STATE_KEYS, 0)
         for run in self.states:
             totals[run.state] = totals.get(run.state, 0) + run.dur
@@ -178,7 +158,7 @@ class Process:
 
 @dataclass
 class Finding:
-    kind: str
+    kind: FindingKind
     pid: int | None
     tid: int | None
     message: str
@@ -186,11 +166,20 @@ class Finding:
     severity: int = 1  # higher is more important
 
 
+@dataclass(frozen=True)
+class GilHotspot:
+    """GIL wait attributed to the innermost traced function that was waiting."""
+
+    process: str
+    function: str
+    gil_ns: int
+
+
 @dataclass
 class Timeline:
     python: str = ""
     gil: str = "enabled"
-    gil_method: str = "none"
+    gil_method: GilMethod = "none"
     started_ns: int = 0
     ended_ns: int = 0
     root_pid: int | None = None
@@ -199,7 +188,7 @@ class Timeline:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     sampler: dict[str, Any] = field(default_factory=dict)
-    gil_hotspots: list[dict[str, Any]] = field(default_factory=list)
+    gil_hotspots: list[GilHotspot] = field(default_factory=list)
     sync: SyncData = field(default_factory=SyncData)  # waits and holds (not in a saved trace)
     sync_summary: dict[str, Any] = field(default_factory=dict)  # the summary's "sync" key
 

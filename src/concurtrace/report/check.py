@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from concurtrace.model.analysis import lifetime
 from concurtrace.model.timeline import Timeline
+from concurtrace.model.units import lifetime
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from concurtrace.model.analysis import lifetime
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
+from concurtrace.model.units import lifetime
 
 # Fewer alike items than this are listed one by one.
 GROUP_MIN = 4

@@ -13,15 +13,15 @@ from rich.console import Console
 from rich.text import Text
 from rich.tree import Tree
 
-from concurtrace.model.analysis import human_duration, lifetime
 from concurtrace.model.sentences import after_signal
 from concurtrace.model.timeline import Process, Timeline
+from concurtrace.model.units import human_duration, lifetime
 from concurtrace.report.sync_section import render_sync
 
 from .groups import FINDING_VERBS, Group, group_findings, group_processes
-from .threads import STATE_SHORT, state_shares, thread_status, thread_table
+from .threads import state_shares, thread_status, thread_table
 
-__all__ = ["STATE_SHORT", "process_status", "render", "state_shares", "thread_status"]
+__all__ = ["process_status", "render", "state_shares", "thread_status"]
 
 # Finding lines (after grouping) and thread tables at most.
 MAX_FINDINGS = 15
@@ -120,8 +120,8 @@ def render(timeline: Timeline, console: Console) -> None:
     if timeline.gil_hotspots:
         console.print(Text("\nWhere threads waited for the GIL", style="bold"))
         for spot in timeline.gil_hotspots[:5]:
-            console.print(f"  {human_duration(int(str(spot['gil_ns'])))}  {spot['function']}"
-                          f"  [dim]({spot['process']})[/dim]")
+            console.print(f"  {human_duration(spot.gil_ns)}  {spot.function}"
+                          f"  [dim]({spot.process})[/dim]")
     render_sync(timeline, console)
     _findings(timeline, console)
     for note in timeline.notes:

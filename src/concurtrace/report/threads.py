@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from rich.table import Table
 from rich.text import Text
 
-from concurtrace.model.analysis import human_duration, lifetime
-from concurtrace.model.timeline import STATE_KEYS, Thread
+from concurtrace.model.timeline import Thread
+from concurtrace.model.units import human_duration, lifetime
+from concurtrace.model.vocabulary import STATE_KEYS, STATES
 
 from .groups import Group, gil_share, group_by, name_pattern, thread_life
 
-STATE_SHORT = {"running": "run", "runqueue": "cpu-wait", "gil": "GIL", "lock": "lock",
-               "sleep": "sleep", "io": "I/O", "child": "child", "other": "other"}
 # Tables of at most this many threads are never grouped.
 SMALL_TABLE = 12
 # Rows per table at most; the rest is counted in one last row. A group's row says
@@ -99,7 +98,7 @@ def state_shares(threads: Sequence[Thread]) -> str:
     for key in STATE_KEYS:
         if totals[key] / whole >= 0.01:
             extra = f" (queued {queued:.0%})" if key == "gil" and queued >= 0.01 else ""
-            parts.append(f"{STATE_SHORT[key]} {totals[key] / whole:.0%}{extra}")
+            parts.append(f"{STATES[key].short} {totals[key] / whole:.0%}{extra}")
     if len(threads) > 1 and totals["gil"] / whole >= 0.01:
         parts.append(f"GIL worst {max(gil_share(t) for t in threads):.0%}")
     return ", ".join(parts)

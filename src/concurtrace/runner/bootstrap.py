@@ -18,9 +18,18 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from concurtrace.model.records import RecordWriter
+from concurtrace.model.records import (
+    Finalize,
+    Hello,
+    RecordWriter,
+    SignalReceived,
+    ThreadAbandoned,
+    TraceError,
+    TraceSaved,
+)
+from concurtrace.options import TracerOptions
 from concurtrace.runner import hooks as hooks_module
-from concurtrace.runner.hookset import HookSet, Record, now_ns, tid
+from concurtrace.runner.hookset import HookSet, SinkRecord, now_ns, tid
 from concurtrace.runner.own_frames import OWN_DIRS
 from concurtrace.runner.sigwatch import ResetHand, SignalWatch
 
@@ -68,7 +77,7 @@ class Recorder:
         finally:
             tracer.setignorestackcounter(previous)
 
-    def write(self, record: Record) -> None:
+    def write(self, record: SinkRecord) -> None:
         if self.writer is not None:
             record.setdefault("pid", os.getpid())
             self.writer.write(record)
@@ -78,14 +87,14 @@ class Recorder:
         self.writer = RecordWriter(str(self.session / f"life-{pid}-{stamp}.jsonl"))
         self.trace_path = str(self.session / f"trace-{pid}-{stamp}.json")
         gil_disabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False)
-        self.write({"ev": "hello", "ts": stamp, "ppid": os.getppid(), "origin": origin,
-                    "argv": list(getattr(sys, "orig_argv", sys.argv)), "exe": sys.executable,
-                    "python": ".".join(map(str, sys.version_info[:3])),
-                    "gil": "disabled" if gil_disabled else "enabled", "main_tid": tid(),
-                    # after a fork from a worker thread, Python keeps that thread's name
-                    "thread_name": threading.current_thread().name,
-                    "fork_tid": self.fork_tid if origin == "fork" else None,
-                    "traced": True, "functions": not self.config.get("light", False)})
+        self.write(Hello(ev="hello", ts=stamp, ppid=os.getppid(), origin=origin,
+                         argv=list(getattr(sys, "orig_argv", sys.argv)), exe=sys.executable,
+                         python=".".join(map(str, sys.version_info[:3])),
+                         gil="disabled" if gil_disabled else "enabled", main_tid=tid(),
+                         # after a fork from a worker thread, Python keeps that thread's name
+                         thread_name=threading.current_thread().name,
+                         fork_tid=self.fork_tid if origin == "fork" else None,
+                         traced=True, functions=not self.config.get("light", False)))
 
     def start(self) -> None:
         self._open("exec")
@@ -100,13 +109,13 @@ class Recorder:
     def _start_tracer(self) -> None:
         from viztracer import VizTracer
 
-        options = self.config.get("tracer", {})
-        include = options.get("include_files")
+        options = TracerOptions.from_config(self.config.get("tracer", {}))
+        include = options.include_files
         self.tracer = VizTracer(
-            tracer_entries=int(options.get("tracer_entries", 1_000_000)), verbose=0,
-            max_stack_depth=int(options.get("max_stack_depth", -1)),
+            tracer_entries=options.tracer_entries, verbose=0,
+            max_stack_depth=options.max_stack_depth,
             include_files=include, exclude_files=None if include else list(OWN_DIRS),
-            min_duration=float(options.get("min_duration", 0)), register_global=False,
+            min_duration=options.min_duration, register_global=False,
             dump_raw=True, output_file=self.trace_path)
         self.tracer.start()
 
@@ -200,8 +209,8 @@ class Recorder:
         self.signal_watch.handling(signum)  # the parent now gives the save a bounded moment
         self.resethand.rearm(signum)  # one more of it during the save does not cut it short
         # The frame it interrupted: where the main thread was (blocked?) when the signal came.
-        self.write({"ev": "signal", "ts": now_ns(), "signum": signum, "tid": tid(),
-                    "stack": _stack(frame)})
+        self.write(SignalReceived(ev="signal", ts=now_ns(), signum=signum, tid=tid(),
+                                  stack=_stack(frame)))
         if self.saving_thread == threading.get_ident():
             # It interrupted our exit save (a pool worker exiting as terminate() reaches it):
             # dying now would cut the trace. The save goes on; finalize then dies by signum.
@@ -235,14 +244,14 @@ class Recorder:
         if self.tracer is not None:
             self.tracer.stop(stop_option="flush_as_finish")
         self._mark_abandoned(ts)
-        self.write({"ev": "finalize", "ts": ts, "reason": reason, "tid": tid()})
+        self.write(Finalize(ev="finalize", ts=ts, reason=reason, tid=tid()))
         if self.tracer is not None:
             try:  # created 0600 first: VizTracer's dump keeps the mode of the file it truncates
                 os.close(os.open(self.trace_path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
                 self.tracer.save(self.trace_path)
-                self.write({"ev": "trace_saved", "ts": now_ns(), "path": self.trace_path})
+                self.write(TraceSaved(ev="trace_saved", ts=now_ns(), path=self.trace_path))
             except Exception as error:  # noqa: BLE001 - never break the program's exit
-                self.write({"ev": "trace_error", "ts": now_ns(), "error": repr(error)})
+                self.write(TraceError(ev="trace_error", ts=now_ns(), error=repr(error)))
 
     def _mark_abandoned(self, ts: int) -> None:
         current = threading.get_ident()
@@ -251,10 +260,11 @@ class Recorder:
             if ident == current:
                 continue
             thread = threads.get(ident)
-            self.write({"ev": "thread_abandoned", "ts": ts,
-                        "tid": getattr(thread, "native_id", None), "ident": ident,
-                        "name": getattr(thread, "name", None),
-                        "daemon": getattr(thread, "daemon", True), "stack": _stack(frame)})
+            self.write(ThreadAbandoned(ev="thread_abandoned", ts=ts,
+                                       tid=getattr(thread, "native_id", None), ident=ident,
+                                       name=getattr(thread, "name", None),
+                                       daemon=getattr(thread, "daemon", True),
+                                       stack=_stack(frame)))
 
 
 def _stack(frame: FrameType | None) -> list[dict[str, Any]]:

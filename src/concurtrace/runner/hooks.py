@@ -16,6 +16,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from concurtrace.model.records import (
+    ExceptionRaised,
+    ExitCall,
+    ProcessStart,
+    Reaped,
+    Terminate,
+    ThreadExit,
+    ThreadStart,
+)
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
@@ -52,15 +61,15 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
         except BaseException as error:
             unlink(error)  # and a bare raise: the traceback reads as without us
             raise
-        sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": ts, "tid": self.native_id,
-                    "by_tid": tid(), "name": self.name, "daemon": self.daemon})
+        sink.write(ThreadStart(ev="thread_start", ts=now_ns(), start_ts=ts, tid=self.native_id,
+                               by_tid=tid(), name=self.name, daemon=self.daemon))
 
     def bootstrap_inner(self: threading.Thread) -> None:
         try:
             sink.call(orig_inner, self)
         finally:
-            sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "name": self.name,
-                        "exc_type": sink.thread_exceptions.pop(tid(), None)})
+            sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), name=self.name,
+                                  exc_type=sink.thread_exceptions.pop(tid(), None)))
 
     orig_excepthook = threading.excepthook
 
@@ -103,9 +112,10 @@ class _ThreadRun:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         sink, function = self.sink, self.function
-        sink.write({"ev": "thread_start", "ts": now_ns(), "start_ts": self.start_ts, "tid": tid(),
-                    "by_tid": self.by, "name": f"_thread ({getattr(function, '__name__', '?')})",
-                    "daemon": True})
+        sink.write(ThreadStart(ev="thread_start", ts=now_ns(), start_ts=self.start_ts, tid=tid(),
+                               by_tid=self.by,
+                               name=f"_thread ({getattr(function, '__name__', '?')})",
+                               daemon=True))
         exc: str | None = None
         try:
             return sink.call(function, *args, **kwargs)
@@ -114,7 +124,7 @@ class _ThreadRun:
             unlink(error)
             raise
         finally:
-            sink.write({"ev": "thread_exit", "ts": now_ns(), "tid": tid(), "exc_type": exc})
+            sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), exc_type=exc))
 
 
 def _install_processes(hooks: HookSet, sink: Sink) -> None:
@@ -133,8 +143,8 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
             unlink(error)
             raise
         if pid > 0:
-            sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
-                        "tid": by, "method": "os.fork", "name": None, "daemon": None})
+            sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=pid,
+                                    tid=by, method="os.fork", name=None, daemon=None))
         return pid
 
     hooks.patch(os, "fork", fork)
@@ -148,9 +158,10 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
             unlink(error)
             raise
         cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
-        sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
-                    "tid": tid(), "method": "subprocess", "cmdline": [os.fsdecode(c) for c in cmd],
-                    "shell": bool(kw.get("shell"))})
+        sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=self.pid,
+                                tid=tid(), method="subprocess",
+                                cmdline=[os.fsdecode(c) for c in cmd],
+                                shell=bool(kw.get("shell"))))
 
     hooks.patch(subprocess.Popen, "__init__", popen_init)
     for name in ("posix_spawn", "posix_spawnp"):
@@ -160,7 +171,7 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
     orig_exit = os._exit
 
     def os_exit(code: int) -> None:
-        sink.write({"ev": "exit_call", "ts": now_ns(), "how": "os._exit", "code": code})
+        sink.write(ExitCall(ev="exit_call", ts=now_ns(), how="os._exit", code=code))
         sink.finalize("os._exit")
         try:
             orig_exit(code)
@@ -179,9 +190,9 @@ def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[...
         except BaseException as error:
             unlink(error)
             raise
-        sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": pid,
-                    "tid": tid(), "method": name,
-                    "cmdline": [os.fsdecode(c) for c in argv]})
+        sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=pid,
+                                tid=tid(), method=name,
+                                cmdline=[os.fsdecode(c) for c in argv]))
         return pid
 
     return spawn
@@ -202,9 +213,9 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
             raise
         if sig == 0 or pid == os.getpid() or sink.in_terminate:
             return
-        sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": pid, "tid": tid(),
-                    "how": "os.kill", "signum": int(sig),
-                    "reason": "daemon_cleanup" if in_exit_function() else _reason(sig)})
+        sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=ts, child=pid, tid=tid(),
+                             how="os.kill", signum=int(sig),
+                             reason="daemon_cleanup" if in_exit_function() else _reason(sig)))
 
     hooks.patch(os, "kill", kill)
 
@@ -222,8 +233,8 @@ def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
             unlink(error)
             raise
         if isinstance(result, tuple) and len(result) >= 2 and result[0] > 0:
-            sink.write({"ev": "reaped", "ts": now_ns(), "start_ts": ts, "child": result[0],
-                        "status": result[1], "tid": tid(), "implicit": in_exit_function()})
+            sink.write(Reaped(ev="reaped", ts=now_ns(), start_ts=ts, child=result[0],
+                              status=result[1], tid=tid(), implicit=in_exit_function()))
         return result
 
     return wait
@@ -293,8 +304,9 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
     def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:
         # The interpreter reports an uncaught exception from C, with no Python frame left;
         # a Python caller is the program reporting an error it handled (or IDLE, code.py).
-        sink.write({"ev": "exception", "ts": now_ns(), "exc_type": exc_type.__name__,
-                    "tid": tid(), "caller": "program" if _has_python_caller() else "interpreter"})
+        sink.write(ExceptionRaised(ev="exception", ts=now_ns(), exc_type=exc_type.__name__,
+                                   tid=tid(),
+                                   caller="program" if _has_python_caller() else "interpreter"))
         if value is not None:
             unlink(value)  # on 3.10 a hook's own entry is still in the chain: it goes here
         sink.call(orig_excepthook, exc_type, value, without_own(tb))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from types import CodeType, ModuleType
 from typing import Any
 
+from concurtrace.model.records import ExceptionRaised, ExitCall, Join, ProcessStart, Role, Terminate
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 from concurtrace.runner.own_frames import unlink
 
@@ -71,10 +72,9 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             unlink(error)  # and a bare raise: the traceback reads as without us
             raise
         popen = getattr(self, "_popen", None)
-        sink.write({"ev": "process_start", "ts": now_ns(), "start_ts": ts, "child": self.pid,
-                    "tid": tid(),
-                    "name": self.name, "daemon": self.daemon,
-                    "method": getattr(popen, "method", None)})
+        sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=self.pid,
+                                tid=tid(), name=self.name, daemon=self.daemon,
+                                method=getattr(popen, "method", None)))
 
     def make_stopper(how: str) -> Any:
         orig = getattr(base, how)
@@ -93,8 +93,8 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             finally:
                 local.active = False
             if record:
-                sink.write({"ev": "terminate", "ts": now_ns(), "start_ts": ts, "child": self.pid,
-                            "tid": tid(), "how": how, "reason": reason, "signum": signum})
+                sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=ts, child=self.pid,
+                                     tid=tid(), how=how, reason=reason, signum=signum))
 
         return stop
 
@@ -106,16 +106,16 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             unlink(error)
             raise
         if self.exitcode is not None and self.pid is not None:
-            sink.write({"ev": "join", "ts": now_ns(), "start_ts": ts, "child": self.pid,
-                        "tid": tid(), "exitcode": self.exitcode,
-                        "implicit": in_exit_function()})  # multiprocessing's own exit join
+            sink.write(Join(ev="join", ts=now_ns(), start_ts=ts, child=self.pid,
+                            tid=tid(), exitcode=self.exitcode,
+                            implicit=in_exit_function()))  # multiprocessing's own exit join
 
     def bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
         target = getattr(self, "_target", None)
-        sink.write({"ev": "role", "ts": now_ns(), "name": self.name, "daemon": self.daemon,
-                    "method": self._start_method, "parent_pid": getattr(self, "_parent_pid", None),
-                    "target": f"{getattr(target, '__module__', '')}."
-                              f"{getattr(target, '__qualname__', '')}" if target else None})
+        sink.write(Role(ev="role", ts=now_ns(), name=self.name, daemon=self.daemon,
+                        method=self._start_method, parent_pid=getattr(self, "_parent_pid", None),
+                        target=f"{getattr(target, '__module__', '')}."
+                               f"{getattr(target, '__qualname__', '')}" if target else None))
         run = self.run
 
         def run_recorded() -> None:
@@ -124,8 +124,8 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
             except SystemExit:
                 raise
             except BaseException as error:
-                sink.write({"ev": "exception", "ts": now_ns(), "tid": tid(),
-                            "exc_type": type(error).__name__})
+                sink.write(ExceptionRaised(ev="exception", ts=now_ns(), tid=tid(),
+                                           exc_type=type(error).__name__))
                 unlink(error)
                 raise
 
@@ -134,7 +134,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
         else:  # 3.10 would print run_recorded's frame: watch from _exit_function instead
             _watch_run_from_exit_function(hooks, sink, orig_boot.__code__)
         code: int = sink.call(orig_boot, self, *args, **kwargs)
-        sink.write({"ev": "exit_call", "ts": now_ns(), "how": "return", "code": code})
+        sink.write(ExitCall(ev="exit_call", ts=now_ns(), how="return", code=code))
         return code
 
     sink.terminate_flag = local  # os.kill hook skips what terminate()/kill() already recorded
@@ -160,8 +160,8 @@ def _watch_run_from_exit_function(hooks: HookSet, sink: Sink, boot_code: CodeTyp
         error = sys.exc_info()[1]
         if (sys._getframe(1).f_code is boot_code and error is not None and error is not outer
                 and not isinstance(error, SystemExit)):
-            sink.write({"ev": "exception", "ts": now_ns(), "tid": tid(),
-                        "exc_type": type(error).__name__})
+            sink.write(ExceptionRaised(ev="exception", ts=now_ns(), tid=tid(),
+                                       exc_type=type(error).__name__))
         return orig_exit_function(*args, **kwargs)
 
     hooks.patch(util, "_exit_function", exit_function)

@@ -293,6 +293,7 @@ def lock_type_factory(raw_type: type) -> type:
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
             return SyncLock(raw_type(*args, **kwargs), creation_site())  # depth: as factories
 
-    return _LockMeta(raw_type.__name__, (), {"__module__": raw_type.__module__,
-                                            "__qualname__": raw_type.__qualname__,
+    # Named threading.Lock, which it is, so pickle finds it by reference (a spawn Manager
+    # pickles its registry, which holds threading.Lock); _thread.lock is the raw type.
+    return _LockMeta(raw_type.__name__, (), {"__module__": "threading", "__qualname__": "Lock",
                                             "__doc__": raw_type.__doc__})

@@ -9,7 +9,10 @@ import types
 from collections.abc import Callable
 from typing import Any, Protocol
 
-Record = dict[str, Any]
+from concurtrace.model.records import RawRecord, Record
+
+# A lifecycle record (typed: built by its TypedDict), or another capture's record.
+SinkRecord = Record | RawRecord
 
 
 def now_ns() -> int:
@@ -40,7 +43,7 @@ class Sink(Protocol):
     thread_exceptions: dict[int, str]
     terminate_flag: threading.local | None
 
-    def write(self, record: Record) -> None: ...
+    def write(self, record: SinkRecord) -> None: ...
 
     def finalize(self, reason: str) -> None: ...
 

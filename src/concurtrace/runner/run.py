@@ -5,31 +5,37 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.budget import engine_warning, keep_longest
 from concurtrace.model.build import build_timeline
 from concurtrace.model.deadlock import deadlock_report
 from concurtrace.model.lifecycle import add_lifecycle
-from concurtrace.model.records import read_session
+from concurtrace.model.records import RawRecord, read_session
+from concurtrace.model.sampled import SampleResult
 from concurtrace.model.sources import Observed, ObservedProcess
 from concurtrace.model.sync import build_sync
 from concurtrace.model.timeline import Timeline
+from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
 from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
+from concurtrace.sampler import TreeSampler
 
 
-class SavingAbandoned(Exception):
+class SavingAbandoned(ConcurtraceError):
     """Ctrl-C during the post-run steps; the session directory holds what was captured."""
 
+    exit_code = 130
+
     def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
+        super().__init__(f"saving abandoned (Ctrl-C): no trace written; the raw per-process "
+                         f"data is kept in {directory}")
         self.directory = directory
 
 
@@ -38,10 +44,10 @@ class RunConfig:
     target_argv: list[str]  # what follows the interpreter: ["script.py", ...], ["-m", ...]
     python: str = sys.executable
     light: bool = False
-    sample_hz: float = 500.0
+    sample_hz: float = DEFAULT_SAMPLE_HZ
     timeout_s: float | None = None
     keep_temp: bool = False
-    tracer: dict[str, Any] = field(default_factory=dict)
+    tracer: TracerOptions = TracerOptions()
     max_slices: int | None = None  # size budget: keep the longest function calls
     sync: bool = True
     sync_threshold_ms: float = 1.0
@@ -64,17 +70,17 @@ def _silent(_message: str) -> None:
 
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """progress(message) is told each long post-run step (the CLI shows a spinner)."""
-    session = create_session({"light": config.light, "tracer": config.tracer, "sync": config.sync,
+    session = create_session({"light": config.light, "tracer": config.tracer.to_config(),
+                              "sync": config.sync,
                               "sync_threshold_ns": int(config.sync_threshold_ms * 1e6)},
                              config.keep_temp)
-    sampler = _make_sampler(config)
+    sampler = TreeSampler(os.getpid(), hz=config.sample_hz, states=True)
     warnings: list[str] = []
-    entries = int(config.tracer.get("tracer_entries", 1_000_000))
+    entries = config.tracer.tracer_entries
     watchdog = SignalWatchdog(session.directory, save_bound_s(config.light, entries))
     try:
         watchdog.start()  # a fatal signal ends a process even in a long C call
-        if sampler is not None:
-            sampler.start()
+        sampler.start()
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
@@ -85,12 +91,11 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         sync = build_sync(records, config.sync, int(config.sync_threshold_ms * 1e6))
         for line in deadlock_report(sync, records):  # at once, before the (maybe long) merge
             os.write(2, f"{line}\n".encode("utf-8", "replace"))
-        if sampler is not None:
-            for record in records:  # free-threaded builds: no GIL to wait for
-                if record["ev"] == "hello" and record.get("gil") == "disabled":
-                    sampler.mark_gil_disabled(int(record["pid"]))
+        for record in records:  # free-threaded builds: no GIL to wait for
+            if record["ev"] == "hello" and record.get("gil") == "disabled":
+                sampler.mark_gil_disabled(int(record["pid"]))
         with paused_gc():  # merging the samples makes many small objects, as the build does
-            sample = sampler.stop() if sampler is not None else None
+            sample = sampler.stop()
         traces = find_traces(session.directory, warnings)
         megabytes = sum(files.size for files in traces.values()) / 1e6
         progress(f"merging {len(traces)} process traces ({megabytes:,.0f} MB)")
@@ -99,11 +104,10 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
             timeline = build_timeline(records, traces, observed, outcome.root_pid,
                                       outcome.started_ns, outcome.ended_ns)
         timeline.sync = sync
-        if sample is not None:
-            timeline.counters = list(sample.counters)
-            timeline.gil_method = sample.gil_method
-            timeline.notes.extend(sample.notes)
-            timeline.sampler = dict(sample.stats)
+        timeline.counters = list(sample.counters)
+        timeline.gil_method = sample.gil_method
+        timeline.notes.extend(sample.notes)
+        timeline.sampler = sample.stats.as_summary()
         if timeline.gil == "disabled":
             timeline.notes.append("GIL disabled (free-threaded build): no thread waits for it")
         add_lifecycle(timeline, records)
@@ -122,7 +126,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         session.cleanup()
 
 
-def _subinterpreter_notes(records: list[dict[str, Any]]) -> list[str]:
+def _subinterpreter_notes(records: list[RawRecord]) -> list[str]:
     """Sitecustomize leaves one record per sub-interpreter, which it does not trace."""
     counts: dict[int, int] = {}
     for record in records:
@@ -151,18 +155,8 @@ def _tell_interrupt(count: int) -> None:
     os.write(2, message.encode())
 
 
-def _make_sampler(config: RunConfig) -> Any:
-    try:
-        from concurtrace.sampler import TreeSampler
-    except ImportError:
-        return None
-    return TreeSampler(os.getpid(), hz=config.sample_hz, states=True)
-
-
-def _observed(sample: Any, outcome: RunOutcome) -> Observed:
+def _observed(sample: SampleResult, outcome: RunOutcome) -> Observed:
     observed = Observed(reaped=dict(outcome.statuses), sends=list(outcome.sends))
-    if sample is None:
-        return observed
     for pid, seen in sample.processes.items():
         observed.processes[pid] = ObservedProcess(pid, seen.ppid, seen.name, list(seen.cmdline),
                                                   seen.first_ns, seen.last_ns, seen.python)

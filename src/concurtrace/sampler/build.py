@@ -1,60 +1,77 @@
-"""Assemble a SampleResult from a stopped TreeSampler: merged runs, GIL counter,
-gil_method, notes and stats."""
+"""Assemble a SampleResult from what a stopped TreeSampler measured: merged runs, GIL
+counter, gil_method, notes and stats."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from concurtrace.model.sampled import SampleResult, SamplerStats
 from concurtrace.model.states import Merged
 
-from .result import SampleResult, gil_counter, merge_thread, resolve_codes
+from .result import gil_counter, merge_thread, resolve_codes
 from .syscalls import OTHER
+from .tracked import TrackedProcess
 
 if TYPE_CHECKING:
-    from .tree import TreeSampler
+    from .portable import PortableLoop
 
 FIX = (
     "fix: `sudo sysctl kernel.yama.ptrace_scope=1` (or 0), or run concurtrace as the target's user"
 )
 
 
-def build_result(sampler: TreeSampler) -> SampleResult:
-    res = SampleResult(notes=list(sampler._notes))
-    end = sampler._t_end or sampler._t0
-    res.stats = {
-        "cpu_s": round(sampler._cpu_s, 6),
-        "samples": float(sampler._samples),
-        "ticks": float(sampler._ticks),
-        "hz_requested": sampler.hz,
-        "wall_s": round(max(0, end - sampler._t0) / 1e9, 6),
-        "max_threads": float(sampler._max_threads),
-        "kernel_stacks": float(sampler.kernel_stacks),
-    }
-    wall = res.stats["wall_s"]
-    res.stats["hz_effective"] = round(sampler._ticks / wall, 1) if wall and sampler.states else 0.0
-    if sampler._samples:
-        res.stats["us_per_sample"] = round(sampler._cpu_s / sampler._samples * 1e6, 2)
-    portable = sampler._portable
-    if portable is not None:
-        from .portable import PortableLoop
+@dataclass
+class Measured:
+    """What a TreeSampler measured, handed over when it stops."""
 
-        assert isinstance(portable, PortableLoop)
+    hz: float
+    budget: float
+    states: bool  # thread states were sampled (not counters only)
+    kernel_stacks: bool
+    gil_disabled_pids: set[int]
+    t0: int
+    t_end: int
+    cpu_s: float
+    samples: int
+    ticks: int
+    max_threads: int
+    lowest_hz: float
+    notes: list[str]
+    opener_notes: list[str]
+    procs: dict[int, TrackedProcess]
+    portable: PortableLoop | None
+
+
+def build_result(sampler: Measured) -> SampleResult:
+    res = SampleResult(notes=list(sampler.notes))
+    end = sampler.t_end or sampler.t0
+    wall = round(max(0, end - sampler.t0) / 1e9, 6)
+    stats = res.stats = SamplerStats(
+        cpu_s=round(sampler.cpu_s, 6), samples=sampler.samples, ticks=sampler.ticks,
+        hz_requested=sampler.hz, wall_s=wall, max_threads=sampler.max_threads,
+        kernel_stacks=sampler.kernel_stacks,
+        hz_effective=round(sampler.ticks / wall, 1) if wall and sampler.states else 0.0)
+    if sampler.samples:
+        stats.us_per_sample = round(sampler.cpu_s / sampler.samples * 1e6, 2)
+    portable = sampler.portable
+    if portable is not None:
         res.processes, res.threads = portable.processes, portable.threads
         res.counters = list(portable.series.values())
         return res
-    if sampler._lowest_hz < sampler.hz:
+    if sampler.lowest_hz < sampler.hz:
         # The summary's sampler line says the same: the average rate, and this lowest one.
-        res.stats["hz_lowest"] = round(sampler._lowest_hz, 1)
+        stats.hz_lowest = round(sampler.lowest_hz, 1)
         res.notes.append(
             f"sampling rate lowered below {sampler.hz:g} Hz, down to "
-            f"{sampler._lowest_hz:.0f} Hz, while up to {sampler._max_threads} threads lived "
+            f"{sampler.lowest_hz:.0f} Hz, while up to {sampler.max_threads} threads lived "
             f"(budget {sampler.budget:g} thread-samples/s); it sampled at "
-            f"{res.stats['hz_effective']:.0f} Hz on average over the run"
+            f"{stats.hz_effective:.0f} Hz on average over the run"
         )
-    res.notes.extend(sampler._opener.notes)
+    res.notes.extend(sampler.opener_notes)
     fallback: list[str] = []
     sampled = False
-    for pid, proc in sampler._tracker.procs.items():
+    for pid, proc in sampler.procs.items():
         res.processes[pid] = proc.info
         disabled = pid in sampler.gil_disabled_pids
         per_thread: list[Merged] = []
@@ -76,7 +93,7 @@ def build_result(sampler: TreeSampler) -> SampleResult:
                 sampled = sampled or len(smp) > 1
         if sampler.states and proc.ticks:
             last = None if proc.alive else proc.info.last_ns
-            res.counters.append(gil_counter(pid, proc.ticks, per_thread, sampler._t0, last))
+            res.counters.append(gil_counter(pid, proc.ticks, per_thread, sampler.t0, last))
         res.counters.extend(proc.series.values())
         if not sampler.states or not proc.info.python or disabled:
             continue

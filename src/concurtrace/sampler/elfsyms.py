@@ -9,6 +9,8 @@ import struct
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from concurtrace.model.naming import is_python
+
 ET_EXEC, ET_DYN = 2, 3
 PT_LOAD = 1
 SHT_SYMTAB, SHT_DYNSYM = 2, 11
@@ -144,7 +146,7 @@ def find_symbol_range(
         by_file.setdefault((m.path, m.inode), []).append(m)
     libs = [k for k in by_file if _LIBPYTHON.search(os.path.basename(k[0]))]
     exes = [k for k in by_file if k[0].removesuffix(" (deleted)") == exe]
-    python = bool(libs) or "python" in os.path.basename(exe)
+    python = bool(libs) or is_python(exe)
     for key in libs + exes:
         if key not in _CACHE:
             path = _open_path(pid, by_file[key][0])

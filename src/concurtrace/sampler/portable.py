@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from concurtrace.model.naming import is_python
+from concurtrace.model.sampled import SeenProcess, SeenThread
 from concurtrace.model.timeline import CounterSeries
 
-from .result import CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER, SeenProcess, SeenThread
+from .result import CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER
 
 PERIOD_S = 0.1
 NOTE = (
@@ -65,7 +67,7 @@ class PortableLoop:
                 cmdline = _safe(proc.cmdline, [])
                 exe = _safe(proc.exe, "")
                 name = _safe(proc.name, "")
-                python = "python" in (exe or name).lower()
+                python = is_python(exe or name)
                 self.processes[pid] = SeenProcess(
                     pid, proc.ppid(), name, cmdline, exe, now, now, python
                 )
@@ -85,9 +87,7 @@ class PortableLoop:
                 seen.last_ns = now
 
     def _point(self, pid: int, name: str, ts: int, value: float) -> None:
-        series = self.series.setdefault((pid, name), CounterSeries(pid, name))
-        if not series.points or ts >= series.points[-1][0]:
-            series.points.append((ts, value))
+        self.series.setdefault((pid, name), CounterSeries(pid, name)).add(ts, value)
 
 
 def _safe(call: Callable[[], Any], default: Any) -> Any:

@@ -1,15 +1,16 @@
-"""What the sampler hands back, and the pure post-processing that builds it."""
+"""The sampler's raw samples, and the pure post-processing that turns them into a
+SampleResult (model/sampled.py)."""
 
 from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from itertools import repeat
 
 from concurtrace.model.samples import GIL_STATES
 from concurtrace.model.states import Merged, merge_with_states
-from concurtrace.model.timeline import STATE_KEYS, CounterSeries, StateRun
+from concurtrace.model.timeline import CounterSeries
+from concurtrace.model.vocabulary import STATE_KEYS
 
 from .syscalls import resolve_futex
 
@@ -19,38 +20,6 @@ RSS_COUNTER = "RSS MB"
 THREADS_COUNTER = "threads"
 COUNTER_NAMES = (GIL_COUNTER, CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER)
 GIL_BIN_NS = 20_000_000
-
-
-@dataclass
-class SeenProcess:
-    pid: int
-    ppid: int
-    name: str
-    cmdline: list[str]
-    exe: str
-    first_ns: int
-    last_ns: int
-    python: bool
-
-
-@dataclass
-class SeenThread:
-    pid: int
-    tid: int
-    comm: str
-    first_ns: int
-    last_ns: int
-
-
-@dataclass
-class SampleResult:
-    processes: dict[int, SeenProcess] = field(default_factory=dict)
-    threads: dict[tuple[int, int], SeenThread] = field(default_factory=dict)
-    states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
-    counters: list[CounterSeries] = field(default_factory=list)
-    gil_method: str = "none"
-    notes: list[str] = field(default_factory=list)
-    stats: dict[str, float] = field(default_factory=dict)
 
 
 class ThreadSamples:
@@ -115,7 +84,7 @@ def gil_counter(
                 gil_bins[b] = gil_bins.get(b, 0) + 1
     series = CounterSeries(pid, GIL_COUNTER)
     for b in sorted(ticks):
-        series.points.append((t0 + b * GIL_BIN_NS, gil_bins.get(b, 0) / ticks[b]))
+        series.add(t0 + b * GIL_BIN_NS, gil_bins.get(b, 0) / ticks[b])
     if end_ns is not None and series.points and end_ns > series.points[-1][0]:
-        series.points.append((end_ns, 0.0))
+        series.add(end_ns, 0.0)
     return series

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import platform
 
-from concurtrace.model.timeline import STATE_KEYS
+from concurtrace.model.vocabulary import STATE_KEYS
 
 CODE: dict[str, int] = {key: i for i, key in enumerate(STATE_KEYS)}
 RUNNING = CODE["running"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from concurtrace.model.sampled import SeenProcess, SeenThread
 from concurtrace.model.timeline import CounterSeries
 
 from .elfsyms import find_symbol_range
-from .result import SeenProcess, SeenThread, ThreadSamples
+from .result import ThreadSamples
 
 
 class TrackedThread:
@@ -78,6 +79,4 @@ class TrackedProcess:
 
     def add_point(self, name: str, ts: int, value: float) -> None:
         """Append a counter point, keeping each series in time order."""
-        series = self.series.setdefault(name, CounterSeries(self.info.pid, name))
-        if not series.points or ts >= series.points[-1][0]:
-            series.points.append((ts, value))
+        self.series.setdefault(name, CounterSeries(self.info.pid, name)).add(ts, value)

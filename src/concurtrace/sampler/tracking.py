@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import os
 
+from concurtrace.model.naming import is_python
+from concurtrace.model.sampled import SeenProcess, SeenThread
+
 from .procfs import (
     GONE,
     FdOpener,
@@ -21,7 +24,6 @@ from .procfs import (
     read_exe,
     read_text,
 )
-from .result import SeenProcess, SeenThread
 from .tracked import TrackedProcess, TrackedThread
 
 
@@ -78,7 +80,7 @@ class Tracker:
         exe = read_exe(pid)
         cmdline = read_cmdline(pid)
         name = read_text(f"/proc/{pid}/comm").strip() or os.path.basename(exe)
-        python = "python" in os.path.basename(exe or (cmdline[0] if cmdline else ""))
+        python = is_python(exe or (cmdline[0] if cmdline else ""))
         proc = TrackedProcess(SeenProcess(pid, st.ppid, name, cmdline, exe, now, now, python))
         proc.exec_key, proc.last_check = st.exec_key, now
         self.procs[pid] = proc

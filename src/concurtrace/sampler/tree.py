@@ -15,14 +15,22 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from concurtrace.model.sampled import SampleResult
+from concurtrace.options import DEFAULT_SAMPLE_HZ
+
+from .build import Measured, build_result
 from .counters import sample_counters
 from .kstack import preempted_at_syscall_exit, stacks_readable
 from .procfs import DENIED, NO_FDS, FdOpener, parse_schedstat, read_bytes
-from .result import GIL_BIN_NS, SampleResult
+from .result import GIL_BIN_NS
 from .syscalls import FUTEX, OTHER, RUNNING, classify_line, table_for
 from .tracked import TrackedProcess, TrackedThread
 from .tracking import Tracker
+
+if TYPE_CHECKING:
+    from .portable import PortableLoop
 
 DISCOVER_NS = 40_000_000
 # A process scan as soon as the system's process count moved, at most this often:
@@ -35,7 +43,7 @@ class TreeSampler:
     def __init__(
         self,
         ancestor_pid: int,
-        hz: float = 500.0,
+        hz: float = DEFAULT_SAMPLE_HZ,
         states: bool = True,
         budget: float = 5000.0,
         gil_disabled_pids: Iterable[int] = (),
@@ -61,7 +69,7 @@ class TreeSampler:
         self._samples = self._ticks = self._max_threads = 0
         self._lowest_hz = self.hz
         self._proc_links = 0  # st_nlink of /proc at the last look
-        self._portable: object | None = None
+        self._portable: PortableLoop | None = None
 
     def mark_gil_disabled(self, pid: int) -> None:
         """The runner says this pid runs a free-threaded build: never label gil."""
@@ -218,9 +226,13 @@ class TreeSampler:
 
     # -- result ------------------------------------------------------------------
     def _build(self) -> SampleResult:
-        from .build import build_result
-
-        return build_result(self)
+        return build_result(Measured(
+            hz=self.hz, budget=self.budget, states=self.states, kernel_stacks=self.kernel_stacks,
+            gil_disabled_pids=self.gil_disabled_pids, t0=self._t0, t_end=self._t_end,
+            cpu_s=self._cpu_s, samples=self._samples, ticks=self._ticks,
+            max_threads=self._max_threads, lowest_hz=self._lowest_hz, notes=self._notes,
+            opener_notes=self._opener.notes, procs=self._tracker.procs,
+            portable=self._portable))
 
 
 def _exiting(fd: int) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCENARIO_DIR = Path(__file__).resolve().parent
+DEFAULT_SCENARIO = "threads"  # what `concurtrace run` runs without a target
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,11 @@ def scenario_paths() -> list[Path]:
 
 
 def describe(path: Path) -> str:
-    """First line of the script's module docstring ("" if it has none)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    """First line of the script's module docstring ("" if it has none or cannot be read)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, OSError, ValueError):
+        return ""
     doc = ast.get_docstring(tree) or ""
     return doc.strip().splitlines()[0].strip() if doc.strip() else ""
 

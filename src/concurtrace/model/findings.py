@@ -1,0 +1,216 @@
+"""One rule per finding kind about a process or a thread, in the order they are checked.
+
+A rule returns its Finding or None. `unless` makes precedence explicit: a rule is skipped
+when a listed kind was already found for the same process (or thread). Severities (higher
+is more important; the summary lists findings by severity, then in rule order):
+killed_before_trace 5, daemon_process_terminated 5, nonzero_exit 2-4 by cause (a crash 4,
+a stop by concurtrace 3, terminate()/kill()/Ctrl-C 2), orphan_still_running 3,
+child_not_joined 2, thread_stopped 3, daemon_thread_abandoned 3, thread_exception 4,
+gil_contention 3. Lock and deadlock findings are model/sync_analysis.py's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from concurtrace.model.sentences import (
+    CRASH_SIGNALS,
+    RUN_STOPS,
+    cut_sentence,
+    frozen_at,
+    last_state,
+    stop_time,
+)
+from concurtrace.model.timeline import Finding, Process, Thread, Timeline
+from concurtrace.model.units import human_duration, lifetime
+from concurtrace.model.vocabulary import FindingKind
+
+MP_METHODS = ("fork", "spawn", "forkserver")
+GIL_SHARE_FINDING = 0.2
+MIN_LIFETIME_NS = 50_000_000
+
+Subject = TypeVar("Subject")
+
+
+@dataclass(frozen=True)
+class Rule(Generic[Subject]):
+    kind: FindingKind
+    check: Callable[[Timeline, Process, Subject], Finding | None]
+    unless: tuple[FindingKind, ...] = ()
+
+
+def apply(rules: tuple[Rule[Subject], ...], timeline: Timeline, proc: Process,
+          subject: Subject) -> list[Finding]:
+    found: list[Finding] = []
+    for rule in rules:
+        if any(f.kind in rule.unless for f in found):
+            continue
+        finding = rule.check(timeline, proc, subject)
+        if finding is not None:
+            found.append(finding)
+    return found
+
+
+def _life(proc: Process) -> str:
+    return human_duration(lifetime(proc.started_ns, proc.ended_ns))
+
+
+def killed_before_trace(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
+    if proc.traced or not proc.signal or proc.start_method not in MP_METHODS:
+        return None
+    return Finding("killed_before_trace", proc.pid, None,
+                   f"{proc.label()} was killed by {proc.signal} {_life(proc)} after it started, "
+                   "before its tracer started: none of its work ran.",
+                   "Join it (p.join()) before the parent returns, or make it non-daemon.", 5)
+
+
+def daemon_process_terminated(timeline: Timeline, proc: Process, _: None) -> Finding | None:
+    killer = proc.terminated_by
+    if not proc.daemon or killer is None or killer.reason != "daemon_cleanup":
+        return None
+    parent = timeline.processes.get(killer.pid or -1)
+    ran = "its work never ran" if not proc.traced or proc.ran_target is False \
+        else "its work was cut short"
+    return Finding("daemon_process_terminated", proc.pid, None,
+                   f"{proc.label()} was terminated by {proc.signal} {_life(proc)} after it "
+                   f"started, at {parent.name if parent else 'its parent'}'s exit: {ran}.",
+                   "Join it before the parent returns, or make it non-daemon.", 5)
+
+
+def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
+    """How the process ended, when not well: the first cause that applies."""
+    killer, life = proc.terminated_by, _life(proc)
+    if proc.signal and killer is not None and killer.reason in RUN_STOPS:
+        how = "--timeout" if killer.reason == "timeout" else "a second Ctrl-C"
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} was stopped by {how} ({proc.signal} from concurtrace) "
+                       f"after {life}.",
+                       "It was still running when the run was stopped: its threads say "
+                       "where they were.", 3)
+    if proc.signal and killer is not None and killer.reason in ("terminate", "kill"):
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
+                       f"after {life}.", "Expected if you stopped it on purpose.", 2)
+    if proc.signal in ("SIGINT", "SIGHUP"):  # Ctrl-C, or its terminal went away
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} was interrupted by {proc.signal} after {life}.",
+                       "Ctrl-C or a closed terminal: expected if you stopped it.", 2)
+    if proc.signal:
+        what = "crashed with" if proc.signal in CRASH_SIGNALS else "was killed by"
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} {what} {proc.signal} after {life}.",
+                       "A crash in C code (ctypes, an extension) or a signal from outside: "
+                       "run it alone with faulthandler enabled (python -X faulthandler).", 4)
+    if not proc.exit_code:
+        return None
+    if proc.exc_type:
+        what, advice = f"exited with code {proc.exit_code} (uncaught {proc.exc_type})", \
+            "Its traceback is in the output above."
+    elif proc.end_reason == "os._exit":
+        what, advice = f"called os._exit({proc.exit_code})", \
+            "os._exit skips cleanup (atexit, buffered output): prefer sys.exit."
+    else:
+        what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
+    return Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4)
+
+
+def orphan_still_running(timeline: Timeline, proc: Process, _: None) -> Finding | None:
+    if not _is_child(timeline, proc):
+        return None
+    root = timeline.processes.get(timeline.root_pid or -1)
+    if not (root and root.ended_ns and proc.ended_ns and proc.ended_ns > root.ended_ns + 1_000_000):
+        return None
+    return Finding("orphan_still_running", proc.pid, None,
+                   f"{proc.name} was still running when MainProcess exited "
+                   f"(it ended {human_duration(proc.ended_ns - root.ended_ns)} later).",
+                   "Wait for it (join()/wait()) so its failures reach you.", 3)
+
+
+def child_not_joined(timeline: Timeline, proc: Process, _: None) -> Finding | None:
+    if not _is_child(timeline, proc):
+        return None
+    parent = timeline.processes.get(proc.ppid) if proc.ppid is not None else None
+    if proc.joined is not False or parent is None or proc.signal:
+        return None
+    return Finding("child_not_joined", proc.pid, None,
+                   f"{proc.name} was never joined or waited for by {parent.name}"
+                   + (": multiprocessing joined it at exit." if proc.start_method
+                      in MP_METHODS else "."),
+                   "Call join()/wait() yourself so its exit status is checked "
+                   "where you expect it.", 2)
+
+
+def _is_child(timeline: Timeline, proc: Process) -> bool:
+    """Not the root, not a library's helper, not ended by the stop of the whole run."""
+    root = timeline.processes.get(timeline.root_pid or -1)
+    killer = proc.terminated_by
+    stopped = killer is not None and killer.reason in RUN_STOPS
+    return proc is not root and proc.role != "infrastructure" and not stopped
+
+
+def thread_stopped(_timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
+    if thread.end_reason != "stopped":
+        return None
+    blocked = last_state(thread, stop_time(proc)) == "lock"
+    return Finding("thread_stopped", proc.pid, thread.tid,
+                   f"Thread '{thread.name}' in {proc.name} was {cut_sentence(thread, proc)}.",
+                   "It never finished" + (
+                       "; threads still waiting for locks when the run is stopped are "
+                       "often the sides of a deadlock" if blocked else "") +
+                   ". Its whole stack is in the JSON summary (threads[].stack).", 3)
+
+
+def daemon_thread_abandoned(_timeline: Timeline, proc: Process,
+                            thread: Thread) -> Finding | None:
+    if not thread.abandoned or proc.role == "infrastructure":  # a library's own daemon thread
+        return None
+    role = "Daemon thread" if thread.daemon else "Thread"
+    return Finding("daemon_thread_abandoned", proc.pid, thread.tid,
+                   f"{role} '{thread.name}' in {proc.name} was abandoned at "
+                   f"interpreter exit{frozen_at(thread)}.",
+                   "Stop it with a threading.Event and join() it, or make it "
+                   "non-daemon: whatever it was doing did not finish.", 3)
+
+
+def thread_exception(_timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
+    if not thread.exc_type:
+        return None
+    return Finding("thread_exception", proc.pid, thread.tid,
+                   f"Thread '{thread.name}' in {proc.name} died with an uncaught "
+                   f"{thread.exc_type}.",
+                   "Catch it inside the thread, or use concurrent.futures so that "
+                   "result() re-raises it in the caller.", 4)
+
+
+def gil_contention(_timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
+    life = lifetime(thread.started_ns, thread.ended_ns) or 0
+    gil = thread.states_ns().get("gil", 0)
+    if life < MIN_LIFETIME_NS or gil / life < GIL_SHARE_FINDING:
+        return None
+    queued = thread.gil_queued_ns()
+    busy = (f" ({queued / life:.0%} of it queued for a CPU after the GIL was handed over: "
+            "the cores were busy too)" if queued >= gil / 5 else "")
+    return Finding("gil_contention", proc.pid, thread.tid,
+                   f"Thread '{thread.name}' in {proc.name} spent {gil / life:.0%} of its "
+                   f"{human_duration(life)} waiting for the GIL{busy}.",
+                   "CPU-bound Python threads take turns: use processes "
+                   "(ProcessPoolExecutor), C code that releases the GIL (hashlib, zlib, "
+                   "numpy), or fewer threads; a smaller sys.setswitchinterval only "
+                   "trades throughput for latency.", 3)
+
+
+PROCESS_RULES: tuple[Rule[None], ...] = (
+    Rule("killed_before_trace", killed_before_trace),
+    Rule("daemon_process_terminated", daemon_process_terminated),
+    Rule("nonzero_exit", nonzero_exit, unless=("daemon_process_terminated",)),
+    Rule("orphan_still_running", orphan_still_running),
+    Rule("child_not_joined", child_not_joined, unless=("orphan_still_running",)),
+)
+THREAD_RULES: tuple[Rule[Thread], ...] = (
+    Rule("thread_stopped", thread_stopped),
+    Rule("daemon_thread_abandoned", daemon_thread_abandoned),
+    Rule("thread_exception", thread_exception),
+    Rule("gil_contention", gil_contention),
+)
