@@ -14,6 +14,7 @@ from concurtrace.model.sentences import (
     stop_time,
 )
 from concurtrace.model.sync_analysis import analyse_sync
+from concurtrace.model.tasks_analysis import analyse_asyncio
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 
 MP_METHODS = ("fork", "spawn", "forkserver")
@@ -46,6 +47,7 @@ def analyse(timeline: Timeline) -> None:
         for thread in proc.threads.values():
             findings.extend(_thread_findings(proc, thread))
     findings.extend(analyse_sync(timeline))
+    findings.extend(analyse_asyncio(timeline))
     findings.sort(key=lambda f: -f.severity)
     timeline.findings = findings
     timeline.gil_hotspots = gil_hotspots(timeline)

@@ -52,6 +52,7 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
         "notes": list(timeline.notes), "sampler": dict(timeline.sampler),
         "gil_hotspots": list(timeline.gil_hotspots),
         "sync": dict(timeline.sync_summary),
+        "asyncio": dict(timeline.asyncio_summary),
     }
 
 
@@ -97,6 +98,7 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
     timeline.sampler = dict(data.get("sampler", {}))
     timeline.gil_hotspots = list(data.get("gil_hotspots", []))
     timeline.sync_summary = dict(data.get("sync") or {})
+    timeline.asyncio_summary = dict(data.get("asyncio") or {})
     return timeline
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.sync import SyncData
+from concurtrace.model.tasks import AsyncioData
 
 # Thread states, in the order the summary lists them. Keys are the JSON summary's
 # `states_ns` keys; values are the exact slice names on "<thread> state" tracks.
@@ -202,6 +203,8 @@ class Timeline:
     gil_hotspots: list[dict[str, Any]] = field(default_factory=list)
     sync: SyncData = field(default_factory=SyncData)  # waits and holds (not in a saved trace)
     sync_summary: dict[str, Any] = field(default_factory=dict)  # the summary's "sync" key
+    asyncio: AsyncioData = field(default_factory=AsyncioData)  # tasks (not in a saved trace)
+    asyncio_summary: dict[str, Any] = field(default_factory=dict)  # the "asyncio" key
 
     def ordered_processes(self) -> list[Process]:
         """Parents before children, depth-first, siblings by start time then pid."""

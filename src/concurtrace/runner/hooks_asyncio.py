@@ -1,0 +1,323 @@
+"""asyncio made visible (issue 17): every task's creation, steps, awaits and end, and the
+callbacks that blocked the event loop.
+
+Three observation points, all pure Python in every asyncio of 3.10-3.13, so the C Task
+and Future stay as they are:
+- BaseEventLoop.create_task (asyncio.create_task, ensure_future, gather, TaskGroup and
+  run_until_complete all go through it): "atask" with the creator and the site. An
+  eager task (3.12+) has already run its first step when Task() returns.
+- events.Handle._run (every callback the loop runs; a task step is a callback whose
+  __self__ is the task: the C TaskStepMethWrapper and task_wakeup, or the Python
+  Task's bound methods): "astep" with start, end, what the task awaits afterwards
+  (Task._fut_waiter and the coroutine's cr_await chain) or how it ended; any other
+  callback is written only when it ran longer than the slow threshold ("acb").
+- BaseEventLoop.call_exception_handler: "Task exception was never retrieved" ("aunret").
+Nothing is added to a task (no done callback, no attribute), so names, current_task(),
+repr(), cancellation and the order of callbacks are the program's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import sys
+import threading
+import time
+import weakref
+from asyncio import base_events, events
+from typing import Any
+
+from concurtrace.runner.hookset import HookSet, Sink
+from concurtrace.runner.own_frames import is_own, unlink
+
+_now = time.monotonic_ns
+_tid = threading.get_native_id
+ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
+TASK_TYPES: tuple[type, ...] = tuple({asyncio.Task,
+                                      getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+# (asyncio module, function) -> the kind of wait, for the innermost asyncio frame awaited
+KINDS = {
+    ("tasks", "sleep"): "asyncio.sleep", ("tasks", "wait"): "asyncio.wait",
+    ("tasks", "wait_for"): "wait_for", ("tasks", "_wait"): "asyncio.wait",
+    ("tasks", "as_completed"): "as_completed", ("threads", "to_thread"): "to_thread",
+    ("streams", "_wait_for_data"): "stream read", ("streams", "drain"): "stream write",
+    ("streams", "_drain_helper"): "stream write",
+    ("selector_events", "sock_recv"): "socket read", ("selector_events", "sock_recv_into"):
+        "socket read", ("selector_events", "sock_sendall"): "socket write",
+    ("selector_events", "sock_accept"): "socket accept",
+    ("selector_events", "sock_connect"): "socket connect",
+    ("base_events", "create_connection"): "connect", ("base_events", "getaddrinfo"):
+        "getaddrinfo", ("base_events", "serve_forever"): "serve_forever",
+    ("base_events", "shutdown_default_executor"): "executor shutdown",
+    ("subprocess", "wait"): "subprocess", ("subprocess", "communicate"): "subprocess",
+    ("base_subprocess", "_wait"): "subprocess",
+}
+LOCKS = {"Lock": "Lock", "Event": "Event", "Condition": "Condition", "Semaphore": "Semaphore",
+         "BoundedSemaphore": "Semaphore", "Queue": "Queue", "Barrier": "Barrier"}
+
+
+class _State:
+    def __init__(self, sink: Sink, slow_ns: int) -> None:
+        self.sink, self.slow_ns = sink, slow_ns
+        self.ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self.next_id = 0
+        self.failed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+        self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
+        self.loops: dict[int, list[int]] = {}  # id(loop) -> [last sample ts, max lag ns]
+        self.on = True
+
+    def task_id(self, task: Any) -> tuple[int, bool]:
+        """(our number for the task, first time seen)."""
+        number = self.ids.get(task)
+        if number is not None:
+            return number, False
+        self.next_id += 1
+        self.ids[task] = self.next_id
+        return self.next_id, True
+
+
+def install_asyncio(hooks: HookSet, sink: Sink) -> None:
+    config = getattr(sink, "config", {}) or {}
+    if not config.get("asyncio", True):
+        return
+    state = _State(sink, int(config.get("asyncio_slow_ns", 100_000_000)))
+    loop_cls = base_events.BaseEventLoop
+    orig_create, orig_run = loop_cls.create_task, events.Handle._run
+    orig_handler = loop_cls.call_exception_handler
+
+    def create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
+        start = _now()
+        try:
+            task = sink.call(orig_create, self, coro, *args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
+        if state.on:
+            _created(state, self, task, start)
+        return task
+
+    def handle_run(self: Any) -> None:
+        if not state.on:
+            return orig_run(self)
+        start = _now()
+        try:
+            sink.call(orig_run, self)
+        except BaseException as error:  # KeyboardInterrupt, SystemExit
+            unlink(error)
+            _ran(state, self, start, _now())
+            raise
+        _ran(state, self, start, _now())
+        return None
+
+    def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
+        if state.on and isinstance(context, dict):
+            _exception_context(state, context)
+        try:
+            sink.call(orig_handler, self, context)
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    def stop() -> None:
+        state.on = False
+
+    hooks.patch(loop_cls, "create_task", create_task)
+    hooks.patch(events.Handle, "_run", handle_run)
+    hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
+    hooks.on_uninstall(stop)
+    atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
+
+
+def _created(state: _State, loop: Any, task: Any, start: int) -> None:
+    if not isinstance(task, asyncio.Future):
+        return
+    source = getattr(task, "_source_traceback", None)
+    if source:  # debug mode: the creation stack as without our frame
+        source[:] = [entry for entry in source if not is_own(entry.filename)]
+    number, _first = state.task_id(task)
+    creator = asyncio.current_task(loop) if loop.is_running() else None
+    site = _site(sys._getframe(2))
+    record: dict[str, Any] = {
+        "ev": "atask", "ts": start, "end": _now(), "tid": _tid(),
+        "loop": id(loop), "task": number, "name": _name(task), "coro": _coro_name(task),
+        "site": site, "by": state.task_id(creator)[0] if creator is not None else None,
+        "root": _is_run_until_complete(sys._getframe(2))}
+    if getattr(getattr(getattr(task, "get_coro", lambda: None)(), "cr_code", None), "co_filename", "").startswith(ASYNCIO_DIR):
+        record["internal"] = True  # asyncio.run's shutdown_asyncgens / shutdown_default_executor
+    state.unnamed.add(number)
+    if task.done() or getattr(task, "_fut_waiter", None) is not None:
+        record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
+        _after_step(state, task, record)
+    state.sink.write(record)
+
+
+def _ran(state: _State, handle: Any, start: int, end: int) -> None:
+    callback = handle._callback
+    owner = getattr(callback, "__self__", None)
+    loop = handle._loop
+    lp = id(loop)
+    sample = state.loops.get(lp)
+    if sample is None:
+        sample = state.loops[lp] = [0, 0]
+    when = getattr(handle, "_when", None)
+    if when is not None:  # a TimerHandle: how late it ran
+        lag = start - int(when * 1e9)
+        if lag > sample[1]:
+            sample[1] = lag
+    if start - sample[0] >= SAMPLE_NS:
+        state.sink.write({"ev": "aloop", "ts": start, "tid": _tid(), "loop": lp,
+                          "ready": len(getattr(loop, "_ready", ())), "lag": sample[1]})
+        sample[0], sample[1] = start, 0
+    if isinstance(owner, TASK_TYPES):
+        number, first = state.task_id(owner)
+        record: dict[str, Any] = {"ev": "astep", "ts": start, "end": end, "tid": _tid(),
+                                  "loop": lp, "task": number}
+        if first:  # not made by loop.create_task (asyncio.Task(...) called directly)
+            record["name"], record["coro"] = _name(owner), _coro_name(owner)
+        elif number in state.unnamed:
+            state.unnamed.discard(number)
+            record["name"] = _name(owner)
+        _after_step(state, owner, record)
+        if end - start >= state.slow_ns:
+            record["slow"] = True
+        state.sink.write(record)
+    elif end - start >= state.slow_ns:
+        state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
+                          "cb": _callback_name(callback)})
+
+
+def _after_step(state: _State, task: Any, record: dict[str, Any]) -> None:
+    if not task.done():
+        waiter = getattr(task, "_fut_waiter", None)
+        kind, where = _awaiting(task, waiter)
+        record["aw"], record["at"] = kind, where
+        if isinstance(waiter, TASK_TYPES):
+            record["awt"] = state.task_id(waiter)[0]
+        return
+    if task.cancelled():
+        record["out"] = "cancelled"
+        return
+    error = getattr(task, "_exception", None)  # not exception(): that marks it retrieved
+    record["out"] = "exception" if error is not None else "result"
+    if error is not None:
+        record["exc"] = type(error).__name__
+        record["msg"] = str(error)[:200]
+        record["at"] = _error_site(error)
+        state.failed[record["task"]] = task
+
+
+def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
+    """(what the task waits for, the program's await line)."""
+    obj = task.get_coro()
+    where: str | None = None
+    kind: str | None = None
+    for _ in range(64):
+        frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None) \
+            or getattr(obj, "ag_frame", None)
+        if frame is None:
+            break
+        code = frame.f_code
+        if code.co_filename.startswith(ASYNCIO_DIR):
+            if kind is None:
+                kind = _asyncio_kind(code)
+        elif kind is None:
+            where = f"{code.co_filename}:{frame.f_lineno}"
+        obj = getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None) \
+            or getattr(obj, "ag_await", None)
+    if waiter is None:
+        return (kind or "the next loop iteration (sleep(0))"), where
+    if isinstance(waiter, TASK_TYPES):
+        return f"task {_name(waiter)}", where
+    if type(waiter).__name__ == "_GatheringFuture":
+        return "gather", where
+    return kind or "a future", where
+
+
+def _asyncio_kind(code: Any) -> str:
+    module = os.path.splitext(os.path.basename(code.co_filename))[0]
+    qualname = getattr(code, "co_qualname", code.co_name)
+    owner = qualname.rsplit(".", 1)[0] if "." in qualname else ""
+    if module in ("locks", "queues") and owner:
+        return f"{LOCKS.get(owner.split('.')[-1], owner)}.{code.co_name}"
+    return KINDS.get((module, code.co_name), f"asyncio.{module}.{code.co_name}")
+
+
+def _exception_context(state: _State, context: dict[str, Any]) -> None:
+    future = context.get("future") or context.get("task")
+    message = str(context.get("message", ""))
+    if isinstance(future, TASK_TYPES) and "never retrieved" in message:
+        number = state.ids.get(future)
+        error = context.get("exception")
+        state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
+                          "name": _name(future), "exc": type(error).__name__ if error else None})
+
+
+def _at_exit(state: _State) -> None:
+    """Tasks whose exception is still unretrieved at exit (alive, never collected)."""
+    if not state.on:
+        return
+    for number, task in list(state.failed.items()):
+        if getattr(task, "_log_traceback", False):
+            error = getattr(task, "_exception", None)
+            state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
+                              "name": _name(task), "exc": type(error).__name__ if error else None,
+                              "alive": True})
+
+
+
+
+def _name(task: Any) -> str:
+    try:
+        return str(task.get_name())
+    except Exception:  # noqa: BLE001 - a Future, or a task type of the program's
+        return type(task).__name__
+
+
+def _coro_name(task: Any) -> str:
+    coro = getattr(task, "get_coro", lambda: None)()
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    if code is None:
+        return type(coro).__name__
+    return f"{getattr(code, 'co_qualname', code.co_name)} ({os.path.basename(code.co_filename)}" \
+           f":{code.co_firstlineno})"
+
+
+def _callback_name(callback: Any) -> str:
+    inner = getattr(callback, "func", callback)  # functools.partial
+    code = getattr(inner, "__code__", None)
+    name = getattr(inner, "__qualname__", None) or type(inner).__name__
+    if code is None:
+        return str(name)
+    return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+
+
+def _site(frame: Any) -> str | None:
+    while frame is not None and (frame.f_code.co_filename.startswith(ASYNCIO_DIR)
+                                 or is_own(frame.f_code.co_filename)):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
+
+
+def _is_run_until_complete(frame: Any) -> bool:
+    for _ in range(4):
+        if frame is None:
+            return False
+        if frame.f_code.co_name in ("run_until_complete", "run") \
+                and frame.f_code.co_filename.startswith(ASYNCIO_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _error_site(error: BaseException) -> str | None:
+    tb = error.__traceback__
+    last = None
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(ASYNCIO_DIR):
+            last = tb
+        tb = tb.tb_next
+    if last is None:
+        return None
+    return f"{last.tb_frame.f_code.co_filename}:{last.tb_lineno}"
