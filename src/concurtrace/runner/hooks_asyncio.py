@@ -42,20 +42,23 @@ KINDS = {
     ("tasks", "sleep"): "asyncio.sleep", ("tasks", "wait"): "asyncio.wait",
     ("tasks", "wait_for"): "wait_for", ("tasks", "_wait"): "asyncio.wait",
     ("tasks", "as_completed"): "as_completed", ("threads", "to_thread"): "to_thread",
-    ("streams", "_wait_for_data"): "stream read", ("streams", "drain"): "stream write",
-    ("streams", "_drain_helper"): "stream write",
+    ("streams", "open_connection"): "connect", ("streams", "start_server"): "start_server",
+    ("streams", "drain"): "stream write", ("streams", "_drain_helper"): "stream write",
+    ("streams", "wait_closed"): "stream close",
     ("selector_events", "sock_recv"): "socket read", ("selector_events", "sock_recv_into"):
         "socket read", ("selector_events", "sock_sendall"): "socket write",
     ("selector_events", "sock_accept"): "socket accept",
     ("selector_events", "sock_connect"): "socket connect",
+    ("selector_events", "_accept_connection2"): "connection setup",
     ("base_events", "create_connection"): "connect", ("base_events", "getaddrinfo"):
         "getaddrinfo", ("base_events", "serve_forever"): "serve_forever",
+    ("base_events", "create_server"): "start_server",
     ("base_events", "shutdown_default_executor"): "executor shutdown",
     ("subprocess", "wait"): "subprocess", ("subprocess", "communicate"): "subprocess",
-    ("base_subprocess", "_wait"): "subprocess",
+    ("base_subprocess", "_wait"): "subprocess", ("subprocess", "create_subprocess_exec"):
+        "subprocess start", ("subprocess", "create_subprocess_shell"): "subprocess start",
 }
-LOCKS = {"Lock": "Lock", "Event": "Event", "Condition": "Condition", "Semaphore": "Semaphore",
-         "BoundedSemaphore": "Semaphore", "Queue": "Queue", "Barrier": "Barrier"}
+STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait_for_data"})
 
 
 class _State:
@@ -64,6 +67,9 @@ class _State:
         self.ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
         self.next_id = 0
         self.failed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+        # id(task) -> number of each failed task: a cycle's collection clears the weak
+        # entries before "never retrieved" is logged from the task's finalizer
+        self.failed_ids: dict[int, int] = {}
         self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
         self.loops: dict[int, list[int]] = {}  # id(loop) -> [last sample ts, max lag ns]
         self.on = True
@@ -144,8 +150,9 @@ def _created(state: _State, loop: Any, task: Any, start: int) -> None:
         "loop": id(loop), "task": number, "name": _name(task), "coro": _coro_name(task),
         "site": site, "by": state.task_id(creator)[0] if creator is not None else None,
         "root": _is_run_until_complete(sys._getframe(2))}
-    if getattr(getattr(getattr(task, "get_coro", lambda: None)(), "cr_code", None), "co_filename", "").startswith(ASYNCIO_DIR):
-        record["internal"] = True  # asyncio.run's shutdown_asyncgens / shutdown_default_executor
+    code = getattr(getattr(task, "get_coro", lambda: None)(), "cr_code", None)
+    if getattr(code, "co_filename", "").startswith(ASYNCIO_DIR):
+        record["internal"] = True  # asyncio.run's shutdown_asyncgens, shutdown_default_executor
     state.unnamed.add(number)
     if task.done() or getattr(task, "_fut_waiter", None) is not None:
         record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
@@ -206,6 +213,7 @@ def _after_step(state: _State, task: Any, record: dict[str, Any]) -> None:
         record["msg"] = str(error)[:200]
         record["at"] = _error_site(error)
         state.failed[record["task"]] = task
+        state.failed_ids[id(task)] = record["task"]
 
 
 def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
@@ -221,7 +229,7 @@ def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
         code = frame.f_code
         if code.co_filename.startswith(ASYNCIO_DIR):
             if kind is None:
-                kind = _asyncio_kind(code)
+                kind = _asyncio_kind(code, frame)
         elif kind is None:
             where = f"{code.co_filename}:{frame.f_lineno}"
         obj = getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None) \
@@ -235,12 +243,13 @@ def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
     return kind or "a future", where
 
 
-def _asyncio_kind(code: Any) -> str:
+def _asyncio_kind(code: Any, frame: Any) -> str:
     module = os.path.splitext(os.path.basename(code.co_filename))[0]
-    qualname = getattr(code, "co_qualname", code.co_name)
-    owner = qualname.rsplit(".", 1)[0] if "." in qualname else ""
-    if module in ("locks", "queues") and owner:
-        return f"{LOCKS.get(owner.split('.')[-1], owner)}.{code.co_name}"
+    if module == "streams" and code.co_name in STREAM_READS:
+        return "stream read"
+    if module in ("locks", "queues"):  # the object's own class: Lock, Event, Queue, ...
+        owner = type(frame.f_locals.get("self")).__name__
+        return f"{owner}.{code.co_name}"
     return KINDS.get((module, code.co_name), f"asyncio.{module}.{code.co_name}")
 
 
@@ -248,7 +257,7 @@ def _exception_context(state: _State, context: dict[str, Any]) -> None:
     future = context.get("future") or context.get("task")
     message = str(context.get("message", ""))
     if isinstance(future, TASK_TYPES) and "never retrieved" in message:
-        number = state.ids.get(future)
+        number = state.failed_ids.pop(id(future), None) or state.ids.get(future)
         error = context.get("exception")
         state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
                           "name": _name(future), "exc": type(error).__name__ if error else None})
