@@ -19,7 +19,7 @@ import time
 EXPECT = {
     "exit_code": 0,
     "processes": [{"name": "MainProcess", "parent": None, "exit_code": 0}],
-    "findings": [{"kind": "event_loop_blocked"}],
+    "findings": ["event_loop_blocked"],
 }
 
 

@@ -19,7 +19,7 @@ import gc
 EXPECT = {
     "exit_code": 0,
     "processes": [{"name": "MainProcess", "parent": None, "exit_code": 0}],
-    "findings": [{"kind": "task_exception_unretrieved"}, {"kind": "task_pending_at_exit"}],
+    "findings": ["task_exception_unretrieved", "task_pending_at_exit"],
 }
 
 
