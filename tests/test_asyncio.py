@@ -139,3 +139,7 @@ def test_asyncio_programs_print_and_fail_the_same(mode: tuple[str, ...], tmp_pat
     summary = run.summary()
     [lost] = _findings(summary, "task_exception_unretrieved")
     assert "'forgotten (forgotten)'" in lost["message"]
+    if sys.version_info >= (3, 12):  # eager tasks: the first step ran inside create_task
+        rows = engine.query(run.trace, TASK_SLICES)
+        at_once = [r["name"] for r in rows if r["track"].endswith("(main.<locals>.done_at_once)")]
+        assert at_once == ["running"], rows

@@ -73,9 +73,14 @@ async def main() -> None:
             await asyncio.sleep(0)
             return "eager done"
 
+        async def done_at_once() -> str:
+            return "done at once"
+
         task = asyncio.create_task(eager())
         steps.append("after create")
-        print("eager:", steps, await task, task.get_name().startswith("Task-"))
+        at_once = asyncio.create_task(done_at_once())  # finished inside create_task
+        print("eager:", steps, await task, task.get_name().startswith("Task-"),
+              at_once.done(), await at_once)
         loop.set_task_factory(None)
     queue: asyncio.Queue[int | None] = asyncio.Queue(maxsize=2)
     seen: list[int] = []

@@ -101,7 +101,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             unlink(error)
             raise
         if state.on:
-            _created(state, self, task, start)
+            _created(state, self, task, coro, start)
         return task
 
     def handle_run(self: Any) -> None:
@@ -136,7 +136,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
 
 
-def _created(state: _State, loop: Any, task: Any, start: int) -> None:
+def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None:
     if not isinstance(task, asyncio.Future):
         return
     source = getattr(task, "_source_traceback", None)
@@ -147,10 +147,10 @@ def _created(state: _State, loop: Any, task: Any, start: int) -> None:
     site = _site(sys._getframe(2))
     record: dict[str, Any] = {
         "ev": "atask", "ts": start, "end": _now(), "tid": _tid(),
-        "loop": id(loop), "task": number, "name": _name(task), "coro": _coro_name(task),
+        "loop": id(loop), "task": number, "name": _name(task), "coro": _coro_name(coro),
         "site": site, "by": state.task_id(creator)[0] if creator is not None else None,
         "root": _is_run_until_complete(sys._getframe(2))}
-    code = getattr(getattr(task, "get_coro", lambda: None)(), "cr_code", None)
+    code = getattr(coro, "cr_code", None)
     if getattr(code, "co_filename", "").startswith(ASYNCIO_DIR):
         record["internal"] = True  # asyncio.run's shutdown_asyncgens, shutdown_default_executor
     state.unnamed.add(number)
@@ -162,7 +162,7 @@ def _created(state: _State, loop: Any, task: Any, start: int) -> None:
 
 def _ran(state: _State, handle: Any, start: int, end: int) -> None:
     callback = handle._callback
-    owner = getattr(callback, "__self__", None)
+    owner: Any = getattr(callback, "__self__", None)
     loop = handle._loop
     lp = id(loop)
     sample = state.loops.get(lp)
@@ -182,7 +182,10 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
         record: dict[str, Any] = {"ev": "astep", "ts": start, "end": end, "tid": _tid(),
                                   "loop": lp, "task": number}
         if first:  # not made by loop.create_task (asyncio.Task(...) called directly)
-            record["name"], record["coro"] = _name(owner), _coro_name(owner)
+            # 3.12.1 crashes in get_coro() of a finished eager task: only ask a pending one
+            pending: Any = owner
+            coro = None if pending.done() else pending.get_coro()
+            record["name"], record["coro"] = _name(owner), _coro_name(coro)
         elif number in state.unnamed:
             state.unnamed.discard(number)
             record["name"] = _name(owner)
@@ -284,8 +287,7 @@ def _name(task: Any) -> str:
         return type(task).__name__
 
 
-def _coro_name(task: Any) -> str:
-    coro = getattr(task, "get_coro", lambda: None)()
+def _coro_name(coro: Any) -> str:
     code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
     if code is None:
         return type(coro).__name__
