@@ -1,7 +1,8 @@
 """asyncio tasks and loop health, rebuilt from the records runner/hooks_asyncio writes.
 
 Record kinds: "atask" (a task created: loop, task, name, coro, site, by, root, eager),
-"astep" (one step of a task on its loop: ts, end, and after it either aw/at/awt, what it
+"asteps" (rows: a batch of steps in time order, each one step of a task on its loop: ts,
+end, and after it either aw/at/awt, what it
 awaits and where, or out: result | exception | cancelled, with exc/msg/at), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
@@ -80,6 +81,7 @@ def build_tasks(records: list[Record], enabled: bool = True,
                 slow_ns: int = 100_000_000) -> AsyncioData:
     """records in time order (records.read_session)."""
     data = AsyncioData(enabled, slow_ns)
+    unretrieved: list[Record] = []
     for record in records:
         ev = record["ev"]
         if not ev.startswith("a"):
@@ -87,8 +89,10 @@ def build_tasks(records: list[Record], enabled: bool = True,
         pid = int(record["pid"])
         if ev == "atask":
             _created(data, pid, record)
-        elif ev == "astep" and (pid, int(record["task"])) not in data.hidden:
-            _step(data, pid, record)
+        elif ev == "asteps":
+            for row in record.get("rows") or []:
+                if isinstance(row, dict) and (pid, int(row["task"])) not in data.hidden:
+                    _step(data, pid, row)
         elif ev == "acb":
             data.loop_threads.setdefault((pid, int(record["loop"])), int(record["tid"]))
             data.blocks.append(Block(pid, int(record["tid"]), int(record["loop"]),
@@ -100,10 +104,15 @@ def build_tasks(records: list[Record], enabled: bool = True,
             data.samples.setdefault(key, []).append(
                 (int(record["ts"]), int(record.get("ready") or 0), int(record.get("lag") or 0)))
         elif ev == "aunret":
-            task = data.tasks.get((pid, int(record.get("task") or 0)))
-            if task is not None:
-                task.unretrieved = True
-                task.exc = task.exc or record.get("exc")
+            unretrieved.append(record)
+    for record in unretrieved:  # its task's last steps may come in a later batch
+        task = data.tasks.get((int(record["pid"]), int(record.get("task") or 0)))
+        if task is not None:
+            task.unretrieved = True
+            task.exc = task.exc or record.get("exc")
+    for task in data.tasks.values():
+        task.steps.sort(key=lambda s: s.start)
+    data.blocks.sort(key=lambda b: b.start)
     return data
 
 
@@ -118,13 +127,17 @@ def _task(data: AsyncioData, pid: int, record: Record) -> Task:
 
 
 def _created(data: AsyncioData, pid: int, record: Record) -> None:
-    task = _task(data, pid, record)
+    task = _task(data, pid, record)  # its first steps may have come first, in a batch
+    task.coro = str(record.get("coro") or task.coro)
+    if not task.steps:  # else the first step's name: create_task's caller may rename it
+        task.name = str(record.get("name") or task.name)
     task.created_ns, task.site = int(record["ts"]), record.get("site")
     task.by = record.get("by") if isinstance(record.get("by"), int) else None
     task.root, task.eager = bool(record.get("root")), bool(record.get("eager"))
     if record.get("internal") and task.root:  # asyncio.run's own shutdown steps
         data.hidden.add(key := (pid, task.number))
         del data.tasks[key]
+        data.blocks = [b for b in data.blocks if (b.pid, b.task) != key]
         return
     if task.eager:  # its first step ran inside create_task
         _step(data, pid, record)

@@ -35,6 +35,7 @@ _now = time.monotonic_ns
 _tid = threading.get_native_id
 ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
 SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
+BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
 TASK_TYPES: tuple[type, ...] = tuple({asyncio.Task,
                                       getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
 # (asyncio module, function) -> the kind of wait, for the innermost asyncio frame awaited
@@ -64,7 +65,10 @@ STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait
 class _State:
     def __init__(self, sink: Sink, slow_ns: int) -> None:
         self.sink, self.slow_ns = sink, slow_ns
-        self.ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        # id(task) -> our number, dropped by a weakref callback when the task dies (a
+        # plain dict: a WeakKeyDictionary lookup makes a weakref on every step)
+        self.ids: dict[int, int] = {}
+        self.refs: dict[int, weakref.ref[Any]] = {}
         self.next_id = 0
         self.failed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
         # id(task) -> number of each failed task: a cycle's collection clears the weak
@@ -73,14 +77,37 @@ class _State:
         self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
         self.loops: dict[int, list[int]] = {}  # id(loop) -> [last sample ts, max lag ns]
         self.on = True
+        self.batch: list[dict[str, Any]] = []
+
+    def emit(self, row: dict[str, Any]) -> None:
+        batch = self.batch
+        batch.append(row)
+        if len(batch) >= BATCH_ROWS or row["ts"] - batch[0]["ts"] >= BATCH_NS:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.batch = self.batch, []
+        if rows:
+            self.sink.write({"ev": "asteps", "ts": rows[0]["ts"], "rows": rows})
 
     def task_id(self, task: Any) -> tuple[int, bool]:
         """(our number for the task, first time seen)."""
-        number = self.ids.get(task)
+        key = id(task)
+        number = self.ids.get(key)
         if number is not None:
             return number, False
         self.next_id += 1
-        self.ids[task] = self.next_id
+        self.ids[key] = self.next_id
+        ids, refs = self.ids, self.refs
+
+        def forget(_ref: Any, key: int = key) -> None:
+            ids.pop(key, None)
+            refs.pop(key, None)
+
+        try:
+            refs[key] = weakref.ref(task, forget)
+        except TypeError:  # a task type of the program's without weakref support
+            pass
         return self.next_id, True
 
 
@@ -127,12 +154,20 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             raise
 
     def stop() -> None:
+        state.flush()
         state.on = False
+
+    orig_finalize = sink.finalize
+
+    def finalize(reason: str) -> None:  # exit, os._exit, a fatal signal: the last steps
+        state.flush()
+        orig_finalize(reason)
 
     hooks.patch(loop_cls, "create_task", create_task)
     hooks.patch(events.Handle, "_run", handle_run)
     hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
     hooks.on_uninstall(stop)
+    hooks.patch(sink, "finalize", finalize)  # this recorder's own, not a class's
     atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
 
 
@@ -179,8 +214,8 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
         sample[0], sample[1] = start, 0
     if isinstance(owner, TASK_TYPES):
         number, first = state.task_id(owner)
-        record: dict[str, Any] = {"ev": "astep", "ts": start, "end": end, "tid": _tid(),
-                                  "loop": lp, "task": number}
+        record: dict[str, Any] = {"ts": start, "end": end, "tid": _tid(), "loop": lp,
+                                  "task": number}
         if first:  # not made by loop.create_task (asyncio.Task(...) called directly)
             # 3.12.1 crashes in get_coro() of a finished eager task: only ask a pending one
             pending: Any = owner
@@ -190,9 +225,10 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
             state.unnamed.discard(number)
             record["name"] = _name(owner)
         _after_step(state, owner, record)
-        if end - start >= state.slow_ns:
+        state.emit(record)
+        if end - start >= state.slow_ns:  # a loop block goes out at once
             record["slow"] = True
-        state.sink.write(record)
+            state.flush()
     elif end - start >= state.slow_ns:
         state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
                           "cb": _callback_name(callback)})
@@ -219,24 +255,36 @@ def _after_step(state: _State, task: Any, record: dict[str, Any]) -> None:
         state.failed_ids[id(task)] = record["task"]
 
 
+_PROGRAM = ""  # _CODE_KINDS: the program's code, not asyncio's
+_BY_SELF = "self"  # asyncio.locks / asyncio.queues: named after the object's class
+_CODE_KINDS: dict[Any, str] = {}
+
+
 def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
     """(what the task waits for, the program's await line)."""
     obj = task.get_coro()
     where: str | None = None
     kind: str | None = None
     for _ in range(64):
-        frame = getattr(obj, "cr_frame", None) or getattr(obj, "gi_frame", None) \
-            or getattr(obj, "ag_frame", None)
+        frame = getattr(obj, "cr_frame", None)
         if frame is None:
-            break
+            frame = getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
+            if frame is None:
+                break
         code = frame.f_code
-        if code.co_filename.startswith(ASYNCIO_DIR):
+        found = _CODE_KINDS.get(code)
+        if found is None:
+            found = _CODE_KINDS[code] = _code_kind(code)
+        if found == _PROGRAM:
             if kind is None:
-                kind = _asyncio_kind(code, frame)
+                where = f"{code.co_filename}:{frame.f_lineno}"
         elif kind is None:
-            where = f"{code.co_filename}:{frame.f_lineno}"
-        obj = getattr(obj, "cr_await", None) or getattr(obj, "gi_yieldfrom", None) \
-            or getattr(obj, "ag_await", None)
+            kind = f"{type(frame.f_locals.get('self')).__name__}.{code.co_name}" \
+                if found == _BY_SELF else found
+        awaited = getattr(obj, "cr_await", None)
+        if awaited is None:
+            awaited = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
+        obj = awaited
     if waiter is None:
         return (kind or "the next loop iteration (sleep(0))"), where
     if isinstance(waiter, TASK_TYPES):
@@ -246,13 +294,14 @@ def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
     return kind or "a future", where
 
 
-def _asyncio_kind(code: Any, frame: Any) -> str:
+def _code_kind(code: Any) -> str:
+    if not code.co_filename.startswith(ASYNCIO_DIR):
+        return _PROGRAM
     module = os.path.splitext(os.path.basename(code.co_filename))[0]
     if module == "streams" and code.co_name in STREAM_READS:
         return "stream read"
-    if module in ("locks", "queues"):  # the object's own class: Lock, Event, Queue, ...
-        owner = type(frame.f_locals.get("self")).__name__
-        return f"{owner}.{code.co_name}"
+    if module in ("locks", "queues"):
+        return _BY_SELF
     return KINDS.get((module, code.co_name), f"asyncio.{module}.{code.co_name}")
 
 
@@ -260,7 +309,7 @@ def _exception_context(state: _State, context: dict[str, Any]) -> None:
     future = context.get("future") or context.get("task")
     message = str(context.get("message", ""))
     if isinstance(future, TASK_TYPES) and "never retrieved" in message:
-        number = state.failed_ids.pop(id(future), None) or state.ids.get(future)
+        number = state.failed_ids.pop(id(future), None) or state.ids.get(id(future))
         error = context.get("exception")
         state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
                           "name": _name(future), "exc": type(error).__name__ if error else None})
@@ -270,6 +319,7 @@ def _at_exit(state: _State) -> None:
     """Tasks whose exception is still unretrieved at exit (alive, never collected)."""
     if not state.on:
         return
+    state.flush()
     for number, task in list(state.failed.items()):
         if getattr(task, "_log_traceback", False):
             error = getattr(task, "_exception", None)
