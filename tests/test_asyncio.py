@@ -112,6 +112,24 @@ def test_loopback_fan_out(tmp_path: Path) -> None:
     assert rows[0]["n"] == 50
 
 
+def test_loops_in_several_threads(tmp_path: Path) -> None:
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "asyncio_loops.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    summary = run.summary()
+    loops = {row["thread"]: row for row in summary["asyncio"]["loops"]}
+    assert set(loops) == {f"{name} of MainProcess" for name in ("loop-0", "loop-1", "MainThread")}
+    assert all(row["tasks_created"] == 1 and row["steps"] == 2 for row in loops.values())
+    [finding] = _findings(summary, "event_loop_blocked")
+    assert finding["message"].startswith("The event loop on loop-1 of MainProcess was blocked ")
+    [block] = loops["loop-1 of MainProcess"]["blocks"]  # Task-1 or -2: the threads race
+    assert re.fullmatch(r"a step of Task-[12] \(work\)", block["culprit"]), block
+    rows = engine.query(run.trace, "select distinct t.name from counter_track t "
+                                   "where t.name like 'loop lag ms%'")
+    assert {r["name"] for r in rows} == {"loop lag ms (loop-0)", "loop lag ms (loop-1)",
+                                         "loop lag ms (MainThread)"}
+
+
 def test_no_asyncio_turns_it_off(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_blocking.py"),
                     options=("--quiet", "--light", "--no-asyncio"))
