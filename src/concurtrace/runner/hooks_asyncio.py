@@ -85,6 +85,10 @@ class _State:
         if len(batch) >= BATCH_ROWS or row["ts"] - batch[0]["ts"] >= BATCH_NS:
             self.flush()
 
+    def forked(self) -> None:
+        self.batch = []
+        self.loops.clear()
+
     def flush(self) -> None:
         rows, self.batch = self.batch, []
         if rows:
@@ -128,7 +132,10 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             unlink(error)
             raise
         if state.on:
-            _created(state, self, task, coro, start)
+            try:
+                _created(state, self, task, coro, start)
+            except Exception:  # noqa: BLE001 - our bookkeeping never breaks the program
+                pass
         return task
 
     def handle_run(self: Any) -> None:
@@ -139,14 +146,17 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             sink.call(orig_run, self)
         except BaseException as error:  # KeyboardInterrupt, SystemExit
             unlink(error)
-            _ran(state, self, start, _now())
+            _ran_safely(state, self, start, _now())
             raise
-        _ran(state, self, start, _now())
+        _ran_safely(state, self, start, _now())
         return None
 
     def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
         if state.on and isinstance(context, dict):
-            _exception_context(state, context)
+            try:
+                _exception_context(state, context)
+            except Exception:  # noqa: BLE001
+                pass
         try:
             sink.call(orig_handler, self, context)
         except BaseException as error:
@@ -168,6 +178,8 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
     hooks.on_uninstall(stop)
     hooks.patch(sink, "finalize", finalize)  # this recorder's own, not a class's
+    # A fork child starts with the parent's unwritten steps: write them first, in the parent.
+    os.register_at_fork(before=state.flush, after_in_child=state.forked)
     atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
 
 
@@ -193,6 +205,13 @@ def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None
         record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
         _after_step(state, task, record)
     state.sink.write(record)
+
+
+def _ran_safely(state: _State, handle: Any, start: int, end: int) -> None:
+    try:
+        _ran(state, handle, start, end)
+    except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread
+        pass
 
 
 def _ran(state: _State, handle: Any, start: int, end: int) -> None:
@@ -320,7 +339,11 @@ def _at_exit(state: _State) -> None:
     if not state.on:
         return
     state.flush()
-    for number, task in list(state.failed.items()):
+    try:
+        failed = list(state.failed.items())
+    except RuntimeError:  # changed size (a thread still running): skip the check
+        return
+    for number, task in failed:
         if getattr(task, "_log_traceback", False):
             error = getattr(task, "_exception", None)
             state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
