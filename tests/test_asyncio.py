@@ -130,6 +130,25 @@ def test_loops_in_several_threads(tmp_path: Path) -> None:
                                          "loop lag ms (MainThread)"}
 
 
+def test_to_thread_and_a_forked_process_pool(tmp_path: Path) -> None:
+    """The pool's workers are forked from inside a task's step: they must not write the
+    parent's unwritten steps as theirs."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_mixed.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    summary = run.summary()
+    main = run.process("MainProcess")
+    loop = _loop(summary)
+    assert loop["pid"] == main["pid"]
+    assert loop["tasks_created"] == 4 and loop["outcomes"] == {"result": 4}  # main, 3 gathered
+    assert loop["awaits"]["to_thread"]["count"] == 2
+    assert 150e6 <= loop["awaits"]["to_thread"]["max_ns"] <= 2e9  # each slept 200 ms
+    run = trace_run(tmp_path / "f.pftrace", str(SCRIPTS / "asyncio_fork.py"))
+    assert run.returncode == 0 and run.stdout == "child ran\nexit code 0\n", run.stderr
+    summary = run.summary()
+    assert [row["pid"] for row in summary["asyncio"]["loops"]] == [run.process("MainProcess")["pid"]]
+
+
 def test_no_asyncio_turns_it_off(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_blocking.py"),
                     options=("--quiet", "--light", "--no-asyncio"))
