@@ -146,7 +146,8 @@ def test_to_thread_and_a_forked_process_pool(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "f.pftrace", str(SCRIPTS / "asyncio_fork.py"))
     assert run.returncode == 0 and run.stdout == "child ran\nexit code 0\n", run.stderr
     summary = run.summary()
-    assert [row["pid"] for row in summary["asyncio"]["loops"]] == [run.process("MainProcess")["pid"]]
+    pids = [row["pid"] for row in summary["asyncio"]["loops"]]
+    assert pids == [run.process("MainProcess")["pid"]]
 
 
 def test_no_asyncio_turns_it_off(tmp_path: Path) -> None:
