@@ -7,7 +7,7 @@ awaits and where, or out: result | exception | cancelled, with exc/msg/at), "acb
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
 "aunret" (a task's exception never retrieved). Tasks and loops are keyed by (pid, number)
-and (pid, id(loop)).
+and (pid, loop number): each loop is numbered once, as a closed loop's id() is reused.
 """
 
 from __future__ import annotations

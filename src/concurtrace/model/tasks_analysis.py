@@ -170,7 +170,7 @@ def loop_counters(timeline: Timeline) -> list[CounterSeries]:
             proc = timeline.processes.get(pid)
             tid = data.loop_threads.get((pid, loop))
             thread = proc.threads.get(tid) if proc is not None and tid is not None else None
-            suffix = f" ({thread.name if thread else f'loop {loop:x}'})"
+            suffix = f" ({thread.name if thread else f'loop {loop}'})"
         out.append(CounterSeries(pid, f"ready tasks{suffix}", [(ts, r) for ts, r, _ in samples]))
         out.append(CounterSeries(pid, f"loop lag ms{suffix}",
                                  [(ts, lag / 1e6) for ts, _, lag in samples]))

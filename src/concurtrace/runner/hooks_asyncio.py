@@ -75,7 +75,7 @@ class _State:
         # entries before "never retrieved" is logged from the task's finalizer
         self.failed_ids: dict[int, int] = {}
         self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
-        self.loops: dict[int, list[int]] = {}  # id(loop) -> [last sample ts, max lag ns]
+        self.loops: dict[int, list[int]] = {}  # loop number -> [last sample ts, max lag ns]
         self.on = True
         self.batch: list[dict[str, Any]] = []
 
@@ -95,7 +95,7 @@ class _State:
             self.sink.write({"ev": "asteps", "ts": rows[0]["ts"], "rows": rows})
 
     def task_id(self, task: Any) -> tuple[int, bool]:
-        """(our number for the task, first time seen)."""
+        """(our number for the task, or loop, first time seen)."""
         key = id(task)
         number = self.ids.get(key)
         if number is not None:
@@ -194,7 +194,8 @@ def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None
     site = _site(sys._getframe(2))
     record: dict[str, Any] = {
         "ev": "atask", "ts": start, "end": _now(), "tid": _tid(),
-        "loop": id(loop), "task": number, "name": _name(task), "coro": _coro_name(coro),
+        "loop": state.task_id(loop)[0], "task": number, "name": _name(task),
+        "coro": _coro_name(coro),
         "site": site, "by": state.task_id(creator)[0] if creator is not None else None,
         "root": _is_run_until_complete(sys._getframe(2))}
     code = getattr(coro, "cr_code", None)
@@ -218,7 +219,7 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
     callback = handle._callback
     owner: Any = getattr(callback, "__self__", None)
     loop = handle._loop
-    lp = id(loop)
+    lp = state.task_id(loop)[0]  # numbered like tasks: a closed loop's id() is reused
     sample = state.loops.get(lp)
     if sample is None:
         sample = state.loops[lp] = [0, 0]
