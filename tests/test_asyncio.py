@@ -37,9 +37,12 @@ def test_blocking_call_in_a_coroutine_is_caught(light: bool, tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr
     assert run.stdout == "parsed 42 ticks 20\n"
     summary = run.summary()
-    [finding] = _findings(summary, "event_loop_blocked")
     loop = _loop(summary)
-    [block] = loop["blocks"]  # only parse_report's 300 ms step; ticks take microseconds
+    # parse_report's 300 ms step, the worst; a tick takes microseconds, but on a loaded
+    # machine one preempted for over 100 ms blocked the loop as well and is listed after it
+    block = loop["blocks"][0]
+    finding = _findings(summary, "event_loop_blocked")[0]  # findings: worst first
+    assert all(b["dur_ns"] < 290e6 for b in loop["blocks"][1:]), loop["blocks"]
     assert 290e6 <= block["dur_ns"] <= 600e6
     assert block["task"] == "parser"
     if light:  # no function trace: the coroutine whose step it was
@@ -56,8 +59,9 @@ def test_blocking_call_in_a_coroutine_is_caught(light: bool, tmp_path: Path) -> 
     assert sum(r["name"] == "running" for r in ticker) == 21
     assert sum(r["name"] == "awaiting asyncio.sleep" for r in ticker) == 20
     blocked = [r for r in rows if r["track"] == "MainThread event loop"]
-    assert [r["name"] for r in blocked] == ["loop blocked: parser (asyncio_blocking.py:39)"]
-    assert blocked[0]["dur"] >= 290e6
+    longest = max(blocked, key=lambda r: r["dur"])
+    assert longest["name"] == "loop blocked: parser (asyncio_blocking.py:39)"
+    assert longest["dur"] >= 290e6
     main = [r["name"] for r in rows if r["track"] == "task Task-1 (main)"]
     assert "awaiting task parser" in main and "awaiting task ticker" in main
     lag = engine.query(run.trace, "select max(c.value) as v from counter c join counter_track t "
