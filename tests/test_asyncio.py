@@ -154,6 +154,17 @@ def test_to_thread_and_a_forked_process_pool(tmp_path: Path) -> None:
     assert pids == [run.process("MainProcess")["pid"]]
 
 
+def test_a_program_without_asyncio_does_not_import_it(tmp_path: Path) -> None:
+    """The hooks wait for the program's own `import asyncio` (importing it everywhere cost
+    start-up time and changed sys.modules)."""
+    code = "import sys; print('asyncio' in sys.modules); import asyncio; print(asyncio.__loader__)"
+    plain = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    run = trace_run(tmp_path / "t.pftrace", "-c", code, options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0] == "False"
+    assert ADDRESS.sub("0x", run.stdout) == ADDRESS.sub("0x", plain.stdout)
+
+
 def test_no_asyncio_turns_it_off(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_blocking.py"),
                     options=("--quiet", "--light", "--no-asyncio"))

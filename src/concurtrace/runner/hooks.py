@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from concurtrace.runner.hooks_asyncio import install_asyncio
+from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
@@ -39,7 +39,7 @@ def install(sink: Sink) -> HookSet:
     _install_signals(hooks, sink)
     install_multiprocessing(hooks, sink)
     install_sync(hooks, sink)
-    install_asyncio(hooks, sink)
+    install_asyncio_lazily(hooks, sink)
     return hooks
 
 

@@ -18,14 +18,12 @@ repr(), cancellation and the order of callbacks are the program's.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import os
 import sys
 import threading
 import time
 import weakref
-from asyncio import base_events, events
 from typing import Any
 
 from concurtrace.runner.hookset import HookSet, Sink
@@ -33,11 +31,13 @@ from concurtrace.runner.own_frames import is_own, unlink
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
-ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+# Where asyncio lives (without importing it: see hooks_asyncio_lazy)
+ASYNCIO_DIR = os.path.join(os.path.dirname(os.__file__), "asyncio") + os.sep
 SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
 BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
-TASK_TYPES: tuple[type, ...] = tuple({asyncio.Task,
-                                      getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
+FUTURE_TYPES: tuple[type, ...] = ()
+_CURRENT_TASK: list[Any] = [None]  # asyncio.current_task
 # (asyncio module, function) -> the kind of wait, for the innermost asyncio frame awaited
 KINDS = {
     ("tasks", "sleep"): "asyncio.sleep", ("tasks", "wait"): "asyncio.wait",
@@ -116,9 +116,16 @@ class _State:
 
 
 def install_asyncio(hooks: HookSet, sink: Sink) -> None:
+    """Called by hooks_asyncio_lazy once the program has imported asyncio."""
+    import asyncio
+    from asyncio import base_events, events
+
+    global ASYNCIO_DIR, TASK_TYPES, FUTURE_TYPES
+    ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+    TASK_TYPES = tuple({asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+    FUTURE_TYPES = tuple({asyncio.Future, getattr(asyncio.futures, "_PyFuture", asyncio.Future)})
+    _CURRENT_TASK[0] = asyncio.current_task
     config = getattr(sink, "config", {}) or {}
-    if not config.get("asyncio", True):
-        return
     state = _State(sink, int(config.get("asyncio_slow_ns", 100_000_000)))
     loop_cls = base_events.BaseEventLoop
     orig_create, orig_run = loop_cls.create_task, events.Handle._run
@@ -184,13 +191,13 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
 
 
 def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None:
-    if not isinstance(task, asyncio.Future):
+    if not _is_future(task):
         return
     source = getattr(task, "_source_traceback", None)
     if source:  # debug mode: the creation stack as without our frame
         source[:] = [entry for entry in source if not is_own(entry.filename)]
     number, _first = state.task_id(task)
-    creator = asyncio.current_task(loop) if loop.is_running() else None
+    creator = _CURRENT_TASK[0](loop) if loop.is_running() else None
     site = _site(sys._getframe(2))
     record: dict[str, Any] = {
         "ev": "atask", "ts": start, "end": _now(), "tid": _tid(),
@@ -206,6 +213,10 @@ def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None
         record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
         _after_step(state, task, record)
     state.sink.write(record)
+
+
+def _is_future(obj: object) -> bool:
+    return isinstance(obj, FUTURE_TYPES)
 
 
 def _ran_safely(state: _State, handle: Any, start: int, end: int) -> None:
