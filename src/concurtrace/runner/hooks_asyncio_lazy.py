@@ -4,14 +4,13 @@ uses asyncio does at start (it imports selectors, ssl, concurrent.futures ...).
 
 A finder at the front of sys.meta_path sees the import of the "asyncio" package, lets the
 normal machinery load it, and installs the hooks right after the package has run; it then
-leaves sys.meta_path and gives the module its own loader back.
+leaves sys.meta_path, and the loader loses the wrapper it had for that one import.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import Any
@@ -33,14 +32,14 @@ def install_asyncio_lazily(hooks: HookSet, sink: Sink) -> None:
     if "asyncio.base_events" in sys.modules:
         install()
         return
-    finder = _AsyncioFinder(install)
+    finder = _AsyncioFinder(hooks, install)
     sys.meta_path.insert(0, finder)
     hooks.on_uninstall(finder.leave)
 
 
-class _AsyncioFinder(MetaPathFinder):
-    def __init__(self, install: Callable[[], None]) -> None:
-        self.install = install
+class _AsyncioFinder:  # only find_spec: importlib.abc would cost ~14 ms at start (hooks_mp)
+    def __init__(self, hooks: HookSet, install: Callable[[], None]) -> None:
+        self.hooks, self.install = hooks, install
 
     def leave(self) -> None:
         try:
@@ -56,29 +55,21 @@ class _AsyncioFinder(MetaPathFinder):
         spec = PathFinder.find_spec(name, path)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _Loader(spec.loader, self.install)
+        loader, install = spec.loader, self.install
+        orig_exec = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            try:
+                orig_exec(module)
+            except BaseException as error:
+                unlink(error)
+                raise
+            finally:
+                vars(loader).pop("exec_module", None)  # the loader as it was
+            try:
+                install()
+            except Exception:  # noqa: BLE001 - an asyncio we cannot hook runs untraced
+                pass
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
-
-
-class _Loader(Loader):
-    def __init__(self, inner: Any, install: Callable[[], None]) -> None:
-        self.inner, self.install = inner, install
-
-    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
-        module: ModuleType | None = self.inner.create_module(spec)
-        return module
-
-    def exec_module(self, module: ModuleType) -> None:
-        try:
-            self.inner.exec_module(module)
-        except BaseException as error:
-            unlink(error)
-            raise
-        finally:
-            if module.__spec__ is not None:
-                module.__spec__.loader = self.inner
-            module.__loader__ = self.inner
-        try:
-            self.install()
-        except Exception:  # noqa: BLE001 - an asyncio we cannot hook runs untraced
-            pass
