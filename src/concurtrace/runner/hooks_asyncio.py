@@ -26,42 +26,27 @@ import time
 import weakref
 from typing import Any
 
+from concurtrace.runner import hooks_asyncio_names as names
+from concurtrace.runner.hooks_asyncio_names import (
+    awaiting,
+    callback_name,
+    coro_name,
+    error_site,
+    is_run_until_complete,
+    program_site,
+    task_name,
+)
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
-# Where asyncio lives (without importing it: see hooks_asyncio_lazy)
-ASYNCIO_DIR = os.path.join(os.path.dirname(os.__file__), "asyncio") + os.sep
 SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
 BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
 TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
 FUTURE_TYPES: tuple[type, ...] = ()
 _CURRENT_TASK: list[Any] = [None]  # asyncio.current_task
 # (asyncio module, function) -> the kind of wait, for the innermost asyncio frame awaited
-KINDS = {
-    ("tasks", "sleep"): "asyncio.sleep", ("tasks", "wait"): "asyncio.wait",
-    ("tasks", "wait_for"): "wait_for", ("tasks", "_wait"): "asyncio.wait",
-    ("tasks", "as_completed"): "as_completed", ("threads", "to_thread"): "to_thread",
-    ("streams", "open_connection"): "connect", ("streams", "start_server"): "start_server",
-    ("streams", "drain"): "stream write", ("streams", "_drain_helper"): "stream write",
-    ("streams", "wait_closed"): "stream close",
-    ("selector_events", "sock_recv"): "socket read", ("selector_events", "sock_recv_into"):
-        "socket read", ("selector_events", "sock_sendall"): "socket write",
-    ("selector_events", "sock_accept"): "socket accept",
-    ("selector_events", "sock_connect"): "socket connect",
-    ("selector_events", "_accept_connection2"): "connection setup",
-    ("base_events", "create_connection"): "connect", ("base_events", "getaddrinfo"):
-        "getaddrinfo", ("base_events", "serve_forever"): "serve_forever",
-    ("base_events", "create_server"): "start_server",
-    ("base_events", "shutdown_default_executor"): "executor shutdown",
-    ("subprocess", "wait"): "subprocess", ("subprocess", "communicate"): "subprocess",
-    ("base_subprocess", "_wait"): "subprocess", ("subprocess", "create_subprocess_exec"):
-        "subprocess start", ("subprocess", "create_subprocess_shell"): "subprocess start",
-}
-STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait_for_data"})
-
-
 class _State:
     def __init__(self, sink: Sink, slow_ns: int) -> None:
         self.sink, self.slow_ns = sink, slow_ns
@@ -120,9 +105,10 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     import asyncio
     from asyncio import base_events, events
 
-    global ASYNCIO_DIR, TASK_TYPES, FUTURE_TYPES
-    ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
-    TASK_TYPES = tuple({asyncio.Task, getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+    global TASK_TYPES, FUTURE_TYPES
+    names.ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+    TASK_TYPES = names.TASK_TYPES = tuple({asyncio.Task,
+                                           getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
     FUTURE_TYPES = tuple({asyncio.Future, getattr(asyncio.futures, "_PyFuture", asyncio.Future)})
     _CURRENT_TASK[0] = asyncio.current_task
     config = getattr(sink, "config", {}) or {}
@@ -198,15 +184,15 @@ def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None
         source[:] = [entry for entry in source if not is_own(entry.filename)]
     number, _first = state.task_id(task)
     creator = _CURRENT_TASK[0](loop) if loop.is_running() else None
-    site = _site(sys._getframe(2))
+    site = program_site(sys._getframe(2))
     record: dict[str, Any] = {
         "ev": "atask", "ts": start, "end": _now(), "tid": _tid(),
-        "loop": state.task_id(loop)[0], "task": number, "name": _name(task),
-        "coro": _coro_name(coro),
+        "loop": state.task_id(loop)[0], "task": number, "name": task_name(task),
+        "coro": coro_name(coro),
         "site": site, "by": state.task_id(creator)[0] if creator is not None else None,
-        "root": _is_run_until_complete(sys._getframe(2))}
+        "root": is_run_until_complete(sys._getframe(2))}
     code = getattr(coro, "cr_code", None)
-    if getattr(code, "co_filename", "").startswith(ASYNCIO_DIR):
+    if getattr(code, "co_filename", "").startswith(names.ASYNCIO_DIR):
         record["internal"] = True  # asyncio.run's shutdown_asyncgens, shutdown_default_executor
     state.unnamed.add(number)
     if task.done() or getattr(task, "_fut_waiter", None) is not None:
@@ -251,10 +237,10 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
             # 3.12.1 crashes in get_coro() of a finished eager task: only ask a pending one
             pending: Any = owner
             coro = None if pending.done() else pending.get_coro()
-            record["name"], record["coro"] = _name(owner), _coro_name(coro)
+            record["name"], record["coro"] = task_name(owner), coro_name(coro)
         elif number in state.unnamed:
             state.unnamed.discard(number)
-            record["name"] = _name(owner)
+            record["name"] = task_name(owner)
         _after_step(state, owner, record)
         state.emit(record)
         if end - start >= state.slow_ns:  # a loop block goes out at once
@@ -262,13 +248,13 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
             state.flush()
     elif end - start >= state.slow_ns:
         state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
-                          "cb": _callback_name(callback)})
+                          "cb": callback_name(callback)})
 
 
 def _after_step(state: _State, task: Any, record: dict[str, Any]) -> None:
     if not task.done():
         waiter = getattr(task, "_fut_waiter", None)
-        kind, where = _awaiting(task, waiter)
+        kind, where = awaiting(task, waiter)
         record["aw"], record["at"] = kind, where
         if isinstance(waiter, TASK_TYPES):
             record["awt"] = state.task_id(waiter)[0]
@@ -281,59 +267,9 @@ def _after_step(state: _State, task: Any, record: dict[str, Any]) -> None:
     if error is not None:
         record["exc"] = type(error).__name__
         record["msg"] = str(error)[:200]
-        record["at"] = _error_site(error)
+        record["at"] = error_site(error)
         state.failed[record["task"]] = task
         state.failed_ids[id(task)] = record["task"]
-
-
-_PROGRAM = ""  # _CODE_KINDS: the program's code, not asyncio's
-_BY_SELF = "self"  # asyncio.locks / asyncio.queues: named after the object's class
-_CODE_KINDS: dict[Any, str] = {}
-
-
-def _awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
-    """(what the task waits for, the program's await line)."""
-    obj = task.get_coro()
-    where: str | None = None
-    kind: str | None = None
-    for _ in range(64):
-        frame = getattr(obj, "cr_frame", None)
-        if frame is None:
-            frame = getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
-            if frame is None:
-                break
-        code = frame.f_code
-        found = _CODE_KINDS.get(code)
-        if found is None:
-            found = _CODE_KINDS[code] = _code_kind(code)
-        if found == _PROGRAM:
-            if kind is None:
-                where = f"{code.co_filename}:{frame.f_lineno}"
-        elif kind is None:
-            kind = f"{type(frame.f_locals.get('self')).__name__}.{code.co_name}" \
-                if found == _BY_SELF else found
-        awaited = getattr(obj, "cr_await", None)
-        if awaited is None:
-            awaited = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
-        obj = awaited
-    if waiter is None:
-        return (kind or "the next loop iteration (sleep(0))"), where
-    if isinstance(waiter, TASK_TYPES):
-        return f"task {_name(waiter)}", where
-    if type(waiter).__name__ == "_GatheringFuture":
-        return "gather", where
-    return kind or "a future", where
-
-
-def _code_kind(code: Any) -> str:
-    if not code.co_filename.startswith(ASYNCIO_DIR):
-        return _PROGRAM
-    module = os.path.splitext(os.path.basename(code.co_filename))[0]
-    if module == "streams" and code.co_name in STREAM_READS:
-        return "stream read"
-    if module in ("locks", "queues"):
-        return _BY_SELF
-    return KINDS.get((module, code.co_name), f"asyncio.{module}.{code.co_name}")
 
 
 def _exception_context(state: _State, context: dict[str, Any]) -> None:
@@ -343,7 +279,8 @@ def _exception_context(state: _State, context: dict[str, Any]) -> None:
         number = state.failed_ids.pop(id(future), None) or state.ids.get(id(future))
         error = context.get("exception")
         state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
-                          "name": _name(future), "exc": type(error).__name__ if error else None})
+                          "name": task_name(future),
+                          "exc": type(error).__name__ if error else None})
 
 
 def _at_exit(state: _State) -> None:
@@ -359,61 +296,5 @@ def _at_exit(state: _State) -> None:
         if getattr(task, "_log_traceback", False):
             error = getattr(task, "_exception", None)
             state.sink.write({"ev": "aunret", "ts": _now(), "tid": _tid(), "task": number,
-                              "name": _name(task), "exc": type(error).__name__ if error else None,
-                              "alive": True})
-
-
-
-
-def _name(task: Any) -> str:
-    try:
-        return str(task.get_name())
-    except Exception:  # noqa: BLE001 - a Future, or a task type of the program's
-        return type(task).__name__
-
-
-def _coro_name(coro: Any) -> str:
-    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
-    if code is None:
-        return type(coro).__name__
-    return f"{getattr(code, 'co_qualname', code.co_name)} ({os.path.basename(code.co_filename)}" \
-           f":{code.co_firstlineno})"
-
-
-def _callback_name(callback: Any) -> str:
-    inner = getattr(callback, "func", callback)  # functools.partial
-    code = getattr(inner, "__code__", None)
-    name = getattr(inner, "__qualname__", None) or type(inner).__name__
-    if code is None:
-        return str(name)
-    return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
-
-
-def _site(frame: Any) -> str | None:
-    while frame is not None and (frame.f_code.co_filename.startswith(ASYNCIO_DIR)
-                                 or is_own(frame.f_code.co_filename)):
-        frame = frame.f_back
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
-
-
-def _is_run_until_complete(frame: Any) -> bool:
-    for _ in range(4):
-        if frame is None:
-            return False
-        if frame.f_code.co_name in ("run_until_complete", "run") \
-                and frame.f_code.co_filename.startswith(ASYNCIO_DIR):
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _error_site(error: BaseException) -> str | None:
-    tb = error.__traceback__
-    last = None
-    while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(ASYNCIO_DIR):
-            last = tb
-        tb = tb.tb_next
-    if last is None:
-        return None
-    return f"{last.tb_frame.f_code.co_filename}:{last.tb_lineno}"
+                              "name": task_name(task), "alive": True,
+                              "exc": type(error).__name__ if error else None})
