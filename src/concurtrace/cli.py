@@ -66,6 +66,8 @@ def run(
     open_ui: Annotated[bool, typer.Option("--open", help="Open the trace in the offline UI after the run.")] = False,
     no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not record lock, condition, event, semaphore, queue and join waits.")] = False,
     sync_threshold_ms: Annotated[float, typer.Option("--sync-threshold-ms", help="Record blocking waits longer than this (ms).")] = 1.0,
+    no_asyncio: Annotated[bool, typer.Option("--no-asyncio", help="Do not record asyncio tasks, their steps and awaits, or loop health.")] = False,
+    asyncio_slow_ms: Annotated[float, typer.Option("--asyncio-slow-ms", help="A task step or callback longer than this (ms) blocked the event loop.")] = 100.0,
 ) -> None:
     """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
 
@@ -91,6 +93,8 @@ def run(
         fail(f"--max-slices must be zero or more, not {max_slices}")
     if not (sync_threshold_ms >= 0 and sync_threshold_ms < 1e9):
         fail(f"--sync-threshold-ms must be zero or more, not {sync_threshold_ms:g}")
+    if not (asyncio_slow_ms >= 0 and asyncio_slow_ms < 1e9):
+        fail(f"--asyncio-slow-ms must be zero or more, not {asyncio_slow_ms:g}")
     out = output or default_output(stem)
     check_output(out, force or output is None)
     tracer = TracerOptions(max_stack_depth=max_stack_depth, min_duration=min_duration,
@@ -98,7 +102,8 @@ def run(
     config = RunConfig(target_argv=argv, python=python, light=light, sample_hz=sample_hz,
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
                        max_slices=max_slices, sync=not no_sync,
-                       sync_threshold_ms=sync_threshold_ms)
+                       sync_threshold_ms=sync_threshold_ms, asyncio=not no_asyncio,
+                       asyncio_slow_ms=asyncio_slow_ms)
     from concurtrace.cli_support import Spinner
 
     with Spinner(enabled=not quiet) as spinner:

@@ -18,6 +18,7 @@ from concurtrace.exporters.common import SUMMARY_KEY, state_slice
 from concurtrace.exporters.pbmsg import TracePacket, TrackDescriptor, TrackEvent
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder, trace_packet
 from concurtrace.exporters.sync_tracks import sync_tracks
+from concurtrace.exporters.task_tracks import task_tracks
 from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
 
@@ -57,6 +58,8 @@ class _Writer:
 def write(timeline: Timeline, stream: IO[bytes], compress: bool = True) -> None:
     writer = _Writer(stream, compress)
     writer.sync = sync_tracks(timeline)
+    for key, rows in task_tracks(timeline).items():  # asyncio: after the sync tracks
+        writer.sync.setdefault(key, []).extend(rows)
     ordered = timeline.ordered_processes()
     _process_tree(writer, timeline, ordered)
     for rank, proc in enumerate(ordered):

@@ -7,6 +7,7 @@ from collections import Counter
 
 from concurtrace.model.findings import PROCESS_RULES, THREAD_RULES, apply
 from concurtrace.model.sync_analysis import analyse_sync
+from concurtrace.model.tasks_analysis import analyse_asyncio
 from concurtrace.model.timeline import Finding, GilHotspot, Timeline
 
 # Re-exported for code written against the old place; new code imports model.units.
@@ -22,6 +23,7 @@ def analyse(timeline: Timeline) -> None:
         for thread in proc.threads.values():
             findings.extend(apply(THREAD_RULES, timeline, proc, thread))
     findings.extend(analyse_sync(timeline))
+    findings.extend(analyse_asyncio(timeline))
     findings.sort(key=lambda f: -f.severity)
     timeline.findings = findings
     timeline.gil_hotspots = gil_hotspots(timeline)

@@ -55,6 +55,7 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
         "gil_hotspots": [{"process": h.process, "function": h.function, "gil_ns": h.gil_ns}
                          for h in timeline.gil_hotspots],
         "sync": dict(timeline.sync_summary),
+        "asyncio": dict(timeline.asyncio_summary),
     }
 
 
@@ -105,6 +106,7 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
                                         int(h.get("gil_ns") or 0))
                              for h in data.get("gil_hotspots", []) if isinstance(h, dict)]
     timeline.sync_summary = dict(data.get("sync") or {})
+    timeline.asyncio_summary = dict(data.get("asyncio") or {})
     return timeline
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.sync import SyncData
+from concurtrace.model.tasks import AsyncioData
 from concurtrace.model.vocabulary import STATE_KEYS, FindingKind, GilMethod, StateKey
 
 
@@ -191,6 +192,8 @@ class Timeline:
     gil_hotspots: list[GilHotspot] = field(default_factory=list)
     sync: SyncData = field(default_factory=SyncData)  # waits and holds (not in a saved trace)
     sync_summary: dict[str, Any] = field(default_factory=dict)  # the summary's "sync" key
+    asyncio: AsyncioData = field(default_factory=AsyncioData)  # tasks (not in a saved trace)
+    asyncio_summary: dict[str, Any] = field(default_factory=dict)  # the "asyncio" key
 
     def ordered_processes(self) -> list[Process]:
         """Parents before children, depth-first, siblings by start time then pid."""

@@ -55,6 +55,9 @@ FindingKind = Literal[
     "gil_contention",
     "lock_contention",
     "deadlock",
+    "event_loop_blocked",
+    "task_exception_unretrieved",
+    "task_pending_at_exit",
 ]
 
 # How the sampler told GIL wait from other futex waits (the summary's `gil_method`).

@@ -87,6 +87,9 @@ FINDING_VERBS = {
     "orphan_still_running": "were still running when MainProcess exited",
     "child_not_joined": "were never joined or waited for",
     "thread_stopped": "were still running or blocked when the run was stopped",
+    "event_loop_blocked": "blocked their event loop",
+    "task_exception_unretrieved": "raised an exception nobody retrieved",
+    "task_pending_at_exit": "were still pending when their loop stopped",
 }
 
 

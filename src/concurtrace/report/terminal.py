@@ -16,6 +16,7 @@ from rich.tree import Tree
 from concurtrace.model.sentences import after_signal
 from concurtrace.model.timeline import Process, Timeline
 from concurtrace.model.units import human_duration, lifetime
+from concurtrace.report.asyncio_section import render_asyncio
 from concurtrace.report.sync_section import render_sync
 
 from .groups import FINDING_VERBS, Group, group_findings, group_processes
@@ -123,6 +124,7 @@ def render(timeline: Timeline, console: Console) -> None:
             console.print(f"  {human_duration(spot.gil_ns)}  {spot.function}"
                           f"  [dim]({spot.process})[/dim]")
     render_sync(timeline, console)
+    render_asyncio(timeline, console)
     _findings(timeline, console)
     for note in timeline.notes:
         console.print(Text(f"note: {note}", style="dim"))

@@ -25,6 +25,7 @@ from concurtrace.model.records import (
     ThreadExit,
     ThreadStart,
 )
+from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
@@ -47,6 +48,7 @@ def install(sink: Sink) -> HookSet:
     _install_signals(hooks, sink)
     install_multiprocessing(hooks, sink)
     install_sync(hooks, sink)
+    install_asyncio_lazily(hooks, sink)
     return hooks
 
 

@@ -19,6 +19,8 @@ from concurtrace.model.records import RawRecord, read_session
 from concurtrace.model.sampled import SampleResult
 from concurtrace.model.sources import Observed, ObservedProcess
 from concurtrace.model.sync import build_sync
+from concurtrace.model.tasks import build_tasks
+from concurtrace.model.tasks_analysis import loop_counters
 from concurtrace.model.timeline import Timeline
 from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
 from concurtrace.runner.collect import find_traces
@@ -51,6 +53,8 @@ class RunConfig:
     max_slices: int | None = None  # size budget: keep the longest function calls
     sync: bool = True
     sync_threshold_ms: float = 1.0
+    asyncio: bool = True
+    asyncio_slow_ms: float = 100.0
 
 
 @dataclass
@@ -72,7 +76,9 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """progress(message) is told each long post-run step (the CLI shows a spinner)."""
     session = create_session({"light": config.light, "tracer": config.tracer.to_config(),
                               "sync": config.sync,
-                              "sync_threshold_ns": int(config.sync_threshold_ms * 1e6)},
+                              "sync_threshold_ns": int(config.sync_threshold_ms * 1e6),
+                              "asyncio": config.asyncio,
+                              "asyncio_slow_ns": int(config.asyncio_slow_ms * 1e6)},
                              config.keep_temp)
     sampler = TreeSampler(os.getpid(), hz=config.sample_hz, states=True)
     warnings: list[str] = []
@@ -104,12 +110,14 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
             timeline = build_timeline(records, traces, observed, outcome.root_pid,
                                       outcome.started_ns, outcome.ended_ns)
         timeline.sync = sync
+        timeline.asyncio = build_tasks(records, config.asyncio, int(config.asyncio_slow_ms * 1e6))
         timeline.counters = list(sample.counters)
         timeline.gil_method = sample.gil_method
         timeline.notes.extend(sample.notes)
         timeline.sampler = sample.stats.as_summary()
         if timeline.gil == "disabled":
             timeline.notes.append("GIL disabled (free-threaded build): no thread waits for it")
+        timeline.counters.extend(loop_counters(timeline))
         add_lifecycle(timeline, records)
         timeline.notes.extend(_subinterpreter_notes(records))
         timeline.notes.extend(warnings)

@@ -1,0 +1,212 @@
+"""asyncio tasks and loop health, rebuilt from the records runner/hooks_asyncio writes.
+
+Record kinds: "atask" (a task created: loop, task, name, coro, site, by, root, eager),
+"asteps" (rows: a batch of steps in time order, each one step of a task on its loop: ts,
+end, and after it either aw/at/awt, what it
+awaits and where, or out: result | exception | cancelled, with exc/msg/at), "acb" (a
+plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
+the ready-queue length, and lag, the largest lateness of a timer since the last sample),
+"aunret" (a task's exception never retrieved). Tasks and loops are keyed by (pid, number)
+and (pid, loop number): each loop is numbered once, as a closed loop's id() is reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from concurtrace.model.records import RawRecord
+
+
+@dataclass(slots=True)
+class Step:
+    start: int
+    end: int
+    awaits: str | None = None  # what the task waited for after this step
+    at: str | None = None  # the program's await line
+    awaits_task: int | None = None
+
+
+@dataclass
+class Task:
+    pid: int
+    number: int
+    loop: int
+    tid: int
+    name: str
+    coro: str
+    created_ns: int | None = None
+    site: str | None = None
+    by: int | None = None  # the creating task's number
+    root: bool = False  # the main coroutine of asyncio.run / run_until_complete
+    eager: bool = False
+    steps: list[Step] = field(default_factory=list)
+    ended_ns: int | None = None
+    outcome: str | None = None  # None: still pending when its process stopped
+    exc: str | None = None
+    message: str | None = None
+    error_at: str | None = None
+    unretrieved: bool = False
+
+    def label(self) -> str:
+        return f"{self.name} ({self.coro.split(' (')[0]})"
+
+
+@dataclass(slots=True)
+class Block:
+    """A step or callback that kept the loop from running anything else."""
+
+    pid: int
+    tid: int
+    loop: int
+    start: int
+    end: int
+    what: str  # the coroutine or callback
+    task: int | None = None
+
+
+@dataclass
+class AsyncioData:
+    enabled: bool = True
+    slow_ns: int = 100_000_000
+    tasks: dict[tuple[int, int], Task] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+    # (pid, loop) -> [(ts, ready, lag ns)]
+    samples: dict[tuple[int, int], list[tuple[int, int, int]]] = field(default_factory=dict)
+    loop_threads: dict[tuple[int, int], int] = field(default_factory=dict)
+    hidden: set[tuple[int, int]] = field(default_factory=set)  # asyncio's own tasks
+
+
+def build_tasks(records: list[RawRecord], enabled: bool = True,
+                slow_ns: int = 100_000_000) -> AsyncioData:
+    """records in time order (records.read_session)."""
+    data = AsyncioData(enabled, slow_ns)
+    unretrieved: list[RawRecord] = []
+    for record in records:
+        ev = record["ev"]
+        if not ev.startswith("a"):
+            continue
+        pid = int(record["pid"])
+        if ev == "atask":
+            _created(data, pid, record)
+        elif ev == "asteps":
+            for row in record.get("rows") or []:
+                if isinstance(row, dict) and (pid, int(row["task"])) not in data.hidden:
+                    _step(data, pid, row)
+        elif ev == "acb":
+            data.loop_threads.setdefault((pid, int(record["loop"])), int(record["tid"]))
+            data.blocks.append(Block(pid, int(record["tid"]), int(record["loop"]),
+                                     int(record["ts"]), int(record["end"]),
+                                     str(record.get("cb") or "a callback")))
+        elif ev == "aloop":
+            key = (pid, int(record["loop"]))
+            data.loop_threads.setdefault(key, int(record["tid"]))
+            data.samples.setdefault(key, []).append(
+                (int(record["ts"]), int(record.get("ready") or 0), int(record.get("lag") or 0)))
+        elif ev == "aunret":
+            unretrieved.append(record)
+    for record in unretrieved:  # its task's last steps may come in a later batch
+        task = data.tasks.get((int(record["pid"]), int(record.get("task") or 0)))
+        if task is not None:
+            task.unretrieved = True
+            task.exc = task.exc or record.get("exc")
+    for task in data.tasks.values():
+        task.steps.sort(key=lambda s: s.start)
+    data.blocks.sort(key=lambda b: b.start)
+    return data
+
+
+def _task(data: AsyncioData, pid: int, record: RawRecord) -> Task:
+    key = (pid, int(record["task"]))
+    task = data.tasks.get(key)
+    if task is None:
+        task = data.tasks[key] = Task(pid, key[1], int(record["loop"]), int(record["tid"]),
+                                      str(record.get("name") or f"task {key[1]}"),
+                                      str(record.get("coro") or "?"))
+    return task
+
+
+def _created(data: AsyncioData, pid: int, record: RawRecord) -> None:
+    task = _task(data, pid, record)  # its first steps may have come first, in a batch
+    task.coro = str(record.get("coro") or task.coro)
+    if not task.steps:  # else the first step's name: create_task's caller may rename it
+        task.name = str(record.get("name") or task.name)
+    task.created_ns, task.site = int(record["ts"]), record.get("site")
+    task.by = record.get("by") if isinstance(record.get("by"), int) else None
+    task.root, task.eager = bool(record.get("root")), bool(record.get("eager"))
+    if record.get("internal") and task.root:  # asyncio.run's own shutdown steps
+        data.hidden.add(key := (pid, task.number))
+        del data.tasks[key]
+        data.blocks = [b for b in data.blocks if (b.pid, b.task) != key]
+        return
+    if task.eager:  # its first step ran inside create_task
+        _step(data, pid, record)
+
+
+def _step(data: AsyncioData, pid: int, record: RawRecord) -> None:
+    task = _task(data, pid, record)
+    if record.get("name"):
+        task.name = str(record["name"])
+    if record.get("coro") and task.coro == "?":
+        task.coro = str(record["coro"])
+    data.loop_threads.setdefault((pid, task.loop), int(record["tid"]))
+    step = Step(int(record["ts"]), int(record["end"]), record.get("aw"), record.get("at"),
+                record.get("awt") if isinstance(record.get("awt"), int) else None)
+    task.steps.append(step)
+    out = record.get("out")
+    if out:
+        task.ended_ns, task.outcome = step.end, str(out)
+        task.exc, task.message = record.get("exc"), record.get("msg")
+        task.error_at = record.get("at")
+        step.at = None
+    if record.get("slow") or step.end - step.start >= data.slow_ns:
+        data.blocks.append(Block(pid, int(record["tid"]), task.loop, step.start, step.end,
+                                 task.coro, task.number))
+
+
+def awaits_ns(data: AsyncioData) -> dict[str, list[int]]:
+    """Per kind of wait, the durations of the awaits between steps (in time order)."""
+    out: dict[str, list[int]] = {}
+    for task in data.tasks.values():
+        for step, after in zip(task.steps, task.steps[1:], strict=False):
+            if step.awaits:
+                out.setdefault(_kind(step.awaits), []).append(max(0, after.start - step.end))
+    return out
+
+
+def _kind(awaits: str) -> str:
+    return "another task" if awaits.startswith("task ") else awaits
+
+
+def peak_concurrent(tasks: list[Task], end_ns: int) -> int:
+    """The most tasks alive (created, not ended) at once."""
+    events: list[tuple[int, int]] = []
+    for task in tasks:
+        start = task.created_ns if task.created_ns is not None else (
+            task.steps[0].start if task.steps else None)
+        if start is None:
+            continue
+        events.append((start, 1))
+        events.append((task.ended_ns if task.ended_ns is not None else end_ns, -1))
+    events.sort(key=lambda e: (e[0], e[1]))
+    alive = peak = 0
+    for _, change in events:
+        alive += change
+        peak = max(peak, alive)
+    return peak
+
+
+def loop_of(data: AsyncioData, pid: int, loop: int) -> list[Task]:
+    return [t for t in data.tasks.values() if t.pid == pid and t.loop == loop]
+
+
+def loops(data: AsyncioData) -> list[tuple[int, int]]:
+    seen = {(t.pid, t.loop) for t in data.tasks.values()} | set(data.samples) \
+        | {(b.pid, b.loop) for b in data.blocks}
+    return sorted(seen)
+
+
+def as_args(task: Task) -> dict[str, Any]:
+    return {"task": task.name, "coroutine": task.coro, "created_at": task.site,
+            "outcome": task.outcome or "pending when its process stopped",
+            "exception": task.exc, "message": task.message, "raised_at": task.error_at}

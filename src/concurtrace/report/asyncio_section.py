@@ -1,0 +1,54 @@
+"""The summary's "asyncio" section, one block per event loop, from the summary's "asyncio"
+key (so a saved trace shows it too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from concurtrace.model.analysis import human_duration
+from concurtrace.model.timeline import Timeline
+
+SHOWN = 4
+
+
+def render_asyncio(timeline: Timeline, console: Console) -> None:
+    summary = timeline.asyncio_summary
+    loops = list(summary.get("loops") or [])
+    if not loops:
+        return
+    console.print(Text("\nasyncio", style="bold"))
+    for row in loops:
+        console.print(_loop_line(row))
+        waits = dict(row.get("awaits") or {})
+        if waits:
+            parts = [f"{kind} x{w.get('count')} p50 {human_duration(int(w.get('p50_ns') or 0))}"
+                     f", max {human_duration(int(w.get('max_ns') or 0))}"
+                     for kind, w in list(waits.items())[:SHOWN]]
+            console.print("    slowest awaits: " + "; ".join(parts))
+        for block in list(row.get("blocks") or [])[:SHOWN]:
+            console.print(Text(f"    loop blocked {human_duration(int(block.get('dur_ns') or 0))}"
+                               f" by {block.get('culprit')}", style="yellow"))
+        pending = list(row.get("pending_at_exit") or [])
+        if pending:
+            more = f" and {len(pending) - SHOWN} more" if len(pending) > SHOWN else ""
+            console.print(f"    pending at exit: {', '.join(pending[:SHOWN])}{more}")
+        for lost in list(row.get("unretrieved") or [])[:SHOWN]:
+            console.print(Text(f"    exception never retrieved: {lost.get('task')} "
+                               f"({lost.get('exception')})", style="red"))
+
+
+def _loop_line(row: dict[str, Any]) -> Text:
+    line = Text("  loop on ")
+    line.append(str(row.get("thread")), style="bold")
+    outcomes = dict(row.get("outcomes") or {})
+    ended = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
+    line.append(f": {row.get('tasks_created')} tasks ({ended}), peak {row.get('peak_concurrent')}"
+                f" at once, {row.get('steps')} steps")
+    lag = int(row.get("max_lag_ns") or 0)
+    if lag:
+        line.append(f"; worst timer lag {human_duration(lag)}, ready queue up to "
+                    f"{row.get('max_ready')}")
+    return line

@@ -1,0 +1,139 @@
+"""What the asyncio hooks call things: the kind of wait a task is in (from its coroutine's
+cr_await chain), task, coroutine and callback names, and program sites."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from concurtrace.runner.own_frames import is_own
+
+# Set by hooks_asyncio.install_asyncio once asyncio is imported.
+ASYNCIO_DIR = os.path.join(os.path.dirname(os.__file__), "asyncio") + os.sep
+TASK_TYPES: tuple[type, ...] = ()
+# (asyncio module, function) -> the kind of wait, for the outermost asyncio frame awaited
+KINDS = {
+    ("tasks", "sleep"): "asyncio.sleep", ("tasks", "wait"): "asyncio.wait",
+    ("tasks", "wait_for"): "wait_for", ("tasks", "_wait"): "asyncio.wait",
+    ("tasks", "as_completed"): "as_completed", ("threads", "to_thread"): "to_thread",
+    ("streams", "open_connection"): "connect", ("streams", "start_server"): "start_server",
+    ("streams", "drain"): "stream write", ("streams", "_drain_helper"): "stream write",
+    ("streams", "wait_closed"): "stream close",
+    ("selector_events", "sock_recv"): "socket read", ("selector_events", "sock_recv_into"):
+        "socket read", ("selector_events", "sock_sendall"): "socket write",
+    ("selector_events", "sock_accept"): "socket accept",
+    ("selector_events", "sock_connect"): "socket connect",
+    ("selector_events", "_accept_connection2"): "connection setup",
+    ("base_events", "create_connection"): "connect", ("base_events", "getaddrinfo"):
+        "getaddrinfo", ("base_events", "serve_forever"): "serve_forever",
+    ("base_events", "create_server"): "start_server",
+    ("base_events", "shutdown_default_executor"): "executor shutdown",
+    ("subprocess", "wait"): "subprocess", ("subprocess", "communicate"): "subprocess",
+    ("base_subprocess", "_wait"): "subprocess", ("subprocess", "create_subprocess_exec"):
+        "subprocess start", ("subprocess", "create_subprocess_shell"): "subprocess start",
+}
+STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait_for_data"})
+
+
+_PROGRAM = ""  # _CODE_KINDS: the program's code, not asyncio's
+_BY_SELF = "self"  # asyncio.locks / asyncio.queues: named after the object's class
+_CODE_KINDS: dict[Any, str] = {}
+
+
+def awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
+    """(what the task waits for, the program's await line)."""
+    obj = task.get_coro()
+    where: str | None = None
+    kind: str | None = None
+    for _ in range(64):
+        frame = getattr(obj, "cr_frame", None)
+        if frame is None:
+            frame = getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
+            if frame is None:
+                break
+        code = frame.f_code
+        found = _CODE_KINDS.get(code)
+        if found is None:
+            found = _CODE_KINDS[code] = _code_kind(code)
+        if found == _PROGRAM:
+            if kind is None:
+                where = f"{code.co_filename}:{frame.f_lineno}"
+        elif kind is None:
+            kind = f"{type(frame.f_locals.get('self')).__name__}.{code.co_name}" \
+                if found == _BY_SELF else found
+        awaited = getattr(obj, "cr_await", None)
+        if awaited is None:
+            awaited = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
+        obj = awaited
+    if waiter is None:
+        return (kind or "the next loop iteration (sleep(0))"), where
+    if isinstance(waiter, TASK_TYPES):
+        return f"task {task_name(waiter)}", where
+    if type(waiter).__name__ == "_GatheringFuture":
+        return "gather", where
+    return kind or "a future", where
+
+
+def _code_kind(code: Any) -> str:
+    if not code.co_filename.startswith(ASYNCIO_DIR):
+        return _PROGRAM
+    module = os.path.splitext(os.path.basename(code.co_filename))[0]
+    if module == "streams" and code.co_name in STREAM_READS:
+        return "stream read"
+    if module in ("locks", "queues"):
+        return _BY_SELF
+    return KINDS.get((module, code.co_name), f"asyncio.{module}.{code.co_name}")
+
+
+def task_name(task: Any) -> str:
+    try:
+        return str(task.get_name())
+    except Exception:  # noqa: BLE001 - a Future, or a task type of the program's
+        return type(task).__name__
+
+
+def coro_name(coro: Any) -> str:
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    if code is None:
+        return type(coro).__name__
+    return f"{getattr(code, 'co_qualname', code.co_name)} ({os.path.basename(code.co_filename)}" \
+           f":{code.co_firstlineno})"
+
+
+def callback_name(callback: Any) -> str:
+    inner = getattr(callback, "func", callback)  # functools.partial
+    code = getattr(inner, "__code__", None)
+    name = getattr(inner, "__qualname__", None) or type(inner).__name__
+    if code is None:
+        return str(name)
+    return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
+
+
+def program_site(frame: Any) -> str | None:
+    while frame is not None and (frame.f_code.co_filename.startswith(ASYNCIO_DIR)
+                                 or is_own(frame.f_code.co_filename)):
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
+
+
+def is_run_until_complete(frame: Any) -> bool:
+    for _ in range(4):
+        if frame is None:
+            return False
+        if frame.f_code.co_name in ("run_until_complete", "run") \
+                and frame.f_code.co_filename.startswith(ASYNCIO_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def error_site(error: BaseException) -> str | None:
+    tb = error.__traceback__
+    last = None
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(ASYNCIO_DIR):
+            last = tb
+        tb = tb.tb_next
+    if last is None:
+        return None
+    return f"{last.tb_frame.f_code.co_filename}:{last.tb_lineno}"
