@@ -56,3 +56,20 @@ def test_join_cycle() -> None:
 def test_same_object_in_two_processes_is_two_objects() -> None:
     other = {**_begin(11, 2, 1, holder=1), "pid": PID + 1}
     assert find_deadlocks(build_sync([_begin(10, 1, 2, holder=2), other])) == []
+
+
+def test_a_reused_id_is_another_object() -> None:
+    """id() is reused once an object is freed (a Queue made where a finished Thread was):
+    a wait on it under another label is another object, with its own waits and signals."""
+    records = [
+        {**_begin(10, 1, 7, holder=None, kind="Thread"), "label": "Thread worker"},
+        {"ev": "wait_end", "ts": 20, "pid": PID, "tid": 1, "obj": 7, "outcome": "thread_ended"},
+        {**_begin(30, 1, 7, holder=None, kind="Queue.get"), "label": "Queue@x.py:9 (q)"},
+        {"ev": "sync_signal", "ts": 40, "pid": PID, "tid": 2, "obj": 7, "op": "put"},
+        {"ev": "wait_end", "ts": 41, "pid": PID, "tid": 1, "obj": 7, "outcome": "got_item"},
+    ]
+    data = build_sync(records, threshold_ns=0)
+    first, second = data.waits
+    assert (first.label, second.label) == ("Thread worker", "Queue@x.py:9 (q)")
+    assert first.obj != second.obj
+    assert (first.outcome, second.outcome) == ("thread_ended", "got_item")

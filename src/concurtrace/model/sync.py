@@ -73,20 +73,23 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     data = SyncData(enabled, threshold_ns)
     open_waits: dict[tuple[int, int], Wait] = {}
     signals: dict[tuple[int, int], list[RawRecord]] = {}
+    lives = _Lifetimes()
     for record in records:
         ev = record["ev"]
         if ev == "thread_exit" and record.get("tid") is not None:
             data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
         elif ev == "wait_begin":
             wait = _wait(record)
+            wait.obj = lives.begin(wait.pid, wait.obj, wait.label)
             open_waits[(wait.pid, wait.tid)] = wait
             data.waits.append(wait)
         elif ev == "wait_end":
             ended = open_waits.pop((int(record["pid"]), int(record["tid"])), None)
-            if ended is not None and ended.obj == record.get("obj"):
+            if ended is not None and ended.obj == lives.current(ended.pid, record.get("obj")):
                 ended.end, ended.outcome = int(record["ts"]), str(record.get("outcome"))
         elif ev == "sync_signal":
-            signals.setdefault((int(record["pid"]), int(record["obj"])), []).append(record)
+            pid = int(record["pid"])
+            signals.setdefault((pid, lives.current(pid, record["obj"])), []).append(record)
     data.recorded = bool(data.waits or signals)
     data.waits = [w for w in data.waits if w.end is None or w.end - w.start >= threshold_ns]
     kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
@@ -101,6 +104,30 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _open_holds(data)
     _count_waiters(data)
     return data
+
+
+class _Lifetimes:
+    """Records name an object by its id(), which a later object may reuse once the first
+    is freed (a Queue made where a finished Thread was): a wait on that id under another
+    label starts a new object, and signals belong to the object living at their time."""
+
+    def __init__(self) -> None:
+        self._now: dict[tuple[int, int], tuple[str, int]] = {}
+
+    def begin(self, pid: int, obj: int, label: str) -> int:
+        label_now, serial = self._now.get((pid, obj), (label, 0))
+        if label_now != label:
+            serial += 1
+        self._now[(pid, obj)] = (label, serial)
+        return self._key(obj, serial)
+
+    def current(self, pid: int, obj: Any) -> int:
+        raw = int(obj) if obj is not None else 0
+        return self._key(raw, self._now.get((pid, raw), ("", 0))[1])
+
+    @staticmethod
+    def _key(obj: int, serial: int) -> int:
+        return obj if serial == 0 else -(obj * 1024 + serial)  # negative: never a real id
 
 
 def _wait(record: RawRecord) -> Wait:
