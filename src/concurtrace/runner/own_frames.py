@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType, FrameType, TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,7 +89,7 @@ def clean_raise(function: F) -> F:
             unlink(error)
             raise
 
-    return clean  # type: ignore[return-value]
+    return cast(F, clean)
 
 
 def threads_running() -> bool:
