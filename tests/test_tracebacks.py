@@ -57,7 +57,7 @@ def test_tracebacks_the_program_prints_are_unchanged(mode: str, tmp_path: Path) 
     Process.start/join/terminate, signal.signal, _thread, Popen in a multiprocessing child), caught
     and printed by the program (or by _thread, multiprocessing)."""
     expected, got = compare("tracebacks_caught.py", mode, tmp_path)
-    assert expected.count("Traceback (most recent call last)") == 11
+    assert expected.count("Traceback (most recent call last)") == 13
     if sys.version_info >= (3, 11):
         assert got == expected
         return

@@ -54,6 +54,8 @@ CASES = {
     "Process.start twice": process_start_twice,
     "terminate of an unstarted Process": lambda: multiprocessing.Process(target=int).terminate(),
     "signal.signal outside the main thread": signal_in_thread,
+    "os.close of a bad fd": lambda: os.close(2**20),
+    "signal.set_wakeup_fd of a bad fd": lambda: signal.set_wakeup_fd(2**20),
 }
 
 def missing_program() -> None:

@@ -29,7 +29,13 @@ from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
-from concurtrace.runner.own_frames import call_as_caller, threads_running, unlink, without_own
+from concurtrace.runner.own_frames import (
+    call_as_caller,
+    clean_raise,
+    threads_running,
+    unlink,
+    without_own,
+)
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # the ones our handler saves the trace for
@@ -278,7 +284,7 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
 
     hooks.patch(signal, "getsignal", getsignal)
     hooks.patch(signal, "signal", set_signal)
-    hooks.patch(signal, "set_wakeup_fd", set_wakeup_fd)
+    hooks.patch(signal, "set_wakeup_fd", clean_raise(set_wakeup_fd))
     orig_interrupt_main = _thread.interrupt_main
 
     def interrupt_main(signum: int = signal.SIGINT, /) -> None:
@@ -288,7 +294,7 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
             return
         sink.call(orig_interrupt_main, signum)
 
-    hooks.patch(_thread, "interrupt_main", interrupt_main)
+    hooks.patch(_thread, "interrupt_main", clean_raise(interrupt_main))
     orig_close, orig_closerange = os.close, os.closerange
 
     def close(fd: int) -> None:
@@ -299,8 +305,8 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
         sink.fds_closing(fd_low, fd_high, main_thread())
         sink.call(orig_closerange, fd_low, fd_high)
 
-    hooks.patch(os, "close", close)
-    hooks.patch(os, "closerange", closerange)
+    hooks.patch(os, "close", clean_raise(close))
+    hooks.patch(os, "closerange", clean_raise(closerange))
     orig_excepthook = sys.excepthook
 
     def excepthook(exc_type: type[BaseException], value: BaseException, tb: Any) -> None:
