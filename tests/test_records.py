@@ -9,13 +9,18 @@ from typing import Any, get_args, get_type_hints
 from traced import SCRIPTS, concurtrace
 
 from concurtrace.model.record_types import RECORD_TYPES
-from concurtrace.model.records import read_session
+from concurtrace.model.records import LIFECYCLE_KINDS, read_session
 
 SYNC_KINDS = {"wait_begin", "wait_end", "sync_signal", "sync_object"}  # model/sync.py's
 
 
 def _keys(kind: type[Any]) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(kind.__required_keys__), frozenset(kind.__optional_keys__)
+
+
+def test_the_readers_know_every_record_type() -> None:
+    # model/sources.py types a line read back as a Record only when its "ev" is one of these
+    assert {get_args(get_type_hints(kind)["ev"])[0] for kind in RECORD_TYPES} == LIFECYCLE_KINDS
 
 
 def test_every_record_written_is_of_its_declared_type(tmp_path: Path) -> None:

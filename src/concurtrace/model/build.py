@@ -11,7 +11,7 @@ from typing import Any
 
 from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import infrastructure_role, process_name
-from concurtrace.model.records import RawRecord
+from concurtrace.model.records import Finalize, RawRecord
 from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
@@ -24,7 +24,7 @@ METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_s
 def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[TraceEvents]],
                    observed: Observed, root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
     index = RecordIndex(records)
-    pids = set(index.own) | set(index.about) | set(observed.processes) | set(observed.reaped)
+    pids = set(index.last_ts) | set(index.about) | set(observed.processes) | set(observed.reaped)
     timeline = Timeline(root_pid=root_pid, started_ns=started_ns, ended_ns=ended_ns)
     for pid in sorted(pids):
         timeline.processes[pid] = _process(pid, index, observed, root_pid)
@@ -117,14 +117,15 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
         if pid == proc.pid and tid not in proc.threads:
             proc.threads[tid] = Thread(pid=pid, tid=tid, name=comm, started_ns=first, ended_ns=last)
     finalize = index.last(proc.pid, "finalize")
-    for record in index.own.get(proc.pid, []):
-        events = ("thread_start", "thread_exit", "thread_abandoned")
-        if record.get("tid") is None or record["ev"] not in events:
+    for record in [r for r in index.own.get(proc.pid, [])
+                   if r["ev"] in ("thread_start", "thread_exit", "thread_abandoned")]:
+        native = record.get("tid")
+        if native is None:
             continue
-        tid = int(record["tid"])
+        tid = int(native)
         thread = proc.threads.setdefault(tid, Thread(pid=proc.pid, tid=tid, name=""))
         if record.get("name"):
-            thread.name = str(record["name"])
+            thread.name = str(record.get("name"))
         if record["ev"] == "thread_start":
             thread.started_ns, thread.daemon = int(record["start_ts"]), bool(record["daemon"])
         elif record["ev"] == "thread_exit":
@@ -139,14 +140,14 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             thread.abandoned = thread.end_reason == "abandoned"
     fatal = index.last(proc.pid, "signal")
     if fatal is not None and fatal.get("stack") and fatal.get("tid") in (None, proc.pid):
-        main.stack = list(fatal["stack"])  # where the signal found the main thread
+        main.stack = list(fatal.get("stack") or [])  # where the signal found the main thread
         main.end_reason = _cut_reason(proc, main, finalize)
     for key, runs in observed.states.items():
         if key[0] == proc.pid and key[1] in proc.threads:
             proc.threads[key[1]].states = runs
 
 
-def _cut_reason(proc: Process, thread: Thread, finalize: RawRecord | None) -> str:
+def _cut_reason(proc: Process, thread: Thread, finalize: Finalize | None) -> str:
     """Why a thread still alive at the process's last moment stopped there. Only a daemon
     thread at a normal interpreter exit was abandoned; the others were cut by a stop of the
     run, a fatal signal or os._exit, whatever their daemon flag."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from concurtrace.model.records import RawRecord
+from concurtrace.model.records import RawRecord, lifecycle_records
 from concurtrace.model.sync import LOCK_KINDS, SyncData, Wait
 
 
@@ -76,12 +76,12 @@ def _holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
 
 def thread_names(records: list[RawRecord]) -> dict[tuple[int, int], str]:
     names: dict[tuple[int, int], str] = {}
-    for record in records:
+    for record in lifecycle_records(records):
         if record["ev"] == "hello":
             names[(int(record["pid"]), int(record.get("main_tid") or record["pid"]))] = \
                 "MainThread"
-        elif record["ev"] == "thread_start" and record.get("tid") is not None:
-            names[(int(record["pid"]), int(record["tid"]))] = str(record.get("name"))
+        elif record["ev"] == "thread_start" and (tid := record.get("tid")) is not None:
+            names[(int(record["pid"]), int(tid))] = str(record.get("name"))
     return names
 
 
@@ -123,9 +123,10 @@ def report_lines(deadlock: Deadlock, names: dict[tuple[int, int], str], process:
 def deadlock_report(data: SyncData, records: list[RawRecord]) -> list[str]:
     """The lines to print on stderr the moment the run ends, one block per deadlock."""
     names = thread_names(records)
-    processes = {int(r["pid"]): str(r.get("name")) for r in records
+    lifecycle = lifecycle_records(records)
+    processes = {int(r["pid"]): str(r.get("name")) for r in lifecycle
                  if r["ev"] == "role" and r.get("name")}
-    root = next((int(r["pid"]) for r in records if r["ev"] == "hello"), None)  # the first
+    root = next((int(r["pid"]) for r in lifecycle if r["ev"] == "hello"), None)  # the first
     lines: list[str] = []
     for deadlock in find_deadlocks(data):
         default = "MainProcess" if deadlock.pid == root else "a process"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from concurtrace.model.records import RawRecord
+from concurtrace.model.records import ExceptionRaised
 from concurtrace.model.sends import credited_send, died_before, handled_send, sends_to
 from concurtrace.model.sentences import CRASH_SIGNALS, signal_name
 from concurtrace.model.sources import Observed, RecordIndex
@@ -18,8 +18,7 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     if pid in observed.reaped:
         ts, status = observed.reaped[pid]
         reaps.append((ts, status, 0))
-    own = index.own.get(pid, [])
-    last_own = max((int(r["ts"]) for r in own), default=None)
+    last_own = index.last_ts.get(pid)
     seen = observed.processes.get(pid)
     ends = [t for t in (last_own, seen.last_ns if seen else None) if t]
     reap_ts: int | None = None
@@ -77,7 +76,7 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
         proc.end_reason = "return"
 
 
-def _uncaught(proc: Process, index: RecordIndex) -> RawRecord | None:
+def _uncaught(proc: Process, index: RecordIndex) -> ExceptionRaised | None:
     """The exception that ended the interpreter: one the interpreter itself reported (not the
     program's own sys.excepthook(...) call), with the exit status an uncaught one gives."""
     exceptions = [r for r in index.own.get(proc.pid, [])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bisect
 from itertools import count
-from typing import Any
+from typing import Any, NamedTuple
 
-from concurtrace.model.records import RawRecord
+from concurtrace.model.records import Join, ProcessStart, RawRecord, Reaped, Record, ThreadStart
 from concurtrace.model.sentences import (
     CUT_THREAD,
     exit_sentence,
@@ -34,6 +34,20 @@ def call_slice(thread: Thread | None, start_ts: int, end_ts: int) -> Slice | Non
     return None
 
 
+class CallSite(NamedTuple):
+    """Where a hooked call ran: the writer, its thread, and when the call began and ended."""
+
+    pid: int
+    tid: int | None
+    start_ts: int
+    ts: int
+
+
+def _call_site(record: ProcessStart | ThreadStart, tid: int | None) -> CallSite:
+    ts = int(record["ts"])
+    return CallSite(int(record["pid"]), tid, int(record.get("start_ts", ts)), ts)
+
+
 class _Linker:
     def __init__(self, timeline: Timeline) -> None:
         self.timeline, self.ids = timeline, count(1)
@@ -48,16 +62,16 @@ class _Linker:
         source.flows_out = (source.flows_out or []) + [flow]
         target.flows_in = (target.flows_in or []) + [flow]
 
-    def call_site(self, record: RawRecord | None, label: str) -> Slice | Instant | None:
+    def call_site(self, site: CallSite | None, label: str) -> Slice | Instant | None:
         """The caller's slice for a hooked call, or a small instant when untraced."""
-        if record is None:
+        if site is None:
             return None
-        proc = self.timeline.processes.get(int(record["pid"]))
+        proc = self.timeline.processes.get(site.pid)
         if proc is None:
             return None
-        tid = int(record.get("tid") or proc.pid or 0)
-        start = int(record["start_ts"] if "start_ts" in record else record["ts"])
-        found = call_slice(proc.threads.get(tid), start, int(record["ts"]))
+        tid = int(site.tid or proc.pid or 0)
+        start = site.start_ts
+        found = call_slice(proc.threads.get(tid), start, site.ts)
         if found is not None:
             return found
         if tid not in proc.threads:
@@ -74,20 +88,21 @@ def add_lifecycle(timeline: Timeline, records: list[RawRecord]) -> None:
     index = RecordIndex(records)
     for proc in timeline.processes.values():
         _process_events(linker, proc, index.about.get(proc.pid, []))
-        starts = {int(r["tid"]): r for r in index.own.get(proc.pid, [])
-                  if r["ev"] == "thread_start" and r.get("tid") is not None}
+        starts = {int(tid): r for r in index.own.get(proc.pid, [])
+                  if r["ev"] == "thread_start" and (tid := r.get("tid")) is not None}
         for thread in list(proc.threads.values()):
             _thread_events(linker, proc, thread, starts.get(thread.tid))
 
 
-def _process_events(linker: _Linker, proc: Process, about: list[RawRecord]) -> None:
+def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None:
     main = proc.threads[proc.pid]
     parent = linker.timeline.processes.get(proc.ppid) if proc.ppid else None
     start_args: dict[str, Any] = {"event": "process_start", "daemon": bool(proc.daemon)}
     start_mark = linker.instant(proc, proc.pid, proc.started_ns or 0,
                                 start_sentence(proc, parent), start_args)
     starts = [r for r in about if r["ev"] == "process_start" and r["pid"] == proc.ppid]
-    source = linker.call_site(starts[-1] if starts else None, f"start {proc.name}")
+    start_site = _call_site(starts[-1], starts[-1].get("tid")) if starts else None
+    source = linker.call_site(start_site, f"start {proc.name}")
     if source is not None:
         linker.link(source, _first_slice(main) or start_mark)
     end_args: dict[str, Any] = {"event": "process_terminated" if proc.signal else "process_exit",
@@ -102,7 +117,7 @@ def _process_events(linker: _Linker, proc: Process, about: list[RawRecord]) -> N
     end_mark = linker.instant(proc, proc.pid, proc.ended_ns,
                               exit_sentence(proc, killer, sender), end_args)
     if proc.ended_by is not None:  # only the send that delivered the fatal signal
-        kill_site = linker.call_site(_send_record(proc.ended_by), f"signal {proc.name}")
+        kill_site = linker.call_site(_send_site(proc.ended_by), f"signal {proc.name}")
         if kill_site is not None:
             linker.link(kill_site, end_mark)
     if handled is not None:
@@ -111,10 +126,10 @@ def _process_events(linker: _Linker, proc: Process, about: list[RawRecord]) -> N
                                   {"event": "signal_received", "signal": name,
                                    "from_pid": handled.sender, "handled": True})
         end_args["handled_signal"] = name
-        site = linker.call_site(_send_record(handled), f"signal {proc.name}")
+        site = linker.call_site(_send_site(handled), f"signal {proc.name}")
         if site is not None:
             linker.link(site, received)
-    observers = [r for r in about if r["ev"] == "join"] or \
+    observers: list[Join | Reaped] = [r for r in about if r["ev"] == "join"] or \
         [r for r in about if r["ev"] == "reaped"]
     observer = observers[0] if observers else None
     joiner = linker.timeline.processes.get(int(observer["pid"])) if observer else None
@@ -128,15 +143,15 @@ def _process_events(linker: _Linker, proc: Process, about: list[RawRecord]) -> N
         linker.link(end_mark, seen)
 
 
-def _send_record(send: Send) -> RawRecord | None:
-    """A send as the record call_site() looks up (None when concurtrace sent it)."""
+def _send_site(send: Send) -> CallSite | None:
+    """Where a send was made (None when concurtrace sent it)."""
     if send.sender is None:
         return None
-    return {"pid": send.sender, "tid": send.tid, "start_ts": send.start_ts, "ts": send.ts}
+    return CallSite(send.sender, send.tid, send.start_ts, send.ts)
 
 
 def _thread_events(linker: _Linker, proc: Process, thread: Thread,
-                   start: RawRecord | None) -> None:
+                   start: ThreadStart | None) -> None:
     if thread.is_main:
         return
     if thread.started_ns is not None:
@@ -144,7 +159,7 @@ def _thread_events(linker: _Linker, proc: Process, thread: Thread,
                               thread_sentence(thread, "start"),
                               {"event": "thread_start", "daemon": bool(thread.daemon)})
         if start is not None:
-            by = dict(start, tid=start.get("by_tid"))
+            by = _call_site(start, start.get("by_tid"))  # the thread that called start()
             source = linker.call_site(by, f"start thread {thread.name}")
             if source is not None:
                 linker.link(source, _first_slice(thread) or mark)

@@ -98,7 +98,7 @@ class Join(_Written):
     start_ts: int
     child: int
     tid: int
-    exitcode: int | None
+    exitcode: int  # written only once the child has one
     implicit: bool
 
 

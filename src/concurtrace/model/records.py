@@ -7,25 +7,33 @@ or os._exit still leaves every record written before that moment.
 Each lifecycle record kind ("ev") is one TypedDict (model/record_types.py), all with
 "ts" (monotonic ns) and "pid" (the writer; the recorder adds it): the writers
 (runner/hooks*.py, bootstrap.py) build them by these types, so mypy catches a field that
-drifts. Readers get the lines back as parsed JSON (RawRecord: a file may be torn, or from
-another version) and read each field with a default. The synchronization records are
-model/sync.py's.
+drifts. Lines come back as parsed JSON (RawRecord); the readers take the lifecycle ones
+as typed Records (one cast, in model/sources.py's RecordIndex) and narrow each by its
+"ev", so mypy checks every field they read against what the writers write. A file may be
+torn or from another version: a field that can be missing is read with a default. The
+synchronization records are model/sync.py's, the asyncio ones model/tasks.py's.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-__all__ = ["ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join", "ProcessStart", "RawRecord",
-           "Reaped", "Record", "RecordWriter", "Role", "SignalReceived", "Subinterpreter",
-           "Terminate", "ThreadAbandoned", "ThreadExit", "ThreadStart", "TraceError",
-           "TraceSaved", "read_records", "read_session"]
+__all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
+           "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
+           "SignalReceived", "Subinterpreter", "Terminate", "ThreadAbandoned", "ThreadExit",
+           "ThreadStart", "TraceError", "TraceSaved", "as_lifecycle", "lifecycle_records",
+           "read_records", "read_session"]
 
 RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
+# The "ev" of each lifecycle record type (tests/test_records.py checks it is theirs).
+LIFECYCLE_KINDS = frozenset({
+    "hello", "role", "process_start", "terminate", "reaped", "join", "signal", "exception",
+    "exit_call", "thread_start", "thread_exit", "thread_abandoned", "finalize", "trace_saved",
+    "trace_error", "subinterpreter"})
 
 if TYPE_CHECKING:
     from concurtrace.model.record_types import (
@@ -73,6 +81,17 @@ class RecordWriter:
             os.close(self.fd)
         except OSError:
             pass
+
+
+def as_lifecycle(record: RawRecord) -> Record | None:
+    """A parsed line as its typed lifecycle Record, None for a sync or asyncio one: the one
+    place a line read back becomes typed (narrow it by its "ev" to read its fields)."""
+    return cast("Record", record) if record["ev"] in LIFECYCLE_KINDS else None
+
+
+def lifecycle_records(records: Iterable[RawRecord]) -> list[Record]:
+    """The lifecycle records of a session's (model/sources.py indexes them by pid)."""
+    return [typed for record in records if (typed := as_lifecycle(record)) is not None]
 
 
 def read_records(path: Path) -> Iterator[RawRecord]:

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
-from concurtrace.model.records import RawRecord
+from concurtrace.model.records import (
+    ExitCall,
+    Finalize,
+    Hello,
+    RawRecord,
+    Record,
+    Role,
+    SignalReceived,
+    as_lifecycle,
+)
 from concurtrace.model.timeline import StateRun
 
 
@@ -35,18 +46,38 @@ class Observed:
 
 
 class RecordIndex:
-    """Records indexed by the pid they are about."""
+    """The lifecycle records indexed by the pid they are about: where a parsed line becomes
+    a typed Record (the readers narrow it by its "ev")."""
 
-    def __init__(self, records: list[RawRecord]) -> None:
-        self.own: dict[int, list[RawRecord]] = defaultdict(list)  # written by the process
-        self.about: dict[int, list[RawRecord]] = defaultdict(list)  # written by others about it
-        for record in records:
-            self.own[int(record["pid"])].append(record)
-            if "child" in record and record["child"] is not None:
-                self.about[int(record["child"])].append(record)
+    def __init__(self, records: Iterable[RawRecord]) -> None:
+        self.own: dict[int, list[Record]] = defaultdict(list)  # written by the process
+        self.about: dict[int, list[Record]] = defaultdict(list)  # written by others about it
+        # Each writer's last record of any kind (sync and asyncio ones too): it was alive then.
+        self.last_ts: dict[int, int] = {}
+        for raw in records:
+            pid, ts = int(raw["pid"]), int(raw["ts"])
+            self.last_ts[pid] = max(ts, self.last_ts.get(pid, ts))
+            record = as_lifecycle(raw)
+            if record is None:
+                continue
+            self.own[pid].append(record)
+            if raw.get("child") is not None:
+                self.about[int(raw["child"])].append(record)
 
-    def first(self, pid: int, ev: str) -> RawRecord | None:
+    @overload
+    def first(self, pid: int, ev: Literal["hello"]) -> Hello | None: ...
+    @overload
+    def first(self, pid: int, ev: Literal["role"]) -> Role | None: ...
+    def first(self, pid: int, ev: str) -> Record | None:
         return next((r for r in self.own.get(pid, []) if r["ev"] == ev), None)
 
-    def last(self, pid: int, ev: str) -> RawRecord | None:
+    @overload
+    def last(self, pid: int, ev: Literal["hello"]) -> Hello | None: ...
+    @overload
+    def last(self, pid: int, ev: Literal["finalize"]) -> Finalize | None: ...
+    @overload
+    def last(self, pid: int, ev: Literal["exit_call"]) -> ExitCall | None: ...
+    @overload
+    def last(self, pid: int, ev: Literal["signal"]) -> SignalReceived | None: ...
+    def last(self, pid: int, ev: str) -> Record | None:
         return next((r for r in reversed(self.own.get(pid, [])) if r["ev"] == ev), None)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, Protocol, cast
 
-from concurtrace.model.records import RawRecord
+from concurtrace.model.records import Finalize
 from concurtrace.model.timeline import Process, Slice, Thread
 
 GENERIC_THREAD_NAMES = ("Dummy-", "Thread-")
@@ -49,7 +49,7 @@ class Event:
 TraceEvents = Sequence[TraceEvent] | list[dict[str, Any]]  # one piece of a process's events
 
 
-def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: RawRecord | None,
+def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Finalize | None,
                  fork_tid: int | None = None) -> int:
     """Adds complete ("X") events as slices; returns how many.
 

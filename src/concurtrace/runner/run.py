@@ -15,7 +15,7 @@ from concurtrace.model.budget import engine_warning, keep_longest
 from concurtrace.model.build import build_timeline
 from concurtrace.model.deadlock import deadlock_report
 from concurtrace.model.lifecycle import add_lifecycle
-from concurtrace.model.records import RawRecord, read_session
+from concurtrace.model.records import Record, lifecycle_records, read_session
 from concurtrace.model.sampled import SampleResult
 from concurtrace.model.sources import Observed, ObservedProcess
 from concurtrace.model.sync import build_sync
@@ -97,7 +97,8 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         sync = build_sync(records, config.sync, int(config.sync_threshold_ms * 1e6))
         for line in deadlock_report(sync, records):  # at once, before the (maybe long) merge
             os.write(2, f"{line}\n".encode("utf-8", "replace"))
-        for record in records:  # free-threaded builds: no GIL to wait for
+        lifecycle = lifecycle_records(records)
+        for record in lifecycle:  # free-threaded builds: no GIL to wait for
             if record["ev"] == "hello" and record.get("gil") == "disabled":
                 sampler.mark_gil_disabled(int(record["pid"]))
         with paused_gc():  # merging the samples makes many small objects, as the build does
@@ -119,7 +120,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
             timeline.notes.append("GIL disabled (free-threaded build): no thread waits for it")
         timeline.counters.extend(loop_counters(timeline))
         add_lifecycle(timeline, records)
-        timeline.notes.extend(_subinterpreter_notes(records))
+        timeline.notes.extend(_subinterpreter_notes(lifecycle))
         timeline.notes.extend(warnings)
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
@@ -134,7 +135,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         session.cleanup()
 
 
-def _subinterpreter_notes(records: list[RawRecord]) -> list[str]:
+def _subinterpreter_notes(records: list[Record]) -> list[str]:
     """Sitecustomize leaves one record per sub-interpreter, which it does not trace."""
     counts: dict[int, int] = {}
     for record in records:
