@@ -61,7 +61,7 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     starts = [r for r in index.about.get(pid, []) if r["ev"] == "process_start"]
     starts.sort(key=lambda r: -METHOD_RANK.get(str(r.get("method")), 0))
     start = starts[0] if starts else None
-    argv: list[str] = list(hello["argv"]) if hello else (seen.cmdline if seen else [])
+    argv: list[str] = list(hello["argv"]) if hello else (list(seen.cmdline) if seen else [])
     if not argv and start and start.get("cmdline"):
         argv = list(start["cmdline"])
     if not argv and start and start.get("method") in ("fork", "os.fork"):
@@ -113,9 +113,10 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     main = Thread(pid=proc.pid, tid=proc.pid, name=name, daemon=False, is_main=True,
                   started_ns=proc.started_ns)
     proc.threads[proc.pid] = main
-    for (pid, tid), (comm, first, last) in observed.threads.items():
+    for (pid, tid), seen in observed.threads.items():
         if pid == proc.pid and tid not in proc.threads:
-            proc.threads[tid] = Thread(pid=pid, tid=tid, name=comm, started_ns=first, ended_ns=last)
+            proc.threads[tid] = Thread(pid=pid, tid=tid, name=seen.comm, started_ns=seen.first_ns,
+                                       ended_ns=seen.last_ns)
     finalize = index.last(proc.pid, "finalize")
     for record in [r for r in index.own.get(proc.pid, [])
                    if r["ev"] in ("thread_start", "thread_exit", "thread_abandoned")]:

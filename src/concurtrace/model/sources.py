@@ -17,26 +17,16 @@ from concurtrace.model.records import (
     SignalReceived,
     as_lifecycle,
 )
+from concurtrace.model.sampled import SeenProcess, SeenThread
 from concurtrace.model.timeline import StateRun
-
-
-@dataclass
-class ObservedProcess:
-    pid: int
-    ppid: int
-    name: str
-    cmdline: list[str]
-    first_ns: int
-    last_ns: int
-    python: bool
 
 
 @dataclass
 class Observed:
     """What the outside sampler and concurtrace's own reaping saw."""
 
-    processes: dict[int, ObservedProcess] = field(default_factory=dict)
-    threads: dict[tuple[int, int], tuple[str, int, int]] = field(default_factory=dict)
+    processes: dict[int, SeenProcess] = field(default_factory=dict)
+    threads: dict[tuple[int, int], SeenThread] = field(default_factory=dict)
     states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
     reaped: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw status)
     # concurtrace's own signals to the tree (--timeout, a second Ctrl-C: "timeout",

@@ -17,7 +17,7 @@ from concurtrace.model.deadlock import deadlock_report
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import Record, lifecycle_records, read_session
 from concurtrace.model.sampled import SampleResult
-from concurtrace.model.sources import Observed, ObservedProcess
+from concurtrace.model.sources import Observed
 from concurtrace.model.sync import build_sync
 from concurtrace.model.tasks import build_tasks
 from concurtrace.model.tasks_analysis import loop_counters
@@ -165,11 +165,6 @@ def _tell_interrupt(count: int) -> None:
 
 
 def _observed(sample: SampleResult, outcome: RunOutcome) -> Observed:
-    observed = Observed(reaped=dict(outcome.statuses), sends=list(outcome.sends))
-    for pid, seen in sample.processes.items():
-        observed.processes[pid] = ObservedProcess(pid, seen.ppid, seen.name, list(seen.cmdline),
-                                                  seen.first_ns, seen.last_ns, seen.python)
-    for key, thread in sample.threads.items():
-        observed.threads[key] = (thread.comm, thread.first_ns, thread.last_ns)
-    observed.states = dict(sample.states)
-    return observed
+    return Observed(processes=dict(sample.processes), threads=dict(sample.threads),
+                    states=dict(sample.states), reaped=dict(outcome.statuses),
+                    sends=list(outcome.sends))
