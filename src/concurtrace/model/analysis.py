@@ -10,10 +10,7 @@ from concurtrace.model.sync_analysis import analyse_sync
 from concurtrace.model.tasks_analysis import analyse_asyncio
 from concurtrace.model.timeline import Finding, GilHotspot, Timeline
 
-# Re-exported for code written against the old place; new code imports model.units.
-from concurtrace.model.units import human_duration, lifetime
-
-__all__ = ["analyse", "gil_hotspots", "human_duration", "lifetime"]
+__all__ = ["analyse", "gil_hotspots"]
 
 
 def analyse(timeline: Timeline) -> None:

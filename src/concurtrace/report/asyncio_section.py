@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from concurtrace.model.analysis import human_duration
 from concurtrace.model.timeline import Timeline
+from concurtrace.model.units import human_duration
 
 SHOWN = 4
 

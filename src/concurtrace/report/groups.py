@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import lifetime
+from concurtrace.model.vocabulary import FindingKind
 
 # Fewer alike items than this are listed one by one.
 GROUP_MIN = 4
@@ -77,7 +78,7 @@ def gil_share(thread: Thread) -> float:
 
 # -- findings ---------------------------------------------------------------------------
 
-FINDING_VERBS = {
+FINDING_VERBS: dict[FindingKind, str] = {
     "gil_contention": "waited for the GIL",
     "daemon_thread_abandoned": "were abandoned at interpreter exit",
     "thread_exception": "died with an uncaught exception",

@@ -16,6 +16,7 @@ from rich.tree import Tree
 from concurtrace.model.sentences import after_signal
 from concurtrace.model.timeline import Process, Timeline
 from concurtrace.model.units import human_duration, lifetime
+from concurtrace.model.vocabulary import FindingKind
 from concurtrace.report.asyncio_section import render_asyncio
 from concurtrace.report.sync_section import render_sync
 
@@ -198,5 +199,5 @@ def _findings(timeline: Timeline, console: Console) -> None:
         console.print(Text(f"… {count} more findings: {JSON_HINT}", style="dim"))
 
 
-def _verb(kind: str) -> str:
+def _verb(kind: FindingKind) -> str:
     return FINDING_VERBS.get(kind, f"had finding {kind}")
