@@ -62,11 +62,7 @@ def interval_segments(
         and dt <= max_correct_dt_ns
         and known(a.on_cpu_ns, a.runqueue_ns, b.on_cpu_ns, b.runqueue_ns)
     ):
-        d_on = max(0, b.on_cpu_ns - a.on_cpu_ns)
-        d_rq = max(0, b.runqueue_ns - a.runqueue_ns)
-        active = min(dt, d_on + d_rq)
-        rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
-        rest = dt - active
+        active, rq, rest = _active_split(a, b, dt)
         # Queued right after a wake-up inside take_gil: still waiting for the GIL.
         woken = QUEUED_GIL if a_state in GIL_STATES else "runqueue"
         if blocked_a and blocked_b and active >= min_active_ns:
@@ -94,6 +90,17 @@ def interval_segments(
     return [(a_state, half), (b_state, dt - half)]
 
 
+def _active_split(a: Sample, b: Sample, dt: int) -> tuple[int, int, int]:
+    """The schedstat correction between two samples dt apart: (active, of it queued for a
+    CPU, the rest: blocked). Active is what schedstat says the thread spent on a CPU or
+    queued for one in between, at most dt; its queued part in proportion."""
+    d_on = max(0, b.on_cpu_ns - a.on_cpu_ns)
+    d_rq = max(0, b.runqueue_ns - a.runqueue_ns)
+    active = min(dt, d_on + d_rq)
+    rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
+    return active, rq, dt - active
+
+
 def napped_segments(a: Sample, b: Sample, a_state: str, nap: str) -> list[tuple[str, int]]:
     """A GIL sample, then an active sample of a thread woken from a nap in between
     (samples.woken_outside): it took the GIL, ran a little, napped and is now queued
@@ -105,11 +112,7 @@ def napped_segments(a: Sample, b: Sample, a_state: str, nap: str) -> list[tuple[
         a.on_cpu_ns, a.runqueue_ns, b.on_cpu_ns, b.runqueue_ns
     ):
         return []
-    d_on = max(0, b.on_cpu_ns - a.on_cpu_ns)
-    d_rq = max(0, b.runqueue_ns - a.runqueue_ns)
-    active = min(dt, d_on + d_rq)
-    rq = active * d_rq // (d_on + d_rq) if d_on + d_rq else 0
-    rest = dt - active
+    active, rq, rest = _active_split(a, b, dt)
     return [(a_state, rest // 2), ("running", active - rq), (nap, rest - rest // 2),
             ("runqueue", rq)]
 

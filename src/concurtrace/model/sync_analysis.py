@@ -9,6 +9,7 @@ from typing import Any
 from concurtrace.model.deadlock import describe, find_deadlocks
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
 from concurtrace.model.timeline import Finding, Thread, Timeline
+from concurtrace.model.units import short_duration as _human
 from concurtrace.model.vocabulary import STATES
 
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
@@ -17,11 +18,6 @@ TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
 NOT_COVERED = ("threading.Barrier", "queue.SimpleQueue", "concurrent.futures",
                "multiprocessing locks and queues", "Manager proxies", "asyncio")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
-
-
-def _human(ns: float) -> str:
-    return f"{ns / 1e9:.2f} s" if ns >= 1e9 else f"{ns / 1e6:.0f} ms" if ns >= 1e6 \
-        else f"{ns / 1e3:.0f} µs"
 
 
 def analyse_sync(timeline: Timeline) -> list[Finding]:

@@ -17,14 +17,10 @@ from concurtrace.model.tasks import (
     peak_concurrent,
 )
 from concurtrace.model.timeline import CounterSeries, Finding, Thread, Timeline
+from concurtrace.model.units import short_duration as _ms
 
 SHOWN_BLOCKS = 10
 ASYNCIO_PART = os.sep + "asyncio" + os.sep
-
-
-def _ms(ns: int) -> str:
-    return f"{ns / 1e9:.2f} s" if ns >= 1e9 else f"{ns / 1e6:.0f} ms" if ns >= 1e6 \
-        else f"{ns / 1e3:.0f} µs"
 
 
 def analyse_asyncio(timeline: Timeline) -> list[Finding]:

@@ -165,11 +165,7 @@ class Tracker:
 
     def end_process(self, proc: TrackedProcess) -> None:
         proc.alive = False
-        for th in proc.live:
-            self.close_thread(th)
-        proc.live = []
-        self.opener.close(proc.fd_stat)
-        proc.fd_stat = -1
+        self._close_process(proc)
 
     def close_all(self) -> None:
         for proc in self.live():
@@ -177,7 +173,11 @@ class Tracker:
                 th.info.comm = read_text(th.path_b[: -len("schedstat")] + "comm").strip() or (
                     th.info.comm
                 )
-                self.close_thread(th)
-            proc.live = []
-            self.opener.close(proc.fd_stat)
-            proc.fd_stat = -1
+            self._close_process(proc)
+
+    def _close_process(self, proc: TrackedProcess) -> None:
+        for th in proc.live:
+            self.close_thread(th)
+        proc.live = []
+        self.opener.close(proc.fd_stat)
+        proc.fd_stat = -1
