@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal as signal_module
 
 from concurtrace.model.timeline import Process, Send, Thread, short_path
+from concurtrace.model.vocabulary import STATES
 
 REASONS = {
     "daemon_cleanup": "daemon cleanup at {killer} exit",
@@ -86,9 +87,6 @@ def frozen_at(thread: Thread) -> str:
 
 CUT_THREAD = {"stopped": "when the run was stopped", "killed": "when its process was killed",
               "os._exit": "when its process called os._exit"}
-DOING = {"running": "running", "runqueue": "running", "gil": "waiting for the GIL",
-         "lock": "waiting for a lock", "sleep": "sleeping", "io": "in I/O",
-         "child": "waiting for a child", "other": "blocked"}
 
 
 def last_state(thread: Thread, before: int | None = None) -> str | None:
@@ -105,7 +103,8 @@ def stop_time(proc: Process | None) -> int | None:
 
 def last_doing(thread: Thread, before: int | None = None) -> str:
     """"waiting for a lock": what the sampler last saw the thread do, "running" if unknown."""
-    return DOING.get(last_state(thread, before) or "running", "running")
+    state = STATES.get(last_state(thread, before) or "running")
+    return state.doing if state is not None else "running"
 
 
 def cut_sentence(thread: Thread, proc: Process | None = None) -> str:

@@ -19,17 +19,18 @@ class ThreadState:
     slice_name: str  # the exact slice name on "<thread> state" tracks (docs/timeline.md)
     short: str  # the summary's thread tables
     active: bool  # running Python or queued for a CPU; every other state is blocked
+    doing: str  # "Thread 'w' was stopped while <doing>" (model/sentences.py)
 
 
 THREAD_STATES: tuple[ThreadState, ...] = (
-    ThreadState("running", "running", "run", True),
-    ThreadState("runqueue", "waiting for CPU", "cpu-wait", True),
-    ThreadState("gil", "waiting for GIL", "GIL", False),
-    ThreadState("lock", "waiting for lock", "lock", False),
-    ThreadState("sleep", "sleeping", "sleep", False),
-    ThreadState("io", "I/O", "I/O", False),
-    ThreadState("child", "waiting for child", "child", False),
-    ThreadState("other", "other", "other", False),
+    ThreadState("running", "running", "run", True, "running"),
+    ThreadState("runqueue", "waiting for CPU", "cpu-wait", True, "running"),
+    ThreadState("gil", "waiting for GIL", "GIL", False, "waiting for the GIL"),
+    ThreadState("lock", "waiting for lock", "lock", False, "waiting for a lock"),
+    ThreadState("sleep", "sleeping", "sleep", False, "sleeping"),
+    ThreadState("io", "I/O", "I/O", False, "in I/O"),
+    ThreadState("child", "waiting for child", "child", False, "waiting for a child"),
+    ThreadState("other", "other", "other", False, "blocked"),
 )
 STATES: dict[str, ThreadState] = {state.key: state for state in THREAD_STATES}
 STATE_KEYS: tuple[StateKey, ...] = tuple(state.key for state in THREAD_STATES)
