@@ -11,7 +11,13 @@ import typer
 from concurtrace import __version__
 from concurtrace.errors import ConcurtraceError, UserError
 from concurtrace.formats import SUFFIXES_TEXT
-from concurtrace.options import DEFAULT_SAMPLE_HZ, DEFAULT_TRACER, TracerOptions
+from concurtrace.options import (
+    DEFAULT_ASYNCIO_SLOW_MS,
+    DEFAULT_SAMPLE_HZ,
+    DEFAULT_SYNC_THRESHOLD_MS,
+    DEFAULT_TRACER,
+    TracerOptions,
+)
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -65,9 +71,9 @@ def run(
     keep_temp: Annotated[bool, typer.Option("--keep-temp", help="Keep the session directory.")] = False,
     open_ui: Annotated[bool, typer.Option("--open", help="Open the trace in the offline UI after the run.")] = False,
     no_sync: Annotated[bool, typer.Option("--no-sync", help="Do not record lock, condition, event, semaphore, queue and join waits.")] = False,
-    sync_threshold_ms: Annotated[float, typer.Option("--sync-threshold-ms", help="Record blocking waits longer than this (ms).")] = 1.0,
+    sync_threshold_ms: Annotated[float, typer.Option("--sync-threshold-ms", help="Record blocking waits longer than this (ms).")] = DEFAULT_SYNC_THRESHOLD_MS,
     no_asyncio: Annotated[bool, typer.Option("--no-asyncio", help="Do not record asyncio tasks, their steps and awaits, or loop health.")] = False,
-    asyncio_slow_ms: Annotated[float, typer.Option("--asyncio-slow-ms", help="A task step or callback longer than this (ms) blocked the event loop.")] = 100.0,
+    asyncio_slow_ms: Annotated[float, typer.Option("--asyncio-slow-ms", help="A task step or callback longer than this (ms) blocked the event loop.")] = DEFAULT_ASYNCIO_SLOW_MS,
 ) -> None:
     """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
 

@@ -22,7 +22,12 @@ from concurtrace.model.sync import build_sync
 from concurtrace.model.tasks import build_tasks
 from concurtrace.model.tasks_analysis import loop_counters
 from concurtrace.model.timeline import Timeline
-from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
+from concurtrace.options import (
+    DEFAULT_ASYNCIO_SLOW_MS,
+    DEFAULT_SAMPLE_HZ,
+    DEFAULT_SYNC_THRESHOLD_MS,
+    TracerOptions,
+)
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.session import create_session
@@ -52,9 +57,9 @@ class RunConfig:
     tracer: TracerOptions = TracerOptions()
     max_slices: int | None = None  # size budget: keep the longest function calls
     sync: bool = True
-    sync_threshold_ms: float = 1.0
+    sync_threshold_ms: float = DEFAULT_SYNC_THRESHOLD_MS
     asyncio: bool = True
-    asyncio_slow_ms: float = 100.0
+    asyncio_slow_ms: float = DEFAULT_ASYNCIO_SLOW_MS
 
 
 @dataclass
