@@ -8,8 +8,9 @@ Each lifecycle record kind ("ev") is one TypedDict (model/record_types.py), all 
 "ts" (monotonic ns) and "pid" (the writer; the recorder adds it): the writers
 (runner/hooks*.py, bootstrap.py) build them by these types, so mypy catches a field that
 drifts. Lines come back as parsed JSON (RawRecord); the readers take the lifecycle ones
-as typed Records (one cast, in model/sources.py's RecordIndex) and narrow each by its
-"ev", so mypy checks every field they read against what the writers write. A file may be
+as typed Records (the one cast is as_lifecycle, which model/sources.py's RecordIndex
+uses) and narrow each by its "ev", so mypy checks every field they read against what the
+writers write. A file may be
 torn or from another version: a field that can be missing is read with a default. The
 synchronization records are model/sync.py's, the asyncio ones model/tasks.py's.
 """
