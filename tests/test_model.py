@@ -88,6 +88,17 @@ def test_daemon_killed_before_its_tracer_started() -> None:
     assert timeline.processes[10].exit_code == 0
 
 
+def test_any_record_of_a_process_says_it_was_alive() -> None:
+    # The model types only lifecycle records, but a sync (or asyncio) record is a witness
+    # too: its writer is a process of the tree, alive at its ts (model/sources.py last_ts).
+    records = _records()[:2] + [
+        {"ev": "wait_begin", "ts": 450, "pid": 11, "tid": 11, "obj": 1, "kind": "Lock",
+         "label": "Lock@x.py:1"}]
+    timeline = build_timeline(records, {}, Observed(reaped={10: (700, 0)}), 10, 0, 800)
+    assert 11 in timeline.processes
+    assert timeline.processes[11].ended_ns == 450
+
+
 def test_summary_round_trip() -> None:
     records = _records()
     timeline = build_timeline(records, {}, Observed(reaped={10: (700, 0)}), 10, 0, 800)
