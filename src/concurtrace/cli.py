@@ -68,6 +68,8 @@ def run(
     sync_threshold_ms: Annotated[float, typer.Option("--sync-threshold-ms", help="Record blocking waits longer than this (ms).")] = 1.0,
     no_asyncio: Annotated[bool, typer.Option("--no-asyncio", help="Do not record asyncio tasks, their steps and awaits, or loop health.")] = False,
     asyncio_slow_ms: Annotated[float, typer.Option("--asyncio-slow-ms", help="A task step or callback longer than this (ms) blocked the event loop.")] = 100.0,
+    deadlock_after: Annotated[float, typer.Option("--deadlock-after", help="Look for a deadlock while the run goes on once threads have waited this long (s).")] = 5.0,
+    stop_on_deadlock: Annotated[bool, typer.Option("--stop-on-deadlock", help="End the tree when a deadlock is found, then save.")] = False,
 ) -> None:
     """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
 
@@ -95,6 +97,10 @@ def run(
         fail(f"--sync-threshold-ms must be zero or more, not {sync_threshold_ms:g}")
     if not (asyncio_slow_ms >= 0 and asyncio_slow_ms < 1e9):
         fail(f"--asyncio-slow-ms must be zero or more, not {asyncio_slow_ms:g}")
+    if not (deadlock_after > 0 and deadlock_after < 1e9):
+        fail(f"--deadlock-after must be a positive number of seconds, not {deadlock_after:g}")
+    if stop_on_deadlock and no_sync:
+        fail("--stop-on-deadlock needs the sync records: drop --no-sync")
     out = output or default_output(stem)
     check_output(out, force or output is None)
     tracer = TracerOptions(max_stack_depth=max_stack_depth, min_duration=min_duration,
@@ -103,7 +109,8 @@ def run(
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
                        max_slices=max_slices, sync=not no_sync,
                        sync_threshold_ms=sync_threshold_ms, asyncio=not no_asyncio,
-                       asyncio_slow_ms=asyncio_slow_ms)
+                       asyncio_slow_ms=asyncio_slow_ms, deadlock_after_s=deadlock_after,
+                       stop_on_deadlock=stop_on_deadlock)
     from concurtrace.cli_support import Spinner
 
     with Spinner(enabled=not quiet) as spinner:
@@ -179,6 +186,7 @@ def check(
     no_daemon_kill: Annotated[bool, typer.Option("--no-daemon-kill", help="Fail when a daemon process was killed at exit.")] = False,
     no_abandoned_threads: Annotated[bool, typer.Option("--no-abandoned-threads", help="Fail when a daemon thread was abandoned.")] = False,
     no_nonzero_exit: Annotated[bool, typer.Option("--no-nonzero-exit", help="Fail on a non-zero exit, a crash or an exception in a thread.")] = False,
+    no_deadlock: Annotated[bool, typer.Option("--no-deadlock", help="Fail when a deadlock was found.")] = False,
 ) -> None:
     """Gate CI on a trace: exit 1 listing what violates the conditions.
 
@@ -190,7 +198,7 @@ def check(
         fail("--max-gil-wait is a share between 0 and 1, e.g. 0.3")
     timeline = _load_trace(trace)
     found = violations(timeline, Gate(max_gil_wait, no_daemon_kill, no_abandoned_threads,
-                                      no_nonzero_exit))
+                                      no_nonzero_exit, no_deadlock))
     for line in found:
         typer.echo(f"FAIL {line}")
     if found:

@@ -13,7 +13,7 @@ from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.budget import engine_warning, keep_longest
 from concurtrace.model.build import build_timeline
-from concurtrace.model.deadlock import deadlock_report
+from concurtrace.model.deadlock import Deadlock, deadlock_lines, deadlock_report
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import RawRecord, read_session
 from concurtrace.model.sampled import SampleResult
@@ -25,6 +25,7 @@ from concurtrace.model.timeline import Timeline
 from concurtrace.options import DEFAULT_SAMPLE_HZ, TracerOptions
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
+from concurtrace.runner.livedeadlock import LiveDetector, mark_live, print_lines
 from concurtrace.runner.session import create_session
 from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 from concurtrace.sampler import TreeSampler
@@ -55,6 +56,8 @@ class RunConfig:
     sync_threshold_ms: float = 1.0
     asyncio: bool = True
     asyncio_slow_ms: float = 100.0
+    deadlock_after_s: float = 5.0  # the live detector looks at waits this old
+    stop_on_deadlock: bool = False
 
 
 @dataclass
@@ -90,13 +93,19 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
-        outcome = launcher.run()
+        live = _live_detector(config, session.directory, launcher)
+        try:
+            outcome = launcher.run()
+        finally:
+            if live is not None:
+                live.stop()
         watchdog.stop()
         progress("reading what each process captured")
         records = read_session(session.directory)
         sync = build_sync(records, config.sync, int(config.sync_threshold_ms * 1e6))
-        for line in deadlock_report(sync, records):  # at once, before the (maybe long) merge
-            os.write(2, f"{line}\n".encode("utf-8", "replace"))
+        printed = frozenset(live.reported) if live is not None else frozenset()
+        # at once, before the (maybe long) merge; a cycle printed live is not said twice
+        print_lines(deadlock_report(sync, records, printed))
         for record in records:  # free-threaded builds: no GIL to wait for
             if record["ev"] == "hello" and record.get("gil") == "disabled":
                 sampler.mark_gil_disabled(int(record["pid"]))
@@ -123,7 +132,13 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         timeline.notes.extend(warnings)
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
+        if outcome.deadlock_stop and live is not None and live.reported:
+            found_s = (min(live.reported.values()) - outcome.started_ns) / 1e9
+            timeline.notes.append(f"stopped by --stop-on-deadlock: a deadlock was found "
+                                  f"{found_s:.1f} s after the start")
         analyse(timeline)
+        if live is not None:
+            mark_live(timeline.sync_summary, live.reported)
         _size_checks(timeline, config.max_slices, warnings)
         return RunResult(timeline, outcome, warnings, session.directory)
     except KeyboardInterrupt:
@@ -132,6 +147,23 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     finally:
         watchdog.stop()
         session.cleanup()
+
+
+def _live_detector(config: RunConfig, directory: Path,
+                   launcher: Launcher) -> LiveDetector | None:
+    """Started here, in the parent: it reads the records as the tree writes them."""
+    if not config.sync:
+        return None
+
+    def found(deadlock: Deadlock, records: list[RawRecord]) -> None:
+        print_lines(deadlock_lines(deadlock, records))
+        if config.stop_on_deadlock:
+            launcher.stop_for_deadlock()
+
+    live = LiveDetector(directory, config.deadlock_after_s,
+                        int(config.sync_threshold_ms * 1e6), found)
+    live.start()
+    return live
 
 
 def _subinterpreter_notes(records: list[RawRecord]) -> list[str]:
