@@ -108,6 +108,20 @@ def test_plain_lock_cycle_waits_for_every_thread(tmp_path: Path) -> None:
     assert root["terminated_by"]["reason"] == "timeout"
 
 
+def test_cycle_found_while_the_main_thread_waits_at_exit(tmp_path: Path) -> None:
+    """MainThread returned: the interpreter waits for the two threads at exit, in C; the
+    exit_wait record says so, and the cycle of plain Locks is found live."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "abba_heartbeat.py"), "exit",
+                    options=("--quiet", "--stop-on-deadlock", "--deadlock-after", "0.5",
+                             "--timeout", "20"))
+    assert run.returncode == 128 + 15, run.stderr
+    assert run.stderr.count(SAID) == 1, run.stderr
+    [deadlock] = run.summary()["sync"]["deadlocks"]
+    assert deadlock["detected"] == "live"
+    root = next(p for p in run.summary()["processes"] if p["name"] == "MainProcess")
+    assert root["terminated_by"]["reason"] == "deadlock"
+
+
 def test_no_deadlock_for_waits_with_a_timeout(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "abba_heartbeat.py"), "timeout",
                     options=("--quiet", "--stop-on-deadlock", "--deadlock-after", "0.5",

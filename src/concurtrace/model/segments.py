@@ -24,7 +24,7 @@ CHUNK_BYTES = 32 * 1024
 CHUNKS_PER_SEGMENT = 64
 SEGMENT_BYTES = CHUNK_BYTES * CHUNKS_PER_SEGMENT  # 2 MiB
 SEGMENT_GLOB = "sync-*.seg"
-SYNC_EVENTS = frozenset({"wait_begin", "wait_end", "sync_signal"})
+SYNC_EVENTS = frozenset({"wait_begin", "wait_end", "sync_signal", "exit_wait"})
 
 
 def segment_name(pid: int, stamp: int, index: int) -> str:

@@ -5,9 +5,10 @@ holder_since, holder_stack; joins add target; locks, semaphores, queues and join
 timeout, null for none), "wait_end" (tid, obj, outcome:
 acquired | notified | set | got_item | put_item | thread_ended | timed_out |
 interrupted), "sync_signal" (tid, obj, op: release | notify | set | put | get; a lock
-release adds since, its hold start). Objects are (pid, obj): one object in a forked
-child is the child's own copy. A wait with no end was still open when its process
-stopped (a deadlock, a --timeout, a kill).
+release adds since, its hold start), "exit_wait" (tid: the main thread, done, waits for
+the non-daemon threads at exit; only runner/livedeadlock.py reads it). Objects are
+(pid, obj): one object in a forked child is the child's own copy. A wait with no end
+was still open when its process stopped (a deadlock, a --timeout, a kill).
 """
 
 from __future__ import annotations

@@ -165,8 +165,11 @@ class LiveDetector:
         key = (int(record.get("pid") or 0), int(record.get("tid") or 0))
         ts = int(record.get("ts") or 0)
         seen = self._latest.get(key)
+        ev = str(record.get("ev"))
+        if ev == "exit_wait":  # the main thread waits in the shutdown, for good
+            ev, record = "wait_begin", {"kind": "exit"}
         if seen is None or ts >= seen[0]:
-            self._latest[key] = (ts, str(record.get("ev")), str(record.get("kind", "")))
+            self._latest[key] = (ts, ev, str(record.get("kind", "")))
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:
