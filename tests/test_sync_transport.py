@@ -5,6 +5,7 @@ segments; many threads write at once without losing or mixing a record."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -90,7 +91,7 @@ def test_many_threads_write_at_once(tmp_path: Path) -> None:
 def test_writer_keeps_every_record_of_racing_threads(tmp_path: Path) -> None:
     """In process: 16 threads append 3000 records each, rolling over chunks and segments."""
     fallback: list[dict[str, Any]] = []
-    writer = SegmentWriter(str(tmp_path), 1, 2, fallback.append)
+    writer = SegmentWriter(str(tmp_path), os.getpid(), 2, fallback.append)
 
     def write(n: int) -> None:
         for i in range(3000):
@@ -109,7 +110,7 @@ def test_writer_keeps_every_record_of_racing_threads(tmp_path: Path) -> None:
 
 def test_oversized_and_reentrant_records_go_to_the_fallback(tmp_path: Path) -> None:
     fallback: list[dict[str, Any]] = []
-    writer = SegmentWriter(str(tmp_path), 1, 2, fallback.append)
+    writer = SegmentWriter(str(tmp_path), os.getpid(), 2, fallback.append)
     writer.write({"ev": "wait_begin", "ts": 1, "label": "x" * 100_000})
     writer._local.busy = True  # as a signal handler inside a write of this thread sees it
     writer.write({"ev": "wait_end", "ts": 2})
@@ -117,3 +118,19 @@ def test_oversized_and_reentrant_records_go_to_the_fallback(tmp_path: Path) -> N
     writer.write({"ev": "wait_end", "ts": 3})
     assert [r["ts"] for r in fallback] == [1, 2]
     assert [r["ts"] for r in read_segments(tmp_path)] == [3]
+
+
+def test_a_fork_that_ran_no_handler_of_ours_does_not_write_into_the_parents_segments(
+        tmp_path: Path) -> None:
+    """os.fork from C code runs no at-fork handler: the child's writer is still the
+    parent's, and its records must go elsewhere (the fallback), not into the mappings."""
+    fallback: list[dict[str, Any]] = []
+    writer = SegmentWriter(str(tmp_path), os.getpid(), 2, fallback.append)
+    writer.write({"ev": "wait_end", "ts": 1})
+    pid = os.fork()  # the writer has no handler registered: as a C extension's fork
+    if pid == 0:
+        writer.write({"ev": "wait_end", "ts": 2})
+        os._exit(0 if not list(read_segments(tmp_path))[1:] else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [r["ts"] for r in read_segments(tmp_path)] == [1]

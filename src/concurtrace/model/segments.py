@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,9 @@ CHUNK_BYTES = 32 * 1024
 CHUNKS_PER_SEGMENT = 64
 SEGMENT_BYTES = CHUNK_BYTES * CHUNKS_PER_SEGMENT  # 2 MiB
 SEGMENT_GLOB = "sync-*.seg"
+# 3.13+: the mapping keeps no duplicate of the file's fd (before, each mapping holds one
+# more fd of the program's, and the reader one per file it reads).
+NO_FD: dict[str, bool] = {"trackfd": False} if sys.version_info >= (3, 13) else {}
 SYNC_EVENTS = frozenset({"wait_begin", "wait_end", "sync_signal", "exit_wait"})
 
 
@@ -42,29 +46,29 @@ def _lines(data: bytes) -> Iterator[dict[str, Any]]:
 
 
 class SegmentReader:
-    """One segment file, read as it grows: each poll() returns the lines completed since."""
+    """One segment file, read as it grows: each poll() returns the lines completed since.
+    It maps the file only while it reads (no fd kept between polls)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._map: mmap.mmap | None = None
         self._done = [0] * CHUNKS_PER_SEGMENT  # per chunk: bytes already returned
-
-    def _mapped(self) -> mmap.mmap | None:
-        if self._map is None:
-            try:
-                with open(self.path, "rb") as stream:
-                    if os.fstat(stream.fileno()).st_size < SEGMENT_BYTES:
-                        return None  # its writer was killed before it was reserved
-                    self._map = mmap.mmap(stream.fileno(), SEGMENT_BYTES, access=mmap.ACCESS_READ)
-            except (OSError, ValueError):
-                return None
-        return self._map
 
     def poll_bytes(self) -> list[bytes]:
         """The new complete lines of each chunk (one bytes per chunk that grew)."""
-        view = self._mapped()
-        if view is None:
+        try:
+            with open(self.path, "rb") as stream:
+                if os.fstat(stream.fileno()).st_size < SEGMENT_BYTES:
+                    return []  # its writer was killed before it was reserved
+                view = mmap.mmap(stream.fileno(), SEGMENT_BYTES, access=mmap.ACCESS_READ,
+                                 **NO_FD)
+        except (OSError, ValueError):
             return []
+        try:
+            return self._scan(view)
+        finally:
+            view.close()
+
+    def _scan(self, view: mmap.mmap) -> list[bytes]:
         out: list[bytes] = []
         for index in range(CHUNKS_PER_SEGMENT):
             base = index * CHUNK_BYTES
@@ -82,17 +86,8 @@ class SegmentReader:
     def poll(self) -> list[dict[str, Any]]:
         return [record for data in self.poll_bytes() for record in _lines(data)]
 
-    def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
-
 
 def read_segments(directory: Path) -> Iterator[dict[str, Any]]:
     """Every record of every segment of a session (the run has ended)."""
     for path in sorted(directory.glob(SEGMENT_GLOB)):
-        reader = SegmentReader(path)
-        try:
-            yield from reader.poll()
-        finally:
-            reader.close()
+        yield from SegmentReader(path).poll()

@@ -79,8 +79,6 @@ class LiveDetector:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-        for reader in self._segments.values():
-            reader.close()
 
     def _loop(self) -> None:
         while not self._stop.wait(POLL_S):

@@ -26,6 +26,7 @@ from typing import Any
 from concurtrace.model.segments import (
     CHUNK_BYTES,
     CHUNKS_PER_SEGMENT,
+    NO_FD,
     SEGMENT_BYTES,
     segment_name,
 )
@@ -57,7 +58,9 @@ class SegmentWriter:
 
     def write(self, record: SinkRecord) -> None:
         local = self._local
-        if self.broken or getattr(local, "busy", False):  # a signal handler inside a write
+        # A signal handler inside a write of this thread; or a fork that ran no handler of
+        # ours (a C extension's fork()): the mappings are the parent's.
+        if self.broken or getattr(local, "busy", False) or os.getpid() != self.pid:
             self.fallback(record)
             return
         local.busy = True
@@ -99,7 +102,7 @@ class SegmentWriter:
             try:
                 _reserve(fd)
                 view = mmap.mmap(fd, SEGMENT_BYTES, mmap.MAP_SHARED,
-                                 mmap.PROT_READ | mmap.PROT_WRITE)
+                                 mmap.PROT_READ | mmap.PROT_WRITE, **NO_FD)
             finally:
                 os.close(fd)
         except (OSError, ValueError, OverflowError):
