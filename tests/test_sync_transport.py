@@ -134,3 +134,25 @@ def test_a_fork_that_ran_no_handler_of_ours_does_not_write_into_the_parents_segm
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert [r["ts"] for r in read_segments(tmp_path)] == [1]
+
+
+def test_reader_leaves_a_line_being_written_for_later(tmp_path: Path) -> None:
+    """A chunk's records are its complete lines before the first NUL: a line still being
+    copied (or torn by a kill) is not read until its newline is there."""
+    from concurtrace.model.segments import CHUNK_BYTES, SEGMENT_BYTES, SegmentReader
+
+    path = tmp_path / "sync-1-2-00000.seg"
+    data = bytearray(SEGMENT_BYTES)
+    first = b'{"ev":"wait_begin","ts":1}\n{"ev":"wait_end"'
+    data[CHUNK_BYTES:CHUNK_BYTES + len(first)] = first
+    path.write_bytes(bytes(data))
+    reader = SegmentReader(path)
+    assert [r["ts"] for r in reader.poll()] == [1]
+    assert reader.poll() == []
+    rest = b',"ts":2}\n'
+    data[CHUNK_BYTES + len(first):CHUNK_BYTES + len(first) + len(rest)] = rest
+    path.write_bytes(bytes(data))
+    assert [r["ts"] for r in reader.poll()] == [2]
+    assert SegmentReader(tmp_path / "absent.seg").poll() == []
+    (tmp_path / "short.seg").write_bytes(b'{"ev":"x"}\n')  # killed before it was reserved
+    assert SegmentReader(tmp_path / "short.seg").poll() == []

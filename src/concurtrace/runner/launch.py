@@ -181,7 +181,8 @@ class Launcher:
             return None
 
         def expire() -> None:
-            if self.outcome is not None:
+            # stopped for a deadlock already: the tree is ending, credited to that
+            if self.outcome is not None and not self.outcome.deadlock_stop:
                 self.outcome.timed_out = True
                 kill_tree(sends=self.outcome.sends, reason="timeout")
 
