@@ -164,3 +164,31 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
         done = concurtrace("run", *args, "-o", str(tmp_path / "t.pftrace"), "-c", "pass")
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_detector_counts_a_thread_whose_exit_was_written_before_its_start(
+        tmp_path: Path) -> None:
+    """Thread.start writes thread_start once the thread runs: a short thread's exit can come
+    first. It has ended: it must not stand for a thread that could still release a Lock."""
+    import json
+
+    from concurtrace.runner.livedeadlock import LiveDetector
+
+    t0 = time.monotonic_ns() - 2_000_000_000
+    records = [
+        {"ev": "hello", "ts": t0, "pid": 7, "main_tid": 1},
+        {"ev": "thread_start", "ts": t0 + 1, "start_ts": t0 + 1, "pid": 7, "tid": 3},
+        {"ev": "thread_exit", "ts": t0 + 3, "pid": 7, "tid": 2},
+        {"ev": "thread_start", "ts": t0 + 4, "start_ts": t0 + 2, "pid": 7, "tid": 2},
+        {"ev": "wait_begin", "ts": t0 + 10, "pid": 7, "tid": 1, "obj": 11, "kind": "Lock",
+         "label": "Lock@x.py:1 (A)", "holder": 3, "holder_since": t0 + 5, "timeout": None},
+        {"ev": "wait_begin", "ts": t0 + 11, "pid": 7, "tid": 3, "obj": 12, "kind": "Lock",
+         "label": "Lock@x.py:2 (B)", "holder": 1, "holder_since": t0 + 6, "timeout": None},
+    ]
+    (tmp_path / "life-7-1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    found: list[Any] = []
+    detector = LiveDetector(tmp_path, 1.0, 1_000_000, lambda d, _r: found.append(d))
+    detector.poll()
+    assert [sorted(w.tid for w in d.waits) for d in found] == [[1, 3]]
+    detector.poll()
+    assert len(found) == 1  # reported once

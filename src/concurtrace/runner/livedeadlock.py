@@ -65,6 +65,7 @@ class LiveDetector:
         self._segments: dict[Path, SegmentReader] = {}
         self._threads: dict[int, set[int]] = {}  # live pid -> its known live threads
         self._ended: set[int] = set()
+        self._exits: dict[tuple[int, int], int] = {}  # (pid, tid) -> when it ended
         self._latest: dict[tuple[int, int], tuple[int, str, str]] = {}  # (ts, ev, kind)
         self._signature: frozenset[Any] = frozenset()
         self._next_build = 0
@@ -146,9 +147,14 @@ class LiveDetector:
         if ev == "hello":
             self._threads.setdefault(pid, set()).add(int(record.get("main_tid") or pid))
         elif ev == "thread_start" and record.get("tid") is not None:
-            self._threads.setdefault(pid, set()).add(int(record["tid"]))
+            # Thread.start writes it once the thread runs: a short thread's exit may come
+            # first in the file. A later thread may have the same tid: compare the times.
+            key = (pid, int(record["tid"]))
+            if self._exits.get(key, -1) < int(record.get("start_ts") or record["ts"]):
+                self._threads.setdefault(pid, set()).add(key[1])
         elif ev == "thread_exit" and record.get("tid") is not None:
             self._threads.get(pid, set()).discard(int(record["tid"]))
+            self._exits[(pid, int(record["tid"]))] = int(record["ts"])
         elif ev == "finalize":
             self._ended.add(pid)  # exiting: its threads end with it
         elif ev in SYNC_EVENTS:  # one that went to the fallback
