@@ -19,16 +19,18 @@ import time
 
 WAITS, THREADS, EACH = 5, 80, 40
 LOCK = threading.Lock()
-taken = threading.Event()
+ready, taken, last = threading.Event(), threading.Event(), threading.Event()
 
 
 def holder(rounds: int, keep: bool) -> None:
-    for _ in range(rounds):
+    for _ in range(rounds):  # one round per wait of MainThread's, however slow the machine
+        ready.wait()
+        ready.clear()
         with LOCK:
             taken.set()
             time.sleep(0.05)
-        time.sleep(0.02)
     if keep:
+        ready.wait()
         LOCK.acquire()
         taken.set()
 
@@ -37,17 +39,20 @@ def waits(keep: bool) -> None:
     worker = threading.Thread(target=holder, args=(WAITS, keep), name="holder")
     worker.start()
     for _ in range(WAITS):
+        ready.set()
         taken.wait()
         taken.clear()
         with LOCK:
             pass
     if keep:
+        ready.set()
         taken.wait()
     worker.join()  # keep: holder returned with LOCK taken
 
 
 def end_by(mode: str) -> None:
-    time.sleep(WAITS * 0.07 + 0.4)  # MainThread is in its last, open wait
+    last.wait()
+    time.sleep(0.3)  # MainThread is in its last, open wait (recorded after 1 ms)
     sys.stdout.flush()
     if mode == "sigkill":
         os.kill(os.getpid(), signal.SIGKILL)
@@ -87,6 +92,7 @@ def main(mode: str) -> None:
         return
     threading.Thread(target=end_by, args=(mode,), name="killer", daemon=True).start()
     waits(True)
+    last.set()
     LOCK.acquire()  # the last wait: never ends
 
 
