@@ -43,8 +43,9 @@ def test_stop_on_deadlock_prints_the_cycle_live_and_saves(tmp_path: Path) -> Non
     trace = tmp_path / "t.pftrace"
     started, said, ended, proc, err = _timed(["--stop-on-deadlock", "--deadlock-after", "1",
                                               "-o", str(trace), str(ABBA)])
-    # The cycle forms 0.2 s after the start; each wait is 1 s old 1.2 s after it.
-    assert 1.2 <= said - started <= 1.2 + 2, err
+    # The cycle forms 0.2 s after the start; each wait is 1 s old 1.2 s after it (less a
+    # late read of the script's first line).
+    assert 1.0 <= said - started <= 1.2 + 2, err
     assert ended - said <= 3, err  # SIGTERM, the save, the trace written
     assert proc.returncode == 128 + 15, err
     assert err.count(SAID) == 1, err  # not said again when the run ends
@@ -67,7 +68,7 @@ def test_stop_on_deadlock_prints_the_cycle_live_and_saves(tmp_path: Path) -> Non
 def test_default_threshold_is_five_seconds(tmp_path: Path) -> None:
     started, said, _ended, proc, err = _timed(["--stop-on-deadlock", "-o",
                                                str(tmp_path / "t.pftrace"), str(ABBA)])
-    assert 5.2 <= said - started <= 5.2 + 2, err
+    assert 5.0 <= said - started <= 5.2 + 2, err
     assert proc.returncode == 128 + 15, err
 
 
