@@ -11,7 +11,8 @@ from traced import SCRIPTS, concurtrace
 from concurtrace.model.record_types import RECORD_TYPES
 from concurtrace.model.records import LIFECYCLE_KINDS, read_session
 
-SYNC_KINDS = {"wait_begin", "wait_end", "sync_signal", "sync_object"}  # model/sync.py's
+# model/sync.py's
+SYNC_KINDS = {"wait_begin", "wait_end", "sync_signal", "sync_object", "exit_wait"}
 
 
 def _keys(kind: type[Any]) -> tuple[frozenset[str], frozenset[str]]:

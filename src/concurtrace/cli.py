@@ -13,6 +13,7 @@ from concurtrace.errors import ConcurtraceError, UserError
 from concurtrace.formats import SUFFIXES_TEXT
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
+    DEFAULT_DEADLOCK_AFTER_S,
     DEFAULT_SAMPLE_HZ,
     DEFAULT_SYNC_THRESHOLD_MS,
     DEFAULT_TRACER,
@@ -74,6 +75,8 @@ def run(
     sync_threshold_ms: Annotated[float, typer.Option("--sync-threshold-ms", help="Record blocking waits longer than this (ms).")] = DEFAULT_SYNC_THRESHOLD_MS,
     no_asyncio: Annotated[bool, typer.Option("--no-asyncio", help="Do not record asyncio tasks, their steps and awaits, or loop health.")] = False,
     asyncio_slow_ms: Annotated[float, typer.Option("--asyncio-slow-ms", help="A task step or callback longer than this (ms) blocked the event loop.")] = DEFAULT_ASYNCIO_SLOW_MS,
+    deadlock_after: Annotated[float, typer.Option("--deadlock-after", help="Look for a deadlock while the run goes on once threads have waited this long (s).")] = DEFAULT_DEADLOCK_AFTER_S,
+    stop_on_deadlock: Annotated[bool, typer.Option("--stop-on-deadlock", help="End the tree when a deadlock is found, then save.")] = False,
 ) -> None:
     """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
 
@@ -101,6 +104,10 @@ def run(
         fail(f"--sync-threshold-ms must be zero or more, not {sync_threshold_ms:g}")
     if not (asyncio_slow_ms >= 0 and asyncio_slow_ms < 1e9):
         fail(f"--asyncio-slow-ms must be zero or more, not {asyncio_slow_ms:g}")
+    if not (deadlock_after > 0 and deadlock_after < 1e9):
+        fail(f"--deadlock-after must be a positive number of seconds, not {deadlock_after:g}")
+    if stop_on_deadlock and no_sync:
+        fail("--stop-on-deadlock needs the sync records: drop --no-sync")
     out = output or default_output(stem)
     check_output(out, force or output is None)
     tracer = TracerOptions(max_stack_depth=max_stack_depth, min_duration=min_duration,
@@ -109,7 +116,8 @@ def run(
                        timeout_s=timeout, keep_temp=keep_temp, tracer=tracer,
                        max_slices=max_slices, sync=not no_sync,
                        sync_threshold_ms=sync_threshold_ms, asyncio=not no_asyncio,
-                       asyncio_slow_ms=asyncio_slow_ms)
+                       asyncio_slow_ms=asyncio_slow_ms, deadlock_after_s=deadlock_after,
+                       stop_on_deadlock=stop_on_deadlock)
     from concurtrace.cli_support import Spinner
 
     with Spinner(enabled=not quiet) as spinner:
@@ -185,6 +193,7 @@ def check(
     no_daemon_kill: Annotated[bool, typer.Option("--no-daemon-kill", help="Fail when a daemon process was killed at exit.")] = False,
     no_abandoned_threads: Annotated[bool, typer.Option("--no-abandoned-threads", help="Fail when a daemon thread was abandoned.")] = False,
     no_nonzero_exit: Annotated[bool, typer.Option("--no-nonzero-exit", help="Fail on a non-zero exit, a crash or an exception in a thread.")] = False,
+    no_deadlock: Annotated[bool, typer.Option("--no-deadlock", help="Fail when a deadlock was found.")] = False,
 ) -> None:
     """Gate CI on a trace: exit 1 listing what violates the conditions.
 
@@ -196,7 +205,7 @@ def check(
         fail("--max-gil-wait is a share between 0 and 1, e.g. 0.3")
     timeline = _load_trace(trace)
     found = violations(timeline, Gate(max_gil_wait, no_daemon_kill, no_abandoned_threads,
-                                      no_nonzero_exit))
+                                      no_nonzero_exit, no_deadlock))
     for line in found:
         typer.echo(f"FAIL {line}")
     if found:

@@ -11,6 +11,7 @@ DEFAULT_SAMPLE_HZ = 500.0  # thread-state samples per second (model/samples.py's
 # assumes about this rate or more)
 DEFAULT_SYNC_THRESHOLD_MS = 1.0  # blocking waits shorter than this are not kept
 DEFAULT_ASYNCIO_SLOW_MS = 100.0  # a task step or callback this long blocked its loop
+DEFAULT_DEADLOCK_AFTER_S = 5.0  # the live deadlock detector looks at waits this old
 
 
 class TracerOptions(NamedTuple):

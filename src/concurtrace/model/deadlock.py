@@ -4,9 +4,10 @@ An edge T -> H exists only while T is still blocked: in a lock acquire whose loc
 holds (H took it, or was seen holding it, after its last recorded release), or in a
 join() of H. A thread that runs, sleeps, or waits on a queue, event or condition has
 no edge, so no cycle goes through it: a waiter that a live producer will wake is no
-deadlock. A thread waiting for a plain Lock it took itself is not reported (another
-thread may release a Lock). Each thread waits on one thing at a time, so every node
-has at most one edge and the cycles are found by following them.
+deadlock, nor is a wait with a timeout (it ends by itself). A thread waiting for a
+plain Lock it took itself is not reported (another thread may release a Lock). Each
+thread waits on one thing at a time, so every node has at most one edge and the cycles
+are found by following them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def find_deadlocks(data: SyncData) -> list[Deadlock]:
     edges: dict[tuple[int, int], tuple[int, Wait]] = {}
     holders = _holders_at_end(data)
     for wait in data.waits:
-        if wait.end is not None or (wait.pid, wait.tid) in data.thread_exits:
+        if wait.end is not None or (wait.pid, wait.tid) in data.thread_exits \
+                or wait.timeout_s is not None:  # it ends by itself
             continue
         if wait.kind in LOCK_KINDS:
             holder = holders.get((wait.pid, wait.obj))
@@ -119,16 +121,27 @@ def report_lines(deadlock: Deadlock, names: dict[tuple[int, int], str], process:
     return lines
 
 
+CycleKey = frozenset[tuple[int, int, int]]
 
-def deadlock_report(data: SyncData, records: list[RawRecord]) -> list[str]:
-    """The lines to print on stderr the moment the run ends, one block per deadlock."""
+
+def cycle_key(deadlock: Deadlock) -> CycleKey:
+    """The same cycle seen twice (live, then at the end) has the same waits."""
+    return frozenset((w.pid, w.tid, w.start) for w in deadlock.waits)
+
+
+def deadlock_report(data: SyncData, records: list[RawRecord],
+                    skip: frozenset[CycleKey] = frozenset()) -> list[str]:
+    """The lines to print on stderr the moment the run ends, one block per deadlock
+    (not those in skip: the live detector printed them already)."""
+    return [line for deadlock in find_deadlocks(data) if cycle_key(deadlock) not in skip
+            for line in deadlock_lines(deadlock, records)]
+
+
+def deadlock_lines(deadlock: Deadlock, records: list[RawRecord]) -> list[str]:
     names = thread_names(records)
     lifecycle = lifecycle_records(records)
     processes = {int(r["pid"]): str(r.get("name")) for r in lifecycle
                  if r["ev"] == "role" and r.get("name")}
     root = next((int(r["pid"]) for r in lifecycle if r["ev"] == "hello"), None)  # the first
-    lines: list[str] = []
-    for deadlock in find_deadlocks(data):
-        default = "MainProcess" if deadlock.pid == root else "a process"
-        lines.extend(report_lines(deadlock, names, processes.get(deadlock.pid, default)))
-    return lines
+    default = "MainProcess" if deadlock.pid == root else "a process"
+    return report_lines(deadlock, names, processes.get(deadlock.pid, default))

@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from concurtrace.model.sentences import (
     CRASH_SIGNALS,
     RUN_STOPS,
+    STOPPED_BY,
     cut_sentence,
     frozen_at,
     last_state,
@@ -83,7 +84,7 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
     """How the process ended, when not well: the first cause that applies."""
     killer, life = proc.terminated_by, _life(proc)
     if proc.signal and killer is not None and killer.reason in RUN_STOPS:
-        how = "--timeout" if killer.reason == "timeout" else "a second Ctrl-C"
+        how = STOPPED_BY[killer.reason]
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was stopped by {how} ({proc.signal} from concurtrace) "
                        f"after {life}.",

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from concurtrace.model.segments import read_segments
+
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
            "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
            "SignalReceived", "Subinterpreter", "Terminate", "ThreadAbandoned", "ThreadExit",
@@ -112,5 +114,6 @@ def read_session(directory: Path) -> list[RawRecord]:
     records: list[RawRecord] = []
     for path in sorted(directory.glob("life-*.jsonl")):
         records.extend(read_records(path))
+    records.extend(read_segments(directory))  # the sync records (model/segments.py)
     records.sort(key=lambda r: (int(r.get("ts", 0)), str(r.get("ev"))))
     return records

@@ -14,8 +14,11 @@ REASONS = {
     "external": "a signal from outside the traced tree (or a crash)",
     "timeout": "the run was stopped by concurtrace's --timeout",
     "interrupt": "the run was stopped by concurtrace after a second Ctrl-C",
+    "deadlock": "the run was stopped by concurtrace's --stop-on-deadlock",
 }
-RUN_STOPS = ("timeout", "interrupt")  # concurtrace itself ended the tree
+RUN_STOPS = ("timeout", "interrupt", "deadlock")  # concurtrace itself ended the tree
+STOPPED_BY = {"timeout": "--timeout", "interrupt": "a second Ctrl-C",
+              "deadlock": "--stop-on-deadlock"}
 CRASH_SIGNALS = ("SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT")
 
 
@@ -112,7 +115,7 @@ def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
     when = CUT_THREAD.get(str(thread.end_reason), "when its process ended")
     reason = proc.terminated_by.reason if proc and proc.terminated_by else None
     if thread.end_reason == "stopped" and reason in RUN_STOPS:
-        when += " by --timeout" if reason == "timeout" else " by a second Ctrl-C"
+        when += f" by {STOPPED_BY[str(reason)]}"
     elif thread.end_reason == "killed" and proc is not None and proc.signal:
         when = f"when {proc.name} was killed by {proc.signal}"
     where = frozen_at(thread)

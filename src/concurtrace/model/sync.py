@@ -1,12 +1,14 @@
 """Blocking waits and contended holds, rebuilt from the records runner/hooks_sync writes.
 
 Record kinds: "wait_begin" (tid, obj, kind, label, stack; locks add holder,
-holder_since, holder_stack; joins add target), "wait_end" (tid, obj, outcome:
+holder_since, holder_stack; joins add target; locks, semaphores, queues and joins add
+timeout, null for none), "wait_end" (tid, obj, outcome:
 acquired | notified | set | got_item | put_item | thread_ended | timed_out |
 interrupted), "sync_signal" (tid, obj, op: release | notify | set | put | get; a lock
-release adds since, its hold start). Objects are (pid, obj): one object in a forked
-child is the child's own copy. A wait with no end was still open when its process
-stopped (a deadlock, a --timeout, a kill).
+release adds since, its hold start), "exit_wait" (tid: the main thread, done, waits for
+the non-daemon threads at exit; only runner/livedeadlock.py reads it). Objects are
+(pid, obj): one object in a forked child is the child's own copy. A wait with no end
+was still open when its process stopped (a deadlock, a --timeout, a kill).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Wait:
     released_ns: int | None = None
     stack: list[dict[str, Any]] = field(default_factory=list)
     holder_stack: list[dict[str, Any]] = field(default_factory=list)
+    timeout_s: float | None = None  # the wait gives up after this (None: never, or unknown)
 
 
 @dataclass(slots=True)
@@ -136,7 +139,12 @@ def _wait(record: RawRecord) -> Wait:
                 start=int(record["ts"]), holder=_int(record.get("holder")),
                 holder_since=_int(record.get("holder_since")), target=_int(record.get("target")),
                 stack=list(record.get("stack") or []),
-                holder_stack=list(record.get("holder_stack") or []))
+                holder_stack=list(record.get("holder_stack") or []),
+                timeout_s=_seconds(record.get("timeout")))
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and value >= 0 else None
 
 
 def _int(value: Any) -> int | None:

@@ -14,6 +14,7 @@ class Gate:
     no_daemon_kill: bool = False
     no_abandoned_threads: bool = False
     no_nonzero_exit: bool = False
+    no_deadlock: bool = False
 
 
 def violations(timeline: Timeline, gate: Gate) -> list[str]:
@@ -22,7 +23,8 @@ def violations(timeline: Timeline, gate: Gate) -> list[str]:
              "killed_before_trace": gate.no_daemon_kill,
              "daemon_thread_abandoned": gate.no_abandoned_threads,
              "nonzero_exit": gate.no_nonzero_exit,
-             "thread_exception": gate.no_nonzero_exit}
+             "thread_exception": gate.no_nonzero_exit,
+             "deadlock": gate.no_deadlock}
     for finding in timeline.findings:
         if kinds.get(finding.kind):
             out.append(f"{finding.kind}: {finding.message}")

@@ -27,11 +27,13 @@ from concurtrace.model.records import (
     TraceError,
     TraceSaved,
 )
+from concurtrace.model.segments import SYNC_EVENTS
 from concurtrace.options import TracerOptions
 from concurtrace.runner import hooks as hooks_module
 from concurtrace.runner.hookset import HookSet, SinkRecord, now_ns, tid
 from concurtrace.runner.own_frames import OWN_DIRS
 from concurtrace.runner.sigwatch import ResetHand, SignalWatch
+from concurtrace.runner.syncbuffer import SegmentWriter
 
 FATAL_SIGNALS = hooks_module.FATAL_SIGNALS
 STACK_LIMIT = 30
@@ -44,6 +46,7 @@ class Recorder:
         self.terminate_flag: threading.local | None = None
         self.tracer: Any = None
         self.writer: RecordWriter | None = None
+        self.sync_writer: SegmentWriter | None = None  # the sync records: no GIL release
         self.hooks: HookSet | None = None
         self.finalized = False
         self.fork_tid = 0  # in a fork child: the tid VizTracer keeps for its only thread
@@ -78,6 +81,13 @@ class Recorder:
             tracer.setignorestackcounter(previous)
 
     def write(self, record: SinkRecord) -> None:
+        sync = self.sync_writer
+        if sync is not None and record.get("ev") in SYNC_EVENTS:
+            sync.write(record)
+        else:
+            self._write_line(record)
+
+    def _write_line(self, record: SinkRecord) -> None:
         if self.writer is not None:
             record.setdefault("pid", os.getpid())
             self.writer.write(record)
@@ -86,6 +96,9 @@ class Recorder:
         pid, stamp = os.getpid(), now_ns()
         self.writer = RecordWriter(str(self.session / f"life-{pid}-{stamp}.jsonl"))
         self.trace_path = str(self.session / f"trace-{pid}-{stamp}.json")
+        if self.config.get("sync", True):
+            self.sync_writer = SegmentWriter(str(self.session), pid, stamp, self._write_line)
+            self.sync_writer.prepare()
         gil_disabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False)
         self.write(Hello(ev="hello", ts=stamp, ppid=os.getppid(), origin=origin,
                          argv=list(getattr(sys, "orig_argv", sys.argv)), exe=sys.executable,
@@ -175,6 +188,9 @@ class Recorder:
     def _after_fork_child(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        if self.sync_writer is not None:
+            self.sync_writer.abandon()  # the parent's mappings: the child writes its own
+            self.sync_writer = None
         self.finalized = False
         self.thread_exceptions = {}
         self._open("fork")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from concurtrace.runner.hooks_sync_exit import install_exit_wait
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
 from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings, share_site
 from concurtrace.runner.hooks_sync_records import signal, whole_wait
@@ -55,6 +56,7 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     install_semaphores(hooks, sink)
     install_queue(hooks, sink)
     install_join(hooks, sink)
+    install_exit_wait(hooks, sink)
 
 
 def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:

@@ -53,7 +53,7 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
                 "holder": _native(holder) if holder else None,
                 "holder_since": lock._since,
                 "holder_stack": settings.stack(frames) if frames is not None else [],
-                "stack": settings.stack()})
+                "stack": settings.stack(), "timeout": None if timeout == -1 else timeout})
     lock._waiting += 1
     got, outcome = False, "interrupted"
     try:

@@ -42,7 +42,7 @@ def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None
     if short:
         return False
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
-    begin(sink, obj, kind, start, **extra)
+    begin(sink, obj, kind, start, timeout=timeout, **extra)  # a wait with one is no deadlock
     outcome = "interrupted"
     settings.busy.on = True
     try:

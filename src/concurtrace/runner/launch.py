@@ -1,4 +1,5 @@
-"""Parent side: start the target, forward signals, reap the whole tree, enforce --timeout.
+"""Parent side: start the target, forward signals, reap the whole tree, enforce --timeout
+(and --stop-on-deadlock, which runner/livedeadlock.py asks for).
 
 concurtrace makes itself a child subreaper, so processes orphaned by the target
 are reparented to it: it reaps them too (their true exit status) and waits until
@@ -30,6 +31,7 @@ class RunOutcome:
     started_ns: int = 0
     ended_ns: int = 0
     timed_out: bool = False
+    deadlock_stop: bool = False  # --stop-on-deadlock ended the tree
     interrupts: int = 0
     sends: Sends = field(default_factory=list)  # concurtrace's own signals to the tree
 
@@ -167,12 +169,20 @@ class Launcher:
             self.on_root_exit(f"the script ended; waiting for {left} process(es) it left "
                               "running (Ctrl-C twice to stop them)")
 
+    def stop_for_deadlock(self) -> None:
+        """--stop-on-deadlock: end the tree as --timeout does, credited to the deadlock."""
+        outcome = self.outcome
+        if outcome is not None and not (outcome.timed_out or outcome.deadlock_stop):
+            outcome.deadlock_stop = True
+            kill_tree(sends=outcome.sends, reason="deadlock")
+
     def _start_timer(self) -> threading.Timer | None:
         if not self.timeout_s:
             return None
 
         def expire() -> None:
-            if self.outcome is not None:
+            # stopped for a deadlock already: the tree is ending, credited to that
+            if self.outcome is not None and not self.outcome.deadlock_stop:
                 self.outcome.timed_out = True
                 kill_tree(sends=self.outcome.sends, reason="timeout")
 

@@ -13,9 +13,9 @@ from concurtrace.gc_pause import paused_gc
 from concurtrace.model.analysis import analyse
 from concurtrace.model.budget import engine_warning, keep_longest
 from concurtrace.model.build import build_timeline
-from concurtrace.model.deadlock import deadlock_report
+from concurtrace.model.deadlock import Deadlock, deadlock_lines, deadlock_report
 from concurtrace.model.lifecycle import add_lifecycle
-from concurtrace.model.records import Record, lifecycle_records, read_session
+from concurtrace.model.records import RawRecord, Record, lifecycle_records, read_session
 from concurtrace.model.sampled import SampleResult
 from concurtrace.model.sources import Observed
 from concurtrace.model.sync import build_sync
@@ -24,12 +24,14 @@ from concurtrace.model.tasks_analysis import loop_counters
 from concurtrace.model.timeline import Timeline
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
+    DEFAULT_DEADLOCK_AFTER_S,
     DEFAULT_SAMPLE_HZ,
     DEFAULT_SYNC_THRESHOLD_MS,
     TracerOptions,
 )
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
+from concurtrace.runner.livedeadlock import LiveDetector, mark_live, print_lines
 from concurtrace.runner.session import create_session
 from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 from concurtrace.sampler import TreeSampler
@@ -60,6 +62,8 @@ class RunConfig:
     sync_threshold_ms: float = DEFAULT_SYNC_THRESHOLD_MS
     asyncio: bool = True
     asyncio_slow_ms: float = DEFAULT_ASYNCIO_SLOW_MS
+    deadlock_after_s: float = DEFAULT_DEADLOCK_AFTER_S  # the live detector looks at waits this old
+    stop_on_deadlock: bool = False
 
 
 @dataclass
@@ -95,13 +99,19 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
-        outcome = launcher.run()
+        live = _live_detector(config, session.directory, launcher)
+        try:
+            outcome = launcher.run()
+        finally:
+            if live is not None:
+                live.stop()
         watchdog.stop()
         progress("reading what each process captured")
         records = read_session(session.directory)
         sync = build_sync(records, config.sync, int(config.sync_threshold_ms * 1e6))
-        for line in deadlock_report(sync, records):  # at once, before the (maybe long) merge
-            os.write(2, f"{line}\n".encode("utf-8", "replace"))
+        printed = frozenset(live.reported) if live is not None else frozenset()
+        # at once, before the (maybe long) merge; a cycle printed live is not said twice
+        print_lines(deadlock_report(sync, records, printed))
         lifecycle = lifecycle_records(records)
         for record in lifecycle:  # free-threaded builds: no GIL to wait for
             if record["ev"] == "hello" and record.get("gil") == "disabled":
@@ -129,7 +139,13 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         timeline.notes.extend(warnings)
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
+        if outcome.deadlock_stop and live is not None and live.reported:
+            found_s = (min(live.reported.values()) - outcome.started_ns) / 1e9
+            timeline.notes.append(f"stopped by --stop-on-deadlock: a deadlock was found "
+                                  f"{found_s:.1f} s after the start")
         analyse(timeline)
+        if live is not None:
+            mark_live(timeline.sync_summary, live.reported)
         _size_checks(timeline, config.max_slices, warnings)
         return RunResult(timeline, outcome, warnings, session.directory)
     except KeyboardInterrupt:
@@ -138,6 +154,23 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     finally:
         watchdog.stop()
         session.cleanup()
+
+
+def _live_detector(config: RunConfig, directory: Path,
+                   launcher: Launcher) -> LiveDetector | None:
+    """Started here, in the parent: it reads the records as the tree writes them."""
+    if not config.sync:
+        return None
+
+    def found(deadlock: Deadlock, records: list[RawRecord]) -> None:
+        print_lines(deadlock_lines(deadlock, records))
+        if config.stop_on_deadlock:
+            launcher.stop_for_deadlock()
+
+    live = LiveDetector(directory, config.deadlock_after_s,
+                        int(config.sync_threshold_ms * 1e6), found)
+    live.start()
+    return live
 
 
 def _subinterpreter_notes(records: list[Record]) -> list[str]:

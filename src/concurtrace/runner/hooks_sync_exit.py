@@ -1,0 +1,41 @@
+"""The main thread's last wait: threading's shutdown joining the non-daemon threads.
+
+The interpreter waits there in C (a lock that is not ours, or _thread._shutdown on
+3.13), so no wait record would say that the main thread, done, can no longer release a
+lock or fill a queue: the live deadlock detector (runner/livedeadlock.py) would take it
+for a thread that runs. A function registered with threading._register_atexit runs at
+the start of that shutdown, right before the wait, and returns: it writes "exit_wait"
+(ts, tid) and is on no stack while the program waits, so no traceback changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from concurtrace.runner.hookset import HookSet, Sink, now_ns, tid
+
+
+def install_exit_wait(hooks: HookSet, sink: Sink) -> None:
+    register = getattr(threading, "_register_atexit", None)
+    calls: list[Any] | None = getattr(threading, "_threading_atexits", None)
+    if register is None or calls is None:
+        return
+
+    def waiting_for_threads() -> None:
+        if threading.current_thread() is threading.main_thread() and any(
+                not t.daemon and t.is_alive() for t in threading.enumerate()
+                if t is not threading.current_thread()):
+            sink.write({"ev": "exit_wait", "ts": now_ns(), "tid": tid()})
+
+    try:
+        register(waiting_for_threads)
+    except RuntimeError:  # the shutdown has begun
+        return
+    ours = calls[-1]
+
+    def unregister() -> None:
+        if ours in calls:
+            calls.remove(ours)
+
+    hooks.on_uninstall(unregister)

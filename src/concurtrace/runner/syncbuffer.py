@@ -1,0 +1,129 @@
+"""The sync records' writer: appends to shared-memory segments, never releasing the GIL.
+
+os.write releases the GIL: each recorded hand-off let other threads in, and a convoy of
+40 workers leaving a Barrier queued on its lock instead of on the GIL. A copy into a
+MAP_SHARED mapping (model/segments.py has the layout) is a memcpy under the GIL; the
+pages belong to the file, so a SIGKILL, os._exit or crash loses nothing written. Only
+taking a new segment (every CHUNKS_PER_SEGMENT chunks) makes system calls. A record that
+cannot go there (larger than a chunk, written from a signal handler that interrupted a
+write of the same thread, no space for a segment) goes to the fallback (os.write), so
+nothing is lost. A fork child gets a writer of its own (bootstrap): the parent's
+mappings are inherited, and writing into them would mix the child's records in.
+"""
+
+from __future__ import annotations
+
+import _thread
+import errno
+import itertools
+import json
+import mmap
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from concurtrace.model.segments import (
+    CHUNK_BYTES,
+    CHUNKS_PER_SEGMENT,
+    NO_FD,
+    SEGMENT_BYTES,
+    segment_name,
+)
+from concurtrace.runner.hookset import SinkRecord
+
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode  # ASCII: never a NUL
+
+
+def _reserve(fd: int) -> None:
+    """Blocks reserved, not a sparse hole: a store into a hole on a full disk is a SIGBUS."""
+    try:
+        os.posix_fallocate(fd, 0, SEGMENT_BYTES)
+    except OSError as error:
+        if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+        os.ftruncate(fd, SEGMENT_BYTES)  # a file system without it: sparse, as it can
+
+
+class SegmentWriter:
+    def __init__(self, directory: str, pid: int, stamp: int,
+                 fallback: Callable[[SinkRecord], None]) -> None:
+        self.directory, self.pid, self.stamp, self.fallback = directory, pid, stamp, fallback
+        self._maps: dict[int, mmap.mmap] = {}
+        self._chunks = itertools.count()  # next() is atomic under the GIL
+        gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+        self._chunk_lock = None if gil else _thread.allocate_lock()  # free-threaded builds
+        self._local = _thread._local()
+        self.broken = False  # a segment could not be made: everything goes to the fallback
+
+    def write(self, record: SinkRecord) -> None:
+        local = self._local
+        # A signal handler inside a write of this thread; or a fork that ran no handler of
+        # ours (a C extension's fork()): the mappings are the parent's.
+        if self.broken or getattr(local, "busy", False) or os.getpid() != self.pid:
+            self.fallback(record)
+            return
+        local.busy = True
+        try:
+            record.setdefault("pid", self.pid)
+            data = (_encode(record) + "\n").encode("ascii", "replace")
+            size = len(data)
+            pos = getattr(local, "pos", 0)
+            if pos + size > getattr(local, "end", 0):
+                if size > CHUNK_BYTES or not self._take_chunk(local):
+                    self.fallback(record)
+                    return
+                pos = local.pos
+            local.chunk[pos:pos + size] = data
+            local.pos = pos + size
+        finally:
+            local.busy = False
+
+    def _take_chunk(self, local: Any) -> bool:
+        if self._chunk_lock is not None:
+            with self._chunk_lock:
+                index = next(self._chunks)
+        else:
+            index = next(self._chunks)
+        segment, slot = divmod(index, CHUNKS_PER_SEGMENT)
+        view = self._maps.get(segment)
+        if view is None:
+            view = self._map_segment(segment)
+            if view is None:
+                return False
+        local.chunk, local.pos = view, slot * CHUNK_BYTES
+        local.end = local.pos + CHUNK_BYTES
+        return True
+
+    def _map_segment(self, segment: int) -> mmap.mmap | None:
+        path = os.path.join(self.directory, segment_name(self.pid, self.stamp, segment))
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                _reserve(fd)
+                view = mmap.mmap(fd, SEGMENT_BYTES, mmap.MAP_SHARED,
+                                 mmap.PROT_READ | mmap.PROT_WRITE, **NO_FD)
+            finally:
+                os.close(fd)
+        except (OSError, ValueError, OverflowError):
+            self.broken = True
+            return None
+        kept = self._maps.setdefault(segment, view)  # two threads at once: both use one
+        if kept is not view:
+            view.close()
+        return kept
+
+    def prepare(self) -> None:
+        """Reserve the first segment now (at start-up), not in the first recorded wait."""
+        if 0 not in self._maps:
+            self._map_segment(0)
+
+    def abandon(self) -> None:
+        """In a fork child: unmap the parent's segments here (the parent keeps them)."""
+        self.broken = True
+        for view in self._maps.values():
+            try:
+                view.close()
+            except (OSError, ValueError, BufferError):
+                pass
+        self._maps.clear()
