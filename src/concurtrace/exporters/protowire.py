@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from itertools import count
 from typing import IO
 
-from concurtrace.exporters.common import nested
-from concurtrace.model.timeline import Slice
+from concurtrace.model.slice_columns import Slice, SliceColumns
 
 SEQ_NEEDS_STATE = 2  # TracePacket.sequence_flags
 CHUNK_BYTES = 1 << 20
@@ -95,38 +95,68 @@ class SliceEncoder:
         iid, interned = self._iid(name)
         return self._packet(ts, self._begin_suffix(track_uuid, iid) + interned)
 
-    def track(self, uuid: int, slices: list[Slice], sink: PacketSink,
+    def track(self, uuid: int, slices: SliceColumns, sink: PacketSink,
               special: Callable[[Slice], bytes], marks: list[tuple[int, bytes]]) -> None:
-        """Writes a track's slices as nested begin/end packets (exporters.common.nested)
-        into sink. special(slice) encodes the begin of a slice with arguments or flows;
-        marks are (ts, packet) instants, written before the first event at or after
-        their time."""
+        """Writes a track's slices as nested begin/end packets into sink (the order of
+        exporters.common.nested, walked over the columns). special(slice) encodes the
+        begin of a slice with arguments or flows; marks are (ts, packet) instants,
+        written before the first event at or after their time."""
         end_suffix = self._end_suffix(uuid)
-        end = (_head(len(end_suffix)), end_suffix)
-        begins: dict[str, tuple[bytes, bytes]] = {}  # name -> (head, suffix) on this track
+        end_head = _head(len(end_suffix))
+        begins: dict[int, tuple[bytes, bytes]] = {}  # name id -> (head, suffix) on this track
+        names = slices.names
+        carrying = iter(slices.carrying())
+        next_special = next(carrying, -1)
         parts: list[bytes] = []
         add = parts.append
         pairs, small, mask = _PAIRS, _SMALL, 0x3FFF
         mark_index, next_mark = 0, marks[0][0] if marks else _NEVER
-        for kind, ts, piece in nested(slices):
+        high, high_bytes = -1, b""  # ts >> 28 and its varint bytes: they change every 0.27 s
+        stack: list[int] = []  # end times of the open slices
+        pop, push = stack.pop, stack.append
+        for index, ts, dur, name_id in zip(count(), slices.ts, slices.dur, slices.name_ids):
+            while stack and stack[-1] <= ts:
+                end = pop()
+                if end >= next_mark:
+                    mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+                if end >> 28 != high:
+                    high = end >> 28
+                    high_bytes = pairs[high & mask] + pairs[(high >> 14) & mask] + small[high >> 28]
+                add(end_head + pairs[end & mask] + pairs[(end >> 14) & mask] + high_bytes
+                    + end_suffix)
+                if len(parts) >= BATCH:  # the same batches as before: the same bytes
+                    sink.extend(parts)
+                    parts.clear()
+            end = ts + dur
+            if stack and end > stack[-1]:
+                end = stack[-1]  # a child rounded to end after its parent: clamped
+            push(end)
             if ts >= next_mark:
                 mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
-            if kind == "end":
-                head, suffix = end
-            elif piece.args or piece.flows_out or piece.flows_in:
-                add(special(piece))
+            if index == next_special:
+                add(special(slices[index]))
+                next_special = next(carrying, -1)
                 continue
-            else:
-                known = begins.get(piece.name)
-                if known is None:
-                    if piece.name not in self.names:  # its first packet carries the name
-                        add(self.begin(ts, uuid, piece.name))
-                        continue
-                    suffix = self._begin_suffix(uuid, self.names[piece.name])
-                    known = begins[piece.name] = (_head(len(suffix)), suffix)
-                head, suffix = known
-            add(head + pairs[ts & mask] + pairs[(ts >> 14) & mask] + pairs[(ts >> 28) & mask]
-                + pairs[(ts >> 42) & mask] + small[ts >> 56] + suffix)  # timestamp(), inlined
+            known = begins.get(name_id)
+            if known is None:
+                name = names[name_id]
+                if name not in self.names:  # its first packet carries the name
+                    add(self.begin(ts, uuid, name))
+                    continue
+                suffix = self._begin_suffix(uuid, self.names[name])
+                known = begins[name_id] = (_head(len(suffix)), suffix)
+            if ts >> 28 != high:
+                high = ts >> 28
+                high_bytes = pairs[high & mask] + pairs[(high >> 14) & mask] + small[high >> 28]
+            add(known[0] + pairs[ts & mask] + pairs[(ts >> 14) & mask] + high_bytes + known[1])
+            if len(parts) >= BATCH:
+                sink.extend(parts)
+                parts.clear()
+        while stack:
+            end = pop()
+            if end >= next_mark:
+                mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+            add(self._packet(end, end_suffix))
             if len(parts) >= BATCH:
                 sink.extend(parts)
                 parts.clear()
