@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from itertools import count
 from typing import IO
 
 from concurtrace.model.slice_columns import Slice, SliceColumns
@@ -100,66 +99,78 @@ class SliceEncoder:
         """Writes a track's slices as nested begin/end packets into sink (the order of
         exporters.common.nested, walked over the columns). special(slice) encodes the
         begin of a slice with arguments or flows; marks are (ts, packet) instants,
-        written before the first event at or after their time."""
+        written before the first event at or after their time.
+
+        The loop runs over stretches of plain slices between the special ones, BATCH
+        at a time, so its body has no index, no special case and no size check."""
         end_suffix = self._end_suffix(uuid)
         end_head = _head(len(end_suffix))
-        begins: dict[int, tuple[bytes, bytes]] = {}  # name id -> (head, suffix) on this track
-        names = slices.names
-        carrying = iter(slices.carrying())
-        next_special = next(carrying, -1)
+        heads: dict[int, bytes] = {}  # name id -> the head of its begin packets (this track)
+        tails: dict[int, bytes] = {}  # name id -> varint(ts >> 28) + its begin suffix
+        names, interned = slices.names, self.names
         parts: list[bytes] = []
         add = parts.append
-        pairs, small, mask = _PAIRS, _SMALL, 0x3FFF
+        pairs, mask = _PAIRS, 0x3FFF
         mark_index, next_mark = 0, marks[0][0] if marks else _NEVER
-        high, high_bytes = -1, b""  # ts >> 28 and its varint bytes: they change every 0.27 s
+        high, end_tail = -1, b""  # ts >> 28 (it changes every 0.27 s) and end_suffix after it
         stack: list[int] = []  # end times of the open slices
         pop, push = stack.pop, stack.append
-        for index, ts, dur, name_id in zip(count(), slices.ts, slices.dur, slices.name_ids):
+        ts_col, dur_col, id_col = slices.ts, slices.dur, slices.name_ids
+        total = len(ts_col)
+        start = 0
+        for stop in [*slices.carrying(), total]:
+            for first in range(start, stop, BATCH):
+                last = min(first + BATCH, stop)
+                for ts, dur, name_id in zip(ts_col[first:last], dur_col[first:last],
+                                            id_col[first:last], strict=True):
+                    while stack and stack[-1] <= ts:
+                        end = pop()
+                        if end >= next_mark:
+                            mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+                        if end >> 28 != high:
+                            high, tails = end >> 28, {}
+                            end_tail = _high_bytes(high) + end_suffix
+                        add(end_head + pairs[end & mask] + pairs[(end >> 14) & mask] + end_tail)
+                    end = ts + dur
+                    if stack and end > stack[-1]:
+                        end = stack[-1]  # a child rounded to end after its parent: clamped
+                    push(end)
+                    if ts >= next_mark:
+                        mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
+                    if ts >> 28 != high:
+                        high, tails = ts >> 28, {}
+                        end_tail = _high_bytes(high) + end_suffix
+                    tail = tails.get(name_id)
+                    if tail is None:
+                        name = names[name_id]
+                        if name not in interned:  # its first packet carries the name
+                            add(self.begin(ts, uuid, name))
+                            continue
+                        suffix = self._begin_suffix(uuid, interned[name])
+                        heads[name_id] = _head(len(suffix))
+                        tail = tails[name_id] = _high_bytes(high) + suffix
+                    add(heads[name_id] + pairs[ts & mask] + pairs[(ts >> 14) & mask] + tail)
+                sink.extend(parts)
+                parts.clear()
+            if stop == total:
+                break
+            ts = ts_col[stop]  # a slice with arguments or flows
             while stack and stack[-1] <= ts:
                 end = pop()
                 if end >= next_mark:
                     mark_index, next_mark = _marks_until(end, marks, mark_index, add)
-                if end >> 28 != high:
-                    high = end >> 28
-                    high_bytes = pairs[high & mask] + pairs[(high >> 14) & mask] + small[high >> 28]
-                add(end_head + pairs[end & mask] + pairs[(end >> 14) & mask] + high_bytes
-                    + end_suffix)
-                if len(parts) >= BATCH:  # the same batches as before: the same bytes
-                    sink.extend(parts)
-                    parts.clear()
-            end = ts + dur
-            if stack and end > stack[-1]:
-                end = stack[-1]  # a child rounded to end after its parent: clamped
-            push(end)
+                add(self._packet(end, end_suffix))
+            end = ts + dur_col[stop]
+            push(min(end, stack[-1]) if stack else end)
             if ts >= next_mark:
                 mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
-            if index == next_special:
-                add(special(slices[index]))
-                next_special = next(carrying, -1)
-                continue
-            known = begins.get(name_id)
-            if known is None:
-                name = names[name_id]
-                if name not in self.names:  # its first packet carries the name
-                    add(self.begin(ts, uuid, name))
-                    continue
-                suffix = self._begin_suffix(uuid, self.names[name])
-                known = begins[name_id] = (_head(len(suffix)), suffix)
-            if ts >> 28 != high:
-                high = ts >> 28
-                high_bytes = pairs[high & mask] + pairs[(high >> 14) & mask] + small[high >> 28]
-            add(known[0] + pairs[ts & mask] + pairs[(ts >> 14) & mask] + high_bytes + known[1])
-            if len(parts) >= BATCH:
-                sink.extend(parts)
-                parts.clear()
+            add(special(slices[stop]))
+            start = stop + 1
         while stack:
             end = pop()
             if end >= next_mark:
                 mark_index, next_mark = _marks_until(end, marks, mark_index, add)
             add(self._packet(end, end_suffix))
-            if len(parts) >= BATCH:
-                sink.extend(parts)
-                parts.clear()
         _marks_until(_NEVER, marks, mark_index, add)
         sink.extend(parts)
 
@@ -190,6 +201,11 @@ def timestamp(ts: int) -> bytes:
     ts = min(max(ts, 0), (1 << 63) - 1)
     return (_PAIRS[ts & 0x3FFF] + _PAIRS[(ts >> 14) & 0x3FFF] + _PAIRS[(ts >> 28) & 0x3FFF]
             + _PAIRS[(ts >> 42) & 0x3FFF] + _SMALL[ts >> 56])
+
+
+def _high_bytes(high: int) -> bytes:
+    """The last 5 bytes of timestamp(ts) for ts >> 28 == high."""
+    return _PAIRS[high & 0x3FFF] + _PAIRS[(high >> 14) & 0x3FFF] + _SMALL[high >> 28]
 
 
 def _head(suffix_len: int) -> bytes:
