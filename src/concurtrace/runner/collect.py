@@ -23,7 +23,7 @@ from concurtrace.model.traces import TraceEvents, events_from_dicts
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20
 BOUNDARY = b"},{"
 
 
