@@ -16,6 +16,7 @@ from pathlib import Path
 HEAVY_ALWAYS = ("pydantic", "google.protobuf", "perfetto")  # run never needs them
 NOT_FOR_HELP = ("concurtrace.model", "concurtrace.runner", "concurtrace.exporters",
                 "concurtrace.sampler", "concurtrace.report", "psutil", "json")
+NOT_USED_BY_HELP = ("markdown_it", "rich.syntax", "pygments")
 
 
 def imported(*args: str, cwd: Path) -> set[str]:
@@ -38,6 +39,9 @@ def test_version_and_help_import_no_command_code(tmp_path: Path) -> None:
     for args in (("--help",), ("run", "--help")):  # typer renders help with rich
         names = imported(*args, cwd=tmp_path)
         assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP) == [], args
+        # ... but not with rich's Markdown (markdown_it) nor its Traceback (rich.syntax,
+        # pygments): ~50 ms that typer.rich_utils imports and never uses (help_speed.py)
+        assert heavy(names, NOT_USED_BY_HELP) == [], args
 
 
 def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
