@@ -67,10 +67,11 @@ def test_columnar_merge_matches_the_object_merge() -> None:
         stop_ns = sorted(ends)[len(ends) * 9 // 10] if case % 2 else 1 << 64
         proc = Process(pid=100, name="p")
         finalize = {"ts": stop_ns} if stop_ns < 1 << 64 else None
-        apply_slices(proc, chunks, finalize)
+        added = apply_slices(proc, chunks, finalize)
         got = {tid: [(s.ts, s.dur, s.name, s.args) for s in thread.slices]
                for tid, thread in proc.threads.items() if thread.slices}
         assert got == _reference(chunks, stop_ns), case
+        assert added == sum(map(len, got.values()))
 
 
 def test_slices_handed_out_keep_what_is_added_to_them() -> None:
@@ -96,3 +97,12 @@ def test_a_million_calls_fit_in_a_fraction_of_the_objects_memory() -> None:
         tracemalloc.stop()
     assert len(proc.threads[7].slices) == count
     assert held / count < 40, f"{held / count:.0f} bytes per call"
+
+
+def test_times_no_column_holds_are_dropped_not_fatal() -> None:
+    # ts in us past 2**63 ns (a broken dump), and a call without a name
+    proc = Process(pid=1, name="p")
+    chunks = [[Event("X", 1e16, 1.0, 1, "far"), Event("X", 5.0, 1.0, 1, "ok")],
+              [Event("X", 1e16, 1.0, 1, "far")], [Event("X", 1.0, 1.0, 1, None)]]
+    assert apply_slices(proc, chunks, None) == 1
+    assert [(s.ts, s.dur, s.name) for s in proc.threads[1].slices] == [(5000, 1000, "ok")]

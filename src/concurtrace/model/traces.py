@@ -16,6 +16,7 @@ from concurtrace.model.timeline import Process, Slice, Thread
 
 GENERIC_THREAD_NAMES = ("Dummy-", "Thread-")
 NEVER = 1 << 64
+LAST_NS = (1 << 63) - 1  # the latest time an int64 column (and a trace packet) holds
 
 
 class TraceEvent(Protocol):
@@ -78,6 +79,7 @@ def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: RawReco
             by_tid[proc.pid] = _joined(by_tid[proc.pid], moved) if proc.pid in by_tid else moved
         if fork_tid in names:
             names[proc.pid] = names.pop(fork_tid)
+    added = sum(len(slices) for slices in by_tid.values())
     for tid, slices in by_tid.items():
         thread = proc.threads.get(tid)
         if thread is None:
@@ -87,7 +89,7 @@ def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: RawReco
         thread = proc.threads.get(tid)
         if thread is not None and not thread.name and not name.startswith(GENERIC_THREAD_NAMES):
             thread.name = name
-    return sum(len(slices) for slices in by_tid.values())
+    return added
 
 
 class _Merge:
@@ -120,9 +122,11 @@ class _Merge:
         # int(x * 1000) is monotonic, so the bounds of the floats bound the ints.
         if min(floats[0]) < 0 or min(floats[1]) < 0 or not math.isfinite(max(floats[0])) \
                 or not math.isfinite(max(floats[1])) \
-                or max(map(add, *floats)) * 1000 >= self.stop_ns - 1000:
+                or max(map(add, *floats)) * 1000 >= min(self.stop_ns, LAST_NS) - 1000:
             return False
         calls = list(map(_NAME, events))
+        if None in calls:
+            return False
         for name in sorted(set(calls).difference(self.ids)):
             self.ids[name] = len(self.names)
             self.names.append(name)
@@ -155,7 +159,7 @@ class _Merge:
                 start, dur = int(ts * 1000), int(dur_us * 1000)
             except (OverflowError, ValueError):  # inf, nan
                 continue
-            if start < 0:
+            if start < 0 or start + max(dur, 0) > LAST_NS:  # not a time a column holds
                 continue
             if tid != last_tid:
                 columns, last_tid = self.columns(tid), tid
