@@ -85,3 +85,23 @@ def test_the_signal_watchdog_stops_without_waiting_out_its_poll(tmp_path: Path) 
         dog.stop()
         took.append(time.perf_counter() - started)
     assert min(took) < 0.05, took
+
+
+def test_the_rich_stand_ins_become_the_real_classes_when_used(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from concurtrace.help_speed import defer_unused_rich\n"
+        "defer_unused_rich()\n"
+        "import typer.rich_utils as r\n"
+        "assert 'markdown_it' not in sys.modules and 'pygments' not in sys.modules\n"
+        "import rich.markdown, rich.traceback\n"
+        "assert type(r.Markdown('# x')) is rich.markdown.Markdown  # now the real module\n"
+        "try:\n"
+        "    raise ValueError('x')\n"
+        "except ValueError as e:\n"
+        "    tb = r.Traceback.from_exception(type(e), e, e.__traceback__)\n"
+        "assert type(tb) is sys.modules['rich.traceback'].Traceback\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr
