@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,9 +45,11 @@ WORKLOADS: dict[str, list[str]] = {
 }
 DEFAULT_WORKLOADS = ("call_storm", "pool_mixed", "convoy", "pool16")
 COLUMNS = ("untraced", "viztracer", "full", "light", "py-spy")
-WRAPPERS = ("full", "light", "py-spy")  # the target runs as a child of the measured command
+# The target runs as a child of the measured command. "full-before": `concurtrace run` from
+# the src tree in $CONCURTRACE_BEFORE (a PYTHONPATH), for paired before/after rounds.
+WRAPPERS = ("full", "light", "py-spy", "full-before")
 RATIOS = (("viztracer", "untraced"), ("full", "untraced"), ("full", "viztracer"),
-          ("light", "untraced"), ("py-spy", "untraced"))
+          ("light", "untraced"), ("py-spy", "untraced"), ("full-before", "full"))
 
 
 def command(column: str, workload: str, out: Path) -> list[str]:
@@ -57,9 +60,11 @@ def command(column: str, workload: str, out: Path) -> list[str]:
     if column == "viztracer":
         return [str(BIN / "viztracer"), "--quiet", "--tracer_entries", "1000000",
                 "-o", str(out / "v.json"), *target]
-    if column in ("full", "light"):
+    if column in ("full", "light", "full-before"):
         light = ["--light"] if column == "light" else []
-        return [PY, "-m", "concurtrace", "run", "-o", str(out / "c.pftrace"), "--quiet",
+        before = (["env", f"PYTHONPATH={os.environ['CONCURTRACE_BEFORE']}"]
+                  if column == "full-before" else [])
+        return [*before, PY, "-m", "concurtrace", "run", "-o", str(out / "c.pftrace"), "--quiet",
                 "--force", *light, target[0], "--", *args]
     return [str(BIN / "py-spy"), "record", "-o", str(out / "p.speedscope"), "--format",
             "speedscope", "--subprocesses", "--", PY, *target]
@@ -84,6 +89,7 @@ def run_one(cmd: list[str], wrapper: bool, out: Path) -> dict[str, Any]:
     for old in out.iterdir():
         old.unlink()
     load1 = os.getloadavg()[0]
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryFile("w+") as err:
         t0 = time.monotonic_ns()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
@@ -100,10 +106,13 @@ def run_one(cmd: list[str], wrapper: bool, out: Path) -> dict[str, Any]:
             tree_end = time.monotonic_ns()
         rest, _ = proc.communicate(timeout=900)
         t1 = time.monotonic_ns()
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
         err.seek(0)
         stderr = err.read()
     values = {ln.split()[0]: ln.split()[1:] for ln in lines + rest.splitlines() if ln.strip()}
+    cpu_s = done.ru_utime + done.ru_stime - usage.ru_utime - usage.ru_stime  # the whole tree
     run: dict[str, Any] = {"returncode": proc.returncode, "command_s": (t1 - t0) / 1e9,
+                           "cpu_s": cpu_s,
                            "load1": load1, "ok": False,
                            "out_bytes": sum(f.stat().st_size for f in out.iterdir())}
     if proc.returncode != 0 or "WORK_SPAN_NS" not in values:
@@ -131,7 +140,7 @@ def summarise(runs: list[dict[str, Any]], workloads: list[str], columns: list[st
         s: dict[str, Any] = {"ok": {c: sum((w, c, k) in cell for k in rounds) for c in columns}}
         for c in columns:
             got = [cell[w, c, k] for k in rounds if (w, c, k) in cell]
-            for key in ("work_s", "command_s", "head_s", "tail_s", "post_s"):
+            for key in ("work_s", "command_s", "head_s", "tail_s", "post_s", "cpu_s"):
                 vals = [g[key] for g in got if g.get(key) is not None]
                 s[f"{c}.{key}"] = statistics.median(vals) if vals else None
             posts = [g["post_s"] / g["command_s"] for g in got if g.get("post_s") is not None]
@@ -193,6 +202,7 @@ def main() -> None:
     parser.add_argument("--workloads", default=",".join(DEFAULT_WORKLOADS))
     parser.add_argument("--columns", default=",".join(COLUMNS))
     parser.add_argument("--report", type=Path, help="only print the tables of a saved JSON")
+    parser.add_argument("--label", default="", help="results go to overhead[-LABEL].json")
     args = parser.parse_args()
     if args.report:
         saved = json.loads(args.report.read_text())
@@ -227,7 +237,8 @@ def main() -> None:
                      "max": max(r["load1"] for r in runs)}
     summary = summarise(runs, workloads, columns, args.seed)
     (HERE / "results").mkdir(exist_ok=True)
-    (HERE / "results" / "overhead.json").write_text(
+    name = f"overhead-{args.label}.json" if args.label else "overhead.json"
+    (HERE / "results" / name).write_text(
         json.dumps({"meta": meta, "summary": summary, "runs": runs}, indent=1))
     report(meta, summary)
 

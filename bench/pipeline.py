@@ -9,7 +9,7 @@ export) in a fresh process per measurement, so the peak RSS reported is the post
 step's alone. With --src, each named source tree (e.g. before=/tmp/old/src) is measured
 on the same session, interleaved round by round, against the installed one ("now").
 Reports seconds per million slices, bytes per slice and peak RSS; raw results go to
-bench/results/pipeline.json.
+bench/results/pipeline-LABEL.json (--label, default "now"), with CPU time and load.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from concurtrace.runner.collect import find_traces
 
 session = Path(sys.argv[1])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 records = read_session(session)
 traces = find_traces(session, [])
 with paused_gc():  # as runner/run.py and cli_support.write_trace do
@@ -51,11 +51,11 @@ t2 = time.perf_counter()
 buffer = io.BytesIO()
 with paused_gc():
     perfetto.write(timeline, buffer)
-t3 = time.perf_counter()
+t3, c3 = time.perf_counter(), time.process_time()
 slices = sum(len(t.slices) for p in timeline.processes.values() for t in p.threads.values())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"slices": slices, "merge_s": t1 - t0, "lifecycle_s": t2 - t1,
-                  "export_s": t3 - t2, "bytes": len(buffer.getvalue()),
+                  "export_s": t3 - t2, "cpu_s": c3 - c0, "bytes": len(buffer.getvalue()),
                   "peak_mb": peak / 1024, "import_mb": base / 1024}))
 '''
 
@@ -86,7 +86,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--session", type=Path)
     parser.add_argument("--src", action="append", default=[], help="NAME=PATH of a src tree")
+    parser.add_argument("--label", default="now")
     args = parser.parse_args()
+    load_start = os.getloadavg()[0]
     trees = {"now": None, **dict(item.split("=", 1) for item in args.src)}
     with tempfile.TemporaryDirectory(prefix="concurtrace-bench-") as tmp:
         session = args.session or kept_session(args.calls, Path(tmp))
@@ -102,16 +104,22 @@ def main() -> None:
         print(f"{name}: slices {med['slices']:.0f}: merge (read+build) "
               f"{med['merge_s'] * per_m:.2f} s/M, lifecycle {med['lifecycle_s'] * per_m:.2f} "
               f"s/M, export {med['export_s'] * per_m:.2f} s/M, total "
-              f"{med['total_s'] * per_m:.2f} s/M; {med['bytes'] / med['slices']:.2f} "
+              f"{med['total_s'] * per_m:.2f} s/M (CPU {med['cpu_s'] * per_m:.2f}); "
+              f"{med['bytes'] / med['slices']:.2f} "
               f"bytes/slice; peak RSS {med['peak_mb']:.0f} MB (after imports "
               f"{med['import_mb']:.0f})")
     if "before" in runs:
         paired = [b["total_s"] / n["total_s"] for b, n in zip(runs["before"], runs["now"],
                                                               strict=True)]
         print(f"before/now total: median {statistics.median(paired):.2f}x")
+        paired = [b["cpu_s"] / n["cpu_s"] for b, n in zip(runs["before"], runs["now"],
+                                                          strict=True)]
+        print(f"before/now CPU: median {statistics.median(paired):.2f}x")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "pipeline.json").write_text(json.dumps({"runs": runs, "median": summary}, indent=1))
+    (out / f"pipeline-{args.label}.json").write_text(json.dumps(
+        {"runs": runs, "median": summary, "load1_start": load_start,
+         "load1_end": os.getloadavg()[0]}, indent=1))
 
 
 if __name__ == "__main__":

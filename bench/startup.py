@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,11 +61,17 @@ def commands(out: Path, program: float, before: str | None) -> dict[str, list[st
     return cmds
 
 
-def timed(argv: list[str], env: dict[str, str]) -> float:
+def timed(argv: list[str], env: dict[str, str], cpu: list[float] | None = None) -> float:
+    """Wall seconds; appends the command's CPU seconds (user+sys of its whole tree) to cpu."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                    check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if cpu is not None:
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def ratios(runs: dict[str, list[float]]) -> dict[str, float]:
@@ -98,6 +105,8 @@ def main() -> None:
                    stdout=subprocess.DEVNULL, check=False)
     rng = random.Random(args.seed)
     runs: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         cmds = commands(Path(tmp), args.program, args.before)
         for argv in cmds.values():  # warm-up: page cache, pyc files
@@ -106,17 +115,22 @@ def main() -> None:
             order = list(cmds)
             rng.shuffle(order)
             for name in order:
-                runs.setdefault(name, []).append(timed(cmds[name], env))
-    print(f"{args.rounds} rounds, label {args.label!r}, load1 {os.getloadavg()[0]:.2f}")
+                runs.setdefault(name, []).append(timed(cmds[name], env,
+                                                       cpu.setdefault(name, [])))
+    print(f"{args.rounds} rounds, label {args.label!r}, load1 {load_start:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
     for name, times in sorted(runs.items()):
         print(f"  {name:34} median {statistics.median(times) * 1000:7.1f} ms  "
-              f"(min {min(times) * 1000:6.1f})")
+              f"(min {min(times) * 1000:6.1f}); CPU {statistics.median(cpu[name]) * 1000:6.1f} ms")
     found = ratios(runs)
+    print("  CPU time (user+sys):")
+    found_cpu = ratios(cpu)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     (results / f"startup-{args.label}.json").write_text(json.dumps(
         {"rounds": args.rounds, "python": sys.version, "load1": os.getloadavg()[0],
-         "before": args.before, "runs": runs, "ratios": found},
+         "load1_start": load_start, "before": args.before, "runs": runs, "ratios": found,
+         "cpu_runs": cpu, "cpu_ratios": found_cpu},
         indent=1))
 
 

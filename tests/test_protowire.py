@@ -8,6 +8,7 @@ import zlib
 from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import Trace, TrackEvent
 
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder, varint
+from concurtrace.model.slice_columns import SliceColumns
 
 
 def test_varint_matches_protobuf() -> None:
@@ -23,8 +24,9 @@ def test_begin_end_parse_back_with_the_real_protos() -> None:
     encoder = SliceEncoder(7)
     stream = io.BytesIO()
     sink = PacketSink(stream, compress=False)
-    encoder.track(42, [Slice(123_456_789_012, 988, "work (x.py:3)"),
-                       Slice(123_456_791_000, 5, "work (x.py:3)")], sink, lambda piece: b"", [])
+    encoder.track(42, SliceColumns.of([Slice(123_456_789_012, 988, "work (x.py:3)"),
+                                       Slice(123_456_791_000, 5, "work (x.py:3)")]),
+                  sink, lambda piece: b"", [])
     packets = Trace.FromString(stream.getvalue()).packet
     first, end, again, _ = packets
     assert first.timestamp == 123_456_789_012 and first.trusted_packet_sequence_id == 7
@@ -58,7 +60,7 @@ def test_track_nests_clamps_and_interleaves_with_the_real_protos() -> None:
               Slice(50, 0, "special", args={"x": 1}), Slice(big, 7, "late")]
     marks = [(10, b"MARK")]  # framed packet placeholders, checked by position
     special_packet = encoder.begin(50, 9, "special-slow")
-    encoder.track(9, slices, sink, lambda s: special_packet, marks)
+    encoder.track(9, SliceColumns.of(slices), sink, lambda s: special_packet, marks)
     raw = stream.getvalue()
     before, after = raw.split(b"MARK")
     packets = [*Trace.FromString(before).packet, *Trace.FromString(after).packet]

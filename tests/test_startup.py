@@ -11,11 +11,13 @@ import ast
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HEAVY_ALWAYS = ("pydantic", "google.protobuf", "perfetto")  # run never needs them
 NOT_FOR_HELP = ("concurtrace.model", "concurtrace.runner", "concurtrace.exporters",
                 "concurtrace.sampler", "concurtrace.report", "psutil", "json")
+NOT_USED_BY_HELP = ("markdown_it", "rich.syntax", "pygments")
 
 
 def imported(*args: str, cwd: Path) -> set[str]:
@@ -38,6 +40,9 @@ def test_version_and_help_import_no_command_code(tmp_path: Path) -> None:
     for args in (("--help",), ("run", "--help")):  # typer renders help with rich
         names = imported(*args, cwd=tmp_path)
         assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP) == [], args
+        # ... but not with rich's Markdown (markdown_it) nor its Traceback (rich.syntax,
+        # pygments): ~50 ms that typer.rich_utils imports and never uses (help_speed.py)
+        assert heavy(names, NOT_USED_BY_HELP) == [], args
 
 
 def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
@@ -63,3 +68,40 @@ def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
     assert not extra & {"importlib.abc", "importlib.resources"}, extra
+
+
+def test_the_signal_watchdog_stops_without_waiting_out_its_poll(tmp_path: Path) -> None:
+    # Its thread selects with a 0.1 s timeout; stop() used to wait for it to run out,
+    # 0.1 s of every run's wall time (this is the min of 3 tries, not a timing of one).
+    from concurtrace.runner.watchdog import SignalWatchdog
+
+    took = []
+    for attempt in range(3):
+        session = tmp_path / str(attempt)
+        session.mkdir()
+        dog = SignalWatchdog(session)
+        assert dog.start()
+        started = time.perf_counter()
+        dog.stop()
+        took.append(time.perf_counter() - started)
+    assert min(took) < 0.05, took
+
+
+def test_the_rich_stand_ins_become_the_real_classes_when_used(tmp_path: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from concurtrace.help_speed import defer_unused_rich\n"
+        "defer_unused_rich()\n"
+        "import typer.rich_utils as r\n"
+        "assert 'markdown_it' not in sys.modules and 'pygments' not in sys.modules\n"
+        "import rich.markdown, rich.traceback\n"
+        "assert type(r.Markdown('# x')) is rich.markdown.Markdown  # now the real module\n"
+        "try:\n"
+        "    raise ValueError('x')\n"
+        "except ValueError as e:\n"
+        "    tb = r.Traceback.from_exception(type(e), e, e.__traceback__)\n"
+        "assert type(tb) is sys.modules['rich.traceback'].Traceback\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.stdout.strip() == "ok", done.stderr

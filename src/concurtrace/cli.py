@@ -11,6 +11,7 @@ import typer
 from concurtrace import __version__
 from concurtrace.errors import ConcurtraceError, UserError
 from concurtrace.formats import SUFFIXES_TEXT
+from concurtrace.help_speed import defer_unused_rich
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
     DEFAULT_DEADLOCK_AFTER_S,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 # Start-up: each command imports what it needs when it runs, so `--version`, `--help` and
 # `run` load no exporter, reader or renderer they do not use (tests/test_startup.py).
 
+defer_unused_rich()  # before typer renders any help (typer imports rich_utils when it does)
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
                   help="Make Python concurrency visible: one true Perfetto timeline of a "
                        "script's whole process and thread tree.")

@@ -10,6 +10,7 @@ import engine
 from traced import SCENARIOS, trace_run
 
 from concurtrace.model.budget import engine_warning, keep_longest
+from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.timeline import Process, Slice, Thread, Timeline
 
 pytestmark = engine.requires_node
@@ -48,7 +49,8 @@ def _timeline(durations: list[int]) -> Timeline:
     timeline = Timeline()
     proc = timeline.processes[1] = Process(pid=1, name="MainProcess")
     thread = proc.threads[1] = Thread(pid=1, tid=1, name="MainThread")
-    thread.slices = [Slice(ts=i, dur=d, name=f"f{d}") for i, d in enumerate(durations)]
+    thread.slices = SliceColumns.of(Slice(ts=i, dur=d, name=f"f{d}")
+                                    for i, d in enumerate(durations))
     thread.slices.append(Slice(ts=99, dur=1, name="lock", args={"wait": True}))
     return timeline
 

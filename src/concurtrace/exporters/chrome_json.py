@@ -8,6 +8,7 @@ v2 binding (bind_id + flow_out/flow_in); JSON counters are process-scoped.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import IO, Any
 
 from concurtrace.exporters.common import SUMMARY_KEY, nested, state_slice
@@ -64,7 +65,7 @@ def write(timeline: Timeline, stream: IO[str]) -> None:
     stream.write("\n]}\n")
 
 
-def _slices(out: _Out, pid: int, tid: int, slices: list[Slice]) -> None:
+def _slices(out: _Out, pid: int, tid: int, slices: Sequence[Slice]) -> None:
     begins: dict[int, int] = {}
     for kind, ts, piece in nested(slices):
         if kind == "begin":

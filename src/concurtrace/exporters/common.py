@@ -3,7 +3,7 @@ session payload."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from concurtrace.model.timeline import Slice, StateRun
 from concurtrace.model.vocabulary import STATES
@@ -19,7 +19,7 @@ def state_slice(run: StateRun) -> Slice:
     return Slice(ts=run.ts, dur=run.dur, name=STATES[run.state].slice_name, args=args)
 
 
-def nested(slices: list[Slice]) -> Iterator[tuple[str, int, Slice]]:
+def nested(slices: Iterable[Slice]) -> Iterator[tuple[str, int, Slice]]:
     """("begin"|"end", ts, slice) in an order a slice stack accepts.
 
     Slices must arrive sorted by (ts, -dur). Microsecond floats rounded to ns

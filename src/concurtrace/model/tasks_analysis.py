@@ -106,7 +106,7 @@ def _culprit(block: Block, thread: Thread | None) -> tuple[str | None, list[str]
     if thread is None or not thread.slices:
         return None, []
     slices = thread.slices
-    starts = [s.ts for s in slices]
+    starts = slices.ts  # the start column: no object per call
     lo, hi = bisect.bisect_left(starts, block.start), bisect.bisect_right(starts, block.end)
     half = (block.end - block.start) // 2
     chain = [s for s in slices[lo:hi] if s.dur >= half and s.end <= block.end + 1000]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.slice_columns import Slice as Slice  # re-exported: its old home
+from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.sync import SyncData
 from concurtrace.model.tasks import AsyncioData
 from concurtrace.model.vocabulary import STATE_KEYS, FindingKind, GilMethod, StateKey
@@ -18,22 +20,6 @@ def short_path(path: str) -> str:
     """The last two components of a path: enough to recognise, short enough to read."""
     parts = path.replace("\\", "/").split("/")
     return "/".join(parts[-2:])
-
-
-@dataclass(slots=True)
-class Slice:
-    """A complete duration event on a thread (a function call, or a state run)."""
-
-    ts: int
-    dur: int
-    name: str
-    args: dict[str, Any] | None = None
-    flows_out: list[int] | None = None
-    flows_in: list[int] | None = None
-
-    @property
-    def end(self) -> int:
-        return self.ts + self.dur
 
 
 @dataclass(slots=True)
@@ -105,7 +91,7 @@ class Thread:
     # signal) | os._exit | process_exit
     end_reason: str | None = None
     exc_type: str | None = None
-    slices: list[Slice] = field(default_factory=list)
+    slices: SliceColumns = field(default_factory=SliceColumns)  # function calls
     states: list[StateRun] = field(default_factory=list)
     is_main: bool = False
     stack: list[dict[str, Any]] = field(default_factory=list)  # where an abandoned thread froze

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, Protocol, cast
 
 from concurtrace.model.records import Finalize
-from concurtrace.model.timeline import Process, Slice, Thread
+from concurtrace.model.slice_merge import NEVER, ColumnMerge, joined, sorted_by_start
+from concurtrace.model.timeline import Process, Thread
 
 GENERIC_THREAD_NAMES = ("Dummy-", "Thread-")
-NEVER = 1 << 64
 
 
 class TraceEvent(Protocol):
@@ -62,51 +61,30 @@ def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Finaliz
     """
     stop_ns = int(finalize["ts"]) if finalize is not None else NEVER
     names: dict[int, str] = {}
-    by_tid: dict[int, list[Slice]] = {}
-    interned: dict[str, str] = {}  # one string per function name, not one per call
-    last_tid, slices = None, []
+    merge = ColumnMerge(stop_ns)
     for piece_events in chunks:
         events = _typed(piece_events)
-        for event in events:
-            ts, dur_us, tid, name = event.ts, event.dur, event.tid, event.name
-            if event.ph != "X" or ts is None or dur_us is None or tid is None or name is None:
-                if event.ph == "M" and name == "thread_name" and tid is not None:
-                    args = event.args
-                    names[tid] = str(args.get("name", "") if isinstance(args, dict) else "")
-                continue
-            try:
-                start, dur = int(ts * 1000), int(dur_us * 1000)
-            except (OverflowError, ValueError):  # inf, nan
-                continue
-            if start < 0:
-                continue
-            piece = Slice(start, dur if dur > 0 else 0, interned.setdefault(name, name))
-            if start + dur >= stop_ns:
-                piece.dur = max(0, stop_ns - start)
-                piece.args = {"unfinished": True}
-            if tid != last_tid:
-                slices = by_tid.setdefault(tid, [])
-                last_tid = tid
-            slices.append(piece)
+        if not merge.whole_chunk(events):
+            merge.event_by_event(events, names)
+        del piece_events, events  # not held while the next chunk is decoded
+    by_tid = merge.by_tid
     if fork_tid is not None and fork_tid != proc.pid:
         if fork_tid in by_tid:
-            by_tid.setdefault(proc.pid, []).extend(by_tid.pop(fork_tid))
+            moved = by_tid.pop(fork_tid)
+            by_tid[proc.pid] = joined(by_tid[proc.pid], moved) if proc.pid in by_tid else moved
         if fork_tid in names:
             names[proc.pid] = names.pop(fork_tid)
+    added = sum(len(slices) for slices in by_tid.values())
     for tid, slices in by_tid.items():
         thread = proc.threads.get(tid)
         if thread is None:
             thread = proc.threads[tid] = Thread(pid=proc.pid, tid=tid, name="")
-        # VizTracer writes a call when it returns, so a parent comes after its children;
-        # reversed, a stable sort by start puts a parent first when both start together.
-        slices.reverse()
-        thread.slices.extend(slices)
-        thread.slices.sort(key=attrgetter("ts"))
+        thread.slices = sorted_by_start(thread.slices, slices)
     for tid, name in names.items():
         thread = proc.threads.get(tid)
         if thread is not None and not thread.name and not name.startswith(GENERIC_THREAD_NAMES):
             thread.name = name
-    return sum(len(slices) for slices in by_tid.values())
+    return added
 
 
 def _typed(events: TraceEvents) -> Sequence[TraceEvent]:

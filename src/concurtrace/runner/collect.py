@@ -23,7 +23,7 @@ from concurtrace.model.traces import TraceEvents, events_from_dicts
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20
 BOUNDARY = b"},{"
 
 
@@ -78,22 +78,28 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
     if head != HEAD:  # not VizTracer's layout: parse it whole
         yield from _whole(json.loads(head + stream.read()), overflowed)
         return
-    buffer = b""
+    # "[" + the bytes not decoded yet: a chunk is decoded in place, its "," after the last
+    # whole event turned into the "]" that closes the array (no copy of the chunk).
+    buffer = bytearray(b"[")
     while True:
         data = stream.read(CHUNK_BYTES)
         buffer += data
         cut = buffer.rfind(BOUNDARY) if data else -1
         if cut > 0:
+            buffer[cut + 1] = 0x5D  # "]"
             try:  # a "},{" inside a string or nested args fails; the next chunk retries
-                events = _events_before(buffer, cut)
+                with memoryview(buffer) as view:
+                    events = _decoded(view[:cut + 2])
             except ValueError:
                 events = None
+            buffer[cut + 1] = 0x2C  # ","
             if events is not None:
-                buffer = buffer[cut + 2:]
+                del buffer[1:cut + 2]
                 yield events
                 continue
         if not data:
             break
+    buffer = buffer[1:]
     from concurtrace.runner.vizdecode import DUMP  # not imported by runs with no dumps
 
     try:
@@ -113,15 +119,19 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
     yield tail.traceEvents
 
 
-def _events_before(buffer: bytes, cut: int) -> TraceEvents:
+def _events_before(buffer: bytes | bytearray, cut: int) -> TraceEvents:
     """The events of buffer up to the "}" at cut (ValueError if that is not whole JSON)."""
-    from concurtrace.runner.vizdecode import EVENTS
+    return _decoded(b"[" + buffer[:cut + 1] + b"]")
 
-    data = b"[" + buffer[:cut + 1] + b"]"
+
+def _decoded(data: bytes | memoryview) -> TraceEvents:
+    """A JSON array of events: typed, or checked one by one when not VizTracer's exact types."""
+    from concurtrace.runner.vizdecode import EVENTS  # not imported by runs with no dumps
+
     try:
         return EVENTS.decode(data)
     except ValueError:  # not VizTracer's exact types, or not JSON for msgspec (NaN)
-        return _dicts(json.loads(data))
+        return _dicts(json.loads(bytes(data)))
 
 
 def _whole(data: Any, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:

@@ -1,0 +1,147 @@
+"""The columnar merge of one process's calls: decoded dump chunks -> sorted SliceColumns.
+
+Plain chunks are added column by column with C-level maps (no Python loop per call);
+anything else goes event by event, exactly as the one-object-per-call merge did
+(tests/test_slice_columns.py compares the two). Standard library only.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Sequence
+from itertools import compress, repeat
+from operator import add, and_, attrgetter, lshift, mul
+from typing import TYPE_CHECKING, cast
+
+from concurtrace.model.slice_columns import Slice, SliceColumns
+
+if TYPE_CHECKING:
+    from concurtrace.model.traces import TraceEvent
+
+NEVER = 1 << 64
+LAST_NS = (1 << 63) - 1  # the latest time an int64 column (and a trace packet) holds
+
+
+class ColumnMerge:
+    """One process's calls by thread, in the dump's order (the order calls returned)."""
+
+    def __init__(self, stop_ns: int) -> None:
+        self.stop_ns = stop_ns
+        self.names: list[str] = []  # one string per function name, shared by the threads
+        self.ids: dict[str, int] = {}
+        self.by_tid: dict[int, SliceColumns] = {}
+
+    def columns(self, tid: int) -> SliceColumns:
+        found = self.by_tid.get(tid)
+        if found is None:
+            found = self.by_tid[tid] = SliceColumns(self.names)
+        return found
+
+    def whole_chunk(self, events: Sequence[TraceEvent]) -> bool:
+        """Adds a chunk of plain calls column by column, without a Python loop per call;
+        False (nothing added) when it holds anything else: metadata, a missing field, a
+        call that may be open at the stop, a negative or infinite time (the event by
+        event path then takes it, as exactly as before)."""
+        if not events or set(map(_PH, events)) != {"X"}:
+            return False
+        ts_us, dur_us = list(map(_TS, events)), list(map(_DUR, events))
+        tids = dict.fromkeys(map(_TID, events))
+        if None in tids or None in ts_us or None in dur_us:
+            return False
+        floats = cast(list[float], ts_us), cast(list[float], dur_us)
+        # int(x * 1000) is monotonic, so the bounds of the floats bound the ints.
+        if min(floats[0]) < 0 or min(floats[1]) < 0 or not math.isfinite(max(floats[0])) \
+                or not math.isfinite(max(floats[1])) \
+                or max(map(add, *floats)) * 1000 >= min(self.stop_ns, LAST_NS) - 1000:
+            return False
+        calls = list(map(_NAME, events))
+        if None in calls:
+            return False
+        for name in sorted(set(calls).difference(self.ids)):
+            self.ids[name] = len(self.names)
+            self.names.append(name)
+        if len(tids) == 1:
+            columns = self.columns(cast(int, next(iter(tids))))
+            columns.ts.extend(map(int, map(mul, floats[0], repeat(1000))))
+            columns.dur.extend(map(int, map(mul, floats[1], repeat(1000))))
+            columns.name_ids.extend(map(self.ids.__getitem__, calls))
+            return True
+        every = list(map(_TID, events))
+        for tid in tids:
+            columns = self.columns(cast(int, tid))
+            mine = list(map(cast(int, tid).__eq__, every))
+            columns.ts.extend(map(int, map(mul, compress(floats[0], mine), repeat(1000))))
+            columns.dur.extend(map(int, map(mul, compress(floats[1], mine), repeat(1000))))
+            columns.name_ids.extend(map(self.ids.__getitem__, compress(calls, mine)))
+        return True
+
+    def event_by_event(self, events: Sequence[TraceEvent], names: dict[int, str]) -> None:
+        stop_ns, last_tid = self.stop_ns, None
+        columns = SliceColumns(self.names)
+        for event in events:
+            ts, dur_us, tid, name = event.ts, event.dur, event.tid, event.name
+            if event.ph != "X" or ts is None or dur_us is None or tid is None or name is None:
+                if event.ph == "M" and name == "thread_name" and tid is not None:
+                    args = event.args
+                    names[tid] = str(args.get("name", "") if isinstance(args, dict) else "")
+                continue
+            try:
+                start, dur = int(ts * 1000), int(dur_us * 1000)
+            except (OverflowError, ValueError):  # inf, nan
+                continue
+            if start < 0 or start + max(dur, 0) > LAST_NS:  # not a time a column holds
+                continue
+            if tid != last_tid:
+                columns, last_tid = self.columns(tid), tid
+            piece = Slice(start, dur if dur > 0 else 0, name)
+            if start + dur >= stop_ns:
+                piece.dur = max(0, stop_ns - start)
+                piece.args = {"unfinished": True}
+            columns.append(piece, self.ids)
+
+
+_PH, _TS, _DUR, _TID, _NAME = map(attrgetter, ("ph", "ts", "dur", "tid", "name"))
+
+
+def joined(first: SliceColumns, then: SliceColumns) -> SliceColumns:
+    """first's slices followed by then's."""
+    if not then.ts:
+        return first
+    if not first.ts:
+        return then
+    joined = first.take(range(len(first)))
+    joined.extend(then)
+    return joined
+
+
+def sorted_by_start(existing: SliceColumns, dumped: SliceColumns) -> SliceColumns:
+    """existing (sorted) and dumped merged, sorted by start, a parent before its children.
+
+    VizTracer writes a call when it returns, so a parent comes after its children;
+    reversed, a stable sort by start puts a parent first when both start together."""
+    backwards = SliceColumns(dumped.names)
+    backwards.ts, backwards.dur, backwards.name_ids = (
+        dumped.ts[::-1], dumped.dur[::-1], dumped.name_ids[::-1])
+    last = len(dumped) - 1
+    backwards.objects = {last - i: piece for i, piece in dumped.objects.items()}
+    dumped.ts, dumped.dur, dumped.name_ids = array("q"), array("q"), array("I")  # freed now
+    combined = joined(existing, backwards)
+    del backwards
+    count = len(combined)
+    if count < 2:
+        return combined
+    # Sorting ints (start << bits | position) keeps it stable without a key; an int each
+    # (~40 bytes) is the peak of the post-run's memory, so nothing else is held as a list.
+    bits = count.bit_length()
+    packed = list(map(add, map(lshift, combined.ts, repeat(bits)), range(count)))
+    packed.sort()
+    order = array("q", map(and_, packed, repeat((1 << bits) - 1)))
+    del packed
+    result = SliceColumns(combined.names)
+    result.ts = array("q", map(combined.ts.__getitem__, order))
+    result.dur = array("q", map(combined.dur.__getitem__, order))
+    result.name_ids = array("I", map(combined.name_ids.__getitem__, order))
+    if combined.objects:
+        result.objects = combined.take(order).objects
+    return result
