@@ -46,7 +46,15 @@ def render_sync(timeline: Timeline, console: Console) -> None:
 
 def _object_line(row: dict[str, Any]) -> Text:
     line = Text("  ")
-    line.append(str(row.get("label")), style="bold")
+    instances = int(row.get("instances") or 1)
+    if row.get("unnamed"):  # one row for all of them: say how many, never one "Lock@?"
+        kind = str(row.get("kind") or "object")
+        line.append(f"{instances} unnamed {kind}{'s' if instances > 1 else ''}", style="bold")
+        line.append(" (made inside the standard library: no line of the program)")
+    else:
+        line.append(str(row.get("label")), style="bold")
+        if instances > 1:
+            line.append(f" ({instances} objects made there)")
     open_waits = int(row.get("open_waits") or 0)
     line.append(f": {row.get('waits')} waits" + (f" ({open_waits} still open)" if open_waits
                                                   else "")
@@ -60,4 +68,8 @@ def _object_line(row: dict[str, Any]) -> Text:
         line.append(f"; {who} waited {share:.0%} of {lives}")
     if row.get("holder_state"):
         line.append(f"; its contended holders were mostly {row['holder_state']}")
+    ended_by = list(row.get("ended_by") or [])
+    if ended_by and row.get("kind") not in ("Lock", "RLock"):
+        line.append(f"; ended by {ended_by[0]['thread']}" + (
+            f" and {len(ended_by) - 1} more" if len(ended_by) > 1 else ""))
     return line
