@@ -160,6 +160,10 @@ def _contention(stats: dict[str, Any]) -> Finding | None:
     if stats["process"]:
         message += f" in {stats['process']}"
     advice = "Hold it for less time, or split what it protects."
+    if stats["kind"] in ("Semaphore", "BoundedSemaphore"):
+        advice = ("A semaphore lets only its value's worth of threads in at once: this "
+                  "waiting is that limit at work. Raise the value if what it guards allows "
+                  "more at once (connections, slots), or hold it for less time.")
     state, mean = stats["holder_state"], stats["_mean_hold_ns"]
     if mean:
         message += f"; each holder kept it {_human(mean)} on average"

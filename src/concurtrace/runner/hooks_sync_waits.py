@@ -84,6 +84,8 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
             settings.busy.on = False
 
     hooks.patch(sem, "acquire", clean_raise(acquire))
+    # `with sem:` calls __enter__, which the class binds to the original acquire.
+    hooks.patch(sem, "__enter__", clean_raise(acquire))
     for cls in (sem, threading.BoundedSemaphore):
         hooks.patch(cls, "release",
                     clean_raise(signalling(sink, vars(cls)["release"], "_cond", "release")))
