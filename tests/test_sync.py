@@ -49,7 +49,11 @@ def test_programs_behave_the_same(tmp_path: Path) -> None:
     labels = {(o["pid"], o["label"].split(" ")[0]) for o in summary["sync"]["objects"]}
     kinds = {o["kind"] for o in summary["sync"]["objects"]}
     # The 25 objects waited on longest are listed; these wait 20-300 ms (about 15 objects).
-    assert {"Lock", "RLock", "Condition", "Queue", "Thread"} <= kinds, kinds
+    assert {"Lock", "RLock", "Condition", "Queue", "Thread", "Barrier", "SimpleQueue",
+            "Future", "Futures"} <= kinds, kinds
+    outcomes = {o for row in summary["sync"]["objects"] for o in row["outcomes"]}
+    assert {"passed", "timed_out", "broken", "reset", "completed", "raised", "cancelled",
+            "got_item"} <= outcomes, outcomes
     shared = _line(script, "shared = threading.Lock()")
     root = summary["root_pid"]
     # The fork child waits 50 ms for the lock its parent holds: labelled where it was made.

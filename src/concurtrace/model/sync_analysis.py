@@ -114,7 +114,8 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                 overlap = min(run.ts + run.dur, end) - max(run.ts, hold.start)
                 if overlap > 0:
                     states[run.state] += overlap
-        ended_by = Counter(w.releaser for w in found if w.releaser is not None)
+        ended_by = Counter(_who(names, key[0], w.releaser) for w in found
+                           if w.releaser is not None)  # by name: alike threads add up
         label = found[0].label
         out.append({
             "pid": key[0], "process": proc.name if proc else None, "label": label,
@@ -127,8 +128,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
             "waiters": [_who(names, key[0], t) for t in waiters],
             "waiter_share": round(sum(durations) / lives, 3) if lives else None,
             "outcomes": dict(Counter(w.outcome or "still_waiting" for w in found)),
-            "ended_by": [{"thread": _who(names, key[0], t), "waits": n}
-                         for t, n in ended_by.most_common(5)],
+            "ended_by": [{"thread": name, "waits": n} for name, n in ended_by.most_common(5)],
             "holders": [{"thread": _who(names, key[0], t), "contended_holds": n,
                          "hold_ns": held_ns[t]} for t, n in held.most_common(5)],
             "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,

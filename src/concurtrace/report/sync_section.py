@@ -49,8 +49,11 @@ def _object_line(row: dict[str, Any]) -> Text:
     instances = int(row.get("instances") or 1)
     if row.get("unnamed"):  # one row for all of them: say how many, never one "Lock@?"
         kind = str(row.get("kind") or "object")
+        label = str(row.get("label"))
+        name = label.split(" (", 1)[1].rstrip(")") if " (" in label else ""
         line.append(f"{instances} unnamed {kind}{'s' if instances > 1 else ''}", style="bold")
-        line.append(" (made inside the standard library: no line of the program)")
+        line.append(" (made inside the standard library, no line of the program"
+                    + (f"; reached as {name})" if name else ")"))
     else:
         line.append(str(row.get("label")), style="bold")
         if instances > 1:

@@ -105,6 +105,13 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
         return self
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        try:
+            return self._get(block, timeout)
+        except BaseException as error:  # Empty, bad timeouts: read as without us
+            unlink(error)
+            raise
+
+    def _get(self, block: bool, timeout: float | None) -> Any:
         if not block or settings.sink is None or settings.is_busy() \
                 or (timeout is not None and not positive(timeout)):
             return settings.call(_raw_get, self, block, timeout)
@@ -122,29 +129,30 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
         try:
             split_wait(settings.sink, self, "SimpleQueue.get", attempt, timeout, "got_item",
                        queue.Empty)
-        except BaseException as error:
-            unlink(error)
-            raise
         finally:
             self._concurtrace_waiting.pop()
         return got[0]
 
     def put(self, *args: Any, **kwargs: Any) -> None:
-        self._signalled(_raw_put, args, kwargs)
+        try:
+            self._signalled(_raw_put, args, kwargs)
+        except BaseException as error:  # wrong arguments: read as without us
+            unlink(error)
+            raise
 
     def put_nowait(self, *args: Any, **kwargs: Any) -> None:
-        self._signalled(_raw_put_nowait, args, kwargs)
+        try:
+            self._signalled(_raw_put_nowait, args, kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
 
     def _signalled(self, orig: Any, args: Any, kwargs: Any) -> None:
         """A put that ends a recorded get's wait writes the signal (an unwaited put: none)."""
         sink = settings.sink
         waiting = bool(self._concurtrace_waiting) and sink is not None
         ts = _now()
-        try:
-            settings.call(orig, self, *args, **kwargs)
-        except BaseException as error:  # wrong arguments: read as without us
-            unlink(error)
-            raise
+        settings.call(orig, self, *args, **kwargs)
         if waiting:
             signal(sink, self, "put", ts)
 
