@@ -161,6 +161,7 @@ check("simple queue empty", lambda: simple.get(timeout=0.02))
 check("simple queue nowait", lambda: simple.get_nowait())
 check("simple queue negative", lambda: simple.get(timeout=-1))
 check("simple queue args", lambda: queue.SimpleQueue(1))
+check("simple queue kwargs", lambda: queue.SimpleQueue(maxsize=1))
 check("simple queue put nowait", lambda: (simple.put_nowait(1), simple.put(2, timeout=5),
                                           simple.qsize(), simple.get(), simple.get(False)))
 check("simple queue pickle", lambda: pickle.dumps(simple))

@@ -93,7 +93,10 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         try:
-            self = _RawSimpleQueue.__new__(cls, *args, **kwargs)  # "takes no arguments"
+            if args or kwargs:  # the C type checks this only for itself on 3.10
+                which = "positional" if args else "keyword"
+                raise TypeError(f"SimpleQueue() takes no {which} arguments")
+            self = _RawSimpleQueue.__new__(cls)
         except BaseException as error:
             unlink(error)
             raise
