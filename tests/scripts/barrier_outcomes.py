@@ -1,6 +1,7 @@
 """Barrier waits ended each way: passed (by the last arrival), broken by another's
 timeout, aborted, reset, and this thread's own timeout."""
 
+import sys
 import threading
 import time
 
@@ -9,9 +10,9 @@ def run(name, fn):
     def body():
         try:
             fn()
-            print(f"{name} passed")
+            sys.stdout.write(f"{name} passed\n")  # one write: threads print at once
         except threading.BrokenBarrierError:
-            print(f"{name} broken")
+            sys.stdout.write(f"{name} broken\n")
     t = threading.Thread(target=body, name=name)
     t.start()
     return t
