@@ -10,11 +10,11 @@ each and wait forever (deadlock_abba shows that cycle with two locks).
 
 What to look for in the timeline:
 - Each philosopher's "<thread> sync" track: "waiting for
-  Lock@dining_philosophers.py:46, held by philosopher-N" (a neighbour), the
+  Lock@dining_philosophers.py:48, held by philosopher-N" (a neighbour), the
   "holding Lock@... (1 waiting)" intervals, and an arrow from each neighbour's
   release to where the waiter resumed.
 - The Synchronization section: one row for the five forks
-  ("Lock@dining_philosophers.py:46 (5 objects made there)"), and the
+  ("Lock@dining_philosophers.py:48 (5 objects made there)"), and the
   lock_contention finding (each philosopher waits about half its life), no deadlock.
 """
 
