@@ -14,8 +14,7 @@ from concurtrace.model.vocabulary import STATES
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
-NOT_COVERED = ("threading.Barrier", "queue.SimpleQueue", "concurrent.futures",
-               "multiprocessing locks and queues", "Manager proxies", "asyncio")
+NOT_COVERED = ("multiprocessing locks and queues", "Manager proxies", "asyncio")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
 
 

@@ -21,7 +21,7 @@ from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import Any
 
-from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings, share_site
+from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hooks_sync_waits import positive, split_wait
 from concurtrace.runner.hookset import HookSet, Sink
@@ -89,12 +89,9 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
     done_states = (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED, _base.FINISHED)
     orig_init = cls.__init__
 
-    def init(self: Any) -> None:
+    def init(self: Any) -> None:  # its Condition, made in _base, has the same site already
         orig_init(self)
-        site = creation_site()
-        self.__dict__[SITE_ATTR] = site
-        if site is not None:
-            share_site(self, site)
+        self.__dict__[SITE_ATTR] = creation_site()
 
     def outcome(self: Any) -> str:
         if self._state in (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED):

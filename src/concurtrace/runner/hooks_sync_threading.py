@@ -107,21 +107,22 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
             self._concurtrace_name = "ThreadPoolExecutor work queue"
         return self
 
+    # One Python frame on the paths that do not wait (a queue under a pool is hot).
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         try:
-            return self._get(block, timeout)
+            if not block or settings.sink is None or settings.busy.on \
+                    or (timeout is not None and not positive(timeout)):
+                return settings.call(_raw_get, self, block, timeout)
+            try:
+                return settings.call(_raw_get, self, False)
+            except queue.Empty:
+                pass
+            return self._wait_get(timeout)
         except BaseException as error:  # Empty, bad timeouts: read as without us
             unlink(error)
             raise
 
-    def _get(self, block: bool, timeout: float | None) -> Any:
-        if not block or settings.sink is None or settings.is_busy() \
-                or (timeout is not None and not positive(timeout)):
-            return settings.call(_raw_get, self, block, timeout)
-        try:
-            return _raw_get(self, False)
-        except queue.Empty:
-            pass
+    def _wait_get(self, timeout: float | None) -> Any:
         got: list[Any] = []
 
         def attempt(t: float | None) -> bool:
@@ -138,26 +139,27 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
 
     def put(self, *args: Any, **kwargs: Any) -> None:
         try:
-            self._signalled(_raw_put, args, kwargs)
+            if not self._concurtrace_waiting or settings.sink is None:
+                settings.call(_raw_put, self, *args, **kwargs)
+                return
+            ts = _now()
+            settings.call(_raw_put, self, *args, **kwargs)
+            signal(settings.sink, self, "put", ts)  # it ends a recorded get's wait
         except BaseException as error:  # wrong arguments: read as without us
             unlink(error)
             raise
 
     def put_nowait(self, *args: Any, **kwargs: Any) -> None:
         try:
-            self._signalled(_raw_put_nowait, args, kwargs)
+            if not self._concurtrace_waiting or settings.sink is None:
+                settings.call(_raw_put_nowait, self, *args, **kwargs)
+                return
+            ts = _now()
+            settings.call(_raw_put_nowait, self, *args, **kwargs)
+            signal(settings.sink, self, "put", ts)
         except BaseException as error:
             unlink(error)
             raise
-
-    def _signalled(self, orig: Any, args: Any, kwargs: Any) -> None:
-        """A put that ends a recorded get's wait writes the signal (an unwaited put: none)."""
-        sink = settings.sink
-        waiting = bool(self._concurtrace_waiting) and sink is not None
-        ts = _now()
-        settings.call(orig, self, *args, **kwargs)
-        if waiting:
-            signal(sink, self, "put", ts)
 
     def __repr__(self) -> str:
         return f"<_queue.SimpleQueue object at {id(self):#x}>"
