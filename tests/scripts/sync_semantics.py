@@ -162,6 +162,20 @@ check("simple queue nowait", lambda: simple.get_nowait())
 check("simple queue negative", lambda: simple.get(timeout=-1))
 check("simple queue args", lambda: queue.SimpleQueue(1))
 check("simple queue kwargs", lambda: queue.SimpleQueue(maxsize=1))
+
+
+class NamedQueue(queue.SimpleQueue):
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+
+class PlainSubQueue(queue.SimpleQueue):
+    pass
+
+
+check("simple queue subclass", lambda: (NamedQueue("jobs").name, PlainSubQueue().qsize()))
+check("simple queue subclass args", lambda: PlainSubQueue(1).qsize())
 check("simple queue put nowait", lambda: (simple.put_nowait(1), simple.put(2, timeout=5),
                                           simple.qsize(), simple.get(), simple.get(False)))
 check("simple queue pickle", lambda: pickle.dumps(simple))

@@ -93,7 +93,10 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         try:
-            if args or kwargs:  # the C type checks this only for itself on 3.10
+            # As the C type: it refuses arguments for itself and (3.11+) for subclasses
+            # without an __init__ of their own.
+            if (args or kwargs) and (cls is SyncSimpleQueue or (
+                    sys.version_info >= (3, 11) and cls.__init__ is object.__init__)):
                 which = "positional" if args else "keyword"
                 raise TypeError(f"SimpleQueue() takes no {which} arguments")
             self = _RawSimpleQueue.__new__(cls)
