@@ -37,7 +37,10 @@ def install_futures_lazily(hooks: HookSet, sink: Sink) -> None:
         install_futures(hooks, sink)
 
     if "concurrent.futures._base" in sys.modules:
-        install()
+        try:
+            install()
+        except Exception:  # noqa: BLE001 - futures we cannot hook run unrecorded
+            pass
         return
     finder = _FuturesFinder(install)
     sys.meta_path.insert(0, finder)

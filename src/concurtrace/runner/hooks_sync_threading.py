@@ -34,8 +34,10 @@ _broke = threading.local()  # the Barrier this thread's own timeout broke
 
 def install_barrier(hooks: HookSet, sink: Sink) -> None:
     cls = threading.Barrier
-    orig_wait, orig_release, orig_break, orig_reset = (
-        vars(cls)[name] for name in ("_wait", "_release", "_break", "reset"))
+    names = ("_wait", "_release", "_break", "reset")
+    if not all(callable(vars(cls).get(name)) for name in names):
+        return  # another Barrier than 3.10-3.14's: its waits stay unrecorded
+    orig_wait, orig_release, orig_break, orig_reset = (vars(cls)[name] for name in names)
 
     def wait(self: Any, timeout: float | None) -> None:
         if settings.sink is None or settings.is_busy():
