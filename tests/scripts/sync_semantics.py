@@ -176,6 +176,7 @@ class PlainSubQueue(queue.SimpleQueue):
 
 check("simple queue subclass", lambda: (NamedQueue("jobs").name, PlainSubQueue().qsize()))
 check("simple queue subclass args", lambda: PlainSubQueue(1).qsize())
+check("simple queue subclass pickle", lambda: pickle.dumps(NamedQueue("x")))
 check("simple queue put nowait", lambda: (simple.put_nowait(1), simple.put(2, timeout=5),
                                           simple.qsize(), simple.get(), simple.get(False)))
 check("simple queue pickle", lambda: pickle.dumps(simple))

@@ -170,7 +170,9 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
         return f"<_queue.SimpleQueue object at {id(self):#x}>"
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        raise TypeError("cannot pickle '_queue.SimpleQueue' object")
+        cls = type(self)  # the C type's name, or a subclass's own, as without us
+        name = "_queue.SimpleQueue" if cls is SyncSimpleQueue else cls.__name__
+        raise TypeError(f"cannot pickle '{name}' object")
 
     def __class_getitem__(cls, item: Any) -> Any:
         return types.GenericAlias(_RawSimpleQueue, item)
