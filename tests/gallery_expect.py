@@ -35,6 +35,7 @@ EXPECT keys (all optional except "exit_code"):
   key ("lock", "sleep", "io", "running", ...).
 - ``findings``: finding kinds that must be present; ``no_findings``: kinds
   that must be absent.
+- ``sync`` and ``sync_slices``: see gallery_sync_expect.py.
 - ``timeout_s``: the script never ends by itself (a deadlock): plain, it must still
   be running after that many seconds; traced, it runs with ``--timeout``.
 
@@ -55,6 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gallery_sync_expect import check_sync, validate_sync
+
 from concurtrace.model.vocabulary import STATE_KEYS
 
 SUMMARY_SCHEMA = "concurtrace.summary/1"
@@ -69,6 +72,7 @@ _COUNT_KEYS = {"count", "min_count"}
 _TOP_KEYS = {
     "exit_code", "processes", "min_processes", "threads", "gil", "states", "findings",
     "no_findings", "python_min", "python_max", "skip_reason", "timeout_s",
+    "sync", "sync_slices",  # gallery_sync_expect.py
 }
 _PROCESS_FACTS = {
     "parent", "daemon", "exit_code", "signal", "terminated_by", "start_method", "traced",
@@ -197,6 +201,7 @@ def validate_expect(expect: object, where: str = "EXPECT") -> None:
         kinds = top.get(key, [])
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
             raise ExpectError(f"{where}: {key} must be a list of finding kinds")
+    validate_sync(top, where, ExpectError)
 
 
 def _share_entries(expect: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -533,4 +538,5 @@ def check_summary(expect: Mapping[str, Any], summary: Mapping[str, Any],
     _check_threads(s, expect, python, res)
     _check_shares(s, expect, python, res)
     _check_findings(s, expect, res)
+    res.failures.extend(check_sync(expect, summary))
     return res

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import engine
 import pytest
 from gallery_expect import (
     check_summary,
@@ -24,6 +25,7 @@ from gallery_expect import (
     load_expect,
     skip_reason,
 )
+from gallery_sync_expect import check_sync_slices
 
 from concurtrace.scenarios import scenario_paths
 
@@ -123,3 +125,5 @@ def _check_traced(script: Path, tmp_path: Path) -> None:
     for note in result.notes:
         warnings.warn(f"{script.name}: {note}", stacklevel=1)
     assert result.ok, f"{script.name}: {len(result.failures)} fact(s) failed\n\n{result.report()}"
+    slices = check_sync_slices(expect, lambda sql: engine.query(trace, sql))
+    assert not slices, f"{script.name}: in the trace\n\n" + "\n\n".join(slices)

@@ -49,7 +49,11 @@ def test_programs_behave_the_same(tmp_path: Path) -> None:
     labels = {(o["pid"], o["label"].split(" ")[0]) for o in summary["sync"]["objects"]}
     kinds = {o["kind"] for o in summary["sync"]["objects"]}
     # The 25 objects waited on longest are listed; these wait 20-300 ms (about 15 objects).
-    assert {"Lock", "RLock", "Condition", "Queue", "Thread"} <= kinds, kinds
+    assert {"Lock", "RLock", "Condition", "Queue", "Thread", "Barrier", "SimpleQueue",
+            "Future", "Futures"} <= kinds, kinds
+    outcomes = {o for row in summary["sync"]["objects"] for o in row["outcomes"]}
+    assert {"passed", "timed_out", "broken", "reset", "completed", "got_item"} <= outcomes, \
+        outcomes  # raised and cancelled: tests/test_sync_threading.py (these are too short)
     shared = _line(script, "shared = threading.Lock()")
     root = summary["root_pid"]
     # The fork child waits 50 ms for the lock its parent holds: labelled where it was made.
@@ -133,15 +137,17 @@ def test_condition_and_queue_waits_name_who_ended_them(tmp_path: Path) -> None:
              "waiting for Condition@condition_handoff.py:31 (SHELF_READY)"]
     assert len(waits) >= 4, rows
     assert {(r["releaser"], r["outcome"]) for r in waits} == {("baker", "notified")}
-    pipe = trace_run(tmp_path / "q.pftrace", str(SCENARIO_DIR / "queue_pipeline.py"))
+    script = SCENARIO_DIR / "queue_pipeline.py"
+    raw, parsed = _line(script, "RAW: "), _line(script, "PARSED: ")
+    pipe = trace_run(tmp_path / "q.pftrace", str(script))
     rows = engine.query(pipe.trace, SYNC_SLICES)
     writer = [r for r in rows if r["track"] == "writer sync" and r["name"].startswith("waiting")]
     reader = [r for r in rows if r["track"] == "reader sync" and r["name"].startswith("waiting")]
     assert writer and {r["name"] for r in writer} == {
-        "waiting for an item from Queue@queue_pipeline.py:34 (PARSED)"}
+        f"waiting for an item from Queue@queue_pipeline.py:{parsed} (PARSED)"}
     assert {r["releaser"] for r in writer} == {"parser"}
     assert reader and {r["name"] for r in reader} == {
-        "waiting for room in Queue@queue_pipeline.py:33 (RAW)"}
+        f"waiting for room in Queue@queue_pipeline.py:{raw} (RAW)"}
     assert {r["releaser"] for r in reader} == {"parser"}
 
 

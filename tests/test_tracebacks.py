@@ -95,10 +95,11 @@ def test_fork_warning_is_unchanged(mode: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_tracebacks_through_sync_objects_are_unchanged(mode: str, tmp_path: Path) -> None:
-    """Locks, semaphores, conditions, events, queues and join() are observed by wrappers
-    (issue 16): their errors, caught and printed by the program, read as without them."""
+    """Locks, semaphores, conditions, events, queues, barriers, futures and join() are
+    observed by wrappers (issue 16): their errors, caught and printed by the program, read
+    as without them."""
     expected, got = compare("tracebacks_sync.py", mode, tmp_path)
-    assert expected.count("Traceback (most recent call last)") == 11
+    assert expected.count("Traceback (most recent call last)") == 21
     if sys.version_info >= (3, 11):
         assert got == expected
         return

@@ -5,6 +5,7 @@ import copy
 import os
 import pickle
 import queue
+import re
 import sys
 import threading
 import time
@@ -15,7 +16,8 @@ def check(name, fn):
     try:
         print(name, repr(fn()))
     except BaseException as error:  # noqa: BLE001 - the exception is the behaviour
-        print(name, "raises", type(error).__name__, str(error).replace(hex(id(error)), ""))
+        text = re.sub(r" at 0x[0-9a-f]+", "", str(error))  # a Future's repr in the message
+        print(name, "raises", type(error).__name__, text.replace(hex(id(error)), ""))
 
 
 def held_elsewhere(lock, seconds):
@@ -119,6 +121,95 @@ check("join timeout", lambda: (worker.join(0.01), worker.is_alive()))
 check("join", lambda: (worker.join(), worker.is_alive()))
 check("join self", lambda: threading.current_thread().join())
 check("join negative", lambda: worker.join(-1))
+
+barrier = threading.Barrier(2)
+check("barrier timeout", lambda: barrier.wait(0.03))
+check("barrier broken", lambda: (barrier.broken, barrier.wait()))
+check("barrier reset", lambda: (barrier.reset(), barrier.broken, barrier.n_waiting))
+passing = threading.Barrier(2)
+threading.Timer(0.05, passing.wait).start()
+check("barrier pass", lambda: passing.wait(2))
+check("barrier zero parties", lambda: repr(threading.Barrier(0)).split(" at ")[0])
+check("barrier repr", lambda: repr(threading.Barrier(3)).split(" at ")[0])
+aborted = threading.Barrier(3)
+threading.Timer(0.05, aborted.abort).start()
+check("barrier aborted", lambda: aborted.wait(2))
+failing = threading.Barrier(2, action=lambda: 1 / 0)
+last: list = []
+
+
+def last_arrival():
+    try:
+        failing.wait()
+    except BaseException as error:  # noqa: BLE001 - the exception is the behaviour
+        last.append(type(error).__name__)
+
+
+late = threading.Timer(0.03, last_arrival)
+late.start()
+check("barrier action other", lambda: failing.wait(2))
+late.join()
+check("barrier action last", lambda: last)
+reset_me = threading.Barrier(2)
+threading.Timer(0.05, reset_me.reset).start()
+check("barrier reset while waiting", lambda: reset_me.wait(2))
+
+simple = queue.SimpleQueue()
+check("simple queue type", lambda: (isinstance(simple, queue.SimpleQueue), type(simple).__name__,
+                                    repr(simple).split(" at ")[0]))
+check("simple queue empty", lambda: simple.get(timeout=0.02))
+check("simple queue nowait", lambda: simple.get_nowait())
+check("simple queue negative", lambda: simple.get(timeout=-1))
+check("simple queue args", lambda: queue.SimpleQueue(1))
+check("simple queue kwargs", lambda: queue.SimpleQueue(maxsize=1))
+
+
+class NamedQueue(queue.SimpleQueue):
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+
+class PlainSubQueue(queue.SimpleQueue):
+    pass
+
+
+check("simple queue subclass", lambda: (NamedQueue("jobs").name, PlainSubQueue().qsize()))
+check("simple queue subclass args", lambda: PlainSubQueue(1).qsize())
+check("simple queue subclass pickle", lambda: pickle.dumps(NamedQueue("x")))
+check("simple queue put nowait", lambda: (simple.put_nowait(1), simple.put(2, timeout=5),
+                                          simple.qsize(), simple.get(), simple.get(False)))
+check("simple queue pickle", lambda: pickle.dumps(simple))
+check("simple queue generic", lambda: repr(queue.SimpleQueue[int]))
+threading.Timer(0.03, simple.put, args=("late",)).start()
+check("simple queue get waits", lambda: simple.get(timeout=2))
+
+import concurrent.futures as cf  # noqa: E402 - after the hooks' lazy install point
+
+with cf.ThreadPoolExecutor(2) as pool:
+    slow = pool.submit(time.sleep, 0.05)
+    check("future result waits", lambda: slow.result(timeout=2))
+    bad = pool.submit(lambda: 1 / 0)
+    check("future exception", lambda: bad.result())
+    check("future exception()", lambda: type(bad.exception(2)).__name__)
+    sleepy = pool.submit(time.sleep, 0.3)
+    check("future timeout", lambda: sleepy.result(timeout=0.03))
+    check("future zero timeout", lambda: sleepy.exception(timeout=0))
+    check("future negative timeout", lambda: sleepy.result(timeout=-1))
+    queued = [pool.submit(time.sleep, 0.05) for _ in range(3)]
+    check("future cancel", lambda: queued[-1].cancel())
+    check("future cancelled result", lambda: queued[-1].result())
+    check("wait all", lambda: sorted(len(s) for s in cf.wait(queued[:2], timeout=2)))
+    more = [pool.submit(time.sleep, d) for d in (0.02, 0.3)]
+    check("wait first", lambda: [len(s) for s in cf.wait(more, return_when=cf.FIRST_COMPLETED)])
+    check("wait timeout", lambda: [len(s) for s in cf.wait(more, timeout=0.01)])
+    check("wait bad when", lambda: cf.wait([pool.submit(time.sleep, 0.05)], return_when="x"))
+    check("as_completed", lambda: sorted(f.result() for f in cf.as_completed(
+        [pool.submit(lambda d=d: time.sleep(d) or d) for d in (0.06, 0.02)])))
+    check("as_completed timeout", lambda: list(cf.as_completed([pool.submit(time.sleep, 0.3)],
+                                                                timeout=0.02)))
+    check("set twice", lambda: (lambda f: (f.set_result(1), f.set_result(2)))(cf.Future()))
+    check("future repr", lambda: repr(pool.submit(int)).split(" at ")[0])
 
 if hasattr(os, "fork"):
     shared = threading.Lock()

@@ -11,12 +11,15 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-from concurtrace.model.sync import ENDED_BY, Hold, Wait
+from concurtrace.model.sync import Hold, Wait
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
 FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
 SIGNAL_VERB = {"release": "released", "notify": "notified", "set": "set", "put": "put into",
-               "get": "took from", "exit": "ended"}
+               "get": "took from", "exit": "ended", "arrive": "arrived last at",
+               "break": "broke", "reset": "reset", "complete": "completed",
+               "cancel": "cancelled"}
+FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed()"}
 ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
 
 
@@ -34,7 +37,9 @@ def sync_tracks(timeline: Timeline) -> ByThread:
         slices.setdefault(key, []).append(piece)
         if wait.releaser is not None and wait.released_ns is not None and wait.end is not None:
             flow = next(flows)
-            verb = "ended" if wait.kind == "Thread" else SIGNAL_VERB.get(_op(wait), "signalled")
+            verb = "ended" if wait.kind == "Thread" else "completed a future of" \
+                if wait.kind in FUTURES_WAITS else SIGNAL_VERB.get(wait.released_op or "",
+                                                                   "signalled")
             marks.setdefault((wait.pid, wait.releaser), []).append(
                 Instant(wait.released_ns, f"{verb} {_object(wait)}", wait.pid, wait.releaser,
                         {"label": wait.label}, flows_out=[flow]))
@@ -65,10 +70,6 @@ def _end(end: int | None, thread: Thread | None, timeline: Timeline) -> int:
     return (thread.ended_ns if thread is not None and thread.ended_ns else 0) or timeline.ended_ns
 
 
-def _op(wait: Wait) -> str:
-    return ENDED_BY.get(wait.kind, "")
-
-
 def _object(wait: Wait) -> str:
     return wait.label
 
@@ -83,8 +84,16 @@ def _name(tid: int | None, pid: int, threads: dict[tuple[int, int], Thread]) -> 
 def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
     if wait.kind == "Thread":
         return f"waiting for {wait.label} to end"
-    if wait.kind == "Queue.get":
+    if wait.kind in ("Queue.get", "SimpleQueue.get"):
         return f"waiting for an item from {wait.label}"
+    if wait.kind == "Barrier":
+        return f"waiting at {wait.label}" + (f" for {wait.parties} threads" if wait.parties
+                                             else "")
+    if wait.kind == "Future.result":
+        return f"waiting for the result of {wait.label}"
+    if wait.kind in FUTURES_WAITS:
+        count = f"{wait.futures} futures" if wait.futures else "futures"
+        return f"waiting in {FUTURES_WAITS[wait.kind]} for {count} ({wait.label})"
     if wait.kind == "Queue.put":
         return f"waiting for room in {wait.label}"
     holder = _name(wait.holder, wait.pid, threads)

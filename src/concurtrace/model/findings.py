@@ -6,7 +6,8 @@ is more important; the summary lists findings by severity, then in rule order):
 killed_before_trace 5, daemon_process_terminated 5, nonzero_exit 2-4 by cause (a crash 4,
 a stop by concurtrace 3, terminate()/kill()/Ctrl-C 2), orphan_still_running 3,
 child_not_joined 2, thread_stopped 3, daemon_thread_abandoned 3, thread_exception 4,
-gil_contention 3. Lock and deadlock findings are model/sync_analysis.py's.
+gil_contention 3, lock_held_while_blocking 3, queue_bottleneck 3 (model/sync_findings.py).
+Lock contention and deadlock findings are model/sync_analysis.py's.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from concurtrace.model.sentences import (
     last_state,
     stop_time,
 )
+from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
@@ -214,4 +216,6 @@ THREAD_RULES: tuple[Rule[Thread], ...] = (
     Rule("daemon_thread_abandoned", daemon_thread_abandoned),
     Rule("thread_exception", thread_exception),
     Rule("gil_contention", gil_contention),
+    Rule("lock_held_while_blocking", lock_held_while_blocking),
+    Rule("queue_bottleneck", queue_bottleneck),
 )

@@ -1,14 +1,17 @@
 """Blocking waits and contended holds, rebuilt from the records runner/hooks_sync writes.
 
 Record kinds: "wait_begin" (tid, obj, kind, label, stack; locks add holder,
-holder_since, holder_stack; joins add target; locks, semaphores, queues and joins add
-timeout, null for none), "wait_end" (tid, obj, outcome:
-acquired | notified | set | got_item | put_item | thread_ended | timed_out |
-interrupted), "sync_signal" (tid, obj, op: release | notify | set | put | get; a lock
-release adds since, its hold start), "exit_wait" (tid: the main thread, done, waits for
-the non-daemon threads at exit; only runner/livedeadlock.py reads it). Objects are
-(pid, obj): one object in a forked child is the child's own copy. A wait with no end
-was still open when its process stopped (a deadlock, a --timeout, a kill).
+holder_since, holder_stack; joins add target; barriers parties; futures waits futures,
+return_when; locks, semaphores, queues and joins add timeout, null for none), "wait_end"
+(tid, obj, outcome: acquired | notified | set | got_item | put_item | thread_ended |
+passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
+"sync_signal" (tid, obj, op: release | notify | set | put | get | arrive | break | reset |
+complete | cancel; a lock release adds since, its hold start), "exit_wait" (tid: the main
+thread, done, waits for the non-daemon threads at exit; only runner/livedeadlock.py reads
+it). obj is the object's identity number in its process (the hooks give each object one;
+older traces have its id()). Objects are (pid, obj): one object in a forked child is the
+child's own copy. A wait with no end was still open when its process stopped (a deadlock,
+a --timeout, a kill).
 """
 
 from __future__ import annotations
@@ -20,10 +23,16 @@ from typing import Any
 from concurtrace.model.records import RawRecord
 
 LOCK_KINDS = ("Lock", "RLock")
-# Which signal can end which wait.
-ENDED_BY = {"Lock": "release", "RLock": "release", "Condition": "notify", "Event": "set",
-            "Semaphore": "release", "BoundedSemaphore": "release", "Queue.get": "put",
-            "Queue.put": "get"}
+# Which signals can end which wait.
+ENDED_BY: dict[str, tuple[str, ...]] = {
+    "Lock": ("release",), "RLock": ("release",), "Condition": ("notify",), "Event": ("set",),
+    "Semaphore": ("release",), "BoundedSemaphore": ("release",), "Queue.get": ("put",),
+    "Queue.put": ("get",), "SimpleQueue.get": ("put",), "Barrier": ("arrive", "break", "reset"),
+    "Future.result": ("complete", "cancel"), "Futures.wait": ("set",),
+    "Futures.as_completed": ("set",)}
+# A barrier wait that ended broken was ended by a break or a reset, not by an arrival.
+ENDED_BY_OUTCOME: dict[str, tuple[str, ...]] = {
+    "passed": ("arrive",), "broken": ("break",), "reset": ("reset",)}
 
 
 @dataclass(slots=True)
@@ -39,8 +48,11 @@ class Wait:
     holder: int | None = None  # locks: who held it when the wait began
     holder_since: int | None = None
     target: int | None = None  # joins: the thread waited for
+    futures: int | None = None  # concurrent.futures wait()/as_completed(): how many
+    parties: int | None = None  # barriers: how many threads it waits for
     releaser: int | None = None  # the thread whose release/put/set/notify/exit ended it
     released_ns: int | None = None
+    released_op: str | None = None  # the signal that ended it (release, arrive, complete ...)
     stack: list[dict[str, Any]] = field(default_factory=list)
     holder_stack: list[dict[str, Any]] = field(default_factory=list)
     timeout_s: float | None = None  # the wait gives up after this (None: never, or unknown)
@@ -138,6 +150,7 @@ def _wait(record: RawRecord) -> Wait:
                 kind=str(record.get("kind", "?")), label=str(record.get("label", "?")),
                 start=int(record["ts"]), holder=_int(record.get("holder")),
                 holder_since=_int(record.get("holder_since")), target=_int(record.get("target")),
+                futures=_int(record.get("futures")), parties=_int(record.get("parties")),
                 stack=list(record.get("stack") or []),
                 holder_stack=list(record.get("holder_stack") or []),
                 timeout_s=_seconds(record.get("timeout")))
@@ -157,14 +170,17 @@ def _attribute(wait: Wait, signals: list[RawRecord], exits: dict[tuple[int, int]
         return
     if wait.kind == "Thread" and wait.target is not None:
         wait.releaser, wait.released_ns = wait.target, exits.get((wait.pid, wait.target))
+        wait.released_op = "exit"
         return
-    op = ENDED_BY.get(wait.kind)
+    ops = ENDED_BY_OUTCOME.get(wait.outcome or "", ()) if wait.kind == "Barrier" else ()
+    ops = ops or ENDED_BY.get(wait.kind, ())
     times = [int(s["ts"]) for s in signals]
     index = bisect.bisect_right(times, wait.end) - 1
     while index >= 0 and times[index] >= wait.start:
         signal = signals[index]
-        if signal.get("op") == op and int(signal["tid"]) != wait.tid:
+        if signal.get("op") in ops and int(signal["tid"]) != wait.tid:
             wait.releaser, wait.released_ns = int(signal["tid"]), times[index]
+            wait.released_op = str(signal.get("op"))
             return
         index -= 1
 

@@ -15,8 +15,7 @@ from concurtrace.model.vocabulary import STATES
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
-NOT_COVERED = ("threading.Barrier", "queue.SimpleQueue", "concurrent.futures",
-               "multiprocessing locks and queues", "Manager proxies", "asyncio")
+NOT_COVERED = ("multiprocessing locks and queues", "Manager proxies", "asyncio")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
 
 
@@ -63,14 +62,33 @@ def _end(wait: Wait, thread: Thread | None, timeline: Timeline) -> int:
     return (thread.ended_ns if thread and thread.ended_ns else None) or timeline.ended_ns
 
 
-def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread]) -> list[dict[str, Any]]:
+def has_contention_finding(timeline: Timeline, pid: int, label: str) -> bool:
+    """Whether analyse_sync reports lock_contention for this object (other rules defer)."""
+    if not timeline.sync.enabled:
+        return False
+    threads = {(p.pid, t.tid): t for p in timeline.processes.values() for t in p.threads.values()}
+    return any(_contention(row) is not None
+               for row in _objects(timeline, threads, only=(pid, label)))
+
+
+def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
+             only: tuple[int, str] | None = None) -> list[dict[str, Any]]:
+    """One row per (process, label): the objects made at one line under one name (an
+    account's lock, each Future of one submit() line) are one row, with how many they
+    were ("instances"); objects are told apart by identity, never merged by label."""
     data = timeline.sync
-    waits: dict[tuple[int, int], list[Wait]] = {}
+    waits: dict[tuple[int, str], list[Wait]] = {}
+    group_of: dict[tuple[int, int], tuple[int, str]] = {}
     for wait in data.waits:
-        waits.setdefault((wait.pid, wait.obj), []).append(wait)
-    holds: dict[tuple[int, int], list[Hold]] = {}
+        key = group_of.setdefault((wait.pid, wait.obj), (wait.pid, wait.label))
+        if only is None or key == only:
+            waits.setdefault(key, []).append(wait)
+    holds: dict[tuple[int, str], list[Hold]] = {}
     for hold in data.holds:
-        holds.setdefault((hold.pid, hold.obj), []).append(hold)
+        group = group_of.get((hold.pid, hold.obj))
+        if group is not None:
+            holds.setdefault(group, []).append(hold)
+    names = {key: t.name for key, t in threads.items()}
     out: list[dict[str, Any]] = []
     for key, found in waits.items():
         durations = [max(0, _end(w, threads.get((w.pid, w.tid)), timeline) - w.start)
@@ -91,23 +109,32 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread]) -> list
                 overlap = min(run.ts + run.dur, end) - max(run.ts, hold.start)
                 if overlap > 0:
                     states[run.state] += overlap
+        ended_by = Counter(_who(names, key[0], w.releaser) for w in found
+                           if w.releaser is not None)  # by name: alike threads add up
+        label = found[0].label
         out.append({
-            "pid": key[0], "process": proc.name if proc else None, "label": found[0].label,
-            "kind": found[0].label.split("@")[0] if "@" in found[0].label else found[0].kind,
+            "pid": key[0], "process": proc.name if proc else None, "label": label,
+            "kind": label.split("@")[0] if "@" in label else found[0].kind,
+            "instances": len({w.obj for w in found}),
+            "unnamed": label.endswith("@?") or "@? (" in label or None,
             "waits": len(found),
             "open_waits": sum(1 for w in found if w.end is None),
             "total_wait_ns": sum(durations), "max_wait_ns": max(durations),
-            "waiters": [threads[(key[0], t)].name if (key[0], t) in threads else str(t)
-                        for t in waiters],
+            "waiters": [_who(names, key[0], t) for t in waiters],
             "waiter_share": round(sum(durations) / lives, 3) if lives else None,
-            "holders": [{"thread": threads[(key[0], t)].name if (key[0], t) in threads
-                         else str(t), "contended_holds": n, "hold_ns": held_ns[t]}
-                        for t, n in held.most_common(5)],
+            "outcomes": dict(Counter(w.outcome or "still_waiting" for w in found)),
+            "ended_by": [{"thread": name, "waits": n} for name, n in ended_by.most_common(5)],
+            "holders": [{"thread": _who(names, key[0], t), "contended_holds": n,
+                         "hold_ns": held_ns[t]} for t, n in held.most_common(5)],
             "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
         })
     out.sort(key=lambda s: -int(s["total_wait_ns"]))
     return out
+
+
+def _who(names: dict[tuple[int, int], str], pid: int, tid: int) -> str:
+    return names.get((pid, tid), str(tid))
 
 
 def _life(thread: Thread | None) -> int:
@@ -128,6 +155,10 @@ def _contention(stats: dict[str, Any]) -> Finding | None:
     if stats["process"]:
         message += f" in {stats['process']}"
     advice = "Hold it for less time, or split what it protects."
+    if stats["kind"] in ("Semaphore", "BoundedSemaphore"):
+        advice = ("A semaphore lets only its value's worth of threads in at once: this "
+                  "waiting is that limit at work. Raise the value if what it guards allows "
+                  "more at once (connections, slots), or hold it for less time.")
     state, mean = stats["holder_state"], stats["_mean_hold_ns"]
     if mean:
         message += f"; each holder kept it {_human(mean)} on average"

@@ -56,6 +56,8 @@ FindingKind = Literal[
     "gil_contention",
     "lock_contention",
     "deadlock",
+    "lock_held_while_blocking",
+    "queue_bottleneck",
     "event_loop_blocked",
     "task_exception_unretrieved",
     "task_pending_at_exit",

@@ -91,6 +91,8 @@ FINDING_VERBS: dict[FindingKind, str] = {
     "event_loop_blocked": "blocked their event loop",
     "task_exception_unretrieved": "raised an exception nobody retrieved",
     "task_pending_at_exit": "were still pending when their loop stopped",
+    "lock_held_while_blocking": "held a lock others waited for while they slept or did I/O",
+    "queue_bottleneck": "were blocked in put() on a full queue",
 }
 
 

@@ -12,6 +12,7 @@ from concurtrace.model.timeline import Timeline
 from concurtrace.model.units import human_duration
 
 SHOWN = 5
+ENDED_BY_VERB = {"Future": "completed by", "Futures": "completed by"}
 
 
 def render_sync(timeline: Timeline, console: Console) -> None:
@@ -46,10 +47,22 @@ def render_sync(timeline: Timeline, console: Console) -> None:
 
 def _object_line(row: dict[str, Any]) -> Text:
     line = Text("  ")
-    line.append(str(row.get("label")), style="bold")
+    instances = int(row.get("instances") or 1)
+    if row.get("unnamed"):  # one row for all of them: say how many, never one "Lock@?"
+        kind = str(row.get("kind") or "object")
+        label = str(row.get("label"))
+        name = label.split(" (", 1)[1].rstrip(")") if " (" in label else ""
+        line.append(f"{instances} unnamed {kind}{'s' if instances > 1 else ''}", style="bold")
+        line.append(" (made inside the standard library, no line of the program"
+                    + (f"; reached as {name})" if name else ")"))
+    else:
+        line.append(str(row.get("label")), style="bold")
+        if instances > 1:
+            line.append(f" ({instances} objects made there)")
     open_waits = int(row.get("open_waits") or 0)
-    line.append(f": {row.get('waits')} waits" + (f" ({open_waits} still open)" if open_waits
-                                                  else "")
+    waits = int(row.get("waits") or 0)
+    line.append(f": {waits} wait{'s' if waits != 1 else ''}"
+                + (f" ({open_waits} still open)" if open_waits else "")
                 + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
                 f"{human_duration(int(row.get('max_wait_ns') or 0))})")
     waiters = list(row.get("waiters") or [])
@@ -60,4 +73,11 @@ def _object_line(row: dict[str, Any]) -> Text:
         line.append(f"; {who} waited {share:.0%} of {lives}")
     if row.get("holder_state"):
         line.append(f"; its contended holders were mostly {row['holder_state']}")
+    ended_by = list(row.get("ended_by") or [])
+    if ended_by and row.get("kind") not in ("Lock", "RLock"):
+        verb = ENDED_BY_VERB.get(str(row.get("kind")), "ended by")
+        if row.get("kind") == "Barrier" and set(row.get("outcomes") or {}) == {"passed"}:
+            verb = "the last to arrive was"
+        line.append(f"; {verb} {ended_by[0]['thread']}" + (
+            f" and {len(ended_by) - 1} more" if len(ended_by) > 1 else ""))
     return line

@@ -22,9 +22,21 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_sync_exit import install_exit_wait
+from concurtrace.runner.hooks_sync_futures import (
+    KIND_ATTR,
+    futures_event_wait,
+    install_futures_lazily,
+)
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
-from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings, share_site
+from concurtrace.runner.hooks_sync_naming import (
+    OUR_DIRS,
+    SITE_ATTR,
+    creation_site,
+    settings,
+    share_site,
+)
 from concurtrace.runner.hooks_sync_records import signal, whole_wait
+from concurtrace.runner.hooks_sync_threading import install_barrier, install_simple_queue
 from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
@@ -50,13 +62,16 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if getattr(threading, "_CRLock", None) is not None:
         hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
     for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
-                threading.Event, queue.Queue):
+                threading.Event, threading.Barrier, queue.Queue):
         hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
     _install_condition(hooks, sink)
     install_semaphores(hooks, sink)
     install_queue(hooks, sink)
     install_join(hooks, sink)
     install_exit_wait(hooks, sink)
+    install_barrier(hooks, sink)
+    install_simple_queue(hooks, sink)
+    install_futures_lazily(hooks, sink)
 
 
 def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,8 +98,10 @@ def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
 def _internal_caller() -> bool:
     """A wait threading itself makes (Thread.start's Event, Barrier's Condition), not one
     the program makes through Condition.wait_for."""
-    frame = sys._getframe(2)
-    if frame.f_code.co_filename != THREADING_FILE:
+    frame: Any = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
+        frame = frame.f_back  # the clean_raise wrapper around the hook
+    if frame is None or frame.f_code.co_filename != THREADING_FILE:
         return False
     caller = frame.f_back
     return frame.f_code.co_name != "wait_for" or caller is None \
@@ -114,6 +131,8 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
         if getattr(self, "_flag", True) or settings.sink is None or settings.is_busy() \
                 or _internal_caller():
             return bool(settings.call(orig_event_wait, self, timeout))
+        if KIND_ATTR in vars(self):  # a concurrent.futures waiter's: a wait on futures
+            return futures_event_wait(sink, self, orig_event_wait, timeout)
         return bool(whole_wait(sink, self, "Event", orig_event_wait, (timeout,), "set"))
 
     def event_set(self: Any) -> None:

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from concurtrace.runner.hooks_sync_naming import creation_site, named_label, settings
+from concurtrace.runner.hooks_sync_naming import creation_site, named_label, new_key, settings
 from concurtrace.runner.own_frames import unlink
 
 _now = time.monotonic_ns
@@ -48,7 +48,8 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
     holder = lock._owner
     frames = sys._current_frames().get(holder) if holder else None
     me = threading.get_native_id()
-    sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": id(lock), "kind": lock.kind,
+    sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": lock._concurtrace_key,
+                "kind": lock.kind,
                 "label": named_label(lock, lock.kind, lock._concurtrace_site, sys._getframe(1)),
                 "holder": _native(holder) if holder else None,
                 "holder_since": lock._since,
@@ -64,7 +65,7 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
         if got:
             lock._took()  # the hold starts where the wait ends, on one clock read
         sink.write({"ev": "wait_end", "ts": lock._since if got else _now(), "tid": me,
-                    "obj": id(lock), "outcome": outcome})
+                    "obj": lock._concurtrace_key, "outcome": outcome})
     return got
 
 
@@ -72,17 +73,19 @@ def _released(lock: Any, ts: int, since: int) -> None:
     sink = settings.sink
     if sink is not None:
         sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
-                    "obj": id(lock), "op": "release", "since": since, "waiting": lock._waiting})
+                    "obj": lock._concurtrace_key, "op": "release", "since": since,
+                    "waiting": lock._waiting})
 
 
 class _Wrapper:
     __slots__ = ("_inner", "_owner", "_since", "_waiting", "_concurtrace_site",
-                 "_concurtrace_name", "__weakref__")
+                 "_concurtrace_name", "_concurtrace_key", "__weakref__")
     kind = "Lock"
 
     def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
         self._inner, self._concurtrace_site = inner, site
         self._owner = self._since = self._waiting = 0
+        self._concurtrace_key = new_key()
 
     def _took(self) -> None:
         self._owner, self._since = _ident(), _now()

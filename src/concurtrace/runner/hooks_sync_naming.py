@@ -8,6 +8,7 @@ name the waiter's code reaches it by (a global, a local, or one attribute of eit
 from __future__ import annotations
 
 import _thread
+import itertools
 import json
 import operator
 import os
@@ -21,14 +22,37 @@ from typing import Any
 # through the session's link and resolved: a holder caught writing a record is in its code.
 _OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]
 OUR_DIRS = tuple(_OURS)
-SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__),
+# concurrent.futures makes the Futures, queues and conditions of the program's submit().
+FUTURES_DIR = os.path.join(os.path.dirname(threading.__file__), "concurrent", "futures")
+SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__), FUTURES_DIR,
               *_OURS, *(os.path.join(os.path.dirname(d), "model") for d in _OURS))
 STACK_LIMIT = 12
 SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
+KEY_ATTR = "_concurtrace_key"
+# An object's identity in the records: id() is reused by a later object once the first is
+# freed, and two such objects made at one line have one label. Never an id (ids are large).
+new_key = itertools.count(1).__next__
+
+
+def object_key(obj: Any) -> int:
+    """obj's identity number: given when it is made (the wrappers' slots) or the first
+    time it is recorded (setdefault: two threads racing to give one get the same)."""
+    try:
+        return int(getattr(obj, KEY_ATTR))
+    except AttributeError:
+        pass
+    attrs = getattr(obj, "__dict__", None)
+    if isinstance(attrs, dict):
+        return int(attrs.setdefault(KEY_ATTR, new_key()))
+    return id(obj)
 
 
 def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return function(*args, **kwargs)
+
+
+class _Busy(_thread._local):
+    on = False  # the default every thread sees (getattr with a default raised inside: ~1 µs)
 
 
 class _Settings:
@@ -40,10 +64,10 @@ class _Settings:
         # still traces the original), directly in --light (operator.call adds no frame).
         self.call: Callable[..., Any] = getattr(operator, "call", _apply)
         self.threshold_s = 0.001
-        self.busy = _thread._local()  # set inside a recorded wait or signal: no nested records
+        self.busy = _Busy()  # set inside a recorded wait or signal: no nested records
 
     def is_busy(self) -> bool:
-        return bool(getattr(self.busy, "on", False))
+        return bool(self.busy.on)
 
     def clear(self) -> None:
         self.sink = None

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from concurtrace.runner.hooks_sync_naming import SITE_ATTR, named_label, settings
+from concurtrace.runner.hooks_sync_naming import SITE_ATTR, named_label, object_key, settings
 from concurtrace.runner.hookset import Sink
 
 _now = time.monotonic_ns
@@ -17,20 +17,20 @@ _now = time.monotonic_ns
 def begin(sink: Sink, obj: Any, kind: str, start: int, **extra: Any) -> None:
     label = extra.pop("label", None) or named_label(
         obj, kind.split(".")[0], getattr(obj, SITE_ATTR, None), sys._getframe(1))
-    record = {"ev": "wait_begin", "ts": start, "tid": threading.get_native_id(), "obj": id(obj),
-              "kind": kind, "label": label, "stack": settings.stack()}
+    record = {"ev": "wait_begin", "ts": start, "tid": threading.get_native_id(),
+              "obj": object_key(obj), "kind": kind, "label": label, "stack": settings.stack()}
     record.update(extra)  # the joined thread
     sink.write(record)
 
 
 def end(sink: Sink, obj: Any, outcome: str) -> None:
     sink.write({"ev": "wait_end", "ts": _now(), "tid": threading.get_native_id(),
-                "obj": id(obj), "outcome": outcome})
+                "obj": object_key(obj), "outcome": outcome})
 
 
 def signal(sink: Sink, obj: Any, op: str, ts: int) -> None:
     sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
-                "obj": id(obj), "op": op})
+                "obj": object_key(obj), "op": op})
 
 
 def whole_wait(sink: Sink, obj: Any, kind: str, orig: Callable[..., Any], args: tuple[Any, ...],

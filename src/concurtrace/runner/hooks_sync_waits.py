@@ -20,13 +20,14 @@ from concurtrace.runner.own_frames import clean_raise
 _now = time.monotonic_ns
 
 
-def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None], bool],
-                timeout: float | None, done_outcome: str, timeout_exc: Any = (),
-                **extra: Any) -> bool:
+def split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None], bool],
+                timeout: float | None, done_outcome: str | Callable[[], str],
+                timeout_exc: Any = (), **extra: Any) -> bool:
     """Waits up to the threshold silently, then records and waits the rest of timeout.
 
     attempt(t) waits at most t seconds (None: forever) and says whether it got what it
-    waited for; a timeout is False or a timeout_exc, which propagates as it came."""
+    waited for; a timeout is False or a timeout_exc, which propagates as it came.
+    done_outcome may be a function: how it ended is known only then (a Future's)."""
     start = _now()
     threshold = settings.threshold_s
     short = timeout is not None and timeout <= threshold
@@ -47,7 +48,8 @@ def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None
     settings.busy.on = True
     try:
         done = attempt(rest)
-        outcome = done_outcome if done else "timed_out"
+        outcome = "timed_out" if not done else done_outcome if isinstance(done_outcome, str) \
+            else done_outcome()
         return done
     except timeout_exc:
         outcome = "timed_out"
@@ -57,7 +59,7 @@ def _split_wait(sink: Sink, obj: Any, kind: str, attempt: Callable[[float | None
         end(sink, obj, outcome)
 
 
-def _positive(timeout: Any) -> bool:
+def positive(timeout: Any) -> bool:
     return type(timeout) in (int, float) and 0 < timeout <= threading.TIMEOUT_MAX
 
 
@@ -67,7 +69,7 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
 
     def acquire(self: Any, blocking: bool = True, timeout: float | None = None) -> bool:
         if not blocking or settings.sink is None or settings.is_busy() \
-                or (timeout is not None and not _positive(timeout)):
+                or (timeout is not None and not positive(timeout)):
             return bool(settings.call(orig_acquire, self, blocking, timeout))
         settings.busy.on = True
         try:
@@ -75,19 +77,21 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
                 return True
             kind = type(self).__name__ if type(self) in (sem, threading.BoundedSemaphore) \
                 else "Semaphore"
-            return _split_wait(sink, self, kind,
+            return split_wait(sink, self, kind,
                                lambda t: bool(settings.call(orig_acquire, self, True, t)),
                                timeout, "acquired")
         finally:
             settings.busy.on = False
 
     hooks.patch(sem, "acquire", clean_raise(acquire))
+    # `with sem:` calls __enter__, which the class binds to the original acquire.
+    hooks.patch(sem, "__enter__", clean_raise(acquire))
     for cls in (sem, threading.BoundedSemaphore):
         hooks.patch(cls, "release",
-                    clean_raise(_signalling(sink, vars(cls)["release"], "_cond", "release")))
+                    clean_raise(signalling(sink, vars(cls)["release"], "_cond", "release")))
 
 
-def _signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -> Any:
+def signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -> Any:
     """A release/put/get that records a signal when a recorded waiter may be waiting."""
 
     def release(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -109,12 +113,12 @@ def _signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -
 def install_queue(hooks: HookSet, sink: Sink) -> None:
     cls = queue.Queue
     orig_get, orig_put = cls.get, cls.put
-    signal_get = _signalling(sink, orig_get, "not_full", "get")
-    signal_put = _signalling(sink, orig_put, "not_empty", "put")
+    signal_get = signalling(sink, orig_get, "not_full", "get")
+    signal_put = signalling(sink, orig_put, "not_empty", "put")
 
     def get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
         if not block or settings.sink is None or settings.is_busy() \
-                or (timeout is not None and not _positive(timeout)):
+                or (timeout is not None and not positive(timeout)):
             return signal_get(self, block, timeout)
         try:
             return signal_get(self, False)
@@ -127,12 +131,12 @@ def install_queue(hooks: HookSet, sink: Sink) -> None:
             got.append(signal_get(self, True, t))
             return True
 
-        _split_wait(sink, self, "Queue.get", attempt, timeout, "got_item", queue.Empty)
+        split_wait(sink, self, "Queue.get", attempt, timeout, "got_item", queue.Empty)
         return got[0]
 
     def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if not block or settings.sink is None or settings.is_busy() or self.maxsize <= 0 \
-                or (timeout is not None and not _positive(timeout)):
+                or (timeout is not None and not positive(timeout)):
             signal_put(self, item, block, timeout)
             return
         try:
@@ -145,7 +149,7 @@ def install_queue(hooks: HookSet, sink: Sink) -> None:
             signal_put(self, item, True, t)
             return True
 
-        _split_wait(sink, self, "Queue.put", attempt, timeout, "put_item", queue.Full)
+        split_wait(sink, self, "Queue.put", attempt, timeout, "put_item", queue.Full)
 
     hooks.patch(cls, "get", clean_raise(get))
     hooks.patch(cls, "put", clean_raise(put))
@@ -158,7 +162,7 @@ def install_join(hooks: HookSet, sink: Sink) -> None:
         try:
             plain = settings.sink is None or settings.is_busy() or not self.is_alive() \
                 or self is threading.current_thread() \
-                or (timeout is not None and not _positive(timeout))
+                or (timeout is not None and not positive(timeout))
         except Exception:  # noqa: BLE001 - not initialised: the original says so
             plain = True
         if plain:
@@ -169,7 +173,7 @@ def install_join(hooks: HookSet, sink: Sink) -> None:
             settings.call(orig_join, self, t)
             return not self.is_alive()
 
-        _split_wait(sink, self, "Thread", attempt, timeout, "thread_ended",
+        split_wait(sink, self, "Thread", attempt, timeout, "thread_ended",
                     label=f"Thread {self.name}", target=self.native_id)
 
     hooks.patch(threading.Thread, "join", clean_raise(join))

@@ -33,7 +33,7 @@ EXPECT = {
          "min_share": 0.3},
     ],
     "gil": [{"process": "MainProcess", "thread_prefix": "worker-", "max_share": 0.2}],
-    "findings": ["lock_contention"],
+    "findings": ["lock_contention"], "no_findings": ["lock_held_while_blocking"],
 }
 
 LOCK = threading.Lock()

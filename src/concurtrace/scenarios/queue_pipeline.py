@@ -7,10 +7,12 @@ the full queue, and the writer blocks in get() on the empty one: both wait for
 the parser, the bottleneck.
 
 What to look for in the timeline:
-- "reader sync": "waiting for Queue.put@queue_pipeline.py:36 (RAW)", each ended
-  by the parser's get; "writer sync": "waiting for Queue.get@queue_pipeline.py:37
-  (PARSED)", each ended by the parser's put.
+- "reader sync": "waiting for room in Queue@queue_pipeline.py:36 (RAW)", each
+  ended by the parser's get; "writer sync": "waiting for an item from
+  Queue@queue_pipeline.py:37 (PARSED)", each ended by the parser's put.
 - The Synchronization section: both queues, both waited on for most of the run.
+- The queue_bottleneck finding: the reader blocked in put() on the full RAW queue,
+  whose consumer, the parser, takes items out slower than they come.
 """
 
 import queue
@@ -25,6 +27,7 @@ EXPECT = {
         {"process": "MainProcess", "name": "parser", "min_s": 0.5, "max_s": 3.0},
         {"process": "MainProcess", "name": "writer", "min_s": 0.5, "max_s": 3.0},
     ],
+    "findings": ["queue_bottleneck"],
     "no_findings": ["deadlock"],
 }
 
