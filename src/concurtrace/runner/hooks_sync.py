@@ -22,7 +22,13 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
-from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings, share_site
+from concurtrace.runner.hooks_sync_naming import (
+    OUR_DIRS,
+    SITE_ATTR,
+    creation_site,
+    settings,
+    share_site,
+)
 from concurtrace.runner.hooks_sync_records import signal, whole_wait
 from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
 from concurtrace.runner.hookset import HookSet, Sink
@@ -81,8 +87,10 @@ def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
 def _internal_caller() -> bool:
     """A wait threading itself makes (Thread.start's Event, Barrier's Condition), not one
     the program makes through Condition.wait_for."""
-    frame = sys._getframe(2)
-    if frame.f_code.co_filename != THREADING_FILE:
+    frame: Any = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
+        frame = frame.f_back  # our clean_raise wrapper around the hook
+    if frame is None or frame.f_code.co_filename != THREADING_FILE:
         return False
     caller = frame.f_back
     return frame.f_code.co_name != "wait_for" or caller is None \

@@ -65,17 +65,22 @@ settings = _Settings()
 
 
 INTERNAL_FILES = frozenset({threading.__file__, queue.__file__})
+# The modules whose objects share_site labels; a fresh copy of one (test.support's
+# import_fresh_module, as CPython's test_queue makes) has other globals and is not.
+_SHARING_GLOBALS = (threading.__dict__, queue.__dict__)
 # Where threading and queue keep the locks and conditions their objects are built on.
 INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done")
 
 
 def creation_site() -> tuple[str, int] | None:
     """(file, line) of the first frame outside threading, queue and concurtrace; None for
-    an object threading or queue make inside another (it gets its owner's, share_site)."""
+    an object threading or queue make inside another (it gets its owner's, share_site),
+    unless a fresh copy of them makes it (nothing shares its owner's site then)."""
     frame: Any = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
         frame = frame.f_back  # our wrappers around the factory (own_frames.clean_raise)
-    if frame is None or frame.f_code.co_filename in INTERNAL_FILES:
+    if frame is None or frame.f_code.co_filename in INTERNAL_FILES \
+            and any(frame.f_globals is shared for shared in _SHARING_GLOBALS):
         return None
     while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
         frame = frame.f_back

@@ -1,0 +1,31 @@
+"""Patterns of real third-party programs (CPython's test suite, pytest-xdist, joblib,
+gunicorn, aiohttp) reproduced in small scripts: what concurtrace showed wrong on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from traced import SCRIPTS, trace_run
+
+
+def _line(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_stdlib_copies_and_thread_start_label_truly(tmp_path: Path) -> None:
+    """Objects a fresh copy of queue makes are labelled where the program made the queue
+    (they read "Condition@?" before); Thread.start's own Event wait is not the program's
+    (it was listed as "Event@? (t._started)" since the hooks got a clean_raise frame)."""
+    script = SCRIPTS / "stdlib_test_patterns.py"
+    run = trace_run(tmp_path / "t.pftrace", str(script), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "done\n"
+    objects = run.summary()["sync"]["objects"]
+    labels = [o["label"] for o in objects]
+    assert not [label for label in labels if "@?" in label], labels
+    assert not [o for o in objects if o["kind"] == "Event"], labels
+    made = _line(script, "jobs = py_queue.Queue()")
+    assert f"Condition@stdlib_test_patterns.py:{made} (jobs.not_empty)" in labels, labels
+    simple = _line(script, "simple = py_queue._PySimpleQueue()")
+    assert any(label.startswith(f"Semaphore@stdlib_test_patterns.py:{simple}")
+               for label in labels), labels
