@@ -1,6 +1,7 @@
 """What CPython's own test suite does with threading and queue (test_queue, test_threading):
 a fresh copy of queue without its C accelerator (test.support's import_fresh_module), and
-threads started while another thread keeps the GIL busy (Thread.start waits for them)."""
+threads started while another thread keeps the GIL busy (Thread.start waits for them);
+type(threading.Lock())() (test_threading's test_disallow_instantiation)."""
 
 import importlib.util
 import queue
@@ -52,4 +53,11 @@ for thread in consumers:
     thread.join()
 stop = True
 spinner.join()
+# test_threading's test_disallow_instantiation: type(lock)() as the C type answers it
+for made in (threading.Lock(), threading.RLock()):
+    try:
+        again = type(made)()
+        print(type(made), "makes", type(again), again.acquire(), again.acquire(False))
+    except TypeError as error:
+        print(type(made), "refuses:", error)
 print("done")
