@@ -35,3 +35,17 @@ def test_stdlib_copies_and_thread_start_label_truly(tmp_path: Path) -> None:
     simple = _line(script, "simple = py_queue._PySimpleQueue()")
     assert any(label.startswith(f"Semaphore@stdlib_test_patterns.py:{simple}")
                for label in labels), labels
+
+
+def test_a_loop_per_test_shows_the_telling_loops(tmp_path: Path) -> None:
+    """The asyncio section of a run with a loop per test lists the few telling loops (the
+    blocked one always) and counts the rest; it printed every loop (1009 lines for
+    test_asyncio.test_tasks)."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "many_loops.py"), options=(),
+                    cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "190\n"
+    section = run.stderr.split("\nasyncio\n", 1)[1].split("\nFindings", 1)[0]
+    assert section.count("  loop on ") == 8, section
+    assert "loop blocked 1" in section, section  # about 150 ms, by case
+    assert "… 12 more loops (" in section and "none blocked" in section, section
