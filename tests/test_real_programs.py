@@ -49,3 +49,22 @@ def test_a_loop_per_test_shows_the_telling_loops(tmp_path: Path) -> None:
     assert section.count("  loop on ") == 8, section
     assert "loop blocked 1" in section, section  # about 150 ms, by case
     assert "… 12 more loops (" in section and "none blocked" in section, section
+
+
+def test_a_worker_killed_during_the_exit_save_is_told(tmp_path: Path) -> None:
+    """A worker killed by its impatient parent after its program was done, while full mode
+    was saving its function trace (xdist's workers under `pytest -n 2`): the finding says so
+    and how to avoid it; it read "Expected if you stopped it on purpose". --light does not
+    delay the exit: the worker exits on its own, as without concurtrace."""
+    script = str(SCRIPTS / "killed_while_exiting.py")
+    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    summary = run.summary()
+    [worker] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+    [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+    # Its save of 1M entries (the ring buffer's size) takes 300+ ms; the parent waits 100.
+    assert run.stdout == "done 600000\nworker killed -9\n", run.stderr
+    assert "after its program had finished and begun to exit" in told["message"], told
+    assert "--light" in told["advice"], told
+    light = trace_run(tmp_path / "l.pftrace", script, options=("--quiet", "--light"), cwd=tmp_path)
+    assert light.stdout == "done 600000\nworker exited 0\n", light.stderr

@@ -15,6 +15,7 @@ from concurtrace.model.records import (
     Record,
     Role,
     SignalReceived,
+    TraceSaved,
     as_lifecycle,
 )
 from concurtrace.model.sampled import SeenProcess, SeenThread
@@ -69,5 +70,7 @@ class RecordIndex:
     def last(self, pid: int, ev: Literal["exit_call"]) -> ExitCall | None: ...
     @overload
     def last(self, pid: int, ev: Literal["signal"]) -> SignalReceived | None: ...
+    @overload
+    def last(self, pid: int, ev: Literal["trace_saved"]) -> TraceSaved | None: ...
     def last(self, pid: int, ev: str) -> Record | None:
         return next((r for r in reversed(self.own.get(pid, [])) if r["ev"] == ev), None)
