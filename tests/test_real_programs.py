@@ -3,11 +3,13 @@ gunicorn, aiohttp) reproduced in small scripts: what concurtrace showed wrong on
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from traced import SCRIPTS, trace_run
+from traced import SCRIPTS, start_detached, summary_json, trace_run
 
 
 def _line(path: Path, text: str) -> int:
@@ -68,3 +70,31 @@ def test_a_worker_killed_during_the_exit_save_is_told(tmp_path: Path) -> None:
     assert "--light" in told["advice"], told
     light = trace_run(tmp_path / "l.pftrace", script, options=("--quiet", "--light"), cwd=tmp_path)
     assert light.stdout == "done 600000\nworker exited 0\n", light.stderr
+
+
+def test_a_handled_sigterm_from_outside_is_told(tmp_path: Path) -> None:
+    """gunicorn stopped with `kill -TERM master`: the master handles the SIGTERM and exits 0.
+    Its row says it outlived a SIGTERM from outside the tree (it said nothing: no traced
+    process sent it); its worker's SIGTERM is still credited to the master, once."""
+    out = tmp_path / "t.pftrace"
+    script = str(SCRIPTS / "server_stopped_from_outside.py")
+    tracer = start_detached([sys.executable, "-m", "concurtrace", "run", "--light", "-o",
+                             str(out), "--force", script])
+    assert tracer.stdout is not None
+    line = tracer.stdout.readline()
+    assert line.startswith("serving "), line + tracer.communicate(timeout=60)[1]
+    os.kill(int(line.split()[1]), signal.SIGTERM)
+    stdout, stderr = tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, stderr
+    assert stdout == "worker exited 0\n"
+    summary = summary_json(out)
+    rows = {p["pid"]: p for p in summary["processes"]}
+    master = rows[summary["root_pid"]]
+    [worker] = [p for pid, p in rows.items() if pid != summary["root_pid"]]
+    assert master["exit_code"] == 0 and worker["exit_code"] == 0
+    assert master["handled_signal"] is not None, master
+    assert (master["handled_signal"]["signal"], master["handled_signal"]["pid"],
+            master["handled_signal"]["reason"]) == ("SIGTERM", None, "external")
+    assert worker["handled_signal"]["pid"] == master["pid"], worker
+    assert "exit 0 after SIGTERM from outside the traced tree (handled)" \
+        in " ".join(stderr.split()), stderr

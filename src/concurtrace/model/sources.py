@@ -34,6 +34,9 @@ class Observed:
     # "interrupt") and the ones it passed on from outside ("external"):
     # (start_ts, ts, pid, signum, reason)
     sends: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # Signals a traced process's C handler took, seen through its wakeup pipe by the
+    # watchdog, whoever sent them: (pid, signum, ts)
+    deliveries: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 class RecordIndex:

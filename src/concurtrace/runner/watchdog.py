@@ -51,6 +51,9 @@ class SignalWatchdog:
         self.selector = selectors.DefaultSelector()
         self.watched: dict[int, Watched] = {}  # by pipe fd
         self.resent: list[tuple[int, int]] = []  # (pid, signum), for the tests and notes
+        # (pid, signum, ts_ns): each signal its C handler took, whoever sent it (gunicorn's
+        # master handling a SIGTERM from a shell), read here within a selector round.
+        self.deliveries: list[tuple[int, int, int]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -130,6 +133,8 @@ class SignalWatchdog:
         now = time.monotonic()
         for byte in data:
             signum = byte & ~HANDLING
+            if byte and not byte & HANDLING:
+                self.deliveries.append((entry.pid, byte, time.monotonic_ns()))
             if byte == HANDLING:  # its exit save began: a signal now must not cut it short
                 entry.exit_save = True
             elif byte & HANDLING and signum in WATCHED and not entry.saving:
