@@ -37,6 +37,11 @@ def test_stdlib_copies_and_thread_start_label_truly(tmp_path: Path) -> None:
     simple = _line(script, "simple = py_queue._PySimpleQueue()")
     assert any(label.startswith(f"Semaphore@stdlib_test_patterns.py:{simple}")
                for label in labels), labels
+    # A Semaphore's inner lock is named the way to it (it was unnamed: 'Lock@test_queue.py:424');
+    # a package's __init__.py is named with its package (it read 'RLock@__init__.py:226').
+    sem = _line(script, "sem = threading.Semaphore(0)")
+    assert f"Lock@stdlib_test_patterns.py:{sem} (sem._cond._lock)" in labels, labels
+    assert any(label.startswith("RLock@logging/__init__.py:") for label in labels), labels
 
 
 def test_a_loop_per_test_shows_the_telling_loops(tmp_path: Path) -> None:

@@ -1,9 +1,11 @@
 """What CPython's own test suite does with threading and queue (test_queue, test_threading):
 a fresh copy of queue without its C accelerator (test.support's import_fresh_module), and
 threads started while another thread keeps the GIL busy (Thread.start waits for them);
-type(threading.Lock())() (test_threading's test_disallow_instantiation)."""
+type(threading.Lock())() (test_threading's test_disallow_instantiation); the lock inside a
+Semaphore and logging's module lock, contended."""
 
 import importlib.util
+import logging
 import queue
 import sys
 import threading
@@ -53,6 +55,28 @@ for thread in consumers:
     thread.join()
 stop = True
 spinner.join()
+# The lock inside a Semaphore, contended (test_queue's SimpleQueue under 100 threads).
+sem = threading.Semaphore(0)
+
+
+def give() -> None:
+    sem.release()  # as test_queue's put: nobody waits on the semaphore, its lock is busy
+
+
+with sem._cond:
+    giver = threading.Thread(target=give)
+    giver.start()
+    time.sleep(0.05)
+giver.join()
+sem.acquire()
+
+# logging's module lock, made in logging/__init__.py, contended.
+with logging._lock:
+    getter = threading.Thread(target=logging.getLogger, args=("x",))
+    getter.start()
+    time.sleep(0.05)
+getter.join()
+
 # test_threading's test_disallow_instantiation: type(lock)() as the C type answers it
 for made in (threading.Lock(), threading.RLock()):
     try:

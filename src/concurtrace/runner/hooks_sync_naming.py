@@ -128,7 +128,43 @@ def find_name(obj: Any, frame: Any) -> str:
                 for attr, inner in attrs.items():
                     if inner is obj:
                         return f"{name}.{attr}"
+    for scope in scopes:  # the lock inside a Semaphore or a Condition: q._count._cond._lock
+        for name, value in list(scope.items()):
+            path = _inner_path(value, obj, 3)
+            if path:
+                return f"{name}.{path}"
+            attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
+            for attr, inner in (attrs.items() if isinstance(attrs, dict) else ()):
+                path = _inner_path(inner, obj, 3)
+                if path:
+                    return f"{name}.{attr}.{path}"
     return ""
+
+
+def _inner_path(value: Any, obj: Any, depth: int) -> str:
+    """The attributes of INNER_ATTRS (read from __dict__: no property or __getattr__ runs)
+    that lead from value to obj, at most depth of them; "" if none do."""
+    attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return ""
+    for attr in INNER_ATTRS:
+        inner = attrs.get(attr)
+        if inner is None:
+            continue
+        if inner is obj:
+            return attr
+        path = _inner_path(inner, obj, depth - 1) if depth > 1 else ""
+        if path:
+            return f"{attr}.{path}"
+    return ""
+
+
+def _short_file(path: str) -> str:
+    """The file's name; a package's __init__.py with its package (logging/__init__.py)."""
+    base = os.path.basename(path)
+    if base == "__init__.py":
+        return f"{os.path.basename(os.path.dirname(path))}/{base}"
+    return base
 
 
 def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
@@ -143,5 +179,5 @@ def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
             obj._concurtrace_name = name
         except (AttributeError, TypeError):
             pass
-    where = f"{os.path.basename(site[0])}:{site[1]}" if site else "?"
+    where = f"{_short_file(site[0])}:{site[1]}" if site else "?"
     return f"{kind}@{where}" + (f" ({name})" if name else "")
