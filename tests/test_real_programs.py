@@ -103,3 +103,16 @@ def test_a_handled_sigterm_from_outside_is_told(tmp_path: Path) -> None:
     assert worker["handled_signal"]["pid"] == master["pid"], worker
     assert "exit 0 after SIGTERM from outside the traced tree (handled)" \
         in " ".join(stderr.split()), stderr
+
+
+def test_alike_findings_of_same_named_processes_are_one_line(tmp_path: Path) -> None:
+    """Five forks, all 'MainProcess (fork)', calling os._exit: one finding line that counts
+    them (test_threading printed 15 alike lines, then '… 38 more findings')."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "forks_that_exit.py"), options=(),
+                    cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    findings = " ".join(run.stderr.split("\nFindings\n", 1)[1].split())
+    assert "• 5 processes 'MainProcess (fork)' ended with an error or a signal. " \
+        "For example: MainProcess (fork) called os._exit(50)." in findings, findings
+    assert findings.count("•") == 1, findings
+    assert len([f for f in run.summary()["findings"] if f["kind"] == "nonzero_exit"]) == 5
