@@ -69,7 +69,7 @@ def test_a_worker_killed_during_the_exit_save_is_told(tmp_path: Path) -> None:
     summary = run.summary()
     [worker] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
     [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
-    # Its save of 1M entries (the ring buffer's size) takes 300+ ms; the parent waits 100.
+    # Its save of 1M entries (the ring buffer's size) takes 500+ ms; the parent waits 250.
     assert run.stdout == "done 600000\nworker killed -9\n", run.stderr
     assert "after its program had finished and begun to exit" in told["message"], told
     assert "--light" in told["advice"], told
@@ -114,5 +114,5 @@ def test_alike_findings_of_same_named_processes_are_one_line(tmp_path: Path) -> 
     findings = " ".join(run.stderr.split("\nFindings\n", 1)[1].split())
     assert "• 5 processes 'MainProcess (fork)' ended with an error or a signal. " \
         "For example: MainProcess (fork) called os._exit(50)." in findings, findings
-    assert findings.count("•") == 1, findings
+    assert findings.count("called os._exit") == 1, findings  # (a loaded machine adds GIL ones)
     assert len([f for f in run.summary()["findings"] if f["kind"] == "nonzero_exit"]) == 5

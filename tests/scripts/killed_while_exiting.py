@@ -17,7 +17,7 @@ print("done", total, flush=True)
 worker = subprocess.Popen([sys.executable, "-c", WORKER], stdout=subprocess.PIPE, text=True)
 print(worker.stdout.readline().strip())
 try:
-    worker.wait(timeout=0.1)  # plain: it is gone within milliseconds
+    worker.wait(timeout=0.25)  # plain: it is gone within milliseconds
     print("worker exited", worker.returncode)
 except subprocess.TimeoutExpired:
     worker.kill()
