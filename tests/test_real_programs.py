@@ -7,9 +7,13 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from traced import SCRIPTS, start_detached, summary_json, trace_run
+
+from concurtrace.runner.sigwatch import HANDLING
+from concurtrace.runner.watchdog import SignalWatchdog, Watched
 
 
 def _line(path: Path, text: str) -> int:
@@ -116,3 +120,30 @@ def test_alike_findings_of_same_named_processes_are_one_line(tmp_path: Path) -> 
         "For example: MainProcess (fork) called os._exit(50)." in findings, findings
     assert findings.count("called os._exit") == 1, findings  # (a loaded machine adds GIL ones)
     assert len([f for f in run.summary()["findings"] if f["kind"] == "nonzero_exit"]) == 5
+
+
+def test_a_signal_read_late_is_not_sent_again_into_the_exit(tmp_path: Path) -> None:
+    """The watchdog reads a SIGTERM's byte late, after the program's own handler ran and its
+    exit began (the pipe holds the signal, then the exit save's mark) and reset the handler
+    to SIG_DFL: it waits for the save instead of sending SIGTERM again 0.2 s later, which
+    killed an exiting process that had handled it (gunicorn-like graceful stops; seen once
+    as test_a_handled_sigterm_keeps_its_sender_and_arrow's '-15' in a loaded full run)."""
+    exiting = subprocess.Popen(["sleep", "30"])  # a process whose SIGTERM is SIG_DFL now
+    read, write = os.pipe()
+    try:
+        watchdog = SignalWatchdog(tmp_path, save_bound_s=5.0)
+        entry = Watched(pid=exiting.pid, pipe=read, pidfd=None)
+        os.write(write, bytes([signal.SIGTERM, HANDLING]))
+        os.set_blocking(read, False)
+        watchdog._read(entry)
+        assert entry.signum == signal.SIGTERM and entry.deadline
+        watchdog._resend(entry)  # its deadline came
+        assert watchdog.resent == [], "SIGTERM sent again into the exit"
+        assert entry.saving and entry.deadline > time.monotonic() + 4
+        time.sleep(0.05)
+        assert exiting.poll() is None
+    finally:
+        exiting.kill()
+        exiting.wait()
+        os.close(read)
+        os.close(write)

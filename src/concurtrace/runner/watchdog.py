@@ -148,6 +148,12 @@ class SignalWatchdog:
                 entry.deadline = now + (self.save_bound_s if entry.exit_save else START_BOUND_S)
 
     def _resend(self, entry: Watched) -> None:
+        if entry.exit_save and not entry.saving:
+            # Its exit save began after the signal came (read late, after the program's own
+            # handler ran and exit reset it to SIG_DFL: a server stopped by SIGTERM): wait
+            # for the save as for a signal that came during it; a handled one is gone by then.
+            entry.saving, entry.deadline = True, time.monotonic() + self.save_bound_s
+            return
         entry.deadline = time.monotonic() + RESEND_EVERY_S
         if not entry.saving and not _now_default(entry.pid, entry.signum):
             entry.deadline = 0.0  # the program took the signal over meanwhile: its business
