@@ -5,7 +5,9 @@ import gc
 import threading
 import time
 
-make = eval(compile("lambda: Lock()", threading.__file__, "eval"), {"Lock": threading.Lock})
+# threading's own globals too: code of a fresh copy of threading (other globals) is the
+# program's, and its objects get the program's line.
+make = eval(compile("lambda: Lock()", threading.__file__, "eval"), vars(threading))
 
 
 def hold(lock):

@@ -86,6 +86,10 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     times = [t for t in (start and start["ts"], hello and hello["ts"], seen and seen.first_ns) if t]
     proc.started_ns = int(min(times)) if times else None
     exit_facts(proc, index, observed)
+    finalize, saved = index.last(pid, "finalize"), index.last(pid, "trace_saved")
+    if finalize is not None and finalize["reason"] in ("exit", "os._exit"):
+        proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
+        proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
     return proc
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 
 from concurtrace.model.records import ExceptionRaised
-from concurtrace.model.sends import credited_send, died_before, handled_send, sends_to
+from concurtrace.model.sends import (
+    credited_send,
+    died_before,
+    handled_send,
+    sends_to,
+    unexplained_deliveries,
+)
 from concurtrace.model.sentences import CRASH_SIGNALS, signal_name
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, Send, TerminatedBy
@@ -44,7 +50,9 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     sends = sends_to(pid, index, observed)
     _end_reason(proc, index, sends, reap_ts)
     if proc.signal is None and proc.exit_code is not None:
-        proc.handled = handled_send(sends, last_own if last_own is not None else reap_ts)
+        taken = sorted(sends + unexplained_deliveries(pid, sends, observed),
+                       key=lambda s: s.start_ts)
+        proc.handled = handled_send(taken, last_own if last_own is not None else reap_ts)
 
 
 def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],

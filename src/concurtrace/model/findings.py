@@ -93,6 +93,15 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                        "It was still running when the run was stopped: its threads say "
                        "where they were.", 3)
     if proc.signal and killer is not None and killer.reason in ("terminate", "kill"):
+        during_save = _killed_exiting(proc)
+        if during_save:
+            return Finding("nonzero_exit", proc.pid, None,
+                           f"{proc.name} was ended by {proc.signal} via {killer.reason}() after "
+                           f"{life}, {during_save}.",
+                           "Without concurtrace it had most likely exited by then: the save "
+                           "delayed its exit past the patience of whoever ended it (a test "
+                           "runner's or pool's shutdown timeout). Run with --light, or trace "
+                           "less (--max-stack-depth, --include-files, --min-duration).", 3)
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
                        f"after {life}.", "Expected if you stopped it on purpose.", 2)
@@ -117,6 +126,20 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
     else:
         what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
     return Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4)
+
+
+def _killed_exiting(proc: Process) -> str:
+    """How far into its exit a process was when killed: its program done, concurtrace saving
+    (or having saved) its function trace; "" when it was killed before its exit began."""
+    began, ended = proc.exit_began_ns, proc.ended_ns
+    if began is None or ended is None or ended <= began:
+        return ""
+    after = f"{human_duration(ended - began)} after its program had finished and begun to exit"
+    saved = proc.trace_saved_ns
+    if saved is None or saved >= ended:
+        return f"{after}, while concurtrace was still saving its function trace"
+    return f"{after}; concurtrace's save of its function trace took " \
+        f"{human_duration(saved - began)} of that"
 
 
 def orphan_still_running(timeline: Timeline, proc: Process, _: None) -> Finding | None:

@@ -42,6 +42,23 @@ def sends_to(pid: int, index: RecordIndex, observed: Observed) -> list[Send]:
     return sends
 
 
+def unexplained_deliveries(pid: int, sends: list[Send], observed: Observed) -> list[Send]:
+    """A send "from outside the traced tree" for each signal pid took (its C handler ran)
+    that no recorded send of that signal before it explains: a shell's kill of a server
+    that handles SIGTERM and exits 0 (gunicorn's master)."""
+    unused = list(sends)
+    unexplained = []
+    for target, signum, ts in sorted(observed.deliveries, key=lambda d: d[2]):
+        if target != pid:
+            continue
+        send = next((s for s in unused if s.signum == signum and s.start_ts <= ts), None)
+        if send is not None:
+            unused.remove(send)
+        else:
+            unexplained.append(Send(ts, ts, None, signum, "external"))
+    return unexplained
+
+
 def died_before(pid: int, signum: int, index: RecordIndex, reap_ts: int | None) -> int | None:
     """A time the death by signum had certainly happened (or begun) by: the reap, or the
     moment the process itself saw that fatal signal arrive (its handler's record)."""

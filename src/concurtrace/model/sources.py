@@ -15,6 +15,7 @@ from concurtrace.model.records import (
     Record,
     Role,
     SignalReceived,
+    TraceSaved,
     as_lifecycle,
 )
 from concurtrace.model.sampled import SeenProcess, SeenThread
@@ -33,6 +34,9 @@ class Observed:
     # "interrupt") and the ones it passed on from outside ("external"):
     # (start_ts, ts, pid, signum, reason)
     sends: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    # Signals a traced process's C handler took, seen through its wakeup pipe by the
+    # watchdog, whoever sent them: (pid, signum, ts)
+    deliveries: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 class RecordIndex:
@@ -69,5 +73,7 @@ class RecordIndex:
     def last(self, pid: int, ev: Literal["exit_call"]) -> ExitCall | None: ...
     @overload
     def last(self, pid: int, ev: Literal["signal"]) -> SignalReceived | None: ...
+    @overload
+    def last(self, pid: int, ev: Literal["trace_saved"]) -> TraceSaved | None: ...
     def last(self, pid: int, ev: str) -> Record | None:
         return next((r for r in reversed(self.own.get(pid, [])) if r["ev"] == ev), None)

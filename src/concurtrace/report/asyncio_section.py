@@ -12,6 +12,8 @@ from concurtrace.model.timeline import Timeline
 from concurtrace.model.units import human_duration
 
 SHOWN = 4
+# A test suite runs a loop per test (CPython's test_asyncio: a thousand): the most telling.
+LOOPS_SHOWN = 8
 
 
 def render_asyncio(timeline: Timeline, console: Console) -> None:
@@ -20,7 +22,8 @@ def render_asyncio(timeline: Timeline, console: Console) -> None:
     if not loops:
         return
     console.print(Text("\nasyncio", style="bold"))
-    for row in loops:
+    shown = _most_telling(loops)
+    for row in shown:
         console.print(_loop_line(row))
         waits = dict(row.get("awaits") or {})
         if waits:
@@ -38,6 +41,27 @@ def render_asyncio(timeline: Timeline, console: Console) -> None:
         for lost in list(row.get("unretrieved") or [])[:SHOWN]:
             console.print(Text(f"    exception never retrieved: {lost.get('task')} "
                                f"({lost.get('exception')})", style="red"))
+
+
+    if len(shown) < len(loops):
+        rest = [row for row in loops if not any(row is kept for kept in shown)]
+        tasks = sum(int(row.get("tasks_created") or 0) for row in rest)
+        console.print(f"  … {len(rest)} more loops ({tasks} tasks, none blocked): "
+                      "`concurtrace summary TRACE --json` lists every one")
+
+
+def _most_telling(loops: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most LOOPS_SHOWN loops, in their order: those blocked first, then those that left
+    tasks pending or exceptions unretrieved, then the busiest; every blocked one is kept."""
+    if len(loops) <= LOOPS_SHOWN:
+        return loops
+    def rank(row: dict[str, Any]) -> tuple[int, int, int]:
+        return (-len(row.get("blocks") or []),
+                -len(row.get("pending_at_exit") or []) - len(row.get("unretrieved") or []),
+                -int(row.get("tasks_created") or 0))
+    blocked = sum(1 for row in loops if row.get("blocks"))
+    keep = {id(row) for row in sorted(loops, key=rank)[:max(LOOPS_SHOWN, blocked)]}
+    return [row for row in loops if id(row) in keep]
 
 
 def _loop_line(row: dict[str, Any]) -> Text:

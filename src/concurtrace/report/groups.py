@@ -116,8 +116,9 @@ def group_findings(timeline: Timeline) -> list[FindingGroup]:
             return f"threads '{name_pattern(thread.name)}' in {pname}", name_pattern(thread.name)
         return f"processes '{pname}'", pname
 
+    # Same names too: test_threading's 40 forks, each "MainProcess (fork)" calling os._exit.
     groups = group_by(timeline.findings, key=lambda f: (f.kind, f.advice, subject(f)[0]),
-                      pattern=lambda f: subject(f)[1])
+                      pattern=lambda f: subject(f)[1], same_names=True)
     return [_finding_group(timeline, g.items, subject(g.items[0])[0]) for g in groups]
 
 

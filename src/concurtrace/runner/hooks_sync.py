@@ -76,7 +76,7 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
 
 def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
     def factory(*args: Any, **kwargs: Any) -> Any:
-        return cls(make_inner(*args, **kwargs), creation_site())
+        return cls.wrap(make_inner(*args, **kwargs), creation_site())
 
     return factory
 

@@ -81,8 +81,25 @@ class _Wrapper:
     __slots__ = ("_inner", "_owner", "_since", "_waiting", "_concurtrace_site",
                  "_concurtrace_name", "_concurtrace_key", "__weakref__")
     kind = "Lock"
+    raw: Any = None  # the C type it stands for: what type(lock)() makes
 
-    def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # The program calling type(lock)(): as the C type does (3.10-3.12's _thread.lock
+        # refuses, 3.13's lock and _thread.RLock make one), wrapped. (test_threading)
+        try:
+            inner = cls.raw(*args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
+        return cls.wrap(inner, creation_site())
+
+    @classmethod
+    def wrap(cls, inner: Any, site: tuple[str, int] | None) -> Any:
+        self = object.__new__(cls)
+        self._setup(inner, site)
+        return self
+
+    def _setup(self, inner: Any, site: tuple[str, int] | None) -> None:
         self._inner, self._concurtrace_site = inner, site
         self._owner = self._since = self._waiting = 0
         self._concurtrace_key = new_key()
@@ -151,6 +168,7 @@ class SyncLock(_Wrapper):
     """threading.Lock() while concurtrace runs: the real lock, observed."""
 
     __slots__ = ()
+    raw = _thread.LockType
 
     def locked(self) -> bool:
         return bool(self._inner.locked())
@@ -163,9 +181,10 @@ class SyncRLock(_Wrapper):
 
     __slots__ = ("_depth",)
     kind = "RLock"
+    raw = _thread.RLock
 
-    def __init__(self, inner: Any, site: tuple[str, int] | None) -> None:
-        super().__init__(inner, site)
+    def _setup(self, inner: Any, site: tuple[str, int] | None) -> None:
+        super()._setup(inner, site)
         self._depth = 0
 
     def _took(self) -> None:
@@ -283,6 +302,11 @@ class SyncRLock(_Wrapper):
             return bool(self._inner.locked())
 
 
+# type(lock) reads as without us: its repr, and what refusing to make one says.
+for _wrapper, _name in ((SyncLock, "lock"), (SyncRLock, "RLock")):
+    _wrapper.__module__, _wrapper.__name__, _wrapper.__qualname__ = "_thread", _name, _name
+
+
 def lock_type_factory(raw_type: type) -> type:
     """3.13+: threading.Lock is the C type; keep isinstance(x, threading.Lock) true for
     both real locks and wrappers, and calling it makes a wrapper."""
@@ -295,7 +319,7 @@ def lock_type_factory(raw_type: type) -> type:
             return isinstance(sub, type) and issubclass(sub, (raw_type, SyncLock))
 
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-            return SyncLock(raw_type(*args, **kwargs), creation_site())  # depth: as factories
+            return SyncLock.wrap(raw_type(*args, **kwargs), creation_site())  # as factories
 
     # Named threading.Lock, which it is, so pickle finds it by reference (a spawn Manager
     # pickles its registry, which holds threading.Lock); _thread.lock is the raw type.

@@ -89,17 +89,22 @@ settings = _Settings()
 
 
 INTERNAL_FILES = frozenset({threading.__file__, queue.__file__})
+# The modules whose objects share_site labels; a fresh copy of one (test.support's
+# import_fresh_module, as CPython's test_queue makes) has other globals and is not.
+_SHARING_GLOBALS = (threading.__dict__, queue.__dict__)
 # Where threading and queue keep the locks and conditions their objects are built on.
 INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done")
 
 
 def creation_site() -> tuple[str, int] | None:
     """(file, line) of the first frame outside threading, queue and concurtrace; None for
-    an object threading or queue make inside another (it gets its owner's, share_site)."""
+    an object threading or queue make inside another (it gets its owner's, share_site),
+    unless a fresh copy of them makes it (nothing shares its owner's site then)."""
     frame: Any = sys._getframe(2)
     while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
         frame = frame.f_back  # our wrappers around the factory (own_frames.clean_raise)
-    if frame is None or frame.f_code.co_filename in INTERNAL_FILES:
+    if frame is None or frame.f_code.co_filename in INTERNAL_FILES \
+            and any(frame.f_globals is shared for shared in _SHARING_GLOBALS):
         return None
     while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
         frame = frame.f_back
@@ -147,7 +152,43 @@ def find_name(obj: Any, frame: Any) -> str:
                 for attr, inner in attrs.items():
                     if inner is obj:
                         return f"{name}.{attr}"
+    for scope in scopes:  # the lock inside a Semaphore or a Condition: q._count._cond._lock
+        for name, value in list(scope.items()):
+            path = _inner_path(value, obj, 3)
+            if path:
+                return f"{name}.{path}"
+            attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
+            for attr, inner in (attrs.items() if isinstance(attrs, dict) else ()):
+                path = _inner_path(inner, obj, 3)
+                if path:
+                    return f"{name}.{attr}.{path}"
     return ""
+
+
+def _inner_path(value: Any, obj: Any, depth: int) -> str:
+    """The attributes of INNER_ATTRS (read from __dict__: no property or __getattr__ runs)
+    that lead from value to obj, at most depth of them; "" if none do."""
+    attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return ""
+    for attr in INNER_ATTRS:
+        inner = attrs.get(attr)
+        if inner is None:
+            continue
+        if inner is obj:
+            return attr
+        path = _inner_path(inner, obj, depth - 1) if depth > 1 else ""
+        if path:
+            return f"{attr}.{path}"
+    return ""
+
+
+def _short_file(path: str) -> str:
+    """The file's name; a package's __init__.py with its package (logging/__init__.py)."""
+    base = os.path.basename(path)
+    if base == "__init__.py":
+        return f"{os.path.basename(os.path.dirname(path))}/{base}"
+    return base
 
 
 def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
@@ -162,5 +203,5 @@ def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
             obj._concurtrace_name = name
         except (AttributeError, TypeError):
             pass
-    where = f"{os.path.basename(site[0])}:{site[1]}" if site else "?"
+    where = f"{_short_file(site[0])}:{site[1]}" if site else "?"
     return f"{kind}@{where}" + (f" ({name})" if name else "")

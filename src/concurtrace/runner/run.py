@@ -121,7 +121,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         traces = find_traces(session.directory, warnings)
         megabytes = sum(files.size for files in traces.values()) / 1e6
         progress(f"merging {len(traces)} process traces ({megabytes:,.0f} MB)")
-        observed = _observed(sample, outcome)
+        observed = _observed(sample, outcome, watchdog.deliveries)
         with paused_gc():
             timeline = build_timeline(records, traces, observed, outcome.root_pid,
                                       outcome.started_ns, outcome.ended_ns)
@@ -202,7 +202,8 @@ def _tell_interrupt(count: int) -> None:
     os.write(2, message.encode())
 
 
-def _observed(sample: SampleResult, outcome: RunOutcome) -> Observed:
+def _observed(sample: SampleResult, outcome: RunOutcome,
+              deliveries: list[tuple[int, int, int]]) -> Observed:
     return Observed(processes=dict(sample.processes), threads=dict(sample.threads),
                     states=dict(sample.states), reaped=dict(outcome.statuses),
-                    sends=list(outcome.sends))
+                    sends=list(outcome.sends), deliveries=list(deliveries))

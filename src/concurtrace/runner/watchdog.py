@@ -51,6 +51,9 @@ class SignalWatchdog:
         self.selector = selectors.DefaultSelector()
         self.watched: dict[int, Watched] = {}  # by pipe fd
         self.resent: list[tuple[int, int]] = []  # (pid, signum), for the tests and notes
+        # (pid, signum, ts_ns): each signal its C handler took, whoever sent it (gunicorn's
+        # master handling a SIGTERM from a shell), read here within a selector round.
+        self.deliveries: list[tuple[int, int, int]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._wake: tuple[int, int] | None = None  # a pipe: stop() ends the select at once
@@ -138,6 +141,8 @@ class SignalWatchdog:
         now = time.monotonic()
         for byte in data:
             signum = byte & ~HANDLING
+            if byte and not byte & HANDLING:
+                self.deliveries.append((entry.pid, byte, time.monotonic_ns()))
             if byte == HANDLING:  # its exit save began: a signal now must not cut it short
                 entry.exit_save = True
             elif byte & HANDLING and signum in WATCHED and not entry.saving:
@@ -151,6 +156,12 @@ class SignalWatchdog:
                 entry.deadline = now + (self.save_bound_s if entry.exit_save else START_BOUND_S)
 
     def _resend(self, entry: Watched) -> None:
+        if entry.exit_save and not entry.saving:
+            # Its exit save began after the signal came (read late, after the program's own
+            # handler ran and exit reset it to SIG_DFL: a server stopped by SIGTERM): wait
+            # for the save as for a signal that came during it; a handled one is gone by then.
+            entry.saving, entry.deadline = True, time.monotonic() + self.save_bound_s
+            return
         entry.deadline = time.monotonic() + RESEND_EVERY_S
         if not entry.saving and not _now_default(entry.pid, entry.signum):
             entry.deadline = 0.0  # the program took the signal over meanwhile: its business

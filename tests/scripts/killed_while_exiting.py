@@ -1,0 +1,24 @@
+"""What pytest-xdist (execnet) and pools do at shutdown: a worker reports it is done and
+exits; the parent waits a bounded moment for it and kills it if it is still there. The
+worker made many calls, so in full mode concurtrace's exit save takes longer than that."""
+
+import subprocess
+import sys
+
+WORKER = """
+def step(n):
+    return n + 1
+total = 0
+for n in range(600_000):
+    total = step(total)
+print("done", total, flush=True)
+"""
+
+worker = subprocess.Popen([sys.executable, "-c", WORKER], stdout=subprocess.PIPE, text=True)
+print(worker.stdout.readline().strip())
+try:
+    worker.wait(timeout=0.25)  # plain: it is gone within milliseconds
+    print("worker exited", worker.returncode)
+except subprocess.TimeoutExpired:
+    worker.kill()
+    print("worker killed", worker.wait())

@@ -1,0 +1,149 @@
+"""Patterns of real third-party programs (CPython's test suite, pytest-xdist, joblib,
+gunicorn, aiohttp) reproduced in small scripts: what concurtrace showed wrong on them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from traced import SCRIPTS, start_detached, summary_json, trace_run
+
+from concurtrace.runner.sigwatch import HANDLING
+from concurtrace.runner.watchdog import SignalWatchdog, Watched
+
+
+def _line(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_stdlib_copies_and_thread_start_label_truly(tmp_path: Path) -> None:
+    """Objects a fresh copy of queue makes are labelled where the program made the queue
+    (they read "Condition@?" before); Thread.start's own Event wait is not the program's
+    (it was listed as "Event@? (t._started)" since the hooks got a clean_raise frame);
+    type(lock)() answers as the C type does (it was our wrapper's missing-argument error)."""
+    script = SCRIPTS / "stdlib_test_patterns.py"
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", str(script), cwd=tmp_path)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout
+    assert run.stdout.endswith("done\n")
+    objects = run.summary()["sync"]["objects"]
+    labels = [o["label"] for o in objects]
+    assert not [label for label in labels if "@?" in label], labels
+    assert not [o for o in objects if o["kind"] == "Event"], labels
+    made = _line(script, "jobs = py_queue.Queue()")
+    assert f"Condition@stdlib_test_patterns.py:{made} (jobs.not_empty)" in labels, labels
+    simple = _line(script, "simple = py_queue._PySimpleQueue()")
+    assert any(label.startswith(f"Semaphore@stdlib_test_patterns.py:{simple}")
+               for label in labels), labels
+    # A Semaphore's inner lock is named the way to it (it was unnamed: 'Lock@test_queue.py:424');
+    # a package's __init__.py is named with its package (it read 'RLock@__init__.py:226').
+    sem = _line(script, "sem = threading.Semaphore(0)")
+    assert f"Lock@stdlib_test_patterns.py:{sem} (sem._cond._lock)" in labels, labels
+    assert any(label.startswith("RLock@logging/__init__.py:") for label in labels), labels
+
+
+def test_a_loop_per_test_shows_the_telling_loops(tmp_path: Path) -> None:
+    """The asyncio section of a run with a loop per test lists the few telling loops (the
+    blocked one always) and counts the rest; it printed every loop (1009 lines for
+    test_asyncio.test_tasks)."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "many_loops.py"), options=(),
+                    cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "190\n"
+    section = run.stderr.split("\nasyncio\n", 1)[1].split("\nFindings", 1)[0]
+    assert section.count("  loop on ") == 8, section
+    assert "loop blocked 1" in section, section  # about 150 ms, by case
+    assert "… 12 more loops (" in section and "none blocked" in section, section
+
+
+def test_a_worker_killed_during_the_exit_save_is_told(tmp_path: Path) -> None:
+    """A worker killed by its impatient parent after its program was done, while full mode
+    was saving its function trace (xdist's workers under `pytest -n 2`): the finding says so
+    and how to avoid it; it read "Expected if you stopped it on purpose". --light does not
+    delay the exit: the worker exits on its own, as without concurtrace."""
+    script = str(SCRIPTS / "killed_while_exiting.py")
+    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    summary = run.summary()
+    [worker] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+    [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+    # Its save of 1M entries (the ring buffer's size) takes 500+ ms; the parent waits 250.
+    assert run.stdout == "done 600000\nworker killed -9\n", run.stderr
+    assert "after its program had finished and begun to exit" in told["message"], told
+    assert "--light" in told["advice"], told
+    light = trace_run(tmp_path / "l.pftrace", script, options=("--quiet", "--light"), cwd=tmp_path)
+    assert light.stdout == "done 600000\nworker exited 0\n", light.stderr
+
+
+def test_a_handled_sigterm_from_outside_is_told(tmp_path: Path) -> None:
+    """gunicorn stopped with `kill -TERM master`: the master handles the SIGTERM and exits 0.
+    Its row says it outlived a SIGTERM from outside the tree (it said nothing: no traced
+    process sent it); its worker's SIGTERM is still credited to the master, once."""
+    out = tmp_path / "t.pftrace"
+    script = str(SCRIPTS / "server_stopped_from_outside.py")
+    tracer = start_detached([sys.executable, "-m", "concurtrace", "run", "--light", "-o",
+                             str(out), "--force", script])
+    assert tracer.stdout is not None
+    line = tracer.stdout.readline()
+    assert line.startswith("serving "), line + tracer.communicate(timeout=60)[1]
+    os.kill(int(line.split()[1]), signal.SIGTERM)
+    stdout, stderr = tracer.communicate(timeout=60)
+    assert tracer.returncode == 0, stderr
+    assert stdout == "worker exited 0\n"
+    summary = summary_json(out)
+    rows = {p["pid"]: p for p in summary["processes"]}
+    master = rows[summary["root_pid"]]
+    [worker] = [p for pid, p in rows.items() if pid != summary["root_pid"]]
+    assert master["exit_code"] == 0 and worker["exit_code"] == 0
+    assert master["handled_signal"] is not None, master
+    assert (master["handled_signal"]["signal"], master["handled_signal"]["pid"],
+            master["handled_signal"]["reason"]) == ("SIGTERM", None, "external")
+    assert worker["handled_signal"]["pid"] == master["pid"], worker
+    assert "exit 0 after SIGTERM from outside the traced tree (handled)" \
+        in " ".join(stderr.split()), stderr
+
+
+def test_alike_findings_of_same_named_processes_are_one_line(tmp_path: Path) -> None:
+    """Five forks, all 'MainProcess (fork)', calling os._exit: one finding line that counts
+    them (test_threading printed 15 alike lines, then '… 38 more findings')."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "forks_that_exit.py"), options=(),
+                    cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    findings = " ".join(run.stderr.split("\nFindings\n", 1)[1].split())
+    assert "• 5 processes 'MainProcess (fork)' ended with an error or a signal. " \
+        "For example: MainProcess (fork) called os._exit(50)." in findings, findings
+    assert findings.count("called os._exit") == 1, findings  # (a loaded machine adds GIL ones)
+    assert len([f for f in run.summary()["findings"] if f["kind"] == "nonzero_exit"]) == 5
+
+
+def test_a_signal_read_late_is_not_sent_again_into_the_exit(tmp_path: Path) -> None:
+    """The watchdog reads a SIGTERM's byte late, after the program's own handler ran and its
+    exit began (the pipe holds the signal, then the exit save's mark) and reset the handler
+    to SIG_DFL: it waits for the save instead of sending SIGTERM again 0.2 s later, which
+    killed an exiting process that had handled it (gunicorn-like graceful stops; seen once
+    as test_a_handled_sigterm_keeps_its_sender_and_arrow's '-15' in a loaded full run)."""
+    exiting = subprocess.Popen(["sleep", "30"])  # a process whose SIGTERM is SIG_DFL now
+    read, write = os.pipe()
+    try:
+        watchdog = SignalWatchdog(tmp_path, save_bound_s=5.0)
+        entry = Watched(pid=exiting.pid, pipe=read, pidfd=None)
+        os.write(write, bytes([signal.SIGTERM, HANDLING]))
+        os.set_blocking(read, False)
+        watchdog._read(entry)
+        assert entry.signum == signal.SIGTERM and entry.deadline
+        watchdog._resend(entry)  # its deadline came
+        assert watchdog.resent == [], "SIGTERM sent again into the exit"
+        assert entry.saving and entry.deadline > time.monotonic() + 4
+        time.sleep(0.05)
+        assert exiting.poll() is None
+    finally:
+        exiting.kill()
+        exiting.wait()
+        os.close(read)
+        os.close(write)
