@@ -147,3 +147,32 @@ def test_a_signal_read_late_is_not_sent_again_into_the_exit(tmp_path: Path) -> N
         exiting.wait()
         os.close(read)
         os.close(write)
+
+
+def test_a_python_without_viztracer_runs_as_without_us(tmp_path: Path) -> None:
+    """A child run by another interpreter that has no viztracer (a bare venv here; a
+    system python in real programs) inherits our sitecustomize: it printed "Error in
+    sitecustomize ... No module named 'viztracer'" into the program's output. It runs
+    untraced now, with lifecycle and states kept and a note that says why."""
+    import venv
+
+    venv.create(tmp_path / "bare", with_pip=False)
+    bare = tmp_path / "bare" / "bin" / "python"
+    script = tmp_path / "calls_bare.py"
+    script.write_text(
+        "import subprocess, sys\n"
+        f"done = subprocess.run([{str(bare)!r}, '-c', "
+        "'import sys; print(\"child\"); print(\"to stderr\", file=sys.stderr)'], "
+        "capture_output=True, text=True)\n"
+        "print(repr(done.stdout), repr(done.stderr), done.returncode)\n")
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", str(script), cwd=tmp_path)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout == "'child\\n' 'to stderr\\n' 0\n"
+    summary = run.summary()
+    notes = [n for n in summary["notes"] if "function trace not started" in n]
+    assert len(notes) == 1 and "No module named 'viztracer'" in notes[0], summary["notes"]
+    # The child is still there, with its exit status.
+    children = [p for p in summary["processes"] if p["pid"] != summary["processes"][0]["pid"]]
+    assert [p["exit_code"] for p in children] == [0], children

@@ -117,7 +117,14 @@ class Recorder:
                             after_in_child=self._after_fork_child)
         atexit.register(self.finalize, "exit")  # registered first, so it runs last
         if not self.config.get("light", False):
-            self._start_tracer()
+            try:
+                self._start_tracer()
+            except Exception as error:  # noqa: BLE001 - an interpreter without viztracer (a
+                # --python, a child's other Python) runs as it would without us, untraced
+                self.tracer = None
+                self.write(TraceError(ev="trace_error", ts=now_ns(),
+                                      error=f"function trace not started in {sys.executable}: "
+                                            f"{error!r}"))
 
     def _start_tracer(self) -> None:
         from viztracer import VizTracer

@@ -136,6 +136,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         timeline.counters.extend(loop_counters(timeline))
         add_lifecycle(timeline, records)
         timeline.notes.extend(_subinterpreter_notes(lifecycle))
+        timeline.notes.extend(_trace_error_notes(lifecycle))
         timeline.notes.extend(warnings)
         if outcome.timed_out:
             timeline.notes.append(f"stopped by --timeout after {config.timeout_s:g} s")
@@ -182,6 +183,13 @@ def _subinterpreter_notes(records: list[Record]) -> list[str]:
     return [f"code in {n} sub-interpreter(s) of pid {pid} ran untraced (lifecycle and "
             "sampled states of its threads are kept; no function slices)"
             for pid, n in sorted(counts.items())]
+
+
+def _trace_error_notes(records: list[Record]) -> list[str]:
+    """A process whose function trace did not start or could not be saved: its lifecycle,
+    sampled states and sync records are still there, its function slices are not."""
+    return [f"pid {record['pid']}: {record['error']} (its lifecycle, states and waits are "
+            "kept; no function slices)" for record in records if record["ev"] == "trace_error"]
 
 
 def _size_checks(timeline: Timeline, max_slices: int | None, warnings: list[str]) -> None:
