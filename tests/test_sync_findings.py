@@ -133,3 +133,23 @@ def test_unnamed_objects_are_one_row_that_counts_them() -> None:
     assert rows["Lock@?"]["unnamed"] is True
     assert rows[LOCK]["instances"] == 1 and rows[LOCK]["unnamed"] is None
     assert rows["Lock@?"]["outcomes"] == {"acquired": 3}
+
+
+def test_what_short_holders_did_is_not_read_from_the_samples() -> None:
+    """Holds of 20 us sit inside one sampled state run ("waiting for lock", the holder's
+    own wait just before): the row said the holders were "mostly waiting for lock" (a
+    CPython test_queue run). Holds shorter than the samples can tell say nothing; long
+    ones still do."""
+    from concurtrace.model.sync_analysis import _objects
+
+    short = [Hold(PID, 10, 7, "Lock", LOCK, t * MS, t * MS + 20_000, 1) for t in range(1, 100)]
+    waits = [_lock_wait(20, t * MS + 5_000, t * MS + 20_000) for t in range(1, 100)]
+    threads: dict[int, tuple[str, list[tuple[int, int, StateKey]]]] = {
+        10: ("worker-a", [(0, 2 * S, "lock")]), 20: ("worker-b", [(0, 2 * S, "lock")])}
+    timeline = _timeline(threads, SyncData(waits=waits, holds=short))
+    rows = _objects(timeline, {(PID, t.tid): t for t in timeline.processes[PID].threads.values()})
+    assert [r["holder_state"] for r in rows] == [None]
+    long_timeline = _held_sleeping()
+    rows = _objects(long_timeline, {(PID, t.tid): t
+                                    for t in long_timeline.processes[PID].threads.values()})
+    assert [r["holder_state"] for r in rows] == ["sleeping"]

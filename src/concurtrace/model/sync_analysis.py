@@ -17,6 +17,9 @@ CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
 NOT_COVERED = ("multiprocessing locks and queues", "Manager proxies", "asyncio")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
+# What a holder did is read from the sampler's states, a few ms apart: a shorter hold
+# only shows the state around it (11 us holds read "mostly waiting for lock").
+SAMPLED_HOLD_NS = 5_000_000
 
 
 def analyse_sync(timeline: Timeline) -> list[Finding]:
@@ -105,6 +108,8 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                 Wait(hold.pid, hold.tid, 0, "", "", hold.start), thread, timeline)
             held[hold.tid] += 1
             held_ns[hold.tid] += max(0, end - hold.start)
+            if end - hold.start < SAMPLED_HOLD_NS:
+                continue
             for run in thread.states if thread else []:
                 overlap = min(run.ts + run.dur, end) - max(run.ts, hold.start)
                 if overlap > 0:
