@@ -21,6 +21,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from concurtrace.runner.collect import TraceFiles
 
 MIN_DUMP_BYTES = 16 << 20  # ~120 k calls, ~0.2 s of merging: worth a worker's start
 MIN_BYTES_VARIABLE = "_CONCURTRACE_POOL_MIN_BYTES"  # private: tests force the pool on
-FAULT_VARIABLE = "_CONCURTRACE_POOL_FAULT"  # private: tests make a worker fail ("raise", "exit")
+FAULT_VARIABLE = "_CONCURTRACE_POOL_FAULT"  # private: tests make a worker "raise", "exit", "hang"
 WORKER = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); import sys, pickle; "
           "sys.path[:] = pickle.load(sys.stdin.buffer); "
           "from concurtrace.runner.merge_pool import serve; serve()")
@@ -141,6 +142,8 @@ def merge_one(pid: int, paths: list[str], stop_ns: int | None,
         os._exit(3)
     if fault == "raise":
         raise RuntimeError("a worker failing on purpose")
+    if fault == "hang":  # for a Ctrl-C in the parent
+        time.sleep(600)
     warnings: list[str] = []
     files = TraceFiles(pid, [Path(p) for p in paths], warnings)
     return merge_calls(pid, files, stop_ns, fork_tid), warnings
