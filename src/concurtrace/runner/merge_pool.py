@@ -19,16 +19,18 @@ the build merges every dump itself: the same trace.
 from __future__ import annotations
 
 import os
-import pickle
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from concurtrace.model.build import CallMerger, CallsToMerge
 from concurtrace.model.traces import MergedCalls, merge_calls
 from concurtrace.runner.collect import TraceFiles
+
+if TYPE_CHECKING:  # subprocess and pickle are imported when a pool starts (start-up time)
+    import subprocess
 
 MIN_DUMP_BYTES = 16 << 20  # ~120 k calls, ~0.2 s of merging: worth a worker's start
 MIN_BYTES_VARIABLE = "_CONCURTRACE_POOL_MIN_BYTES"  # private: tests, bench force it (any load)
@@ -93,6 +95,8 @@ def merge_in_pool(jobs: dict[int, CallsToMerge], traces: Mapping[int, TraceFiles
     """Every job's merged calls (a share of the big dumps and the small ones here, the
     other shares in workers-1 worker processes), or None on any failure of a worker.
     The dumps' warnings are added in the jobs' order, as serially."""
+    import pickle
+
     said: dict[int, list[str]] = {pid: [] for pid in jobs}
     merged: dict[int, MergedCalls] = {}
     started: list[subprocess.Popen[bytes]] = []
@@ -140,6 +144,9 @@ def _shares(jobs: dict[int, CallsToMerge], big: set[int], traces: Mapping[int, T
 
 
 def _start(work: list[Job]) -> subprocess.Popen[bytes]:
+    import pickle
+    import subprocess
+
     worker = subprocess.Popen([sys.executable, "-I", "-c", WORKER], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
     assert worker.stdin is not None
@@ -154,6 +161,8 @@ def _start(work: list[Job]) -> subprocess.Popen[bytes]:
 
 def serve() -> None:
     """In a worker: its jobs from stdin -> [(pid, merged calls, warnings)] on stdout."""
+    import pickle
+
     work: list[Job] = pickle.load(sys.stdin.buffer)
     answer = [(pid, *merge_one(pid, paths, stop_ns, fork_tid))
               for pid, paths, stop_ns, fork_tid in work]
