@@ -1,6 +1,7 @@
 """The dumps' merge serial against the worker processes of runner/merge_pool.py.
 
     .venv/bin/python bench/pool_merge.py --session DIR [--rounds 7] [--label NAME]
+                                         [--same-session]
 
 On one kept session of a tree with several processes (e.g. `concurtrace run --keep-temp
 bench/workloads/scale_tree.py 1000000 4 4`), times read_session + build_timeline in a
@@ -33,7 +34,14 @@ from concurtrace.model.sources import Observed
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.merge_pool import pool_merger
 
-session, pooled = Path(sys.argv[1]), sys.argv[2] == "pool"
+session, pooled = Path(sys.argv[1]), sys.argv[2] != "serial"
+if sys.argv[2] == "pool-same-session":  # an experiment: the workers in the parent's autogroup
+    import subprocess
+    class SameSession(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            kwargs["start_new_session"] = False
+            super().__init__(*args, **kwargs)
+    subprocess.Popen = SameSession
 t0, c0 = time.perf_counter(), time.process_time()
 records = read_session(session)
 traces = find_traces(session, [])
@@ -64,23 +72,28 @@ def main() -> None:
     parser.add_argument("--session", type=Path, required=True)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--label", default="now")
+    parser.add_argument("--same-session", action="store_true",
+                        help="also the pool with the workers in the parent's session (an "
+                        "experiment: the kernel's autogroup then gives them one share)")
     args = parser.parse_args()
     rounds = []
     for number in range(args.rounds):
-        order = ["serial", "pool"]
+        order = ["serial", "pool"] + (["pool-same-session"] if args.same_session else [])
         random.shuffle(order)
         row = {how: measure(args.session, how) for how in order}
         rounds.append(row)
         print(number, {how: (round(r["wall_s"], 2), round(r["cpu_s"], 2), round(r["load1"], 1))
                        for how, r in row.items()}, flush=True)
     summary = {}
+    variants = list(rounds[0])
     for key in ("wall_s", "cpu_s"):
-        for how in ("serial", "pool"):
+        for how in variants:
             summary[f"{how}_{key}_median"] = statistics.median(r[how][key] for r in rounds)
-        summary[f"pool/serial_{key}_median"] = statistics.median(
-            r["pool"][key] / r["serial"][key] for r in rounds)
+            if how != "serial":
+                summary[f"{how}/serial_{key}_median"] = statistics.median(
+                    r[how][key] / r["serial"][key] for r in rounds)
     summary["slices"] = rounds[0]["serial"]["slices"]
-    summary["load1"] = [r[how]["load1"] for r in rounds for how in ("serial", "pool")]
+    summary["load1"] = [r[how]["load1"] for r in rounds for how in variants]
     summary["cpus"] = os.cpu_count()
     print(json.dumps(summary, indent=1))
     out = HERE / "results" / f"pool-merge-{args.label}.json"

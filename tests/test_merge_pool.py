@@ -122,7 +122,3 @@ def test_ctrl_c_during_the_merge_leaves_no_worker(session: Path,
         timer.cancel()
     assert children() == before
 
-
-def test_idle_cpus_is_a_share_of_the_cores() -> None:
-    idle = merge_pool.idle_cpus(0.05)
-    assert 0.0 <= idle <= (os.cpu_count() or 1)

@@ -5,14 +5,16 @@ dump, its stop time and its fork tid (model/traces.merge_calls). With several pr
 whose dumps are big, worker processes merge some of them and hand back their columns
 (arrays pickle as bytes) while the parent merges the others and the small ones; then it
 builds the timeline as before.
-Small runs never start a worker (its start costs more than it saves), nor does a busy
-machine (no idle core for a worker: measured here, it only cost ~15 % more CPU).
+Small runs never start a worker (its start costs more than it saves).
 
 A worker is a fresh interpreter (`python -I -c`, this process's sys.path handed over):
 nothing of this process's state, threads, signal handlers or environment, and, unlike
-multiprocessing's spawn, no re-import of the __main__ that started concurtrace. It
-ignores SIGINT (Ctrl-C is the parent's to handle: it kills them) and its stderr goes
-nowhere. Any failure (a worker that dies or raises, no process can start) gives None, and
+multiprocessing's spawn, no re-import of the __main__ that started concurtrace. It runs
+in its own session: the terminal's signals (Ctrl-C, Ctrl-Z, hang-up) reach only the
+parent, which kills the workers on Ctrl-C, and the kernel's autogroup scheduling gives it
+its own share of the CPU (in the parent's session two processes share one: no faster
+than one on a busy machine, bench/README.md). It also ignores SIGINT, and its stderr
+goes nowhere. Any failure (a worker that dies or raises, no process can start) gives None, and
 the build merges every dump itself: the same trace.
 """
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:  # subprocess and pickle are imported when a pool starts (star
     import subprocess
 
 MIN_DUMP_BYTES = 16 << 20  # ~120 k calls, ~0.2 s of merging: worth a worker's start
-MIN_BYTES_VARIABLE = "_CONCURTRACE_POOL_MIN_BYTES"  # private: tests, bench force it (any load)
+MIN_BYTES_VARIABLE = "_CONCURTRACE_POOL_MIN_BYTES"  # private: tests force the pool on
 FAULT_VARIABLE = "_CONCURTRACE_POOL_FAULT"  # private: tests make a worker "raise", "exit", "hang"
 WORKER = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); import sys, pickle; "
           "sys.path[:] = pickle.load(sys.stdin.buffer); "
@@ -42,18 +44,13 @@ Job = tuple[int, list[str], int | None, int | None]  # pid, its dump paths, stop
 
 
 def pool_merger(traces: Mapping[int, TraceFiles]) -> CallMerger | None:
-    """A merger for build_timeline when >= 2 dumps are big and >= 2 cores are ours and
-    idle (on a busy machine more processes only add their start and pickling: ~15 %
-    more CPU, bench/README.md "Issue 18: the dumps merged in worker processes")."""
-    forced = os.environ.get(MIN_BYTES_VARIABLE)
+    """A merger for build_timeline when >= 2 dumps are big and >= 2 cores are ours."""
     try:
-        least = int(forced) if forced is not None else MIN_DUMP_BYTES
+        least = int(os.environ.get(MIN_BYTES_VARIABLE, MIN_DUMP_BYTES))
     except ValueError:
-        forced, least = None, MIN_DUMP_BYTES
+        least = MIN_DUMP_BYTES
     big = {pid for pid, files in traces.items() if files.size >= least}
     workers = min(len(big), usable_cpus())
-    if workers >= 2 and forced is None:
-        workers = min(workers, round(idle_cpus()))
     if workers < 2:
         return None
 
@@ -67,27 +64,6 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def idle_cpus(window_s: float = 0.05) -> float:
-    """How many cores were idle over the last window_s (/proc/stat); 0 if unknown. The
-    load average would still count the traced tree that just ended."""
-    try:
-        first = _cpu_times()
-        time.sleep(window_s)
-        then = _cpu_times()
-    except (OSError, ValueError, IndexError):
-        return 0.0
-    busy, idle = then[0] - first[0], then[1] - first[1]
-    return (os.cpu_count() or 1) * idle / (busy + idle) if busy + idle > 0 else 0.0
-
-
-def _cpu_times() -> tuple[int, int]:
-    """(busy, idle) jiffies of all cores since boot."""
-    with open("/proc/stat", "rb") as stat:
-        fields = [int(value) for value in stat.readline().split()[1:9]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return sum(fields) - idle, idle
 
 
 def merge_in_pool(jobs: dict[int, CallsToMerge], traces: Mapping[int, TraceFiles],
@@ -148,7 +124,8 @@ def _start(work: list[Job]) -> subprocess.Popen[bytes]:
     import subprocess
 
     worker = subprocess.Popen([sys.executable, "-I", "-c", WORKER], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True,
+                              start_new_session=True)
     assert worker.stdin is not None
     try:
         worker.stdin.write(pickle.dumps(list(sys.path)) + pickle.dumps(work))
