@@ -14,7 +14,10 @@ import os
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -122,3 +125,37 @@ def test_ctrl_c_during_the_merge_leaves_no_worker(session: Path,
         timer.cancel()
     assert children() == before
 
+
+
+def test_ctrl_c_of_a_run_in_its_merge_kills_the_workers(tmp_path: Path) -> None:
+    """The whole command: a SIGINT while a worker merges ends concurtrace as a Ctrl-C
+    while saving does (the session kept), and the worker is gone."""
+    env = dict(os.environ, _CONCURTRACE_POOL_MIN_BYTES="1", _CONCURTRACE_POOL_FAULT="hang")
+    run = subprocess.Popen([sys.executable, "-m", "concurtrace", "run", "-o",
+                            str(tmp_path / "t.pftrace"), str(SCRIPT)], env=env,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        worker = None
+        deadline = time.monotonic() + 60
+        while worker is None and time.monotonic() < deadline and run.poll() is None:
+            for child in psutil.Process(run.pid).children():
+                try:
+                    if "concurtrace.runner.merge_pool" in " ".join(child.cmdline()):
+                        worker = child
+                except psutil.Error:
+                    pass
+            time.sleep(0.05)
+        assert worker is not None, "no merge worker started"
+        os.kill(run.pid, signal.SIGINT)
+        _, stderr = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode != 0
+    assert "session directory kept" in stderr or "kept" in stderr, stderr
+    assert not worker.is_running() or worker.status() == psutil.STATUS_ZOMBIE
+    kept = re.search(r"(/\S*concurtrace-\w+)", stderr)
+    if kept is not None:
+        shutil.rmtree(kept.group(1), ignore_errors=True)
