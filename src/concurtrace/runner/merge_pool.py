@@ -4,8 +4,8 @@ Decoding and merging a dump is ~1.6 s of CPU per million calls, a pure function 
 dump, its stop time and its fork tid (model/traces.merge_calls). With several processes
 whose dumps are big, worker processes merge some of them and hand back their columns
 (arrays pickle as bytes) while the parent merges the others and the small ones; then it
-builds the timeline as before.
-Small runs never start a worker (its start costs more than it saves).
+builds the timeline as before. Small runs never start a worker (its start costs more
+than it saves).
 
 A worker is a fresh interpreter (`python -I -c`, this process's sys.path handed over):
 nothing of this process's state, threads, signal handlers or environment, and, unlike
@@ -14,8 +14,8 @@ in its own session: the terminal's signals (Ctrl-C, Ctrl-Z, hang-up) reach only 
 parent, which kills the workers on Ctrl-C, and the kernel's autogroup scheduling gives it
 its own share of the CPU (in the parent's session two processes share one: no faster
 than one on a busy machine, bench/README.md). It also ignores SIGINT, and its stderr
-goes nowhere. Any failure (a worker that dies or raises, no process can start) gives None, and
-the build merges every dump itself: the same trace.
+goes nowhere. Any failure (a worker that dies or raises, no process can start) gives
+None, and the build merges every dump itself: the same trace.
 """
 
 from __future__ import annotations
