@@ -6,8 +6,8 @@ not Python, died mid-save): every fact falls back to the next-best witness.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import infrastructure_role, process_name
@@ -15,14 +15,28 @@ from concurtrace.model.records import Finalize, RawRecord
 from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
-from concurtrace.model.traces import TraceEvents, apply_slices
+from concurtrace.model.traces import MergedCalls, TraceEvents, apply_merged, merge_calls
 
 METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_spawn": 2,
                "posix_spawnp": 2, "os.fork": 1}
 
 
+class CallsToMerge(NamedTuple):
+    """What the merge of one process's dump needs from its records."""
+
+    stop_ns: int | None  # its finalize record's time
+    fork_tid: int | None  # the tid VizTracer kept for a forked child's main thread
+
+
+# pid -> CallsToMerge, in the build's order -> every pid's merged calls, or None (then the
+# build merges each dump itself, one after the other)
+CallMerger = Callable[[dict[int, CallsToMerge]], Mapping[int, MergedCalls] | None]
+
+
 def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[TraceEvents]],
-                   observed: Observed, root_pid: int, started_ns: int, ended_ns: int) -> Timeline:
+                   observed: Observed, root_pid: int, started_ns: int, ended_ns: int,
+                   merger: CallMerger | None = None) -> Timeline:
+    """merger: merges the dumps at once (a process pool) before they are applied."""
     index = RecordIndex(records)
     pids = set(index.last_ts) | set(index.about) | set(observed.processes) | set(observed.reaped)
     timeline = Timeline(root_pid=root_pid, started_ns=started_ns, ended_ns=ended_ns)
@@ -32,12 +46,17 @@ def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[Trace
         _threads(proc, index, observed)
     # Every thread a record or a sample places in some process (a pid is its main tid).
     placed = {tid for proc in timeline.processes.values() for tid in proc.threads}
+    jobs = {pid: _to_merge(pid, index) for pid in timeline.processes if pid in traces}
+    merged = merger(jobs) if merger is not None and jobs else None
     for proc in timeline.processes.values():
         if proc.pid in traces:
             hello = index.first(proc.pid, "hello")
-            fork_tid = hello.get("fork_tid") if hello else None
             known = set(proc.threads)
-            apply_slices(proc, traces[proc.pid], index.last(proc.pid, "finalize"), fork_tid)
+            job = jobs[proc.pid]
+            calls = merged[proc.pid] if merged is not None else \
+                merge_calls(proc.pid, traces[proc.pid], job.stop_ns, job.fork_tid)
+            apply_merged(proc, calls)
+            del calls
             if hello is not None and hello.get("origin") == "fork":
                 _drop_phantoms(proc, known, placed - known)
         _close_threads(proc)
@@ -52,6 +71,13 @@ def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[Trace
     timeline.python = str(hello.get("python", "")) if hello else ""
     timeline.gil = str(hello.get("gil", "enabled")) if hello else "enabled"
     return timeline
+
+
+def _to_merge(pid: int, index: RecordIndex) -> CallsToMerge:
+    hello, finalize = index.first(pid, "hello"), index.last(pid, "finalize")
+    fork_tid = hello.get("fork_tid") if hello else None
+    return CallsToMerge(int(finalize["ts"]) if finalize is not None else None,
+                        fork_tid if isinstance(fork_tid, int) else None)  # tids are ints
 
 
 def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) -> Process:

@@ -128,6 +128,11 @@ def sorted_by_start(existing: SliceColumns, dumped: SliceColumns) -> SliceColumn
     dumped.ts, dumped.dur, dumped.name_ids = array("q"), array("q"), array("I")  # freed now
     combined = joined(existing, backwards)
     del backwards
+    return resorted(combined)
+
+
+def resorted(combined: SliceColumns) -> SliceColumns:
+    """combined sorted by start, stably (equal starts keep their order)."""
     count = len(combined)
     if count < 2:
         return combined

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from concurtrace.model.records import Finalize
-from concurtrace.model.slice_merge import NEVER, ColumnMerge, joined, sorted_by_start
+from concurtrace.model.slice_columns import SliceColumns
+from concurtrace.model.slice_merge import NEVER, ColumnMerge, joined, resorted, sorted_by_start
 from concurtrace.model.timeline import Process, Thread
 
 GENERIC_THREAD_NAMES = ("Dummy-", "Thread-")
@@ -48,43 +49,67 @@ class Event:
 TraceEvents = Sequence[TraceEvent] | list[dict[str, Any]]  # one piece of a process's events
 
 
-def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Finalize | None,
-                 fork_tid: int | None = None) -> int:
-    """Adds complete ("X") events as slices; returns how many.
+@dataclass(slots=True)
+class MergedCalls:
+    """One process's calls merged from its dump: sorted columns by thread, and the thread
+    names the dump gives. A pure function of the dump, its stop time and its fork tid,
+    so a worker process can build it (its arrays pickle as bytes)."""
 
-    chunks: the process's events, in pieces (runner/collect.py streams them).
+    by_tid: dict[int, SliceColumns]
+    names: dict[int, str]
+
+
+def merge_calls(pid: int, chunks: Iterable[TraceEvents], stop_ns: int | None,
+                fork_tid: int | None = None) -> MergedCalls:
+    """chunks: the process's events, in pieces (runner/collect.py streams them).
+    stop_ns: when its tracing stopped (its finalize record), None if unknown.
     fork_tid: VizTracer keeps the forking thread's tid in a forked child
     (upstream issue 604); the child's only thread then is its main thread.
     Calls still open when tracing stopped (abandoned threads, os._exit, a fatal
     signal) end at the stop point and are marked unfinished instead of looking
-    like normal returns.
-    """
-    stop_ns = int(finalize["ts"]) if finalize is not None else NEVER
+    like normal returns."""
     names: dict[int, str] = {}
-    merge = ColumnMerge(stop_ns)
+    merge = ColumnMerge(stop_ns if stop_ns is not None else NEVER)
     for piece_events in chunks:
         events = _typed(piece_events)
         if not merge.whole_chunk(events):
             merge.event_by_event(events, names)
         del piece_events, events  # not held while the next chunk is decoded
     by_tid = merge.by_tid
-    if fork_tid is not None and fork_tid != proc.pid:
+    if fork_tid is not None and fork_tid != pid:
         if fork_tid in by_tid:
             moved = by_tid.pop(fork_tid)
-            by_tid[proc.pid] = joined(by_tid[proc.pid], moved) if proc.pid in by_tid else moved
+            by_tid[pid] = joined(by_tid[pid], moved) if pid in by_tid else moved
         if fork_tid in names:
-            names[proc.pid] = names.pop(fork_tid)
-    added = sum(len(slices) for slices in by_tid.values())
-    for tid, slices in by_tid.items():
+            names[pid] = names.pop(fork_tid)
+    for tid in list(by_tid):
+        by_tid[tid] = sorted_by_start(SliceColumns(by_tid[tid].names), by_tid[tid])
+    return MergedCalls(by_tid, names)
+
+
+def apply_merged(proc: Process, merged: MergedCalls) -> int:
+    """Puts merged calls on proc's threads (a thread the records do not name is added);
+    returns how many."""
+    added = 0
+    for tid, slices in merged.by_tid.items():
+        added += len(slices)
         thread = proc.threads.get(tid)
         if thread is None:
             thread = proc.threads[tid] = Thread(pid=proc.pid, tid=tid, name="")
-        thread.slices = sorted_by_start(thread.slices, slices)
-    for tid, name in names.items():
+        thread.slices = resorted(joined(thread.slices, slices)) if thread.slices else slices
+    for tid, name in merged.names.items():
         thread = proc.threads.get(tid)
         if thread is not None and not thread.name and not name.startswith(GENERIC_THREAD_NAMES):
             thread.name = name
     return added
+
+
+def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Finalize | None,
+                 fork_tid: int | None = None) -> int:
+    """Adds complete ("X") events as slices (merge_calls, then apply_merged); returns how
+    many."""
+    stop_ns = int(finalize["ts"]) if finalize is not None else None
+    return apply_merged(proc, merge_calls(proc.pid, chunks, stop_ns, fork_tid))
 
 
 def _typed(events: TraceEvents) -> Sequence[TraceEvent]:

@@ -32,6 +32,7 @@ from concurtrace.options import (
 from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.livedeadlock import LiveDetector, mark_live, print_lines
+from concurtrace.runner.merge_pool import pool_merger
 from concurtrace.runner.session import create_session
 from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 from concurtrace.sampler import TreeSampler
@@ -124,7 +125,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         observed = _observed(sample, outcome, watchdog.deliveries)
         with paused_gc():
             timeline = build_timeline(records, traces, observed, outcome.root_pid,
-                                      outcome.started_ns, outcome.ended_ns)
+                                      outcome.started_ns, outcome.ended_ns, pool_merger(traces))
         timeline.sync = sync
         timeline.asyncio = build_tasks(records, config.asyncio, int(config.asyncio_slow_ms * 1e6))
         timeline.counters = list(sample.counters)
