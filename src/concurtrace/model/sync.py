@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.records import RawRecord
+from concurtrace.model.sync_mp import (
+    SHARED_ENDED_BY,
+    Objects,
+    attribute_shared,
+    relabel,
+    shared_holds,
+)
 
 LOCK_KINDS = ("Lock", "RLock")
 # Which signal can end which wait.
 ENDED_BY = {"Lock": "release", "RLock": "release", "Condition": "notify", "Event": "set",
             "Semaphore": "release", "BoundedSemaphore": "release", "Queue.get": "put",
             "Queue.put": "get"}
+ENDED_BY.update(SHARED_ENDED_BY)  # multiprocessing objects and Manager proxies (sync_mp)
 
 
 @dataclass(slots=True)
@@ -41,6 +49,10 @@ class Wait:
     released_ns: int | None = None
     stack: list[dict[str, Any]] = field(default_factory=list)
     holder_stack: list[dict[str, Any]] = field(default_factory=list)
+    shared: str | None = None  # an object shared across processes: its identity (sync_mp)
+    holder_pid: int | None = None  # shared objects: the holder's and releaser's processes
+    releaser_pid: int | None = None
+    server_pid: int | None = None  # a Manager proxy's server process
 
 
 @dataclass(slots=True)
@@ -55,6 +67,7 @@ class Hold:
     start: int
     end: int | None  # None: still held when the process stopped
     waiters: int = 0
+    shared: str | None = None  # a lock shared across processes (sync_mp)
 
 
 @dataclass
@@ -74,6 +87,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     open_waits: dict[tuple[int, int], Wait] = {}
     signals: dict[tuple[int, int], list[RawRecord]] = {}
     lives = _Lifetimes()
+    shared = Objects()
     for record in records:
         ev = record["ev"]
         if ev == "thread_exit" and record.get("tid") is not None:
@@ -87,11 +101,14 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
             ended = open_waits.pop((int(record["pid"]), int(record["tid"])), None)
             if ended is not None and ended.obj == lives.current(ended.pid, record.get("obj")):
                 ended.end, ended.outcome = int(record["ts"]), str(record.get("outcome"))
+        elif ev == "sync_object" or (ev == "sync_signal" and record.get("shared")):
+            shared.add(record)
         elif ev == "sync_signal":
             pid = int(record["pid"])
             signals.setdefault((pid, lives.current(pid, record["obj"])), []).append(record)
-    data.recorded = bool(data.waits or signals)
-    data.waits = [w for w in data.waits if w.end is None or w.end - w.start >= threshold_ns]
+    data.recorded = bool(data.waits or signals or shared.signals)
+    data.waits = [w for w in data.waits if (w.end is None or w.end - w.start >= threshold_ns)
+                  and (w.shared is None or relabel(w, shared))]
     kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
     for wait in data.waits:
         _attribute(wait, signals.get((wait.pid, wait.obj), []), data.thread_exits)
@@ -103,7 +120,22 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
                                        int(signal["since"]), int(signal["ts"])))
     _open_holds(data)
     _count_waiters(data)
+    attribute_shared(data.waits, shared)
+    for hold in shared_holds(data.waits, shared):
+        data.holds.append(Hold(hold["pid"], hold["tid"], 0, hold["kind"], hold["label"],
+                               hold["start"], hold["end"], shared=hold["shared"]))
+    _count_shared_waiters(data)
     return data
+
+
+def _count_shared_waiters(data: SyncData) -> None:
+    for hold in data.holds:
+        if hold.shared is None:
+            continue
+        end = hold.end if hold.end is not None else 1 << 62
+        hold.waiters = len({(w.pid, w.tid) for w in data.waits if w.shared == hold.shared
+                            and (w.pid, w.tid) != (hold.pid, hold.tid) and w.start < end
+                            and (w.end is None or w.end > hold.start)})
 
 
 class _Lifetimes:
@@ -136,7 +168,9 @@ def _wait(record: RawRecord) -> Wait:
                 start=int(record["ts"]), holder=_int(record.get("holder")),
                 holder_since=_int(record.get("holder_since")), target=_int(record.get("target")),
                 stack=list(record.get("stack") or []),
-                holder_stack=list(record.get("holder_stack") or []))
+                holder_stack=list(record.get("holder_stack") or []),
+                shared=str(record["shared"]) if record.get("shared") else None,
+                holder_pid=_int(record.get("holder_pid")))
 
 
 def _int(value: Any) -> int | None:

@@ -15,8 +15,9 @@ CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiti
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
 NOT_COVERED = ("threading.Barrier", "queue.SimpleQueue", "concurrent.futures",
-               "multiprocessing locks and queues", "Manager proxies", "asyncio")
-CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
+               "multiprocessing Pipe, Process.join and Pool waits", "asyncio")
+CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore", "mp.Lock", "mp.RLock",
+                    "mp.Semaphore", "mp.BoundedSemaphore", "Manager Lock", "Manager RLock")
 
 
 def _human(ns: float) -> str:
@@ -31,22 +32,26 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
         return []
     threads = {(p.pid, t.tid): t for p in timeline.processes.values() for t in p.threads.values()}
     names = {key: t.name for key, t in threads.items()}
+    processes = {p.pid: p.name for p in timeline.processes.values()}
     findings: list[Finding] = []
     deadlocks: list[dict[str, Any]] = []
     for deadlock in find_deadlocks(data):
         proc = timeline.processes.get(deadlock.pid)
         where = proc.name if proc else f"pid {deadlock.pid}"
+        if len(deadlock.processes()) > 1:
+            where = ", ".join(processes.get(pid) or f"pid {pid}" for pid in deadlock.processes())
         findings.append(Finding("deadlock", deadlock.pid, deadlock.waits[0].tid,
-                                f"Deadlock in {where}: {describe(deadlock, names)}.",
+                                f"Deadlock in {where}: {describe(deadlock, names, processes)}.",
                                 "Take the locks in one fixed order everywhere, or take them "
                                 "with acquire(timeout=...) and back off.", 5))
         deadlocks.append({"pid": deadlock.pid, "process": where, "cycle": [
             {"tid": w.tid, "thread": names.get((w.pid, w.tid)), "waits_for": w.label,
              "kind": w.kind, "stack": w.stack,
-             "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid}
+             "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid,
+             "pid": w.pid, "held_by_pid": deadlock.waits[(i + 1) % len(deadlock.waits)].pid}
             for i, w in enumerate(deadlock.waits)]})
     objects = _objects(timeline, threads)
-    in_cycles = {(d["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
+    in_cycles = {(step["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
     for stats in objects:
         finding = None if (stats["pid"], stats["label"]) in in_cycles else _contention(stats)
         if finding is not None:

@@ -1,0 +1,283 @@
+"""Sync hooks for multiprocessing's locks, semaphores, conditions, events and queues.
+
+Every one of them is a SemLock (a POSIX semaphore) or built on some. multiprocessing
+sets a SemLock's acquire/release as instance attributes (`_make_methods`, called when it
+is made and when it is unpickled in a spawn or forkserver child): the patched
+`_make_methods` puts observed ones in their place, closures over the C semaphore (not
+over the SemLock, so no reference cycle delays its finalizer). Pickling (`__getstate__`,
+its "should only be shared between processes through inheritance" error), `__setstate__`,
+the after-fork reset and every result are multiprocessing's own.
+
+An object's identity is the same in every process: its semaphore's name, or for a
+fork-context lock (unnamed, and shared with fork children only) its creator's pid and
+handle. The holder table (hooks_sync_mp_table) tells a waiter which process and thread
+holds a lock, and a releaser in any process that someone waits. The creator of a named
+object writes a "sync_object" record (identity, kind, label) so that a spawn child's
+waits, which cannot know where the object was made, get its label.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import weakref
+from typing import Any
+
+from concurtrace.runner.hooks_sync_mp_table import table
+from concurtrace.runner.hooks_sync_naming import find_name, settings
+from concurtrace.runner.hookset import HookSet, Sink
+from concurtrace.runner.own_frames import clean_raise, unlink
+
+_now = time.monotonic_ns
+MP_DIR = os.path.dirname(os.path.abspath(threading.__file__)) + os.sep + "multiprocessing"
+LOCKS = ("Lock", "RLock")
+
+
+class SyncInfo:
+    """What the hooks know of one SemLock in this process (not pickled: __getstate__)."""
+
+    __slots__ = ("identity", "key", "offset", "kind", "site", "owner", "name", "internal",
+                 "lock", "__weakref__")
+
+    def __init__(self, identity: str, kind: str, site: tuple[str, int] | None) -> None:
+        self.identity, self.kind, self.site = identity, kind, site
+        self.key, self.offset = table.key(identity)
+        self.owner: Any = None  # weakref to the object the program waits on, when not this
+        self.name: str | None = None
+        self.internal = False  # multiprocessing's own bookkeeping semaphore: never recorded
+        self.lock = kind in LOCKS
+
+    def label(self, obj: Any, frame: Any) -> str:
+        if self.name is None:
+            owner = self.owner() if self.owner is not None else obj
+            try:
+                self.name = find_name(owner, frame) if owner is not None else ""
+            except Exception:  # noqa: BLE001 - a strange object in scope: no name
+                self.name = ""
+        return label_of(self.kind, self.site) + (f" ({self.name})" if self.name else "")
+
+
+def full_kind(kind: str) -> str:
+    return kind if kind.startswith("mp.") else "mp." + kind
+
+
+def label_of(kind: str, site: tuple[str, int] | None) -> str:
+    base = ".".join(full_kind(kind).split(".")[:2])  # mp.Queue.get: mp.Queue
+    where = f"{os.path.basename(site[0])}:{site[1]}" if site else "?"
+    return f"{base}@{where}"
+
+
+def creation_site() -> tuple[str, int] | None:
+    """The first frame outside multiprocessing, threading and concurtrace; None when the
+    object is made while unpickling (a spawn child: the creator's record names it)."""
+    frame: Any = sys._getframe(2)
+    from concurtrace.runner.hooks_sync_naming import SKIP_FILES
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(MP_DIR) and frame.f_code.co_name == "__setstate__":
+            return None
+        if not name.startswith(SKIP_FILES) and not name.startswith(MP_DIR):
+            return (name, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def describe(sink: Sink, info: SyncInfo) -> None:
+    """The creator's word on a named object, for the processes that unpickle it."""
+    if settings.sink is not None and info.site is not None and not info.identity[0].isdigit():
+        sink.write({"ev": "sync_object", "ts": _now(), "shared": info.identity,
+                    "kind": "internal" if info.internal else full_kind(info.kind),
+                    "label": label_of(info.kind, info.site)})
+
+
+def tag(sink: Sink, semlock_owner: Any, kind: str, owner: Any = None,
+        internal: bool = False) -> None:
+    """Say what a SemLock is part of (the wait semaphore of a Condition, an Event ...)."""
+    info = getattr(semlock_owner, "_concurtrace_sync", None)
+    if info is None:
+        return
+    info.kind, info.lock, info.internal = kind, kind in LOCKS, internal
+    if owner is not None:
+        info.owner = weakref.ref(owner)
+        info.site = getattr(owner, "_concurtrace_site", info.site)
+    describe(sink, info)
+
+
+def _plain(block: Any, timeout: Any) -> bool:
+    """The usual arguments, which the observed path handles; others go to C as given."""
+    return type(block) in (bool, int) and (
+        timeout is None or (type(timeout) in (int, float) and 0 < timeout <= 1e9))
+
+
+def observe(sink: Sink, semlock: Any, info: SyncInfo) -> tuple[Any, Any]:
+    c_acquire, c_release = semlock.acquire, semlock.release
+    is_mine, count = semlock._is_mine, semlock._count
+    recursive = info.kind == "RLock"
+
+    def took() -> None:
+        if not recursive or count() == 1:
+            table.took(info.key, info.offset, os.getpid(), threading.get_native_id(), _now())
+
+    def acquire(block: Any = True, timeout: Any = None) -> bool:
+        try:
+            if not _plain(block, timeout):
+                return bool(c_acquire(block, timeout))
+            if c_acquire(False):
+                if info.lock:
+                    took()
+                return True
+            if not block:
+                return False
+            if settings.sink is None or settings.is_busy() or info.internal:
+                got = bool(c_acquire(True, timeout))
+                if got and info.lock:
+                    took()
+                return got
+            return _wait(sink, c_acquire, info, timeout, took, sys._getframe(1))
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    def release() -> None:
+        try:
+            if info.lock:
+                whole = not recursive or (is_mine() and count() == 1)
+                waiting, holder, since = table.waiting(info.key, info.offset)
+                ts = _now()
+                c_release()
+                if whole:
+                    table.released(info.key, info.offset, threading.get_native_id())
+                if waiting and whole and settings.sink is not None:
+                    mine = holder == threading.get_native_id()
+                    _signal(sink, info, "release", ts, since if mine else None)
+                return
+            waiting = table.waiting(info.key, info.offset)[0]
+            ts = _now()
+            c_release()
+            if waiting and settings.sink is not None and not info.internal:
+                _signal(sink, info, "release", ts, None)
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    return acquire, release
+
+
+def _signal(sink: Sink, info: SyncInfo, op: str, ts: int, since: int | None) -> None:
+    record: dict[str, Any] = {"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
+                              "obj": id(info), "shared": info.identity, "op": op}
+    if since:
+        record["since"] = since
+    sink.write(record)
+
+
+def _wait(sink: Sink, c_acquire: Any, info: SyncInfo, timeout: float | None, took: Any,
+          frame: Any) -> bool:
+    start = _now()
+    threshold = settings.threshold_s
+    if c_acquire(True, threshold if timeout is None else min(threshold, timeout)):
+        if info.lock:
+            took()
+        return True
+    if timeout is not None and timeout <= threshold:
+        return False
+    rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
+    holder = table.holder(info.key, info.offset) if info.lock else None
+    me = threading.get_native_id()
+    record: dict[str, Any] = {"ev": "wait_begin", "ts": start, "tid": me, "obj": id(info),
+                              "kind": full_kind(info.kind),
+                              "label": info.label(None, frame), "shared": info.identity,
+                              "stack": settings.stack(frame)}
+    if holder is not None:
+        record.update(holder=holder[1], holder_pid=holder[0], holder_since=holder[2])
+    sink.write(record)
+    table.add_waiter(info.key, info.offset, 1)
+    got, outcome, ended = False, "interrupted", 0
+    try:
+        got = bool(c_acquire(True, rest))
+        outcome = "acquired" if got else "timed_out"
+    finally:
+        ended = _now()
+        table.add_waiter(info.key, info.offset, -1)
+        if got and info.lock:
+            took()
+        sink.write({"ev": "wait_end", "ts": ended, "tid": me, "obj": id(info),
+                    "outcome": outcome if info.lock or not got else _done(info.kind)})
+    return got
+
+
+def _done(kind: str) -> str:
+    if kind.endswith("Queue.put"):
+        return "put_item"
+    if kind.endswith(("Condition", "Event", "Barrier", "join")):
+        return "notified"
+    return "acquired"
+
+
+def install_semlock(hooks: HookSet, sink: Sink, module: Any) -> None:
+    base = module.SemLock
+    orig_make = base._make_methods
+
+    def make_methods(self: Any) -> None:
+        orig_make(self)
+        semlock = self._semlock
+        name = getattr(semlock, "name", None)
+        identity = str(name) if name else f"{os.getpid()}:{semlock.handle}"
+        kind = type(self).__name__ if type(self).__name__ in (
+            "Lock", "RLock", "Semaphore", "BoundedSemaphore") else "Semaphore"
+        info = SyncInfo(identity, kind, creation_site())
+        info.owner = weakref.ref(self)  # for the name the waiter's code reaches it by
+        self.__dict__["_concurtrace_sync"] = info
+        self.acquire, self.release = observe(sink, semlock, info)
+        if name and info.site is not None:
+            describe(sink, info)
+
+    def enter(self: Any) -> bool:
+        return bool(self.acquire())
+
+    def exit_(self: Any, *args: Any) -> None:
+        self.release()
+
+    hooks.patch(base, "_make_methods", clean_raise(make_methods))
+    hooks.patch(base, "__enter__", clean_raise(enter))
+    hooks.patch(base, "__exit__", clean_raise(exit_))
+    _install_built_on(hooks, sink, module)
+
+
+def _install_built_on(hooks: HookSet, sink: Sink, module: Any) -> None:
+    """Condition, Event and Barrier: their wait semaphore is what a waiter blocks on."""
+    cond_init, event_init, barrier_init = (module.Condition.__init__, module.Event.__init__,
+                                           module.Barrier.__init__)
+
+    def condition(self: Any, *args: Any, **kwargs: Any) -> None:
+        cond_init(self, *args, **kwargs)
+        mark_condition(sink, self, "mp.Condition", self)
+
+    def event(self: Any, *args: Any, **kwargs: Any) -> None:
+        event_init(self, *args, **kwargs)
+        mark_condition(sink, self._cond, "mp.Event", self, lock_internal=True)
+
+    def barrier(self: Any, *args: Any, **kwargs: Any) -> None:
+        barrier_init(self, *args, **kwargs)
+        mark_condition(sink, self._cond, "mp.Barrier", self, lock_internal=True)
+
+    hooks.patch(module.Condition, "__init__", clean_raise(condition))
+    hooks.patch(module.Event, "__init__", clean_raise(event))
+    hooks.patch(module.Barrier, "__init__", clean_raise(barrier))
+
+
+def mark_condition(sink: Sink, cond: Any, kind: str, owner: Any,
+                   lock_internal: bool = False) -> None:
+    site = creation_site()
+    try:
+        owner.__dict__.setdefault("_concurtrace_site", site)
+    except (AttributeError, TypeError):
+        pass
+    tag(sink, cond._wait_semaphore, kind, owner)
+    tag(sink, cond._sleeping_count, "Semaphore", owner, internal=True)
+    tag(sink, cond._woken_count, "Semaphore", owner, internal=True)
+    if lock_internal:
+        tag(sink, cond._lock, "RLock" if "RLock" in type(cond._lock).__name__ else "Lock",
+            owner, internal=True)
