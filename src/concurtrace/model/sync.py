@@ -20,6 +20,7 @@ from concurtrace.model.sync_mp import (
     SHARED_ENDED_BY,
     Objects,
     attribute_shared,
+    label_server_side,
     relabel,
     shared_holds,
 )
@@ -121,6 +122,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _open_holds(data)
     _count_waiters(data)
     attribute_shared(data.waits, shared)
+    label_server_side(data.waits, shared)
+    label_server_side(data.holds, shared)
     for hold in shared_holds(data.waits, shared):
         data.holds.append(Hold(hold["pid"], hold["tid"], 0, hold["kind"], hold["label"],
                                hold["start"], hold["end"], shared=hold["shared"]))

@@ -8,6 +8,8 @@ from typing import Any
 
 from concurtrace.model.deadlock import describe, find_deadlocks
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
+from concurtrace.model.sync_mp import SERVER_SIDE
+from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
 from concurtrace.model.vocabulary import STATES
 
@@ -53,9 +55,13 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
     objects = _objects(timeline, threads)
     in_cycles = {(step["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
     for stats in objects:
-        finding = None if (stats["pid"], stats["label"]) in in_cycles else _contention(stats)
+        finding = None if (stats["pid"], stats["label"]) in in_cycles or stats["_shared"] \
+            or stats["label"].endswith(SERVER_SIDE) else _contention(stats)
         if finding is not None:
             findings.append(finding)
+    findings.extend(shared_contention(
+        [s for s in objects if (s["pid"], s["label"]) not in in_cycles], CONTENTION_KINDS,
+        CONTENTION_SHARE, CONTENTION_MIN_NS, _human))
     lock_ns, attributed = _unattributed(timeline, data.waits)
     timeline.sync_summary = {
         "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
@@ -114,6 +120,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread]) -> list
                         for t, n in held.most_common(5)],
             "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
+            "_shared": found[0].shared, "_lives_ns": lives,
         })
     out.sort(key=lambda s: -int(s["total_wait_ns"]))
     return out

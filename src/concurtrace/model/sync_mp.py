@@ -68,14 +68,41 @@ def relabel(wait: SharedWait, objects: Objects) -> bool:
     if kind == "internal":
         return False
     label = str(known.get("label") or "")
-    head, _, name = wait.label.partition(" ")
+    head, paren, name = wait.label.partition(" (")
     if label and head.endswith("@?"):
-        wait.label = label + (f" {name}" if name else "")
+        wait.label = label + (f" ({name}" if paren else "")
     if kind != wait.kind and not wait.kind.endswith((".get", ".put")):
         wait.kind = kind
     server = known.get("server_pid")
     wait.server_pid = int(server) if isinstance(server, int) else None
     return True
+
+
+SERVER_SIDE = " (in the server)"  # the proxy's label on the server's own waits: its finding
+# is the proxies' one (sync_mp_analysis)
+
+
+class Labelled(Protocol):
+    pid: int
+    obj: int
+    label: str
+
+
+def label_server_side(items: Sequence[Labelled], objects: Objects) -> None:
+    """A Manager's server waits on the real object (a threading.Lock in SyncManager-1),
+    whose id is the token's id: its waits and holds get the proxy's label."""
+    served: dict[tuple[int, int], str] = {}
+    for shared, known in objects.known.items():
+        server, label = known.get("server_pid"), known.get("label")
+        if shared.startswith("mgr:") and isinstance(server, int) and label:
+            try:
+                served[(server, int(shared.rsplit(":", 1)[1], 16))] = label + SERVER_SIDE
+            except ValueError:
+                continue
+    for item in items:
+        label = served.get((item.pid, item.obj))
+        if label is not None:
+            item.label = label
 
 
 def attribute_shared(waits: Sequence[SharedWait], objects: Objects) -> None:

@@ -17,8 +17,8 @@ import threading
 import time
 from typing import Any
 
-from concurtrace.runner.hooks_sync_mp import creation_site
-from concurtrace.runner.hooks_sync_naming import find_name, settings
+from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site
+from concurtrace.runner.hooks_sync_naming import OUR_DIRS, find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
 
@@ -70,8 +70,10 @@ def install_proxies(hooks: HookSet, sink: Sink, module: Any) -> None:
         lock = typeid in LOCK_TYPES
         me = threading.get_native_id()
         frame = sys._getframe(1)
-        while frame.f_back is not None and frame.f_code.co_filename.endswith("managers.py"):
-            frame = frame.f_back  # the program's line, not the proxy's generated method
+        while frame.f_back is not None and (frame.f_code.co_filename == "<string>" or
+                                            frame.f_code.co_filename.startswith(
+                                                (MP_DIR, *OUR_DIRS))):
+            frame = frame.f_back  # the program's line, not the proxy's (generated) methods
         start = _now()
         if lock and methodname == "release":
             sink.write({"ev": "sync_signal", "ts": start, "tid": me, "obj": id(self),
@@ -95,7 +97,8 @@ def install_proxies(hooks: HookSet, sink: Sink, module: Any) -> None:
         finally:
             settings.busy.on = False
             end = _now()
-            if not begun and end - start >= settings.threshold_s * 1e9:
+            if not begun and end - start >= settings.threshold_s * 1e9 \
+                    and not (lock and methodname == "release"):  # a round trip, no wait
                 sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": id(self),
                             "kind": kind, "label": _label(self, kind, frame),
                             "shared": shared, "method": methodname,
