@@ -159,7 +159,7 @@ def report_lines(deadlock: Deadlock, names: dict[tuple[int, int], str], process:
     for index, wait in enumerate(deadlock.waits):
         who = names.get((wait.pid, wait.tid), f"thread {wait.tid}")
         if len(pids) > 1:
-            who += f" in pid {wait.pid}"
+            who += f" in {(processes or {}).get(wait.pid) or f'pid {wait.pid}'}"
         lines.append(f"  {who} (tid {wait.tid}) blocked at {stack_text(wait.stack) or '?'}")
         if wait.kind != "Thread" and wait.holder_stack:
             holder = deadlock.waits[(index + 1) % len(deadlock.waits)]

@@ -26,7 +26,7 @@ import weakref
 from typing import Any
 
 from concurtrace.runner.hooks_sync_mp_table import table
-from concurtrace.runner.hooks_sync_naming import find_name, settings
+from concurtrace.runner.hooks_sync_naming import SKIP_FILES, find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
 
@@ -51,12 +51,21 @@ class SyncInfo:
 
     def label(self, obj: Any, frame: Any) -> str:
         if self.name is None:
+            frame = program_frame(frame)
             owner = self.owner() if self.owner is not None else obj
             try:
                 self.name = find_name(owner, frame) if owner is not None else ""
             except Exception:  # noqa: BLE001 - a strange object in scope: no name
                 self.name = ""
         return label_of(self.kind, self.site) + (f" ({self.name})" if self.name else "")
+
+
+def program_frame(frame: Any) -> Any:
+    """The first frame outside multiprocessing and concurtrace (where names are found)."""
+    while frame is not None and (frame.f_code.co_filename == "<string>" or
+                                 frame.f_code.co_filename.startswith((MP_DIR, *SKIP_FILES))):
+        frame = frame.f_back
+    return frame
 
 
 def full_kind(kind: str) -> str:
@@ -73,7 +82,6 @@ def creation_site() -> tuple[str, int] | None:
     """The first frame outside multiprocessing, threading and concurtrace; None when the
     object is made while unpickling (a spawn child: the creator's record names it)."""
     frame: Any = sys._getframe(2)
-    from concurtrace.runner.hooks_sync_naming import SKIP_FILES
     while frame is not None:
         name = frame.f_code.co_filename
         if name.startswith(MP_DIR) and frame.f_code.co_name == "__setstate__":
@@ -105,6 +113,22 @@ def tag(sink: Sink, semlock_owner: Any, kind: str, owner: Any = None,
     describe(sink, info)
 
 
+def patch_method(hooks: HookSet, owner: type, name: str, function: Any) -> None:
+    """hooks.patch with function named as the method it replaces: a call with the wrong
+    arguments raises "SimpleQueue.get() takes 1 positional argument ...", as without us."""
+    function.__name__, function.__qualname__ = name, f"{owner.__qualname__}.{name}"
+    hooks.patch(owner, name, clean_raise(function))
+
+
+def _bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, Any] | None:
+    """(block, timeout) of a SemLock.acquire call; None for a call C should judge."""
+    if len(args) > 2 or (kwargs and not kwargs.keys() <= {"block", "timeout"}) \
+            or (args and "block" in kwargs) or (len(args) == 2 and "timeout" in kwargs):
+        return None
+    return (args[0] if args else kwargs.get("block", True),
+            args[1] if len(args) > 1 else kwargs.get("timeout"))
+
+
 def _plain(block: Any, timeout: Any) -> bool:
     """The usual arguments, which the observed path handles; others go to C as given."""
     return type(block) in (bool, int) and (
@@ -120,10 +144,12 @@ def observe(sink: Sink, semlock: Any, info: SyncInfo) -> tuple[Any, Any]:
         if not recursive or count() == 1:
             table.took(info.key, info.offset, os.getpid(), threading.get_native_id(), _now())
 
-    def acquire(block: Any = True, timeout: Any = None) -> bool:
+    def acquire(*args: Any, **kwargs: Any) -> bool:
         try:
-            if not _plain(block, timeout):
-                return bool(c_acquire(block, timeout))
+            bound = _bind(args, kwargs) if args or kwargs else (True, None)
+            if bound is None or not _plain(*bound):
+                return bool(c_acquire(*args, **kwargs))  # C raises or judges, as without us
+            block, timeout = bound
             if c_acquire(False):
                 if info.lock:
                     took()
@@ -140,8 +166,11 @@ def observe(sink: Sink, semlock: Any, info: SyncInfo) -> tuple[Any, Any]:
             unlink(error)
             raise
 
-    def release() -> None:
+    def release(*args: Any, **kwargs: Any) -> None:
         try:
+            if args or kwargs:
+                c_release(*args, **kwargs)  # C's TypeError, as without us
+                return
             if info.lock:
                 whole = not recursive or (is_mine() and count() == 1)
                 waiting, holder, since = table.waiting(info.key, info.offset)
@@ -177,12 +206,19 @@ def _wait(sink: Sink, c_acquire: Any, info: SyncInfo, timeout: float | None, too
           frame: Any) -> bool:
     start = _now()
     threshold = settings.threshold_s
-    if c_acquire(True, threshold if timeout is None else min(threshold, timeout)):
-        if info.lock:
+    # Counted before the silent try: a release in any process from now on writes a signal
+    # (one the model drops if this wait stays under the threshold).
+    table.add_waiter(info.key, info.offset, 1)
+    try:
+        quick = bool(c_acquire(True, threshold if timeout is None else min(threshold, timeout)))
+    except BaseException:
+        table.add_waiter(info.key, info.offset, -1)
+        raise
+    if quick or (timeout is not None and timeout <= threshold):
+        table.add_waiter(info.key, info.offset, -1)
+        if quick and info.lock:
             took()
-        return True
-    if timeout is not None and timeout <= threshold:
-        return False
+        return quick
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     holder = table.holder(info.key, info.offset) if info.lock else None
     me = threading.get_native_id()
@@ -193,7 +229,6 @@ def _wait(sink: Sink, c_acquire: Any, info: SyncInfo, timeout: float | None, too
     if holder is not None:
         record.update(holder=holder[1], holder_pid=holder[0], holder_since=holder[2])
     sink.write(record)
-    table.add_waiter(info.key, info.offset, 1)
     got, outcome, ended = False, "interrupted", 0
     try:
         got = bool(c_acquire(True, rest))
@@ -240,9 +275,9 @@ def install_semlock(hooks: HookSet, sink: Sink, module: Any) -> None:
     def exit_(self: Any, *args: Any) -> None:
         self.release()
 
-    hooks.patch(base, "_make_methods", clean_raise(make_methods))
-    hooks.patch(base, "__enter__", clean_raise(enter))
-    hooks.patch(base, "__exit__", clean_raise(exit_))
+    patch_method(hooks, base, "_make_methods", make_methods)
+    patch_method(hooks, base, "__enter__", enter)
+    patch_method(hooks, base, "__exit__", exit_)
     _install_built_on(hooks, sink, module)
 
 
@@ -263,9 +298,9 @@ def _install_built_on(hooks: HookSet, sink: Sink, module: Any) -> None:
         barrier_init(self, *args, **kwargs)
         mark_condition(sink, self._cond, "mp.Barrier", self, lock_internal=True)
 
-    hooks.patch(module.Condition, "__init__", clean_raise(condition))
-    hooks.patch(module.Event, "__init__", clean_raise(event))
-    hooks.patch(module.Barrier, "__init__", clean_raise(barrier))
+    patch_method(hooks, module.Condition, "__init__", condition)
+    patch_method(hooks, module.Event, "__init__", event)
+    patch_method(hooks, module.Barrier, "__init__", barrier)
 
 
 def mark_condition(sink: Sink, cond: Any, kind: str, owner: Any,

@@ -17,10 +17,9 @@ import threading
 import time
 from typing import Any
 
-from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site
+from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site, patch_method
 from concurtrace.runner.hooks_sync_naming import OUR_DIRS, find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
-from concurtrace.runner.own_frames import clean_raise
 
 _now = time.monotonic_ns
 BLOCKING = {"acquire", "wait", "wait_for", "get", "put", "join", "__enter__"}
@@ -111,5 +110,5 @@ def install_proxies(hooks: HookSet, sink: Sink, module: Any) -> None:
                 sink.write({"ev": "sync_signal", "ts": end, "tid": me, "obj": id(self),
                             "shared": shared, "op": "acquired"})
 
-    hooks.patch(proxy_cls, "_callmethod", clean_raise(callmethod))
-    hooks.patch(manager_cls, "_create", clean_raise(create))
+    patch_method(hooks, proxy_cls, "_callmethod", callmethod)
+    patch_method(hooks, manager_cls, "_create", create)

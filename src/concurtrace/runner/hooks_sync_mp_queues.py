@@ -17,11 +17,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from concurtrace.runner.hooks_sync_mp import _plain, creation_site, mark_condition, tag
+from concurtrace.runner.hooks_sync_mp import (
+    _plain,
+    creation_site,
+    mark_condition,
+    patch_method,
+    program_frame,
+    tag,
+)
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
-from concurtrace.runner.own_frames import clean_raise
 
 _now = time.monotonic_ns
 GET = "#get"  # a queue's get identity: its read lock's, plus this
@@ -35,6 +41,12 @@ def _identity(q: Any) -> str | None:
 def _mark(sink: Sink, q: Any) -> None:
     site = creation_site()
     q.__dict__.setdefault("_concurtrace_site", site)
+    notempty = getattr(q, "_notempty", None)  # the feeder thread's threading.Condition
+    if notempty is not None and site is not None:
+        try:
+            notempty._concurtrace_site = site
+        except (AttributeError, TypeError):
+            pass
     kind = f"mp.{type(q).__name__}" if type(q).__name__ in (
         "Queue", "JoinableQueue", "SimpleQueue") else "mp.Queue"
     for attr in ("_rlock", "_wlock"):
@@ -53,7 +65,7 @@ def _label(q: Any, kind: str, frame: Any) -> str:
     name = q.__dict__.get("_concurtrace_name")
     if name is None:
         try:
-            name = find_name(q, frame)
+            name = find_name(q, program_frame(frame))
         except Exception:  # noqa: BLE001 - no name, never an error
             name = ""
         q.__dict__["_concurtrace_name"] = name
@@ -67,22 +79,27 @@ def _recorded_get(sink: Sink, q: Any, identity: str, attempt: Callable[[float | 
     start = _now()
     threshold = settings.threshold_s
     short = timeout is not None and timeout <= threshold
+    key, offset = table.key(identity)
+    table.add_waiter(key, offset, 1)  # before the silent try: a put from now on signals
     settings.busy.on = True  # the read lock's acquire inside is part of this wait
     try:
-        return attempt(threshold if timeout is None else min(threshold, timeout))
+        return _counted_out(attempt(threshold if timeout is None else min(threshold, timeout)),
+                            key, offset)
     except queue.Empty:
         if short:
+            table.add_waiter(key, offset, -1)
             raise
+    except BaseException:
+        table.add_waiter(key, offset, -1)
+        raise
     finally:
         settings.busy.on = False
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
-    key, offset = table.key(identity)
     kind = f"mp.{type(q).__name__}"
     me = threading.get_native_id()
     sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": id(q), "kind": kind + ".get",
                 "label": _label(q, kind, frame), "shared": identity,
                 "stack": settings.stack(frame)})
-    table.add_waiter(key, offset, 1)
     outcome = "interrupted"
     settings.busy.on = True
     try:
@@ -96,6 +113,11 @@ def _recorded_get(sink: Sink, q: Any, identity: str, attempt: Callable[[float | 
         settings.busy.on = False
         table.add_waiter(key, offset, -1)
         sink.write({"ev": "wait_end", "ts": _now(), "tid": me, "obj": id(q), "outcome": outcome})
+
+
+def _counted_out(item: Any, key: int, offset: int) -> Any:
+    table.add_waiter(key, offset, -1)
+    return item
 
 
 def _put_signal(sink: Sink, q: Any, ts: int) -> None:
@@ -164,11 +186,11 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
         s_put(self, obj)
         _put_signal(sink, self, ts)
 
-    hooks.patch(queue_cls, "__init__", clean_raise(queue_init))
-    hooks.patch(joinable, "__init__", clean_raise(joinable_init))
-    hooks.patch(simple, "__init__", clean_raise(simple_init))
-    hooks.patch(queue_cls, "get", clean_raise(get))
-    hooks.patch(queue_cls, "put", clean_raise(putter(q_put)))
-    hooks.patch(joinable, "put", clean_raise(putter(j_put)))
-    hooks.patch(simple, "get", clean_raise(simple_get))
-    hooks.patch(simple, "put", clean_raise(simple_put))
+    patch_method(hooks, queue_cls, "__init__", queue_init)
+    patch_method(hooks, joinable, "__init__", joinable_init)
+    patch_method(hooks, simple, "__init__", simple_init)
+    patch_method(hooks, queue_cls, "get", get)
+    patch_method(hooks, queue_cls, "put", putter(q_put))
+    patch_method(hooks, joinable, "put", putter(j_put))
+    patch_method(hooks, simple, "get", simple_get)
+    patch_method(hooks, simple, "put", simple_put)

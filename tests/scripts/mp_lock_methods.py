@@ -1,0 +1,28 @@
+"""Three processes of the start method argv[1] take turns with one multiprocessing.Lock,
+each holding it 100 ms."""
+
+import multiprocessing as mp
+import sys
+import time
+from typing import Any
+
+
+def work(lock: Any) -> None:
+    for _ in range(2):
+        with lock:
+            time.sleep(0.1)
+
+
+def main() -> None:
+    ctx = mp.get_context(sys.argv[1] if len(sys.argv) > 1 else "fork")
+    ledger = ctx.Lock()
+    workers = [ctx.Process(target=work, args=(ledger,)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
