@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 
-def work(lock: Any) -> None:
+def work(lock: Any, together: Any) -> None:
+    together.wait()  # all three started (a traced spawn child starts slowly): now contend
     for _ in range(2):
         with lock:
             time.sleep(0.1)
@@ -16,7 +17,8 @@ def work(lock: Any) -> None:
 def main() -> None:
     ctx = mp.get_context(sys.argv[1] if len(sys.argv) > 1 else "fork")
     ledger = ctx.Lock()
-    workers = [ctx.Process(target=work, args=(ledger,)) for _ in range(3)]
+    together = ctx.Barrier(3)
+    workers = [ctx.Process(target=work, args=(ledger, together)) for _ in range(3)]
     for w in workers:
         w.start()
     for w in workers:

@@ -221,6 +221,11 @@ def _wait(sink: Sink, c_acquire: Any, info: SyncInfo, timeout: float | None, too
         return quick
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     holder = table.holder(info.key, info.offset) if info.lock else None
+    for _ in range(3 if info.lock and holder is None else 0):
+        time.sleep(0.0001)  # a new holder between its acquire and its entry: read again
+        holder = table.holder(info.key, info.offset)
+        if holder is not None:
+            break
     me = threading.get_native_id()
     record: dict[str, Any] = {"ev": "wait_begin", "ts": start, "tid": me, "obj": id(info),
                               "kind": full_kind(info.kind),
