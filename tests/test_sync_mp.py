@@ -68,15 +68,16 @@ def test_lock_waits_credited_across_processes(method: str, tmp_path: Path) -> No
     label = f"mp.Lock@mp_lock_methods.py:{_line(script, 'ledger = ctx.Lock()')} (lock)"
     waits = [r for r in engine.query(run.trace, WAITS) if r["name"].startswith(
         f"waiting for {label}")]
-    # 3 workers x 2 turns of 100 ms: at least 3 waits of one worker for another.
-    assert len(waits) >= 3, waits
+    # 3 workers meet at a Barrier, then take 2 turns of 100 ms each: the first holder keeps
+    # 2 waiting (a semaphore is not fair: a releaser may take it again at once).
+    assert len(waits) >= 2, waits
     # the workers are ForkProcess-1, SpawnProcess-2 ... (a context's Process)
     assert all(re.fullmatch(r"MainThread of \w+Process-\d", str(r["releaser"]))
                for r in waits), waits
     assert all(re.fullmatch(rf"waiting for {re.escape(label)}, held by MainThread of "
                             r"\w+Process-\d", r["name"]) for r in waits), waits
     flows = [f for f in engine.query(run.trace, CROSS_FLOWS) if label in f["src"]]
-    assert len(flows) >= 3 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
+    assert len(flows) >= 2 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
     holds = engine.query(run.trace, "select name, dur from slice where name like 'holding %'")
     assert holds and all(90e6 <= h["dur"] <= 250e6 for h in holds), holds
     assert engine.stats_errors(run.trace) == []
@@ -86,7 +87,7 @@ def test_lock_waits_credited_across_processes(method: str, tmp_path: Path) -> No
 def test_deadlock_across_processes_at_timeout(method: str, tmp_path: Path) -> None:
     script = SCRIPTS / "mp_deadlock.py"
     run = trace_run(tmp_path / "t.pftrace", str(script), method,
-                    options=("--quiet", "--timeout", "2"))
+                    options=("--quiet", "--timeout", "4"))  # traced spawn children start slowly
     assert run.returncode == 128 + 15, run.stderr
     lock = f"mp.Lock@mp_deadlock.py:{_line(script, 'lock_a, lock_b = ctx.Lock()')} (second)"
     assert "concurtrace: deadlock in processes transfer-ab (pid " in run.stderr, run.stderr

@@ -101,7 +101,7 @@ def describe(sink: Sink, info: SyncInfo) -> None:
 
 
 def tag(sink: Sink, semlock_owner: Any, kind: str, owner: Any = None,
-        internal: bool = False) -> None:
+        internal: bool = False, unpickled: bool = False) -> None:
     """Say what a SemLock is part of (the wait semaphore of a Condition, an Event ...)."""
     info = getattr(semlock_owner, "_concurtrace_sync", None)
     if info is None:
@@ -110,7 +110,8 @@ def tag(sink: Sink, semlock_owner: Any, kind: str, owner: Any = None,
     if owner is not None:
         info.owner = weakref.ref(owner)
         info.site = getattr(owner, "_concurtrace_site", info.site)
-    describe(sink, info)
+    if not unpickled:  # the creator's record names it; a child does not know where it was made
+        describe(sink, info)
 
 
 def patch_method(hooks: HookSet, owner: type, name: str, function: Any) -> None:
@@ -303,21 +304,35 @@ def _install_built_on(hooks: HookSet, sink: Sink, module: Any) -> None:
         barrier_init(self, *args, **kwargs)
         mark_condition(sink, self._cond, "mp.Barrier", self, lock_internal=True)
 
+    cond_setstate, barrier_setstate = module.Condition.__setstate__, module.Barrier.__setstate__
+
+    def condition_unpickled(self: Any, state: Any) -> None:
+        cond_setstate(self, state)  # in a spawn child: the waiter's code names this object
+        mark_condition(sink, self, "mp.Condition", self, unpickled=True)
+
+    def barrier_unpickled(self: Any, state: Any) -> None:
+        barrier_setstate(self, state)
+        mark_condition(sink, self._cond, "mp.Barrier", self, lock_internal=True,
+                       unpickled=True)
+
+    patch_method(hooks, module.Condition, "__setstate__", condition_unpickled)
+    patch_method(hooks, module.Barrier, "__setstate__", barrier_unpickled)
     patch_method(hooks, module.Condition, "__init__", condition)
     patch_method(hooks, module.Event, "__init__", event)
     patch_method(hooks, module.Barrier, "__init__", barrier)
 
 
 def mark_condition(sink: Sink, cond: Any, kind: str, owner: Any,
-                   lock_internal: bool = False) -> None:
-    site = creation_site()
+                   lock_internal: bool = False, unpickled: bool = False) -> None:
+    site = None if unpickled else creation_site()
     try:
-        owner.__dict__.setdefault("_concurtrace_site", site)
+        if owner.__dict__.get("_concurtrace_site") is None:  # mp.Barrier unpickles itself
+            owner.__dict__["_concurtrace_site"] = site
     except (AttributeError, TypeError):
         pass
-    tag(sink, cond._wait_semaphore, kind, owner)
-    tag(sink, cond._sleeping_count, "Semaphore", owner, internal=True)
-    tag(sink, cond._woken_count, "Semaphore", owner, internal=True)
+    tag(sink, cond._wait_semaphore, kind, owner, unpickled=unpickled)
+    tag(sink, cond._sleeping_count, "Semaphore", owner, internal=True, unpickled=unpickled)
+    tag(sink, cond._woken_count, "Semaphore", owner, internal=True, unpickled=unpickled)
     if lock_internal:
         tag(sink, cond._lock, "RLock" if "RLock" in type(cond._lock).__name__ else "Lock",
-            owner, internal=True)
+            owner, internal=True, unpickled=unpickled)

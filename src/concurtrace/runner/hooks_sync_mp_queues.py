@@ -38,9 +38,10 @@ def _identity(q: Any) -> str | None:
     return None if info is None else info.identity + GET
 
 
-def _mark(sink: Sink, q: Any) -> None:
-    site = creation_site()
-    q.__dict__.setdefault("_concurtrace_site", site)
+def _mark(sink: Sink, q: Any, unpickled: bool = False) -> None:
+    site = None if unpickled else creation_site()
+    if q.__dict__.get("_concurtrace_site") is None:
+        q.__dict__["_concurtrace_site"] = site
     notempty = getattr(q, "_notempty", None)  # the feeder thread's threading.Condition
     if notempty is not None and site is not None:
         try:
@@ -50,9 +51,9 @@ def _mark(sink: Sink, q: Any) -> None:
     kind = f"mp.{type(q).__name__}" if type(q).__name__ in (
         "Queue", "JoinableQueue", "SimpleQueue") else "mp.Queue"
     for attr in ("_rlock", "_wlock"):
-        tag(sink, getattr(q, attr, None), "Lock", q, internal=True)
+        tag(sink, getattr(q, attr, None), "Lock", q, internal=True, unpickled=unpickled)
     if getattr(q, "_sem", None) is not None:
-        tag(sink, q._sem, kind + ".put", q)
+        tag(sink, q._sem, kind + ".put", q, unpickled=unpickled)
     identity = _identity(q)
     if identity is not None and site is not None and settings.sink is not None \
             and not identity[0].isdigit():
@@ -186,6 +187,18 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
         s_put(self, obj)
         _put_signal(sink, self, ts)
 
+    q_setstate, s_setstate = queue_cls.__setstate__, simple.__setstate__
+
+    def queue_unpickled(self: Any, state: Any) -> None:
+        q_setstate(self, state)  # in a spawn child: what its semaphores are part of
+        _mark(sink, self, unpickled=True)
+
+    def simple_unpickled(self: Any, state: Any) -> None:
+        s_setstate(self, state)
+        _mark(sink, self, unpickled=True)
+
+    patch_method(hooks, queue_cls, "__setstate__", queue_unpickled)
+    patch_method(hooks, simple, "__setstate__", simple_unpickled)
     patch_method(hooks, queue_cls, "__init__", queue_init)
     patch_method(hooks, joinable, "__init__", joinable_init)
     patch_method(hooks, simple, "__init__", simple_init)
