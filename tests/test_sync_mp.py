@@ -23,7 +23,7 @@ CROSS_FLOWS = ("select so.name as src, si.name as dst, th1.upid as src_upid, "
                "join slice si on f.slice_in = si.id "
                "join thread_track t1 on so.track_id = t1.id join thread th1 on t1.utid = th1.utid "
                "join thread_track t2 on si.track_id = t2.id join thread th2 on t2.utid = th2.utid "
-               "where so.name like 'released %'")
+               "where si.name like 'resumed: %'")
 WAITS = ("select s.name, extract_arg(s.arg_set_id, 'debug.holder') as holder, "
          "extract_arg(s.arg_set_id, 'debug.releaser') as releaser, "
          "extract_arg(s.arg_set_id, 'debug.server') as server, "
@@ -81,6 +81,34 @@ def test_lock_waits_credited_across_processes(method: str, tmp_path: Path) -> No
     holds = engine.query(run.trace, "select name, dur from slice where name like 'holding %'")
     assert holds and all(90e6 <= h["dur"] <= 250e6 for h in holds), holds
     assert engine.stats_errors(run.trace) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_handoffs_name_the_other_process(method: str, tmp_path: Path) -> None:
+    """An Event set, a Queue/SimpleQueue put, a JoinableQueue's last task_done and a
+    Condition notify, each in the child 100 ms after its parent began waiting: each
+    wait names the child as what ended it, with the outcome the call returned."""
+    script = SCRIPTS / "mp_handoffs.py"
+    run = trace_run(tmp_path / "t.pftrace", str(script), method)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "notified True"
+    made, queues = _line(script, "ctx.Event(), ctx.Event()"), _line(script, "ctx.Queue()")
+    expected = {
+        f"waiting for mp.Event@mp_handoffs.py:{made} (go)": "notified",
+        f"waiting for an item from mp.Queue@mp_handoffs.py:{queues} (items)": "got_item",
+        f"waiting for an item from mp.SimpleQueue@mp_handoffs.py:{queues} (simple)":
+            "got_item",
+        f"waiting for every task of mp.JoinableQueue@mp_handoffs.py:{queues} (jobs) to be "
+        "done": "notified",
+        f"waiting for mp.Condition@mp_handoffs.py:{made} (cond)": "notified"}
+    rows = {r["name"]: r for r in engine.query(run.trace, WAITS)}
+    for name, outcome in expected.items():
+        assert name in rows, (name, sorted(rows))
+        assert rows[name]["outcome"] == outcome, rows[name]
+        assert re.fullmatch(r"MainThread of \w*Process-1", str(rows[name]["releaser"])), \
+            rows[name]
+    flows = [f for f in engine.query(run.trace, CROSS_FLOWS) if " mp." in f["src"]]
+    assert len(flows) >= 5 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
 
 
 @pytest.mark.parametrize("method", ("fork", "spawn"))

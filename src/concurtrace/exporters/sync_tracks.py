@@ -96,6 +96,8 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
         return f"waiting for an item from {wait.label}"
     if wait.kind == "Queue.put":
         return f"waiting for room in {wait.label}"
+    if wait.kind.endswith("Queue.join"):
+        return f"waiting for every task of {wait.label} to be done"
     if wait.kind.endswith(".get"):  # multiprocessing queues
         return f"waiting for an item from {wait.label}"
     if wait.kind.endswith(".put"):

@@ -121,12 +121,18 @@ def _counted_out(item: Any, key: int, offset: int) -> Any:
     return item
 
 
-def _put_signal(sink: Sink, q: Any, ts: int) -> None:
+def _waited_for(q: Any) -> str | None:
+    """The queue's identity when a getter counts itself waiting, read BEFORE the put: the
+    getter it wakes may stop counting itself before the put returns."""
     identity = _identity(q)
     if identity is None or settings.sink is None:
-        return
+        return None
     key, offset = table.key(identity)
-    if table.waiting(key, offset)[0]:
+    return identity if table.waiting(key, offset)[0] else None
+
+
+def _put_signal(sink: Sink, q: Any, identity: str | None, ts: int) -> None:
+    if identity is not None and settings.sink is not None:
         sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
                     "obj": id(q), "shared": identity, "op": "put"})
 
@@ -164,9 +170,9 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
 
     def putter(orig: Callable[..., Any]) -> Callable[..., Any]:
         def put(self: Any, obj: Any, block: bool = True, timeout: float | None = None) -> None:
-            ts = _now()
+            waited, ts = _waited_for(self), _now()
             orig(self, obj, block, timeout)
-            _put_signal(sink, self, ts)
+            _put_signal(sink, self, waited, ts)
 
         return put
 
@@ -183,9 +189,9 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
         return _recorded_get(sink, self, identity, attempt, None, sys._getframe(1))
 
     def simple_put(self: Any, obj: Any) -> None:
-        ts = _now()
+        waited, ts = _waited_for(self), _now()
         s_put(self, obj)
-        _put_signal(sink, self, ts)
+        _put_signal(sink, self, waited, ts)
 
     q_setstate, s_setstate = queue_cls.__setstate__, simple.__setstate__
 
