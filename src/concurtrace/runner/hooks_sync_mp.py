@@ -139,27 +139,31 @@ def _plain(block: Any, timeout: Any) -> bool:
 def observe(sink: Sink, semlock: Any, info: SyncInfo) -> tuple[Any, Any]:
     c_acquire, c_release = semlock.acquire, semlock.release
     is_mine, count = semlock._is_mine, semlock._count
-    recursive = info.kind == "RLock"
+    recursive, key, offset = info.kind == "RLock", info.key, info.offset
+    table.opened()
+    native_id, getpid = threading.get_native_id, os.getpid
 
     def took() -> None:
-        if not recursive or count() == 1:
-            table.took(info.key, info.offset, os.getpid(), threading.get_native_id(), _now())
+        if info.lock and (not recursive or count() == 1):
+            table.took(key, offset, getpid(), native_id(), _now())
 
     def acquire(*args: Any, **kwargs: Any) -> bool:
         try:
-            bound = _bind(args, kwargs) if args or kwargs else (True, None)
-            if bound is None or not _plain(*bound):
-                return bool(c_acquire(*args, **kwargs))  # C raises or judges, as without us
-            block, timeout = bound
+            if args or kwargs:
+                bound = _bind(args, kwargs)
+                if bound is None or not _plain(*bound):
+                    return bool(c_acquire(*args, **kwargs))  # C raises or judges, as plain
+                block, timeout = bound
+            else:
+                block, timeout = True, None
             if c_acquire(False):
-                if info.lock:
-                    took()
+                took()
                 return True
             if not block:
                 return False
             if settings.sink is None or settings.is_busy() or info.internal:
                 got = bool(c_acquire(True, timeout))
-                if got and info.lock:
+                if got:
                     took()
                 return got
             return _wait(sink, c_acquire, info, timeout, took, sys._getframe(1))
@@ -172,22 +176,16 @@ def observe(sink: Sink, semlock: Any, info: SyncInfo) -> tuple[Any, Any]:
             if args or kwargs:
                 c_release(*args, **kwargs)  # C's TypeError, as without us
                 return
-            if info.lock:
-                whole = not recursive or (is_mine() and count() == 1)
-                waiting, holder, since = table.waiting(info.key, info.offset)
-                ts = _now()
+            waiting, holder, since = table.waiting(key, offset)
+            if not waiting or info.internal or settings.sink is None:
                 c_release()
-                if whole:
-                    table.released(info.key, info.offset, threading.get_native_id())
-                if waiting and whole and settings.sink is not None:
-                    mine = holder == threading.get_native_id()
-                    _signal(sink, info, "release", ts, since if mine else None)
                 return
-            waiting = table.waiting(info.key, info.offset)[0]
+            whole = not info.lock or not recursive or (is_mine() and count() == 1)
             ts = _now()
             c_release()
-            if waiting and settings.sink is not None and not info.internal:
-                _signal(sink, info, "release", ts, None)
+            if whole:
+                mine = info.lock and holder == native_id()
+                _signal(sink, info, "release", ts, since if mine else None)
         except BaseException as error:
             unlink(error)
             raise
@@ -217,7 +215,7 @@ def _wait(sink: Sink, c_acquire: Any, info: SyncInfo, timeout: float | None, too
         raise
     if quick or (timeout is not None and timeout <= threshold):
         table.add_waiter(info.key, info.offset, -1)
-        if quick and info.lock:
+        if quick:
             took()
         return quick
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
@@ -242,7 +240,7 @@ def _wait(sink: Sink, c_acquire: Any, info: SyncInfo, timeout: float | None, too
     finally:
         ended = _now()
         table.add_waiter(info.key, info.offset, -1)
-        if got and info.lock:
+        if got:
             took()
         sink.write({"ev": "wait_end", "ts": ended, "tid": me, "obj": id(info),
                     "outcome": outcome if info.lock or not got else _done(info.kind)})
@@ -275,15 +273,25 @@ def install_semlock(hooks: HookSet, sink: Sink, module: Any) -> None:
         if name and info.site is not None:
             describe(sink, info)
 
+    # `with lock:` is the hot path: no clean_raise layer, the same unlink inline.
     def enter(self: Any) -> bool:
-        return bool(self.acquire())
+        try:
+            return bool(self.acquire())
+        except BaseException as error:
+            unlink(error)
+            raise
 
     def exit_(self: Any, *args: Any) -> None:
-        self.release()
+        try:
+            self.release()
+        except BaseException as error:
+            unlink(error)
+            raise
 
     patch_method(hooks, base, "_make_methods", make_methods)
-    patch_method(hooks, base, "__enter__", enter)
-    patch_method(hooks, base, "__exit__", exit_)
+    for name, function in (("__enter__", enter), ("__exit__", exit_)):
+        function.__name__, function.__qualname__ = name, f"SemLock.{name}"
+        hooks.patch(base, name, function)
     _install_built_on(hooks, sink, module)
 
 

@@ -3,43 +3,45 @@ process of the traced tree: one small shared file in the session directory, mapp
 each process that uses a multiprocessing lock.
 
 A lock's slot is found by a hash of its identity (its semaphore's name, or creator pid
-and handle for a fork-context lock) that every process computes alike. A slot holds
-(key, holder pid, holder tid, since) and 16 waiter bytes. Stores are plain, not atomic:
-each waiter counts itself in its own byte (picked by its pid and tid), so two waiters
-lose a count only when they share a byte and count in the same instant (the release then
-writes no signal for that wait, which stays without a releaser); a slot shared by two
-identities names no holder (the key differs). Nothing here changes what a lock does.
+and handle for a fork-context lock) that every process computes alike. A slot is five
+64-bit words: key, holder (pid << 32 | tid), since (ns), and 16 waiter bytes. Stores
+are plain, not atomic: each waiter counts itself in its own byte (picked by its pid and
+tid), so two waiters lose a count only when they share a byte and count in the same
+instant (the release then writes no signal for that wait, which stays without a
+releaser); a slot shared by two identities names no holder (the key differs). An acquire
+costs three word stores (the holder writes itself; a waiter checks the key), a release
+two word loads. Nothing here changes what a lock does.
 """
 
 from __future__ import annotations
 
 import mmap
 import os
-import struct
 import threading
 import zlib
 from typing import Any
 
 SLOTS = 4096
-HEAD = struct.Struct("<IIIIQ")  # key, holder pid, holder tid, unused, since (ns)
-WAITERS = 16  # bytes: a waiter's count, in the byte its (pid, tid) picks
-SLOT_SIZE = HEAD.size + WAITERS
-NOBODY = bytes(WAITERS)
+WORDS = 5  # per slot: key, holder, since, waiter bytes 0-7, waiter bytes 8-15
+SLOT_SIZE = WORDS * 8
+WAITERS = 16
 FILE_NAME = "sync-holders.bin"
 
 
 class HolderTable:
     def __init__(self) -> None:
         self.map: mmap.mmap | None = None
+        self.words: memoryview | None = None  # the map as unsigned 64-bit words
+        self.bytes: memoryview | None = None
         self.path: str | None = None
         self.failed = False
 
     def configure(self, session: Any) -> None:
         self.path = os.path.join(str(session), FILE_NAME) if session else None
 
-    def _open(self) -> mmap.mmap | None:
-        if self.failed or self.path is None:
-            return None
+    def opened(self) -> memoryview | None:
+        if self.words is not None or self.failed or self.path is None:
+            return self.words
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             try:
@@ -49,60 +51,50 @@ class HolderTable:
                 self.map = mmap.mmap(fd, size, mmap.MAP_SHARED)
             finally:
                 os.close(fd)
-        except (OSError, ValueError):
+            self.bytes = memoryview(self.map)
+            self.words = self.bytes.cast("Q")
+        except (OSError, ValueError, TypeError):
             self.failed = True  # no table: waits are still recorded, without holders
-        return self.map
+        return self.words
 
     @staticmethod
     def key(identity: str) -> tuple[int, int]:
-        """(key, byte offset): key is never 0 (0 marks an empty slot)."""
+        """(key, first word of its slot): key is never 0 (0 marks an empty slot)."""
         crc = zlib.crc32(identity.encode()) or 1
-        return crc, (crc % SLOTS) * SLOT_SIZE
+        return crc, (crc % SLOTS) * WORDS
 
-    def took(self, key: int, offset: int, pid: int, tid: int, since: int) -> None:
-        table = self.map or self._open()
-        if table is None:
-            return
-        if HEAD.unpack_from(table, offset)[0] != key:  # a new identity here: its own slot
-            table[offset + HEAD.size:offset + SLOT_SIZE] = NOBODY
-        HEAD.pack_into(table, offset, key, pid, tid, 0, since)
+    def took(self, key: int, base: int, pid: int, tid: int, since: int) -> None:
+        words = self.words
+        if words is not None:
+            words[base] = key
+            words[base + 1] = pid << 32 | tid
+            words[base + 2] = since
 
-    def holder(self, key: int, offset: int) -> tuple[int, int, int] | None:
+    def holder(self, key: int, base: int) -> tuple[int, int, int] | None:
         """(pid, tid, since) of the last recorded holder, or None."""
-        table = self.map or self._open()
-        if table is None:
+        words = self.opened()
+        if words is None or words[base] != key or not words[base + 1]:
             return None
-        got, pid, tid, _unused, since = HEAD.unpack_from(table, offset)
-        return (pid, tid, since) if got == key and pid else None
+        who = words[base + 1]
+        return (who >> 32, who & 0xFFFFFFFF, words[base + 2])
 
-    def waiting(self, key: int, offset: int) -> tuple[bool, int, int]:
+    def waiting(self, key: int, base: int) -> tuple[bool, int, int]:
         """(anyone waiting, holder tid, since): a release writes a signal only if so."""
-        table = self.map
-        if table is None:
+        words = self.words
+        if words is None or not (words[base + 3] or words[base + 4]) or words[base] != key:
             return (False, 0, 0)
-        got, _pid, tid, _unused, since = HEAD.unpack_from(table, offset)
-        if got != key:
-            return (False, 0, 0)
-        return (table[offset + HEAD.size:offset + SLOT_SIZE] != NOBODY, tid, since)
+        return (True, words[base + 1] & 0xFFFFFFFF, words[base + 2])
 
-    def add_waiter(self, key: int, offset: int, delta: int) -> None:
-        table = self.map or self._open()
-        if table is None:
+    def add_waiter(self, key: int, base: int, delta: int) -> None:
+        words = self.opened()
+        raw = self.bytes
+        if words is None or raw is None:
             return
-        if HEAD.unpack_from(table, offset)[0] != key:
-            HEAD.pack_into(table, offset, key, 0, 0, 0, 0)
-            table[offset + HEAD.size:offset + SLOT_SIZE] = NOBODY
-        mine = offset + HEAD.size + (os.getpid() * 31 + threading.get_native_id()) % WAITERS
-        table[mine] = min(255, max(0, table[mine] + delta))
-
-    def released(self, key: int, offset: int, tid: int) -> None:
-        """Clears the holder, unless another has taken the lock since (it wrote itself)."""
-        table = self.map
-        if table is None:
-            return
-        got, pid, holder, _unused, _since = HEAD.unpack_from(table, offset)
-        if got == key and holder == tid and pid == os.getpid():
-            HEAD.pack_into(table, offset, key, 0, 0, 0, 0)
+        if words[base] != key:  # a slot another identity used: ours now
+            words[base], words[base + 1], words[base + 2] = key, 0, 0
+            words[base + 3] = words[base + 4] = 0
+        mine = (base + 3) * 8 + (os.getpid() * 31 + threading.get_native_id()) % WAITERS
+        raw[mine] = min(255, max(0, raw[mine] + delta))
 
 
 table = HolderTable()
