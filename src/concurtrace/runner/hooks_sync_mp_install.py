@@ -11,13 +11,21 @@ from types import ModuleType
 from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import install_semlock
+from concurtrace.runner.hooks_sync_mp_conditions import install_conditions
 from concurtrace.runner.hooks_sync_mp_proxy import install_proxies
 from concurtrace.runner.hooks_sync_mp_queues import install_queues
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hookset import HookSet, Sink
 
 Patcher = Callable[[HookSet, Sink, Any], None]
-TARGETS: dict[str, Patcher] = {"multiprocessing.synchronize": install_semlock,
+
+
+def install_synchronize(hooks: HookSet, sink: Sink, module: Any) -> None:
+    install_semlock(hooks, sink, module)
+    install_conditions(hooks, sink, module)
+
+
+TARGETS: dict[str, Patcher] = {"multiprocessing.synchronize": install_synchronize,
                                "multiprocessing.queues": install_queues,
                                "multiprocessing.managers": install_proxies}
 

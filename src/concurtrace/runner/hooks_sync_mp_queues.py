@@ -20,11 +20,11 @@ from typing import Any
 from concurtrace.runner.hooks_sync_mp import (
     _plain,
     creation_site,
-    mark_condition,
     patch_method,
     program_frame,
     tag,
 )
+from concurtrace.runner.hooks_sync_mp_conditions import mark_condition
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
