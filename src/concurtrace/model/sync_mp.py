@@ -129,18 +129,23 @@ def attribute_shared(waits: Sequence[SharedWait], objects: Objects) -> None:
 
 
 def _manager_holder(wait: SharedWait, signals: list[RawRecord]) -> None:
-    holder: tuple[int, int, int] | None = None
+    """The first other thread's hold that overlaps the wait. A client sees its acquire
+    end a round trip after the server granted it, so a hold that began "just after" the
+    wait's start may have been granted before it: the first overlapping hold is the one."""
+    holds: list[tuple[int, int, int, int]] = []  # (acquired, released, pid, tid)
+    open_at: dict[tuple[int, int], int] = {}
     for signal in signals:
-        ts = int(signal["ts"])
-        if ts > wait.start:
-            break
-        who = (int(signal["pid"]), int(signal["tid"]))
+        who, ts = (int(signal["pid"]), int(signal["tid"])), int(signal["ts"])
         if signal.get("op") == "acquired":
-            holder = (*who, ts)
-        elif signal.get("op") == "release" and holder is not None and holder[:2] == who:
-            holder = None
-    if holder is not None and holder[:2] != (wait.pid, wait.tid):
-        wait.holder_pid, wait.holder, wait.holder_since = holder
+            open_at[who] = ts
+        elif signal.get("op") == "release" and who in open_at:
+            holds.append((open_at.pop(who), ts, *who))
+    holds.extend((since, 1 << 62, *who) for who, since in open_at.items())
+    end = wait.end if wait.end is not None else 1 << 62
+    for acquired, released, pid, tid in sorted(holds):
+        if (pid, tid) != (wait.pid, wait.tid) and acquired < end and released > wait.start:
+            wait.holder_pid, wait.holder, wait.holder_since = pid, tid, acquired
+            return
 
 
 def shared_holds(waits: Sequence[SharedWait], objects: Objects) -> list[dict[str, Any]]:
