@@ -36,6 +36,9 @@ EXPECT keys (all optional except "exit_code"):
 - ``findings``: finding kinds that must be present; ``no_findings``: kinds
   that must be absent.
 - ``sync`` and ``sync_slices``: see gallery_sync_expect.py.
+- ``sync_objects``: entries ``{"label", "min_waits"?, "min_waiting_processes"?}``: the
+  summary's ``sync.objects`` rows with that exact label (one row per waiting process)
+  hold at least that many waits in all, from at least that many processes.
 - ``timeout_s``: the script never ends by itself (a deadlock): plain, it must still
   be running after that many seconds; traced, it runs with ``--timeout``.
 
@@ -73,7 +76,9 @@ _TOP_KEYS = {
     "exit_code", "processes", "min_processes", "threads", "gil", "states", "findings",
     "no_findings", "python_min", "python_max", "skip_reason", "timeout_s",
     "sync", "sync_slices",  # gallery_sync_expect.py
+    "sync_objects",
 }
+_SYNC_OBJECT_KEYS = {"label", "min_waits", "min_waiting_processes"}
 _PROCESS_FACTS = {
     "parent", "daemon", "exit_code", "signal", "terminated_by", "start_method", "traced",
     "handled_signal", "role",
@@ -202,6 +207,10 @@ def validate_expect(expect: object, where: str = "EXPECT") -> None:
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
             raise ExpectError(f"{where}: {key} must be a list of finding kinds")
     validate_sync(top, where, ExpectError)
+    for i, raw in enumerate(top.get("sync_objects", [])):
+        entry = _check_keys(raw, _SYNC_OBJECT_KEYS, f"{where}.sync_objects[{i}]")
+        if not isinstance(entry.get("label"), str):
+            raise ExpectError(f"{where}.sync_objects[{i}]: label (str) is required")
 
 
 def _share_entries(expect: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -539,4 +548,19 @@ def check_summary(expect: Mapping[str, Any], summary: Mapping[str, Any],
     _check_shares(s, expect, python, res)
     _check_findings(s, expect, res)
     res.failures.extend(check_sync(expect, summary))
+    _check_sync_objects(summary, expect, res)
     return res
+
+
+def _check_sync_objects(summary: Mapping[str, Any], expect: Mapping[str, Any],
+                        res: CheckResult) -> None:
+    objects = (summary.get("sync") or {}).get("objects") or []
+    for entry in expect.get("sync_objects", []):
+        rows = [o for o in objects if o.get("label") == entry["label"]]
+        waits = sum(int(o.get("waits") or 0) for o in rows)
+        pids = {o.get("pid") for o in rows}
+        if not rows or waits < entry.get("min_waits", 1) \
+                or len(pids) < entry.get("min_waiting_processes", 1):
+            seen = sorted({str(o.get("label")) for o in objects})
+            res.failures.append(f"sync_objects: {entry} not met: {waits} waits from "
+                                f"{len(pids)} processes; labels: {seen}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-from concurtrace.model.sync import Hold, Wait
+from concurtrace.model.sync import ENDED_BY, Hold, Wait
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
 FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
@@ -26,6 +26,8 @@ ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
 def sync_tracks(timeline: Timeline) -> ByThread:
     """(pid, tid) -> [(track name, slices, instants)] for every thread with sync events."""
     threads = {(p.pid, t.tid): t for p in timeline.processes.values() for t in p.threads.values()}
+    PROCESSES.clear()
+    PROCESSES.update({p.pid: p.name for p in timeline.processes.values()})
     slices: dict[tuple[int, int], list[Slice]] = {}
     marks: dict[tuple[int, int], list[Instant]] = {}
     flows = count(FLOW_BASE)
@@ -37,11 +39,13 @@ def sync_tracks(timeline: Timeline) -> ByThread:
         slices.setdefault(key, []).append(piece)
         if wait.releaser is not None and wait.released_ns is not None and wait.end is not None:
             flow = next(flows)
+            # a shared object's releaser: released_op is unset; its kind's one signal says it
+            op = wait.released_op or next(iter(ENDED_BY.get(wait.kind, ())), "")
             verb = "ended" if wait.kind == "Thread" else "completed a future of" \
-                if wait.kind in FUTURES_WAITS else SIGNAL_VERB.get(wait.released_op or "",
-                                                                   "signalled")
-            marks.setdefault((wait.pid, wait.releaser), []).append(
-                Instant(wait.released_ns, f"{verb} {_object(wait)}", wait.pid, wait.releaser,
+                if wait.kind in FUTURES_WAITS else SIGNAL_VERB.get(op, "signalled")
+            by_pid = wait.releaser_pid or wait.pid  # another process: the arrow crosses
+            marks.setdefault((by_pid, wait.releaser), []).append(
+                Instant(wait.released_ns, f"{verb} {_object(wait)}", by_pid, wait.releaser,
                         {"label": wait.label}, flows_out=[flow]))
             marks.setdefault(key, []).append(
                 Instant(wait.end, f"resumed: {wait.outcome}", wait.pid, wait.tid,
@@ -74,11 +78,17 @@ def _object(wait: Wait) -> str:
     return wait.label
 
 
-def _name(tid: int | None, pid: int, threads: dict[tuple[int, int], Thread]) -> str | None:
+def _name(tid: int | None, pid: int, threads: dict[tuple[int, int], Thread],
+          waiter_pid: int | None = None,
+          processes: dict[int, str] | None = None) -> str | None:
+    """A thread's name; "MainThread of Process-2" when it is another process's."""
     if tid is None:
         return None
     thread = threads.get((pid, tid))
-    return thread.name if thread is not None else f"thread {tid}"
+    name = thread.name if thread is not None else f"thread {tid}"
+    if waiter_pid is not None and pid != waiter_pid:
+        name += f" of {(processes or {}).get(pid) or f'pid {pid}'}"
+    return name
 
 
 def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
@@ -96,16 +106,32 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
         return f"waiting in {FUTURES_WAITS[wait.kind]} for {count} ({wait.label})"
     if wait.kind == "Queue.put":
         return f"waiting for room in {wait.label}"
-    holder = _name(wait.holder, wait.pid, threads)
+    if wait.kind.endswith("Queue.join"):
+        return f"waiting for every task of {wait.label} to be done"
+    if wait.kind.endswith(".get"):  # multiprocessing queues
+        return f"waiting for an item from {wait.label}"
+    if wait.kind.endswith(".put"):
+        return f"waiting for room in {wait.label}"
+    holder = _name(wait.holder, wait.holder_pid or wait.pid, threads, wait.pid, PROCESSES)
     return f"waiting for {wait.label}" + (f", held by {holder}" if holder else "")
 
 
+PROCESSES: dict[int, str] = {}  # pid -> name, set by sync_tracks for the names above
+
+
 def _wait_args(wait: Wait, threads: dict[tuple[int, int], Thread]) -> dict[str, Any]:
-    return {"kind": wait.kind, "label": wait.label,
-            "holder": _name(wait.holder, wait.pid, threads),
-            "releaser": _name(wait.releaser, wait.pid, threads),
-            "outcome": wait.outcome or "still waiting when the process stopped",
-            "unfinished": True if wait.end is None else None}
+    args: dict[str, Any] = {
+        "kind": wait.kind, "label": wait.label,
+        "holder": _name(wait.holder, wait.holder_pid or wait.pid, threads, wait.pid, PROCESSES),
+        "releaser": _name(wait.releaser, wait.releaser_pid or wait.pid, threads, wait.pid,
+                          PROCESSES),
+        "outcome": wait.outcome or "still waiting when the process stopped",
+        "unfinished": True if wait.end is None else None}
+    if wait.shared is not None:  # shared across processes: which ones
+        args.update(holder_pid=wait.holder_pid, releaser_pid=wait.releaser_pid,
+                    server=PROCESSES.get(wait.server_pid or 0) if wait.server_pid else None,
+                    server_pid=wait.server_pid)
+    return args
 
 
 def _hold_slice(hold: Hold, end: int) -> Slice:

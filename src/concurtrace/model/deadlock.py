@@ -7,7 +7,9 @@ no edge, so no cycle goes through it: a waiter that a live producer will wake is
 deadlock, nor is a wait with a timeout (it ends by itself). A thread waiting for a
 plain Lock it took itself is not reported (another thread may release a Lock). Each
 thread waits on one thing at a time, so every node has at most one edge and the cycles
-are found by following them.
+are found by following them. Nodes are (pid, tid): a multiprocessing lock (or a Manager
+Lock) held by a thread of another process makes an edge across processes, so a cycle
+through several processes is found the same way.
 """
 
 from __future__ import annotations
@@ -16,40 +18,52 @@ from dataclasses import dataclass
 
 from concurtrace.model.records import RawRecord, lifecycle_records
 from concurtrace.model.sync import LOCK_KINDS, SyncData, Wait
+from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
 
 
 @dataclass
 class Deadlock:
-    pid: int
+    pid: int  # the first waiter's process (a cycle across processes: see processes())
     waits: list[Wait]  # waits[i] is blocked on something held by waits[i + 1]'s thread
+
+    def processes(self) -> list[int]:
+        return sorted({w.pid for w in self.waits})
+
+
+Node = tuple[int, int]  # (pid, tid): a cycle may go through threads of several processes
 
 
 def find_deadlocks(data: SyncData) -> list[Deadlock]:
-    edges: dict[tuple[int, int], tuple[int, Wait]] = {}
+    edges: dict[Node, tuple[Node, Wait]] = {}
     holders = _holders_at_end(data)
+    shared = _shared_holders_at_end(data)
     for wait in data.waits:
         if wait.end is not None or (wait.pid, wait.tid) in data.thread_exits \
                 or wait.timeout_s is not None:  # it ends by itself
             continue
-        if wait.kind in LOCK_KINDS:
-            holder = holders.get((wait.pid, wait.obj))
-        elif wait.kind == "Thread":
-            holder = wait.target if (wait.pid, wait.target) not in data.thread_exits else None
-        else:
-            continue
-        if holder is not None and holder != wait.tid:
+        holder: Node | None = None
+        if wait.shared is not None and wait.kind in SHARED_LOCK_KINDS:
+            holder = shared.get(wait.shared)
+        elif wait.kind in LOCK_KINDS:
+            tid = holders.get((wait.pid, wait.obj))
+            holder = (wait.pid, tid) if tid is not None else None
+        elif wait.kind == "Thread" and wait.target is not None \
+                and (wait.pid, wait.target) not in data.thread_exits:
+            holder = (wait.pid, wait.target)
+        if holder is not None and holder != (wait.pid, wait.tid) \
+                and holder not in data.thread_exits:
             edges[(wait.pid, wait.tid)] = (holder, wait)
     found: list[Deadlock] = []
-    seen: set[tuple[int, int]] = set()
+    seen: set[Node] = set()
     for start in sorted(edges):
-        path: list[tuple[int, int]] = []
-        node: tuple[int, int] | None = start
+        path: list[Node] = []
+        node: Node | None = start
         while node is not None and node in edges and node not in seen and node not in path:
             path.append(node)
-            node = (node[0], edges[node][0])
+            node = edges[node][0]
         if node is not None and node in path:
             cycle = path[path.index(node):]
-            found.append(Deadlock(start[0], [edges[n][1] for n in cycle]))
+            found.append(Deadlock(cycle[0][0], [edges[n][1] for n in cycle]))
         seen.update(path)
     return found
 
@@ -58,14 +72,14 @@ def _holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
     """(pid, obj) -> the thread holding the lock when its process stopped, if known."""
     events: list[tuple[int, int, tuple[int, int], int | None]] = []
     for wait in data.waits:
-        if wait.kind in LOCK_KINDS:
+        if wait.kind in LOCK_KINDS and wait.shared is None:
             if wait.holder:
                 events.append((wait.holder_since or wait.start, 0, (wait.pid, wait.obj),
                                wait.holder))
             if wait.end is not None and wait.outcome == "acquired":
                 events.append((wait.end, 1, (wait.pid, wait.obj), wait.tid))
     for hold in data.holds:
-        if hold.end is not None:
+        if hold.end is not None and hold.shared is None:
             events.append((hold.end, 2, (hold.pid, hold.obj), None))
     holders: dict[tuple[int, int], int] = {}
     for _ts, _order, key, tid in sorted(events, key=lambda e: (e[0], e[1])):
@@ -73,6 +87,29 @@ def _holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
             holders.pop(key, None)
         else:
             holders[key] = tid
+    return holders
+
+
+def _shared_holders_at_end(data: SyncData) -> dict[str, Node]:
+    """identity -> (pid, tid) holding a lock shared across processes at the end."""
+    events: list[tuple[int, int, str, Node | None]] = []
+    for wait in data.waits:
+        if wait.shared is None or wait.kind not in SHARED_LOCK_KINDS:
+            continue
+        if wait.holder and wait.holder_pid:
+            events.append((wait.holder_since or wait.start, 0, wait.shared,
+                           (wait.holder_pid, wait.holder)))
+        if wait.end is not None and wait.outcome == "acquired":
+            events.append((wait.end, 1, wait.shared, (wait.pid, wait.tid)))
+    for hold in data.holds:
+        if hold.end is not None and hold.shared is not None:
+            events.append((hold.end, 2, hold.shared, None))
+    holders: dict[str, Node] = {}
+    for _ts, _order, key, node in sorted(events, key=lambda e: (e[0], e[1])):
+        if node is None:
+            holders.pop(key, None)
+        else:
+            holders[key] = node
     return holders
 
 
@@ -87,18 +124,26 @@ def thread_names(records: list[RawRecord]) -> dict[tuple[int, int], str]:
     return names
 
 
-def describe(deadlock: Deadlock, names: dict[tuple[int, int], str]) -> str:
-    """"transfer-ab waits for Lock@bank.py:5 held by transfer-ba, which waits for ..."."""
-    def name(tid: int) -> str:
-        return names.get((deadlock.pid, tid), f"thread {tid}")
+def describe(deadlock: Deadlock, names: dict[tuple[int, int], str],
+             processes: dict[int, str] | None = None) -> str:
+    """"transfer-ab waits for Lock@bank.py:5 held by transfer-ba, which waits for ...";
+    across processes each thread is named with its process ("MainThread in Process-1")."""
+    several = len(deadlock.processes()) > 1
+
+    def name(pid: int, tid: int) -> str:
+        who = names.get((pid, tid), f"thread {tid}")
+        if not several:
+            return who
+        return f"{who} in {(processes or {}).get(pid) or f'pid {pid}'}"
 
     parts = []
     for index, wait in enumerate(deadlock.waits):
-        holder = deadlock.waits[(index + 1) % len(deadlock.waits)].tid
+        holder = deadlock.waits[(index + 1) % len(deadlock.waits)]
         what = f"{wait.label} to end" if wait.kind == "Thread" else \
-            f"{wait.label} held by {name(holder)}"
+            f"{wait.label} held by {name(holder.pid, holder.tid)}"
         parts.append(("" if index == 0 else "which ") + f"waits for {what}")
-    return f"{name(deadlock.waits[0].tid)} " + ", ".join(parts)
+    first = deadlock.waits[0]
+    return f"{name(first.pid, first.tid)} " + ", ".join(parts)
 
 
 def stack_text(stack: list[dict[str, object]], limit: int = 6) -> str:
@@ -106,17 +151,22 @@ def stack_text(stack: list[dict[str, object]], limit: int = 6) -> str:
                        for f in stack[:limit])
 
 
-def report_lines(deadlock: Deadlock, names: dict[tuple[int, int], str], process: str) -> list[str]:
+def report_lines(deadlock: Deadlock, names: dict[tuple[int, int], str], process: str,
+                 processes: dict[int, str] | None = None) -> list[str]:
     """The stderr printout: the cycle, each thread's stack, where each lock's holder was."""
-    lines = [f"concurtrace: deadlock in {process} (pid {deadlock.pid}): "
-             f"{describe(deadlock, names)}"]
+    pids = deadlock.processes()
+    where = f"{process} (pid {deadlock.pid})" if len(pids) == 1 else "processes " + ", ".join(
+        f"{(processes or {}).get(pid) or 'a process'} (pid {pid})" for pid in pids)
+    lines = [f"concurtrace: deadlock in {where}: {describe(deadlock, names, processes)}"]
     for index, wait in enumerate(deadlock.waits):
-        who = names.get((deadlock.pid, wait.tid), f"thread {wait.tid}")
+        who = names.get((wait.pid, wait.tid), f"thread {wait.tid}")
+        if len(pids) > 1:
+            who += f" in {(processes or {}).get(wait.pid) or f'pid {wait.pid}'}"
         lines.append(f"  {who} (tid {wait.tid}) blocked at {stack_text(wait.stack) or '?'}")
         if wait.kind != "Thread" and wait.holder_stack:
-            holder = deadlock.waits[(index + 1) % len(deadlock.waits)].tid
+            holder = deadlock.waits[(index + 1) % len(deadlock.waits)]
             lines.append(f"    {wait.label} was taken by "
-                         f"{names.get((deadlock.pid, holder), holder)}, which was at "
+                         f"{names.get((holder.pid, holder.tid), holder.tid)}, which was at "
                          f"{stack_text(wait.holder_stack)} when {who} began waiting")
     return lines
 
@@ -144,4 +194,6 @@ def deadlock_lines(deadlock: Deadlock, records: list[RawRecord]) -> list[str]:
                  if r["ev"] == "role" and r.get("name")}
     root = next((int(r["pid"]) for r in lifecycle if r["ev"] == "hello"), None)  # the first
     default = "MainProcess" if deadlock.pid == root else "a process"
-    return report_lines(deadlock, names, processes.get(deadlock.pid, default))
+    if root is not None:
+        processes.setdefault(root, "MainProcess")
+    return report_lines(deadlock, names, processes.get(deadlock.pid, default), processes)

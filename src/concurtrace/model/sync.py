@@ -21,6 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.records import RawRecord
+from concurtrace.model.sync_mp import (
+    SHARED_ENDED_BY,
+    Objects,
+    attribute_shared,
+    label_server_side,
+    relabel,
+    shared_holds,
+)
 
 LOCK_KINDS = ("Lock", "RLock")
 # Which signals can end which wait.
@@ -33,6 +41,8 @@ ENDED_BY: dict[str, tuple[str, ...]] = {
 # A barrier wait that ended broken was ended by a break or a reset, not by an arrival.
 ENDED_BY_OUTCOME: dict[str, tuple[str, ...]] = {
     "passed": ("arrive",), "broken": ("break",), "reset": ("reset",)}
+# multiprocessing objects and Manager proxies (sync_mp)
+ENDED_BY.update({kind: (op,) for kind, op in SHARED_ENDED_BY.items()})
 
 
 @dataclass(slots=True)
@@ -56,6 +66,10 @@ class Wait:
     stack: list[dict[str, Any]] = field(default_factory=list)
     holder_stack: list[dict[str, Any]] = field(default_factory=list)
     timeout_s: float | None = None  # the wait gives up after this (None: never, or unknown)
+    shared: str | None = None  # an object shared across processes: its identity (sync_mp)
+    holder_pid: int | None = None  # shared objects: the holder's and releaser's processes
+    releaser_pid: int | None = None
+    server_pid: int | None = None  # a Manager proxy's server process
 
 
 @dataclass(slots=True)
@@ -70,6 +84,7 @@ class Hold:
     start: int
     end: int | None  # None: still held when the process stopped
     waiters: int = 0
+    shared: str | None = None  # a lock shared across processes (sync_mp)
 
 
 @dataclass
@@ -89,6 +104,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     open_waits: dict[tuple[int, int], Wait] = {}
     signals: dict[tuple[int, int], list[RawRecord]] = {}
     lives = _Lifetimes()
+    shared = Objects()
     for record in records:
         ev = record["ev"]
         if ev == "thread_exit" and record.get("tid") is not None:
@@ -102,11 +118,14 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
             ended = open_waits.pop((int(record["pid"]), int(record["tid"])), None)
             if ended is not None and ended.obj == lives.current(ended.pid, record.get("obj")):
                 ended.end, ended.outcome = int(record["ts"]), str(record.get("outcome"))
+        elif ev == "sync_object" or (ev == "sync_signal" and record.get("shared")):
+            shared.add(record)
         elif ev == "sync_signal":
             pid = int(record["pid"])
             signals.setdefault((pid, lives.current(pid, record["obj"])), []).append(record)
-    data.recorded = bool(data.waits or signals)
-    data.waits = [w for w in data.waits if w.end is None or w.end - w.start >= threshold_ns]
+    data.recorded = bool(data.waits or signals or shared.signals)
+    data.waits = [w for w in data.waits if (w.end is None or w.end - w.start >= threshold_ns)
+                  and (w.shared is None or relabel(w, shared))]
     kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
     for wait in data.waits:
         _attribute(wait, signals.get((wait.pid, wait.obj), []), data.thread_exits)
@@ -118,7 +137,24 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
                                        int(signal["since"]), int(signal["ts"])))
     _open_holds(data)
     _count_waiters(data)
+    attribute_shared(data.waits, shared)
+    label_server_side(data.waits, shared)
+    label_server_side(data.holds, shared)
+    for hold in shared_holds(data.waits, shared):
+        data.holds.append(Hold(hold["pid"], hold["tid"], 0, hold["kind"], hold["label"],
+                               hold["start"], hold["end"], shared=hold["shared"]))
+    _count_shared_waiters(data)
     return data
+
+
+def _count_shared_waiters(data: SyncData) -> None:
+    for hold in data.holds:
+        if hold.shared is None:
+            continue
+        end = hold.end if hold.end is not None else 1 << 62
+        hold.waiters = len({(w.pid, w.tid) for w in data.waits if w.shared == hold.shared
+                            and (w.pid, w.tid) != (hold.pid, hold.tid) and w.start < end
+                            and (w.end is None or w.end > hold.start)})
 
 
 class _Lifetimes:
@@ -153,7 +189,9 @@ def _wait(record: RawRecord) -> Wait:
                 futures=_int(record.get("futures")), parties=_int(record.get("parties")),
                 stack=list(record.get("stack") or []),
                 holder_stack=list(record.get("holder_stack") or []),
-                timeout_s=_seconds(record.get("timeout")))
+                timeout_s=_seconds(record.get("timeout")),
+                shared=str(record["shared"]) if record.get("shared") else None,
+                holder_pid=_int(record.get("holder_pid")))
 
 
 def _seconds(value: Any) -> float | None:

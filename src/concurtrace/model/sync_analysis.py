@@ -8,6 +8,8 @@ from typing import Any
 
 from concurtrace.model.deadlock import describe, find_deadlocks
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
+from concurtrace.model.sync_mp import SERVER_SIDE
+from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
 from concurtrace.model.units import short_duration as _human
 from concurtrace.model.vocabulary import STATES
@@ -15,8 +17,9 @@ from concurtrace.model.vocabulary import STATES
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
-NOT_COVERED = ("multiprocessing locks and queues", "Manager proxies", "asyncio")
-CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore")
+NOT_COVERED = ("multiprocessing Pipe, Process.join and Pool waits", "asyncio")
+CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore", "mp.Lock", "mp.RLock",
+                    "mp.Semaphore", "mp.BoundedSemaphore", "Manager Lock", "Manager RLock")
 # What a holder did is read from the sampler's states, a few ms apart: a shorter hold
 # only shows the state around it (11 us holds read "mostly waiting for lock").
 SAMPLED_HOLD_NS = 5_000_000
@@ -29,26 +32,34 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
         return []
     threads = {(p.pid, t.tid): t for p in timeline.processes.values() for t in p.threads.values()}
     names = {key: t.name for key, t in threads.items()}
+    processes = {p.pid: p.name for p in timeline.processes.values()}
     findings: list[Finding] = []
     deadlocks: list[dict[str, Any]] = []
     for deadlock in find_deadlocks(data):
         proc = timeline.processes.get(deadlock.pid)
         where = proc.name if proc else f"pid {deadlock.pid}"
+        if len(deadlock.processes()) > 1:
+            where = ", ".join(processes.get(pid) or f"pid {pid}" for pid in deadlock.processes())
         findings.append(Finding("deadlock", deadlock.pid, deadlock.waits[0].tid,
-                                f"Deadlock in {where}: {describe(deadlock, names)}.",
+                                f"Deadlock in {where}: {describe(deadlock, names, processes)}.",
                                 "Take the locks in one fixed order everywhere, or take them "
                                 "with acquire(timeout=...) and back off.", 5))
         deadlocks.append({"pid": deadlock.pid, "process": where, "cycle": [
             {"tid": w.tid, "thread": names.get((w.pid, w.tid)), "waits_for": w.label,
              "kind": w.kind, "stack": w.stack,
-             "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid}
+             "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid,
+             "pid": w.pid, "held_by_pid": deadlock.waits[(i + 1) % len(deadlock.waits)].pid}
             for i, w in enumerate(deadlock.waits)]})
     objects = _objects(timeline, threads)
-    in_cycles = {(d["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
+    in_cycles = {(step["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
     for stats in objects:
-        finding = None if (stats["pid"], stats["label"]) in in_cycles else _contention(stats)
+        finding = None if (stats["pid"], stats["label"]) in in_cycles or stats["_shared"] \
+            or stats["label"].endswith(SERVER_SIDE) else _contention(stats)
         if finding is not None:
             findings.append(finding)
+    findings.extend(shared_contention(
+        [s for s in objects if (s["pid"], s["label"]) not in in_cycles], CONTENTION_KINDS,
+        CONTENTION_SHARE, CONTENTION_MIN_NS, _human))
     lock_ns, attributed = _unattributed(timeline, data.waits)
     timeline.sync_summary = {
         "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
@@ -133,6 +144,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                          "hold_ns": held_ns[t]} for t, n in held.most_common(5)],
             "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
+            "_shared": found[0].shared, "_lives_ns": lives,
         })
     out.sort(key=lambda s: -int(s["total_wait_ns"]))
     return out

@@ -28,6 +28,7 @@ from concurtrace.model.records import (
 from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
+from concurtrace.runner.hooks_sync_mp_install import install_sync_mp
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 from concurtrace.runner.own_frames import (
     call_as_caller,
@@ -54,6 +55,7 @@ def install(sink: Sink) -> HookSet:
     _install_signals(hooks, sink)
     install_multiprocessing(hooks, sink)
     install_sync(hooks, sink)
+    install_sync_mp(hooks, sink)
     install_asyncio_lazily(hooks, sink)
     return hooks
 

@@ -40,7 +40,7 @@ def install_barrier(hooks: HookSet, sink: Sink) -> None:
     orig_wait, orig_release, orig_break, orig_reset = (vars(cls)[name] for name in names)
 
     def wait(self: Any, timeout: float | None) -> None:
-        if settings.sink is None or settings.is_busy():
+        if settings.sink is None or settings.is_busy() or _shared(self):
             settings.call(orig_wait, self, timeout)
             return
         begin(sink, self, "Barrier", _now(), parties=self._parties)
@@ -61,6 +61,9 @@ def install_barrier(hooks: HookSet, sink: Sink) -> None:
 
     def _signalled(orig: Any, op: str) -> Any:
         def call(self: Any) -> None:
+            if _shared(self):
+                settings.call(orig, self)
+                return
             waiting = bool(self._cond._waiters) and settings.sink is not None
             ts = _now()
             previous = settings.is_busy()
@@ -80,6 +83,13 @@ def install_barrier(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(cls, "_release", clean_raise(_signalled(orig_release, "arrive")))
     hooks.patch(cls, "_break", clean_raise(_signalled(orig_break, "break")))
     hooks.patch(cls, "reset", clean_raise(_signalled(orig_reset, "reset")))
+
+
+def _shared(barrier: Any) -> bool:
+    """multiprocessing's Barrier subclasses threading's on a multiprocessing Condition (no
+    _waiters): hooks_sync_mp records its waits across processes; these hooks stay out."""
+    return type(barrier) is not threading.Barrier and \
+        not isinstance(getattr(barrier, "_cond", None), threading.Condition)
 
 
 _RawSimpleQueue: Any = _queue.SimpleQueue
