@@ -1,9 +1,9 @@
 """asyncio tasks and loop health, rebuilt from the records runner/hooks_asyncio writes.
 
 Record kinds: "atask" (a task created: loop, task, name, coro, site, by, root, eager),
-"asteps" (rows: a batch of steps in time order, each one step of a task on its loop: ts,
-end, and after it either aw/at/awt, what it
-awaits and where, or out: result | exception | cancelled, with exc/msg/at), "acb" (a
+"asteps" (rows: a batch of steps in time order, each one step of a task on its loop, a
+list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and where, then
+optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
 "aunret" (a task's exception never retrieved). Tasks and loops are keyed by (pid, number)
@@ -82,6 +82,7 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
     """records in time order (records.read_session)."""
     data = AsyncioData(enabled, slow_ns)
     unretrieved: list[RawRecord] = []
+    names = _names(records)
     for record in records:
         ev = record["ev"]
         if not ev.startswith("a"):
@@ -90,9 +91,11 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
         if ev == "atask":
             _created(data, pid, record)
         elif ev == "asteps":
+            columns = record.get("cols")
             for row in record.get("rows") or []:
-                if isinstance(row, dict) and (pid, int(row["task"])) not in data.hidden:
-                    _step(data, pid, row)
+                step = _row(columns, row, names.get(pid, {}))
+                if step is not None and (pid, int(step["task"])) not in data.hidden:
+                    _step(data, pid, step)
         elif ev == "acb":
             data.loop_threads.setdefault((pid, int(record["loop"])), int(record["tid"]))
             data.blocks.append(Block(pid, int(record["tid"]), int(record["loop"]),
@@ -114,6 +117,34 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
         task.steps.sort(key=lambda s: s.start)
     data.blocks.sort(key=lambda b: b.start)
     return data
+
+
+def _names(records: list[RawRecord]) -> dict[int, dict[int, str]]:
+    """pid -> the numbered texts of its "asteps" records (what is awaited, where)."""
+    out: dict[int, dict[int, str]] = {}
+    for record in records:
+        given = record.get("names") if record["ev"] == "asteps" else None
+        if isinstance(given, dict):
+            table = out.setdefault(int(record["pid"]), {})
+            for number, text in given.items():
+                table[int(number)] = str(text)
+    return out
+
+
+def _row(columns: Any, row: Any, names: dict[int, str]) -> RawRecord | None:
+    """A step row: a list in the record's "cols" order (aw and at numbered in names), then
+    a dict of the rarer facts (name, coro, out, exc, msg, at, slow); a dict in older traces."""
+    if isinstance(row, dict):
+        return row
+    if not isinstance(row, list) or not isinstance(columns, list):
+        return None
+    step: RawRecord = dict(zip(columns, row, strict=False))
+    for key in ("aw", "at"):
+        if isinstance(step.get(key), int):
+            step[key] = names.get(step[key])
+    if len(row) > len(columns) and isinstance(row[len(columns)], dict):
+        step.update(row[len(columns)])
+    return step
 
 
 def _task(data: AsyncioData, pid: int, record: RawRecord) -> Task:
