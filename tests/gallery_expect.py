@@ -35,6 +35,10 @@ EXPECT keys (all optional except "exit_code"):
   key ("lock", "sleep", "io", "running", ...).
 - ``findings``: finding kinds that must be present; ``no_findings``: kinds
   that must be absent.
+- ``asyncio``: facts about the summary's asyncio loops (all loops together):
+  ``min_tasks`` (tasks created), ``awaits`` (kinds of wait each seen at least once,
+  e.g. "Queue.get", "to_thread"), ``outcomes`` ({outcome: minimum count}, e.g.
+  {"cancelled": 2}).
 - ``timeout_s``: the script never ends by itself (a deadlock): plain, it must still
   be running after that many seconds; traced, it runs with ``--timeout``.
 
@@ -69,6 +73,7 @@ _COUNT_KEYS = {"count", "min_count"}
 _TOP_KEYS = {
     "exit_code", "processes", "min_processes", "threads", "gil", "states", "findings",
     "no_findings", "python_min", "python_max", "skip_reason", "timeout_s",
+    "asyncio",
 }
 _PROCESS_FACTS = {
     "parent", "daemon", "exit_code", "signal", "terminated_by", "start_method", "traced",
@@ -197,6 +202,8 @@ def validate_expect(expect: object, where: str = "EXPECT") -> None:
         kinds = top.get(key, [])
         if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
             raise ExpectError(f"{where}: {key} must be a list of finding kinds")
+    if "asyncio" in top:
+        _check_keys(top["asyncio"], {"min_tasks", "awaits", "outcomes"}, f"{where}.asyncio")
 
 
 def _share_entries(expect: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -533,4 +540,24 @@ def check_summary(expect: Mapping[str, Any], summary: Mapping[str, Any],
     _check_threads(s, expect, python, res)
     _check_shares(s, expect, python, res)
     _check_findings(s, expect, res)
+    _check_asyncio(summary, expect, res)
     return res
+
+
+def _check_asyncio(summary: Mapping[str, Any], expect: Mapping[str, Any],
+                   res: CheckResult) -> None:
+    want = expect.get("asyncio")
+    if not isinstance(want, dict):
+        return
+    loops = (summary.get("asyncio") or {}).get("loops") or []
+    created = sum(int(loop.get("tasks_created", 0)) for loop in loops)
+    if created < want.get("min_tasks", 0):
+        res.failures.append(f"asyncio: {created} tasks created, expected >= {want['min_tasks']}")
+    kinds = {kind for loop in loops for kind in loop.get("awaits") or {}}
+    for kind in want.get("awaits", []):
+        if kind not in kinds:
+            res.failures.append(f"asyncio: no {kind!r} await; the summary has {sorted(kinds)}")
+    for outcome, least in (want.get("outcomes") or {}).items():
+        got = sum(int((loop.get("outcomes") or {}).get(outcome, 0)) for loop in loops)
+        if got < least:
+            res.failures.append(f"asyncio: {got} tasks ended {outcome!r}, expected >= {least}")

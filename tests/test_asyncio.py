@@ -154,6 +154,41 @@ def test_to_thread_and_a_forked_process_pool(tmp_path: Path) -> None:
     assert pids == [run.process("MainProcess")["pid"]]
 
 
+def test_executor_calls_flow_from_submit_to_worker_to_resume(tmp_path: Path) -> None:
+    """to_thread -> the worker thread's call -> the task resuming; a process pool's call
+    (not timed in the worker) -> the resuming step."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_offload.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    loop = _loop(run.summary())
+    assert loop["awaits"]["to_thread"]["count"] == 4
+    assert loop["awaits"]["run_in_executor"]["count"] == 4  # was "a future"
+    assert 80e6 <= loop["awaits"]["to_thread"]["max_ns"] <= 2e9  # slow_read sleeps 100 ms
+    calls = engine.query(run.trace, "select t.name as track, s.name, s.dur from slice s join "
+                                    "track t on s.track_id = t.id where t.name like "
+                                    "'% executor calls'")
+    assert [c["name"] for c in calls] == ["to_thread: slow_read"] * 4, calls
+    assert all(90e6 <= c["dur"] <= 2e9 for c in calls)
+    flows = engine.query(run.trace, "select so.name as src, tso.name as src_track, si.name "
+                                    "as dst, tsi.name as dst_track from flow f join slice so "
+                                    "on f.slice_out = so.id join slice si on f.slice_in = si.id "
+                                    "join track tso on so.track_id = tso.id join track tsi on "
+                                    "si.track_id = tsi.id")
+    handoff = [f for f in flows if "executor calls" in f"{f['src_track']}{f['dst_track']}"]
+    submits = [f for f in handoff if f["dst"] == "to_thread: slow_read"]
+    resumes = [f for f in handoff if f["src"] == "to_thread: slow_read"]
+    assert len(submits) == len(resumes) == 4, flows
+    assert all(f["src"] == f["dst"] == "running" for f in submits + resumes
+               if f["src"] != "to_thread: slow_read" and f["dst"] != "to_thread: slow_read")
+    assert all(f["src_track"].endswith("(handle)") for f in submits)
+    assert all(f["dst_track"].endswith("(handle)") for f in resumes)
+    # the process pool's call: its submit step -> the step that resumed, on the same task
+    same_task = [f for f in flows if f["src"] == f["dst"] == "running" and f["src_track"]
+                 and f["src_track"] == f["dst_track"] and f["src_track"].endswith("(handle)")]
+    assert len(same_task) == 4, flows
+    assert engine.stats_errors(run.trace) == []
+
+
 def test_a_program_without_asyncio_does_not_import_it(tmp_path: Path) -> None:
     """The hooks wait for the program's own `import asyncio` (importing it everywhere cost
     start-up time and changed sys.modules)."""
@@ -192,6 +227,13 @@ def test_asyncio_programs_print_and_fail_the_same(mode: tuple[str, ...], tmp_pat
     summary = run.summary()
     [lost] = _findings(summary, "task_exception_unretrieved")
     assert "'forgotten (forgotten)'" in lost["message"]
+    lines = script.read_text().splitlines()
+    dropped = [n for n, line in enumerate(lines, 1) if line.strip().startswith("slow()")]
+    never = _findings(summary, "task_never_awaited")
+    assert len(never) == 3 == len(dropped), never  # plain, caught and recorded, -W error
+    for finding, line in zip(never, dropped, strict=True):
+        assert finding["message"].startswith("Coroutine 'slow' (asyncio_semantics.py:") \
+            and f"dropped at asyncio_semantics.py:{line}," in finding["message"], finding
     if sys.version_info >= (3, 12):  # eager tasks: the first step ran inside create_task
         rows = engine.query(run.trace, TASK_SLICES)
         at_once = [r["name"] for r in rows if r["track"].endswith("(main.<locals>.done_at_once)")]

@@ -6,7 +6,10 @@ list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and wh
 optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
-"aunret" (a task's exception never retrieved). Tasks and loops are keyed by (pid, number)
+"aunret" (a task's exception never retrieved), "asubmit"/"awork" (a run_in_executor call
+submitted, and run by a thread pool's worker), "anever" (a coroutine never awaited: its
+qualname, where it was defined, the line that was running when it was dropped, where it
+was created if origin tracking was on). Tasks and loops are keyed by (pid, number)
 and (pid, loop number): each loop is numbered once, as a closed loop's id() is reused.
 """
 
@@ -65,6 +68,25 @@ class Block:
     task: int | None = None
 
 
+@dataclass(slots=True)
+class Job:
+    """A call handed to an executor by loop.run_in_executor (or asyncio.to_thread)."""
+
+    pid: int
+    number: int
+    loop: int
+    tid: int  # the loop's thread
+    submitted_ns: int
+    kind: str  # to_thread | run_in_executor
+    fn: str
+    site: str | None
+    pool: str  # threads, or the executor's class (a process pool: no worker record)
+    task: int | None = None  # the submitting task's number
+    worker_tid: int | None = None
+    start: int | None = None  # the call on the worker thread
+    end: int | None = None
+
+
 @dataclass
 class AsyncioData:
     enabled: bool = True
@@ -75,6 +97,8 @@ class AsyncioData:
     samples: dict[tuple[int, int], list[tuple[int, int, int]]] = field(default_factory=dict)
     loop_threads: dict[tuple[int, int], int] = field(default_factory=dict)
     hidden: set[tuple[int, int]] = field(default_factory=set)  # asyncio's own tasks
+    jobs: dict[tuple[int, int], Job] = field(default_factory=dict)
+    never_awaited: list[RawRecord] = field(default_factory=list)  # "anever" records
 
 
 def build_tasks(records: list[RawRecord], enabled: bool = True,
@@ -108,6 +132,10 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
                 (int(record["ts"]), int(record.get("ready") or 0), int(record.get("lag") or 0)))
         elif ev == "aunret":
             unretrieved.append(record)
+        elif ev == "anever":
+            data.never_awaited.append(record)
+        elif ev in ("asubmit", "awork"):
+            _job(data, pid, record)
     for record in unretrieved:  # its task's last steps may come in a later batch
         task = data.tasks.get((int(record["pid"]), int(record.get("task") or 0)))
         if task is not None:
@@ -145,6 +173,25 @@ def _row(columns: Any, row: Any, names: dict[int, str]) -> RawRecord | None:
     if len(row) > len(columns) and isinstance(row[len(columns)], dict):
         step.update(row[len(columns)])
     return step
+
+
+def _job(data: AsyncioData, pid: int, record: RawRecord) -> None:
+    key = (pid, int(record["job"]))
+    job = data.jobs.get(key)
+    if record["ev"] == "asubmit":
+        job = data.jobs[key] = Job(
+            pid, key[1], int(record["loop"]), int(record["tid"]), int(record["ts"]),
+            str(record.get("kind") or "run_in_executor"), str(record.get("fn") or "?"),
+            record.get("site"), str(record.get("pool") or "threads"),
+            record.get("task") if isinstance(record.get("task"), int) else None,
+            job.worker_tid if job else None, job.start if job else None,
+            job.end if job else None)
+    else:  # the worker's call may be written before the submit (it is timed first)
+        if job is None:
+            job = data.jobs[key] = Job(pid, key[1], 0, 0, int(record["ts"]), "?", "?", None,
+                                       "threads")
+        job.worker_tid, job.start, job.end = int(record["tid"]), int(record["ts"]), \
+            int(record["end"])
 
 
 def _task(data: AsyncioData, pid: int, record: RawRecord) -> Task:

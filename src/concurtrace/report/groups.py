@@ -90,6 +90,7 @@ FINDING_VERBS = {
     "event_loop_blocked": "blocked their event loop",
     "task_exception_unretrieved": "raised an exception nobody retrieved",
     "task_pending_at_exit": "were still pending when their loop stopped",
+    "task_never_awaited": "were never awaited",
 }
 
 

@@ -27,6 +27,7 @@ import weakref
 from typing import Any
 
 from concurtrace.runner import hooks_asyncio_names as names
+from concurtrace.runner.hooks_asyncio_executor import install_executor
 from concurtrace.runner.hooks_asyncio_names import (
     awaiting,
     callback_name,
@@ -36,6 +37,7 @@ from concurtrace.runner.hooks_asyncio_names import (
     program_site,
     task_name,
 )
+from concurtrace.runner.hooks_unawaited_importlib_bootstrap import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
 
@@ -72,6 +74,9 @@ class _State:
         # the rows, the text in the batch that first uses it (rows of ints encode fast)
         self.names: dict[str, int] = {}
         self.new_names: dict[int, str] = {}
+        # id(future) -> the future run_in_executor returned: its awaits are named after it
+        self.executor_futures: weakref.WeakValueDictionary[int, Any] = \
+            weakref.WeakValueDictionary()
 
     def name_id(self, text: str) -> int:
         number = self.names.get(text)
@@ -196,6 +201,8 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
         state.flush()
         orig_finalize(reason)
 
+    install_executor(hooks, sink, state)
+    install_unawaited(hooks, sink)
     hooks.patch(loop_cls, "create_task", create_task)
     hooks.patch(events.Handle, "_run", handle_run)
     hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
@@ -284,6 +291,8 @@ def _stepped(state: _State, task: Any, lp: int, start: int, end: int) -> None:
     if not task.done():
         waiter = task._fut_waiter
         kind, where = awaiting(task, waiter)
+        if kind == "a future" and state.executor_futures.get(id(waiter)) is waiter:
+            kind = "run_in_executor"
         row[5] = state.name_id(kind)
         if where is not None:
             row[6] = state.name_id(where)
