@@ -189,6 +189,32 @@ def test_executor_calls_flow_from_submit_to_worker_to_resume(tmp_path: Path) -> 
     assert engine.stats_errors(run.trace) == []
 
 
+def test_queue_back_pressure_and_cancellations_on_the_task_tracks(tmp_path: Path) -> None:
+    run = trace_run(tmp_path / "q.pftrace", str(SCENARIO_DIR / "asyncio_queue.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0 and run.stdout == "consumed 30 jobs\n", run.stderr
+    puts = _loop(run.summary())["awaits"]["Queue.put"]
+    assert puts["count"] >= 20 and puts["p50_ns"] >= 5e6  # full queue: waits for the consumer
+    rows = engine.query(run.trace, TASK_SLICES)
+    producer = [r for r in rows if r["track"] == "task producer (producer)"]
+    assert sum(r["name"] == "awaiting Queue.put" for r in producer) == puts["count"]
+    run = trace_run(tmp_path / "c.pftrace", str(SCENARIO_DIR / "asyncio_cancel.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "wait_for timed out; timeout timed out; worker cancelled: True\n"
+    loop = _loop(run.summary())
+    assert loop["outcomes"] == {"cancelled": 3, "result": 1}
+    rows = engine.query(run.trace, "select t.name as track, s.name, s.dur, "
+                                   "extract_arg(s.arg_set_id, 'debug.outcome') as outcome "
+                                   "from slice s join track t on s.track_id = t.id "
+                                   "where t.name like 'task fetch-%'")
+    for name in ("fetch-wait_for", "fetch-timeout"):
+        track = [r for r in rows if r["track"] == f"task {name} (fetch)"]
+        # its sleep cut short at the 50 ms deadline, then the step that took the cancel
+        assert [r["name"] for r in track][-2:] == ["awaiting asyncio.sleep", "running"], track
+        assert 40e6 <= track[-2]["dur"] <= 400e6 and track[-1]["outcome"] == "cancelled"
+
+
 def test_a_program_without_asyncio_does_not_import_it(tmp_path: Path) -> None:
     """The hooks wait for the program's own `import asyncio` (importing it everywhere cost
     start-up time and changed sys.modules)."""
