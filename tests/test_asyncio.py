@@ -215,6 +215,37 @@ def test_queue_back_pressure_and_cancellations_on_the_task_tracks(tmp_path: Path
         assert 40e6 <= track[-2]["dur"] <= 400e6 and track[-1]["outcome"] == "cancelled"
 
 
+@pytest.mark.parametrize("mode", [("--quiet",), ("--quiet", "--light")])
+def test_uvloop_tasks_are_seen_and_behave_the_same(mode: tuple[str, ...],
+                                                  tmp_path: Path) -> None:
+    """uvloop's Loop is not a BaseEventLoop: its tasks through uvloop.Loop.create_task and
+    the C Task's loop.call_soon (hooks_asyncio_uvloop)."""
+    pytest.importorskip("uvloop")
+    script = SCRIPTS / "asyncio_uvloop.py"
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           timeout=60)
+    run = trace_run(tmp_path / "t.pftrace", str(script), options=mode)
+    assert plain.returncode == run.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout and run.stdout.startswith("uvloop Loop None\n")
+    traced_err = "".join(line for line in run.stderr.splitlines(keepends=True)
+                         if not line.startswith("concurtrace: "))
+    assert ADDRESS.sub("0x", traced_err) == ADDRESS.sub("0x", plain.stderr)
+    summary = run.summary()
+    loop = _loop(summary)
+    # main (uvloop.run's wrapper), 3 children, fails, slow, wait_for's inner task on
+    # 3.12+ only (not a task before), to_thread's none, forgotten
+    assert loop["outcomes"]["result"] >= 4 and loop["outcomes"]["exception"] == 2
+    assert loop["outcomes"]["cancelled"] >= 1
+    assert loop["awaits"]["asyncio.sleep"]["count"] >= 4
+    [block] = loop["blocks"]
+    assert block["task"] == "child-2" and 140e6 <= block["dur_ns"] <= 1e9
+    [lost] = _findings(summary, "task_exception_unretrieved")
+    assert "'forgotten (forgotten)'" in lost["message"]
+    rows = engine.query(run.trace, TASK_SLICES)
+    child = [r["name"] for r in rows if r["track"] == "task child-2 (child)"]
+    assert child == ["scheduled", "running", "awaiting asyncio.sleep", "running"], child
+
+
 def test_a_program_without_asyncio_does_not_import_it(tmp_path: Path) -> None:
     """The hooks wait for the program's own `import asyncio` (importing it everywhere cost
     start-up time and changed sys.modules)."""

@@ -37,6 +37,7 @@ from concurtrace.runner.hooks_asyncio_names import (
     program_site,
     task_name,
 )
+from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
 from concurtrace.runner.hooks_unawaited_importlib_bootstrap import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
@@ -51,6 +52,7 @@ TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
 FUTURE_TYPES: tuple[type, ...] = ()
 _CURRENT_TASK: list[Any] = [None]  # asyncio.current_task
 _HANDLE: type = object  # asyncio.events.Handle
+UVLOOP_OWN = frozenset({"Loop.shutdown_asyncgens", "Loop.shutdown_default_executor"})
 # (asyncio module, function) -> the kind of wait, for the innermost asyncio frame awaited
 class _State:
     def __init__(self, sink: Sink, slow_ns: int) -> None:
@@ -145,19 +147,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     orig_handler = loop_cls.call_exception_handler
     light = bool(config.get("light", False))
 
-    def create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
-        start = _now()
-        try:
-            task = sink.call(orig_create, self, coro, *args, **kwargs)
-        except BaseException as error:
-            unlink(error)
-            raise
-        if state.on:
-            try:
-                _created(state, self, task, coro, start)
-            except Exception:  # noqa: BLE001 - our bookkeeping never breaks the program
-                pass
-        return task
+    create_task = wrap_create_task(sink, state, orig_create)
 
     def handle_run(self: Any) -> None:
         if not state.on:
@@ -179,17 +169,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             pass
         return None
 
-    def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
-        if state.on and isinstance(context, dict):
-            try:
-                _exception_context(state, context)
-            except Exception:  # noqa: BLE001
-                pass
-        try:
-            sink.call(orig_handler, self, context)
-        except BaseException as error:
-            unlink(error)
-            raise
+    call_exception_handler = wrap_exception_handler(sink, state, orig_handler)
 
     def stop() -> None:
         state.flush()
@@ -203,6 +183,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
 
     install_executor(hooks, sink, state)
     install_unawaited(hooks, sink)
+    install_uvloop_lazily(hooks, sink, state)
     hooks.patch(loop_cls, "create_task", create_task)
     hooks.patch(events.Handle, "_run", handle_run)
     hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
@@ -211,6 +192,45 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     # A fork child starts with the parent's unwritten steps: write them first, in the parent.
     os.register_at_fork(before=state.flush, after_in_child=state.forked)
     atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
+
+
+def wrap_create_task(sink: Sink, state: _State, orig_create: Any) -> Any:
+    """loop.create_task, writing "atask" (BaseEventLoop's, or uvloop.Loop's)."""
+
+    def create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
+        start = _now()
+        try:
+            task = sink.call(orig_create, self, coro, *args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
+        if state.on:
+            try:
+                _created(state, self, task, coro, start)
+            except Exception:  # noqa: BLE001 - our bookkeeping never breaks the program
+                pass
+        return task
+
+    return create_task
+
+
+def wrap_exception_handler(sink: Sink, state: _State, orig_handler: Any) -> Any:
+    """loop.call_exception_handler, writing "aunret" for "Task exception was never
+    retrieved" (BaseEventLoop's, or uvloop.Loop's)."""
+
+    def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
+        if state.on and isinstance(context, dict):
+            try:
+                _exception_context(state, context)
+            except Exception:  # noqa: BLE001
+                pass
+        try:
+            sink.call(orig_handler, self, context)
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    return call_exception_handler
 
 
 def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None:
@@ -231,6 +251,9 @@ def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None
     code = getattr(coro, "cr_code", None)
     if getattr(code, "co_filename", "").startswith(names.ASYNCIO_DIR):
         record["internal"] = True  # asyncio.run's shutdown_asyncgens, shutdown_default_executor
+    elif getattr(coro, "__qualname__", None) in UVLOOP_OWN \
+            and getattr(code, "co_filename", "").startswith("uvloop"):
+        record["internal"] = record["root"] = True  # the same, uvloop's (Cython)
     state.unnamed.add(number)
     if task.done() or getattr(task, "_fut_waiter", None) is not None:
         record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
@@ -270,13 +293,13 @@ def _ran(state: _State, handle: Any, start: int, end: int) -> None:
     callback = handle._callback
     owner: Any = getattr(callback, "__self__", None)
     if isinstance(owner, TASK_TYPES):
-        _stepped(state, owner, lp, start, end)
+        stepped(state, owner, lp, start, end)
     elif end - start >= state.slow_ns:
         state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
                           "cb": callback_name(callback)})
 
 
-def _stepped(state: _State, task: Any, lp: int, start: int, end: int) -> None:
+def stepped(state: _State, task: Any, lp: int, start: int, end: int) -> None:
     number = state.ids.get(id(task))
     extra: dict[str, Any] | None = None
     if number is None:  # not made by loop.create_task (asyncio.Task(...) called directly)
