@@ -71,7 +71,7 @@ def _is_step(callback: Any) -> bool:
 
 
 def _timed_step(state: Any, loop: Any, task: Any, step: Any) -> Any:
-    from concurtrace.runner.hooks_asyncio import stepped
+    from concurtrace.runner.hooks_asyncio_steps import stepped
 
     def run(*args: Any) -> Any:
         start = _now()
