@@ -15,8 +15,8 @@ and Future stay as they are:
 - BaseEventLoop.call_exception_handler: "Task exception was never retrieved" ("aunret").
 Besides: BaseEventLoop.run_in_executor (hooks_asyncio_executor), the coroutine-never-
 awaited warning (hooks_unawaited_importlib_bootstrap), and uvloop's Loop
-(hooks_asyncio_uvloop). Nothing is added to a task (no done callback, no attribute), so names, current_task(),
-repr(), cancellation and the order of callbacks are the program's.
+(hooks_asyncio_uvloop). Nothing is added to a task (no done callback, no attribute), so
+names, current_task(), repr(), cancellation and the order of callbacks are the program's.
 """
 
 from __future__ import annotations
