@@ -5,7 +5,9 @@ submit -> the worker's call -> the awaiter resuming.
 
 A thread pool gets the function inside a closure that times it and passes everything
 through (result, exception with our frame unlinked). A process pool gets the program's
-function as it is: it must pickle the same, so only the submit is recorded there.
+function as it is: it must pickle the same, so only the submit is recorded there. So
+does a thread pool on 3.10: its re-raise keeps our frame's traceback entry (own_frames),
+which the program's traceback of the error would show.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from concurtrace.runner.own_frames import unlink
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
+TIMED = sys.version_info >= (3, 11)  # the worker's call timed (see above)
 
 
 def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
@@ -50,7 +53,7 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
         job = next(jobs)
         try:
             future = sink.call(orig, self, executor,
-                               _timed(sink, job, func) if threads else func, *args)
+                               _timed(sink, job, func) if threads and TIMED else func, *args)
         except BaseException as error:
             unlink(error)
             raise

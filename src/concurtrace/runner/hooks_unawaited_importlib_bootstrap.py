@@ -6,7 +6,9 @@ Our wrapper notes the coroutine, then calls the original. Its frame must not cou
 stack level, or the warning would name our file: warnings skips frames whose file name
 holds "importlib" and "_bootstrap" (CPython's is_internal_frame, 3.10-3.13, meant for the
 import machinery), hence this module's name. The warning's text, location, filters and
-registry are the program's; with -W error the raise leaves without our entry.
+registry are the program's; with -W error the raise leaves without our entry (3.11+).
+Not on 3.10: there a re-raise keeps our frame's traceback entry (own_frames), and the
+"Exception ignored in" report of a -W error run would show it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def install_unawaited(hooks: HookSet, sink: Sink) -> None:
     import warnings
 
     orig = getattr(warnings, "_warn_unawaited_coroutine", None)
-    if orig is None:
+    if orig is None or sys.version_info < (3, 11):
         return
     on = [True]
 
