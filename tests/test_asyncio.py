@@ -78,6 +78,20 @@ def test_blocking_call_in_a_coroutine_is_caught(light: bool, tmp_path: Path) -> 
     assert engine.stats_errors(run.trace) == []
 
 
+def test_json_export_carries_the_task_tracks(tmp_path: Path) -> None:
+    run = trace_run(tmp_path / "t.json", str(SCENARIO_DIR / "asyncio_blocking.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    rows = engine.query(run.trace, "select t.name as thread, s.name, s.dur from slice s join "
+                                   "thread_track tt on s.track_id = tt.id join thread t "
+                                   "using(utid) where t.name like 'task %' "
+                                   "or t.name like '% event loop'")
+    ticker = [r["name"] for r in rows if r["thread"] == "task ticker (ticker)"]
+    assert ticker.count("running") == 21 and ticker.count("awaiting asyncio.sleep") == 20
+    [blocked] = [r for r in rows if r["name"] == "loop blocked: parser (asyncio_blocking.py:39)"]
+    assert blocked["thread"] == "MainThread event loop" and blocked["dur"] >= 290e6
+
+
 def test_forgotten_tasks(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_forgotten_tasks.py"))
     assert run.returncode == 0, run.stderr
