@@ -33,7 +33,6 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
     """state: hooks_asyncio._State (on, ids)."""
     import asyncio
     from asyncio import base_events
-    from concurrent.futures import ThreadPoolExecutor
 
     loop_cls = base_events.BaseEventLoop
     orig = loop_cls.run_in_executor
@@ -49,7 +48,11 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
                 raise
         start = _now()
         pool = executor if executor is not None else getattr(self, "_default_executor", None)
-        threads = pool is None or isinstance(pool, ThreadPoolExecutor)
+        # not imported by us: the program's sys.modules stay its own (asyncio imports
+        # concurrent.futures.thread when it makes its default executor)
+        thread_module = sys.modules.get("concurrent.futures.thread")
+        threads = pool is None or (thread_module is not None
+                                   and isinstance(pool, thread_module.ThreadPoolExecutor))
         job = next(jobs)
         try:
             future = sink.call(orig, self, executor,
