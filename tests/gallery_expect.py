@@ -39,6 +39,10 @@ EXPECT keys (all optional except "exit_code"):
 - ``sync_objects``: entries ``{"label", "min_waits"?, "min_waiting_processes"?}``: the
   summary's ``sync.objects`` rows with that exact label (one row per waiting process)
   hold at least that many waits in all, from at least that many processes.
+- ``asyncio``: facts about the summary's asyncio loops (all loops together):
+  ``min_tasks`` (tasks created), ``awaits`` (kinds of wait each seen at least once,
+  e.g. "Queue.get", "to_thread"), ``outcomes`` ({outcome: minimum count}, e.g.
+  {"cancelled": 2}).
 - ``timeout_s``: the script never ends by itself (a deadlock): plain, it must still
   be running after that many seconds; traced, it runs with ``--timeout``.
 
@@ -77,6 +81,7 @@ _TOP_KEYS = {
     "no_findings", "python_min", "python_max", "skip_reason", "timeout_s",
     "sync", "sync_slices",  # gallery_sync_expect.py
     "sync_objects",
+    "asyncio",
 }
 _SYNC_OBJECT_KEYS = {"label", "min_waits", "min_waiting_processes"}
 _PROCESS_FACTS = {
@@ -211,6 +216,8 @@ def validate_expect(expect: object, where: str = "EXPECT") -> None:
         entry = _check_keys(raw, _SYNC_OBJECT_KEYS, f"{where}.sync_objects[{i}]")
         if not isinstance(entry.get("label"), str):
             raise ExpectError(f"{where}.sync_objects[{i}]: label (str) is required")
+    if "asyncio" in top:
+        _check_keys(top["asyncio"], {"min_tasks", "awaits", "outcomes"}, f"{where}.asyncio")
 
 
 def _share_entries(expect: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -549,6 +556,7 @@ def check_summary(expect: Mapping[str, Any], summary: Mapping[str, Any],
     _check_findings(s, expect, res)
     res.failures.extend(check_sync(expect, summary))
     _check_sync_objects(summary, expect, res)
+    _check_asyncio(summary, expect, res)
     return res
 
 
@@ -564,3 +572,22 @@ def _check_sync_objects(summary: Mapping[str, Any], expect: Mapping[str, Any],
             seen = sorted({str(o.get("label")) for o in objects})
             res.failures.append(f"sync_objects: {entry} not met: {waits} waits from "
                                 f"{len(pids)} processes; labels: {seen}")
+
+
+def _check_asyncio(summary: Mapping[str, Any], expect: Mapping[str, Any],
+                   res: CheckResult) -> None:
+    want = expect.get("asyncio")
+    if not isinstance(want, dict):
+        return
+    loops = (summary.get("asyncio") or {}).get("loops") or []
+    created = sum(int(loop.get("tasks_created", 0)) for loop in loops)
+    if created < want.get("min_tasks", 0):
+        res.failures.append(f"asyncio: {created} tasks created, expected >= {want['min_tasks']}")
+    kinds = {kind for loop in loops for kind in loop.get("awaits") or {}}
+    for kind in want.get("awaits", []):
+        if kind not in kinds:
+            res.failures.append(f"asyncio: no {kind!r} await; the summary has {sorted(kinds)}")
+    for outcome, least in (want.get("outcomes") or {}).items():
+        got = sum(int((loop.get("outcomes") or {}).get(outcome, 0)) for loop in loops)
+        if got < least:
+            res.failures.append(f"asyncio: {got} tasks ended {outcome!r}, expected >= {least}")

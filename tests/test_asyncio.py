@@ -78,6 +78,20 @@ def test_blocking_call_in_a_coroutine_is_caught(light: bool, tmp_path: Path) -> 
     assert engine.stats_errors(run.trace) == []
 
 
+def test_json_export_carries_the_task_tracks(tmp_path: Path) -> None:
+    run = trace_run(tmp_path / "t.json", str(SCENARIO_DIR / "asyncio_blocking.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    rows = engine.query(run.trace, "select t.name as thread, s.name, s.dur from slice s join "
+                                   "thread_track tt on s.track_id = tt.id join thread t "
+                                   "using(utid) where t.name like 'task %' "
+                                   "or t.name like '% event loop'")
+    ticker = [r["name"] for r in rows if r["thread"] == "task ticker (ticker)"]
+    assert ticker.count("running") == 21 and ticker.count("awaiting asyncio.sleep") == 20
+    [blocked] = [r for r in rows if r["name"] == "loop blocked: parser (asyncio_blocking.py:39)"]
+    assert blocked["thread"] == "MainThread event loop" and blocked["dur"] >= 290e6
+
+
 def test_forgotten_tasks(tmp_path: Path) -> None:
     run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_forgotten_tasks.py"))
     assert run.returncode == 0, run.stderr
@@ -154,6 +168,99 @@ def test_to_thread_and_a_forked_process_pool(tmp_path: Path) -> None:
     assert pids == [run.process("MainProcess")["pid"]]
 
 
+def test_executor_calls_flow_from_submit_to_worker_to_resume(tmp_path: Path) -> None:
+    """to_thread -> the worker thread's call -> the task resuming; a process pool's call
+    (not timed in the worker) -> the resuming step."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCENARIO_DIR / "asyncio_offload.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    loop = _loop(run.summary())
+    assert loop["awaits"]["to_thread"]["count"] == 4
+    assert loop["awaits"]["run_in_executor"]["count"] == 4  # was "a future"
+    assert 80e6 <= loop["awaits"]["to_thread"]["max_ns"] <= 2e9  # slow_read sleeps 100 ms
+    calls = engine.query(run.trace, "select t.name as track, s.name, s.dur from slice s join "
+                                    "track t on s.track_id = t.id where t.name like "
+                                    "'% executor calls'")
+    timed = sys.version_info >= (3, 11)  # 3.10: the worker's call is not timed
+    assert [c["name"] for c in calls] == ["to_thread: slow_read"] * (4 if timed else 0), calls
+    assert all(90e6 <= c["dur"] <= 2e9 for c in calls)
+    flows = engine.query(run.trace, "select so.name as src, tso.name as src_track, si.name "
+                                    "as dst, tsi.name as dst_track from flow f join slice so "
+                                    "on f.slice_out = so.id join slice si on f.slice_in = si.id "
+                                    "join track tso on so.track_id = tso.id join track tsi on "
+                                    "si.track_id = tsi.id")
+    handoff = [f for f in flows if "executor calls" in f"{f['src_track']}{f['dst_track']}"]
+    submits = [f for f in handoff if f["dst"] == "to_thread: slow_read"]
+    resumes = [f for f in handoff if f["src"] == "to_thread: slow_read"]
+    assert len(submits) == len(resumes) == (4 if timed else 0), flows
+    assert all(f["src"] == f["dst"] == "running" for f in submits + resumes
+               if f["src"] != "to_thread: slow_read" and f["dst"] != "to_thread: slow_read")
+    assert all(f["src_track"].endswith("(handle)") for f in submits)
+    assert all(f["dst_track"].endswith("(handle)") for f in resumes)
+    # the process pool's call: its submit step -> the step that resumed, on the same task
+    same_task = [f for f in flows if f["src"] == f["dst"] == "running" and f["src_track"]
+                 and f["src_track"] == f["dst_track"] and f["src_track"].endswith("(handle)")]
+    assert len(same_task) == (4 if timed else 8), flows
+    assert engine.stats_errors(run.trace) == []
+
+
+def test_queue_back_pressure_and_cancellations_on_the_task_tracks(tmp_path: Path) -> None:
+    run = trace_run(tmp_path / "q.pftrace", str(SCENARIO_DIR / "asyncio_queue.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0 and run.stdout == "consumed 30 jobs\n", run.stderr
+    puts = _loop(run.summary())["awaits"]["Queue.put"]
+    assert puts["count"] >= 20 and puts["p50_ns"] >= 5e6  # full queue: waits for the consumer
+    rows = engine.query(run.trace, TASK_SLICES)
+    producer = [r for r in rows if r["track"] == "task producer (producer)"]
+    assert sum(r["name"] == "awaiting Queue.put" for r in producer) == puts["count"]
+    run = trace_run(tmp_path / "c.pftrace", str(SCENARIO_DIR / "asyncio_cancel.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "wait_for timed out; timeout timed out; worker cancelled: True\n"
+    loop = _loop(run.summary())
+    assert loop["outcomes"] == {"cancelled": 3, "result": 1}
+    rows = engine.query(run.trace, "select t.name as track, s.name, s.dur, "
+                                   "extract_arg(s.arg_set_id, 'debug.outcome') as outcome "
+                                   "from slice s join track t on s.track_id = t.id "
+                                   "where t.name like 'task fetch-%'")
+    for name in ("fetch-wait_for", "fetch-timeout"):
+        track = [r for r in rows if r["track"] == f"task {name} (fetch)"]
+        # its sleep cut short at the 50 ms deadline, then the step that took the cancel
+        assert [r["name"] for r in track][-2:] == ["awaiting asyncio.sleep", "running"], track
+        assert 40e6 <= track[-2]["dur"] <= 400e6 and track[-1]["outcome"] == "cancelled"
+
+
+@pytest.mark.parametrize("mode", [("--quiet",), ("--quiet", "--light")])
+def test_uvloop_tasks_are_seen_and_behave_the_same(mode: tuple[str, ...],
+                                                  tmp_path: Path) -> None:
+    """uvloop's Loop is not a BaseEventLoop: its tasks through uvloop.Loop.create_task and
+    the C Task's loop.call_soon (hooks_asyncio_uvloop)."""
+    pytest.importorskip("uvloop")
+    script = SCRIPTS / "asyncio_uvloop.py"
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           timeout=60)
+    run = trace_run(tmp_path / "t.pftrace", str(script), options=mode)
+    assert plain.returncode == run.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout and run.stdout.startswith("uvloop Loop None\n")
+    traced_err = "".join(line for line in run.stderr.splitlines(keepends=True)
+                         if not line.startswith("concurtrace: "))
+    assert ADDRESS.sub("0x", traced_err) == ADDRESS.sub("0x", plain.stderr)
+    summary = run.summary()
+    loop = _loop(summary)
+    # main (uvloop.run's wrapper), 3 children, fails, slow, wait_for's inner task on
+    # 3.12+ only (not a task before), to_thread's none, forgotten
+    assert loop["outcomes"]["result"] >= 4 and loop["outcomes"]["exception"] == 2
+    assert loop["outcomes"]["cancelled"] >= 1
+    assert loop["awaits"]["asyncio.sleep"]["count"] >= 4
+    [block] = loop["blocks"]
+    assert block["task"] == "child-2" and 140e6 <= block["dur_ns"] <= 1e9
+    [lost] = _findings(summary, "task_exception_unretrieved")
+    assert "'forgotten (forgotten)'" in lost["message"]
+    rows = engine.query(run.trace, TASK_SLICES)
+    child = [r["name"] for r in rows if r["track"] == "task child-2 (child)"]
+    assert child == ["scheduled", "running", "awaiting asyncio.sleep", "running"], child
+
+
 def test_a_program_without_asyncio_does_not_import_it(tmp_path: Path) -> None:
     """The hooks wait for the program's own `import asyncio` (importing it everywhere cost
     start-up time and changed sys.modules)."""
@@ -192,6 +299,14 @@ def test_asyncio_programs_print_and_fail_the_same(mode: tuple[str, ...], tmp_pat
     summary = run.summary()
     [lost] = _findings(summary, "task_exception_unretrieved")
     assert "'forgotten (forgotten)'" in lost["message"]
+    lines = script.read_text().splitlines()
+    dropped = [n for n, line in enumerate(lines, 1) if line.strip().startswith("slow()")]
+    never = _findings(summary, "task_never_awaited")
+    # plain, caught and recorded, -W error; not on 3.10 (hooks_unawaited_importlib_bootstrap)
+    assert len(dropped) == 3 and len(never) == (3 if sys.version_info >= (3, 11) else 0), never
+    for finding, line in zip(never, dropped, strict=False):
+        assert finding["message"].startswith("Coroutine 'slow' (asyncio_semantics.py:") \
+            and f"dropped at asyncio_semantics.py:{line}," in finding["message"], finding
     if sys.version_info >= (3, 12):  # eager tasks: the first step ran inside create_task
         rows = engine.query(run.trace, TASK_SLICES)
         at_once = [r["name"] for r in rows if r["track"].endswith("(main.<locals>.done_at_once)")]

@@ -4,8 +4,10 @@ timeouts, exceptions retrieved and not, and an uncaught error out of asyncio.run
 
 import asyncio
 import gc
+import os
 import sys
 import traceback
+import warnings
 
 
 async def child(n: int) -> int:
@@ -89,6 +91,22 @@ async def main() -> None:
         await queue.put(item)
     await eat
     print("queue:", seen, "to_thread:", await asyncio.to_thread(sum, [1, 2, 3]))
+    loop = asyncio.get_running_loop()
+    print("run_in_executor:", await loop.run_in_executor(None, sum, [4, 5]))
+    try:
+        await asyncio.to_thread(int, "x")  # raises in the worker: the same traceback
+    except ValueError:
+        traceback.print_exc()
+    slow()  # never awaited: the warning names this line, as without concurtrace
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        slow()
+        gc.collect()
+    print("caught:", [(w.category.__name__, os.path.basename(w.filename), w.lineno)
+                      for w in caught])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        slow()  # the RuntimeWarning raised in the finalizer: "Exception ignored in"
     asyncio.create_task(forgotten(), name="forgotten")
     await asyncio.sleep(0.01)
     gc.collect()  # its "Task exception was never retrieved" now, as the program sees it

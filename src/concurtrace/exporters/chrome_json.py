@@ -1,21 +1,26 @@
 """Timeline -> Chrome JSON trace: the same content as .pftrace minus parent pids.
 
 State tracks have no nesting in JSON: each "<thread> state" lane is a pseudo
-thread whose tid is STATE_TID_BASE + the real tid (its name says so). Flows use
-v2 binding (bind_id + flow_out/flow_in); JSON counters are process-scoped.
+thread whose tid is STATE_TID_BASE + the real tid (its name says so). So is each asyncio
+track (task_tracks: the loop's blocks, one per task, a worker's executor calls), numbered
+from TASK_TID_BASE in the order written. Flows use v2 binding (bind_id + flow_out/flow_in:
+one per event, outgoing first); JSON counters are process-scoped.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from itertools import count
 from typing import IO, Any
 
 from concurtrace.exporters.common import SUMMARY_KEY, nested, state_slice
+from concurtrace.exporters.task_tracks import task_tracks
 from concurtrace.model.serialize import timeline_to_dict
 from concurtrace.model.timeline import Instant, Slice, Timeline
 
 STATE_TID_BASE = 1_000_000_000
+TASK_TID_BASE = 2_000_000_000
 
 
 def _us(ns: int) -> float:
@@ -34,6 +39,7 @@ class _Out:
 def write(timeline: Timeline, stream: IO[str]) -> None:
     stream.write('{"displayTimeUnit": "ns", "traceEvents": [\n')
     out = _Out(stream)
+    tasks, lanes = task_tracks(timeline), count(TASK_TID_BASE)
     for rank, proc in enumerate(timeline.ordered_processes()):
         pid = proc.pid
         out.event({"ph": "M", "pid": pid, "tid": pid, "name": "process_name",
@@ -51,6 +57,11 @@ def write(timeline: Timeline, stream: IO[str]) -> None:
                 out.event({"ph": "M", "pid": pid, "tid": lane, "name": "thread_name",
                            "args": {"name": f"{thread.name} state"}})
                 _slices(out, pid, lane, [state_slice(run) for run in thread.states])
+            for name, slices, _instants in tasks.get((pid, thread.tid), []):
+                lane = next(lanes)
+                out.event({"ph": "M", "pid": pid, "tid": lane, "name": "thread_name",
+                           "args": {"name": name}})
+                _slices(out, pid, lane, slices)
         for mark in proc.instants:
             _instant(out, mark)
         for series in timeline.counters:

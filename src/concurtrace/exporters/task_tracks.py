@@ -3,14 +3,15 @@ slice per slow step or callback, then one track per task, "task <name> (<corouti
 with "running" slices for its steps and "awaiting <what>" between them.
 
 Flows: create_task (the creator's step) -> the new task's first step; an awaited task's
-last step -> the step where its awaiter resumed. The function slices of each step stay
-on the thread's own track.
+last step -> the step where its awaiter resumed; run_in_executor / to_thread (job_flows).
+The function slices of each step stay on the thread's own track.
 """
 
 from __future__ import annotations
 
 from itertools import count
 
+from concurtrace.exporters.job_flows import job_slices
 from concurtrace.model.tasks import Block, Task, as_args, loops
 from concurtrace.model.tasks_analysis import describe_block
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
@@ -40,6 +41,11 @@ def task_tracks(timeline: Timeline) -> Tracks:
         pieces = {t.number: _task_slices(t, _end(thread, timeline)) for t in tasks}
         _flows(tasks, pieces, flows)
         rows.extend((f"task {t.label()}", pieces[t.number], []) for t in tasks)
+        jobs = [j for j in data.jobs.values() if j.pid == pid and j.loop == loop]
+        for worker, calls in job_slices(jobs, pieces, flows).items():
+            if (pid, worker) in threads:
+                out.setdefault((pid, worker), []).append(
+                    (f"{threads[(pid, worker)].name} executor calls", calls, []))
     return out
 
 

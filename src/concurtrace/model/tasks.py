@@ -1,12 +1,15 @@
 """asyncio tasks and loop health, rebuilt from the records runner/hooks_asyncio writes.
 
 Record kinds: "atask" (a task created: loop, task, name, coro, site, by, root, eager),
-"asteps" (rows: a batch of steps in time order, each one step of a task on its loop: ts,
-end, and after it either aw/at/awt, what it
-awaits and where, or out: result | exception | cancelled, with exc/msg/at), "acb" (a
+"asteps" (rows: a batch of steps in time order, each one step of a task on its loop, a
+list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and where, then
+optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
-"aunret" (a task's exception never retrieved). Tasks and loops are keyed by (pid, number)
+"aunret" (a task's exception never retrieved), "asubmit"/"awork" (a run_in_executor call
+submitted, and run by a thread pool's worker), "anever" (a coroutine never awaited: its
+qualname, where it was defined, the line that was running when it was dropped, where it
+was created if origin tracking was on). Tasks and loops are keyed by (pid, number)
 and (pid, loop number): each loop is numbered once, as a closed loop's id() is reused.
 """
 
@@ -65,6 +68,25 @@ class Block:
     task: int | None = None
 
 
+@dataclass(slots=True)
+class Job:
+    """A call handed to an executor by loop.run_in_executor (or asyncio.to_thread)."""
+
+    pid: int
+    number: int
+    loop: int
+    tid: int  # the loop's thread
+    submitted_ns: int
+    kind: str  # to_thread | run_in_executor
+    fn: str
+    site: str | None
+    pool: str  # threads, or the executor's class (a process pool: no worker record)
+    task: int | None = None  # the submitting task's number
+    worker_tid: int | None = None
+    start: int | None = None  # the call on the worker thread
+    end: int | None = None
+
+
 @dataclass
 class AsyncioData:
     enabled: bool = True
@@ -75,6 +97,8 @@ class AsyncioData:
     samples: dict[tuple[int, int], list[tuple[int, int, int]]] = field(default_factory=dict)
     loop_threads: dict[tuple[int, int], int] = field(default_factory=dict)
     hidden: set[tuple[int, int]] = field(default_factory=set)  # asyncio's own tasks
+    jobs: dict[tuple[int, int], Job] = field(default_factory=dict)
+    never_awaited: list[RawRecord] = field(default_factory=list)  # "anever" records
 
 
 def build_tasks(records: list[RawRecord], enabled: bool = True,
@@ -82,6 +106,7 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
     """records in time order (records.read_session)."""
     data = AsyncioData(enabled, slow_ns)
     unretrieved: list[RawRecord] = []
+    names = _names(records)
     for record in records:
         ev = record["ev"]
         if not ev.startswith("a"):
@@ -90,9 +115,11 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
         if ev == "atask":
             _created(data, pid, record)
         elif ev == "asteps":
+            columns = record.get("cols")
             for row in record.get("rows") or []:
-                if isinstance(row, dict) and (pid, int(row["task"])) not in data.hidden:
-                    _step(data, pid, row)
+                step = _row(columns, row, names.get(pid, {}))
+                if step is not None and (pid, int(step["task"])) not in data.hidden:
+                    _step(data, pid, step)
         elif ev == "acb":
             data.loop_threads.setdefault((pid, int(record["loop"])), int(record["tid"]))
             data.blocks.append(Block(pid, int(record["tid"]), int(record["loop"]),
@@ -105,6 +132,10 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
                 (int(record["ts"]), int(record.get("ready") or 0), int(record.get("lag") or 0)))
         elif ev == "aunret":
             unretrieved.append(record)
+        elif ev == "anever":
+            data.never_awaited.append(record)
+        elif ev in ("asubmit", "awork"):
+            _job(data, pid, record)
     for record in unretrieved:  # its task's last steps may come in a later batch
         task = data.tasks.get((int(record["pid"]), int(record.get("task") or 0)))
         if task is not None:
@@ -114,6 +145,53 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
         task.steps.sort(key=lambda s: s.start)
     data.blocks.sort(key=lambda b: b.start)
     return data
+
+
+def _names(records: list[RawRecord]) -> dict[int, dict[int, str]]:
+    """pid -> the numbered texts of its "asteps" records (what is awaited, where)."""
+    out: dict[int, dict[int, str]] = {}
+    for record in records:
+        given = record.get("names") if record["ev"] == "asteps" else None
+        if isinstance(given, dict):
+            table = out.setdefault(int(record["pid"]), {})
+            for number, text in given.items():
+                table[int(number)] = str(text)
+    return out
+
+
+def _row(columns: Any, row: Any, names: dict[int, str]) -> RawRecord | None:
+    """A step row: a list in the record's "cols" order (aw and at numbered in names), then
+    a dict of the rarer facts (name, coro, out, exc, msg, at, slow); a dict in older traces."""
+    if isinstance(row, dict):
+        return row
+    if not isinstance(row, list) or not isinstance(columns, list):
+        return None
+    step: RawRecord = dict(zip(columns, row, strict=False))
+    for key in ("aw", "at"):
+        if isinstance(step.get(key), int):
+            step[key] = names.get(step[key])
+    if len(row) > len(columns) and isinstance(row[len(columns)], dict):
+        step.update(row[len(columns)])
+    return step
+
+
+def _job(data: AsyncioData, pid: int, record: RawRecord) -> None:
+    key = (pid, int(record["job"]))
+    job = data.jobs.get(key)
+    if record["ev"] == "asubmit":
+        job = data.jobs[key] = Job(
+            pid, key[1], int(record["loop"]), int(record["tid"]), int(record["ts"]),
+            str(record.get("kind") or "run_in_executor"), str(record.get("fn") or "?"),
+            record.get("site"), str(record.get("pool") or "threads"),
+            record.get("task") if isinstance(record.get("task"), int) else None,
+            job.worker_tid if job else None, job.start if job else None,
+            job.end if job else None)
+    else:  # the worker's call may be written before the submit (it is timed first)
+        if job is None:
+            job = data.jobs[key] = Job(pid, key[1], 0, 0, int(record["ts"]), "?", "?", None,
+                                       "threads")
+        job.worker_tid, job.start, job.end = int(record["tid"]), int(record["ts"]), \
+            int(record["end"])
 
 
 def _task(data: AsyncioData, pid: int, record: RawRecord) -> Task:

@@ -1,5 +1,6 @@
 """The asyncio findings (`event_loop_blocked`, `task_exception_unretrieved`,
-`task_pending_at_exit`) and the summary's additive "asyncio" key, one entry per loop."""
+`task_pending_at_exit`, `task_never_awaited`) and the summary's additive "asyncio" key,
+one entry per loop."""
 
 from __future__ import annotations
 
@@ -68,8 +69,37 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
                 "only logged when the task is garbage-collected, if ever.", 4))
         rows.append(_loop_row(data, pid, loop, tasks, where, described, pending, unretrieved,
                               timeline.ended_ns))
-    timeline.asyncio_summary = {"enabled": True, "slow_ns": data.slow_ns, "loops": rows}
+    never = _never_awaited(data)
+    for row in never:
+        findings.append(Finding(
+            "task_never_awaited", int(row["pid"]), int(row["tid"]),
+            f"Coroutine '{row['coroutine']}' ({_short(row['defined_at'])}) was never awaited"
+            + (f" ({row['count']} times)" if row["count"] > 1 else "")
+            + (f": created at {_short(row['created_at'])}" if row["created_at"] else
+               f": dropped at {_short(row['dropped_at'])}, usually the line that called it")
+            + "; its body never ran.",
+            "Await it, or run it concurrently with asyncio.create_task(...) (keep a "
+            "reference) or a TaskGroup: calling a coroutine function only creates it.", 3))
+    timeline.asyncio_summary = {"enabled": True, "slow_ns": data.slow_ns, "loops": rows,
+                                "never_awaited": never}
     return findings
+
+
+def _never_awaited(data: AsyncioData) -> list[dict[str, Any]]:
+    """One row per (process, coroutine, where it was dropped), in order of first sight."""
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in data.never_awaited:
+        key = (record.get("pid"), record.get("coro"), record.get("defined"),
+               record.get("dropped"), record.get("created"))
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {"pid": record.get("pid"), "tid": record.get("tid"),
+                               "coroutine": record.get("coro"),
+                               "defined_at": record.get("defined"),
+                               "dropped_at": record.get("dropped"),
+                               "created_at": record.get("created"), "count": 0}
+        row["count"] += 1
+    return list(rows.values())
 
 
 def _pending_at_exit(task: Task, root_end: int | None) -> bool:

@@ -61,6 +61,7 @@ FindingKind = Literal[
     "event_loop_blocked",
     "task_exception_unretrieved",
     "task_pending_at_exit",
+    "task_never_awaited",
 ]
 
 # How the sampler told GIL wait from other futex waits (the summary's `gil_method`).

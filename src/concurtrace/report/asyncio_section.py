@@ -19,9 +19,15 @@ LOOPS_SHOWN = 8
 def render_asyncio(timeline: Timeline, console: Console) -> None:
     summary = timeline.asyncio_summary
     loops = list(summary.get("loops") or [])
-    if not loops:
+    never = list(summary.get("never_awaited") or [])
+    if not loops and not never:
         return
     console.print(Text("\nasyncio", style="bold"))
+    for row in never[:SHOWN]:
+        console.print(Text(f"  coroutine never awaited: {row.get('coroutine')}, dropped at "
+                           f"{row.get('dropped_at')}" + (f" (x{row['count']})"
+                                                         if row.get("count", 1) > 1 else ""),
+                           style="red"))
     shown = _most_telling(loops)
     for row in shown:
         console.print(_loop_line(row))

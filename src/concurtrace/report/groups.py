@@ -93,6 +93,7 @@ FINDING_VERBS: dict[FindingKind, str] = {
     "task_pending_at_exit": "were still pending when their loop stopped",
     "lock_held_while_blocking": "held a lock others waited for while they slept or did I/O",
     "queue_bottleneck": "were blocked in put() on a full queue",
+    "task_never_awaited": "were never awaited",
 }
 
 

@@ -8,12 +8,15 @@ and Future stay as they are:
   eager task (3.12+) has already run its first step when Task() returns.
 - events.Handle._run (every callback the loop runs; a task step is a callback whose
   __self__ is the task: the C TaskStepMethWrapper and task_wakeup, or the Python
-  Task's bound methods): "astep" with start, end, what the task awaits afterwards
-  (Task._fut_waiter and the coroutine's cr_await chain) or how it ended; any other
-  callback is written only when it ran longer than the slow threshold ("acb").
+  Task's bound methods): a row of an "asteps" batch (hooks_asyncio_steps) with start,
+  end, what the task awaits afterwards (Task._fut_waiter and the coroutine's cr_await
+  chain) or how it ended; any other callback is written only when it ran longer than
+  the slow threshold ("acb").
 - BaseEventLoop.call_exception_handler: "Task exception was never retrieved" ("aunret").
-Nothing is added to a task (no done callback, no attribute), so names, current_task(),
-repr(), cancellation and the order of callbacks are the program's.
+Besides: BaseEventLoop.run_in_executor (hooks_asyncio_executor), the coroutine-never-
+awaited warning (hooks_unawaited_importlib_bootstrap), and uvloop's Loop
+(hooks_asyncio_uvloop). Nothing is added to a task (no done callback, no attribute), so
+names, current_task(), repr(), cancellation and the order of callbacks are the program's.
 """
 
 from __future__ import annotations
@@ -23,81 +26,29 @@ import os
 import sys
 import threading
 import time
-import weakref
 from typing import Any
 
 from concurtrace.runner import hooks_asyncio_names as names
+from concurtrace.runner import hooks_asyncio_steps as steps
+from concurtrace.runner.hooks_asyncio_executor import install_executor
 from concurtrace.runner.hooks_asyncio_names import (
-    awaiting,
-    callback_name,
     coro_name,
-    error_site,
     is_run_until_complete,
     program_site,
     task_name,
 )
+from concurtrace.runner.hooks_asyncio_steps import State
+from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
+from concurtrace.runner.hooks_unawaited_importlib_bootstrap import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
-SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
-BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
 TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
 FUTURE_TYPES: tuple[type, ...] = ()
 _CURRENT_TASK: list[Any] = [None]  # asyncio.current_task
-# (asyncio module, function) -> the kind of wait, for the innermost asyncio frame awaited
-class _State:
-    def __init__(self, sink: Sink, slow_ns: int) -> None:
-        self.sink, self.slow_ns = sink, slow_ns
-        # id(task) -> our number, dropped by a weakref callback when the task dies (a
-        # plain dict: a WeakKeyDictionary lookup makes a weakref on every step)
-        self.ids: dict[int, int] = {}
-        self.refs: dict[int, weakref.ref[Any]] = {}
-        self.next_id = 0
-        self.failed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-        # id(task) -> number of each failed task: a cycle's collection clears the weak
-        # entries before "never retrieved" is logged from the task's finalizer
-        self.failed_ids: dict[int, int] = {}
-        self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
-        self.loops: dict[int, list[int]] = {}  # loop number -> [last sample ts, max lag ns]
-        self.on = True
-        self.batch: list[dict[str, Any]] = []
-
-    def emit(self, row: dict[str, Any]) -> None:
-        batch = self.batch
-        batch.append(row)
-        if len(batch) >= BATCH_ROWS or row["ts"] - batch[0]["ts"] >= BATCH_NS:
-            self.flush()
-
-    def forked(self) -> None:
-        self.batch = []
-        self.loops.clear()
-
-    def flush(self) -> None:
-        rows, self.batch = self.batch, []
-        if rows:
-            self.sink.write({"ev": "asteps", "ts": rows[0]["ts"], "rows": rows})
-
-    def task_id(self, task: Any) -> tuple[int, bool]:
-        """(our number for the task, or loop, first time seen)."""
-        key = id(task)
-        number = self.ids.get(key)
-        if number is not None:
-            return number, False
-        self.next_id += 1
-        self.ids[key] = self.next_id
-        ids, refs = self.ids, self.refs
-
-        def forget(_ref: Any, key: int = key) -> None:
-            ids.pop(key, None)
-            refs.pop(key, None)
-
-        try:
-            refs[key] = weakref.ref(task, forget)
-        except TypeError:  # a task type of the program's without weakref support
-            pass
-        return self.next_id, True
+UVLOOP_OWN = frozenset({"Loop.shutdown_asyncgens", "Loop.shutdown_default_executor"})
 
 
 def install_asyncio(hooks: HookSet, sink: Sink) -> None:
@@ -106,16 +57,69 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     from asyncio import base_events, events
 
     global TASK_TYPES, FUTURE_TYPES
+    steps.HANDLE = events.Handle
     names.ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
     TASK_TYPES = names.TASK_TYPES = tuple({asyncio.Task,
                                            getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
+    steps.TASK_TYPES = TASK_TYPES
     FUTURE_TYPES = tuple({asyncio.Future, getattr(asyncio.futures, "_PyFuture", asyncio.Future)})
     _CURRENT_TASK[0] = asyncio.current_task
     config = getattr(sink, "config", {}) or {}
-    state = _State(sink, int(config.get("asyncio_slow_ns", 100_000_000)))
+    state = State(sink, int(config.get("asyncio_slow_ns", 100_000_000)))
     loop_cls = base_events.BaseEventLoop
     orig_create, orig_run = loop_cls.create_task, events.Handle._run
     orig_handler = loop_cls.call_exception_handler
+    light = bool(config.get("light", False))
+
+    create_task = wrap_create_task(sink, state, orig_create)
+
+    def handle_run(self: Any) -> None:
+        if not state.on:
+            return orig_run(self)
+        start = _now()
+        try:
+            if light:  # no tracer whose ignore counter sink.call would lift: one frame less
+                orig_run(self)
+            else:
+                sink.call(orig_run, self)
+        except BaseException as error:  # KeyboardInterrupt, SystemExit
+            unlink(error)
+            steps.ran_safely(state, self, start, _now())
+            raise
+        end = _now()
+        try:
+            steps.ran(state, self, start, end)
+        except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread
+            pass
+        return None
+
+    call_exception_handler = wrap_exception_handler(sink, state, orig_handler)
+
+    def stop() -> None:
+        state.flush()
+        state.on = False
+
+    orig_finalize = sink.finalize
+
+    def finalize(reason: str) -> None:  # exit, os._exit, a fatal signal: the last steps
+        state.flush()
+        orig_finalize(reason)
+
+    install_executor(hooks, sink, state)
+    install_unawaited(hooks, sink)
+    install_uvloop_lazily(hooks, sink, state)
+    hooks.patch(loop_cls, "create_task", create_task)
+    hooks.patch(events.Handle, "_run", handle_run)
+    hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
+    hooks.on_uninstall(stop)
+    hooks.patch(sink, "finalize", finalize)  # this recorder's own, not a class's
+    # A fork child starts with the parent's unwritten steps: write them first, in the parent.
+    os.register_at_fork(before=state.flush, after_in_child=state.forked)
+    atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
+
+
+def wrap_create_task(sink: Sink, state: State, orig_create: Any) -> Any:
+    """loop.create_task, writing "atask" (BaseEventLoop's, or uvloop.Loop's)."""
 
     def create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
         start = _now()
@@ -131,18 +135,12 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
                 pass
         return task
 
-    def handle_run(self: Any) -> None:
-        if not state.on:
-            return orig_run(self)
-        start = _now()
-        try:
-            sink.call(orig_run, self)
-        except BaseException as error:  # KeyboardInterrupt, SystemExit
-            unlink(error)
-            _ran_safely(state, self, start, _now())
-            raise
-        _ran_safely(state, self, start, _now())
-        return None
+    return create_task
+
+
+def wrap_exception_handler(sink: Sink, state: State, orig_handler: Any) -> Any:
+    """loop.call_exception_handler, writing "aunret" for "Task exception was never
+    retrieved" (BaseEventLoop's, or uvloop.Loop's)."""
 
     def call_exception_handler(self: Any, context: dict[str, Any]) -> None:
         if state.on and isinstance(context, dict):
@@ -156,27 +154,10 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             unlink(error)
             raise
 
-    def stop() -> None:
-        state.flush()
-        state.on = False
-
-    orig_finalize = sink.finalize
-
-    def finalize(reason: str) -> None:  # exit, os._exit, a fatal signal: the last steps
-        state.flush()
-        orig_finalize(reason)
-
-    hooks.patch(loop_cls, "create_task", create_task)
-    hooks.patch(events.Handle, "_run", handle_run)
-    hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
-    hooks.on_uninstall(stop)
-    hooks.patch(sink, "finalize", finalize)  # this recorder's own, not a class's
-    # A fork child starts with the parent's unwritten steps: write them first, in the parent.
-    os.register_at_fork(before=state.flush, after_in_child=state.forked)
-    atexit.register(_at_exit, state)  # before the recorder's, so it runs after its finalize
+    return call_exception_handler
 
 
-def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None:
+def _created(state: State, loop: Any, task: Any, coro: Any, start: int) -> None:
     if not _is_future(task):
         return
     source = getattr(task, "_source_traceback", None)
@@ -194,10 +175,13 @@ def _created(state: _State, loop: Any, task: Any, coro: Any, start: int) -> None
     code = getattr(coro, "cr_code", None)
     if getattr(code, "co_filename", "").startswith(names.ASYNCIO_DIR):
         record["internal"] = True  # asyncio.run's shutdown_asyncgens, shutdown_default_executor
+    elif getattr(coro, "__qualname__", None) in UVLOOP_OWN \
+            and getattr(code, "co_filename", "").startswith("uvloop"):
+        record["internal"] = record["root"] = True  # the same, uvloop's (Cython)
     state.unnamed.add(number)
     if task.done() or getattr(task, "_fut_waiter", None) is not None:
         record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
-        _after_step(state, task, record)
+        steps.after_step(state, task, record)
     state.sink.write(record)
 
 
@@ -205,74 +189,7 @@ def _is_future(obj: object) -> bool:
     return isinstance(obj, FUTURE_TYPES)
 
 
-def _ran_safely(state: _State, handle: Any, start: int, end: int) -> None:
-    try:
-        _ran(state, handle, start, end)
-    except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread
-        pass
-
-
-def _ran(state: _State, handle: Any, start: int, end: int) -> None:
-    callback = handle._callback
-    owner: Any = getattr(callback, "__self__", None)
-    loop = handle._loop
-    lp = state.task_id(loop)[0]  # numbered like tasks: a closed loop's id() is reused
-    sample = state.loops.get(lp)
-    if sample is None:
-        sample = state.loops[lp] = [0, 0]
-    when = getattr(handle, "_when", None)
-    if when is not None:  # a TimerHandle: how late it ran
-        lag = start - int(when * 1e9)
-        if lag > sample[1]:
-            sample[1] = lag
-    if start - sample[0] >= SAMPLE_NS:
-        state.sink.write({"ev": "aloop", "ts": start, "tid": _tid(), "loop": lp,
-                          "ready": len(getattr(loop, "_ready", ())), "lag": sample[1]})
-        sample[0], sample[1] = start, 0
-    if isinstance(owner, TASK_TYPES):
-        number, first = state.task_id(owner)
-        record: dict[str, Any] = {"ts": start, "end": end, "tid": _tid(), "loop": lp,
-                                  "task": number}
-        if first:  # not made by loop.create_task (asyncio.Task(...) called directly)
-            # 3.12.1 crashes in get_coro() of a finished eager task: only ask a pending one
-            pending: Any = owner
-            coro = None if pending.done() else pending.get_coro()
-            record["name"], record["coro"] = task_name(owner), coro_name(coro)
-        elif number in state.unnamed:
-            state.unnamed.discard(number)
-            record["name"] = task_name(owner)
-        _after_step(state, owner, record)
-        state.emit(record)
-        if end - start >= state.slow_ns:  # a loop block goes out at once
-            record["slow"] = True
-            state.flush()
-    elif end - start >= state.slow_ns:
-        state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
-                          "cb": callback_name(callback)})
-
-
-def _after_step(state: _State, task: Any, record: dict[str, Any]) -> None:
-    if not task.done():
-        waiter = getattr(task, "_fut_waiter", None)
-        kind, where = awaiting(task, waiter)
-        record["aw"], record["at"] = kind, where
-        if isinstance(waiter, TASK_TYPES):
-            record["awt"] = state.task_id(waiter)[0]
-        return
-    if task.cancelled():
-        record["out"] = "cancelled"
-        return
-    error = getattr(task, "_exception", None)  # not exception(): that marks it retrieved
-    record["out"] = "exception" if error is not None else "result"
-    if error is not None:
-        record["exc"] = type(error).__name__
-        record["msg"] = str(error)[:200]
-        record["at"] = error_site(error)
-        state.failed[record["task"]] = task
-        state.failed_ids[id(task)] = record["task"]
-
-
-def _exception_context(state: _State, context: dict[str, Any]) -> None:
+def _exception_context(state: State, context: dict[str, Any]) -> None:
     future = context.get("future") or context.get("task")
     message = str(context.get("message", ""))
     if isinstance(future, TASK_TYPES) and "never retrieved" in message:
@@ -283,7 +200,7 @@ def _exception_context(state: _State, context: dict[str, Any]) -> None:
                           "exc": type(error).__name__ if error else None})
 
 
-def _at_exit(state: _State) -> None:
+def _at_exit(state: State) -> None:
     """Tasks whose exception is still unretrieved at exit (alive, never collected)."""
     if not state.on:
         return

@@ -32,14 +32,19 @@ def install_asyncio_lazily(hooks: HookSet, sink: Sink) -> None:
     if "asyncio.base_events" in sys.modules:
         install()
         return
-    finder = _AsyncioFinder(hooks, install)
+    after_import("asyncio", hooks, install)
+
+
+def after_import(name: str, hooks: HookSet, install: Callable[[], None]) -> None:
+    """install() right after the top-level package `name` has been imported."""
+    finder = _AsyncioFinder(hooks, install, name)
     sys.meta_path.insert(0, finder)
     hooks.on_uninstall(finder.leave)
 
 
 class _AsyncioFinder:  # only find_spec: importlib.abc would cost ~14 ms at start (hooks_mp)
-    def __init__(self, hooks: HookSet, install: Callable[[], None]) -> None:
-        self.hooks, self.install = hooks, install
+    def __init__(self, hooks: HookSet, install: Callable[[], None], name: str) -> None:
+        self.hooks, self.install, self.name = hooks, install, name
 
     def leave(self) -> None:
         try:
@@ -49,7 +54,7 @@ class _AsyncioFinder:  # only find_spec: importlib.abc would cost ~14 ms at star
 
     def find_spec(self, name: str, path: Any = None,
                   target: Any = None) -> ModuleSpec | None:
-        if name != "asyncio":
+        if name != self.name:
             return None
         self.leave()
         spec = PathFinder.find_spec(name, path)

@@ -4,6 +4,7 @@ cr_await chain), task, coroutine and callback names, and program sites."""
 from __future__ import annotations
 
 import os
+from types import CoroutineType
 from typing import Any
 
 from concurtrace.runner.own_frames import is_own
@@ -45,25 +46,24 @@ def awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
     obj = task.get_coro()
     where: str | None = None
     kind: str | None = None
-    for _ in range(64):
-        frame = getattr(obj, "cr_frame", None)
-        if frame is None:
+    for _ in range(64):  # outermost first: the first asyncio frame names the wait
+        if type(obj) is CoroutineType:
+            frame, awaited = obj.cr_frame, obj.cr_await
+        else:
             frame = getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
-            if frame is None:
-                break
+            awaited = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
+        if frame is None:
+            break
         code = frame.f_code
         found = _CODE_KINDS.get(code)
         if found is None:
             found = _CODE_KINDS[code] = _code_kind(code)
         if found == _PROGRAM:
-            if kind is None:
-                where = f"{code.co_filename}:{frame.f_lineno}"
-        elif kind is None:
+            where = f"{code.co_filename}:{frame.f_lineno}"
+        else:  # the frames inside it change nothing
             kind = f"{type(frame.f_locals.get('self')).__name__}.{code.co_name}" \
                 if found == _BY_SELF else found
-        awaited = getattr(obj, "cr_await", None)
-        if awaited is None:
-            awaited = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
+            break
         obj = awaited
     if waiter is None:
         return (kind or "the next loop iteration (sleep(0))"), where

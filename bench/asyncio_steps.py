@@ -1,0 +1,83 @@
+"""Per-step cost of the asyncio hooks alone (issue 17), in one process, paired.
+
+    .venv/bin/python bench/asyncio_steps.py [--rounds 6] [--requests 10000]
+
+Runs bench/workloads/asyncio_echo.py's request loop in this process, alternating plain
+and with only runner/hooks_asyncio installed (a recorder that encodes each record as the
+real one does, to /dev/null; no tracer, no sampler, no other hooks). CPU time per round;
+prints the medians, the ratio and the cost per task step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent / "workloads"))
+import asyncio_echo  # noqa: E402
+
+from concurtrace.model.records import RecordWriter  # noqa: E402
+from concurtrace.runner.hooks_asyncio import install_asyncio  # noqa: E402
+from concurtrace.runner.hookset import HookSet  # noqa: E402
+
+
+class NullSink:
+    def __init__(self) -> None:
+        self.config: dict[str, Any] = {}
+        self.writer = RecordWriter(os.devnull)
+        self.steps = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        record.setdefault("pid", 1)
+        self.steps += len(record.get("rows") or ())
+        self.writer.write(record)
+
+    def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    def finalize(self, reason: str) -> None:
+        pass
+
+
+def _round(requests: int) -> float:
+    start = time.process_time()
+    asyncio.run(asyncio_echo.main(requests, 50))
+    return time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--requests", type=int, default=10_000)
+    parser.add_argument("--json", help="write the raw times here")
+    args = parser.parse_args()
+    plain: list[float] = []
+    hooked: list[float] = []
+    steps = 0
+    sys.stdout = open(os.devnull, "w")  # the workload's LOOP_NS lines
+    for _ in range(args.rounds):
+        plain.append(_round(args.requests))
+        hooks, sink = HookSet(), NullSink()
+        install_asyncio(hooks, sink)  # type: ignore[arg-type]
+        hooked.append(_round(args.requests))
+        hooks.uninstall()
+        steps = sink.steps
+    sys.stdout = sys.__stdout__
+    p, h = statistics.median(plain), statistics.median(hooked)
+    print(f"plain {p:.3f} s  hooks {h:.3f} s  x{h / p:.2f}  {steps} steps  "
+          f"{(h - p) / max(steps, 1) * 1e6:.2f} us/step  ({args.rounds} rounds, "
+          f"{sys.version.split()[0]})")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"plain_s": plain, "hooks_s": hooked,
+                                               "steps": steps, "python": sys.version}))
+
+
+if __name__ == "__main__":
+    main()
