@@ -27,7 +27,7 @@ STEP_NAMES = frozenset({"task_wakeup", "_Task__step", "_Task__wakeup", "__step",
 
 
 def install_uvloop_lazily(hooks: HookSet, sink: Sink, state: Any) -> None:
-    from concurtrace.runner.hooks_asyncio_lazy import after_import
+    from concurtrace.runner.import_watch import after_import
 
     def install() -> None:
         install_uvloop(hooks, sink, state)
@@ -35,7 +35,7 @@ def install_uvloop_lazily(hooks: HookSet, sink: Sink, state: Any) -> None:
     if "uvloop" in sys.modules:
         install()
     else:
-        after_import("uvloop", hooks, install)
+        after_import(hooks, "uvloop", lambda _module: install())
 
 
 def install_uvloop(hooks: HookSet, sink: Sink, state: Any) -> None:

@@ -1,52 +1,24 @@
 """multiprocessing hooks, installed when the program first imports multiprocessing.
 
 Importing multiprocessing eagerly would change the program (import time, modules
-loaded), so a meta-path finder patches multiprocessing.process right after the
+loaded), so runner/import_watch.py patches multiprocessing.process right after the
 program's own import of it executes.
 """
 
 from __future__ import annotations
 
-import importlib.machinery
 import signal
 import sys
 import threading
-from collections.abc import Sequence
 from types import CodeType, ModuleType
 from typing import Any
 
 from concurtrace.model.records import ExceptionRaised, ExitCall, Join, ProcessStart, Role, Terminate
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
+from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import unlink
 
 TARGET = "multiprocessing.process"
-
-
-class _PostImportFinder:  # a meta path finder needs only find_spec; importlib.abc costs the
-    # program ~14 ms at start on 3.11 (it imports importlib.resources, tempfile, random...)
-    def __init__(self, hooks: HookSet, sink: Sink) -> None:
-        self.hooks, self.sink, self.busy = hooks, sink, False
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname != TARGET or self.busy:
-            return None
-        self.busy = True
-        try:
-            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        finally:
-            self.busy = False
-        if spec is None or spec.loader is None:
-            return None
-        loader, hooks, sink = spec.loader, self.hooks, self.sink
-        orig_exec = loader.exec_module
-
-        def exec_module(module: ModuleType) -> None:
-            orig_exec(module)  # an import: not worth tracing
-            patch_process_class(hooks, sink, module)
-
-        hooks.patch(loader, "exec_module", exec_module)
-        return spec
 
 
 def install_multiprocessing(hooks: HookSet, sink: Sink) -> None:
@@ -54,9 +26,7 @@ def install_multiprocessing(hooks: HookSet, sink: Sink) -> None:
     if module is not None:
         patch_process_class(hooks, sink, module)
         return
-    finder = _PostImportFinder(hooks, sink)
-    sys.meta_path.insert(0, finder)
-    hooks.on_uninstall(lambda: sys.meta_path.remove(finder) if finder in sys.meta_path else None)
+    after_import(hooks, TARGET, lambda loaded: patch_process_class(hooks, sink, loaded))
 
 
 def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:

@@ -1,8 +1,7 @@
 """Sync hooks for concurrent.futures: Future.result/exception, wait() and as_completed().
 
 Installed when the program imports concurrent.futures (importing it in every traced
-process would cost start-up time: it imports logging), by a finder at the front of
-sys.meta_path, as hooks_asyncio_lazy does for asyncio.
+process would cost start-up time: it imports logging), by runner/import_watch.py.
 
 A Future's result() is recorded as a "Future.result" wait, split like a lock's (a
 Future stays done), ended by the thread whose set_result/set_exception/cancel
@@ -17,15 +16,14 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from importlib.machinery import ModuleSpec, PathFinder
-from types import ModuleType
 from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hooks_sync_waits import positive, split_wait
 from concurtrace.runner.hookset import HookSet, Sink
-from concurtrace.runner.own_frames import clean_raise, unlink
+from concurtrace.runner.import_watch import after_import
+from concurtrace.runner.own_frames import clean_raise
 
 _now = time.monotonic_ns
 KIND_ATTR = "_concurtrace_kind"  # on a wait()/as_completed() waiter's Event
@@ -42,46 +40,7 @@ def install_futures_lazily(hooks: HookSet, sink: Sink) -> None:
         except Exception:  # noqa: BLE001 - futures we cannot hook run unrecorded
             pass
         return
-    finder = _FuturesFinder(install)
-    sys.meta_path.insert(0, finder)
-    hooks.on_uninstall(finder.leave)
-
-
-class _FuturesFinder:  # only find_spec: importlib.abc would cost ~14 ms at start
-    def __init__(self, install: Callable[[], None]) -> None:
-        self.install = install
-
-    def leave(self) -> None:
-        try:
-            sys.meta_path.remove(self)
-        except ValueError:
-            pass
-
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
-        if name != TARGET:
-            return None
-        self.leave()
-        spec = PathFinder.find_spec(name, path)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        loader, install = spec.loader, self.install
-        orig_exec = loader.exec_module
-
-        def exec_module(module: ModuleType) -> None:
-            try:
-                orig_exec(module)
-            except BaseException as error:
-                unlink(error)
-                raise
-            finally:
-                vars(loader).pop("exec_module", None)  # the loader as it was
-            try:
-                install()
-            except Exception:  # noqa: BLE001 - futures we cannot hook run unrecorded
-                pass
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]
-        return spec
+    after_import(hooks, TARGET, lambda _module: install())
 
 
 def install_futures(hooks: HookSet, sink: Sink) -> None:
