@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from concurtrace.model.segments import read_segments
+from concurtrace.model.segments import parse_lines, read_segments
 
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
            "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
@@ -100,13 +100,7 @@ def lifecycle_records(records: Iterable[RawRecord]) -> list[Record]:
 def read_records(path: Path) -> Iterator[RawRecord]:
     """Yields the records of one file; a torn last line (killed mid-write) is skipped."""
     with open(path, "rb") as stream:
-        for raw in stream:
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and "ev" in record:
-                yield record
+        yield from parse_lines(stream)
 
 
 def read_session(directory: Path) -> list[RawRecord]:

@@ -17,7 +17,7 @@ import json
 import mmap
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,9 @@ def segment_name(pid: int, stamp: int, index: int) -> str:
     return f"sync-{pid}-{stamp}-{index:05d}.seg"
 
 
-def _lines(data: bytes) -> Iterator[dict[str, Any]]:
-    for raw in data.split(b"\n"):
+def parse_lines(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
+    """The records of JSON lines; a torn or foreign line (killed mid-write) is skipped."""
+    for raw in lines:
         try:
             record = json.loads(raw)
         except ValueError:
@@ -84,7 +85,7 @@ class SegmentReader:
         return out
 
     def poll(self) -> list[dict[str, Any]]:
-        return [record for data in self.poll_bytes() for record in _lines(data)]
+        return [record for data in self.poll_bytes() for record in parse_lines(data.split(b"\n"))]
 
 
 def read_segments(directory: Path) -> Iterator[dict[str, Any]]:
