@@ -29,6 +29,7 @@ from concurtrace.model.sync_mp import (
     relabel,
     shared_holds,
 )
+from concurtrace.model.units import SYNC_THRESHOLD_NS
 
 LOCK_KINDS = ("Lock", "RLock")
 # Which signals can end which wait.
@@ -90,7 +91,7 @@ class Hold:
 @dataclass
 class SyncData:
     enabled: bool = True  # --no-sync turns the hooks off
-    threshold_ns: int = 1_000_000  # shorter waits are not kept
+    threshold_ns: int = SYNC_THRESHOLD_NS  # shorter waits are not kept
     recorded: bool = False  # any process wrote sync records
     waits: list[Wait] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
@@ -98,7 +99,7 @@ class SyncData:
 
 
 def build_sync(records: list[RawRecord], enabled: bool = True,
-               threshold_ns: int = 1_000_000) -> SyncData:
+               threshold_ns: int = SYNC_THRESHOLD_NS) -> SyncData:
     """records in time order (records.read_session)."""
     data = SyncData(enabled, threshold_ns)
     open_waits: dict[tuple[int, int], Wait] = {}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.records import RawRecord
+from concurtrace.model.units import ASYNCIO_SLOW_NS
 
 
 @dataclass(slots=True)
@@ -90,7 +91,7 @@ class Job:
 @dataclass
 class AsyncioData:
     enabled: bool = True
-    slow_ns: int = 100_000_000
+    slow_ns: int = ASYNCIO_SLOW_NS
     tasks: dict[tuple[int, int], Task] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
     # (pid, loop) -> [(ts, ready, lag ns)]
@@ -102,7 +103,7 @@ class AsyncioData:
 
 
 def build_tasks(records: list[RawRecord], enabled: bool = True,
-                slow_ns: int = 100_000_000) -> AsyncioData:
+                slow_ns: int = ASYNCIO_SLOW_NS) -> AsyncioData:
     """records in time order (records.read_session)."""
     data = AsyncioData(enabled, slow_ns)
     unretrieved: list[RawRecord] = []

@@ -1,6 +1,10 @@
-"""Durations in words, and lifetimes that may be unknown."""
+"""Durations in words, lifetimes that may be unknown, and the default thresholds that the
+model's readers share with the CLI (options.py) and the hooks that write the records."""
 
 from __future__ import annotations
+
+SYNC_THRESHOLD_NS = 1_000_000  # blocking waits shorter than this are not kept
+ASYNCIO_SLOW_NS = 100_000_000  # a task step or callback this long blocked its loop
 
 
 def human_duration(ns: int | None) -> str:

@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Any
 
+from concurtrace.model.units import ASYNCIO_SLOW_NS
 from concurtrace.runner import hooks_asyncio_names as names
 from concurtrace.runner import hooks_asyncio_steps as steps
 from concurtrace.runner.hooks_asyncio_executor import install_executor
@@ -65,7 +66,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     FUTURE_TYPES = tuple({asyncio.Future, getattr(asyncio.futures, "_PyFuture", asyncio.Future)})
     _CURRENT_TASK[0] = asyncio.current_task
     config = getattr(sink, "config", {}) or {}
-    state = State(sink, int(config.get("asyncio_slow_ns", 100_000_000)))
+    state = State(sink, int(config.get("asyncio_slow_ns", ASYNCIO_SLOW_NS)))
     loop_cls = base_events.BaseEventLoop
     orig_create, orig_run = loop_cls.create_task, events.Handle._run
     orig_handler = loop_cls.call_exception_handler

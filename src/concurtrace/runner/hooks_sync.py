@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from concurtrace.model.units import SYNC_THRESHOLD_NS
 from concurtrace.runner.hooks_sync_exit import install_exit_wait
 from concurtrace.runner.hooks_sync_futures import (
     KIND_ATTR,
@@ -52,7 +53,7 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     settings.sink = sink
     if not config.get("light", False):
         settings.call = sink.call
-    settings.threshold_s = float(config.get("sync_threshold_ns", 1_000_000)) / 1e9
+    settings.threshold_s = float(config.get("sync_threshold_ns", SYNC_THRESHOLD_NS)) / 1e9
     hooks.on_uninstall(settings.clear)
     raw_lock, raw_rlock = threading.Lock, threading.RLock
     if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself

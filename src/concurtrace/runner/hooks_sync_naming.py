@@ -19,6 +19,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from concurtrace.model.units import SYNC_THRESHOLD_NS
+
 # through the session's link and resolved: a holder caught writing a record is in its code.
 _OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]
 OUR_DIRS = tuple(_OURS)
@@ -63,7 +65,7 @@ class _Settings:
         # How the hooks call an original: through sink.call when VizTracer may run (so it
         # still traces the original), directly in --light (operator.call adds no frame).
         self.call: Callable[..., Any] = getattr(operator, "call", _apply)
-        self.threshold_s = 0.001
+        self.threshold_s = SYNC_THRESHOLD_NS / 1e9  # install_sync sets the run's own
         self.busy = _Busy()  # set inside a recorded wait or signal: no nested records
 
     def is_busy(self) -> bool:
