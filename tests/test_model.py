@@ -160,3 +160,23 @@ def test_sampler_stats_are_the_summary_sampler_object() -> None:
                                   "kernel_stacks": 1.0, "hz_effective": 2.0}
     stats.us_per_sample, stats.hz_lowest = 12.5, 250.0
     assert list(stats.as_summary())[-2:] == ["us_per_sample", "hz_lowest"]
+
+
+def test_a_caught_first_ctrl_c_is_not_what_ended_the_process() -> None:
+    """The first Ctrl-C, passed on from outside, was caught (KeyboardInterrupt); the second,
+    concurtrace's stopping one, ended it by SIGINT. Both SIGINTs reached the root's wakeup
+    pipe: the one it survived is not the fatal one (it was credited "external", one run in
+    a few of tests/faults/test_stop.py)."""
+    records = _records()[:1]
+    sends = [(300, 301, 10, 2, "external"), (500, 501, 10, 2, "interrupt"),
+             (502, 503, 10, 15, "interrupt")]
+    observed = Observed(reaped={10: (700, 2)}, sends=sends,
+                        deliveries=[(10, 2, 305), (10, 2, 505)])
+    timeline = build_timeline(records, {}, observed, 10, 0, 800)
+    root = timeline.processes[10]
+    assert (root.exit_code, root.signal) == (-2, "SIGINT")
+    assert root.terminated_by is not None and root.terminated_by.reason == "interrupt"
+    # Without a second delivery seen, the first send of that signal is still credited.
+    one = Observed(reaped={10: (700, 2)}, sends=sends[:1], deliveries=[(10, 2, 305)])
+    alone = build_timeline(records, {}, one, 10, 0, 800).processes[10]
+    assert alone.terminated_by is not None and alone.terminated_by.reason == "external"

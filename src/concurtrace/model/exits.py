@@ -10,6 +10,7 @@ from concurtrace.model.sends import (
     died_before,
     handled_send,
     sends_to,
+    survived_delivery,
     unexplained_deliveries,
 )
 from concurtrace.model.sentences import CRASH_SIGNALS, signal_name
@@ -48,7 +49,7 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     proc.joined = any(r["ev"] in ("join", "reaped") and not r.get("implicit")
                       for r in index.about.get(pid, []))
     sends = sends_to(pid, index, observed)
-    _end_reason(proc, index, sends, reap_ts)
+    _end_reason(proc, index, sends, reap_ts, observed)
     if proc.signal is None and proc.exit_code is not None:
         taken = sorted(sends + unexplained_deliveries(pid, sends, observed),
                        key=lambda s: s.start_ts)
@@ -56,15 +57,16 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
 
 
 def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
-                reap_ts: int | None) -> None:
+                reap_ts: int | None, observed: Observed) -> None:
     exit_call = index.last(proc.pid, "exit_call")
     own_signal = index.last(proc.pid, "signal")
     signum = -proc.exit_code if proc.exit_code is not None and proc.exit_code < 0 else (
         int(own_signal["signum"]) if own_signal is not None and proc.exit_code is None else None)
     if proc.signal is not None or (own_signal is not None and proc.exit_code is None):
         proc.end_reason = "signal"
-        send = None if signum is None else \
-            credited_send(sends, signum, died_before(proc.pid, signum, index, reap_ts))
+        bound = None if signum is None else died_before(proc.pid, signum, index, reap_ts)
+        send = None if signum is None else credited_send(
+            sends, signum, bound, survived_delivery(proc.pid, signum, observed, bound))
         if send is not None:
             proc.ended_by = send
             proc.terminated_by = TerminatedBy(send.sender, send.reason)

@@ -68,12 +68,26 @@ def died_before(pid: int, signum: int, index: RecordIndex, reap_ts: int | None) 
     return min(bounds) if bounds else None
 
 
-def credited_send(sends: list[Send], signum: int, death_bound: int | None) -> Send | None:
-    """The send that delivered the fatal signal: the first of that signal before the death."""
-    for send in sends:
-        if send.signum == signum and (death_bound is None or send.start_ts < death_bound):
-            return send
-    return None
+def credited_send(sends: list[Send], signum: int, death_bound: int | None,
+                  survived: int | None = None) -> Send | None:
+    """The send that delivered the fatal signal: the first of that signal before the death
+    and after the last delivery of it that the process survived (a first Ctrl-C it caught
+    is not what a second one did)."""
+    candidates = [s for s in sends if s.signum == signum
+                  and (death_bound is None or s.start_ts < death_bound)]
+    later = [s for s in candidates if survived is None or s.start_ts > survived]
+    chosen = later or candidates
+    return chosen[0] if chosen else None
+
+
+def survived_delivery(pid: int, signum: int, observed: Observed,
+                      death_bound: int | None) -> int | None:
+    """When pid last took signum and lived on: of the deliveries its wakeup pipe showed
+    before the death, every one but the last (which may be the fatal one)."""
+    times = sorted(ts for target, number, ts in observed.deliveries
+                   if target == pid and number == signum
+                   and (death_bound is None or ts < death_bound))
+    return times[-2] if len(times) >= 2 else None
 
 
 def handled_send(sends: list[Send], alive_after: int | None) -> Send | None:
