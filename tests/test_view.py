@@ -225,3 +225,22 @@ def test_serve_prints_url_and_stops_cleanly_on_ctrl_c(trace: Path) -> None:
         proc.kill()
     assert proc.returncode == 0
     assert "Traceback" not in err and err.strip() == "concurtrace view: stopped."
+
+
+def test_a_dropped_connection_prints_nothing(server: UIServer,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """A browser that resets its connection mid-request (a reload; Ctrl-C while the UI
+    loads) made socketserver print "Exception occurred during processing of request"
+    with a traceback on the user's terminal."""
+    import struct
+
+    for _ in range(3):
+        with socket.create_connection(("127.0.0.1", server.server_port)) as sock:
+            sock.sendall(b"GET /index.html HTTP/1.1\r\nHost: 127.0.0.1")
+            time.sleep(0.05)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    time.sleep(0.3)  # the handler threads meet the reset
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=5)
+    conn.request("GET", "/")
+    assert conn.getresponse().status == 200  # still serving
+    assert "Exception occurred" not in capsys.readouterr().err

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import re
 import socketserver
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote
 
 CHUNK = 1 << 20
@@ -44,6 +45,19 @@ class UIServer(ThreadingHTTPServer):
         # The UI titles the trace with the URL's last segment, verbatim: keep it URL-safe.
         self.trace_route = TRACE_PREFIX + re.sub(r"[^A-Za-z0-9._-]", "_", self.trace.name)
         super().__init__(("127.0.0.1", port), UIHandler)
+
+    stopping = False
+
+    def server_close(self) -> None:
+        self.stopping = True
+        super().server_close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that drops its connection (a reload, a closed tab) or a request cut by
+        # Ctrl-C is no error worth a traceback on the user's terminal; other errors are.
+        if self.stopping or isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind would call socket.getfqdn(), a DNS lookup that can hang.
