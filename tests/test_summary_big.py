@@ -46,8 +46,13 @@ def test_summary_fits_and_groups_alike_findings(big_run: Traced) -> None:
     shares = [int(m.group(1)) for f in pool if (m := re.search(r"spent (\d+)%", f["message"]))]
     assert int(said.group(3)) == max(shares)
     assert "Worst: Thread 'ThreadPoolExecutor-0_" in _flat(big_run.stderr)
-    # The advice is said once per group, not once per thread.
-    assert big_run.stderr.count("CPU-bound Python") <= 3
+    # The advice is said once per bullet (a group or a lone thread), not once per thread:
+    # how many bullets depends on the load (fork children's threads get GIL findings of
+    # their own on a busy machine), so count them rather than bound them.
+    findings = _flat(big_run.stderr).split(" Findings ", 1)[1]
+    bullets = [b for b in findings.split("• ")[1:] if "for the GIL" in b.split("CPU-bound")[0]]
+    assert big_run.stderr.count("CPU-bound Python") == len(bullets)
+    assert len(bullets) < len(gil) / 4, bullets  # 40+ findings said in a few bullets
 
 
 def test_json_keeps_every_thread_and_finding(big_run: Traced) -> None:
