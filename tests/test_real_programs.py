@@ -68,17 +68,18 @@ def test_a_worker_killed_during_the_exit_save_is_told(tmp_path: Path) -> None:
     and how to avoid it; it read "Expected if you stopped it on purpose". --light does not
     delay the exit: the worker exits on its own, as without concurtrace."""
     script = str(SCRIPTS / "killed_while_exiting.py")
-    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, "0.1", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
+    # Its save of 1M entries (the ring buffer's size) takes 500+ ms; the parent waits 100.
+    assert run.stdout == "done 1000000\nworker killed -9\n", run.stderr
     summary = run.summary()
     [worker] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
     [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
-    # Its save of 1M entries (the ring buffer's size) takes 500+ ms; the parent waits 250.
-    assert run.stdout == "done 600000\nworker killed -9\n", run.stderr
     assert "after its program had finished and begun to exit" in told["message"], told
     assert "--light" in told["advice"], told
-    light = trace_run(tmp_path / "l.pftrace", script, options=("--quiet", "--light"), cwd=tmp_path)
-    assert light.stdout == "done 600000\nworker exited 0\n", light.stderr
+    light = trace_run(tmp_path / "l.pftrace", script, "2", options=("--quiet", "--light"),
+                      cwd=tmp_path)
+    assert light.stdout == "done 1000000\nworker exited 0\n", light.stderr
 
 
 def test_a_handled_sigterm_from_outside_is_told(tmp_path: Path) -> None:

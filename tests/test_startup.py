@@ -105,3 +105,13 @@ def test_the_rich_stand_ins_become_the_real_classes_when_used(tmp_path: Path) ->
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           cwd=tmp_path, timeout=60)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_the_cli_defaults_are_the_models() -> None:
+    """options.py (read by --help, which imports no stage) repeats two defaults of
+    model/units.py, which the hooks and the model read: they must agree."""
+    from concurtrace.model.units import ASYNCIO_SLOW_NS, SYNC_THRESHOLD_NS
+    from concurtrace.options import DEFAULT_ASYNCIO_SLOW_MS, DEFAULT_SYNC_THRESHOLD_MS
+
+    assert DEFAULT_SYNC_THRESHOLD_MS * 1e6 == SYNC_THRESHOLD_NS
+    assert DEFAULT_ASYNCIO_SLOW_MS * 1e6 == ASYNCIO_SLOW_NS

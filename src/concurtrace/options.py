@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from concurtrace.model.units import ASYNCIO_SLOW_NS, SYNC_THRESHOLD_NS
-
 DEFAULT_SAMPLE_HZ = 500.0  # thread-state samples per second (model/samples.py's correction
 # assumes about this rate or more)
-DEFAULT_SYNC_THRESHOLD_MS = SYNC_THRESHOLD_NS / 1e6  # 1 ms
-DEFAULT_ASYNCIO_SLOW_MS = ASYNCIO_SLOW_NS / 1e6  # 100 ms, as asyncio's slow_callback_duration
+# model/units.py's SYNC_THRESHOLD_NS and ASYNCIO_SLOW_NS, which the hooks and the model read
+# (tests/test_startup.py checks they agree: --help may not import the model).
+DEFAULT_SYNC_THRESHOLD_MS = 1.0  # blocking waits shorter than this are not kept
+DEFAULT_ASYNCIO_SLOW_MS = 100.0  # as asyncio's slow_callback_duration
 DEFAULT_DEADLOCK_AFTER_S = 5.0  # the live deadlock detector looks at waits this old
 
 
