@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import count
 from typing import Any
 
-from concurtrace.model.sync import ENDED_BY, Hold, Wait
+from concurtrace.model.sync import Hold, Wait
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
 FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
@@ -39,10 +39,9 @@ def sync_tracks(timeline: Timeline) -> ByThread:
         slices.setdefault(key, []).append(piece)
         if wait.releaser is not None and wait.released_ns is not None and wait.end is not None:
             flow = next(flows)
-            # a shared object's releaser: released_op is unset; its kind's one signal says it
-            op = wait.released_op or next(iter(ENDED_BY.get(wait.kind, ())), "")
             verb = "ended" if wait.kind == "Thread" else "completed a future of" \
-                if wait.kind in FUTURES_WAITS else SIGNAL_VERB.get(op, "signalled")
+                if wait.kind in FUTURES_WAITS else SIGNAL_VERB.get(wait.released_op or "",
+                                                                   "signalled")
             by_pid = wait.releaser_pid or wait.pid  # another process: the arrow crosses
             marks.setdefault((by_pid, wait.releaser), []).append(
                 Instant(wait.released_ns, f"{verb} {_object(wait)}", by_pid, wait.releaser,

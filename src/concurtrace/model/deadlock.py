@@ -15,6 +15,7 @@ through several processes is found the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from concurtrace.model.records import RawRecord, lifecycle_records
 from concurtrace.model.sync import LOCK_KINDS, SyncData, Wait
@@ -30,6 +31,8 @@ class Deadlock:
         return sorted({w.pid for w in self.waits})
 
 
+K = TypeVar("K")
+V = TypeVar("V")
 Node = tuple[int, int]  # (pid, tid): a cycle may go through threads of several processes
 
 
@@ -81,13 +84,7 @@ def _holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
     for hold in data.holds:
         if hold.end is not None and hold.shared is None:
             events.append((hold.end, 2, (hold.pid, hold.obj), None))
-    holders: dict[tuple[int, int], int] = {}
-    for _ts, _order, key, tid in sorted(events, key=lambda e: (e[0], e[1])):
-        if tid is None:
-            holders.pop(key, None)
-        else:
-            holders[key] = tid
-    return holders
+    return _replay(events)
 
 
 def _shared_holders_at_end(data: SyncData) -> dict[str, Node]:
@@ -104,12 +101,18 @@ def _shared_holders_at_end(data: SyncData) -> dict[str, Node]:
     for hold in data.holds:
         if hold.end is not None and hold.shared is not None:
             events.append((hold.end, 2, hold.shared, None))
-    holders: dict[str, Node] = {}
-    for _ts, _order, key, node in sorted(events, key=lambda e: (e[0], e[1])):
-        if node is None:
+    return _replay(events)
+
+
+def _replay(events: list[tuple[int, int, K, V | None]]) -> dict[K, V]:
+    """Who holds each lock once events (ts, order at equal ts, lock, new holder or None
+    for a release) have been played in time order."""
+    holders: dict[K, V] = {}
+    for _ts, _order, key, holder in sorted(events, key=lambda e: (e[0], e[1])):
+        if holder is None:
             holders.pop(key, None)
         else:
-            holders[key] = node
+            holders[key] = holder
     return holders
 
 

@@ -41,6 +41,7 @@ class SharedWait(Protocol):
     releaser: int | None
     releaser_pid: int | None
     released_ns: int | None
+    released_op: str | None
     shared: str | None
     server_pid: int | None
 
@@ -129,7 +130,7 @@ def attribute_shared(waits: Sequence[SharedWait], objects: Objects) -> None:
             if signal.get("op") == op and (int(signal["pid"]), int(signal["tid"])) != \
                     (wait.pid, wait.tid):
                 wait.releaser, wait.releaser_pid = int(signal["tid"]), int(signal["pid"])
-                wait.released_ns = times[index]
+                wait.released_ns, wait.released_op = times[index], op
                 break
             index -= 1
 
