@@ -112,9 +112,12 @@ class SliceEncoder:
         add = parts.append
         pairs, mask = _PAIRS, 0x3FFF
         mark_index, next_mark = 0, marks[0][0] if marks else _NEVER
-        high, end_tail = -1, b""  # ts >> 28 (it changes every 0.27 s) and end_suffix after it
-        stack: list[int] = []  # end times of the open slices
+        # The packets' times: [low, limit) needs nothing done; a time outside it (the
+        # next 0.27 s of ts >> 28, or a mark due) takes the slow branch, one compare a packet.
+        high, low, limit, end_tail = -1, 0, 0, b""
+        stack: list[int] = [_NEVER]  # end times of the open slices, above a sentinel
         pop, push = stack.pop, stack.append
+        top = _NEVER  # stack[-1]
         ts_col, dur_col, id_col = slices.ts, slices.dur, slices.name_ids
         total = len(ts_col)
         start = 0
@@ -123,23 +126,29 @@ class SliceEncoder:
                 last = min(first + BATCH, stop)
                 for ts, dur, name_id in zip(ts_col[first:last], dur_col[first:last],
                                             id_col[first:last], strict=True):
-                    while stack and stack[-1] <= ts:
+                    while top <= ts:
                         end = pop()
-                        if end >= next_mark:
-                            mark_index, next_mark = _marks_until(end, marks, mark_index, add)
-                        if end >> 28 != high:
-                            high, tails = end >> 28, {}
-                            end_tail = _high_bytes(high) + end_suffix
+                        top = stack[-1]
+                        if not low <= end < limit:
+                            if end >= next_mark:
+                                mark_index, next_mark = _marks_until(end, marks, mark_index, add)
+                            if end >> 28 != high:
+                                high, tails = end >> 28, {}
+                                end_tail = _high_bytes(high) + end_suffix
+                            low, limit = high << 28, min((high + 1) << 28, next_mark)
                         add(end_head + pairs[end & mask] + pairs[(end >> 14) & mask] + end_tail)
                     end = ts + dur
-                    if stack and end > stack[-1]:
-                        end = stack[-1]  # a child rounded to end after its parent: clamped
+                    if end > top:
+                        end = top  # a child rounded to end after its parent: clamped
                     push(end)
-                    if ts >= next_mark:
-                        mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
-                    if ts >> 28 != high:
-                        high, tails = ts >> 28, {}
-                        end_tail = _high_bytes(high) + end_suffix
+                    top = end
+                    if not low <= ts < limit:
+                        if ts >= next_mark:
+                            mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
+                        if ts >> 28 != high:
+                            high, tails = ts >> 28, {}
+                            end_tail = _high_bytes(high) + end_suffix
+                        low, limit = high << 28, min((high + 1) << 28, next_mark)
                     tail = tails.get(name_id)
                     if tail is None:
                         name = names[name_id]
@@ -155,18 +164,21 @@ class SliceEncoder:
             if stop == total:
                 break
             ts = ts_col[stop]  # a slice with arguments or flows
-            while stack and stack[-1] <= ts:
+            while top <= ts:
                 end = pop()
+                top = stack[-1]
                 if end >= next_mark:
                     mark_index, next_mark = _marks_until(end, marks, mark_index, add)
                 add(self._packet(end, end_suffix))
-            end = ts + dur_col[stop]
-            push(min(end, stack[-1]) if stack else end)
+            end = min(ts + dur_col[stop], top)
+            push(end)
+            top = end
             if ts >= next_mark:
                 mark_index, next_mark = _marks_until(ts, marks, mark_index, add)
+            limit = min(limit, next_mark)
             add(special(slices[stop]))
             start = stop + 1
-        while stack:
+        while len(stack) > 1:
             end = pop()
             if end >= next_mark:
                 mark_index, next_mark = _marks_until(end, marks, mark_index, add)

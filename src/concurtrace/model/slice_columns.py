@@ -88,21 +88,29 @@ class SliceColumns(Sequence[Slice]):
     def take(self, indices: Iterable[int]) -> SliceColumns:
         """A new SliceColumns of these slices, in this order (names shared)."""
         taken = SliceColumns(self.names)
-        ts, dur, name_ids, objects = self.ts, self.dur, self.name_ids, self.objects
+        ts, dur, name_ids = self.ts, self.dur, self.name_ids
         order = indices if isinstance(indices, Sequence) else list(indices)
         taken.ts = array("q", map(ts.__getitem__, order))
         taken.dur = array("q", map(dur.__getitem__, order))
         taken.name_ids = array("I", map(name_ids.__getitem__, order))
-        if objects and len(objects) <= 64:  # a few: find each (a C scan of the order)
+        taken.objects = self.moved_objects(order)
+        return taken
+
+    def moved_objects(self, order: Sequence[int]) -> dict[int, Slice]:
+        """The kept objects by their index in take(order)."""
+        objects = self.objects
+        if not objects:
+            return {}
+        if len(objects) <= 64:  # a few: find each (a C scan of the order)
+            moved = {}
             positions = order if isinstance(order, array) else array("q", order)
             for old, piece in objects.items():
                 try:
-                    taken.objects[positions.index(old)] = piece
+                    moved[positions.index(old)] = piece
                 except ValueError:  # not taken
                     pass
-        elif objects:
-            taken.objects = {new: objects[old] for new, old in enumerate(order) if old in objects}
-        return taken
+            return moved
+        return {new: objects[old] for new, old in enumerate(order) if old in objects}
 
     def extend(self, other: SliceColumns) -> None:
         """Appends other's slices (other's names become this one's too)."""

@@ -11,7 +11,8 @@ import math
 from array import array
 from collections.abc import Sequence
 from itertools import compress, repeat
-from operator import add, and_, attrgetter, lshift, mul
+from math import trunc  # int(x) of a float, as a plain function call: 20 % faster in a map
+from operator import add, and_, attrgetter, lshift, mul, rshift
 from typing import TYPE_CHECKING, cast
 
 from concurtrace.model.slice_columns import Slice, SliceColumns
@@ -56,24 +57,28 @@ class ColumnMerge:
                 or max(map(add, *floats)) * 1000 >= min(self.stop_ns, LAST_NS) - 1000:
             return False
         calls = list(map(_NAME, events))
-        if None in calls:
-            return False
-        for name in sorted(set(calls).difference(self.ids)):
-            self.ids[name] = len(self.names)
-            self.names.append(name)
+        name_ids = list(map(self.ids.get, calls))
+        if None in name_ids:
+            if None in calls:
+                return False
+            for name in sorted(set(calls).difference(self.ids)):
+                self.ids[name] = len(self.names)
+                self.names.append(name)
+            name_ids = list(map(self.ids.get, calls))
+        ids = cast(list[int], name_ids)
         if len(tids) == 1:
             columns = self.columns(cast(int, next(iter(tids))))
-            columns.ts.extend(map(int, map(mul, floats[0], repeat(1000))))
-            columns.dur.extend(map(int, map(mul, floats[1], repeat(1000))))
-            columns.name_ids.extend(map(self.ids.__getitem__, calls))
+            columns.ts.extend(map(trunc, map(mul, floats[0], repeat(1000))))
+            columns.dur.extend(map(trunc, map(mul, floats[1], repeat(1000))))
+            columns.name_ids.extend(ids)
             return True
         every = list(map(_TID, events))
         for tid in tids:
             columns = self.columns(cast(int, tid))
             mine = list(map(cast(int, tid).__eq__, every))
-            columns.ts.extend(map(int, map(mul, compress(floats[0], mine), repeat(1000))))
-            columns.dur.extend(map(int, map(mul, compress(floats[1], mine), repeat(1000))))
-            columns.name_ids.extend(map(self.ids.__getitem__, compress(calls, mine)))
+            columns.ts.extend(map(trunc, map(mul, compress(floats[0], mine), repeat(1000))))
+            columns.dur.extend(map(trunc, map(mul, compress(floats[1], mine), repeat(1000))))
+            columns.name_ids.extend(compress(ids, mine))
         return True
 
     def event_by_event(self, events: Sequence[TraceEvent], names: dict[int, str]) -> None:
@@ -127,12 +132,12 @@ def sorted_by_start(existing: SliceColumns, dumped: SliceColumns) -> SliceColumn
     backwards.objects = {last - i: piece for i, piece in dumped.objects.items()}
     dumped.ts, dumped.dur, dumped.name_ids = array("q"), array("q"), array("I")  # freed now
     combined = joined(existing, backwards)
-    del backwards
-    return resorted(combined)
+    return resorted(combined, consume=combined is backwards)
 
 
-def resorted(combined: SliceColumns) -> SliceColumns:
-    """combined sorted by start, stably (equal starts keep their order)."""
+def resorted(combined: SliceColumns, consume: bool = False) -> SliceColumns:
+    """combined sorted by start, stably (equal starts keep their order).
+    consume: combined is the caller's to lose (its start column is freed early)."""
     count = len(combined)
     if count < 2:
         return combined
@@ -140,13 +145,19 @@ def resorted(combined: SliceColumns) -> SliceColumns:
     # (~40 bytes) is the peak of the post-run's memory, so nothing else is held as a list.
     bits = count.bit_length()
     packed = list(map(add, map(lshift, combined.ts, repeat(bits)), range(count)))
+    if consume:
+        combined.ts = array("q")  # the starts come back out of packed
     packed.sort()
     order = array("q", map(and_, packed, repeat((1 << bits) - 1)))
-    del packed
     result = SliceColumns(combined.names)
-    result.ts = array("q", map(combined.ts.__getitem__, order))
+    if consume:  # one pass instead of a gather through order
+        result.ts = array("q", map(rshift, packed, repeat(bits)))
+        del packed
+    else:
+        del packed
+        result.ts = array("q", map(combined.ts.__getitem__, order))
     result.dur = array("q", map(combined.dur.__getitem__, order))
     result.name_ids = array("I", map(combined.name_ids.__getitem__, order))
     if combined.objects:
-        result.objects = combined.take(order).objects
+        result.objects = combined.moved_objects(order)
     return result
