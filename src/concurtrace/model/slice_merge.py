@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Sequence
-from itertools import compress, repeat
-from math import trunc  # int(x) of a float, as a plain function call: 20 % faster in a map
-from operator import add, and_, attrgetter, lshift, mul, rshift
+from itertools import compress
+from operator import add, attrgetter
 from typing import TYPE_CHECKING, cast
 
+from concurtrace.model.column_kernels import STDLIB, ColumnKernels
 from concurtrace.model.slice_columns import Slice, SliceColumns
 
 if TYPE_CHECKING:
@@ -27,8 +27,8 @@ LAST_NS = (1 << 63) - 1  # the latest time an int64 column (and a trace packet) 
 class ColumnMerge:
     """One process's calls by thread, in the dump's order (the order calls returned)."""
 
-    def __init__(self, stop_ns: int) -> None:
-        self.stop_ns = stop_ns
+    def __init__(self, stop_ns: int, kernels: ColumnKernels = STDLIB) -> None:
+        self.stop_ns, self.kernels = stop_ns, kernels
         self.names: list[str] = []  # one string per function name, shared by the threads
         self.ids: dict[str, int] = {}
         self.by_tid: dict[int, SliceColumns] = {}
@@ -68,16 +68,16 @@ class ColumnMerge:
         ids = cast(list[int], name_ids)
         if len(tids) == 1:
             columns = self.columns(cast(int, next(iter(tids))))
-            columns.ts.extend(map(trunc, map(mul, floats[0], repeat(1000))))
-            columns.dur.extend(map(trunc, map(mul, floats[1], repeat(1000))))
+            columns.ts.extend(self.kernels.nanoseconds(floats[0]))
+            columns.dur.extend(self.kernels.nanoseconds(floats[1]))
             columns.name_ids.extend(ids)
             return True
         every = list(map(_TID, events))
         for tid in tids:
             columns = self.columns(cast(int, tid))
             mine = list(map(cast(int, tid).__eq__, every))
-            columns.ts.extend(map(trunc, map(mul, compress(floats[0], mine), repeat(1000))))
-            columns.dur.extend(map(trunc, map(mul, compress(floats[1], mine), repeat(1000))))
+            columns.ts.extend(self.kernels.nanoseconds(list(compress(floats[0], mine))))
+            columns.dur.extend(self.kernels.nanoseconds(list(compress(floats[1], mine))))
             columns.name_ids.extend(compress(ids, mine))
         return True
 
@@ -120,7 +120,8 @@ def joined(first: SliceColumns, then: SliceColumns) -> SliceColumns:
     return joined
 
 
-def sorted_by_start(existing: SliceColumns, dumped: SliceColumns) -> SliceColumns:
+def sorted_by_start(existing: SliceColumns, dumped: SliceColumns,
+                    kernels: ColumnKernels = STDLIB) -> SliceColumns:
     """existing (sorted) and dumped merged, sorted by start, a parent before its children.
 
     VizTracer writes a call when it returns, so a parent comes after its children;
@@ -132,32 +133,18 @@ def sorted_by_start(existing: SliceColumns, dumped: SliceColumns) -> SliceColumn
     backwards.objects = {last - i: piece for i, piece in dumped.objects.items()}
     dumped.ts, dumped.dur, dumped.name_ids = array("q"), array("q"), array("I")  # freed now
     combined = joined(existing, backwards)
-    return resorted(combined, consume=combined is backwards)
+    return resorted(combined, kernels, consume=combined is backwards)
 
 
-def resorted(combined: SliceColumns, consume: bool = False) -> SliceColumns:
+def resorted(combined: SliceColumns, kernels: ColumnKernels = STDLIB,
+             consume: bool = False) -> SliceColumns:
     """combined sorted by start, stably (equal starts keep their order).
-    consume: combined is the caller's to lose (its start column is freed early)."""
-    count = len(combined)
-    if count < 2:
+    consume: combined is the caller's to lose (its start column may be emptied)."""
+    if len(combined) < 2:
         return combined
-    # Sorting ints (start << bits | position) keeps it stable without a key; an int each
-    # (~40 bytes) is the peak of the post-run's memory, so nothing else is held as a list.
-    bits = count.bit_length()
-    packed = list(map(add, map(lshift, combined.ts, repeat(bits)), range(count)))
-    if consume:
-        combined.ts = array("q")  # the starts come back out of packed
-    packed.sort()
-    order = array("q", map(and_, packed, repeat((1 << bits) - 1)))
     result = SliceColumns(combined.names)
-    if consume:  # one pass instead of a gather through order
-        result.ts = array("q", map(rshift, packed, repeat(bits)))
-        del packed
-    else:
-        del packed
-        result.ts = array("q", map(combined.ts.__getitem__, order))
-    result.dur = array("q", map(combined.dur.__getitem__, order))
-    result.name_ids = array("I", map(combined.name_ids.__getitem__, order))
+    result.ts, result.dur, result.name_ids, order = kernels.by_start(
+        combined.ts, combined.dur, combined.name_ids, consume)
     if combined.objects:
         result.objects = combined.moved_objects(order)
     return result

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
+from concurtrace.model.column_kernels import STDLIB
 from concurtrace.model.records import Finalize
 from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.slice_merge import NEVER, ColumnMerge, joined, resorted, sorted_by_start
@@ -69,7 +70,8 @@ def merge_calls(pid: int, chunks: Iterable[TraceEvents], stop_ns: int | None,
     signal) end at the stop point and are marked unfinished instead of looking
     like normal returns."""
     names: dict[int, str] = {}
-    merge = ColumnMerge(stop_ns if stop_ns is not None else NEVER)
+    kernels = getattr(chunks, "kernels", None) or STDLIB  # the reader may offer faster ones
+    merge = ColumnMerge(stop_ns if stop_ns is not None else NEVER, kernels)
     for piece_events in chunks:
         events = _typed(piece_events)
         if not merge.whole_chunk(events):
@@ -83,7 +85,7 @@ def merge_calls(pid: int, chunks: Iterable[TraceEvents], stop_ns: int | None,
         if fork_tid in names:
             names[pid] = names.pop(fork_tid)
     for tid in list(by_tid):
-        by_tid[tid] = sorted_by_start(SliceColumns(by_tid[tid].names), by_tid[tid])
+        by_tid[tid] = sorted_by_start(SliceColumns(by_tid[tid].names), by_tid[tid], kernels)
     return MergedCalls(by_tid, names)
 
 
