@@ -45,7 +45,19 @@ def test_numpy_kernels_give_the_stdlib_arrays(consume: bool) -> None:
     # times as VizTracer writes them (us with 3 decimals), large, tied, and rounded badly
     micros = [rng.choice([0.0, 0.001, 0.0015, 1e-7, 22710024534.553, 9.2e15,
                           rng.uniform(0, 1e10), float(rng.randint(0, 5))]) for _ in range(5000)]
-    assert KERNELS.nanoseconds(micros) == STDLIB.nanoseconds(micros)
+    durs = [rng.choice([0.0, 0.001, 12.015, 1e-7]) for _ in micros]
+    late = (1 << 63) - 1001  # what the merge passes when the stop is unknown
+    both = KERNELS.times(micros, durs, late)
+    assert both is not None and both == STDLIB.times(micros, durs, late)
+    ends = sorted(x + d for x, d in zip(micros, durs, strict=True))
+    for bound in (int(ends[-1] * 1000), int(ends[-1] * 1000) + 1, 0):  # at, after, before
+        assert KERNELS.times(micros, durs, bound) == STDLIB.times(micros, durs, bound)
+    for bad in (None, -0.001, float("inf")):  # refused by both (the decoders pass no NaN)
+        assert KERNELS.times([*micros, bad], [*durs, 1.0], late) is None
+        assert STDLIB.times([*micros, bad], [*durs, 1.0], late) is None
+        assert KERNELS.times([*micros, 1.0], [*durs, bad], late) is None
+        assert STDLIB.times([*micros, 1.0], [*durs, bad], late) is None
+    assert KERNELS.times([*micros, float("nan")], [*durs, 1.0], late) is None
     ts = array("q", (rng.randint(0, 50) * (1 << 40) for _ in range(5000)))  # many ties
     dur = array("q", (rng.randint(0, 1 << 62) for _ in range(5000)))
     ids = array("I", (rng.randint(0, (1 << 32) - 1) for _ in range(5000)))

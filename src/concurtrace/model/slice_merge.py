@@ -7,11 +7,10 @@ anything else goes event by event, exactly as the one-object-per-call merge did
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections.abc import Sequence
 from itertools import compress
-from operator import add, attrgetter
+from operator import attrgetter
 from typing import TYPE_CHECKING, cast
 
 from concurtrace.model.column_kernels import STDLIB, ColumnKernels
@@ -46,15 +45,12 @@ class ColumnMerge:
         event path then takes it, as exactly as before)."""
         if not events or set(map(_PH, events)) != {"X"}:
             return False
-        ts_us, dur_us = list(map(_TS, events)), list(map(_DUR, events))
         tids = dict.fromkeys(map(_TID, events))
-        if None in tids or None in ts_us or None in dur_us:
+        if None in tids:
             return False
-        floats = cast(list[float], ts_us), cast(list[float], dur_us)
-        # int(x * 1000) is monotonic, so the bounds of the floats bound the ints.
-        if min(floats[0]) < 0 or min(floats[1]) < 0 or not math.isfinite(max(floats[0])) \
-                or not math.isfinite(max(floats[1])) \
-                or max(map(add, *floats)) * 1000 >= min(self.stop_ns, LAST_NS) - 1000:
+        times = self.kernels.times(list(map(_TS, events)), list(map(_DUR, events)),
+                                   min(self.stop_ns, LAST_NS) - 1000)
+        if times is None:
             return False
         calls = list(map(_NAME, events))
         name_ids = list(map(self.ids.get, calls))
@@ -68,16 +64,16 @@ class ColumnMerge:
         ids = cast(list[int], name_ids)
         if len(tids) == 1:
             columns = self.columns(cast(int, next(iter(tids))))
-            columns.ts.extend(self.kernels.nanoseconds(floats[0]))
-            columns.dur.extend(self.kernels.nanoseconds(floats[1]))
+            columns.ts.extend(times[0])
+            columns.dur.extend(times[1])
             columns.name_ids.extend(ids)
             return True
         every = list(map(_TID, events))
         for tid in tids:
             columns = self.columns(cast(int, tid))
             mine = list(map(cast(int, tid).__eq__, every))
-            columns.ts.extend(self.kernels.nanoseconds(list(compress(floats[0], mine))))
-            columns.dur.extend(self.kernels.nanoseconds(list(compress(floats[1], mine))))
+            columns.ts.extend(compress(times[0], mine))
+            columns.dur.extend(compress(times[1], mine))
             columns.name_ids.extend(compress(ids, mine))
         return True
 

@@ -16,11 +16,18 @@ import numpy as np
 
 
 class NumpyKernels:
-    def nanoseconds(self, micros: Sequence[float]) -> array[int]:
-        nanos = (np.array(micros, dtype=np.float64) * 1000).astype(np.int64)
-        result = array("q")
-        result.frombytes(nanos.data.cast("B"))
-        return result
+    def times(self, ts_us: Sequence[float | None], dur_us: Sequence[float | None],
+              bound_ns: int) -> tuple[array[int], array[int]] | None:
+        starts = np.array(ts_us, dtype=np.float64)  # None -> nan: refused below
+        durs = np.array(dur_us, dtype=np.float64)
+        if not (np.isfinite(starts).all() and np.isfinite(durs).all()) \
+                or starts.min() < 0 or durs.min() < 0 \
+                or float((starts + durs).max()) * 1000 >= bound_ns:  # exact, as in Python
+            return None
+        columns = array("q"), array("q")
+        for column, floats in zip(columns, (starts, durs), strict=True):
+            column.frombytes((floats * 1000).astype(np.int64).data.cast("B"))
+        return columns
 
     def by_start(self, ts: array[int], dur: array[int], name_ids: array[int],
                  consume: bool) -> tuple[array[int], array[int], array[int], Sequence[int]]:
