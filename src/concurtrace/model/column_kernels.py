@@ -27,7 +27,7 @@ class ColumnKernels(Protocol):
     def by_start(self, ts: array[int], dur: array[int], name_ids: array[int],
                  consume: bool) -> tuple[array[int], array[int], array[int], Sequence[int]]:
         """The columns sorted by ts, stably (equal starts keep their order), and the
-        order (new index -> old). consume: ts may be emptied on the way."""
+        order (new index -> old). consume: the given columns may be emptied on the way."""
 
 
 class StdlibKernels:

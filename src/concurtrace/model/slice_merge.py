@@ -135,7 +135,7 @@ def sorted_by_start(existing: SliceColumns, dumped: SliceColumns,
 def resorted(combined: SliceColumns, kernels: ColumnKernels = STDLIB,
              consume: bool = False) -> SliceColumns:
     """combined sorted by start, stably (equal starts keep their order).
-    consume: combined is the caller's to lose (its start column may be emptied)."""
+    consume: combined is the caller's to lose (its columns may be emptied)."""
     if len(combined) < 2:
         return combined
     result = SliceColumns(combined.names)

@@ -33,13 +33,17 @@ class NumpyKernels:
                  consume: bool) -> tuple[array[int], array[int], array[int], Sequence[int]]:
         starts = np.frombuffer(ts, dtype=np.int64)
         order = np.argsort(starts, kind="stable")
+        del starts
         columns = []
-        for column, kind, code in ((starts, np.int64, "q"), (dur, np.int64, "q"),
+        for column, kind, code in ((ts, np.int64, "q"), (dur, np.int64, "q"),
                                    (name_ids, np.uint32, "I")):
             taken = array(code)
-            taken.frombytes(np.frombuffer(column, dtype=kind)[order].data.cast("B"))
+            view = np.frombuffer(column, dtype=kind)
+            taken.frombytes(view[order].data.cast("B"))
+            del view  # released, so the column can be emptied
+            if consume:
+                del column[:]  # the caller's to lose: freed before the next is gathered
             columns.append(taken)
-        del starts
         moved = array("q")
         moved.frombytes(order.astype(np.int64, copy=False).data.cast("B"))
         return columns[0], columns[1], columns[2], moved
