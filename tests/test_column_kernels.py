@@ -76,3 +76,25 @@ def test_large_dumps_get_numpy_small_ones_the_stdlib(tmp_path: Path,
     assert files.kernels is None  # 18 bytes: numpy's import would cost more than it saves
     monkeypatch.setattr(collect, "NUMPY_MIN_BYTES", 10)
     assert files.kernels is KERNELS
+
+
+def test_without_numpy_the_stdlib_merges_and_the_python_walk_encodes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from concurtrace.exporters import protowire
+    from concurtrace.model.slice_columns import Slice, SliceColumns
+
+    monkeypatch.setitem(sys.modules, "concurtrace.runner.numpy_kernels", None)  # ImportError
+    monkeypatch.setitem(sys.modules, "concurtrace.exporters.protowire_numpy", None)
+    monkeypatch.setattr(collect, "NUMPY_MIN_BYTES", 0)
+    monkeypatch.setattr(protowire, "VECTOR_TRACK", (0, 0))
+    dump = tmp_path / "trace-5-1.json"
+    dump.write_bytes(b'{"traceEvents":[]}')
+    assert collect.TraceFiles(5, [dump], []).kernels is None
+    stream = io.BytesIO()
+    protowire.SliceEncoder(1).track(2, SliceColumns.of([Slice(1000, 5, "f")] * 2000),
+                                    protowire.PacketSink(stream, compress=False),
+                                    lambda piece: b"", [])
+    assert len(stream.getvalue()) > 2000 * 2 * 20  # every begin and end written
