@@ -110,7 +110,9 @@ class SliceEncoder:
         written before the first event at or after their time.
 
         The loop runs over stretches of plain slices between the special ones, BATCH
-        at a time, so its body has no index, no special case and no size check."""
+        at a time, so its body has no index, no special case and no size check. On a
+        long track numpy encodes the stretches VECTOR_PIECE at a time (the same bytes,
+        protowire_numpy.py); a piece it leaves (an end to clamp) goes through the loop."""
         end_suffix = self._end_suffix(uuid)
         end_head = _head(len(end_suffix))
         heads: dict[int, bytes] = {}  # name id -> the head of its begin packets (this track)
