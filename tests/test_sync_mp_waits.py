@@ -101,3 +101,32 @@ def test_pipe_is_pickled_as_without_us(tmp_path: Path) -> None:
     assert run.returncode == plain.returncode == 0, run.stderr
     assert run.stdout == plain.stdout == "False through the copy Connection\n"
     assert re.search(r"Traceback", run.stderr) is None
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_pool_results_name_the_worker(method: str, tmp_path: Path) -> None:
+    """Today's Event@pool.py waits become AsyncResult waits at the program's own calls,
+    each ended by the pool worker process that put the last result it waited for."""
+    script = SCRIPTS / "mp_pool_results.py"
+    run = trace_run(tmp_path / "t.pftrace", str(script), method)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "[1, 4, 9]\n4\ntimeout\n9\n"
+    rows = [r for r in engine.query(run.trace, WAITS) if "AsyncResult@" in r["name"]]
+    at = {what: _line(script, what) for what in ("pool.map(", "pool.apply(", "later.get(")}
+    asked = _line(script, "pool.apply_async(")
+    worker = r"MainThread of \w+PoolWorker-[12]"
+    expected = [(f"AsyncResult@mp_pool_results.py:{at['pool.map(']} (map)", "completed"),
+                (f"AsyncResult@mp_pool_results.py:{at['pool.apply(']} (apply)", "completed"),
+                (f"AsyncResult@mp_pool_results.py:{asked} (apply_async)", "timed_out"),
+                (f"AsyncResult@mp_pool_results.py:{asked} (apply_async)", "completed")]
+    assert [(r["name"], r["outcome"]) for r in rows] == [
+        (f"waiting for the result of {label}", outcome) for label, outcome in expected], rows
+    for row in rows:
+        if row["outcome"] == "completed":
+            assert re.fullmatch(worker, str(row["releaser"])), row
+        else:
+            assert row["releaser"] is None, row
+    assert not [r for r in engine.query(run.trace, WAITS) if "Event@pool.py" in r["name"]]
+    flows = [f for f in engine.query(run.trace, CROSS_FLOWS) if "AsyncResult@" in f["src"]]
+    assert len(flows) == 3 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
+    assert all(f["src"].startswith("completed AsyncResult@") for f in flows), flows
