@@ -41,6 +41,11 @@ def write_only() -> None:
     writer.poll(1)
 
 
+def pooled(method: str, *args: Any) -> None:
+    with ctx.Pool(1) as pool:  # terminated here: no Pool.__del__ racing its threads
+        getattr(pool, method)(*args)
+
+
 CALLS = [
     eof_after_wait,
     closed,
@@ -48,8 +53,8 @@ CALLS = [
     lambda: ctx.Pipe()[0].recv_bytes(-1),  # ValueError: negative maxlength
     lambda: ctx.Pipe()[0].send(),  # TypeError: missing obj
     lambda: ctx.Process(target=print).join(),  # AssertionError: can only join a started
-    lambda: ctx.Pool(1).apply(fail, (1,)),  # the worker's ValueError
-    lambda: ctx.Pool(1).map(fail, [2, 3]),
+    lambda: pooled("apply", fail, (1,)),  # the worker's ValueError
+    lambda: pooled("map", fail, [2, 3]),
 ]
 
 
