@@ -106,28 +106,31 @@ def test_pipe_is_pickled_as_without_us(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_pool_results_name_the_worker(method: str, tmp_path: Path) -> None:
-    """Today's Event@pool.py waits become AsyncResult waits at the program's own calls,
+    """The Event@pool.py / Condition@pool.py waits (before) are AsyncResult waits at the
+    program's own calls (imap's next() too),
     each ended by the pool worker process that put the last result it waited for."""
     script = SCRIPTS / "mp_pool_results.py"
     run = trace_run(tmp_path / "t.pftrace", str(script), method)
     assert run.returncode == 0, run.stderr
-    assert run.stdout == "[1, 4, 9]\n4\ntimeout\n9\n"
+    assert run.stdout == "[1, 4, 9]\n4\ntimeout\n9\n[4, 1]\n"
     rows = [r for r in engine.query(run.trace, WAITS) if "AsyncResult@" in r["name"]]
-    at = {what: _line(script, what) for what in ("pool.map(", "pool.apply(", "later.get(")}
+    at = {what: _line(script, what) for what in ("pool.map(", "pool.apply(", "pool.imap(")}
     asked = _line(script, "pool.apply_async(")
     worker = r"MainThread of \w+PoolWorker-[12]"
     expected = [(f"AsyncResult@mp_pool_results.py:{at['pool.map(']} (map)", "completed"),
                 (f"AsyncResult@mp_pool_results.py:{at['pool.apply(']} (apply)", "completed"),
                 (f"AsyncResult@mp_pool_results.py:{asked} (apply_async)", "timed_out"),
-                (f"AsyncResult@mp_pool_results.py:{asked} (apply_async)", "completed")]
+                (f"AsyncResult@mp_pool_results.py:{asked} (apply_async)", "completed"),
+                (f"AsyncResult@mp_pool_results.py:{at['pool.imap(']} (imap)", "got_item")]
     assert [(r["name"], r["outcome"]) for r in rows] == [
         (f"waiting for the result of {label}", outcome) for label, outcome in expected], rows
     for row in rows:
-        if row["outcome"] == "completed":
+        if row["outcome"] != "timed_out":
             assert re.fullmatch(worker, str(row["releaser"])), row
         else:
             assert row["releaser"] is None, row
-    assert not [r for r in engine.query(run.trace, WAITS) if "Event@pool.py" in r["name"]]
+    assert not [r for r in engine.query(run.trace, WAITS)
+                if "Event@pool.py" in r["name"] or "Condition@pool.py" in r["name"]]
     flows = [f for f in engine.query(run.trace, CROSS_FLOWS) if "AsyncResult@" in f["src"]]
-    assert len(flows) == 3 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
+    assert len(flows) == 4 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
     assert all(f["src"].startswith("completed AsyncResult@") for f in flows), flows

@@ -1,5 +1,6 @@
 """Pool results (start method argv[1]): map over two workers whose last result comes
-0.3 s in, apply, an apply_async get that times out, then its result."""
+0.3 s in, apply, an apply_async get that times out, then its result, and imap's first
+item (0.2 s; the second, 0.1 s, is there by then)."""
 
 import multiprocessing as mp
 import sys
@@ -22,6 +23,7 @@ def main() -> None:
         except mp.TimeoutError:
             print("timeout")
         print(later.get())
+        print(list(pool.imap(slow, [2, 1])))
 
 
 if __name__ == "__main__":

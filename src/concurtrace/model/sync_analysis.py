@@ -17,7 +17,7 @@ from concurtrace.model.vocabulary import STATES
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
-NOT_COVERED = ("multiprocessing connection.wait(), Pool.imap next()", "asyncio")
+NOT_COVERED = ("multiprocessing connection.wait()", "asyncio")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore", "mp.Lock", "mp.RLock",
                     "mp.Semaphore", "mp.BoundedSemaphore", "Manager Lock", "Manager RLock")
 # What a holder did is read from the sampler's states, a few ms apart: a shorter hold

@@ -1,13 +1,13 @@
 """multiprocessing.pool results: AsyncResult.get / wait, and so Pool.apply, map, starmap
-and the *_async results' get().
+and the *_async results' get(); an imap / imap_unordered iterator's next().
 
 Without these hooks such a wait is a threading.Event wait made in pool.py. Here it is
 "AsyncResult@<the program's call> (map)", split like a lock's acquire (a silent wait up
 to the threshold, then a recorded one). The waiter counts itself in the holder table
 under "pool:<its pid>:<job>"; a pool worker (a traced child) that puts a result of that
 job on the pool's result queue then writes a "complete" signal, so the wait is credited
-to the worker process that computed the last result it waited for. A ThreadPool's
-results (threads, a queue.SimpleQueue) and imap's next() are not credited here.
+to the worker process that put the last result before it resumed. A ThreadPool's
+results (threads, a queue.SimpleQueue) are not credited.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR
@@ -43,15 +44,19 @@ def _call_label(frame: Any) -> str:
            f"({method})"
 
 
-def _wait(sink: Sink, result: Any, orig: Any, timeout: Any, frame: Any) -> None:
-    event, threshold = result._event, settings.threshold_s
+def _wait(sink: Sink, result: Any, ready: Callable[[float], bool],
+          block: Callable[[float | None], Any], timeout: Any, frame: Any,
+          imap: bool = False) -> Any:
+    """ready(t): a silent wait of up to t for the result; block(rest): the original call
+    (AsyncResult.wait, or an imap iterator's next(): imap)."""
+    threshold = settings.threshold_s
     identity = f"pool:{os.getpid()}:{result._job}"
     key, offset = table.key(identity)
     start = _now()
     table.add_waiter(key, offset, 1)  # before the silent wait: a worker's result signals
-    settings.busy.on = True  # the Event's own wait records nothing
+    settings.busy.on = True  # the Event's or Condition's own wait records nothing
     try:
-        quick = event.wait(threshold if timeout is None else min(threshold, timeout))
+        quick = ready(threshold if timeout is None else min(threshold, timeout))
     except BaseException:
         table.add_waiter(key, offset, -1)
         raise
@@ -59,7 +64,7 @@ def _wait(sink: Sink, result: Any, orig: Any, timeout: Any, frame: Any) -> None:
         settings.busy.on = False
     if quick or (timeout is not None and timeout <= threshold):
         table.add_waiter(key, offset, -1)
-        return
+        return block(0.0 if timeout is not None else None)
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     me = threading.get_native_id()
     label = result.__dict__.get(LABEL) or "AsyncResult@?"
@@ -69,13 +74,28 @@ def _wait(sink: Sink, result: Any, orig: Any, timeout: Any, frame: Any) -> None:
     outcome = "interrupted"
     settings.busy.on = True
     try:
-        orig(result, rest)
-        outcome = "completed" if event.is_set() else "timed_out"
+        value = block(rest)
+        outcome = "got_item" if imap else "completed" if ready(0) else "timed_out"
+        return value
+    except StopIteration:  # imap's next(): no more results
+        outcome = "completed"
+        raise
+    except Exception as error:  # imap's next(): the worker's error, or its TimeoutError
+        outcome = "timed_out" if type(error).__name__ == "TimeoutError" else "got_item"
+        raise
     finally:
         settings.busy.on = False
         table.add_waiter(key, offset, -1)
         sink.write({"ev": "wait_end", "ts": _now(), "tid": me, "obj": object_key(result),
                     "outcome": outcome})
+
+
+def _has_item(iterator: Any, timeout: float) -> bool:
+    """An IMapIterator's next() would not block (an item, or the end), waiting up to timeout."""
+    with iterator._cond:
+        if not iterator._items and iterator._index != iterator._length and timeout > 0:
+            iterator._cond.wait(timeout)
+        return bool(iterator._items) or iterator._index == iterator._length
 
 
 def results_queue() -> Any:
@@ -114,25 +134,43 @@ def result_put(sink: Sink, item: Any, put: Any) -> None:
 
 
 def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
-    result_cls = getattr(module, "ApplyResult", None)
-    if result_cls is None:
+    result_cls, imap_cls = getattr(module, "ApplyResult", None), getattr(module, "IMapIterator",
+                                                                         None)
+    if result_cls is None or imap_cls is None:
         return
     orig_init, orig_wait = result_cls.__init__, result_cls.wait
+    imap_init, orig_next = imap_cls.__init__, imap_cls.next
 
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        orig_init(self, *args, **kwargs)
-        if settings.sink is not None:
-            self.__dict__[LABEL] = _call_label(sys._getframe(1))
+    def labelled(orig: Any) -> Any:
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            orig(self, *args, **kwargs)
+            if settings.sink is not None:
+                self.__dict__[LABEL] = _call_label(sys._getframe(1))
+
+        return init
+
+    def skip(self: Any, timeout: Any) -> bool:
+        return settings.sink is None or settings.is_busy() or LABEL not in self.__dict__ \
+            or (timeout is not None and (type(timeout) not in (int, float)
+                                         or timeout <= settings.threshold_s))
 
     def wait(self: Any, timeout: Any = None) -> Any:
         event = getattr(self, "_event", None)
-        if settings.sink is None or settings.is_busy() or event is None or event.is_set() \
-                or LABEL not in self.__dict__ or (timeout is not None and (
-                    type(timeout) not in (int, float) or timeout <= settings.threshold_s)):
-            return orig_wait(self, timeout)
-        return _wait(sink, self, orig_wait, timeout, sys._getframe(1))
+        if skip(self, timeout) or event is None or event.is_set():
+            return orig_wait(self, timeout)  # its own checks and errors, as without us
+        return _wait(sink, self, event.wait, lambda t: orig_wait(self, t), timeout,
+                     sys._getframe(1))
 
-    for name, function in (("__init__", init), ("wait", wait)):
+    def next_(self: Any, timeout: Any = None) -> Any:
+        if skip(self, timeout) or self.__dict__.get("_items"):
+            return orig_next(self, timeout)
+        return _wait(sink, self, lambda t: _has_item(self, t), lambda t: orig_next(self, t),
+                     timeout, sys._getframe(1), imap=True)
+
+    for cls, name, function in ((result_cls, "__init__", labelled(orig_init)),
+                                (result_cls, "wait", wait),
+                                (imap_cls, "__init__", labelled(imap_init)),
+                                (imap_cls, "next", next_), (imap_cls, "__next__", next_)):
         function.__name__ = name
-        function.__qualname__ = f"ApplyResult.{name}"
-        hooks.patch(result_cls, name, clean_raise(function))
+        function.__qualname__ = f"{cls.__name__}.{name}"
+        hooks.patch(cls, name, clean_raise(function))
