@@ -134,3 +134,25 @@ def test_pool_results_name_the_worker(method: str, tmp_path: Path) -> None:
     flows = [f for f in engine.query(run.trace, CROSS_FLOWS) if "AsyncResult@" in f["src"]]
     assert len(flows) == 4 and all(f["src_upid"] != f["dst_upid"] for f in flows), flows
     assert all(f["src"].startswith("completed AsyncResult@") for f in flows), flows
+
+
+def test_thread_pool_results_credit_the_result_handler(tmp_path: Path) -> None:
+    """A ThreadPool's workers are threads that no result signal names: the wait is
+    credited to the pool's result handler thread that handed the result over."""
+    script = tmp_path / "threads.py"
+    script.write_text("from multiprocessing.pool import ThreadPool\n"
+                      "import time\n"
+                      "def f(x):\n"
+                      "    time.sleep(0.05)\n"
+                      "    return x + 1\n"
+                      "with ThreadPool(2) as pool:\n"
+                      "    print(pool.map(f, range(4)), list(pool.imap(f, range(3))))\n")
+    run = trace_run(tmp_path / "t.pftrace", str(script))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "[1, 2, 3, 4] [1, 2, 3]\n"
+    rows = [r for r in engine.query(run.trace, WAITS) if "AsyncResult@" in r["name"]]
+    assert [r["name"] for r in rows][:2] == [
+        "waiting for the result of AsyncResult@threads.py:7 (map)",
+        "waiting for the result of AsyncResult@threads.py:7 (imap)"], rows
+    assert all(re.fullmatch(r"Thread-\d+ \(_handle_results\)", str(r["releaser"]))
+               for r in rows), rows

@@ -18,7 +18,8 @@ FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
 SIGNAL_VERB = {"release": "released", "notify": "notified", "set": "set", "put": "put into",
                "get": "took from", "exit": "ended", "arrive": "arrived last at",
                "break": "broke", "reset": "reset", "complete": "completed",
-               "cancel": "cancelled", "send": "sent into", "close": "closed"}
+               "cancel": "cancelled", "send": "sent into", "close": "closed",
+               "handled": "handed over a result of"}
 FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed()"}
 MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
                  "mp.Pipe.poll": "waiting in poll() for a message from {}",

@@ -30,6 +30,9 @@ SHARED_ENDED_BY = {
 # last release before it resumes); a wait that ended at EOF by the close of the other end.
 FIRST_SIGNAL_OPS = ("send",)
 OUTCOME_OPS = {"eof": "close"}
+# A Pool result's wait: the worker process that computed it, else the pool's result
+# handler thread that handed it over (a ThreadPool's results, an untraced worker's).
+FALLBACK_OPS = {"mp.AsyncResult": "handled"}
 
 
 class SharedWait(Protocol):
@@ -172,17 +175,26 @@ def attribute_shared(waits: Sequence[SharedWait], objects: Objects) -> None:
         if wait.end is None or wait.outcome in ("timed_out", "interrupted", "raised"):
             continue
         op = OUTCOME_OPS.get(wait.outcome or "") or SHARED_ENDED_BY.get(wait.kind)
-        times = [int(s["ts"]) for s in signals]
-        last = bisect.bisect_right(times, wait.end) - 1
-        first = bisect.bisect_left(times, wait.start)
-        order = range(first, last + 1) if op in FIRST_SIGNAL_OPS else range(last, first - 1, -1)
-        for index in order if op is not None else ():
-            signal = signals[index]
-            if signal.get("op") == op and (int(signal["pid"]), int(signal["tid"])) != \
-                    (wait.pid, wait.tid):
-                wait.releaser, wait.releaser_pid = int(signal["tid"]), int(signal["pid"])
-                wait.released_ns, wait.released_op = times[index], op
-                break
+        _credit(wait, signals, op)
+        if wait.releaser is None and wait.kind in FALLBACK_OPS:
+            _credit(wait, signals, FALLBACK_OPS[wait.kind])
+
+
+def _credit(wait: SharedWait, signals: list[RawRecord], op: str | None) -> None:
+    """The signal op that ended the wait: the first one in it (a message), else the last."""
+    if op is None or wait.end is None:
+        return
+    times = [int(s["ts"]) for s in signals]
+    last = bisect.bisect_right(times, wait.end) - 1
+    first = bisect.bisect_left(times, wait.start)
+    for index in range(first, last + 1) if op in FIRST_SIGNAL_OPS else \
+            range(last, first - 1, -1):
+        signal = signals[index]
+        if signal.get("op") == op and (int(signal["pid"]), int(signal["tid"])) != \
+                (wait.pid, wait.tid):
+            wait.releaser, wait.releaser_pid = int(signal["tid"]), int(signal["pid"])
+            wait.released_ns, wait.released_op = times[index], op
+            return
 
 
 def _manager_holder(wait: SharedWait, signals: list[RawRecord]) -> None:

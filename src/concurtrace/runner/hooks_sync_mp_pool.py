@@ -6,8 +6,9 @@ Without these hooks such a wait is a threading.Event wait made in pool.py. Here 
 to the threshold, then a recorded one). The waiter counts itself in the holder table
 under "pool:<its pid>:<job>"; a pool worker (a traced child) that puts a result of that
 job on the pool's result queue then writes a "complete" signal, so the wait is credited
-to the worker process that put the last result before it resumed. A ThreadPool's
-results (threads, a queue.SimpleQueue) are not credited.
+to the worker process that put the last result before it resumed. When none did (a
+ThreadPool's threads put into a queue.SimpleQueue; an untraced worker), the pool's result
+handler thread that handed the result over ("handled") is credited.
 """
 
 from __future__ import annotations
@@ -140,6 +141,10 @@ def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
         return
     orig_init, orig_wait = result_cls.__init__, result_cls.wait
     imap_init, orig_next = imap_cls.__init__, imap_cls.next
+    setters = [(cls, vars(cls)["_set"]) for cls in (
+        result_cls, getattr(module, "MapResult", None), imap_cls,
+        getattr(module, "IMapUnorderedIterator", None))
+        if isinstance(cls, type) and "_set" in vars(cls)]  # each overrides it
 
     def labelled(orig: Any) -> Any:
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -167,7 +172,25 @@ def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
         return _wait(sink, self, lambda t: _has_item(self, t), lambda t: orig_next(self, t),
                      timeout, sys._getframe(1), imap=True)
 
+    def handed(orig: Any) -> Any:
+        def set_(self: Any, index: Any, obj: Any) -> None:
+            """The pool's result handler thread hands a result over: the waiter's ender
+            when no worker said it computed it (a ThreadPool's, an untraced worker's)."""
+            if settings.sink is None or LABEL not in self.__dict__ or table.words is None:
+                orig(self, index, obj)
+                return
+            identity = f"pool:{os.getpid()}:{self._job}"
+            key, offset = table.key(identity)
+            waiting, ts = table.waiting(key, offset)[0], _now()
+            orig(self, index, obj)
+            if waiting:
+                sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
+                            "obj": object_key(self), "shared": identity, "op": "handled"})
+
+        return set_
+
     for cls, name, function in ((result_cls, "__init__", labelled(orig_init)),
+                                *((owner, "_set", handed(orig)) for owner, orig in setters),
                                 (result_cls, "wait", wait),
                                 (imap_cls, "__init__", labelled(imap_init)),
                                 (imap_cls, "next", next_), (imap_cls, "__next__", next_)):
