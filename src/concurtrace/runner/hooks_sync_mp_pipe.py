@@ -29,7 +29,7 @@ from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site, label_of
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import SKIP_FILES, find_name, object_key, settings
 from concurtrace.runner.hookset import HookSet, Sink
-from concurtrace.runner.own_frames import clean_raise
+from concurtrace.runner.own_frames import clean_raise, unlink
 
 _now = time.monotonic_ns
 ATTR = "_concurtrace_pipe"  # on a Connection: (its identity, its peer's, label)
@@ -147,22 +147,34 @@ def install_connection(hooks: HookSet, sink: Sink, module: Any) -> None:
     poll, send, send_bytes, close = (conn_cls.poll, conn_cls.send, conn_cls.send_bytes,
                                      conn_cls.close)
 
-    def pipe(duplex: bool = True) -> Any:
-        ends = orig_pipe(duplex)
+    def pipe(*args: Any, **kwargs: Any) -> Any:
+        try:
+            ends = orig_pipe(*args, **kwargs)
+        except BaseException as error:  # too many open files ...: without our frame
+            unlink(error)
+            raise
         if settings.sink is not None and _program_made(sys._getframe(1)):
             _name_ends(sink, ends, creation_site())
         return ends
 
     def reduce(conn: Any) -> Any:
-        rebuild, args = orig_reduce(conn)
+        try:
+            rebuild, args = orig_reduce(conn)
+        except BaseException as error:  # a closed handle's OSError, as without us
+            unlink(error)
+            raise
         info = conn.__dict__.get(ATTR)
         if info is not None and hasattr(args[0], "__dict__"):
             args[0].__dict__[CARRIED] = info
         return rebuild, args
 
-    def rebuild_connection(df: Any, readable: Any, writable: Any) -> Any:
+    def rebuild_connection(df: Any, *args: Any, **kwargs: Any) -> Any:
         info = getattr(df, "__dict__", {}).pop(CARRIED, None)
-        conn = orig_rebuild(df, readable, writable)
+        try:
+            conn = orig_rebuild(df, *args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
         if isinstance(info, tuple) and len(info) == 3:
             conn.__dict__[ATTR] = info
             table.opened()
