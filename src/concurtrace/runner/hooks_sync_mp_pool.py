@@ -6,9 +6,9 @@ Without these hooks such a wait is a threading.Event wait made in pool.py. Here 
 to the threshold, then a recorded one). The waiter counts itself in the holder table
 under "pool:<its pid>:<job>"; a pool worker (a traced child) that puts a result of that
 job on the pool's result queue then writes a "complete" signal, so the wait is credited
-to the worker process that put the last result before it resumed. When none did (a
-ThreadPool's threads put into a queue.SimpleQueue; an untraced worker), the pool's result
-handler thread that handed the result over ("handled") is credited.
+to the worker process that put the last result before it resumed. A ThreadPool's threads
+put into a queue.SimpleQueue: its result handler thread, which hands each result over
+("handled"), is credited. A process pool's untraced worker leaves the wait uncredited.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from concurtrace.runner.own_frames import clean_raise
 
 _now = time.monotonic_ns
 LABEL = "_concurtrace_label"
+SLOT = "_concurtrace_slot"  # (identity, holder table key, offset, its workers are threads)
 KIND = "mp.AsyncResult"
 _results_queue: dict[int, Any] = {}  # pid -> this pool worker's result queue (or None)
 
@@ -51,8 +52,7 @@ def _wait(sink: Sink, result: Any, ready: Callable[[float], bool],
     """ready(t): a silent wait of up to t for the result; block(rest): the original call
     (AsyncResult.wait, or an imap iterator's next(): imap)."""
     threshold = settings.threshold_s
-    identity = f"pool:{os.getpid()}:{result._job}"
-    key, offset = table.key(identity)
+    identity, key, offset, _threads = result.__dict__[SLOT]
     start = _now()
     table.add_waiter(key, offset, 1)  # before the silent wait: a worker's result signals
     settings.busy.on = True  # the Event's or Condition's own wait records nothing
@@ -68,7 +68,7 @@ def _wait(sink: Sink, result: Any, ready: Callable[[float], bool],
         return block(0.0 if timeout is not None else None)
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     me = threading.get_native_id()
-    label = result.__dict__.get(LABEL) or "AsyncResult@?"
+    label = result.__dict__[LABEL]
     sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": object_key(result),
                 "kind": KIND, "label": label, "shared": identity, "timeout": timeout,
                 "stack": settings.stack(frame)})
@@ -140,6 +140,7 @@ def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
     if result_cls is None or imap_cls is None:
         return
     orig_init, orig_wait = result_cls.__init__, result_cls.wait
+    thread_pool = getattr(module, "ThreadPool", None)
     imap_init, orig_next = imap_cls.__init__, imap_cls.next
     setters = [(cls, vars(cls)["_set"]) for cls in (
         result_cls, getattr(module, "MapResult", None), imap_cls,
@@ -150,6 +151,10 @@ def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
         def init(self: Any, *args: Any, **kwargs: Any) -> None:
             orig(self, *args, **kwargs)
             if settings.sink is not None:
+                identity = f"pool:{os.getpid()}:{self._job}"
+                threads = thread_pool is not None and isinstance(self.__dict__.get("_pool"),
+                                                                 thread_pool)
+                self.__dict__[SLOT] = (identity, *table.key(identity), threads)
                 self.__dict__[LABEL] = _call_label(sys._getframe(1))
 
         return init
@@ -174,13 +179,13 @@ def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
 
     def handed(orig: Any) -> Any:
         def set_(self: Any, index: Any, obj: Any) -> None:
-            """The pool's result handler thread hands a result over: the waiter's ender
-            when no worker said it computed it (a ThreadPool's, an untraced worker's)."""
-            if settings.sink is None or LABEL not in self.__dict__ or table.words is None:
+            """A ThreadPool's result handler thread hands a result over: the waiter's
+            ender (its worker threads put into a queue.SimpleQueue: no signal)."""
+            slot = self.__dict__.get(SLOT)
+            if settings.sink is None or slot is None or not slot[3] or table.words is None:
                 orig(self, index, obj)
                 return
-            identity = f"pool:{os.getpid()}:{self._job}"
-            key, offset = table.key(identity)
+            identity, key, offset = slot[:3]
             waiting, ts = table.waiting(key, offset)[0], _now()
             orig(self, index, obj)
             if waiting:
