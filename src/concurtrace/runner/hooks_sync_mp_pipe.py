@@ -32,9 +32,11 @@ from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
 
 _now = time.monotonic_ns
-ATTR = "_concurtrace_pipe"  # on a Connection: (its identity, its peer's, label)
+ATTR = "_concurtrace_pipe"  # on a Connection: its End
 CARRIED = "_concurtrace_pipe"  # on the DupFd a pickled end travels with
 _serial = itertools.count(1)
+# (its identity, its peer's, label, holder table key and offset of each: computed once)
+End = tuple[str, str, str, int, int, int, int]
 RECV, POLL = "mp.Pipe.recv", "mp.Pipe.poll"
 
 
@@ -52,7 +54,7 @@ def _ready(handle: int, timeout: float) -> bool:
     return bool(poller.poll(timeout * 1000))
 
 
-def _wait_label(conn: Any, info: tuple[str, str, str], frame: Any) -> str:
+def _wait_label(conn: Any, info: End, frame: Any) -> str:
     name = conn.__dict__.get("_concurtrace_name")
     if name is None:
         try:
@@ -63,12 +65,12 @@ def _wait_label(conn: Any, info: tuple[str, str, str], frame: Any) -> str:
     return info[2] + (f" ({name})" if name else "")
 
 
-def _recorded(sink: Sink, conn: Any, info: tuple[str, str, str], kind: str, call: Any,
+def _recorded(sink: Sink, conn: Any, info: End, kind: str, call: Any,
               timeout: float | None, frame: Any) -> Any:
     """call(timeout) is multiprocessing's own recv (timeout None) or poll."""
     start = _now()
     threshold = settings.threshold_s
-    key, offset = table.key(info[0])
+    key, offset = info[3], info[4]
     table.add_waiter(key, offset, 1)  # before the silent poll: a send from now on signals
     try:
         quick = _ready(conn._handle, threshold if timeout is None else min(threshold, timeout))
@@ -103,9 +105,9 @@ def _recorded(sink: Sink, conn: Any, info: tuple[str, str, str], kind: str, call
                     "outcome": outcome})
 
 
-def _observed(conn: Any) -> tuple[str, str, str] | None:
+def _observed(conn: Any) -> End | None:
     """The end's identity when this call may block and should be recorded."""
-    info: tuple[str, str, str] | None = conn.__dict__.get(ATTR)
+    info: End | None = conn.__dict__.get(ATTR)
     if info is None or settings.sink is None or settings.is_busy() \
             or conn._handle is None or not conn._readable:
         return None  # multiprocessing's own checks raise as without us
@@ -113,10 +115,10 @@ def _observed(conn: Any) -> tuple[str, str, str] | None:
 
 
 def _signal(sink: Sink, conn: Any, op: str, send: Any) -> Any:
-    info: tuple[str, str, str] | None = conn.__dict__.get(ATTR)
+    info: End | None = conn.__dict__.get(ATTR)
     if info is None or settings.sink is None or table.opened() is None:
         return send(conn)
-    key, offset = table.key(info[1])
+    key, offset = info[5], info[6]
     waiting, ts = table.waiting(key, offset)[0], _now()  # read before: the waiter may stop
     result = send(conn)
     if waiting:
@@ -129,7 +131,8 @@ def _name_ends(sink: Sink, ends: tuple[Any, Any], site: tuple[str, int] | None) 
     identity = f"pipe:{os.getpid()}:{next(_serial)}"
     label = label_of("Pipe", site)[3:]  # "Pipe@file:line": no threading Pipe to tell from
     for index, end in enumerate(ends):
-        end.__dict__[ATTR] = (f"{identity}/{index}", f"{identity}/{1 - index}", label)
+        mine, peer = f"{identity}/{index}", f"{identity}/{1 - index}"
+        end.__dict__[ATTR] = (mine, peer, label, *table.key(mine), *table.key(peer))
         sink.write({"ev": "sync_object", "ts": _now(), "shared": f"{identity}/{index}",
                     "kind": RECV, "label": label})
     table.opened()
@@ -175,7 +178,7 @@ def install_connection(hooks: HookSet, sink: Sink, module: Any) -> None:
         except BaseException as error:
             unlink(error)
             raise
-        if isinstance(info, tuple) and len(info) == 3:
+        if isinstance(info, tuple) and len(info) == 7:
             conn.__dict__[ATTR] = info
             table.opened()
         return conn
