@@ -9,10 +9,11 @@ it as one attribute of the DupFd that multiprocessing pickles anyway, read back 
 rebuild_connection: the pickle, its size aside, and the rebuilt Connection are as
 without us, and an untraced interpreter unpickles it unchanged.
 
-A blocked recv is split like a Queue get: a silent poll of the descriptor up to the
-threshold, then a recorded wait around multiprocessing's own recv (its EOFError, its
-traceback). The waiter counts itself in the holder table under the end's identity, so a
-send (or close) in any process writes the signal that ended the wait only when one waits.
+A recv is split like a Queue get: a silent poll of the descriptor up to the threshold
+(at once when a message is there), then a recorded wait around multiprocessing's own
+recv (its EOFError, its traceback). A recorded waiter counts itself in the holder table
+under the end's identity, so a send (or close) in any process writes the signal that
+ended the wait only when a recorded wait is open.
 """
 
 from __future__ import annotations
@@ -70,16 +71,14 @@ def _recorded(sink: Sink, conn: Any, info: End, kind: str, call: Any,
     """call(timeout) is multiprocessing's own recv (timeout None) or poll."""
     start = _now()
     threshold = settings.threshold_s
-    key, offset = info[3], info[4]
-    table.add_waiter(key, offset, 1)  # before the silent poll: a send from now on signals
-    try:
-        quick = _ready(conn._handle, threshold if timeout is None else min(threshold, timeout))
-    except BaseException:
-        table.add_waiter(key, offset, -1)
-        raise
-    if quick or (timeout is not None and timeout <= threshold):
-        table.add_waiter(key, offset, -1)
+    if _ready(conn._handle, threshold if timeout is None else min(threshold, timeout)) \
+            or (timeout is not None and timeout <= threshold):
         return call(0.0 if kind == POLL else None)
+    # Counted only now: a send during the silent poll ended a wait the model drops anyway,
+    # and a signal for each of them cost more than the send (a message every few µs). A
+    # send in the µs between the poll's end and this count goes unsignalled (no releaser).
+    key, offset = info[3], info[4]
+    table.add_waiter(key, offset, 1)
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     me = threading.get_native_id()
     record: dict[str, Any] = {"ev": "wait_begin", "ts": start, "tid": me,
@@ -112,19 +111,6 @@ def _observed(conn: Any) -> End | None:
             or conn._handle is None or not conn._readable:
         return None  # multiprocessing's own checks raise as without us
     return info
-
-
-def _signal(sink: Sink, conn: Any, op: str, send: Any) -> Any:
-    info: End | None = conn.__dict__.get(ATTR)
-    if info is None or settings.sink is None or table.opened() is None:
-        return send(conn)
-    key, offset = info[5], info[6]
-    waiting, ts = table.waiting(key, offset)[0], _now()  # read before: the waiter may stop
-    result = send(conn)
-    if waiting:
-        sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
-                    "obj": object_key(conn), "shared": info[1], "op": op})
-    return result
 
 
 def _name_ends(sink: Sink, ends: tuple[Any, Any], site: tuple[str, int] | None) -> None:
@@ -184,27 +170,45 @@ def install_connection(hooks: HookSet, sink: Sink, module: Any) -> None:
         return conn
 
     def receiver(orig: Any) -> Any:
+        # A hot path (every message, and a Manager's every call): no clean_raise layer,
+        # the same unlink inline; a message already there costs one poll.
         def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
-            info = _observed(self)
-            if info is None or _ready(self._handle, 0):
-                return orig(self, *args, **kwargs)
-            return _recorded(sink, self, info, RECV, lambda _t: orig(self, *args, **kwargs),
-                             None, sys._getframe(1))
+            try:
+                info = _observed(self)
+                if info is None:
+                    return orig(self, *args, **kwargs)
+                return _recorded(sink, self, info, RECV,
+                                 lambda _t: orig(self, *args, **kwargs), None, sys._getframe(1))
+            except BaseException as error:
+                unlink(error)
+                raise
 
         return observed
 
     def observed_poll(self: Any, timeout: Any = 0.0) -> Any:
         info = _observed(self)
         if info is None or (timeout is not None and (type(timeout) not in (int, float)
-                                                     or timeout <= settings.threshold_s)) \
-                or _ready(self._handle, 0):
+                                                     or timeout <= settings.threshold_s)):
             return poll(self, timeout)  # its own errors, as without us
         return _recorded(sink, self, info, POLL, lambda t: poll(self, t), timeout,
                          sys._getframe(1))
 
     def sender(orig: Any, op: str) -> Any:
         def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return _signal(sink, self, op, lambda c: orig(c, *args, **kwargs))
+            try:
+                info: End | None = self.__dict__.get(ATTR)
+                if info is None or settings.sink is None or table.words is None:
+                    return orig(self, *args, **kwargs)
+                waiting, ts = table.waiting(info[5], info[6])[0], _now()  # before: the
+                result = orig(self, *args, **kwargs)  # woken waiter may stop counting
+                if waiting:
+                    sink.write({"ev": "sync_signal", "ts": ts,
+                                "tid": threading.get_native_id(), "obj": object_key(self),
+                                "shared": info[1], "op": op})
+                return result
+            except BaseException as error:
+                unlink(error)
+                raise
 
         return observed
 
@@ -219,4 +223,4 @@ def install_connection(hooks: HookSet, sink: Sink, module: Any) -> None:
                            ("close", sender(close, "close"))):
         original = getattr(conn_cls, name)  # _ConnectionBase's: its name in messages
         function.__name__, function.__qualname__ = name, original.__qualname__
-        hooks.patch(conn_cls, name, clean_raise(function))
+        hooks.patch(conn_cls, name, function if name != "poll" else clean_raise(function))

@@ -3,8 +3,8 @@ and the *_async results' get(); an imap / imap_unordered iterator's next().
 
 Without these hooks such a wait is a threading.Event wait made in pool.py. Here it is
 "AsyncResult@<the program's call> (map)", split like a lock's acquire (a silent wait up
-to the threshold, then a recorded one). The waiter counts itself in the holder table
-under "pool:<its pid>:<job>"; a pool worker (a traced child) that puts a result of that
+to the threshold, then a recorded one). A recorded waiter counts itself in the holder
+table under "pool:<its pid>:<job>"; a pool worker (a traced child) that puts a result of that
 job on the pool's result queue then writes a "complete" signal, so the wait is credited
 to the worker process that put the last result before it resumed. A ThreadPool's threads
 put into a queue.SimpleQueue: its result handler thread, which hands each result over
@@ -54,18 +54,16 @@ def _wait(sink: Sink, result: Any, ready: Callable[[float], bool],
     threshold = settings.threshold_s
     identity, key, offset, _threads = result.__dict__[SLOT]
     start = _now()
-    table.add_waiter(key, offset, 1)  # before the silent wait: a worker's result signals
     settings.busy.on = True  # the Event's or Condition's own wait records nothing
     try:
         quick = ready(threshold if timeout is None else min(threshold, timeout))
-    except BaseException:
-        table.add_waiter(key, offset, -1)
-        raise
     finally:
         settings.busy.on = False
     if quick or (timeout is not None and timeout <= threshold):
-        table.add_waiter(key, offset, -1)
         return block(0.0 if timeout is not None else None)
+    # Counted only now, as a Pipe's recv (hooks_sync_mp_pipe): a result put during the
+    # silent wait ended a wait the model drops anyway.
+    table.add_waiter(key, offset, 1)
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
     me = threading.get_native_id()
     label = result.__dict__[LABEL]
