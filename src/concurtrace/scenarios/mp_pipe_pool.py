@@ -7,11 +7,11 @@ Pool's map, whose slowest result comes from one of two worker processes.
 
 What to look for in the timeline:
 - MainProcess's "MainThread sync" track: "waiting for a message from
-  Pipe@mp_pipe_pool.py:62 (inbox)" slices, each with a flow arrow from the producer's
+  Pipe@mp_pipe_pool.py:63 (inbox)" slices, each with a flow arrow from the producer's
   "sent into Pipe@..." mark, across processes; the last one ends at "eof" (the arrow
-  comes from the producer's "closed Pipe@..."); "waiting for Process@mp_pipe_pool.py:63
+  comes from the producer's "closed Pipe@..."); "waiting for Process@mp_pipe_pool.py:64
   (producer) to end", ended by the producer's exit.
-- "waiting for the result of AsyncResult@mp_pipe_pool.py:73 (map)": not an Event inside
+- "waiting for the result of AsyncResult@mp_pipe_pool.py:74 (map)": not an Event inside
   pool.py; its arrow comes from the pool worker that put the last result.
 """
 
@@ -28,11 +28,11 @@ EXPECT = {
          "parent": "MainProcess", "daemon": True, "exit_code": 0},
     ],
     "sync": [
-        {"label_regex": r"Pipe@mp_pipe_pool\.py:62 \(inbox\)", "min_waits": 3,
+        {"label_regex": r"Pipe@mp_pipe_pool\.py:63 \(inbox\)", "min_waits": 3,
          "outcomes": ["got_item", "eof"], "ended_by_prefix": "MainThread of producer"},
-        {"label_regex": r"Process@mp_pipe_pool\.py:63 \(producer\)", "outcomes": ["exited"],
+        {"label_regex": r"Process@mp_pipe_pool\.py:64 \(producer\)", "outcomes": ["exited"],
          "ended_by_prefix": "MainThread of producer"},
-        {"label_regex": r"AsyncResult@mp_pipe_pool\.py:73 \(map\)", "outcomes": ["completed"],
+        {"label_regex": r"AsyncResult@mp_pipe_pool\.py:74 \(map\)", "outcomes": ["completed"],
          "ended_by_prefix": "MainThread of "},
     ],
     "sync_slices": [
@@ -40,7 +40,7 @@ EXPECT = {
          "min_count": 3},
         {"name_regex": r"resumed: eof", "flow_src_regex": r"closed Pipe@.*"},
         {"name_regex": r"resumed: completed",
-         "flow_src_regex": r"completed AsyncResult@mp_pipe_pool\.py:73 \(map\)"},
+         "flow_src_regex": r"completed AsyncResult@mp_pipe_pool\.py:74 \(map\)"},
     ],
 }
 
@@ -51,6 +51,7 @@ def produce(outbox: Any) -> None:
         outbox.send(item)
     time.sleep(0.1)  # tidying up: the parent waits once more, and gets EOF
     outbox.close()
+    time.sleep(0.1)  # and the parent's join waits for this
 
 
 def square(x: int) -> int:
