@@ -18,8 +18,14 @@ FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
 SIGNAL_VERB = {"release": "released", "notify": "notified", "set": "set", "put": "put into",
                "get": "took from", "exit": "ended", "arrive": "arrived last at",
                "break": "broke", "reset": "reset", "complete": "completed",
-               "cancel": "cancelled"}
+               "cancel": "cancelled", "send": "sent into", "close": "closed",
+               "handled": "handed over a result of"}
 FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed()"}
+MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
+                 "mp.Pipe.poll": "waiting in poll() for a message from {}",
+                 "mp.Process.join": "waiting for {} to end",
+                 "mp.Process.exit_join": "waiting at exit for {} to end",
+                 "mp.AsyncResult": "waiting for the result of {}"}
 ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
 
 
@@ -107,6 +113,8 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
         return f"waiting for room in {wait.label}"
     if wait.kind.endswith("Queue.join"):
         return f"waiting for every task of {wait.label} to be done"
+    if wait.kind in MP_WAIT_NAMES:
+        return MP_WAIT_NAMES[wait.kind].format(wait.label)
     if wait.kind.endswith(".get"):  # multiprocessing queues
         return f"waiting for an item from {wait.label}"
     if wait.kind.endswith(".put"):

@@ -24,6 +24,7 @@ from concurtrace.model.records import RawRecord
 from concurtrace.model.sync_mp import (
     SHARED_ENDED_BY,
     Objects,
+    ProcessEnds,
     attribute_shared,
     label_server_side,
     relabel,
@@ -71,6 +72,7 @@ class Wait:
     holder_pid: int | None = None  # shared objects: the holder's and releaser's processes
     releaser_pid: int | None = None
     server_pid: int | None = None  # a Manager proxy's server process
+    target_pid: int | None = None  # a multiprocessing Process.join: the child waited for
 
 
 @dataclass(slots=True)
@@ -106,9 +108,12 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     signals: dict[tuple[int, int], list[RawRecord]] = {}
     lives = _Lifetimes()
     shared = Objects()
+    process_ends = ProcessEnds()
     for record in records:
         ev = record["ev"]
-        if ev == "thread_exit" and record.get("tid") is not None:
+        if ev in ("finalize", "hello"):
+            process_ends.note(record)
+        elif ev == "thread_exit" and record.get("tid") is not None:
             data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
         elif ev == "wait_begin":
             wait = _wait(record)
@@ -139,6 +144,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _open_holds(data)
     _count_waiters(data)
     attribute_shared(data.waits, shared)
+    process_ends.attribute(data.waits)
     label_server_side(data.waits, shared)
     label_server_side(data.holds, shared)
     for hold in shared_holds(data.waits, shared):
@@ -192,7 +198,8 @@ def _wait(record: RawRecord) -> Wait:
                 holder_stack=list(record.get("holder_stack") or []),
                 timeout_s=_seconds(record.get("timeout")),
                 shared=str(record["shared"]) if record.get("shared") else None,
-                holder_pid=_int(record.get("holder_pid")))
+                holder_pid=_int(record.get("holder_pid")),
+                target_pid=_int(record.get("target_pid")))
 
 
 def _seconds(value: Any) -> float | None:

@@ -17,7 +17,7 @@ from concurtrace.model.vocabulary import STATES
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
-NOT_COVERED = ("multiprocessing Pipe, Process.join and Pool waits", "asyncio")
+NOT_COVERED = ("multiprocessing connection.wait()", "asyncio")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore", "mp.Lock", "mp.RLock",
                     "mp.Semaphore", "mp.BoundedSemaphore", "Manager Lock", "Manager RLock")
 # What a holder did is read from the sampler's states, a few ms apart: a shorter hold
@@ -125,7 +125,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                 overlap = min(run.ts + run.dur, end) - max(run.ts, hold.start)
                 if overlap > 0:
                     states[run.state] += overlap
-        ended_by = Counter(_who(names, key[0], w.releaser) for w in found
+        ended_by = Counter(_ender(names, timeline, key[0], w) for w in found
                            if w.releaser is not None)  # by name: alike threads add up
         label = found[0].label
         out.append({
@@ -152,6 +152,16 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
 
 def _who(names: dict[tuple[int, int], str], pid: int, tid: int) -> str:
     return names.get((pid, tid), str(tid))
+
+
+def _ender(names: dict[tuple[int, int], str], timeline: Timeline, pid: int, wait: Wait) -> str:
+    """The thread that ended a wait; "MainThread of Process-1" when another process's."""
+    by_pid = wait.releaser_pid or pid
+    who = _who(names, by_pid, wait.releaser or 0)
+    if by_pid == pid:
+        return who
+    proc = timeline.processes.get(by_pid)
+    return f"{who} of {proc.name if proc else f'pid {by_pid}'}"
 
 
 def _life(thread: Thread | None) -> int:

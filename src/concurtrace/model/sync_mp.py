@@ -24,7 +24,15 @@ SHARED_ENDED_BY = {
     "mp.Barrier": "release", "mp.JoinableQueue.join": "release",
     "mp.Queue.put": "release", "mp.JoinableQueue.put": "release",
     "mp.Queue.get": "put", "mp.JoinableQueue.get": "put", "mp.SimpleQueue.get": "put",
-    "Manager Lock": "release", "Manager RLock": "release"}
+    "Manager Lock": "release", "Manager RLock": "release",
+    "mp.Pipe.recv": "send", "mp.Pipe.poll": "send", "mp.AsyncResult": "complete"}
+# A message ends the first receive waiting when it is sent (a lock's wait is ended by the
+# last release before it resumes); a wait that ended at EOF by the close of the other end.
+FIRST_SIGNAL_OPS = ("send",)
+OUTCOME_OPS = {"eof": "close"}
+# A Pool result's wait: the worker process that computed it, else the pool's result
+# handler thread that handed it over (a ThreadPool's results, an untraced worker's).
+FALLBACK_OPS = {"mp.AsyncResult": "handled"}
 
 
 class SharedWait(Protocol):
@@ -75,11 +83,55 @@ def relabel(wait: SharedWait, objects: Objects) -> bool:
     head, paren, name = wait.label.partition(" (")
     if label and head.endswith("@?"):
         wait.label = label + (f" ({name}" if paren else "")
-    if kind != wait.kind and not wait.kind.endswith((".get", ".put")):
+    if kind != wait.kind and not wait.kind.endswith((".get", ".put", ".recv", ".poll")):
         wait.kind = kind
     server = known.get("server_pid")
     wait.server_pid = int(server) if isinstance(server, int) else None
     return True
+
+
+class JoinWait(Protocol):
+    kind: str
+    start: int
+    end: int | None
+    outcome: str | None
+    target_pid: int | None
+    releaser: int | None
+    releaser_pid: int | None
+    released_ns: int | None
+    released_op: str | None
+
+
+PROCESS_JOINS = ("mp.Process.join", "mp.Process.exit_join")
+
+
+class ProcessEnds:
+    """A Process.join is ended by its child's exit: the child's finalize record (its last
+    exit hook, the thread that ran it; the trace's save comes after it, inside the wait),
+    else the child's main thread with no time (killed: nothing written)."""
+
+    def __init__(self) -> None:
+        self.finalized: dict[int, tuple[int, int]] = {}  # pid -> (ts, tid)
+        self.main: dict[int, int] = {}
+
+    def note(self, record: RawRecord) -> None:
+        pid = int(record["pid"])
+        if record["ev"] == "hello":
+            self.main[pid] = int(record.get("main_tid") or pid)
+        elif record.get("tid") is not None:
+            self.finalized[pid] = (int(record["ts"]), int(record["tid"]))
+
+    def attribute(self, waits: Sequence[JoinWait]) -> None:
+        for wait in waits:
+            if wait.kind not in PROCESS_JOINS or wait.outcome != "exited" \
+                    or wait.target_pid is None:
+                continue
+            wait.releaser_pid, wait.released_op = wait.target_pid, "exit"
+            ended = self.finalized.get(wait.target_pid)
+            if ended is not None and wait.end is not None and ended[0] <= wait.end:
+                wait.released_ns, wait.releaser = max(ended[0], wait.start), ended[1]
+            else:
+                wait.releaser = self.main.get(wait.target_pid, wait.target_pid)
 
 
 SERVER_SIDE = " (in the server)"  # the proxy's label on the server's own waits: its finding
@@ -122,17 +174,27 @@ def attribute_shared(waits: Sequence[SharedWait], objects: Objects) -> None:
             _manager_holder(wait, signals)
         if wait.end is None or wait.outcome in ("timed_out", "interrupted", "raised"):
             continue
-        op = SHARED_ENDED_BY.get(wait.kind)
-        times = [int(s["ts"]) for s in signals]
-        index = bisect.bisect_right(times, wait.end) - 1
-        while op is not None and index >= 0 and times[index] >= wait.start:
-            signal = signals[index]
-            if signal.get("op") == op and (int(signal["pid"]), int(signal["tid"])) != \
-                    (wait.pid, wait.tid):
-                wait.releaser, wait.releaser_pid = int(signal["tid"]), int(signal["pid"])
-                wait.released_ns, wait.released_op = times[index], op
-                break
-            index -= 1
+        op = OUTCOME_OPS.get(wait.outcome or "") or SHARED_ENDED_BY.get(wait.kind)
+        _credit(wait, signals, op)
+        if wait.releaser is None and wait.kind in FALLBACK_OPS:
+            _credit(wait, signals, FALLBACK_OPS[wait.kind])
+
+
+def _credit(wait: SharedWait, signals: list[RawRecord], op: str | None) -> None:
+    """The signal op that ended the wait: the first one in it (a message), else the last."""
+    if op is None or wait.end is None:
+        return
+    times = [int(s["ts"]) for s in signals]
+    last = bisect.bisect_right(times, wait.end) - 1
+    first = bisect.bisect_left(times, wait.start)
+    for index in range(first, last + 1) if op in FIRST_SIGNAL_OPS else \
+            range(last, first - 1, -1):
+        signal = signals[index]
+        if signal.get("op") == op and (int(signal["pid"]), int(signal["tid"])) != \
+                (wait.pid, wait.tid):
+            wait.releaser, wait.releaser_pid = int(signal["tid"]), int(signal["pid"])
+            wait.released_ns, wait.released_op = times[index], op
+            return
 
 
 def _manager_holder(wait: SharedWait, signals: list[RawRecord]) -> None:

@@ -11,6 +11,9 @@ from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import install_semlock
 from concurtrace.runner.hooks_sync_mp_conditions import install_conditions
+from concurtrace.runner.hooks_sync_mp_pipe import install_connection
+from concurtrace.runner.hooks_sync_mp_pool import install_pool
+from concurtrace.runner.hooks_sync_mp_process import install_process_waits
 from concurtrace.runner.hooks_sync_mp_proxy import install_proxies
 from concurtrace.runner.hooks_sync_mp_queues import install_queues
 from concurtrace.runner.hooks_sync_mp_table import table
@@ -27,7 +30,10 @@ def install_synchronize(hooks: HookSet, sink: Sink, module: Any) -> None:
 
 TARGETS: dict[str, Patcher] = {"multiprocessing.synchronize": install_synchronize,
                                "multiprocessing.queues": install_queues,
-                               "multiprocessing.managers": install_proxies}
+                               "multiprocessing.managers": install_proxies,
+                               "multiprocessing.connection": install_connection,
+                               "multiprocessing.process": install_process_waits,
+                               "multiprocessing.pool": install_pool}
 
 
 def install_sync_mp(hooks: HookSet, sink: Sink) -> None:

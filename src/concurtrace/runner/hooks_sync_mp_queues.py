@@ -25,6 +25,7 @@ from concurtrace.runner.hooks_sync_mp import (
     tag,
 )
 from concurtrace.runner.hooks_sync_mp_conditions import mark_condition
+from concurtrace.runner.hooks_sync_mp_pool import result_put, results_queue
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
@@ -189,6 +190,9 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
         return _recorded_get(sink, self, identity, attempt, None, sys._getframe(1))
 
     def simple_put(self: Any, obj: Any) -> None:
+        if settings.sink is not None and self is results_queue():  # a pool worker's result
+            result_put(sink, obj, lambda item: s_put(self, item))
+            return
         waited, ts = _waited_for(self), _now()
         s_put(self, obj)
         _put_signal(sink, self, waited, ts)
