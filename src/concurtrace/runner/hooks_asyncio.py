@@ -14,7 +14,7 @@ and Future stay as they are:
   the slow threshold ("acb").
 - BaseEventLoop.call_exception_handler: "Task exception was never retrieved" ("aunret").
 Besides: BaseEventLoop.run_in_executor (hooks_asyncio_executor), the coroutine-never-
-awaited warning (hooks_unawaited_importlib_bootstrap), and uvloop's Loop
+awaited warning (hooks_unawaited), and uvloop's Loop
 (hooks_asyncio_uvloop). Nothing is added to a task (no done callback, no attribute), so
 names, current_task(), repr(), cancellation and the order of callbacks are the program's.
 """
@@ -40,7 +40,7 @@ from concurtrace.runner.hooks_asyncio_names import (
 )
 from concurtrace.runner.hooks_asyncio_steps import State
 from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
-from concurtrace.runner.hooks_unawaited_importlib_bootstrap import install_unawaited
+from concurtrace.runner.hooks_unawaited import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
 
