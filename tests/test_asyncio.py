@@ -109,6 +109,11 @@ def test_forgotten_tasks(tmp_path: Path) -> None:
     rows = engine.query(run.trace, TASK_SLICES)
     beat = [r for r in rows if r["track"] == "task heartbeat (heartbeat)"]
     assert sum(r["name"] == "awaiting asyncio.sleep" for r in beat) >= 3
+    ended = engine.query(run.trace, "select extract_arg(s.arg_set_id, 'debug.exception_"
+                                    "retrieved') as got from slice s join track t on "
+                                    "s.track_id = t.id where t.name = 'task metrics "
+                                    "(send_metrics)' and s.name = 'running'")
+    assert [row["got"] for row in ended][-1:] == [0], ended  # never retrieved
 
 
 def test_loopback_fan_out(tmp_path: Path) -> None:

@@ -61,6 +61,11 @@ def test_every_kind_of_wait_is_named_and_every_creator_too(tmp_path: Path) -> No
     assert spawned == [f"callback spawn (asyncio_awaits.py:{line + 1})"] * 2, creators
     [handler] = [c for t, c in creators if t.endswith("(serve)")]
     assert handler.startswith("callback StreamReaderProtocol.connection_made (streams.py:")
+    ended = engine.query(run.trace, "select extract_arg(s.arg_set_id, 'debug.exception_"
+                                    "retrieved') as got from slice s join track t on "
+                                    "s.track_id = t.id where t.name = 'task fails (fails)' "
+                                    "and s.name = 'running'")
+    assert [row["got"] for row in ended][-1:] == [1], ended  # main awaited it, caught it
     [loop] = run.summary()["asyncio"]["loops"]
     assert {"Condition.wait", "Condition.acquire", "Semaphore.acquire", "subprocess",
             "subprocess start", "Event.wait", "Queue.get", "Lock.acquire"} <= set(loop["awaits"])

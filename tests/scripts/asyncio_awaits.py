@@ -137,6 +137,11 @@ async def task_awaiter(task: "asyncio.Task[None]") -> None:
     await task
 
 
+async def fails() -> None:
+    await asyncio.sleep(0)
+    raise KeyError("retrieved by main")
+
+
 async def spawned() -> None:
     await asyncio.sleep(0)
 
@@ -164,6 +169,10 @@ async def main() -> None:
         task_awaiter(sleeper))]
     await asyncio.gather(*tasks)
     await asyncio.gather(*made)
+    try:
+        await made_by("fails", fails())
+    except KeyError:
+        pass
     server.close()
     await server.wait_closed()
     left.close()

@@ -300,4 +300,7 @@ def as_args(task: Task, by: str | None = None) -> dict[str, Any]:
     return {"task": task.name, "coroutine": task.coro, "created_at": task.site,
             "created_by": by,
             "outcome": task.outcome or "pending when its process stopped",
-            "exception": task.exc, "message": task.message, "raised_at": task.error_at}
+            "exception": task.exc, "message": task.message, "raised_at": task.error_at,
+            # false: "Task exception was never retrieved"; true: none came before the end
+            "exception_retrieved": (not task.unretrieved) if task.outcome == "exception"
+            else None}
