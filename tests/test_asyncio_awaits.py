@@ -27,7 +27,7 @@ EXPECTED = {  # task -> what it awaited (each waiter surely waits, see the scrip
     "sub_communicate": {"subprocess start", "subprocess"},  # was "gather" (its pipes)
     "sub_wait": {"subprocess start", "subprocess"}, "sock_reader": {"socket read"},
     "future_waiter": {"a future"}, "offload": {"to_thread", "run_in_executor"},
-    "task_awaiter": {"task sleeper"},
+    "task_awaiter": {"task sleeper"}, "cancelled_offload": {"run_in_executor"},
 }
 
 
@@ -66,6 +66,11 @@ def test_every_kind_of_wait_is_named_and_every_creator_too(tmp_path: Path) -> No
                                     "s.track_id = t.id where t.name = 'task fails (fails)' "
                                     "and s.name = 'running'")
     assert [row["got"] for row in ended][-1:] == [1], ended  # main awaited it, caught it
+    calls = engine.query(run.trace, "select s.name from slice s join track t on s.track_id = "
+                                    "t.id where t.name like '% executor calls'")
+    # the cancelled call never ran: no call of it on a worker's track
+    assert sorted(c["name"] for c in calls) == ["run_in_executor: blocking"] * 2 + [
+        "to_thread: blocking"], calls
     [loop] = run.summary()["asyncio"]["loops"]
     assert {"Condition.wait", "Condition.acquire", "Semaphore.acquire", "subprocess",
             "subprocess start", "Event.wait", "Queue.get", "Lock.acquire"} <= set(loop["awaits"])

@@ -4,6 +4,7 @@ socket, a plain future, to_thread/run_in_executor, another task; and tasks made 
 callbacks (call_soon, call_later), outside any task."""
 
 import asyncio
+import concurrent.futures
 import socket
 import sys
 import time
@@ -133,6 +134,15 @@ async def offload() -> None:
     await asyncio.get_running_loop().run_in_executor(None, blocking)
 
 
+async def cancelled_offload() -> None:
+    """Its second call is cancelled while the only worker runs the first: never run."""
+    loop = asyncio.get_running_loop()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        first = loop.run_in_executor(pool, blocking)
+        loop.run_in_executor(pool, blocking).cancel()
+        await first
+
+
 async def task_awaiter(task: "asyncio.Task[None]") -> None:
     await task
 
@@ -166,6 +176,7 @@ async def main() -> None:
         sem_waiter(asyncio.Semaphore(1)), cond_waiter(asyncio.Condition()),
         cond_holder(asyncio.Condition()), sub_communicate(), sub_wait(),
         stream_reader(port), sock_reader(left, right), future_waiter(), offload(),
+        cancelled_offload(),
         task_awaiter(sleeper))]
     await asyncio.gather(*tasks)
     await asyncio.gather(*made)

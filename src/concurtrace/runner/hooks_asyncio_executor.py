@@ -117,8 +117,11 @@ def _install_work_items(hooks: HookSet, sink: Sink, thread_module: Any) -> bool:
         except BaseException as error:
             unlink(error)
             raise
-        finally:
-            sink.write({"ev": "awork", "ts": start, "end": _now(), "tid": _tid(), "job": job})
+        finally:  # a future cancelled before a worker took it: not run, no call
+            future = getattr(self, "future", None)
+            if future is None or not future.cancelled():
+                sink.write({"ev": "awork", "ts": start, "end": _now(), "tid": _tid(),
+                            "job": job})
 
     hooks.patch(item_cls, "__init__", __init__)
     hooks.patch(item_cls, "run", run)
