@@ -74,4 +74,8 @@ def test_every_kind_of_wait_is_named_and_every_creator_too(tmp_path: Path) -> No
     [loop] = run.summary()["asyncio"]["loops"]
     assert {"Condition.wait", "Condition.acquire", "Semaphore.acquire", "subprocess",
             "subprocess start", "Event.wait", "Queue.get", "Lock.acquire"} <= set(loop["awaits"])
+    counters = engine.query(run.trace, "select t.name, count(*) as n from counter c join "
+                                       "counter_track t on c.track_id = t.id group by 1")
+    sampled = {row["name"]: row["n"] for row in counters}
+    assert sampled.get("ready tasks", 0) >= 1 and sampled.get("loop lag ms", 0) >= 1, sampled
     assert engine.stats_errors(run.trace) == []
