@@ -28,6 +28,7 @@ EXPECTED = {  # task -> what it awaited (each waiter surely waits, see the scrip
     "sub_wait": {"subprocess start", "subprocess"}, "sock_reader": {"socket read"},
     "future_waiter": {"a future"}, "offload": {"to_thread", "run_in_executor"},
     "task_awaiter": {"task sleeper"}, "cancelled_offload": {"run_in_executor"},
+    **({"group_owner": {"TaskGroup"}} if sys.version_info >= (3, 11) else {}),
 }
 
 

@@ -143,6 +143,11 @@ async def cancelled_offload() -> None:
         await first
 
 
+async def group_owner() -> None:  # 3.11+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(asyncio.sleep(SLEEP))
+
+
 async def task_awaiter(task: "asyncio.Task[None]") -> None:
     await task
 
@@ -178,6 +183,8 @@ async def main() -> None:
         stream_reader(port), sock_reader(left, right), future_waiter(), offload(),
         cancelled_offload(),
         task_awaiter(sleeper))]
+    if sys.version_info >= (3, 11):
+        tasks.append(made_by("group_owner", group_owner()))
     await asyncio.gather(*tasks)
     await asyncio.gather(*made)
     try:

@@ -36,6 +36,12 @@ KINDS = {
     # communicate()'s own tasks (asyncio's): its pipes read, written, connected
     ("subprocess", "_read_stream"): "subprocess", ("subprocess", "_feed_stdin"): "subprocess",
     ("base_subprocess", "_connect_pipes"): "subprocess start",
+    ("taskgroups", "__aexit__"): "TaskGroup",  # `async with TaskGroup()`: its tasks
+    ("base_events", "wait_closed"): "server close", ("base_events", "start_tls"):
+        "tls handshake", ("base_events", "sock_sendfile"): "socket write",
+    ("selector_events", "sock_recvfrom"): "socket read",
+    ("selector_events", "sock_recvfrom_into"): "socket read",
+    ("selector_events", "sock_sendto"): "socket write",
 }
 STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait_for_data"})
 
