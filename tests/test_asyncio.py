@@ -109,6 +109,11 @@ def test_forgotten_tasks(tmp_path: Path) -> None:
     rows = engine.query(run.trace, TASK_SLICES)
     beat = [r for r in rows if r["track"] == "task heartbeat (heartbeat)"]
     assert sum(r["name"] == "awaiting asyncio.sleep" for r in beat) >= 3
+    ended = engine.query(run.trace, "select extract_arg(s.arg_set_id, 'debug.exception_"
+                                    "retrieved') as got from slice s join track t on "
+                                    "s.track_id = t.id where t.name = 'task metrics "
+                                    "(send_metrics)' and s.name = 'running'")
+    assert [row["got"] for row in ended][-1:] == [0], ended  # never retrieved
 
 
 def test_loopback_fan_out(tmp_path: Path) -> None:
@@ -181,8 +186,7 @@ def test_executor_calls_flow_from_submit_to_worker_to_resume(tmp_path: Path) -> 
     calls = engine.query(run.trace, "select t.name as track, s.name, s.dur from slice s join "
                                     "track t on s.track_id = t.id where t.name like "
                                     "'% executor calls'")
-    timed = sys.version_info >= (3, 11)  # 3.10: the worker's call is not timed
-    assert [c["name"] for c in calls] == ["to_thread: slow_read"] * (4 if timed else 0), calls
+    assert [c["name"] for c in calls] == ["to_thread: slow_read"] * 4, calls  # 3.10 too
     assert all(90e6 <= c["dur"] <= 2e9 for c in calls)
     flows = engine.query(run.trace, "select so.name as src, tso.name as src_track, si.name "
                                     "as dst, tsi.name as dst_track from flow f join slice so "
@@ -192,7 +196,7 @@ def test_executor_calls_flow_from_submit_to_worker_to_resume(tmp_path: Path) -> 
     handoff = [f for f in flows if "executor calls" in f"{f['src_track']}{f['dst_track']}"]
     submits = [f for f in handoff if f["dst"] == "to_thread: slow_read"]
     resumes = [f for f in handoff if f["src"] == "to_thread: slow_read"]
-    assert len(submits) == len(resumes) == (4 if timed else 0), flows
+    assert len(submits) == len(resumes) == 4, flows
     assert all(f["src"] == f["dst"] == "running" for f in submits + resumes
                if f["src"] != "to_thread: slow_read" and f["dst"] != "to_thread: slow_read")
     assert all(f["src_track"].endswith("(handle)") for f in submits)
@@ -200,7 +204,7 @@ def test_executor_calls_flow_from_submit_to_worker_to_resume(tmp_path: Path) -> 
     # the process pool's call: its submit step -> the step that resumed, on the same task
     same_task = [f for f in flows if f["src"] == f["dst"] == "running" and f["src_track"]
                  and f["src_track"] == f["dst_track"] and f["src_track"].endswith("(handle)")]
-    assert len(same_task) == (4 if timed else 8), flows
+    assert len(same_task) == 4, flows
     assert engine.stats_errors(run.trace) == []
 
 
@@ -294,7 +298,14 @@ def test_asyncio_programs_print_and_fail_the_same(mode: tuple[str, ...], tmp_pat
     traced_err = "".join(line for line in run.stderr.splitlines(keepends=True)
                          if not line.startswith("concurtrace: "))
     assert ADDRESS.sub("0x", traced_err) == ADDRESS.sub("0x", plain.stderr)
-    assert plain.stderr.count("Traceback (most recent call last)") >= 6
+    assert plain.stderr.count("Traceback (most recent call last)") >= 8
+    assert plain.stderr.count(", in parse\n") == 2  # raised in the worker, printed alike
+    calls = engine.query(run.trace, "select s.name from slice s join track t on s.track_id = "
+                                    "t.id where t.name like '% executor calls'")
+    # the workers' calls timed (3.10 too): sum, sum, int, parse, parse
+    assert sorted(c["name"] for c in calls) == sorted(
+        ["to_thread: sum", "run_in_executor: sum", "to_thread: int", "to_thread: parse",
+         "run_in_executor: parse"]), calls
     assert "never retrieved" in plain.stderr
     summary = run.summary()
     [lost] = _findings(summary, "task_exception_unretrieved")
@@ -302,8 +313,8 @@ def test_asyncio_programs_print_and_fail_the_same(mode: tuple[str, ...], tmp_pat
     lines = script.read_text().splitlines()
     dropped = [n for n, line in enumerate(lines, 1) if line.strip().startswith("slow()")]
     never = _findings(summary, "task_never_awaited")
-    # plain, caught and recorded, -W error; not on 3.10 (hooks_unawaited_importlib_bootstrap)
-    assert len(dropped) == 3 and len(never) == (3 if sys.version_info >= (3, 11) else 0), never
+    # plain, caught and recorded, -W error; 3.10 too (hooks_unawaited)
+    assert len(dropped) == 3 and len(never) == 3, never
     for finding, line in zip(never, dropped, strict=False):
         assert finding["message"].startswith("Coroutine 'slow' (asyncio_semantics.py:") \
             and f"dropped at asyncio_semantics.py:{line}," in finding["message"], finding

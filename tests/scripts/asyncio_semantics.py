@@ -28,6 +28,10 @@ async def slow() -> None:
     await asyncio.sleep(10)
 
 
+def parse(text: str) -> int:  # raises in an executor's worker thread
+    return int(text)
+
+
 async def consumer(queue: "asyncio.Queue[int | None]", seen: list[int]) -> None:
     while (item := await queue.get()) is not None:
         seen.append(item)
@@ -97,6 +101,12 @@ async def main() -> None:
         await asyncio.to_thread(int, "x")  # raises in the worker: the same traceback
     except ValueError:
         traceback.print_exc()
+    for offload in (lambda: asyncio.to_thread(parse, "y"),
+                    lambda: loop.run_in_executor(None, parse, "z")):
+        try:  # a Python frame of the program's in the worker: the same traceback
+            await offload()
+        except ValueError:
+            traceback.print_exc()
     slow()  # never awaited: the warning names this line, as without concurtrace
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from itertools import count
 
 from concurtrace.exporters.job_flows import job_slices
-from concurtrace.model.tasks import Block, Task, as_args, loops
+from concurtrace.model.tasks import AsyncioData, Block, Task, as_args, created_by, loops
 from concurtrace.model.tasks_analysis import describe_block
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
@@ -38,7 +38,7 @@ def task_tracks(timeline: Timeline) -> Tracks:
             rows.append((f"{thread.name} event loop", sorted(blocked, key=lambda s: s.ts), []))
         tasks = sorted((t for t in data.tasks.values() if t.pid == pid and t.loop == loop),
                        key=lambda t: (t.created_ns or (t.steps[0].start if t.steps else 0)))
-        pieces = {t.number: _task_slices(t, _end(thread, timeline)) for t in tasks}
+        pieces = {t.number: _task_slices(t, _end(thread, timeline), data) for t in tasks}
         _flows(tasks, pieces, flows)
         rows.extend((f"task {t.label()}", pieces[t.number], []) for t in tasks)
         jobs = [j for j in data.jobs.values() if j.pid == pid and j.loop == loop]
@@ -61,13 +61,14 @@ def _blocked_slice(block: Block, thread: Thread, timeline: Timeline) -> Slice:
                   "calls": " > ".join(row["calls"]) or None})
 
 
-def _task_slices(task: Task, end_ns: int) -> list[Slice]:
+def _task_slices(task: Task, end_ns: int, data: AsyncioData) -> list[Slice]:
     out: list[Slice] = []
-    args = as_args(task)
+    by = created_by(data, task)
+    args = as_args(task, by)
     if task.created_ns is not None and task.steps and not task.eager \
             and task.steps[0].start > task.created_ns:
         out.append(Slice(task.created_ns, task.steps[0].start - task.created_ns, "scheduled",
-                         {"created_at": task.site}))
+                         {"created_at": task.site, "created_by": by}))
     for index, step in enumerate(task.steps):
         out.append(Slice(step.start, max(0, step.end - step.start), "running", dict(args)))
         if step.awaits is None:

@@ -1,6 +1,7 @@
 """asyncio tasks and loop health, rebuilt from the records runner/hooks_asyncio writes.
 
-Record kinds: "atask" (a task created: loop, task, name, coro, site, by, root, eager),
+Record kinds: "atask" (a task created: loop, task, name, coro, site, by, cb: the plain
+callback that created it outside any task, root, eager),
 "asteps" (rows: a batch of steps in time order, each one step of a task on its loop, a
 list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and where, then
 optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at), "acb" (a
@@ -42,6 +43,7 @@ class Task:
     created_ns: int | None = None
     site: str | None = None
     by: int | None = None  # the creating task's number
+    by_callback: str | None = None  # or the loop's callback that created it
     root: bool = False  # the main coroutine of asyncio.run / run_until_complete
     eager: bool = False
     steps: list[Step] = field(default_factory=list)
@@ -212,6 +214,7 @@ def _created(data: AsyncioData, pid: int, record: RawRecord) -> None:
         task.name = str(record.get("name") or task.name)
     task.created_ns, task.site = int(record["ts"]), record.get("site")
     task.by = record.get("by") if isinstance(record.get("by"), int) else None
+    task.by_callback = str(record["cb"]) if record.get("cb") else None
     task.root, task.eager = bool(record.get("root")), bool(record.get("eager"))
     if record.get("internal") and task.root:  # asyncio.run's own shutdown steps
         data.hidden.add(key := (pid, task.number))
@@ -285,7 +288,19 @@ def loops(data: AsyncioData) -> list[tuple[int, int]]:
     return sorted(seen)
 
 
-def as_args(task: Task) -> dict[str, Any]:
+def created_by(data: AsyncioData, task: Task) -> str | None:
+    """"task <label>", "callback <name>", or None (asyncio.run's main, an unknown creator)."""
+    creator = data.tasks.get((task.pid, task.by)) if task.by is not None else None
+    if creator is not None:
+        return f"task {creator.label()}"
+    return f"callback {task.by_callback}" if task.by_callback else None
+
+
+def as_args(task: Task, by: str | None = None) -> dict[str, Any]:
     return {"task": task.name, "coroutine": task.coro, "created_at": task.site,
+            "created_by": by,
             "outcome": task.outcome or "pending when its process stopped",
-            "exception": task.exc, "message": task.message, "raised_at": task.error_at}
+            "exception": task.exc, "message": task.message, "raised_at": task.error_at,
+            # false: "Task exception was never retrieved"; true: none came before the end
+            "exception_retrieved": (not task.unretrieved) if task.outcome == "exception"
+            else None}

@@ -14,7 +14,7 @@ and Future stay as they are:
   the slow threshold ("acb").
 - BaseEventLoop.call_exception_handler: "Task exception was never retrieved" ("aunret").
 Besides: BaseEventLoop.run_in_executor (hooks_asyncio_executor), the coroutine-never-
-awaited warning (hooks_unawaited_importlib_bootstrap), and uvloop's Loop
+awaited warning (hooks_unawaited), and uvloop's Loop
 (hooks_asyncio_uvloop). Nothing is added to a task (no done callback, no attribute), so
 names, current_task(), repr(), cancellation and the order of callbacks are the program's.
 """
@@ -40,7 +40,7 @@ from concurtrace.runner.hooks_asyncio_names import (
 )
 from concurtrace.runner.hooks_asyncio_steps import State
 from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
-from concurtrace.runner.hooks_unawaited_importlib_bootstrap import install_unawaited
+from concurtrace.runner.hooks_unawaited import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
 
@@ -60,6 +60,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     global TASK_TYPES, FUTURE_TYPES
     steps.HANDLE = events.Handle
     names.ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
+    names.EVENTS_FILE = events.__file__
     TASK_TYPES = names.TASK_TYPES = tuple({asyncio.Task,
                                            getattr(asyncio.tasks, "_PyTask", asyncio.Task)})
     steps.TASK_TYPES = TASK_TYPES
@@ -173,6 +174,10 @@ def _created(state: State, loop: Any, task: Any, coro: Any, start: int) -> None:
         "coro": coro_name(coro),
         "site": site, "by": state.task_id(creator)[0] if creator is not None else None,
         "root": is_run_until_complete(sys._getframe(2))}
+    if creator is None and loop.is_running():
+        callback = names.running_callback(sys._getframe(2))
+        if callback is not None:
+            record["cb"] = callback
     code = getattr(coro, "cr_code", None)
     if getattr(code, "co_filename", "").startswith(names.ASYNCIO_DIR):
         record["internal"] = True  # asyncio.run's shutdown_asyncgens, shutdown_default_executor

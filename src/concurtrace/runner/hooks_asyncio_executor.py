@@ -3,11 +3,13 @@ through it) writes "asubmit" (the job, the submitting task, the function, the pr
 line); a thread pool's worker writes "awork" around the call, so the model can draw
 submit -> the worker's call -> the awaiter resuming.
 
-A thread pool gets the function inside a closure that times it and passes everything
-through (result, exception with our frame unlinked). A process pool gets the program's
-function as it is: it must pickle the same, so only the submit is recorded there. So
-does a thread pool on 3.10: its re-raise keeps our frame's traceback entry (own_frames),
-which the program's traceback of the error would show.
+The program's function is submitted as it is (no closure of ours around it: on 3.10 a
+re-raise keeps our frame's traceback entry, see own_frames, and the awaiter's traceback
+of the error would show it). Instead the worker's side is observed: the thread pool's
+_WorkItem.__init__, called by submit inside our run_in_executor, takes the job number
+from a thread-local, and _WorkItem.run, called by the worker loop, is timed around. The
+program's error is caught inside the original run (set on the future), so it never
+passes through our frames. A process pool's call is recorded at its submit only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import itertools
 import sys
 import threading
 import time
-from collections.abc import Callable
+import weakref
 from typing import Any
 
 from concurtrace.runner.hooks_asyncio_names import callback_name, program_site
@@ -26,7 +28,7 @@ from concurtrace.runner.own_frames import unlink
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
-TIMED = sys.version_info >= (3, 11)  # the worker's call timed (see above)
+_submitting = threading.local()  # .job: the job whose work item submit is making
 
 
 def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
@@ -38,6 +40,7 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
     orig = loop_cls.run_in_executor
     jobs = itertools.count(1)
     coroutine_function = asyncio.iscoroutinefunction
+    work_items: list[bool] = []  # the _WorkItem hooks installed
 
     def run_in_executor(self: Any, executor: Any, func: Any, *args: Any) -> Any:
         if not state.on or not callable(func) or coroutine_function(func):
@@ -48,18 +51,25 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
                 raise
         start = _now()
         pool = executor if executor is not None else getattr(self, "_default_executor", None)
-        # not imported by us: the program's sys.modules stay its own (asyncio imports
-        # concurrent.futures.thread when it makes its default executor)
+        # imported by us only when the original is about to (asyncio imports
+        # concurrent.futures.thread when it makes its default executor): sys.modules stay
+        # the program's
         thread_module = sys.modules.get("concurrent.futures.thread")
         threads = pool is None or (thread_module is not None
                                    and isinstance(pool, thread_module.ThreadPoolExecutor))
         job = next(jobs)
+        if threads:
+            thread_module = thread_module or _default_pool_module(self)
+            if thread_module is not None and not work_items:
+                work_items.append(_install_work_items(hooks, sink, thread_module))
+            _submitting.job = job
         try:
-            future = sink.call(orig, self, executor,
-                               _timed(sink, job, func) if threads and TIMED else func, *args)
+            future = sink.call(orig, self, executor, func, *args)
         except BaseException as error:
             unlink(error)
             raise
+        finally:
+            _submitting.job = None
         try:
             state.executor_futures[id(future)] = future
             _submitted(state, self, job, func, start, threads, pool)
@@ -70,18 +80,52 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
     hooks.patch(loop_cls, "run_in_executor", run_in_executor)
 
 
-def _timed(sink: Sink, job: int, func: Callable[..., Any]) -> Callable[..., Any]:
-    def call(*args: Any, **kwargs: Any) -> Any:
-        start = _now()
+def _default_pool_module(loop: Any) -> Any:
+    """concurrent.futures.thread when this call is about to make the loop's default pool
+    (the original imports it then); None when the original would raise first."""
+    if loop.is_closed() or getattr(loop, "_executor_shutdown_called", False):
+        return None
+    import concurrent.futures.thread
+
+    return concurrent.futures.thread
+
+
+def _install_work_items(hooks: HookSet, sink: Sink, thread_module: Any) -> bool:
+    """The thread pool's work items: each one made for a job is timed when it runs."""
+    item_cls = thread_module._WorkItem
+    orig_init, orig_run = item_cls.__init__, item_cls.run
+    jobs: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         try:
-            return sink.call(func, *args, **kwargs)
+            sink.call(orig_init, self, *args, **kwargs)
         except BaseException as error:
             unlink(error)
             raise
-        finally:
-            sink.write({"ev": "awork", "ts": start, "end": _now(), "tid": _tid(), "job": job})
+        job = getattr(_submitting, "job", None)
+        if job is not None:
+            _submitting.job = None
+            jobs[self] = job
 
-    return call
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        job = jobs.pop(self, None) if jobs else None
+        if job is None:
+            return sink.call(orig_run, self, *args, **kwargs)
+        start = _now()
+        try:  # the program's error stays inside: the original run sets it on the future
+            return sink.call(orig_run, self, *args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
+        finally:  # a future cancelled before a worker took it: not run, no call
+            future = getattr(self, "future", None)
+            if future is None or not future.cancelled():
+                sink.write({"ev": "awork", "ts": start, "end": _now(), "tid": _tid(),
+                            "job": job})
+
+    hooks.patch(item_cls, "__init__", __init__)
+    hooks.patch(item_cls, "run", run)
+    return True
 
 
 def _submitted(state: Any, loop: Any, job: int, func: Any, start: int, threads: bool,

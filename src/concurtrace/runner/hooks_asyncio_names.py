@@ -11,6 +11,7 @@ from concurtrace.runner.own_frames import is_own
 
 # Set by hooks_asyncio.install_asyncio once asyncio is imported.
 ASYNCIO_DIR = os.path.join(os.path.dirname(os.__file__), "asyncio") + os.sep
+EVENTS_FILE = ASYNCIO_DIR + "events.py"
 TASK_TYPES: tuple[type, ...] = ()
 # (asyncio module, function) -> the kind of wait, for the outermost asyncio frame awaited
 KINDS = {
@@ -32,6 +33,15 @@ KINDS = {
     ("subprocess", "wait"): "subprocess", ("subprocess", "communicate"): "subprocess",
     ("base_subprocess", "_wait"): "subprocess", ("subprocess", "create_subprocess_exec"):
         "subprocess start", ("subprocess", "create_subprocess_shell"): "subprocess start",
+    # communicate()'s own tasks (asyncio's): its pipes read, written, connected
+    ("subprocess", "_read_stream"): "subprocess", ("subprocess", "_feed_stdin"): "subprocess",
+    ("base_subprocess", "_connect_pipes"): "subprocess start",
+    ("taskgroups", "__aexit__"): "TaskGroup",  # `async with TaskGroup()`: its tasks
+    ("base_events", "wait_closed"): "server close", ("base_events", "start_tls"):
+        "tls handshake", ("base_events", "sock_sendfile"): "socket write",
+    ("selector_events", "sock_recvfrom"): "socket read",
+    ("selector_events", "sock_recvfrom_into"): "socket read",
+    ("selector_events", "sock_sendto"): "socket write",
 }
 STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait_for_data"})
 
@@ -61,7 +71,7 @@ def awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
         if found == _PROGRAM:
             where = f"{code.co_filename}:{frame.f_lineno}"
         else:  # the frames inside it change nothing
-            kind = f"{type(frame.f_locals.get('self')).__name__}.{code.co_name}" \
+            kind = f"{type(frame.f_locals.get('self')).__name__}.{_method(code, awaited)}" \
                 if found == _BY_SELF else found
             break
         obj = awaited
@@ -70,8 +80,17 @@ def awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
     if isinstance(waiter, TASK_TYPES):
         return f"task {task_name(waiter)}", where
     if type(waiter).__name__ == "_GatheringFuture":
-        return "gather", where
+        return kind or "gather", where  # communicate() gathers its pipes: "subprocess"
     return kind or "a future", where
+
+
+def _method(code: Any, awaited: Any) -> str:
+    """`async with lock:` waits in __aenter__ for acquire() (Barrier's: for wait())."""
+    if code.co_name == "__aenter__":
+        inner = getattr(awaited, "cr_code", None)
+        if inner is not None and inner.co_filename == code.co_filename:
+            return str(inner.co_name)
+    return str(code.co_name)
 
 
 def _code_kind(code: Any) -> str:
@@ -114,6 +133,20 @@ def program_site(frame: Any) -> str | None:
                                  or is_own(frame.f_code.co_filename)):
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
+
+
+def running_callback(frame: Any) -> str | None:
+    """The callback the loop is running (a task made outside any task: by call_soon's,
+    call_later's, a protocol's): the handle of the nearest events.Handle._run frame."""
+    for _ in range(64):
+        if frame is None:
+            return None
+        code = frame.f_code
+        if code.co_name == "_run" and code.co_filename == EVENTS_FILE:
+            callback = getattr(frame.f_locals.get("self"), "_callback", None)
+            return callback_name(callback) if callback is not None else None
+        frame = frame.f_back
+    return None
 
 
 def is_run_until_complete(frame: Any) -> bool:
