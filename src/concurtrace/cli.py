@@ -1,7 +1,5 @@
 """The command line: parse, validate, build a frozen config, call one function per command."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -26,6 +24,8 @@ if TYPE_CHECKING:
 
 # Start-up: each command imports what it needs when it runs, so `--version`, `--help` and
 # `run` load no exporter, reader or renderer they do not use (tests/test_startup.py).
+# No `from __future__ import annotations` here: typer would eval each option's annotation
+# string twice (inspect.signature and get_type_hints), ~190 evals, at every start.
 
 defer_unused_rich()  # before typer renders any help (typer imports rich_utils when it does)
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
@@ -224,7 +224,7 @@ def scenarios() -> None:
         typer.echo(f"{scenario.name:28} {scenario.description}")
 
 
-def _load_trace(trace: Path) -> Timeline:
+def _load_trace(trace: Path) -> "Timeline":
     """The saved trace's timeline, for the commands that read one (TraceReadError: a file
     that is not a trace)."""
     from concurtrace.exporters.readback import read_trace
