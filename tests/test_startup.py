@@ -70,6 +70,38 @@ def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:
     assert not extra & {"importlib.abc", "importlib.resources"}, extra
 
 
+# What the bootstrap used to import in every traced process (~10 ms of its start, and
+# modules a program that never asked for them found in sys.modules).
+NOT_FOR_THE_CHILD = {"subprocess", "selectors", "locale", "pathlib", "urllib.parse",
+                     "ipaddress", "fnmatch"}
+
+
+def test_traced_program_loads_neither_subprocess_nor_pathlib(tmp_path: Path) -> None:
+    probe = "import sys; print(sorted(sys.modules))"
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60).stdout
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
+    assert not extra & NOT_FOR_THE_CHILD, extra
+    assert "concurtrace.options" not in extra  # its NamedTuple is for the function trace
+
+
+def test_a_late_import_of_subprocess_is_still_hooked(tmp_path: Path) -> None:
+    from traced import trace_run
+
+    script = tmp_path / "late.py"
+    script.write_text("import sys\n\n\ndef later():\n    import subprocess  # only now\n"
+                      "    subprocess.run([sys.executable, '-c', 'pass'], check=True)\n\n\n"
+                      "later()\n")
+    done = trace_run(tmp_path / "t.pftrace", str(script), options=("--quiet", "--light"))
+    assert done.returncode == 0, done.stderr
+    children = [p for p in done.summary()["processes"] if p["ppid"] is not None]
+    assert [p["start_method"] for p in children] == ["subprocess"], children
+
+
 def test_the_signal_watchdog_stops_without_waiting_out_its_poll(tmp_path: Path) -> None:
     # Its thread selects with a 0.1 s timeout; stop() used to wait for it to run out,
     # 0.1 s of every run's wall time (this is the min of 3 tries, not a timing of one).
