@@ -125,7 +125,8 @@ def run(
 
     with Spinner(enabled=not quiet) as spinner:
         try:
-            result = run_traced(config, spinner.update)  # SavingAbandoned: said by main()
+            result = run_traced(config, spinner.update,  # SavingAbandoned: said by main()
+                                also_import=_used_after_the_run(out, quiet))
         except OSError as error:
             fail(f"cannot start {python}: {error.strerror or error}")
         spinner.update(f"writing {out}")
@@ -223,6 +224,14 @@ def scenarios() -> None:
 
     for scenario in gallery():
         typer.echo(f"{scenario.name:28} {scenario.description}")
+
+
+def _used_after_the_run(out: Path, quiet: bool) -> tuple[str, ...]:
+    """What run() writes and prints with: imported while the program runs."""
+    from concurtrace.formats import DEFAULT_FORMAT, by_suffix
+
+    writer = (by_suffix(out.suffix) or DEFAULT_FORMAT).module
+    return (writer,) if quiet else (writer, "rich.console", "concurtrace.report.terminal")
 
 
 def _load_trace(trace: Path) -> "Timeline":
