@@ -102,6 +102,50 @@ def test_a_late_import_of_subprocess_is_still_hooked(tmp_path: Path) -> None:
     assert [p["start_method"] for p in children] == ["subprocess"], children
 
 
+PREFETCH_PROBE = """
+import os, sys
+from concurtrace.runner import run as runner
+before = [m for m in runner.POST_RUN_MODULES if m in sys.modules]
+missing_at_exit = []
+real_waitpid = os.waitpid
+
+
+def waitpid(pid, options):
+    got = real_waitpid(pid, options)
+    if not missing_at_exit:  # the program just ended: what is still to be imported?
+        missing_at_exit.append([m for m in runner.POST_RUN_MODULES if m not in sys.modules])
+    return got
+
+
+os.waitpid = waitpid
+result = runner.run(runner.RunConfig(target_argv=["-c", "import time; time.sleep(2)"],
+                                     light=True), also_import=("json",))
+print(before, missing_at_exit, sys.getswitchinterval(), result.outcome.exit_code)
+"""
+
+
+def test_the_post_run_stages_are_imported_while_the_program_runs(tmp_path: Path) -> None:
+    # runner/run.py imports the model build, the merge and the exporter in a thread once
+    # the target has started (runner/prefetch.py): none at import, all before it ends
+    # (it sleeps 2 s), and the switch interval is the default again afterwards.
+    done = subprocess.run([sys.executable, "-c", PREFETCH_PROBE], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "[[]]", str(sys.getswitchinterval()), "0"], done.stdout
+
+
+def test_a_module_the_prefetch_cannot_import_is_left_to_the_main_thread() -> None:
+    from concurtrace.runner.prefetch import Prefetch
+
+    interval = sys.getswitchinterval()
+    prefetch = Prefetch(("concurtrace.no_such_module", "concurtrace.formats"))
+    prefetch.start()
+    prefetch.join()
+    assert "concurtrace.formats" in sys.modules
+    assert "concurtrace.no_such_module" not in sys.modules
+    assert sys.getswitchinterval() == interval
+
+
 def test_the_signal_watchdog_stops_without_waiting_out_its_poll(tmp_path: Path) -> None:
     # Its thread selects with a 0.1 s timeout; stop() used to wait for it to run out,
     # 0.1 s of every run's wall time (this is the min of 3 tries, not a timing of one).
