@@ -146,6 +146,39 @@ def test_a_module_the_prefetch_cannot_import_is_left_to_the_main_thread() -> Non
     assert sys.getswitchinterval() == interval
 
 
+GC_PROBE = """
+import gc, sys
+import concurtrace.cli
+assert gc.isenabled()  # importing the CLI leaves the importer's collector alone
+gc.disable()  # as the console script does (console.py)
+import concurtrace.runner.run as runner
+real_run = runner.run
+
+
+def run(*args, **kwargs):
+    print("collector on in the command:", gc.isenabled(), gc.get_freeze_count() > 1000)
+    return real_run(*args, **kwargs)
+
+
+runner.run = run
+sys.argv = ["concurtrace", "run", "--light", "-q", "-o", sys.argv[1], "-c", "pass"]
+concurtrace.cli.main()
+"""
+
+
+def test_the_collector_is_off_only_while_the_cli_starts(tmp_path: Path) -> None:
+    # console.py turns it off before the imports; the command runs with it on again (the
+    # start-up objects frozen): a long run's garbage is still collected.
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, str(tmp_path / "t.pftrace")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "collector on in the command: True True", done.stdout
+    console = subprocess.run([sys.executable, "-c", "import gc, concurtrace.console; "
+                              "print(gc.isenabled())"], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=60)
+    assert console.stdout.strip() == "True", console.stderr  # only its main() turns it off
+
+
 def test_the_signal_watchdog_stops_without_waiting_out_its_poll(tmp_path: Path) -> None:
     # Its thread selects with a 0.1 s timeout; stop() used to wait for it to run out,
     # 0.1 s of every run's wall time (this is the min of 3 tries, not a timing of one).

@@ -51,6 +51,9 @@ def main_callback(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """concurtrace run | summary | view | scenarios"""
+    if not gc.isenabled():  # turned off for the start-up (console.py): on for the command
+        gc.freeze()
+        gc.enable()
 
 
 @app.command()
