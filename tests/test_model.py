@@ -9,6 +9,7 @@ from concurtrace.model.analysis import analyse
 from concurtrace.model.build import build_timeline, clip_runs
 from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.naming import infrastructure_role, process_name
+from concurtrace.model.sampled import SeenProcess
 from concurtrace.model.serialize import timeline_from_dict, timeline_to_dict
 from concurtrace.model.sources import Observed
 from concurtrace.model.timeline import Process, Slice, StateRun, Thread, Timeline
@@ -180,3 +181,28 @@ def test_a_caught_first_ctrl_c_is_not_what_ended_the_process() -> None:
     one = Observed(reaped={10: (700, 2)}, sends=sends[:1], deliveries=[(10, 2, 305)])
     alone = build_timeline(records, {}, one, 10, 0, 800).processes[10]
     assert alone.terminated_by is not None and alone.terminated_by.reason == "external"
+
+
+def test_a_child_seen_between_its_fork_and_its_exec_is_named_by_what_it_ran() -> None:
+    # subprocess forks, then execs `true`, which ends at once: the sampler may have read the
+    # child's /proc cmdline only in between, where it is still its parent's (a program that
+    # starts faster than before made it 1 run in 2, issue 18). The hook's record says
+    # what ran.
+    parent_argv = [PY, "-c", "import subprocess; subprocess.run(['true'])"]
+    records: list[dict[str, object]] = [
+        {"ev": "hello", "ts": 100, "pid": 10, "ppid": 1, "origin": "exec", "argv": parent_argv,
+         "python": "3.11.7", "gil": "enabled", "traced": True},
+        {"ev": "process_start", "ts": 210, "start_ts": 200, "pid": 10, "tid": 10, "child": 11,
+         "method": "subprocess", "cmdline": ["true"], "shell": False},
+        {"ev": "reaped", "ts": 600, "start_ts": 520, "pid": 10, "tid": 10, "child": 11,
+         "status": 0},
+    ]
+    pre_exec = SeenProcess(11, 10, "python", list(parent_argv), PY, 205, 206, True)
+    timeline = build_timeline(records, {}, Observed(processes={11: pre_exec},
+                                                    reaped={10: (700, 0)}), 10, 0, 800)
+    assert (timeline.processes[11].cmdline, timeline.processes[11].name) == (["true"], "true")
+    # ... but what the sampler saw after an exec (a shell's child, a re-exec) is kept
+    shell = SeenProcess(11, 10, "sh", ["/bin/sh", "-c", "true"], "/bin/sh", 205, 206, False)
+    timeline = build_timeline(records, {}, Observed(processes={11: shell},
+                                                    reaped={10: (700, 0)}), 10, 0, 800)
+    assert timeline.processes[11].cmdline == ["/bin/sh", "-c", "true"]

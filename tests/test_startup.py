@@ -70,6 +70,115 @@ def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:
     assert not extra & {"importlib.abc", "importlib.resources"}, extra
 
 
+# What the bootstrap used to import in every traced process (~10 ms of its start, and
+# modules a program that never asked for them found in sys.modules).
+NOT_FOR_THE_CHILD = {"subprocess", "selectors", "locale", "pathlib", "urllib.parse",
+                     "ipaddress", "fnmatch"}
+
+
+def test_traced_program_loads_neither_subprocess_nor_pathlib(tmp_path: Path) -> None:
+    probe = "import sys; print(sorted(sys.modules))"
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60).stdout
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
+    assert not extra & NOT_FOR_THE_CHILD, extra
+    assert "concurtrace.options" not in extra  # its NamedTuple is for the function trace
+
+
+def test_a_late_import_of_subprocess_is_still_hooked(tmp_path: Path) -> None:
+    from traced import trace_run
+
+    script = tmp_path / "late.py"
+    script.write_text("import sys\n\n\ndef later():\n    import subprocess  # only now\n"
+                      "    subprocess.run([sys.executable, '-c', 'pass'], check=True)\n\n\n"
+                      "later()\n")
+    done = trace_run(tmp_path / "t.pftrace", str(script), options=("--quiet", "--light"))
+    assert done.returncode == 0, done.stderr
+    children = [p for p in done.summary()["processes"] if p["ppid"] is not None]
+    assert [p["start_method"] for p in children] == ["subprocess"], children
+
+
+PREFETCH_PROBE = """
+import os, sys
+from concurtrace.runner import run as runner
+before = [m for m in runner.POST_RUN_MODULES if m in sys.modules]
+missing_at_exit = []
+real_waitpid = os.waitpid
+
+
+def waitpid(pid, options):
+    got = real_waitpid(pid, options)
+    if not missing_at_exit:  # the program just ended: what is still to be imported?
+        missing_at_exit.append([m for m in runner.POST_RUN_MODULES if m not in sys.modules])
+    return got
+
+
+os.waitpid = waitpid
+result = runner.run(runner.RunConfig(target_argv=["-c", "import time; time.sleep(2)"],
+                                     light=True), also_import=("json",))
+print(before, missing_at_exit, sys.getswitchinterval(), result.outcome.exit_code)
+"""
+
+
+def test_the_post_run_stages_are_imported_while_the_program_runs(tmp_path: Path) -> None:
+    # runner/run.py imports the model build, the merge and the exporter in a thread once
+    # the target has started (runner/prefetch.py): none at import, all before it ends
+    # (it sleeps 2 s), and the switch interval is the default again afterwards.
+    done = subprocess.run([sys.executable, "-c", PREFETCH_PROBE], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "[[]]", str(sys.getswitchinterval()), "0"], done.stdout
+
+
+def test_a_module_the_prefetch_cannot_import_is_left_to_the_main_thread() -> None:
+    from concurtrace.runner.prefetch import Prefetch
+
+    interval = sys.getswitchinterval()
+    prefetch = Prefetch(("concurtrace.no_such_module", "concurtrace.formats"))
+    prefetch.start()
+    prefetch.join()
+    assert "concurtrace.formats" in sys.modules
+    assert "concurtrace.no_such_module" not in sys.modules
+    assert sys.getswitchinterval() == interval
+
+
+GC_PROBE = """
+import gc, sys
+import concurtrace.cli
+assert gc.isenabled()  # importing the CLI leaves the importer's collector alone
+gc.disable()  # as the console script does (console.py)
+import concurtrace.runner.run as runner
+real_run = runner.run
+
+
+def run(*args, **kwargs):
+    print("collector on in the command:", gc.isenabled(), gc.get_freeze_count() > 1000)
+    return real_run(*args, **kwargs)
+
+
+runner.run = run
+sys.argv = ["concurtrace", "run", "--light", "-q", "-o", sys.argv[1], "-c", "pass"]
+concurtrace.cli.main()
+"""
+
+
+def test_the_collector_is_off_only_while_the_cli_starts(tmp_path: Path) -> None:
+    # console.py turns it off before the imports; the command runs with it on again (the
+    # start-up objects frozen): a long run's garbage is still collected.
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, str(tmp_path / "t.pftrace")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "collector on in the command: True True", done.stdout
+    console = subprocess.run([sys.executable, "-c", "import gc, concurtrace.console; "
+                              "print(gc.isenabled())"], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=60)
+    assert console.stdout.strip() == "True", console.stderr  # only its main() turns it off
+
+
 def test_the_signal_watchdog_stops_without_waiting_out_its_poll(tmp_path: Path) -> None:
     # Its thread selects with a 0.1 s timeout; stop() used to wait for it to run out,
     # 0.1 s of every run's wall time (this is the min of 3 tries, not a timing of one).

@@ -1,5 +1,5 @@
 """Lets `python -m concurtrace` work."""
 
-from concurtrace.cli import main
+from concurtrace.console import main
 
 main()

@@ -1,7 +1,6 @@
 """The command line: parse, validate, build a frozen config, call one function per command."""
 
-from __future__ import annotations
-
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -26,6 +25,8 @@ if TYPE_CHECKING:
 
 # Start-up: each command imports what it needs when it runs, so `--version`, `--help` and
 # `run` load no exporter, reader or renderer they do not use (tests/test_startup.py).
+# No `from __future__ import annotations` here: typer would eval each option's annotation
+# string twice (inspect.signature and get_type_hints), ~190 evals, at every start.
 
 defer_unused_rich()  # before typer renders any help (typer imports rich_utils when it does)
 app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
@@ -50,6 +51,9 @@ def main_callback(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """concurtrace run | summary | view | scenarios"""
+    if not gc.isenabled():  # turned off for the start-up (console.py): on for the command
+        gc.freeze()
+        gc.enable()
 
 
 @app.command()
@@ -124,7 +128,8 @@ def run(
 
     with Spinner(enabled=not quiet) as spinner:
         try:
-            result = run_traced(config, spinner.update)  # SavingAbandoned: said by main()
+            result = run_traced(config, spinner.update,  # SavingAbandoned: said by main()
+                                also_import=_used_after_the_run(out, quiet))
         except OSError as error:
             fail(f"cannot start {python}: {error.strerror or error}")
         spinner.update(f"writing {out}")
@@ -224,7 +229,15 @@ def scenarios() -> None:
         typer.echo(f"{scenario.name:28} {scenario.description}")
 
 
-def _load_trace(trace: Path) -> Timeline:
+def _used_after_the_run(out: Path, quiet: bool) -> tuple[str, ...]:
+    """What run() writes and prints with: imported while the program runs."""
+    from concurtrace.formats import DEFAULT_FORMAT, by_suffix
+
+    writer = (by_suffix(out.suffix) or DEFAULT_FORMAT).module
+    return (writer,) if quiet else (writer, "rich.console", "concurtrace.report.terminal")
+
+
+def _load_trace(trace: Path) -> "Timeline":
     """The saved trace's timeline, for the commands that read one (TraceReadError: a file
     that is not a trace)."""
     from concurtrace.exporters.readback import read_trace
@@ -241,3 +254,8 @@ def main() -> None:
     except ConcurtraceError as error:  # the one place an error is said
         typer.echo(f"concurtrace: error: {error}", err=True)
         sys.exit(error.exit_code)
+    finally:
+        # The interpreter's collections at exit would walk every object the imports made
+        # (typer, rich, the model: ~20 ms of each command); all our output is written and
+        # our files are closed by now, so nothing waits on them.
+        gc.freeze()

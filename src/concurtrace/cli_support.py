@@ -8,13 +8,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from concurtrace.errors import UserError
 from concurtrace.formats import DEFAULT_FORMAT, SUFFIXES_TEXT, by_suffix
 from concurtrace.gc_pause import paused_gc
-from concurtrace.model.timeline import Timeline
-from concurtrace.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR, find, scenarios
+
+if TYPE_CHECKING:  # `run` imports the model while the program runs (runner/run.py)
+    from concurtrace.model.timeline import Timeline
 
 
 class Spinner:
@@ -51,6 +52,8 @@ def target_argv(script: str | None, args: list[str], module: str | None,
             return ["-m", module, *extra], module.rsplit(".", 1)[-1]
         return ["-c", str(code), *extra], "code"
     if script is None:
+        from concurtrace.scenarios import DEFAULT_SCENARIO, SCENARIO_DIR  # (it imports ast)
+
         script = str(SCENARIO_DIR / f"{DEFAULT_SCENARIO}.py")
     path = Path(script)
     if not path.exists():
@@ -130,6 +133,8 @@ def write_trace(timeline: Timeline, path: Path) -> None:
 
 
 def scenario_path(name: str) -> Path:
+    from concurtrace.scenarios import find, scenarios
+
     found = find(name)
     if found is None:
         names = ", ".join(sc.name for sc in scenarios())

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import infrastructure_role, process_name
-from concurtrace.model.records import Finalize, RawRecord
+from concurtrace.model.records import Finalize, ProcessStart, RawRecord
 from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
@@ -19,6 +19,7 @@ from concurtrace.model.traces import MergedCalls, TraceEvents, apply_merged, mer
 
 METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_spawn": 2,
                "posix_spawnp": 2, "os.fork": 1}
+EXEC_METHODS = ("subprocess", "posix_spawn", "posix_spawnp")  # fork (or vfork), then exec
 
 
 class CallsToMerge(NamedTuple):
@@ -80,6 +81,11 @@ def _to_merge(pid: int, index: RecordIndex) -> CallsToMerge:
                         fork_tid if isinstance(fork_tid, int) else None)  # tids are ints
 
 
+def _parent_argv(index: RecordIndex, start: ProcessStart) -> list[str] | None:
+    parent_hello = index.last(int(start["pid"]), "hello")
+    return list(parent_hello["argv"]) if parent_hello else None
+
+
 def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) -> Process:
     # After fork + exec one pid says hello twice: the exec'd program is what it became.
     hello, role = index.last(pid, "hello"), index.first(pid, "role")
@@ -88,6 +94,12 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     starts.sort(key=lambda r: -METHOD_RANK.get(str(r.get("method")), 0))
     start = starts[0] if starts else None
     argv: list[str] = list(hello["argv"]) if hello else (list(seen.cmdline) if seen else [])
+    # The sampler read it between the fork and the exec: its parent's image, not the program
+    pre_exec = bool(not hello and seen and start and start.get("cmdline")
+                    and start.get("method") in EXEC_METHODS
+                    and argv == _parent_argv(index, start))
+    if pre_exec:
+        argv = []
     if not argv and start and start.get("cmdline"):
         argv = list(start["cmdline"])
     if not argv and start and start.get("method") in ("fork", "os.fork"):
@@ -104,7 +116,8 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     fork_parent = None
     if hello and hello["origin"] == "fork" and not mp_name and proc.ppid is not None:
         fork_parent = proc.ppid
-    proc.name = process_name(pid == root_pid, mp_name, argv, seen.name if seen else None)
+    proc.name = process_name(pid == root_pid, mp_name, argv,
+                             seen.name if seen and not pre_exec else None)
     proc.role = infrastructure_role(proc.name, mp_name, role.get("target") if role else None)
     proc.fork_of = fork_parent
     if proc.start_method in ("fork", "spawn", "forkserver"):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from concurtrace.model.segments import parse_lines, read_segments
@@ -39,6 +38,8 @@ LIFECYCLE_KINDS = frozenset({
     "trace_error", "subinterpreter"})
 
 if TYPE_CHECKING:
+    from pathlib import Path  # the parent passes Paths; the child never imports pathlib
+
     from concurtrace.model.record_types import (
         ExceptionRaised,
         ExitCall,

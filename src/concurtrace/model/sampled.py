@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from concurtrace.model.timeline import CounterSeries, StateRun
+from concurtrace.model.series import CounterSeries, StateRun
 from concurtrace.model.vocabulary import GilMethod
 
 

@@ -18,8 +18,10 @@ import mmap
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the parent passes Paths; the traced process never imports pathlib
+    from pathlib import Path
 
 CHUNK_BYTES = 32 * 1024
 CHUNKS_PER_SEGMENT = 64

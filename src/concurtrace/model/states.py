@@ -37,8 +37,8 @@ from .samples import (
     nap_states,
     resolve_running,
 )
+from .series import StateRun
 from .spans import settled_edges
-from .timeline import StateRun
 from .vocabulary import StateKey, state_key
 
 

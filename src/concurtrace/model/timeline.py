@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.series import CounterSeries as CounterSeries  # re-exported: their
+from concurtrace.model.series import StateRun as StateRun  # old home
 from concurtrace.model.slice_columns import Slice as Slice  # re-exported: its old home
 from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.sync import SyncData
@@ -33,30 +35,6 @@ class Instant:
     args: dict[str, Any] = field(default_factory=dict)
     flows_out: list[int] | None = None
     flows_in: list[int] | None = None
-
-
-@dataclass(slots=True)
-class StateRun:
-    """A run of consecutive samples of one thread in one state."""
-
-    ts: int
-    dur: int
-    state: StateKey
-    # Of dur, the part the thread was queued for a CPU (only "gil" runs: woken inside
-    # take_gil/drop_gil, not yet running). GIL wait includes it; it is shown apart too.
-    queued_ns: int = 0
-
-
-@dataclass(slots=True)
-class CounterSeries:
-    pid: int
-    name: str
-    points: list[tuple[int, float]] = field(default_factory=list)
-
-    def add(self, ts: int, value: float) -> None:
-        """Append a point, keeping the series in time order (an earlier one is dropped)."""
-        if not self.points or ts >= self.points[-1][0]:
-            self.points.append((ts, value))
 
 
 @dataclass(slots=True)

@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -28,7 +27,6 @@ from concurtrace.model.records import (
     TraceSaved,
 )
 from concurtrace.model.segments import SYNC_EVENTS
-from concurtrace.options import TracerOptions
 from concurtrace.runner import hooks as hooks_module
 from concurtrace.runner.hookset import HookSet, SinkRecord, now_ns, tid
 from concurtrace.runner.own_frames import OWN_DIRS
@@ -40,7 +38,7 @@ STACK_LIMIT = 30
 
 
 class Recorder:
-    def __init__(self, session: Path, config: dict[str, Any]) -> None:
+    def __init__(self, session: str, config: dict[str, Any]) -> None:
         self.session, self.config = session, config
         self.thread_exceptions: dict[int, str] = {}
         self.terminate_flag: threading.local | None = None
@@ -58,7 +56,7 @@ class Recorder:
         self._raw_getsignal = signal.getsignal  # before our hooks translate them
         self._raw_signal = signal.signal
         self.resethand = ResetHand()
-        self.signal_watch = SignalWatch(str(session), signal.set_wakeup_fd)
+        self.signal_watch = SignalWatch(session, signal.set_wakeup_fd)
         self.dying = 0  # the fatal signal our handler is dying by
         self.saving_thread = 0  # while finalize saves: the thread it runs in
 
@@ -94,10 +92,10 @@ class Recorder:
 
     def _open(self, origin: str) -> None:
         pid, stamp = os.getpid(), now_ns()
-        self.writer = RecordWriter(str(self.session / f"life-{pid}-{stamp}.jsonl"))
-        self.trace_path = str(self.session / f"trace-{pid}-{stamp}.json")
+        self.writer = RecordWriter(os.path.join(self.session, f"life-{pid}-{stamp}.jsonl"))
+        self.trace_path = os.path.join(self.session, f"trace-{pid}-{stamp}.json")
         if self.config.get("sync", True):
-            self.sync_writer = SegmentWriter(str(self.session), pid, stamp, self._write_line)
+            self.sync_writer = SegmentWriter(self.session, pid, stamp, self._write_line)
             self.sync_writer.prepare()
         gil_disabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False)
         self.write(Hello(ev="hello", ts=stamp, ppid=os.getppid(), origin=origin,
@@ -128,6 +126,8 @@ class Recorder:
 
     def _start_tracer(self) -> None:
         from viztracer import VizTracer
+
+        from concurtrace.options import TracerOptions  # here: --light needs no NamedTuple
 
         options = TracerOptions.from_config(self.config.get("tracer", {}))
         include = options.include_files
@@ -307,9 +307,9 @@ def start_from_environment() -> None:
     session = os.environ.get("CONCURTRACE_SESSION")
     if not session or os.environ.get("CONCURTRACE_DISABLE"):
         return
-    path = Path(session)
     try:
-        config = json.loads((path / "config.json").read_text())
+        with open(os.path.join(session, "config.json"), encoding="utf-8") as stream:
+            config = json.loads(stream.read())
     except (OSError, ValueError):
         return  # the session is gone (a leaf outliving concurtrace): run untraced
-    Recorder(path, config).start()
+    Recorder(session, config).start()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import _thread
 import os
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from concurtrace.model.records import (
@@ -30,6 +30,7 @@ from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hooks_sync_mp_install import install_sync_mp
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
+from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import (
     call_as_caller,
     clean_raise,
@@ -158,22 +159,12 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
         return pid
 
     hooks.patch(os, "fork", fork)
-    orig_popen_init = subprocess.Popen.__init__
-
-    def popen_init(self: subprocess.Popen[Any], args: Any, *a: Any, **kw: Any) -> None:
-        ts = now_ns()
-        try:
-            sink.call(orig_popen_init, self, args, *a, **kw)
-        except BaseException as error:  # e.g. FileNotFoundError for a missing program
-            unlink(error)
-            raise
-        cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
-        sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=self.pid,
-                                tid=tid(), method="subprocess",
-                                cmdline=[os.fsdecode(c) for c in cmd],
-                                shell=bool(kw.get("shell"))))
-
-    hooks.patch(subprocess.Popen, "__init__", popen_init)
+    # subprocess when the program imports it: importing it here would cost every traced
+    # process ~4 ms (selectors, locale, ...) and add it to what the program loaded.
+    if "subprocess" in sys.modules:
+        _install_popen(hooks, sink, sys.modules["subprocess"])
+    else:
+        after_import(hooks, "subprocess", lambda module: _install_popen(hooks, sink, module))
     for name in ("posix_spawn", "posix_spawnp"):
         if hasattr(os, name):
             hooks.patch(os, name, _spawn_hook(getattr(os, name), name, sink))
@@ -190,6 +181,25 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
             raise
 
     hooks.patch(os, "_exit", os_exit)
+
+
+def _install_popen(hooks: HookSet, sink: Sink, subprocess: ModuleType) -> None:
+    orig_popen_init = subprocess.Popen.__init__
+
+    def popen_init(self: Any, args: Any, *a: Any, **kw: Any) -> None:
+        ts = now_ns()
+        try:
+            sink.call(orig_popen_init, self, args, *a, **kw)
+        except BaseException as error:  # e.g. FileNotFoundError for a missing program
+            unlink(error)
+            raise
+        cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=self.pid,
+                                tid=tid(), method="subprocess",
+                                cmdline=[os.fsdecode(c) for c in cmd],
+                                shell=bool(kw.get("shell"))))
+
+    hooks.patch(subprocess.Popen, "__init__", popen_init)
 
 
 def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:

@@ -126,6 +126,7 @@ class Launcher:
         self.argv, self.env, self.timeout_s = argv, env, timeout_s
         self.on_interrupt = on_interrupt
         self.on_root_exit: Callable[[str], None] | None = None
+        self.on_spawned: Callable[[], None] | None = None  # told once the target started
         self.outcome: RunOutcome | None = None
 
     def run(self) -> RunOutcome:
@@ -136,6 +137,8 @@ class Launcher:
         previous = self._install_signal_forwarding(pid)
         timer = self._start_timer()
         try:
+            if self.on_spawned is not None:
+                self.on_spawned()
             self._reap_all(outcome)
         finally:
             if timer is not None:

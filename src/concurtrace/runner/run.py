@@ -7,21 +7,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
-from concurtrace.model.analysis import analyse
-from concurtrace.model.budget import engine_warning, keep_longest
-from concurtrace.model.build import build_timeline
 from concurtrace.model.deadlock import Deadlock, deadlock_lines, deadlock_report
-from concurtrace.model.lifecycle import add_lifecycle
 from concurtrace.model.records import RawRecord, Record, lifecycle_records, read_session
-from concurtrace.model.sampled import SampleResult
-from concurtrace.model.sources import Observed
 from concurtrace.model.sync import build_sync
-from concurtrace.model.tasks import build_tasks
-from concurtrace.model.tasks_analysis import loop_counters
-from concurtrace.model.timeline import Timeline
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
     DEFAULT_DEADLOCK_AFTER_S,
@@ -29,13 +21,25 @@ from concurtrace.options import (
     DEFAULT_SYNC_THRESHOLD_MS,
     TracerOptions,
 )
-from concurtrace.runner.collect import find_traces
 from concurtrace.runner.launch import Launcher, RunOutcome
 from concurtrace.runner.livedeadlock import LiveDetector, mark_live, print_lines
-from concurtrace.runner.merge_pool import pool_merger
+from concurtrace.runner.prefetch import Prefetch
 from concurtrace.runner.session import create_session
 from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
 from concurtrace.sampler import TreeSampler
+
+if TYPE_CHECKING:
+    from concurtrace.model.sampled import SampleResult
+    from concurtrace.model.sources import Observed
+    from concurtrace.model.timeline import Timeline
+
+# What only the post-run steps use: imported while the program runs (runner/prefetch.py),
+# then by run() itself (already loaded by then, unless the prefetch could not run).
+POST_RUN_MODULES = ("concurtrace.model.timeline", "concurtrace.model.build",
+                    "concurtrace.model.analysis", "concurtrace.model.budget",
+                    "concurtrace.model.lifecycle", "concurtrace.model.tasks",
+                    "concurtrace.model.tasks_analysis", "concurtrace.runner.collect",
+                    "concurtrace.runner.merge_pool")
 
 
 class SavingAbandoned(ConcurtraceError):
@@ -82,8 +86,11 @@ def _silent(_message: str) -> None:
     pass
 
 
-def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
-    """progress(message) is told each long post-run step (the CLI shows a spinner)."""
+def run(config: RunConfig, progress: Progress = _silent,
+        also_import: tuple[str, ...] = ()) -> RunResult:
+    """progress(message) is told each long post-run step (the CLI shows a spinner);
+    also_import: modules the caller uses after the run (its exporter), imported while
+    the program runs, as the post-run stages are."""
     session = create_session({"light": config.light, "tracer": config.tracer.to_config(),
                               "sync": config.sync,
                               "sync_threshold_ns": int(config.sync_threshold_ms * 1e6),
@@ -100,13 +107,24 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
+        prefetch = Prefetch(POST_RUN_MODULES + also_import)
+        launcher.on_spawned = prefetch.start
         live = _live_detector(config, session.directory, launcher)
         try:
             outcome = launcher.run()
         finally:
             if live is not None:
                 live.stop()
+            prefetch.join()
         watchdog.stop()
+        from concurtrace.model.analysis import analyse
+        from concurtrace.model.build import build_timeline
+        from concurtrace.model.lifecycle import add_lifecycle
+        from concurtrace.model.tasks import build_tasks
+        from concurtrace.model.tasks_analysis import loop_counters
+        from concurtrace.runner.collect import find_traces
+        from concurtrace.runner.merge_pool import pool_merger
+
         progress("reading what each process captured")
         records = read_session(session.directory)
         sync = build_sync(records, config.sync, int(config.sync_threshold_ms * 1e6))
@@ -196,6 +214,8 @@ def _trace_error_notes(records: list[Record]) -> list[str]:
 def _size_checks(timeline: Timeline, max_slices: int | None, warnings: list[str]) -> None:
     """The budget, then whether the Perfetto UI can load what is left: said in the summary's
     notes and, with --quiet, on stderr."""
+    from concurtrace.model.budget import engine_warning, keep_longest
+
     said = [keep_longest(timeline, max_slices) if max_slices is not None else None,
             engine_warning(timeline)]
     for line in said:
@@ -213,6 +233,8 @@ def _tell_interrupt(count: int) -> None:
 
 def _observed(sample: SampleResult, outcome: RunOutcome,
               deliveries: list[tuple[int, int, int]]) -> Observed:
+    from concurtrace.model.sources import Observed
+
     return Observed(processes=dict(sample.processes), threads=dict(sample.threads),
                     states=dict(sample.states), reaped=dict(outcome.statuses),
                     sends=list(outcome.sends), deliveries=list(deliveries))

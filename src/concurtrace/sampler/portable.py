@@ -8,7 +8,7 @@ from typing import Any
 
 from concurtrace.model.naming import is_python
 from concurtrace.model.sampled import SeenProcess, SeenThread
-from concurtrace.model.timeline import CounterSeries
+from concurtrace.model.series import CounterSeries
 
 from .result import CPU_COUNTER, RSS_COUNTER, THREADS_COUNTER
 

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from itertools import repeat
 
 from concurtrace.model.samples import GIL_STATES
+from concurtrace.model.series import CounterSeries
 from concurtrace.model.states import Merged, merge_with_states
-from concurtrace.model.timeline import CounterSeries
 from concurtrace.model.vocabulary import STATE_KEYS
 
 from .syscalls import resolve_futex

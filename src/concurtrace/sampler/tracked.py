@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurtrace.model.sampled import SeenProcess, SeenThread
-from concurtrace.model.timeline import CounterSeries
+from concurtrace.model.series import CounterSeries
 
 from .elfsyms import find_symbol_range
 from .result import ThreadSamples
