@@ -74,6 +74,9 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
 
     create_task = wrap_create_task(sink, state, orig_create)
 
+    task_types, handle_type, ids, slow_ns = TASK_TYPES, events.Handle, state.ids, state.slow_ns
+    stepped, loop_number, ran = steps.stepped, steps.loop_number, steps.ran
+
     def handle_run(self: Any) -> None:
         if not state.on:
             return orig_run(self)
@@ -88,8 +91,16 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             steps.ran_safely(state, self, start, _now())
             raise
         end = _now()
-        try:
-            steps.ran(state, self, start, end)
+        try:  # steps.ran, with the common cases inline: it runs after every callback
+            owner = getattr(self._callback, "__self__", None)
+            if isinstance(owner, task_types):
+                lp = ids.get(id(self._loop))
+                if lp is None or start >= state.next_sample or type(self) is not handle_type:
+                    lp = loop_number(state, self, start)
+                stepped(state, owner, lp, start, end)
+            elif end - start >= slow_ns or start >= state.next_sample \
+                    or type(self) is not handle_type:
+                ran(state, self, start, end)
         except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread
             pass
         return None
