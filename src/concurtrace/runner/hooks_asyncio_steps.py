@@ -97,7 +97,11 @@ def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
         return
     waiter = task._fut_waiter
     kind, frame = awaited(task)
-    if waiter is not None or kind is None:
+    if waiter is None:
+        if kind is None:
+            kind = wait_kind(task, waiter, kind)
+    elif kind is None or isinstance(waiter, TASK_TYPES) \
+            or type(waiter).__name__ == "_GatheringFuture":  # wait_kind's other cases
         kind = wait_kind(task, waiter, kind)
         if kind == "a future" and state.executor_futures.get(id(waiter)) is waiter:
             kind = "run_in_executor"
