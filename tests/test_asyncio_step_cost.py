@@ -133,3 +133,53 @@ def test_unpack_ignores_what_it_cannot_read() -> None:
     assert unpack(None, cols) == [] and unpack("###", cols) == []
     assert unpack("AAAA", cols) == []  # 3 bytes: no whole row
     assert unpack("AAAAAAAAAAA=", None) == []
+
+
+# A plain callback that is a bound method of a task (loop.call_soon(task.get_name)) is not
+# a step of it: before, each made a "running" slice of a task that was not running.
+TASK_METHOD_CALLBACKS = r"""
+import asyncio, json
+from concurtrace.runner.hooks_asyncio import install_asyncio
+from concurtrace.runner.hookset import HookSet
+
+class Sink:
+    config = {"light": True}
+    records = []
+    def write(self, record): self.records.append(json.loads(json.dumps(record)))
+    def call(self, function, *args, **kwargs): return function(*args, **kwargs)
+    def finalize(self, reason): pass
+
+async def sleeper():
+    await asyncio.sleep(10)
+
+async def main():
+    victim = asyncio.create_task(sleeper(), name="victim")
+    await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    loop.call_soon(victim.get_name)
+    loop.call_soon(victim.done)
+    loop.call_later(0.001, victim.get_coro)
+    await asyncio.sleep(0.02)
+    victim.cancel()
+    try:
+        await victim
+    except asyncio.CancelledError:
+        pass
+
+sink, hooks = Sink(), HookSet()
+install_asyncio(hooks, sink)
+asyncio.run(main())
+hooks.uninstall()
+print(json.dumps(sink.records))
+"""
+
+
+def test_a_tasks_method_run_as_a_callback_is_not_a_step_of_it() -> None:
+    done = subprocess.run([sys.executable, "-c", TASK_METHOD_CALLBACKS], capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    data = build_tasks([{**r, "pid": 1} for r in json.loads(done.stdout)])
+    [victim] = [t for t in data.tasks.values() if t.name == "victim"]
+    # its first step (to the sleep) and the one that took the cancellation (4 before)
+    assert [s.awaits for s in victim.steps] == ["asyncio.sleep", None]
+    assert victim.outcome == "cancelled"

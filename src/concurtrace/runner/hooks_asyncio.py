@@ -39,7 +39,11 @@ from concurtrace.runner.hooks_asyncio_names import (
     task_name,
 )
 from concurtrace.runner.hooks_asyncio_steps import State
-from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
+from concurtrace.runner.hooks_asyncio_uvloop import (
+    STEP_NAMES,
+    STEP_WRAPPER,
+    install_uvloop_lazily,
+)
 from concurtrace.runner.hooks_unawaited_importlib_bootstrap import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
@@ -92,8 +96,12 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             raise
         end = _now()
         try:  # steps.ran, with the common cases inline: it runs after every callback
-            owner = getattr(self._callback, "__self__", None)
-            if isinstance(owner, task_types):
+            callback = self._callback
+            owner = getattr(callback, "__self__", None)
+            # a task's own step, not another method of it (loop.call_soon(task.cancel))
+            if isinstance(owner, task_types) and (type(callback).__name__ == STEP_WRAPPER
+                                                  or getattr(callback, "__name__", None)
+                                                  in STEP_NAMES):
                 lp = ids.get(id(self._loop))
                 if lp is None or start >= state.next_sample or type(self) is not handle_type:
                     lp = loop_number(state, self, start)

@@ -28,6 +28,7 @@ from concurtrace.runner.hooks_asyncio_state import (
     WIDTH,
     State,
 )
+from concurtrace.runner.hooks_asyncio_uvloop import is_step
 
 __all__ = ["STEP_COLUMNS", "State", "after_step", "loop_number", "ran", "ran_safely",
            "stepped"]
@@ -52,7 +53,7 @@ def ran(state: State, handle: Any, start: int, end: int) -> None:
     """After any callback: a task step is a row; a plain one is written if it was slow."""
     owner: Any = getattr(handle._callback, "__self__", None)
     lp = loop_number(state, handle, start)
-    if isinstance(owner, TASK_TYPES):
+    if isinstance(owner, TASK_TYPES) and is_step(handle._callback):
         stepped(state, owner, lp, start, end)
     elif end - start >= state.slow_ns:
         state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
