@@ -6,7 +6,9 @@ Runs bench/workloads/asyncio_echo.py (N requests over 50 connections, one proces
 plain, under `concurtrace run --light` with and without --no-asyncio, under the full
 mode with and without --no-asyncio, and under `viztracer --log_async` (when installed),
 in a random order per round. The script prints its own request-loop time, so start-up
-and trace saving do not count. Prints the median loop time and the ratio to plain.
+and trace saving do not count. Prints the median loop time and the program's CPU time
+during it, the CPU of the whole command's process tree (all of it: start-up, the sampler,
+saving), and their ratios to plain.
 `--before DIR` adds `--light` and `full` runs of another tree's src/ (PYTHONPATH=DIR), e.g.
 `git archive <commit> src | tar -x -C /tmp/old` then `--before /tmp/old/src`; `--json F`
 keeps the raw times.
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -49,14 +52,22 @@ def _modes(out: Path, before: str | None) -> dict[str, list[str]]:
     return modes
 
 
-def _loop_s(argv: list[str], requests: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of the request loop."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _loop_s(argv: list[str], requests: int) -> tuple[float, float, float]:
+    """(wall, CPU) seconds of the request loop, and the CPU of the whole command's
+    process tree (start-up, sampler, trace saving and post-run included)."""
+    before = _children_cpu()
     done = subprocess.run([*argv, str(WORKLOAD), str(requests)], capture_output=True,
                           text=True, timeout=600)
+    tree = _children_cpu() - before
     for line in done.stdout.splitlines():
         if line.startswith("LOOP_NS "):
             wall, cpu = line.split()[1:3]
-            return int(wall) / 1e9, int(cpu) / 1e9
+            return int(wall) / 1e9, int(cpu) / 1e9, tree
     raise SystemExit(f"no LOOP_NS from {argv[:3]}: {done.stderr[-500:]}")
 
 
@@ -75,24 +86,31 @@ def main() -> None:
             modes = {name: argv for name, argv in modes.items() if name in keep}
         times: dict[str, list[float]] = {name: [] for name in modes}
         cpus: dict[str, list[float]] = {name: [] for name in modes}
+        trees: dict[str, list[float]] = {name: [] for name in modes}
+        loads: list[float] = []
         for _ in range(args.runs):
             for name in random.sample(list(modes), len(modes)):
-                wall, cpu = _loop_s(modes[name], args.requests)
+                wall, cpu, tree = _loop_s(modes[name], args.requests)
                 times[name].append(wall)
                 cpus[name].append(cpu)
+                trees[name].append(tree)
+            loads.append(os.getloadavg()[0])
     plain = statistics.median(times["plain"])
     plain_cpu = statistics.median(cpus["plain"])
-    print(f"{'mode':24} {'wall s':>7} {'x plain':>8} {'CPU s':>7} {'x plain':>8}   "
-          f"({args.runs} runs, {args.requests} requests, {sys.version.split()[0]}, "
-          f"load {os.getloadavg()[0]:.1f})")
+    plain_tree = statistics.median(trees["plain"])
+    print(f"{'mode':24} {'wall s':>7} {'x plain':>8} {'CPU s':>7} {'x plain':>8} "
+          f"{'tree CPU':>8} {'x plain':>8}   ({args.runs} runs, {args.requests} requests, "
+          f"{sys.version.split()[0]}, load {min(loads):.1f}-{max(loads):.1f})")
     for name in modes:
         wall, cpu = statistics.median(times[name]), statistics.median(cpus[name])
-        print(f"{name:24} {wall:7.3f} {wall / plain:8.2f} {cpu:7.3f} {cpu / plain_cpu:8.2f}")
+        tree = statistics.median(trees[name])
+        print(f"{name:24} {wall:7.3f} {wall / plain:8.2f} {cpu:7.3f} {cpu / plain_cpu:8.2f} "
+              f"{tree:8.3f} {tree / plain_tree:8.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps({"python": sys.version, "runs": args.runs,
                                                "requests": args.requests,
-                                               "load": os.getloadavg(), "wall_s": times,
-                                               "cpu_s": cpus}))
+                                               "load": loads, "wall_s": times,
+                                               "cpu_s": cpus, "tree_cpu_s": trees}))
 
 
 if __name__ == "__main__":

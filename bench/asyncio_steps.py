@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import binascii
 import json
 import os
 import statistics
@@ -30,13 +31,16 @@ from concurtrace.runner.hookset import HookSet  # noqa: E402
 
 class NullSink:
     def __init__(self) -> None:
-        self.config: dict[str, Any] = {}
+        self.config: dict[str, Any] = {"light": True}  # the hook calls the callback itself
         self.writer = RecordWriter(os.devnull)
         self.steps = 0
 
     def write(self, record: dict[str, Any]) -> None:
         record.setdefault("pid", 1)
         self.steps += len(record.get("rows") or ())
+        packed = record.get("packed")  # the common rows: 8 int64s each, base64
+        if isinstance(packed, str):
+            self.steps += len(binascii.a2b_base64(packed)) // 64
         self.writer.write(record)
 
     def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:

@@ -2,9 +2,10 @@
 
 Record kinds: "atask" (a task created: loop, task, name, coro, site, by, cb: the plain
 callback that created it outside any task, root, eager),
-"asteps" (rows: a batch of steps in time order, each one step of a task on its loop, a
+"asteps" (rows: a batch of steps, each one step of a task on its loop, a
 list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and where, then
-optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at), "acb" (a
+optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at;
+packed: more rows without the dict, as base64 little-endian int64s), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
 "aunret" (a task's exception never retrieved), "asubmit"/"awork" (a run_in_executor call
@@ -16,6 +17,8 @@ and (pid, loop number): each loop is numbered once, as a closed loop's id() is r
 
 from __future__ import annotations
 
+import binascii
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +122,7 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
             _created(data, pid, record)
         elif ev == "asteps":
             columns = record.get("cols")
-            for row in record.get("rows") or []:
+            for row in [*unpack(record.get("packed"), columns), *(record.get("rows") or [])]:
                 step = _row(columns, row, names.get(pid, {}))
                 if step is not None and (pid, int(step["task"])) not in data.hidden:
                     _step(data, pid, step)
@@ -160,6 +163,28 @@ def _names(records: list[RawRecord]) -> dict[int, dict[int, str]]:
             for number, text in given.items():
                 table[int(number)] = str(text)
     return out
+
+
+def unpack(packed: Any, columns: Any) -> list[list[Any]]:
+    """The common rows of an "asteps" record: little-endian int64s in "cols" order,
+    base64 (runner/hooks_asyncio_state.py); 0 in aw, at and awt is none."""
+    if not isinstance(packed, str) or not isinstance(columns, list) or not columns:
+        return []
+    try:
+        data = binascii.a2b_base64(packed)
+    except (binascii.Error, ValueError):
+        return []
+    width = len(columns)
+    values = struct.unpack(f"<{len(data) // 8}q", data[:len(data) // 8 * 8])
+    optional = [i for i, name in enumerate(columns) if name in ("aw", "at", "awt")]
+    rows = []
+    for start in range(0, len(values) - width + 1, width):
+        row: list[Any] = list(values[start:start + width])
+        for i in optional:
+            if row[i] == 0:
+                row[i] = None
+        rows.append(row)
+    return rows
 
 
 def _row(columns: Any, row: Any, names: dict[int, str]) -> RawRecord | None:

@@ -39,7 +39,11 @@ from concurtrace.runner.hooks_asyncio_names import (
     task_name,
 )
 from concurtrace.runner.hooks_asyncio_steps import State
-from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
+from concurtrace.runner.hooks_asyncio_uvloop import (
+    STEP_NAMES,
+    STEP_WRAPPER,
+    install_uvloop_lazily,
+)
 from concurtrace.runner.hooks_unawaited import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
@@ -75,6 +79,9 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
 
     create_task = wrap_create_task(sink, state, orig_create)
 
+    task_types, handle_type, ids, slow_ns = TASK_TYPES, events.Handle, state.ids, state.slow_ns
+    stepped, loop_number, ran = steps.stepped, steps.loop_number, steps.ran
+
     def handle_run(self: Any) -> None:
         if not state.on:
             return orig_run(self)
@@ -89,8 +96,20 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
             steps.ran_safely(state, self, start, _now())
             raise
         end = _now()
-        try:
-            steps.ran(state, self, start, end)
+        try:  # steps.ran, with the common cases inline: it runs after every callback
+            callback = self._callback
+            owner = getattr(callback, "__self__", None)
+            # a task's own step, not another method of it (loop.call_soon(task.cancel))
+            if isinstance(owner, task_types) and (type(callback).__name__ == STEP_WRAPPER
+                                                  or getattr(callback, "__name__", None)
+                                                  in STEP_NAMES):
+                lp = ids.get(id(self._loop))
+                if lp is None or start >= state.next_sample or type(self) is not handle_type:
+                    lp = loop_number(state, self, start)
+                stepped(state, owner, lp, start, end)
+            elif end - start >= slow_ns or start >= state.next_sample \
+                    or type(self) is not handle_type:
+                ran(state, self, start, end)
         except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread
             pass
         return None

@@ -48,40 +48,74 @@ STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait
 
 _PROGRAM = ""  # _CODE_KINDS: the program's code, not asyncio's
 _BY_SELF = "self"  # asyncio.locks / asyncio.queues: named after the object's class
-_CODE_KINDS: dict[Any, str] = {}
+# id(code) -> (code, kind): a code object's hash walks its bytecode (3.12) or its
+# constants; the entry holds the code, so its id is not reused while it is here
+_CODE_KINDS: dict[int, tuple[Any, str]] = {}
+CODE_CACHE_MAX = 20_000  # codes made on the fly (exec): start over rather than grow
+
+
+def awaited(task: Any) -> tuple[str | None, Any]:
+    """(the kind named by the outermost asyncio frame the task awaits in, or None; the
+    innermost program frame above it, or None): the coroutine's cr_await chain. The code
+    is read from the coroutine: asking a coroutine for its frame makes a frame object."""
+    obj = task.get_coro()
+    where: Any = None  # the coroutine (or generator) of the program's innermost frame
+    found: str | None = None
+    for _ in range(64):  # outermost first: the first asyncio frame names the wait
+        if type(obj) is CoroutineType:
+            code, inner = obj.cr_code, obj.cr_await
+            if inner is None and obj.cr_frame is None:  # finished
+                break
+        else:
+            frame = getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
+            if frame is None:
+                break
+            code = frame.f_code
+            inner = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
+        entry = _CODE_KINDS.get(id(code))
+        if entry is None or entry[0] is not code:
+            entry = _learn(code)
+        if entry[1] != _PROGRAM:  # the frames inside it change nothing
+            found = entry[1]
+            if found == _BY_SELF:
+                found = f"{type(_frame(obj).f_locals.get('self')).__name__}.{_method(code, inner)}"
+            break
+        where = obj
+        obj = inner
+    return found, where.cr_frame if type(where) is CoroutineType else _frame(where)
+
+
+def _frame(obj: Any) -> Any:
+    if obj is None:
+        return None
+    if type(obj) is CoroutineType:
+        return obj.cr_frame
+    return getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
+
+
+def _learn(code: Any) -> tuple[Any, str]:
+    if len(_CODE_KINDS) >= CODE_CACHE_MAX:
+        _CODE_KINDS.clear()
+    entry = _CODE_KINDS[id(code)] = (code, _code_kind(code))
+    return entry
+
+
+def wait_kind(task: Any, waiter: Any, kind: str | None) -> str:
+    """What the task waits for, from its waiter and the kind its await chain names."""
+    if waiter is None:
+        return kind or "the next loop iteration (sleep(0))"
+    if isinstance(waiter, TASK_TYPES):
+        return f"task {task_name(waiter)}"
+    if type(waiter).__name__ == "_GatheringFuture":
+        return kind or "gather"  # communicate() gathers its pipes: "subprocess"
+    return kind or "a future"
 
 
 def awaiting(task: Any, waiter: Any) -> tuple[str, str | None]:
     """(what the task waits for, the program's await line)."""
-    obj = task.get_coro()
-    where: str | None = None
-    kind: str | None = None
-    for _ in range(64):  # outermost first: the first asyncio frame names the wait
-        if type(obj) is CoroutineType:
-            frame, awaited = obj.cr_frame, obj.cr_await
-        else:
-            frame = getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
-            awaited = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
-        if frame is None:
-            break
-        code = frame.f_code
-        found = _CODE_KINDS.get(code)
-        if found is None:
-            found = _CODE_KINDS[code] = _code_kind(code)
-        if found == _PROGRAM:
-            where = f"{code.co_filename}:{frame.f_lineno}"
-        else:  # the frames inside it change nothing
-            kind = f"{type(frame.f_locals.get('self')).__name__}.{_method(code, awaited)}" \
-                if found == _BY_SELF else found
-            break
-        obj = awaited
-    if waiter is None:
-        return (kind or "the next loop iteration (sleep(0))"), where
-    if isinstance(waiter, TASK_TYPES):
-        return f"task {task_name(waiter)}", where
-    if type(waiter).__name__ == "_GatheringFuture":
-        return kind or "gather", where  # communicate() gathers its pipes: "subprocess"
-    return kind or "a future", where
+    kind, frame = awaited(task)
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
+    return wait_kind(task, waiter, kind), where
 
 
 def _method(code: Any, awaited: Any) -> str:

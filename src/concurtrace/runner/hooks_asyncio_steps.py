@@ -1,107 +1,45 @@
 """The asyncio hooks' bookkeeping of each callback the loop ran (hooks_asyncio): task steps
-as rows batched into "asteps" records, what each task awaits after its step, how it
-ended, loop counters ("aloop") and slow plain callbacks ("acb"). Kept cheap: it runs
-after every callback of every loop.
+as rows batched into "asteps" records (hooks_asyncio_state), what each task awaits after
+its step, how it ended, loop counters ("aloop") and slow plain callbacks ("acb"). Kept
+cheap: it runs after every callback of every loop. Handle._run's hook tells a task step
+from a plain callback itself and calls in here only for a step or a rarer case: a plain
+callback that was slow, a TimerHandle (its lag), a loop whose counters are due.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import weakref
 from typing import Any
 
 from concurtrace.runner.hooks_asyncio_names import (
+    awaited,
     awaiting,
     callback_name,
     coro_name,
     error_site,
     task_name,
+    wait_kind,
 )
-from concurtrace.runner.hookset import Sink
+from concurtrace.runner.hooks_asyncio_state import (
+    BATCH_NS,
+    BATCH_ROWS,
+    STEP_COLUMNS,
+    WIDTH,
+    State,
+)
+from concurtrace.runner.hooks_asyncio_uvloop import is_step
+
+__all__ = ["STEP_COLUMNS", "State", "after_step", "loop_number", "ran", "ran_safely",
+           "stepped"]
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
 SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
-# aw and at: numbers of texts given in a batch's "names" (State.name_id)
-STEP_COLUMNS = ("ts", "end", "tid", "loop", "task", "aw", "at", "awt")
-BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
+CHECK_NS = 1_000_000  # how often the callbacks look whether a loop's sample is due
 TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
 HANDLE: type = object  # asyncio.events.Handle, set at install
-
-
-class State:
-    def __init__(self, sink: Sink, slow_ns: int) -> None:
-        self.sink, self.slow_ns = sink, slow_ns
-        # id(task) -> our number, dropped by a weakref callback when the task dies (a
-        # plain dict: a WeakKeyDictionary lookup makes a weakref on every step)
-        self.ids: dict[int, int] = {}
-        self.refs: dict[int, weakref.ref[Any]] = {}
-        self.next_id = 0
-        self.failed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-        # id(task) -> number of each failed task: a cycle's collection clears the weak
-        # entries before "never retrieved" is logged from the task's finalizer
-        self.failed_ids: dict[int, int] = {}
-        self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
-        self.loops: dict[int, list[int]] = {}  # loop number -> [last sample ts, max lag ns]
-        self.on = True
-        # step rows, lists in STEP_COLUMNS order (+ a dict of the rarer facts): a list
-        # encodes in half a dict's time
-        self.batch: list[list[Any]] = []
-        # what tasks await and where: each text numbered once per process, its number in
-        # the rows, the text in the batch that first uses it (rows of ints encode fast)
-        self.names: dict[str, int] = {}
-        self.new_names: dict[int, str] = {}
-        # id(future) -> the future run_in_executor returned: its awaits are named after it
-        self.executor_futures: weakref.WeakValueDictionary[int, Any] = \
-            weakref.WeakValueDictionary()
-
-    def name_id(self, text: str) -> int:
-        number = self.names.get(text)
-        if number is None:
-            number = self.names[text] = len(self.names) + 1
-            self.new_names[number] = text
-        return number
-
-    def emit(self, row: list[Any]) -> None:
-        batch = self.batch
-        batch.append(row)
-        if len(batch) >= BATCH_ROWS or row[0] - batch[0][0] >= BATCH_NS:
-            self.flush()
-
-    def forked(self) -> None:
-        self.batch = []
-        self.names, self.new_names = {}, {}
-        self.loops.clear()
-
-    def flush(self) -> None:
-        rows, self.batch = self.batch, []
-        if rows:
-            record: dict[str, Any] = {"ev": "asteps", "ts": rows[0][0], "cols": STEP_COLUMNS,
-                                      "rows": rows}
-            if self.new_names:
-                record["names"], self.new_names = self.new_names, {}
-            self.sink.write(record)
-
-    def task_id(self, task: Any) -> tuple[int, bool]:
-        """(our number for the task, or loop, first time seen)."""
-        key = id(task)
-        number = self.ids.get(key)
-        if number is not None:
-            return number, False
-        self.next_id += 1
-        self.ids[key] = self.next_id
-        ids, refs = self.ids, self.refs
-
-        def forget(_ref: Any, key: int = key) -> None:
-            ids.pop(key, None)
-            refs.pop(key, None)
-
-        try:
-            refs[key] = weakref.ref(task, forget)
-        except TypeError:  # a task type of the program's without weakref support
-            pass
-        return self.next_id, True
+FLAT_MAX = BATCH_ROWS * WIDTH
 
 
 def ran_safely(state: State, handle: Any, start: int, end: int) -> None:
@@ -112,14 +50,33 @@ def ran_safely(state: State, handle: Any, start: int, end: int) -> None:
 
 
 def ran(state: State, handle: Any, start: int, end: int) -> None:
+    """After any callback: a task step is a row; a plain one is written if it was slow."""
+    owner: Any = getattr(handle._callback, "__self__", None)
+    lp = loop_number(state, handle, start)
+    if isinstance(owner, TASK_TYPES) and is_step(handle._callback):
+        stepped(state, owner, lp, start, end)
+    elif end - start >= state.slow_ns:
+        state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
+                          "cb": callback_name(handle._callback)})
+
+
+def loop_number(state: State, handle: Any, start: int) -> int:
+    """The handle's loop's number; its counters sampled when due, a TimerHandle's lag."""
     loop = handle._loop
     lp = state.ids.get(id(loop))  # numbered like tasks: a closed loop's id() is reused
     if lp is None:
         lp = state.task_id(loop)[0]
+        state.next_sample = 0  # its first counters at once
+    if start >= state.next_sample or type(handle) is not HANDLE:
+        _loop_health(state, handle, loop, lp, start)
+    return lp
+
+
+def _loop_health(state: State, handle: Any, loop: Any, lp: int, start: int) -> None:
     sample = state.loops.get(lp)
     if sample is None:
         sample = state.loops[lp] = [0, 0]
-    # a TimerHandle: how late it ran (a getattr miss on each plain Handle costs 0.3 us)
+    # how late a TimerHandle ran (a getattr miss on each plain Handle costs 0.3 us)
     when = getattr(handle, "_when", None) if type(handle) is not HANDLE else None
     if when is not None:
         lag = start - int(when * 1e9)
@@ -129,18 +86,48 @@ def ran(state: State, handle: Any, start: int, end: int) -> None:
         state.sink.write({"ev": "aloop", "ts": start, "tid": _tid(), "loop": lp,
                           "ready": len(getattr(loop, "_ready", ())), "lag": sample[1]})
         sample[0], sample[1] = start, 0
-    callback = handle._callback
-    owner: Any = getattr(callback, "__self__", None)
-    if isinstance(owner, TASK_TYPES):
-        stepped(state, owner, lp, start, end)
-    elif end - start >= state.slow_ns:
-        state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
-                          "cb": callback_name(callback)})
+    # shared by the loops of all threads: each one's counters at most CHECK_NS late
+    state.next_sample = min(start + CHECK_NS, sample[0] + SAMPLE_NS)
 
 
 def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
     number = state.ids.get(id(task))
-    extra: dict[str, Any] | None = None
+    if number is None or number in state.unnamed or task.done() \
+            or end - start >= state.slow_ns:
+        _stepped_rarely(state, task, number, lp, start, end)
+        return
+    waiter = task._fut_waiter
+    kind, frame = awaited(task)
+    if waiter is None:
+        if kind is None:
+            kind = wait_kind(task, waiter, kind)
+    elif kind is None or isinstance(waiter, TASK_TYPES) \
+            or type(waiter).__name__ == "_GatheringFuture":  # wait_kind's other cases
+        kind = wait_kind(task, waiter, kind)
+        if kind == "a future" and state.executor_futures.get(id(waiter)) is waiter:
+            kind = "run_in_executor"
+    try:
+        tid: int = state.tids.tid
+    except AttributeError:
+        tid = state.thread_id()
+    # state.name_id, where_id and emit_flat, their common cases inline (a call each less)
+    kind_id = state.names.get(kind) or state.name_id(kind)
+    where_id = 0
+    if frame is not None:
+        where_id = state.wheres.get((id(frame.f_code), frame.f_lasti)) \
+            or state.where_id(frame)
+    row = (start, end, tid, lp, number, kind_id, where_id,
+           state.task_id(waiter)[0] if isinstance(waiter, TASK_TYPES) else 0)
+    flat = state.flat
+    if flat and (len(flat) >= FLAT_MAX or start - flat[0] >= BATCH_NS):
+        state.flush()
+    state.flat += row  # one C call, nothing between its read and write: no row lost
+
+
+def _stepped_rarely(state: State, task: Any, number: int | None, lp: int, start: int,
+                    end: int) -> None:
+    """A task's first step, its last, or a slow one: the row carries a dict of more."""
+    extra: dict[str, Any] = {}
     if number is None:  # not made by loop.create_task (asyncio.Task(...) called directly)
         number = state.task_id(task)[0]
         # 3.12.1 crashes in get_coro() of a finished eager task: only ask a pending one
@@ -149,7 +136,7 @@ def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
     elif number in state.unnamed:
         state.unnamed.discard(number)
         extra = {"name": task_name(task)}
-    row: list[Any] = [start, end, _tid(), lp, number, None, None, None]
+    row: list[Any] = [start, end, state.thread_id(), lp, number, None, None, None]
     if not task.done():
         waiter = task._fut_waiter
         kind, where = awaiting(task, waiter)
@@ -161,10 +148,9 @@ def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
         if isinstance(waiter, TASK_TYPES):
             row[7] = state.task_id(waiter)[0]
     else:
-        extra = _ended(state, task, number, extra or {})
+        extra = _ended(state, task, number, extra)
     slow = end - start >= state.slow_ns
     if slow:
-        extra = extra or {}
         extra["slow"] = True
     if extra:
         row.append(extra)

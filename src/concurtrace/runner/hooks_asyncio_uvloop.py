@@ -22,6 +22,8 @@ from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import unlink
 
 _now = time.monotonic_ns
+# a task's step callbacks: the C Task's (3.10-3.13) and the Python Task's bound methods
+STEP_WRAPPER = "TaskStepMethWrapper"
 STEP_NAMES = frozenset({"task_wakeup", "_Task__step", "_Task__wakeup", "__step", "__wakeup",
                         "__step_run_and_handle_result"})
 
@@ -50,7 +52,7 @@ def install_uvloop(hooks: HookSet, sink: Sink, state: Any) -> None:
 
     def call_soon(self: Any, callback: Any, *args: Any, context: Any = None) -> Any:
         task = getattr(callback, "__self__", None)
-        if state.on and isinstance(task, task_types) and _is_step(callback):
+        if state.on and isinstance(task, task_types) and is_step(callback):
             callback = _timed_step(state, self, task, callback)
         try:
             return orig_call_soon(self, callback, *args, context=context)
@@ -65,8 +67,8 @@ def install_uvloop(hooks: HookSet, sink: Sink, state: Any) -> None:
         sink, state, loop_cls.call_exception_handler))
 
 
-def _is_step(callback: Any) -> bool:
-    return type(callback).__name__ == "TaskStepMethWrapper" \
+def is_step(callback: Any) -> bool:
+    return type(callback).__name__ == STEP_WRAPPER \
         or getattr(callback, "__name__", None) in STEP_NAMES
 
 

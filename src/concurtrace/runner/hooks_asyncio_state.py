@@ -1,0 +1,147 @@
+"""What the asyncio hooks keep per process (hooks_asyncio_steps): task and loop numbers,
+the step rows not yet written and how they are written ("asteps" records).
+
+A step row is STEP_COLUMNS. The common row (not a task's first or last step, not slow)
+is 8 ints appended to a flat list and written packed: little-endian int64s, base64, in
+the record's "packed" (0 for none in aw/at/awt); converting and escaping ints in JSON
+was ~0.6 us of each step. The rarer rows carry a dict of more facts and are written as
+JSON lists in "rows", as before. Both kinds of one batch go out in one record.
+"""
+
+from __future__ import annotations
+
+import _thread
+import binascii
+import itertools
+import struct
+import threading
+import weakref
+from typing import Any
+
+from concurtrace.runner import hooks_asyncio_names as names
+from concurtrace.runner.hookset import Sink
+
+_tid = threading.get_native_id
+# aw and at: numbers of texts given in a batch's "names" (State.name_id)
+STEP_COLUMNS = ("ts", "end", "tid", "loop", "task", "aw", "at", "awt")
+WIDTH = len(STEP_COLUMNS)
+BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
+_PACKERS: dict[int, struct.Struct] = {}
+
+
+class State:
+    def __init__(self, sink: Sink, slow_ns: int) -> None:
+        self.sink, self.slow_ns = sink, slow_ns
+        # id(task) -> our number, dropped by a weakref callback when the task dies (a
+        # plain dict: a WeakKeyDictionary lookup makes a weakref on every step)
+        self.ids: dict[int, int] = {}
+        self.refs: dict[int, weakref.ref[Any]] = {}
+        self._task_numbers = itertools.count(1)  # tasks and loops
+        self.failed: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+        # id(task) -> number of each failed task: a cycle's collection clears the weak
+        # entries before "never retrieved" is logged from the task's finalizer
+        self.failed_ids: dict[int, int] = {}
+        self.unnamed: set[int] = set()  # create_task's caller may name it after it returns
+        self.loops: dict[int, list[int]] = {}  # loop number -> [last sample ts, max lag ns]
+        self.on = True
+        self.next_sample = 0  # the first callback at or after it looks at its loop's counters
+        self.tids = _thread._local()  # get_native_id() is a system call: once per thread
+        self.flat: list[int] = []  # the common rows, WIDTH ints each
+        self.batch: list[list[Any]] = []  # the rarer rows: a list, then a dict
+        # what tasks await and where: each text numbered once per process, its number in
+        # the rows, the text in the batch that first uses it
+        self.names: dict[str, int] = {}
+        self.new_names: dict[int, str] = {}
+        self._numbers = itertools.count(1)  # next() is atomic: two threads, two numbers
+        # (id(code), f_lasti) of a program's await -> its "file:line" text's number (the
+        # code is held in hooks_asyncio_names' cache, so its id is not reused meanwhile)
+        self.wheres: dict[tuple[int, int], int] = {}
+        # id(future) -> the future run_in_executor returned: its awaits are named after it
+        self.executor_futures: weakref.WeakValueDictionary[int, Any] = \
+            weakref.WeakValueDictionary()
+
+    def name_id(self, text: str) -> int:
+        number = self.names.get(text)
+        if number is None:
+            number = self.names[text] = next(self._numbers)
+            self.new_names[number] = text
+        return number
+
+    def where_id(self, frame: Any) -> int:
+        """The number of the text "file:line" of a suspended frame of the program's."""
+        code = frame.f_code
+        key = (id(code), frame.f_lasti)
+        number = self.wheres.get(key)
+        if number is None:
+            if len(self.wheres) >= names.CODE_CACHE_MAX:
+                self.wheres.clear()
+            number = self.wheres[key] = self.name_id(f"{code.co_filename}:{frame.f_lineno}")
+        return number
+
+    def thread_id(self) -> int:
+        try:
+            tid: int = self.tids.tid
+        except AttributeError:
+            tid = self.tids.tid = _tid()
+        return tid
+
+    def emit_flat(self, start: int, row: tuple[int, ...]) -> None:
+        """A common row: WIDTH ints, none None."""
+        flat = self.flat
+        if flat and (len(flat) >= BATCH_ROWS * WIDTH or start - flat[0] >= BATCH_NS):
+            self.flush()
+        self.flat += row  # one C call: rows of two threads never interleave
+
+    def emit(self, row: list[Any]) -> None:
+        """A rarer row (it may end in a dict)."""
+        batch = self.batch
+        batch.append(row)
+        if len(batch) >= BATCH_ROWS or row[0] - batch[0][0] >= BATCH_NS:
+            self.flush()
+
+    def forked(self) -> None:
+        self.flat, self.batch = [], []
+        self.names, self.new_names, self.wheres = {}, {}, {}
+        self._numbers = itertools.count(1)
+        self.tids = _thread._local()  # this thread's tid is new
+        self.loops.clear()
+
+    def flush(self) -> None:
+        flat, self.flat = self.flat, []
+        rows, self.batch = self.batch, []
+        if not flat and not rows:
+            return
+        first = min(flat[0] if flat else rows[0][0], rows[0][0] if rows else flat[0])
+        record: dict[str, Any] = {"ev": "asteps", "ts": first, "cols": STEP_COLUMNS,
+                                  "rows": rows}
+        if flat:
+            record["packed"] = pack(flat)
+        if self.new_names:
+            record["names"], self.new_names = self.new_names, {}
+        self.sink.write(record)
+
+    def task_id(self, task: Any) -> tuple[int, bool]:
+        """(our number for the task, or loop, first time seen)."""
+        key = id(task)
+        number = self.ids.get(key)
+        if number is not None:
+            return number, False
+        number = self.ids[key] = next(self._task_numbers)
+        ids, refs = self.ids, self.refs
+
+        def forget(_ref: Any, key: int = key) -> None:
+            ids.pop(key, None)
+            refs.pop(key, None)
+
+        try:
+            refs[key] = weakref.ref(task, forget)
+        except TypeError:  # a task type of the program's without weakref support
+            pass
+        return number, True
+
+
+def pack(flat: list[int]) -> str:
+    packer = _PACKERS.get(len(flat))
+    if packer is None:
+        packer = _PACKERS[len(flat)] = struct.Struct(f"<{len(flat)}q")
+    return binascii.b2a_base64(packer.pack(*flat), newline=False).decode("ascii")
