@@ -7,11 +7,11 @@ return_when; locks, semaphores, queues and joins add timeout, null for none), "w
 passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
 "sync_signal" (tid, obj, op: release | notify | set | put | get | arrive | break | reset |
 complete | cancel; a lock release adds since, its hold start), "exit_wait" (tid: the main
-thread, done, waits for the non-daemon threads at exit; only runner/livedeadlock.py reads
-it). obj is the object's identity number in its process (the hooks give each object one;
-older traces have its id()). Objects are (pid, obj): one object in a forked child is the
-child's own copy. A wait with no end was still open when its process stopped (a deadlock,
-a --timeout, a kill).
+thread, done, waits for the non-daemon threads at exit, threads: their native ids; it
+becomes one of SyncData.exit_waits, model/sync_exit.py). obj is the object's identity
+number in its process (the hooks give each object one; older traces have its id()).
+Objects are (pid, obj): one object in a forked child is the child's own copy. A wait
+with no end was still open when its process stopped (a deadlock, a --timeout, a kill).
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ class Wait:
     holder_pid: int | None = None  # shared objects: the holder's and releaser's processes
     releaser_pid: int | None = None
     server_pid: int | None = None  # a Manager proxy's server process
+    waited_for: tuple[int, ...] = ()  # the wait at exit: the non-daemon threads (sync_exit)
 
 
 @dataclass(slots=True)
@@ -96,6 +97,9 @@ class SyncData:
     waits: list[Wait] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     thread_exits: dict[tuple[int, int], int] = field(default_factory=dict)
+    # the main thread waiting at interpreter exit for the non-daemon threads (sync_exit):
+    # not an object's wait, so in no object row, finding or cycle
+    exit_waits: list[Wait] = field(default_factory=list)
 
 
 def build_sync(records: list[RawRecord], enabled: bool = True,
@@ -106,9 +110,15 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     signals: dict[tuple[int, int], list[RawRecord]] = {}
     lives = _Lifetimes()
     shared = Objects()
+    at_exit: list[RawRecord] = []
+    starts: list[RawRecord] = []
     for record in records:
         ev = record["ev"]
-        if ev == "thread_exit" and record.get("tid") is not None:
+        if ev == "thread_start":
+            starts.append(record)
+        elif ev == "exit_wait":
+            at_exit.append(record)
+        elif ev == "thread_exit" and record.get("tid") is not None:
             data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
         elif ev == "wait_begin":
             wait = _wait(record)
@@ -145,6 +155,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
         data.holds.append(Hold(hold["pid"], hold["tid"], 0, hold["kind"], hold["label"],
                                hold["start"], hold["end"], shared=hold["shared"]))
     _count_shared_waiters(data)
+    from concurtrace.model.sync_exit import exit_waits  # it builds Waits: imports this module
+    data.exit_waits = exit_waits(at_exit, starts, data.thread_exits, threshold_ns)
     return data
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from concurtrace.model.deadlock import describe, find_deadlocks
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
+from concurtrace.model.sync_exit import exit_wait_rows
 from concurtrace.model.sync_mp import SERVER_SIDE
 from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
@@ -60,13 +61,14 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
     findings.extend(shared_contention(
         [s for s in objects if (s["pid"], s["label"]) not in in_cycles], CONTENTION_KINDS,
         CONTENTION_SHARE, CONTENTION_MIN_NS, _human))
-    lock_ns, attributed = _unattributed(timeline, data.waits)
+    lock_ns, attributed = _unattributed(timeline, [*data.waits, *data.exit_waits])
     timeline.sync_summary = {
         "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
         "objects": [{k: v for k, v in s.items() if not k.startswith("_")}
                     for s in objects[:TOP_OBJECTS]],
         "deadlocks": deadlocks, "lock_state_ns": lock_ns,
-        "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED)}
+        "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED),
+        "exit_waits": exit_wait_rows(timeline, threads)}
     return findings
 
 

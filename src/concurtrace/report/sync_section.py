@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from concurtrace.model.sync_exit import waited_for_text
 from concurtrace.model.timeline import Timeline
 from concurtrace.model.units import human_duration
 
@@ -35,9 +36,12 @@ def render_sync(timeline: Timeline, console: Console) -> None:
         total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
         console.print(f"  join(): {len(joins)} threads waited for, {human_duration(total)} "
                       "in all")
+    for row in sync.get("exit_waits") or []:
+        console.print(_exit_line(row))
     lock_ns = int(sync.get("lock_state_ns") or 0)
-    if lock_ns:
-        missing = int(sync.get("unattributed_lock_ns") or 0)
+    missing = int(sync.get("unattributed_lock_ns") or 0)
+    # below the threshold it is the sampler's resolution (a sample every ~2 ms), not a wait
+    if lock_ns and missing >= int(sync.get("threshold_ns") or 0):
         console.print(Text(f"  unattributed: {human_duration(missing)} of "
                            f"{human_duration(lock_ns)} sampled as 'waiting for lock' "
                            f"(waits under {threshold}, or on objects concurtrace does not "
@@ -80,4 +84,22 @@ def _object_line(row: dict[str, Any]) -> Text:
             verb = "the last to arrive was"
         line.append(f"; {verb} {ended_by[0]['thread']}" + (
             f" and {len(ended_by) - 1} more" if len(ended_by) > 1 else ""))
+    return line
+
+
+def _exit_line(row: dict[str, Any]) -> Text:
+    """"at exit: MainThread waited 1.00 s for choreography (non-daemon: ...)"."""
+    names = [str(n) for n in row.get("waited_for") or []]
+    several = len(names) > 1
+    who = f"{len(names)} non-daemon threads ({waited_for_text(names)})" if several \
+        else f"{waited_for_text(names)} (non-daemon)"
+    took = human_duration(int(row.get("wait_ns") or 0))
+    if row.get("open"):
+        text = f"  at exit: {row.get('thread')} was still waiting for {who} when the " \
+            f"process stopped ({took})"
+    else:
+        text = f"  at exit: {row.get('thread')} waited {took} for {who}"
+    line = Text(text, style="bold" if row.get("open") else "")
+    line.append(": the interpreter waits for every non-daemon thread to end before it exits",
+                style="dim")
     return line
