@@ -89,6 +89,20 @@ class Hold:
     shared: str | None = None  # a lock shared across processes (sync_mp)
 
 
+@dataclass(slots=True)
+class LockCounts:
+    """A lock contended at least once: its totals ("lock_counts", runner/hooks_sync_counts),
+    short waits included: a storm of sub-threshold waits writes no wait."""
+
+    pid: int
+    obj: int
+    kind: str
+    label: str
+    acquires: int
+    contended: int
+    contended_ns: int
+
+
 @dataclass
 class SyncData:
     enabled: bool = True  # --no-sync turns the hooks off
@@ -100,6 +114,7 @@ class SyncData:
     # the main thread waiting at interpreter exit for the non-daemon threads (sync_exit):
     # not an object's wait, so in no object row, finding or cycle
     exit_waits: list[Wait] = field(default_factory=list)
+    counts: dict[tuple[int, int], LockCounts] = field(default_factory=dict)  # (pid, obj)
 
 
 def build_sync(records: list[RawRecord], enabled: bool = True,
@@ -118,6 +133,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
             starts.append(record)
         elif ev == "exit_wait":
             at_exit.append(record)
+        elif ev == "lock_counts":
+            _count(data, record, lives)
         elif ev == "thread_exit" and record.get("tid") is not None:
             data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
         elif ev == "wait_begin":
@@ -134,7 +151,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
         elif ev == "sync_signal":
             pid = int(record["pid"])
             signals.setdefault((pid, lives.current(pid, record["obj"])), []).append(record)
-    data.recorded = bool(data.waits or signals or shared.signals)
+    data.recorded = bool(data.waits or signals or shared.signals or data.counts)
     data.waits = [w for w in data.waits if (w.end is None or w.end - w.start >= threshold_ns)
                   and (w.shared is None or relabel(w, shared))]
     kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
@@ -158,6 +175,19 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     from concurtrace.model.sync_exit import exit_waits  # it builds Waits: imports this module
     data.exit_waits = exit_waits(at_exit, starts, data.thread_exits, threshold_ns)
     return data
+
+
+def _count(data: SyncData, record: RawRecord, lives: _Lifetimes) -> None:
+    """The totals so far: the record with the most contended acquisitions is the last."""
+    pid = int(record["pid"])
+    key = (pid, lives.current(pid, record.get("obj")))
+    seen = data.counts.get(key)
+    contended = int(record.get("contended") or 0)
+    if seen is None or contended >= seen.contended:
+        data.counts[key] = LockCounts(pid, key[1], str(record.get("kind", "Lock")),
+                                      str(record.get("label", "Lock@?")),
+                                      int(record.get("acquires") or 0), contended,
+                                      int(record.get("contended_ns") or 0))
 
 
 def _count_shared_waiters(data: SyncData) -> None:

@@ -27,15 +27,15 @@ def render_sync(timeline: Timeline, console: Console) -> None:
     objects = [o for o in sync.get("objects") or [] if o.get("kind") != "Thread"]
     joins = [o for o in sync.get("objects") or [] if o.get("kind") == "Thread"]
     threshold = human_duration(int(sync.get("threshold_ns") or 0))
-    if not objects:
+    if not any(o.get("waits") for o in objects):
         console.print(f"  no blocking wait over {threshold} on a lock, condition, event, "
                       "semaphore or queue")
     for row in objects[:SHOWN]:
         console.print(_object_line(row))
     if joins:
         total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
-        console.print(f"  join(): {len(joins)} threads waited for, {human_duration(total)} "
-                      "in all")
+        console.print(f"  join(): {len(joins)} thread{'s' if len(joins) > 1 else ''} waited "
+                      f"for, {human_duration(total)} in all")
     for row in sync.get("exit_waits") or []:
         console.print(_exit_line(row))
     lock_ns = int(sync.get("lock_state_ns") or 0)
@@ -65,10 +65,20 @@ def _object_line(row: dict[str, Any]) -> Text:
             line.append(f" ({instances} objects made there)")
     open_waits = int(row.get("open_waits") or 0)
     waits = int(row.get("waits") or 0)
-    line.append(f": {waits} wait{'s' if waits != 1 else ''}"
-                + (f" ({open_waits} still open)" if open_waits else "")
-                + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
-                f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+    if waits:
+        line.append(f": {waits} wait{'s' if waits != 1 else ''}"
+                    + (f" ({open_waits} still open)" if open_waits else "")
+                    + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
+                    f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+    else:
+        line.append(": no wait over the threshold")
+    if row.get("acquisitions"):  # a lock contended at least once: short waits counted too
+        taken, contended = int(row["acquisitions"]), int(row.get("contended") or 0)
+        share = contended / taken
+        line.append(f"; taken {taken:,} times, {contended:,} of them contended ("
+                    + (f"{share:.0%}" if share >= 0.01 or not contended else "<1%")
+                    + f"), {human_duration(int(row.get('contended_ns') or 0))} in "
+                    "contended acquires")
     waiters = list(row.get("waiters") or [])
     share = row.get("waiter_share")
     who = waiters[0] if len(waiters) == 1 else f"{len(waiters)} threads"
