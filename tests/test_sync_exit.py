@@ -31,14 +31,16 @@ def test_default_scenario_waits_at_exit_for_its_non_daemon_thread(tmp_path: Path
     said = " ".join(run.stderr.split())  # the summary, unwrapped
     assert "at exit: MainThread waited" in said and "for choreography (non-daemon)" in said, \
         said
-    assert "unattributed" not in said and "Synchronization" in said, said
+    # what may stay unattributed: the last thread's teardown after its recorded end, a
+    # sample's width, the short waits of Thread.start (ms under load), never the whole wait
+    assert "unattributed: 1.00 s" not in said and "Synchronization" in said, said
     sync = run.summary()["sync"]
     [row] = sync["exit_waits"]
     assert (row["thread"], row["waited_for"], row["ended_by"], row["open"]) == (
         "MainThread", ["choreography"], "choreography", False), row
     assert 0.7e9 < row["wait_ns"] < 2.5e9, row
     assert sync["lock_state_ns"] > 0.5e9, sync  # the sampler saw it as 'waiting for lock'
-    assert sync["unattributed_lock_ns"] < 0.05 * sync["lock_state_ns"], sync
+    assert sync["unattributed_lock_ns"] < 0.05 * sync["lock_state_ns"], sync  # was 100%
     assert all(o["kind"] != "exit" for o in sync["objects"]), sync["objects"]
     assert not [f for f in run.summary()["findings"] if f["kind"] == "lock_contention"]
 
