@@ -20,6 +20,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.intervals import OPEN, Disjoint
 from concurtrace.model.records import RawRecord
 from concurtrace.model.sync_mp import (
     SHARED_ENDED_BY,
@@ -155,8 +156,10 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     data.waits = [w for w in data.waits if (w.end is None or w.end - w.start >= threshold_ns)
                   and (w.shared is None or relabel(w, shared))]
     kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
+    times = {key: [int(s["ts"]) for s in found] for key, found in signals.items()}
     for wait in data.waits:
-        _attribute(wait, signals.get((wait.pid, wait.obj), []), data.thread_exits)
+        key = (wait.pid, wait.obj)
+        _attribute(wait, signals.get(key, []), times.get(key, []), data.thread_exits)
     for key, found in signals.items():
         kind, label = kinds.get(key, ("Lock", "Lock@?"))
         for signal in found:
@@ -245,7 +248,8 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and value else None
 
 
-def _attribute(wait: Wait, signals: list[RawRecord], exits: dict[tuple[int, int], int]) -> None:
+def _attribute(wait: Wait, signals: list[RawRecord], times: list[int],
+               exits: dict[tuple[int, int], int]) -> None:
     """The last matching signal inside the wait ended it; a join was ended by the exit."""
     if wait.end is None or wait.outcome in ("timed_out", "interrupted"):
         return
@@ -255,7 +259,6 @@ def _attribute(wait: Wait, signals: list[RawRecord], exits: dict[tuple[int, int]
         return
     ops = ENDED_BY_OUTCOME.get(wait.outcome or "", ()) if wait.kind == "Barrier" else ()
     ops = ops or ENDED_BY.get(wait.kind, ())
-    times = [int(s["ts"]) for s in signals]
     index = bisect.bisect_right(times, wait.end) - 1
     while index >= 0 and times[index] >= wait.start:
         signal = signals[index]
@@ -279,11 +282,16 @@ def _open_holds(data: SyncData) -> None:
 
 
 def _count_waiters(data: SyncData) -> None:
-    by_obj: dict[tuple[int, int], list[Wait]] = {}
+    """How many other threads waited for the lock during each hold (a thread's waits are
+    disjoint: one bisection per waiter, not a pass over every wait per hold)."""
+    per_tid: dict[tuple[int, int], dict[int, list[tuple[int, int, None]]]] = {}
     for wait in data.waits:
-        by_obj.setdefault((wait.pid, wait.obj), []).append(wait)
+        per_tid.setdefault((wait.pid, wait.obj), {}).setdefault(wait.tid, []).append(
+            (wait.start, wait.end if wait.end is not None else OPEN, None))
+    spans = {key: {tid: Disjoint(items) for tid, items in tids.items()}
+             for key, tids in per_tid.items()}
     for hold in data.holds:
-        end = hold.end if hold.end is not None else 1 << 62
-        hold.waiters = len({w.tid for w in by_obj.get((hold.pid, hold.obj), [])
-                            if w.tid != hold.tid and w.start < end
-                            and (w.end is None or w.end > hold.start)})
+        end = hold.end if hold.end is not None else OPEN
+        hold.waiters = sum(1 for tid, waits in spans.get((hold.pid, hold.obj), {}).items()
+                           if tid != hold.tid and next(waits.overlapping(hold.start, end),
+                                                       None) is not None)

@@ -74,9 +74,9 @@ def _object_line(row: dict[str, Any]) -> Text:
         line.append(": no wait over the threshold")
     if row.get("acquisitions"):  # a lock contended at least once: short waits counted too
         taken, contended = int(row["acquisitions"]), int(row.get("contended") or 0)
-        share = contended / taken
+        part = contended / taken
         line.append(f"; taken {taken:,} times, {contended:,} of them contended ("
-                    + (f"{share:.0%}" if share >= 0.01 or not contended else "<1%")
+                    + (f"{part:.0%}" if part >= 0.01 or not contended else "<1%")
                     + f"), {human_duration(int(row.get('contended_ns') or 0))} in "
                     "contended acquires")
     waiters = list(row.get("waiters") or [])
