@@ -42,14 +42,18 @@ WORKLOADS: dict[str, list[str]] = {
     "pool16": ["pool16.py", "64"],
     # not in the default set: post-run vs VizTracer's own save on a near-full ring buffer
     "call_storm_1m": ["call_storm_timed.py", "990000"],
+    # not in the default set: issue 16's lock storm, 4 threads x 200k `with lock:`
+    "lock_storm": ["lock_storm_timed.py", "200000"],
 }
 DEFAULT_WORKLOADS = ("call_storm", "pool_mixed", "convoy", "pool16")
 COLUMNS = ("untraced", "viztracer", "full", "light", "py-spy")
+# not in the default set: `--light --no-sync` (the sync hooks' share of --light's cost)
 # The target runs as a child of the measured command. "full-before": `concurtrace run` from
 # the src tree in $CONCURTRACE_BEFORE (a PYTHONPATH), for paired before/after rounds.
-WRAPPERS = ("full", "light", "py-spy", "full-before")
+WRAPPERS = ("full", "light", "py-spy", "full-before", "light-nosync")
 RATIOS = (("viztracer", "untraced"), ("full", "untraced"), ("full", "viztracer"),
-          ("light", "untraced"), ("py-spy", "untraced"), ("full-before", "full"))
+          ("light", "untraced"), ("py-spy", "untraced"), ("full-before", "full"),
+          ("light-nosync", "untraced"), ("light", "light-nosync"))
 
 
 def command(column: str, workload: str, out: Path) -> list[str]:
@@ -60,8 +64,8 @@ def command(column: str, workload: str, out: Path) -> list[str]:
     if column == "viztracer":
         return [str(BIN / "viztracer"), "--quiet", "--tracer_entries", "1000000",
                 "-o", str(out / "v.json"), *target]
-    if column in ("full", "light", "full-before"):
-        light = ["--light"] if column == "light" else []
+    if column in ("full", "light", "full-before", "light-nosync"):
+        light = {"light": ["--light"], "light-nosync": ["--light", "--no-sync"]}.get(column, [])
         before = (["env", f"PYTHONPATH={os.environ['CONCURTRACE_BEFORE']}"]
                   if column == "full-before" else [])
         return [*before, PY, "-m", "concurtrace", "run", "-o", str(out / "c.pftrace"), "--quiet",
@@ -148,7 +152,7 @@ def summarise(runs: list[dict[str, Any]], workloads: list[str], columns: list[st
         for a, b in RATIOS:
             if a not in columns or b not in columns:
                 continue
-            for key in ("work_s", "command_s"):
+            for key in ("work_s", "command_s", "cpu_s"):
                 pairs = [cell[w, a, k][key] / cell[w, b, k][key] for k in rounds
                          if (w, a, k) in cell and (w, b, k) in cell]
                 if pairs:
@@ -158,7 +162,7 @@ def summarise(runs: list[dict[str, Any]], workloads: list[str], columns: list[st
 
 
 def table(summary: dict[str, Any], key: str, title: str) -> str:
-    heads = [f"{a}/{b}" for a, b in RATIOS]
+    heads = [f"{a}/{b}" for a, b in RATIOS if any(f"{a}/{b}.{key}" in s for s in summary.values())]
     rows = [f"**{title}**", "", "| workload | untraced (median s) | " + " | ".join(heads) + " |",
             "|---" * (len(heads) + 2) + "|"]
     for w, s in summary.items():
@@ -252,6 +256,8 @@ def report(meta: dict[str, Any], summary: dict[str, Any]) -> None:
           f"{ {w: f for w, f in failed.items() if f} }\n")
     print(table(summary, "work_s", "Workload's own wall time"), end="\n\n")
     print(table(summary, "command_s", "Whole command wall time"), end="\n\n")
+    print(table(summary, "cpu_s", "Whole command CPU time (user+sys of the process tree)"),
+          end="\n\n")
     print(post_table(summary))
 
 

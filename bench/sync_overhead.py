@@ -86,12 +86,12 @@ def main() -> None:
     print(f"{'case':28} {'raw ns/op':>10} {'added ns (median)':>18} {'p90':>6} "
           f"{'fastest':>8}")
     cases = [
-        ("Lock  with", _thread.allocate_lock, lambda: SyncLock(_thread.allocate_lock(), site),
+        ("Lock  with", _thread.allocate_lock, lambda: SyncLock.wrap(_thread.allocate_lock(), site),
          _with),
         ("Lock  acquire()+release()", _thread.allocate_lock,
-         lambda: SyncLock(_thread.allocate_lock(), site), _calls),
-        ("RLock with", _thread.RLock, lambda: SyncRLock(_thread.RLock(), site), _with),
-        ("RLock acquire()+release()", _thread.RLock, lambda: SyncRLock(_thread.RLock(), site),
+         lambda: SyncLock.wrap(_thread.allocate_lock(), site), _calls),
+        ("RLock with", _thread.RLock, lambda: SyncRLock.wrap(_thread.RLock(), site), _with),
+        ("RLock acquire()+release()", _thread.RLock, lambda: SyncRLock.wrap(_thread.RLock(), site),
          _calls),
     ]
     for name, raw, wrapped, measure in cases:

@@ -12,7 +12,7 @@ from concurtrace.model.record_types import RECORD_TYPES
 from concurtrace.model.records import LIFECYCLE_KINDS, read_session
 
 # model/sync.py's
-SYNC_KINDS = {"wait_begin", "wait_end", "sync_signal", "sync_object", "exit_wait"}
+SYNC_KINDS = {"wait_begin", "wait_end", "sync_signal", "sync_object", "exit_wait", "lock_counts"}
 
 
 def _keys(kind: type[Any]) -> tuple[frozenset[str], frozenset[str]]:

@@ -12,6 +12,7 @@ from itertools import count
 from typing import Any
 
 from concurtrace.model.sync import Hold, Wait
+from concurtrace.model.sync_exit import EXIT_KIND, waited_for_text
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
 FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
@@ -37,7 +38,7 @@ def sync_tracks(timeline: Timeline) -> ByThread:
     slices: dict[tuple[int, int], list[Slice]] = {}
     marks: dict[tuple[int, int], list[Instant]] = {}
     flows = count(FLOW_BASE)
-    for wait in timeline.sync.waits:
+    for wait in [*timeline.sync.waits, *timeline.sync.exit_waits]:
         key = (wait.pid, wait.tid)
         end = _end(wait.end, threads.get(key), timeline)
         piece = Slice(wait.start, max(0, end - wait.start), _wait_name(wait, threads),
@@ -49,8 +50,10 @@ def sync_tracks(timeline: Timeline) -> ByThread:
                 if wait.kind in FUTURES_WAITS else SIGNAL_VERB.get(wait.released_op or "",
                                                                    "signalled")
             by_pid = wait.releaser_pid or wait.pid  # another process: the arrow crosses
+            what = f"{verb} {_object(wait)}" if wait.kind != EXIT_KIND else \
+                f"ended {_name(wait.tid, wait.pid, threads)}'s wait at exit"
             marks.setdefault((by_pid, wait.releaser), []).append(
-                Instant(wait.released_ns, f"{verb} {_object(wait)}", by_pid, wait.releaser,
+                Instant(wait.released_ns, what, by_pid, wait.releaser,
                         {"label": wait.label}, flows_out=[flow]))
             marks.setdefault(key, []).append(
                 Instant(wait.end, f"resumed: {wait.outcome}", wait.pid, wait.tid,
@@ -97,6 +100,9 @@ def _name(tid: int | None, pid: int, threads: dict[tuple[int, int], Thread],
 
 
 def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
+    if wait.kind == EXIT_KIND:  # the interpreter joining the non-daemon threads
+        names = [_name(t, wait.pid, threads) or "?" for t in wait.waited_for]
+        return f"waiting at exit for {waited_for_text(names)}"
     if wait.kind == "Thread":
         return f"waiting for {wait.label} to end"
     if wait.kind in ("Queue.get", "SimpleQueue.get"):
@@ -134,6 +140,9 @@ def _wait_args(wait: Wait, threads: dict[tuple[int, int], Thread]) -> dict[str, 
                           PROCESSES),
         "outcome": wait.outcome or "still waiting when the process stopped",
         "unfinished": True if wait.end is None else None}
+    if wait.kind == EXIT_KIND:
+        args["waited_for"] = ", ".join(_name(t, wait.pid, threads) or "?"
+                                       for t in wait.waited_for)
     if wait.shared is not None:  # shared across processes: which ones
         args.update(holder_pid=wait.holder_pid, releaser_pid=wait.releaser_pid,
                     server=PROCESSES.get(wait.server_pid or 0) if wait.server_pid else None,

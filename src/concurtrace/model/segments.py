@@ -30,7 +30,7 @@ SEGMENT_GLOB = "sync-*.seg"
 # 3.13+: the mapping keeps no duplicate of the file's fd (before, each mapping holds one
 # more fd of the program's, and the reader one per file it reads).
 NO_FD: dict[str, bool] = {"trackfd": False} if sys.version_info >= (3, 13) else {}
-SYNC_EVENTS = frozenset({"wait_begin", "wait_end", "sync_signal", "exit_wait"})
+SYNC_EVENTS = frozenset({"wait_begin", "wait_end", "sync_signal", "exit_wait", "lock_counts"})
 
 
 def segment_name(pid: int, stamp: int, index: int) -> str:

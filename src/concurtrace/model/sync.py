@@ -7,11 +7,11 @@ return_when; locks, semaphores, queues and joins add timeout, null for none), "w
 passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
 "sync_signal" (tid, obj, op: release | notify | set | put | get | arrive | break | reset |
 complete | cancel; a lock release adds since, its hold start), "exit_wait" (tid: the main
-thread, done, waits for the non-daemon threads at exit; only runner/livedeadlock.py reads
-it). obj is the object's identity number in its process (the hooks give each object one;
-older traces have its id()). Objects are (pid, obj): one object in a forked child is the
-child's own copy. A wait with no end was still open when its process stopped (a deadlock,
-a --timeout, a kill).
+thread, done, waits for the non-daemon threads at exit, threads: their native ids; it
+becomes one of SyncData.exit_waits, model/sync_exit.py). obj is the object's identity
+number in its process (the hooks give each object one; older traces have its id()).
+Objects are (pid, obj): one object in a forked child is the child's own copy. A wait
+with no end was still open when its process stopped (a deadlock, a --timeout, a kill).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.intervals import OPEN, Disjoint
 from concurtrace.model.records import RawRecord
 from concurtrace.model.sync_mp import (
     SHARED_ENDED_BY,
@@ -73,6 +74,7 @@ class Wait:
     releaser_pid: int | None = None
     server_pid: int | None = None  # a Manager proxy's server process
     target_pid: int | None = None  # a multiprocessing Process.join: the child waited for
+    waited_for: tuple[int, ...] = ()  # the wait at exit: the non-daemon threads (sync_exit)
 
 
 @dataclass(slots=True)
@@ -90,6 +92,20 @@ class Hold:
     shared: str | None = None  # a lock shared across processes (sync_mp)
 
 
+@dataclass(slots=True)
+class LockCounts:
+    """A lock contended at least once: its totals ("lock_counts", runner/hooks_sync_counts),
+    short waits included: a storm of sub-threshold waits writes no wait."""
+
+    pid: int
+    obj: int
+    kind: str
+    label: str
+    acquires: int
+    contended: int
+    contended_ns: int
+
+
 @dataclass
 class SyncData:
     enabled: bool = True  # --no-sync turns the hooks off
@@ -98,6 +114,10 @@ class SyncData:
     waits: list[Wait] = field(default_factory=list)
     holds: list[Hold] = field(default_factory=list)
     thread_exits: dict[tuple[int, int], int] = field(default_factory=dict)
+    # the main thread waiting at interpreter exit for the non-daemon threads (sync_exit):
+    # not an object's wait, so in no object row, finding or cycle
+    exit_waits: list[Wait] = field(default_factory=list)
+    counts: dict[tuple[int, int], LockCounts] = field(default_factory=dict)  # (pid, obj)
 
 
 def build_sync(records: list[RawRecord], enabled: bool = True,
@@ -109,10 +129,18 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     lives = _Lifetimes()
     shared = Objects()
     process_ends = ProcessEnds()
+    at_exit: list[RawRecord] = []
+    starts: list[RawRecord] = []
     for record in records:
         ev = record["ev"]
         if ev in ("finalize", "hello"):
             process_ends.note(record)
+        elif ev == "thread_start":
+            starts.append(record)
+        elif ev == "exit_wait":
+            at_exit.append(record)
+        elif ev == "lock_counts":
+            _count(data, record, lives)
         elif ev == "thread_exit" and record.get("tid") is not None:
             data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
         elif ev == "wait_begin":
@@ -129,12 +157,14 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
         elif ev == "sync_signal":
             pid = int(record["pid"])
             signals.setdefault((pid, lives.current(pid, record["obj"])), []).append(record)
-    data.recorded = bool(data.waits or signals or shared.signals)
+    data.recorded = bool(data.waits or signals or shared.signals or data.counts)
     data.waits = [w for w in data.waits if (w.end is None or w.end - w.start >= threshold_ns)
                   and (w.shared is None or relabel(w, shared))]
     kinds = {(w.pid, w.obj): (w.kind, w.label) for w in data.waits}
+    times = {key: [int(s["ts"]) for s in found] for key, found in signals.items()}
     for wait in data.waits:
-        _attribute(wait, signals.get((wait.pid, wait.obj), []), data.thread_exits)
+        key = (wait.pid, wait.obj)
+        _attribute(wait, signals.get(key, []), times.get(key, []), data.thread_exits)
     for key, found in signals.items():
         kind, label = kinds.get(key, ("Lock", "Lock@?"))
         for signal in found:
@@ -151,7 +181,22 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
         data.holds.append(Hold(hold["pid"], hold["tid"], 0, hold["kind"], hold["label"],
                                hold["start"], hold["end"], shared=hold["shared"]))
     _count_shared_waiters(data)
+    from concurtrace.model.sync_exit import exit_waits  # it builds Waits: imports this module
+    data.exit_waits = exit_waits(at_exit, starts, data.thread_exits, threshold_ns)
     return data
+
+
+def _count(data: SyncData, record: RawRecord, lives: _Lifetimes) -> None:
+    """The totals so far: the record with the most contended acquisitions is the last."""
+    pid = int(record["pid"])
+    key = (pid, lives.current(pid, record.get("obj")))
+    seen = data.counts.get(key)
+    contended = int(record.get("contended") or 0)
+    if seen is None or contended >= seen.contended:
+        data.counts[key] = LockCounts(pid, key[1], str(record.get("kind", "Lock")),
+                                      str(record.get("label", "Lock@?")),
+                                      int(record.get("acquires") or 0), contended,
+                                      int(record.get("contended_ns") or 0))
 
 
 def _count_shared_waiters(data: SyncData) -> None:
@@ -210,7 +255,8 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and value else None
 
 
-def _attribute(wait: Wait, signals: list[RawRecord], exits: dict[tuple[int, int], int]) -> None:
+def _attribute(wait: Wait, signals: list[RawRecord], times: list[int],
+               exits: dict[tuple[int, int], int]) -> None:
     """The last matching signal inside the wait ended it; a join was ended by the exit."""
     if wait.end is None or wait.outcome in ("timed_out", "interrupted"):
         return
@@ -220,7 +266,6 @@ def _attribute(wait: Wait, signals: list[RawRecord], exits: dict[tuple[int, int]
         return
     ops = ENDED_BY_OUTCOME.get(wait.outcome or "", ()) if wait.kind == "Barrier" else ()
     ops = ops or ENDED_BY.get(wait.kind, ())
-    times = [int(s["ts"]) for s in signals]
     index = bisect.bisect_right(times, wait.end) - 1
     while index >= 0 and times[index] >= wait.start:
         signal = signals[index]
@@ -244,11 +289,16 @@ def _open_holds(data: SyncData) -> None:
 
 
 def _count_waiters(data: SyncData) -> None:
-    by_obj: dict[tuple[int, int], list[Wait]] = {}
+    """How many other threads waited for the lock during each hold (a thread's waits are
+    disjoint: one bisection per waiter, not a pass over every wait per hold)."""
+    per_tid: dict[tuple[int, int], dict[int, list[tuple[int, int, None]]]] = {}
     for wait in data.waits:
-        by_obj.setdefault((wait.pid, wait.obj), []).append(wait)
+        per_tid.setdefault((wait.pid, wait.obj), {}).setdefault(wait.tid, []).append(
+            (wait.start, wait.end if wait.end is not None else OPEN, None))
+    spans = {key: {tid: Disjoint(items) for tid, items in tids.items()}
+             for key, tids in per_tid.items()}
     for hold in data.holds:
-        end = hold.end if hold.end is not None else 1 << 62
-        hold.waiters = len({w.tid for w in by_obj.get((hold.pid, hold.obj), [])
-                            if w.tid != hold.tid and w.start < end
-                            and (w.end is None or w.end > hold.start)})
+        end = hold.end if hold.end is not None else OPEN
+        hold.waiters = sum(1 for tid, waits in spans.get((hold.pid, hold.obj), {}).items()
+                           if tid != hold.tid and next(waits.overlapping(hold.start, end),
+                                                       None) is not None)

@@ -7,7 +7,8 @@ from collections import Counter
 from typing import Any
 
 from concurtrace.model.deadlock import describe, find_deadlocks
-from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
+from concurtrace.model.sync import LOCK_KINDS, Hold, LockCounts, Wait
+from concurtrace.model.sync_exit import exit_wait_rows
 from concurtrace.model.sync_mp import SERVER_SIDE
 from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
@@ -60,13 +61,14 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
     findings.extend(shared_contention(
         [s for s in objects if (s["pid"], s["label"]) not in in_cycles], CONTENTION_KINDS,
         CONTENTION_SHARE, CONTENTION_MIN_NS, _human))
-    lock_ns, attributed = _unattributed(timeline, data.waits)
+    lock_ns, attributed = _unattributed(timeline, [*data.waits, *data.exit_waits])
     timeline.sync_summary = {
         "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
         "objects": [{k: v for k, v in s.items() if not k.startswith("_")}
                     for s in objects[:TOP_OBJECTS]],
         "deadlocks": deadlocks, "lock_state_ns": lock_ns,
-        "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED)}
+        "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED),
+        "exit_waits": exit_wait_rows(timeline, threads)}
     return findings
 
 
@@ -97,6 +99,14 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
         key = group_of.setdefault((wait.pid, wait.obj), (wait.pid, wait.label))
         if only is None or key == only:
             waits.setdefault(key, []).append(wait)
+    counts: dict[tuple[int, str], list[LockCounts]] = {}
+    for (pid, obj), counted in data.counts.items():
+        key = group_of.setdefault((pid, obj), (pid, counted.label))
+        if only is None or key == only:
+            counts.setdefault(key, []).append(counted)
+    for key, found_counts in counts.items():  # short waits only: kept once they add up
+        if key in waits or sum(c.contended_ns for c in found_counts) >= data.threshold_ns:
+            waits.setdefault(key, [])
     holds: dict[tuple[int, str], list[Hold]] = {}
     for hold in data.holds:
         group = group_of.get((hold.pid, hold.obj))
@@ -106,7 +116,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
     out: list[dict[str, Any]] = []
     for key, found in waits.items():
         durations = [max(0, _end(w, threads.get((w.pid, w.tid)), timeline) - w.start)
-                     for w in found]
+                     for w in found] or [0]
         waiters = sorted({w.tid for w in found})
         lives = sum(_life(threads.get((key[0], tid))) for tid in waiters)
         proc = timeline.processes.get(key[0])
@@ -127,11 +137,13 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                     states[run.state] += overlap
         ended_by = Counter(_ender(names, timeline, key[0], w) for w in found
                            if w.releaser is not None)  # by name: alike threads add up
-        label = found[0].label
+        tallies = counts.get(key, [])
+        label = found[0].label if found else key[1]
         out.append({
             "pid": key[0], "process": proc.name if proc else None, "label": label,
-            "kind": label.split("@")[0] if "@" in label else found[0].kind,
-            "instances": len({w.obj for w in found}),
+            "kind": label.split("@")[0] if "@" in label else
+            found[0].kind if found else tallies[0].kind,
+            "instances": len({w.obj for w in found} | {c.obj for c in tallies}),
             "unnamed": label.endswith("@?") or "@? (" in label or None,
             "waits": len(found),
             "open_waits": sum(1 for w in found if w.end is None),
@@ -143,10 +155,14 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
             "holders": [{"thread": _who(names, key[0], t), "contended_holds": n,
                          "hold_ns": held_ns[t]} for t, n in held.most_common(5)],
             "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,
+            # every acquisition, short waits included (locks contended at least once)
+            "acquisitions": sum(c.acquires for c in tallies) if tallies else None,
+            "contended": sum(c.contended for c in tallies) if tallies else None,
+            "contended_ns": sum(c.contended_ns for c in tallies) if tallies else None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
-            "_shared": found[0].shared, "_lives_ns": lives,
+            "_shared": found[0].shared if found else None, "_lives_ns": lives,
         })
-    out.sort(key=lambda s: -int(s["total_wait_ns"]))
+    out.sort(key=lambda s: -max(int(s["total_wait_ns"]), int(s["contended_ns"] or 0)))
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from concurtrace.model.intervals import Disjoint
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
 from concurtrace.model.sync_analysis import has_contention_finding
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
@@ -61,13 +62,17 @@ def lock_held_while_blocking(timeline: Timeline, proc: Process,
              if h.pid == proc.pid and h.tid == thread.tid and h.kind in LOCK_KINDS]
     if not holds or not thread.states:
         return None
-    waits: dict[int, list[Wait]] = {}
+    per_tid: dict[int, dict[int, list[tuple[int, int, int]]]] = {}
     for wait in timeline.sync.waits:
         if wait.pid == proc.pid and wait.tid != thread.tid and wait.kind in LOCK_KINDS:
-            waits.setdefault(wait.obj, []).append(wait)
+            per_tid.setdefault(wait.obj, {}).setdefault(wait.tid, []).append(
+                (wait.start, _end(wait.end, thread, timeline), wait.tid))
+    waits = {obj: [Disjoint(items) for items in tids.values()] for obj, tids in per_tid.items()}
+    runs: Disjoint[str] = Disjoint([(run.ts, run.ts + run.dur, str(run.state))
+                                    for run in thread.states if run.state in BLOCKING_STATES])
     by_lock: dict[int, _Held] = {}
     for hold in holds:
-        _add_hold(by_lock.setdefault(hold.obj, _Held(hold.label)), hold, thread,
+        _add_hold(by_lock.setdefault(hold.obj, _Held(hold.label)), hold, thread, runs,
                   waits.get(hold.obj, []), timeline)
     worst = max(by_lock.values(), key=lambda h: h.waited_ns)
     blocked = sum(worst.blocked.values())
@@ -91,21 +96,18 @@ def lock_held_while_blocking(timeline: Timeline, proc: Process,
                    "it: hold a lock only to read or update what it protects.", 3)
 
 
-def _add_hold(held: _Held, hold: Hold, thread: Thread, waits: list[Wait],
-              timeline: Timeline) -> None:
+def _add_hold(held: _Held, hold: Hold, thread: Thread, runs: Disjoint[str],
+              waits: list[Disjoint[int]], timeline: Timeline) -> None:
+    """runs: the holder's blocking state runs; waits: each other thread's waits for it."""
     end = _end(hold.end, thread, timeline)
     held.holds += 1
     held.held_ns += max(0, end - hold.start)
-    for run in thread.states:
-        if run.state in BLOCKING_STATES:
-            held.blocked[run.state] += _overlap(hold.start, end, run.ts, run.ts + run.dur)
-    for wait in waits:
-        if wait.obj != hold.obj:
-            continue
-        waited = _overlap(hold.start, end, wait.start, _end(wait.end, thread, timeline))
-        if waited > 0:
+    for overlap, state in runs.overlapping(hold.start, end):
+        held.blocked[state] += overlap
+    for one_thread in waits:
+        for waited, tid in one_thread.overlapping(hold.start, end):
             held.waited_ns += waited
-            held.waiters.add(wait.tid)
+            held.waiters.add(tid)
 
 
 def queue_bottleneck(timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:

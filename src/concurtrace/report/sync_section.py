@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from concurtrace.model.sync_exit import waited_for_text
 from concurtrace.model.timeline import Timeline
 from concurtrace.model.units import human_duration
 
@@ -26,18 +27,21 @@ def render_sync(timeline: Timeline, console: Console) -> None:
     objects = [o for o in sync.get("objects") or [] if o.get("kind") != "Thread"]
     joins = [o for o in sync.get("objects") or [] if o.get("kind") == "Thread"]
     threshold = human_duration(int(sync.get("threshold_ns") or 0))
-    if not objects:
+    if not any(o.get("waits") for o in objects):
         console.print(f"  no blocking wait over {threshold} on a lock, condition, event, "
                       "semaphore or queue")
     for row in objects[:SHOWN]:
         console.print(_object_line(row))
     if joins:
         total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
-        console.print(f"  join(): {len(joins)} threads waited for, {human_duration(total)} "
-                      "in all")
+        console.print(f"  join(): {len(joins)} thread{'s' if len(joins) > 1 else ''} waited "
+                      f"for, {human_duration(total)} in all")
+    for row in sync.get("exit_waits") or []:
+        console.print(_exit_line(row))
     lock_ns = int(sync.get("lock_state_ns") or 0)
-    if lock_ns:
-        missing = int(sync.get("unattributed_lock_ns") or 0)
+    missing = int(sync.get("unattributed_lock_ns") or 0)
+    # below the threshold it is the sampler's resolution (a sample every ~2 ms), not a wait
+    if lock_ns and missing >= int(sync.get("threshold_ns") or 0):
         console.print(Text(f"  unattributed: {human_duration(missing)} of "
                            f"{human_duration(lock_ns)} sampled as 'waiting for lock' "
                            f"(waits under {threshold}, or on objects concurtrace does not "
@@ -61,10 +65,20 @@ def _object_line(row: dict[str, Any]) -> Text:
             line.append(f" ({instances} objects made there)")
     open_waits = int(row.get("open_waits") or 0)
     waits = int(row.get("waits") or 0)
-    line.append(f": {waits} wait{'s' if waits != 1 else ''}"
-                + (f" ({open_waits} still open)" if open_waits else "")
-                + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
-                f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+    if waits:
+        line.append(f": {waits} wait{'s' if waits != 1 else ''}"
+                    + (f" ({open_waits} still open)" if open_waits else "")
+                    + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
+                    f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+    else:
+        line.append(": no wait over the threshold")
+    if row.get("acquisitions"):  # a lock contended at least once: short waits counted too
+        taken, contended = int(row["acquisitions"]), int(row.get("contended") or 0)
+        part = contended / taken
+        line.append(f"; taken {taken:,} times, {contended:,} of them contended ("
+                    + (f"{part:.0%}" if part >= 0.01 or not contended else "<1%")
+                    + f"), {human_duration(int(row.get('contended_ns') or 0))} in "
+                    "contended acquires")
     waiters = list(row.get("waiters") or [])
     share = row.get("waiter_share")
     who = waiters[0] if len(waiters) == 1 else f"{len(waiters)} threads"
@@ -80,4 +94,22 @@ def _object_line(row: dict[str, Any]) -> Text:
             verb = "the last to arrive was"
         line.append(f"; {verb} {ended_by[0]['thread']}" + (
             f" and {len(ended_by) - 1} more" if len(ended_by) > 1 else ""))
+    return line
+
+
+def _exit_line(row: dict[str, Any]) -> Text:
+    """"at exit: MainThread waited 1.00 s for choreography (non-daemon: ...)"."""
+    names = [str(n) for n in row.get("waited_for") or []]
+    several = len(names) > 1
+    who = f"{len(names)} non-daemon threads ({waited_for_text(names)})" if several \
+        else f"{waited_for_text(names)} (non-daemon)"
+    took = human_duration(int(row.get("wait_ns") or 0))
+    if row.get("open"):
+        text = f"  at exit: {row.get('thread')} was still waiting for {who} when the " \
+            f"process stopped ({took})"
+    else:
+        text = f"  at exit: {row.get('thread')} waited {took} for {who}"
+    line = Text(text, style="bold" if row.get("open") else "")
+    line.append(": the interpreter waits for every non-daemon thread to end before it exits",
+                style="dim")
     return line

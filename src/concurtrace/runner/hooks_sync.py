@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
+from concurtrace.runner.hooks_sync_counts import install_counts
 from concurtrace.runner.hooks_sync_exit import install_exit_wait
 from concurtrace.runner.hooks_sync_futures import (
     KIND_ATTR,
@@ -70,6 +71,7 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     install_queue(hooks, sink)
     install_join(hooks, sink)
     install_exit_wait(hooks, sink)
+    install_counts(hooks)
     install_barrier(hooks, sink)
     install_simple_queue(hooks, sink)
     install_futures_lazily(hooks, sink)

@@ -5,7 +5,9 @@ The interpreter waits there in C (a lock that is not ours, or _thread._shutdown 
 lock or fill a queue: the live deadlock detector (runner/livedeadlock.py) would take it
 for a thread that runs. A function registered with threading._register_atexit runs at
 the start of that shutdown, right before the wait, and returns: it writes "exit_wait"
-(ts, tid) and is on no stack while the program waits, so no traceback changes.
+(ts, tid, threads: the native ids of the non-daemon threads it will wait for; the model
+makes it a wait, model/sync_exit.py) and is on no stack while the program waits, so no
+traceback changes.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ def install_exit_wait(hooks: HookSet, sink: Sink) -> None:
         return
 
     def waiting_for_threads() -> None:
-        if threading.current_thread() is threading.main_thread() and any(
-                not t.daemon and t.is_alive() for t in threading.enumerate()
-                if t is not threading.current_thread()):
-            sink.write({"ev": "exit_wait", "ts": now_ns(), "tid": tid()})
+        me = threading.current_thread()
+        if me is not threading.main_thread():
+            return
+        waited = [t.native_id for t in threading.enumerate()
+                  if t is not me and not t.daemon and t.is_alive()]
+        if waited:  # threads it waits for (the model ends the wait at the last one's end)
+            sink.write({"ev": "exit_wait", "ts": now_ns(), "tid": tid(), "threads": waited})
 
     try:
         register(waiting_for_threads)

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+from concurtrace.runner.hooks_sync_counts import counted
 from concurtrace.runner.hooks_sync_naming import creation_site, named_label, new_key, settings
 from concurtrace.runner.own_frames import unlink
 
@@ -39,8 +40,12 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
         return got
     start = _now()
     threshold = settings.threshold_s
+    if timeout != -1 and inner.acquire(False):  # a timed acquire: not tried yet, uncontended
+        lock._took()
+        return True
     if inner.acquire(True, threshold if timeout == -1 else min(threshold, timeout)):
         lock._took()
+        counted(lock, lock._since - start, sys._getframe(1))
         return True
     if timeout != -1 and timeout <= threshold:
         return False
@@ -64,6 +69,7 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
         lock._waiting -= 1
         if got:
             lock._took()  # the hold starts where the wait ends, on one clock read
+            counted(lock, lock._since - start, sys._getframe(1))
         sink.write({"ev": "wait_end", "ts": lock._since if got else _now(), "tid": me,
                     "obj": lock._concurtrace_key, "outcome": outcome})
     return got
@@ -78,7 +84,8 @@ def _released(lock: Any, ts: int, since: int) -> None:
 
 
 class _Wrapper:
-    __slots__ = ("_inner", "_owner", "_since", "_waiting", "_concurtrace_site",
+    __slots__ = ("_inner", "_owner", "_since", "_waiting", "_acquires", "_contended",
+                 "_contended_ns", "_concurtrace_site",
                  "_concurtrace_name", "_concurtrace_key", "__weakref__")
     kind = "Lock"
     raw: Any = None  # the C type it stands for: what type(lock)() makes
@@ -102,15 +109,18 @@ class _Wrapper:
     def _setup(self, inner: Any, site: tuple[str, int] | None) -> None:
         self._inner, self._concurtrace_site = inner, site
         self._owner = self._since = self._waiting = 0
+        self._acquires = self._contended = self._contended_ns = 0  # hooks_sync_counts
         self._concurtrace_key = new_key()
 
     def _took(self) -> None:
         self._owner, self._since = _ident(), _now()
+        self._acquires += 1
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if timeout == -1:
             if self._inner.acquire(False):
                 self._owner, self._since = _ident(), _now()
+                self._acquires += 1
                 return True
             if not blocking:  # one try, as the C lock makes (Condition._is_owned's probe)
                 return False
@@ -123,6 +133,7 @@ class _Wrapper:
     def __enter__(self) -> bool:
         if self._inner.acquire(False):
             self._owner, self._since = _ident(), _now()
+            self._acquires += 1
             return True
         try:
             return _acquire_slow(self, True, -1)
@@ -191,6 +202,7 @@ class SyncRLock(_Wrapper):
         if not self._depth:
             self._owner, self._since = _ident(), _now()
         self._depth += 1
+        self._acquires += 1
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if timeout == -1:
@@ -198,6 +210,7 @@ class SyncRLock(_Wrapper):
                 if not self._depth:
                     self._owner, self._since = _ident(), _now()
                 self._depth += 1
+                self._acquires += 1
                 return True
             if not blocking:
                 return False
@@ -212,6 +225,7 @@ class SyncRLock(_Wrapper):
             if not self._depth:
                 self._owner, self._since = _ident(), _now()
             self._depth += 1
+            self._acquires += 1
             return True
         try:
             return _acquire_slow(self, True, -1)

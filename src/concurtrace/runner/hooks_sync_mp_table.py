@@ -8,9 +8,13 @@ and handle for a fork-context lock) that every process computes alike. A slot is
 are plain, not atomic: each waiter counts itself in its own byte (picked by its pid and
 tid), so two waiters lose a count only when they share a byte and count in the same
 instant (the release then writes no signal for that wait, which stays without a
-releaser); a slot shared by two identities names no holder (the key differs). An acquire
-costs three word stores (the holder writes itself; a waiter checks the key), a release
-two word loads. Nothing here changes what a lock does.
+releaser); a slot shared by two identities names no holder (the key differs). A holder
+writes its key with the BUSY bit first, then who and since, then the plain key, and a
+reader takes a holder only when it read the plain key both before and after them: a
+reader in between used to take the slot's previous holder (another identity's, or the
+same lock's previous one with this one's since) for the holder. An acquire costs four
+word stores (the holder writes itself; a waiter checks the key), a release two word
+loads. Nothing here changes what a lock does.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ WORDS = 5  # per slot: key, holder, since, waiter bytes 0-7, waiter bytes 8-15
 SLOT_SIZE = WORDS * 8
 WAITERS = 16
 FILE_NAME = "sync-holders.bin"
+BUSY = 1 << 63  # in a key word: its holder is being written (keys are 32-bit crcs)
+KEY_BITS = BUSY - 1
 
 
 class HolderTable:
@@ -66,22 +72,26 @@ class HolderTable:
     def took(self, key: int, base: int, pid: int, tid: int, since: int) -> None:
         words = self.words
         if words is not None:
-            words[base] = key
+            words[base] = key | BUSY
             words[base + 1] = pid << 32 | tid
             words[base + 2] = since
+            words[base] = key
 
     def holder(self, key: int, base: int) -> tuple[int, int, int] | None:
         """(pid, tid, since) of the last recorded holder, or None."""
         words = self.opened()
-        if words is None or words[base] != key or not words[base + 1]:
+        if words is None or words[base] != key:
             return None
-        who = words[base + 1]
-        return (who >> 32, who & 0xFFFFFFFF, words[base + 2])
+        who, since = words[base + 1], words[base + 2]
+        if not who or words[base] != key:  # written meanwhile: not one consistent holder
+            return None
+        return (who >> 32, who & 0xFFFFFFFF, since)
 
     def waiting(self, key: int, base: int) -> tuple[bool, int, int]:
         """(anyone waiting, holder tid, since): a release writes a signal only if so."""
         words = self.words
-        if words is None or not (words[base + 3] or words[base + 4]) or words[base] != key:
+        if words is None or not (words[base + 3] or words[base + 4]) \
+                or words[base] & KEY_BITS != key:
             return (False, 0, 0)
         return (True, words[base + 1] & 0xFFFFFFFF, words[base + 2])
 
@@ -90,7 +100,7 @@ class HolderTable:
         raw = self.bytes
         if words is None or raw is None:
             return
-        if words[base] != key:  # a slot another identity used: ours now
+        if words[base] & KEY_BITS != key:  # a slot another identity used: ours now
             words[base], words[base + 1], words[base + 2] = key, 0, 0
             words[base + 3] = words[base + 4] = 0
         mine = (base + 3) * 8 + (os.getpid() * 31 + threading.get_native_id()) % WAITERS

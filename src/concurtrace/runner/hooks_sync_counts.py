@@ -1,0 +1,76 @@
+"""How often each contended lock was taken (issue 16: a lock storm is reported, not hidden).
+
+A storm of short waits (4 threads x 200k acquire/release, each wait well under the 1 ms
+threshold) writes no wait record. So each lock wrapper (hooks_sync_locks) counts, with
+no record and no clock read on its fast path, its acquisitions; a blocked acquire that
+got the lock also counts one contended acquisition and the time it blocked. The lock
+is being held by the thread counting, so the counts need no lock of their own.
+
+A lock's first contended acquisition registers it here (a weak reference: nothing keeps
+it alive) and writes "lock_counts" (ts, tid, obj, kind, label, acquires, contended,
+contended_ns: totals so far); so do its 2nd, 4th, ... 2048th, then every 4096th, so a
+killed process loses few; the totals of every registered lock still alive are written
+again at exit (atexit, before the tracer's save). model/sync.py keeps each lock's last.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import threading
+import time
+import weakref
+from typing import Any
+
+from concurtrace.runner.hooks_sync_naming import named_label, settings
+from concurtrace.runner.hookset import HookSet
+
+EVERY = 4096
+_now = time.monotonic_ns
+_locks: list[weakref.ref[Any]] = []  # locks contended at least once in this process
+
+
+def counted(lock: Any, waited_ns: int, frame: Any) -> None:
+    """A blocked acquire got the lock after waited_ns (the caller holds it)."""
+    n = lock._contended = lock._contended + 1
+    lock._contended_ns += waited_ns
+    if n == 1:
+        _locks.append(weakref.ref(lock))
+    if (n < EVERY and n & (n - 1) == 0) or n % EVERY == 0:
+        _write(lock, frame)
+
+
+def _write(lock: Any, frame: Any) -> None:
+    sink = settings.sink
+    if sink is None:
+        return
+    sink.write({"ev": "lock_counts", "ts": _now(), "tid": threading.get_native_id(),
+                "obj": lock._concurtrace_key, "kind": lock.kind,
+                "label": named_label(lock, lock.kind, lock._concurtrace_site, frame),
+                "acquires": lock._acquires, "contended": lock._contended,
+                "contended_ns": lock._contended_ns})
+
+
+def flush() -> None:
+    """The totals of every contended lock still alive (the name was found at its first)."""
+    frame = sys._getframe()
+    for ref in list(_locks):
+        lock = ref()
+        if lock is not None:
+            _write(lock, frame)
+
+
+def _forked() -> None:
+    """A fork child counts its own copies' acquisitions from zero."""
+    for ref in _locks:
+        lock = ref()
+        if lock is not None:
+            lock._acquires = lock._contended = lock._contended_ns = 0
+    _locks.clear()
+
+
+def install_counts(hooks: HookSet) -> None:
+    atexit.register(flush)  # after the tracer's finalize was registered: it runs before it
+    hooks.on_uninstall(lambda: atexit.unregister(flush))
+    os.register_at_fork(after_in_child=_forked)  # no way to unregister; harmless once off
