@@ -29,10 +29,13 @@ from concurtrace.runner.hookset import HookSet
 EVERY = 4096
 _now = time.monotonic_ns
 _locks: list[weakref.ref[Any]] = []  # locks contended at least once in this process
+_pid = os.getpid()  # the process whose counts _locks holds
 
 
 def counted(lock: Any, waited_ns: int, frame: Any) -> None:
     """A blocked acquire got the lock after waited_ns (the caller holds it)."""
+    if os.getpid() != _pid:  # a fork child's first: not an at-fork hook (see _forked)
+        _forked(lock)
     n = lock._contended = lock._contended + 1
     lock._contended_ns += waited_ns
     if n == 1:
@@ -61,16 +64,22 @@ def flush() -> None:
             _write(lock, frame)
 
 
-def _forked() -> None:
-    """A fork child counts its own copies' acquisitions from zero."""
+def _forked(current: Any) -> None:
+    """A fork child counts its own copies' contended acquisitions from zero (the lock
+    taken now keeps this acquisition). Checked on the contended path, not registered
+    with os.register_at_fork: that callback, never removable, left an error pending at
+    the interpreter's shutdown in full mode ("Exception ignored in m_clear of module
+    time", tests/test_sync_mp.py::test_mp_tracebacks_are_unchanged)."""
+    global _pid
+    _pid = os.getpid()
     for ref in _locks:
         lock = ref()
         if lock is not None:
             lock._acquires = lock._contended = lock._contended_ns = 0
     _locks.clear()
+    current._acquires, current._contended, current._contended_ns = 1, 0, 0
 
 
 def install_counts(hooks: HookSet) -> None:
     atexit.register(flush)  # after the tracer's finalize was registered: it runs before it
     hooks.on_uninstall(lambda: atexit.unregister(flush))
-    os.register_at_fork(after_in_child=_forked)  # no way to unregister; harmless once off
