@@ -177,3 +177,60 @@ def test_a_python_without_viztracer_runs_as_without_us(tmp_path: Path) -> None:
     # The child is still there, with its exit status.
     children = [p for p in summary["processes"] if p["pid"] != summary["processes"][0]["pid"]]
     assert [p["exit_code"] for p in children] == [0], children
+
+
+def test_threads_seen_only_by_the_sampler_are_not_said_to_return(tmp_path: Path) -> None:
+    """CPython's test_threading runs helpers with `python -I` (untraced): their threads,
+    seen only by the sampler, read "returned" in the thread table though nothing recorded
+    how they ended (their end_reason is null)."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "untraced_child_threads.py"),
+                    options=(), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "child done\n"
+    [child] = [p for p in run.summary()["processes"] if not p["traced"]]
+    table = run.stderr.split(f"(pid {child['pid']})\n", 1)[1].split("\n\n", 1)[0]
+    assert table.count("ended (untraced)") == 3, table
+    assert "returned" not in table, table
+    assert all(t["end_reason"] is None for t in run.summary()["threads"]
+               if t["pid"] == child["pid"] and not t["is_main"])
+
+
+def test_sync_rows_say_whose_they_are_and_who_ended_them(tmp_path: Path) -> None:
+    """pytest -n 2 listed three rows 'Event@gateway_base.py:175 (my_waitall_event)', one per
+    process, with nothing to tell them apart; joblib's row of a pool worker's mp.Lock said
+    'ended by 26705' (the releaser, a thread of another process, by its bare tid); an Event
+    set by a threading.Timer (Timer(0.1, done.set)) named no one who ended the wait."""
+    script = str(SCRIPTS / "mp_lock_two_processes.py")
+    run = trace_run(tmp_path / "t.pftrace", script, options=("--light",), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "exit 0\n"
+    summary = run.summary()
+    objects = summary["sync"]["objects"]
+    [lock] = [o for o in objects if o["kind"] == "mp.Lock"]
+    assert lock["process"] == "ForkProcess-1", lock
+    assert lock["ended_by"] == [{"thread": "MainThread of MainProcess", "waits": 1}], lock
+    events = [o for o in objects if o["kind"] == "Event"]
+    assert sorted(o["process"] for o in events) == ["ForkProcess-1", "MainProcess"], objects
+    assert all(o["ended_by"] == [{"thread": "Thread-1", "waits": 1}] for o in events), events
+    assert not [o for o in objects if "@?" in o["label"]], objects  # the Timer's own wait
+    section = " ".join(run.stderr.split("\nSynchronization\n", 1)[1].split())
+    for proc in summary["processes"]:
+        assert f"(done) in {proc['name']} (pid {proc['pid']}): 1 wait" in section, section
+    assert "ended by MainThread of MainProcess" in section, section
+
+
+def test_a_kill_long_after_a_short_exit_save_is_not_blamed_on_it(tmp_path: Path) -> None:
+    """joblib's multiprocessing backend terminate()s pool workers still exiting, with or
+    without concurtrace; a worker killed 7 ms into its exit, of which the save took 2 ms,
+    read 'Without concurtrace it had most likely exited by then'. Here the worker's own
+    teardown (a slow __del__) outlasts its parent's patience: killed in plain runs too."""
+    script = str(SCRIPTS / "slow_teardown_killed.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout == "done\nworker killed -9\n"
+    summary = run.summary()
+    [told] = [f for f in summary["findings"] if f["pid"] != summary["root_pid"]]
+    assert "after its program had finished and begun to exit" in told["message"], told
+    assert "most likely" not in told["advice"] and "--light" not in told["advice"], told

@@ -94,7 +94,7 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                        "where they were.", 3)
     if proc.signal and killer is not None and killer.reason in ("terminate", "kill"):
         during_save = _killed_exiting(proc)
-        if during_save:
+        if during_save and _save_delayed_kill(proc):
             return Finding("nonzero_exit", proc.pid, None,
                            f"{proc.name} was ended by {proc.signal} via {killer.reason}() after "
                            f"{life}, {during_save}.",
@@ -104,7 +104,8 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                            "less (--max-stack-depth, --include-files, --min-duration).", 3)
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
-                       f"after {life}.", "Expected if you stopped it on purpose.", 2)
+                       f"after {life}" + (f", {during_save}" if during_save else "") + ".",
+                       "Expected if you stopped it on purpose.", 2)
     if proc.signal in ("SIGINT", "SIGHUP"):  # Ctrl-C, or its terminal went away
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was interrupted by {proc.signal} after {life}.",
@@ -126,6 +127,16 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
     else:
         what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
     return Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4)
+
+
+def _save_delayed_kill(proc: Process) -> bool:
+    """Whether concurtrace's exit save likely made the kill: it was still saving, or its
+    save took most of the exit. A kill long after a short save (a slow __del__ at teardown,
+    a pool's terminate() racing its workers' exit) comes without concurtrace too."""
+    began, ended, saved = proc.exit_began_ns, proc.ended_ns, proc.trace_saved_ns
+    if began is None or ended is None:
+        return False
+    return saved is None or saved >= ended or 2 * (saved - began) >= ended - began
 
 
 def _killed_exiting(proc: Process) -> str:

@@ -125,7 +125,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                 overlap = min(run.ts + run.dur, end) - max(run.ts, hold.start)
                 if overlap > 0:
                     states[run.state] += overlap
-        ended_by = Counter(_who(names, key[0], w.releaser) for w in found
+        ended_by = Counter(_releaser(names, timeline, w) for w in found
                            if w.releaser is not None)  # by name: alike threads add up
         label = found[0].label
         out.append({
@@ -152,6 +152,17 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
 
 def _who(names: dict[tuple[int, int], str], pid: int, tid: int) -> str:
     return names.get((pid, tid), str(tid))
+
+
+def _releaser(names: dict[tuple[int, int], str], timeline: Timeline, wait: Wait) -> str:
+    """Who ended a wait; "MainThread of ForkPoolWorker-3" when another process did (a
+    shared object's): its bare tid read as a thread of the waiter's process before."""
+    pid = wait.releaser_pid or wait.pid
+    tid = wait.releaser if wait.releaser is not None else 0
+    if pid == wait.pid:
+        return _who(names, pid, tid)
+    proc = timeline.processes.get(pid)
+    return f"{names.get((pid, tid), f'thread {tid}')} of {proc.name if proc else f'pid {pid}'}"
 
 
 def _life(thread: Thread | None) -> int:

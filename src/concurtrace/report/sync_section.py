@@ -29,8 +29,9 @@ def render_sync(timeline: Timeline, console: Console) -> None:
     if not objects:
         console.print(f"  no blocking wait over {threshold} on a lock, condition, event, "
                       "semaphore or queue")
+    several = len({o.get("pid") for o in objects}) > 1  # then each row says whose it is
     for row in objects[:SHOWN]:
-        console.print(_object_line(row))
+        console.print(_object_line(row, several))
     if joins:
         total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
         console.print(f"  join(): {len(joins)} threads waited for, {human_duration(total)} "
@@ -45,7 +46,7 @@ def render_sync(timeline: Timeline, console: Console) -> None:
                            style="dim"))
 
 
-def _object_line(row: dict[str, Any]) -> Text:
+def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
     line = Text("  ")
     instances = int(row.get("instances") or 1)
     if row.get("unnamed"):  # one row for all of them: say how many, never one "Lock@?"
@@ -59,6 +60,8 @@ def _object_line(row: dict[str, Any]) -> Text:
         line.append(str(row.get("label")), style="bold")
         if instances > 1:
             line.append(f" ({instances} objects made there)")
+    if name_process:
+        line.append(f" in {row.get('process') or 'process'} (pid {row.get('pid')})")
     open_waits = int(row.get("open_waits") or 0)
     waits = int(row.get("waits") or 0)
     line.append(f": {waits} wait{'s' if waits != 1 else ''}"
