@@ -234,3 +234,23 @@ def test_a_kill_long_after_a_short_exit_save_is_not_blamed_on_it(tmp_path: Path)
     [told] = [f for f in summary["findings"] if f["pid"] != summary["root_pid"]]
     assert "after its program had finished and begun to exit" in told["message"], told
     assert "most likely" not in told["advice"] and "--light" not in told["advice"], told
+
+
+def test_a_tracer_stopped_by_a_coroutine_return_is_told(tmp_path: Path) -> None:
+    """httpx and anyio on 3.11: VizTracer stops recording calls at a coroutine return whose
+    call CPython never reported (its warning is the only sign, in the program's stderr);
+    the trace then lacked every later call and nothing said so. The summary's notes say it
+    now, only when it happened (never on 3.12+, where CPython reports the call)."""
+    script = str(SCRIPTS / "coroutine_throw_return.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout == "5\n"
+    warned = "VizTracer: Unexpected function return" in run.stderr
+    assert warned == (sys.version_info[:2] == (3, 11)), run.stderr
+    notes = [n for n in run.summary()["notes"] if "VizTracer stopped tracing" in n]
+    assert len(notes) == warned, run.summary()["notes"]
+    clean = trace_run(tmp_path / "c.pftrace", str(SCRIPTS / "untraced_child_threads.py"),
+                      cwd=tmp_path)
+    assert not [n for n in clean.summary()["notes"] if "VizTracer stopped" in n]
