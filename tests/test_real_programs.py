@@ -254,3 +254,23 @@ def test_a_tracer_stopped_by_a_coroutine_return_is_told(tmp_path: Path) -> None:
     clean = trace_run(tmp_path / "c.pftrace", str(SCRIPTS / "untraced_child_threads.py"),
                       cwd=tmp_path)
     assert not [n for n in clean.summary()["notes"] if "VizTracer stopped" in n]
+
+
+def test_a_thread_stopped_in_a_recorded_wait_names_what_it_waited_for(tmp_path: Path) -> None:
+    """A program hung on a Future (3.11's ProcessPoolExecutor with max_tasks_per_child
+    does) and stopped by --timeout: its main thread 'was still waiting for a lock ...; threads
+    still waiting for locks ... are often the sides of a deadlock', though the recorded,
+    still open wait was for the result of a Future: it now says which, and gives the
+    deadlock hint only for lock and join waits."""
+    script = SCRIPTS / "future_never_done.py"
+    run = trace_run(tmp_path / "t.pftrace", str(script),
+                    options=("--quiet", "--light", "--timeout", "2"), cwd=tmp_path)
+    assert run.returncode == 143, run.stderr
+    assert run.stdout == "waiting\n"
+    stopped = {f["tid"]: f for f in run.summary()["findings"] if f["kind"] == "thread_stopped"}
+    main = stopped[run.summary()["root_pid"]]
+    made = _line(script, "fut = pool.submit")
+    assert f"was still waiting for Future@future_never_done.py:{made} (fut) when the run " \
+        "was stopped by --timeout" in main["message"], main
+    assert len(stopped) == 2 and not [f for f in stopped.values()
+                                      if "deadlock" in f["advice"]], stopped

@@ -25,7 +25,9 @@ from concurtrace.model.sentences import (
     last_state,
     stop_time,
 )
+from concurtrace.model.sync import LOCK_KINDS
 from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
+from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
@@ -187,12 +189,20 @@ def _is_child(timeline: Timeline, proc: Process) -> bool:
     return proc is not root and proc.role != "infrastructure" and not stopped
 
 
-def thread_stopped(_timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
+def thread_stopped(timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
     if thread.end_reason != "stopped":
         return None
     blocked = last_state(thread, stop_time(proc)) == "lock"
+    open_waits = [w for w in timeline.sync.waits
+                  if w.pid == proc.pid and w.tid == thread.tid and w.end is None]
+    doing = None
+    if open_waits:  # the recorded wait says on what, in the program's terms (a Future's
+        wait = max(open_waits, key=lambda w: w.start)  # result read "waiting for a lock")
+        doing = f"waiting for {wait.label}"
+        blocked = wait.kind in LOCK_KINDS + SHARED_LOCK_KINDS + ("Thread",)
     return Finding("thread_stopped", proc.pid, thread.tid,
-                   f"Thread '{thread.name}' in {proc.name} was {cut_sentence(thread, proc)}.",
+                   f"Thread '{thread.name}' in {proc.name} was "
+                   f"{cut_sentence(thread, proc, doing)}.",
                    "It never finished" + (
                        "; threads still waiting for locks when the run is stopped are "
                        "often the sides of a deadlock" if blocked else "") +

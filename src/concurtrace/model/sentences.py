@@ -111,7 +111,7 @@ def last_doing(thread: Thread, before: int | None = None) -> str:
     return state.doing if state is not None else "running"
 
 
-def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
+def cut_sentence(thread: Thread, proc: Process | None = None, doing: str | None = None) -> str:
     """"still waiting for a lock when the run was stopped by --timeout inside acquire (x:5)"."""
     when = CUT_THREAD.get(str(thread.end_reason), "when its process ended")
     reason = proc.terminated_by.reason if proc and proc.terminated_by else None
@@ -120,7 +120,7 @@ def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
     elif thread.end_reason == "killed" and proc is not None and proc.signal:
         when = f"when {proc.name} was killed by {proc.signal}"
     where = frozen_at(thread)
-    doing = last_doing(thread, stop_time(proc))
+    doing = doing or last_doing(thread, stop_time(proc))
     return f"still {doing} {when}{',' if where else ''}{where}"
 
 
