@@ -274,3 +274,30 @@ def test_a_thread_stopped_in_a_recorded_wait_names_what_it_waited_for(tmp_path: 
         "was stopped by --timeout" in main["message"], main
     assert len(stopped) == 2 and not [f for f in stopped.values()
                                       if "deadlock" in f["advice"]], stopped
+
+
+def test_a_signal_a_process_raises_itself_after_handling_one_is_told(tmp_path: Path) -> None:
+    """uvicorn --workers 2 stopped by SIGTERM: each worker handles its parent's SIGTERM,
+    shuts down, then raises SIGTERM itself (signal.raise_signal) to die of it. The tree read
+    'SIGTERM (terminate by MainProcess)' and the finding 'killed by ... a crash in C code or
+    a signal from outside' (os.kill(os.getpid()) the same): the parent's send was handled."""
+    script = str(SCRIPTS / "reraised_signal.py")
+    for how, mode in (("raise", "--light"), ("kill", "--quiet")):
+        plain = subprocess.run([sys.executable, script, how], capture_output=True, text=True,
+                               timeout=60, cwd=tmp_path)
+        run = trace_run(tmp_path / f"{how}.pftrace", script, how, options=(mode,),
+                        cwd=tmp_path)
+        assert run.returncode == plain.returncode == 0, run.stderr
+        assert run.stdout == plain.stdout == "exit -15\n"
+        summary = run.summary()
+        [worker] = [p for p in summary["processes"] if p["name"] == "SpawnProcess-1"]
+        assert worker["signal"] == "SIGTERM", worker
+        assert worker["terminated_by"] == {"pid": worker["pid"], "reason": "raised"}, worker
+        assert worker["handled_signal"] is not None, worker
+        assert (worker["handled_signal"]["signal"], worker["handled_signal"]["pid"]) == \
+            ("SIGTERM", summary["root_pid"]), worker
+        [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+        assert "raised by itself once it had handled SIGTERM" in told["message"], told
+        if mode == "--light":
+            assert "SIGTERM (raised by itself) after SIGTERM from MainProcess (handled)" in \
+                " ".join(run.stderr.split()), run.stderr

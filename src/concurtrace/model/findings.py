@@ -23,6 +23,7 @@ from concurtrace.model.sentences import (
     cut_sentence,
     frozen_at,
     last_state,
+    signal_name,
     stop_time,
 )
 from concurtrace.model.sync import LOCK_KINDS
@@ -108,6 +109,14 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                        f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
                        f"after {life}" + (f", {during_save}" if during_save else "") + ".",
                        "Expected if you stopped it on purpose.", 2)
+    if proc.signal and killer is not None and killer.reason == "raised":
+        handled = f" once it had handled {signal_name(proc.handled.signum)}" \
+            if proc.handled else ""
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} ended by {proc.signal} after {life}, raised by itself"
+                       f"{handled}.",
+                       "The usual way to end after handling a signal (its parent sees it die "
+                       "of that signal): expected if it was being stopped.", 2)
     if proc.signal in ("SIGINT", "SIGHUP"):  # Ctrl-C, or its terminal went away
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was interrupted by {proc.signal} after {life}.",

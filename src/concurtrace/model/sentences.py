@@ -15,6 +15,7 @@ REASONS = {
     "timeout": "the run was stopped by concurtrace's --timeout",
     "interrupt": "the run was stopped by concurtrace after a second Ctrl-C",
     "deadlock": "the run was stopped by concurtrace's --stop-on-deadlock",
+    "raised": "raised by itself",
 }
 RUN_STOPS = ("timeout", "interrupt", "deadlock")  # concurtrace itself ended the tree
 STOPPED_BY = {"timeout": "--timeout", "interrupt": "a second Ctrl-C",
@@ -50,7 +51,7 @@ def exit_sentence(proc: Process, killer: Process | None, sender: Process | None 
         if proc.terminated_by is not None and proc.terminated_by.reason != "external":
             why = REASONS.get(proc.terminated_by.reason, "{killer}").format(
                 killer=killer.name if killer else f"pid {proc.terminated_by.pid}")
-            return f"{proc.name} terminated by {proc.signal}: {why}"
+            return f"{proc.name} terminated by {proc.signal}: {why}{after_signal(proc, sender)}"
         if proc.signal in CRASH_SIGNALS:
             return f"{proc.name} crashed with {proc.signal}"
         return f"{proc.name} killed by {proc.signal} from outside the traced tree"
