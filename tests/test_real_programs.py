@@ -301,3 +301,23 @@ def test_a_signal_a_process_raises_itself_after_handling_one_is_told(tmp_path: P
         if mode == "--light":
             assert "SIGTERM (raised by itself) after SIGTERM from MainProcess (handled)" in \
                 " ".join(run.stderr.split()), run.stderr
+
+
+def test_raise_signal_behaves_the_same_and_a_handled_one_is_from_itself(tmp_path: Path) -> None:
+    """signal.raise_signal is hooked (to see a process raise its own signal): its errors,
+    traceback and handlers are as without concurtrace; a raised signal the process handles
+    reads 'after SIGUSR1 from itself (handled)'."""
+    script = str(SCRIPTS / "raise_signal_semantics.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    for mode in ("--quiet", "--light"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode, "--quiet"), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        program = "".join(line for line in run.stderr.splitlines(keepends=True)
+                          if not line.startswith("concurtrace: "))
+        assert program == plain.stderr
+    [root] = run.summary()["processes"]
+    assert root["handled_signal"]["signal"] == "SIGUSR1", root
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "summary",
+                           str(tmp_path / "t.pftrace")], capture_output=True, text=True)
+    assert "exit 0 after SIGUSR1 from itself (handled)" in done.stderr + done.stdout

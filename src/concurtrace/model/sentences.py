@@ -31,6 +31,8 @@ def signal_name(signum: int) -> str:
 
 
 def sender_name(send: Send, sender: Process | None) -> str:
+    if send.reason == "raised":  # signal.raise_signal, os.kill(os.getpid(), ...)
+        return "itself"
     if send.sender is None:  # concurtrace stopping the run, or passing on a signal it got
         return "concurtrace" if send.reason in RUN_STOPS else "outside the traced tree"
     return sender.name if sender is not None else f"pid {send.sender}"

@@ -235,7 +235,11 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
 
     def raise_signal(signalnum: int) -> None:
         _raised(sink, signalnum, "raise_signal")
-        sink.call(orig_raise, signalnum)
+        try:
+            sink.call(orig_raise, signalnum)
+        except BaseException as error:  # e.g. ValueError: its traceback as without us
+            unlink(error)
+            raise
 
     hooks.patch(signal, "raise_signal", raise_signal)
 
