@@ -1,11 +1,13 @@
 """signal.raise_signal as the program uses it: no-op 0, an invalid signal (its traceback),
 a handled one."""
 import signal
+
 try:
     signal.raise_signal(0)
 except Exception as e:
     print(type(e).__name__, e)
 import traceback
+
 try:
     signal.raise_signal(99999)
 except Exception:
