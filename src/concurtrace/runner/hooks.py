@@ -247,7 +247,8 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
 def _raised(sink: Sink, sig: int, how: str) -> None:
     """A signal the process sends itself (uvicorn re-raises the SIGTERM it handled once its
     graceful shutdown is done), written before the send: what ended it, when it dies of it."""
-    if sig == 0 or sink.in_terminate or is_own(sys._getframe(2).f_code.co_filename):
+    if not isinstance(sig, int) or sig == 0 or sink.in_terminate \
+            or is_own(sys._getframe(2).f_code.co_filename):  # (a bad argument: its own error)
         return  # (our own re-raise after the exit save is not the program's)
     me = os.getpid()
     sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=now_ns(), child=me, tid=tid(),
