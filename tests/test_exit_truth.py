@@ -44,7 +44,7 @@ def test_a_signal_sent_after_a_death_is_not_its_cause(tmp_path: Path) -> None:
     assert crasher["signal"] == "SIGSEGV" and crasher["terminated_by"] is None
     # The signal matches, but the child saw its own SIGTERM before the parent sent one.
     assert quitter["signal"] == "SIGTERM"
-    assert quitter["terminated_by"] == {"pid": None, "reason": "external"}
+    assert quitter["terminated_by"] == {"pid": quitter["pid"], "reason": "raised"}
     messages = " ".join(f["message"] + f["advice"] for f in findings(summary))
     assert "via terminate()" not in messages and "on purpose" not in messages, messages
     assert any("crashed with SIGSEGV" in f["message"] for f in findings(summary, crasher["pid"]))

@@ -177,3 +177,147 @@ def test_a_python_without_viztracer_runs_as_without_us(tmp_path: Path) -> None:
     # The child is still there, with its exit status.
     children = [p for p in summary["processes"] if p["pid"] != summary["processes"][0]["pid"]]
     assert [p["exit_code"] for p in children] == [0], children
+
+
+def test_threads_seen_only_by_the_sampler_are_not_said_to_return(tmp_path: Path) -> None:
+    """CPython's test_threading runs helpers with `python -I` (untraced): their threads,
+    seen only by the sampler, read "returned" in the thread table though nothing recorded
+    how they ended (their end_reason is null)."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "untraced_child_threads.py"),
+                    options=(), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "child done\n"
+    [child] = [p for p in run.summary()["processes"] if not p["traced"]]
+    table = run.stderr.split(f"(pid {child['pid']})\n", 1)[1].split("\n\n", 1)[0]
+    assert table.count("ended (untraced)") == 3, table
+    assert "returned" not in table, table
+    assert all(t["end_reason"] is None for t in run.summary()["threads"]
+               if t["pid"] == child["pid"] and not t["is_main"])
+
+
+def test_sync_rows_say_whose_they_are_and_who_ended_them(tmp_path: Path) -> None:
+    """pytest -n 2 listed three rows 'Event@gateway_base.py:175 (my_waitall_event)', one per
+    process, with nothing to tell them apart; joblib's row of a pool worker's mp.Lock said
+    'ended by 26705' (the releaser, a thread of another process, by its bare tid); an Event
+    set by a threading.Timer (Timer(0.1, done.set)) named no one who ended the wait."""
+    script = str(SCRIPTS / "mp_lock_two_processes.py")
+    run = trace_run(tmp_path / "t.pftrace", script, options=("--light",), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "exit 0\n"
+    summary = run.summary()
+    objects = summary["sync"]["objects"]
+    [lock] = [o for o in objects if o["kind"] == "mp.Lock"]
+    assert lock["process"] == "ForkProcess-1", lock
+    assert lock["ended_by"] == [{"thread": "MainThread of MainProcess", "waits": 1}], lock
+    events = [o for o in objects if o["kind"] == "Event"]
+    assert sorted(o["process"] for o in events) == ["ForkProcess-1", "MainProcess"], objects
+    assert all(o["ended_by"] == [{"thread": "Thread-1", "waits": 1}] for o in events), events
+    assert not [o for o in objects if "@?" in o["label"]], objects  # the Timer's own wait
+    section = " ".join(run.stderr.split("\nSynchronization\n", 1)[1].split())
+    for proc in summary["processes"]:
+        assert f"(done) in {proc['name']} (pid {proc['pid']}): 1 wait" in section, section
+    assert "ended by MainThread of MainProcess" in section, section
+
+
+def test_a_kill_long_after_a_short_exit_save_is_not_blamed_on_it(tmp_path: Path) -> None:
+    """joblib's multiprocessing backend terminate()s pool workers still exiting, with or
+    without concurtrace; a worker killed 7 ms into its exit, of which the save took 2 ms,
+    read 'Without concurtrace it had most likely exited by then'. Here the worker's own
+    teardown (a slow __del__) outlasts its parent's patience: killed in plain runs too."""
+    script = str(SCRIPTS / "slow_teardown_killed.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout == "done\nworker killed -9\n"
+    summary = run.summary()
+    [told] = [f for f in summary["findings"] if f["pid"] != summary["root_pid"]]
+    assert "after its program had finished and begun to exit" in told["message"], told
+    assert "most likely" not in told["advice"] and "--light" not in told["advice"], told
+
+
+def test_a_tracer_stopped_by_a_coroutine_return_is_told(tmp_path: Path) -> None:
+    """httpx and anyio on 3.11: VizTracer stops recording calls at a coroutine return whose
+    call CPython never reported (its warning is the only sign, in the program's stderr);
+    the trace then lacked every later call and nothing said so. The summary's notes say it
+    now, only when it happened (never on 3.12+, where CPython reports the call)."""
+    script = str(SCRIPTS / "coroutine_throw_return.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, cwd=tmp_path)
+    assert run.returncode == plain.returncode == 0, run.stderr
+    assert run.stdout == plain.stdout == "5\n"
+    warned = "VizTracer: Unexpected function return" in run.stderr
+    assert warned == (sys.version_info[:2] == (3, 11)), run.stderr
+    notes = [n for n in run.summary()["notes"] if "VizTracer stopped tracing" in n]
+    assert len(notes) == warned, run.summary()["notes"]
+    clean = trace_run(tmp_path / "c.pftrace", str(SCRIPTS / "untraced_child_threads.py"),
+                      cwd=tmp_path)
+    assert not [n for n in clean.summary()["notes"] if "VizTracer stopped" in n]
+
+
+def test_a_thread_stopped_in_a_recorded_wait_names_what_it_waited_for(tmp_path: Path) -> None:
+    """A program hung on a Future (3.11's ProcessPoolExecutor with max_tasks_per_child
+    does) and stopped by --timeout: its main thread 'was still waiting for a lock ...; threads
+    still waiting for locks ... are often the sides of a deadlock', though the recorded,
+    still open wait was for the result of a Future: it now says which, and gives the
+    deadlock hint only for lock and join waits."""
+    script = SCRIPTS / "future_never_done.py"
+    run = trace_run(tmp_path / "t.pftrace", str(script),
+                    options=("--quiet", "--light", "--timeout", "2"), cwd=tmp_path)
+    assert run.returncode == 143, run.stderr
+    assert run.stdout == "waiting\n"
+    stopped = {f["tid"]: f for f in run.summary()["findings"] if f["kind"] == "thread_stopped"}
+    main = stopped[run.summary()["root_pid"]]
+    made = _line(script, "fut = pool.submit")
+    assert f"was still waiting for Future@future_never_done.py:{made} (fut) when the run " \
+        "was stopped by --timeout" in main["message"], main
+    assert len(stopped) == 2 and not [f for f in stopped.values()
+                                      if "deadlock" in f["advice"]], stopped
+
+
+def test_a_signal_a_process_raises_itself_after_handling_one_is_told(tmp_path: Path) -> None:
+    """uvicorn --workers 2 stopped by SIGTERM: each worker handles its parent's SIGTERM,
+    shuts down, then raises SIGTERM itself (signal.raise_signal) to die of it. The tree read
+    'SIGTERM (terminate by MainProcess)' and the finding 'killed by ... a crash in C code or
+    a signal from outside' (os.kill(os.getpid()) the same): the parent's send was handled."""
+    script = str(SCRIPTS / "reraised_signal.py")
+    for how, mode in (("raise", "--light"), ("kill", "--quiet")):
+        plain = subprocess.run([sys.executable, script, how], capture_output=True, text=True,
+                               timeout=60, cwd=tmp_path)
+        run = trace_run(tmp_path / f"{how}.pftrace", script, how, options=(mode,),
+                        cwd=tmp_path)
+        assert run.returncode == plain.returncode == 0, run.stderr
+        assert run.stdout == plain.stdout == "exit -15\n"
+        summary = run.summary()
+        [worker] = [p for p in summary["processes"] if p["name"] == "SpawnProcess-1"]
+        assert worker["signal"] == "SIGTERM", worker
+        assert worker["terminated_by"] == {"pid": worker["pid"], "reason": "raised"}, worker
+        assert worker["handled_signal"] is not None, worker
+        assert (worker["handled_signal"]["signal"], worker["handled_signal"]["pid"]) == \
+            ("SIGTERM", summary["root_pid"]), worker
+        [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+        assert "raised by itself once it had handled SIGTERM" in told["message"], told
+        if mode == "--light":
+            assert "SIGTERM (raised by itself) after SIGTERM from MainProcess (handled)" in \
+                " ".join(run.stderr.split()), run.stderr
+
+
+def test_raise_signal_behaves_the_same_and_a_handled_one_is_from_itself(tmp_path: Path) -> None:
+    """signal.raise_signal is hooked (to see a process raise its own signal): its errors,
+    traceback and handlers are as without concurtrace; a raised signal the process handles
+    reads 'after SIGUSR1 from itself (handled)'."""
+    script = str(SCRIPTS / "raise_signal_semantics.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    for mode in ("--quiet", "--light"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode, "--quiet"), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        program = "".join(line for line in run.stderr.splitlines(keepends=True)
+                          if not line.startswith("concurtrace: "))
+        assert program == plain.stderr
+    [root] = run.summary()["processes"]
+    assert root["handled_signal"]["signal"] == "SIGUSR1", root
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "summary",
+                           str(tmp_path / "t.pftrace")], capture_output=True, text=True)
+    assert "exit 0 after SIGUSR1 from itself (handled)" in done.stderr + done.stdout

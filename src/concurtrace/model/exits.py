@@ -70,6 +70,11 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
         if send is not None:
             proc.ended_by = send
             proc.terminated_by = TerminatedBy(send.sender, send.reason)
+            if send.reason == "raised":  # what it had handled before raising it itself
+                taken = sorted([s for s in sends if s is not send]
+                               + unexplained_deliveries(proc.pid, sends, observed),
+                               key=lambda s: s.start_ts)
+                proc.handled = handled_send(taken, send.start_ts)
             # Last seen by the sampler may predate the signal: it died after it was sent.
             if proc.ended_ns is None or proc.ended_ns < send.ts:
                 proc.ended_ns = send.ts

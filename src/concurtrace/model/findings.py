@@ -23,9 +23,12 @@ from concurtrace.model.sentences import (
     cut_sentence,
     frozen_at,
     last_state,
+    signal_name,
     stop_time,
 )
+from concurtrace.model.sync import LOCK_KINDS
 from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
+from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
@@ -94,7 +97,7 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                        "where they were.", 3)
     if proc.signal and killer is not None and killer.reason in ("terminate", "kill"):
         during_save = _killed_exiting(proc)
-        if during_save:
+        if during_save and _save_delayed_kill(proc):
             return Finding("nonzero_exit", proc.pid, None,
                            f"{proc.name} was ended by {proc.signal} via {killer.reason}() after "
                            f"{life}, {during_save}.",
@@ -104,7 +107,16 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                            "less (--max-stack-depth, --include-files, --min-duration).", 3)
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
-                       f"after {life}.", "Expected if you stopped it on purpose.", 2)
+                       f"after {life}" + (f", {during_save}" if during_save else "") + ".",
+                       "Expected if you stopped it on purpose.", 2)
+    if proc.signal and killer is not None and killer.reason == "raised":
+        handled = f" once it had handled {signal_name(proc.handled.signum)}" \
+            if proc.handled else ""
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} ended by {proc.signal} after {life}, raised by itself"
+                       f"{handled}.",
+                       "The usual way to end after handling a signal (its parent sees it die "
+                       "of that signal): expected if it was being stopped.", 2)
     if proc.signal in ("SIGINT", "SIGHUP"):  # Ctrl-C, or its terminal went away
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was interrupted by {proc.signal} after {life}.",
@@ -126,6 +138,16 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
     else:
         what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
     return Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4)
+
+
+def _save_delayed_kill(proc: Process) -> bool:
+    """Whether concurtrace's exit save likely made the kill: it was still saving, or its
+    save took most of the exit. A kill long after a short save (a slow __del__ at teardown,
+    a pool's terminate() racing its workers' exit) comes without concurtrace too."""
+    began, ended, saved = proc.exit_began_ns, proc.ended_ns, proc.trace_saved_ns
+    if began is None or ended is None:
+        return False
+    return saved is None or saved >= ended or 2 * (saved - began) >= ended - began
 
 
 def _killed_exiting(proc: Process) -> str:
@@ -176,12 +198,20 @@ def _is_child(timeline: Timeline, proc: Process) -> bool:
     return proc is not root and proc.role != "infrastructure" and not stopped
 
 
-def thread_stopped(_timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
+def thread_stopped(timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:
     if thread.end_reason != "stopped":
         return None
     blocked = last_state(thread, stop_time(proc)) == "lock"
+    open_waits = [w for w in timeline.sync.waits
+                  if w.pid == proc.pid and w.tid == thread.tid and w.end is None]
+    doing = None
+    if open_waits:  # the recorded wait says on what, in the program's terms (a Future's
+        wait = max(open_waits, key=lambda w: w.start)  # result read "waiting for a lock")
+        doing = f"waiting for {wait.label}"
+        blocked = wait.kind in LOCK_KINDS + SHARED_LOCK_KINDS + ("Thread",)
     return Finding("thread_stopped", proc.pid, thread.tid,
-                   f"Thread '{thread.name}' in {proc.name} was {cut_sentence(thread, proc)}.",
+                   f"Thread '{thread.name}' in {proc.name} was "
+                   f"{cut_sentence(thread, proc, doing)}.",
                    "It never finished" + (
                        "; threads still waiting for locks when the run is stopped are "
                        "often the sides of a deadlock" if blocked else "") +

@@ -192,6 +192,14 @@ class TraceError(_Written):
     error: str
 
 
+class TraceStopped(_Written):
+    """VizTracer had stopped collecting before the save (its "Unexpected function return"
+    warning): the calls after that moment are missing."""
+
+    ev: Literal["trace_stopped"]
+    ts: int
+
+
 class Subinterpreter(_Written):
     """Sitecustomize ran in a sub-interpreter of pid, which runs untraced (written as bytes
     by runner/session.py's sitecustomize)."""
@@ -202,8 +210,8 @@ class Subinterpreter(_Written):
 
 Record = (Hello | Role | ProcessStart | Terminate | Reaped | Join | SignalReceived
           | ExceptionRaised | ExitCall | ThreadStart | ThreadExit | ThreadAbandoned | Finalize
-          | TraceSaved | TraceError | Subinterpreter)
+          | TraceSaved | TraceError | Subinterpreter | TraceStopped)
 RECORD_TYPES: tuple[type[Any], ...] = (
     Hello, Role, ProcessStart, Terminate, Reaped, Join, SignalReceived, ExceptionRaised,
     ExitCall, ThreadStart, ThreadExit, ThreadAbandoned, Finalize, TraceSaved, TraceError,
-    Subinterpreter)
+    Subinterpreter, TraceStopped)

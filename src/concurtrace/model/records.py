@@ -27,15 +27,15 @@ from concurtrace.model.segments import parse_lines, read_segments
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
            "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
            "SignalReceived", "Subinterpreter", "Terminate", "ThreadAbandoned", "ThreadExit",
-           "ThreadStart", "TraceError", "TraceSaved", "as_lifecycle", "lifecycle_records",
-           "read_records", "read_session"]
+           "ThreadStart", "TraceError", "TraceSaved", "TraceStopped", "as_lifecycle",
+           "lifecycle_records", "read_records", "read_session"]
 
 RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
 # The "ev" of each lifecycle record type (tests/test_records.py checks it is theirs).
 LIFECYCLE_KINDS = frozenset({
     "hello", "role", "process_start", "terminate", "reaped", "join", "signal", "exception",
     "exit_call", "thread_start", "thread_exit", "thread_abandoned", "finalize", "trace_saved",
-    "trace_error", "subinterpreter"})
+    "trace_error", "subinterpreter", "trace_stopped"})
 
 if TYPE_CHECKING:
     from pathlib import Path  # the parent passes Paths; the child never imports pathlib
@@ -58,11 +58,12 @@ if TYPE_CHECKING:
         ThreadStart,
         TraceError,
         TraceSaved,
+        TraceStopped,
     )
 else:  # the child builds plain dicts by these names (record_types.py says why)
     Hello = Role = ProcessStart = Terminate = Reaped = Join = SignalReceived = dict
     ExceptionRaised = ExitCall = ThreadStart = ThreadExit = ThreadAbandoned = dict
-    Finalize = TraceSaved = TraceError = Subinterpreter = dict
+    Finalize = TraceSaved = TraceError = Subinterpreter = TraceStopped = dict
     Record = RawRecord
 
 

@@ -75,6 +75,10 @@ def credited_send(sends: list[Send], signum: int, death_bound: int | None,
     is not what a second one did)."""
     candidates = [s for s in sends if s.signum == signum
                   and (death_bound is None or s.start_ts < death_bound)]
+    raised = [s for s in candidates if s.reason == "raised"]
+    if raised:  # it raised the signal itself (uvicorn after its graceful shutdown): it had
+        # outlived the sends before, it was alive to raise it
+        candidates = [s for s in candidates if s.start_ts >= raised[-1].start_ts]
     later = [s for s in candidates if survived is None or s.start_ts > survived]
     chosen = later or candidates
     return chosen[0] if chosen else None

@@ -15,6 +15,7 @@ REASONS = {
     "timeout": "the run was stopped by concurtrace's --timeout",
     "interrupt": "the run was stopped by concurtrace after a second Ctrl-C",
     "deadlock": "the run was stopped by concurtrace's --stop-on-deadlock",
+    "raised": "raised by itself",
 }
 RUN_STOPS = ("timeout", "interrupt", "deadlock")  # concurtrace itself ended the tree
 STOPPED_BY = {"timeout": "--timeout", "interrupt": "a second Ctrl-C",
@@ -30,6 +31,8 @@ def signal_name(signum: int) -> str:
 
 
 def sender_name(send: Send, sender: Process | None) -> str:
+    if send.reason == "raised":  # signal.raise_signal, os.kill(os.getpid(), ...)
+        return "itself"
     if send.sender is None:  # concurtrace stopping the run, or passing on a signal it got
         return "concurtrace" if send.reason in RUN_STOPS else "outside the traced tree"
     return sender.name if sender is not None else f"pid {send.sender}"
@@ -50,7 +53,7 @@ def exit_sentence(proc: Process, killer: Process | None, sender: Process | None 
         if proc.terminated_by is not None and proc.terminated_by.reason != "external":
             why = REASONS.get(proc.terminated_by.reason, "{killer}").format(
                 killer=killer.name if killer else f"pid {proc.terminated_by.pid}")
-            return f"{proc.name} terminated by {proc.signal}: {why}"
+            return f"{proc.name} terminated by {proc.signal}: {why}{after_signal(proc, sender)}"
         if proc.signal in CRASH_SIGNALS:
             return f"{proc.name} crashed with {proc.signal}"
         return f"{proc.name} killed by {proc.signal} from outside the traced tree"
@@ -111,7 +114,7 @@ def last_doing(thread: Thread, before: int | None = None) -> str:
     return state.doing if state is not None else "running"
 
 
-def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
+def cut_sentence(thread: Thread, proc: Process | None = None, doing: str | None = None) -> str:
     """"still waiting for a lock when the run was stopped by --timeout inside acquire (x:5)"."""
     when = CUT_THREAD.get(str(thread.end_reason), "when its process ended")
     reason = proc.terminated_by.reason if proc and proc.terminated_by else None
@@ -120,7 +123,7 @@ def cut_sentence(thread: Thread, proc: Process | None = None) -> str:
     elif thread.end_reason == "killed" and proc is not None and proc.signal:
         when = f"when {proc.name} was killed by {proc.signal}"
     where = frozen_at(thread)
-    doing = last_doing(thread, stop_time(proc))
+    doing = doing or last_doing(thread, stop_time(proc))
     return f"still {doing} {when}{',' if where else ''}{where}"
 
 

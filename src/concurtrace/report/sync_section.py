@@ -30,8 +30,9 @@ def render_sync(timeline: Timeline, console: Console) -> None:
     if not any(o.get("waits") for o in objects):
         console.print(f"  no blocking wait over {threshold} on a lock, condition, event, "
                       "semaphore or queue")
+    several = len({o.get("pid") for o in objects}) > 1  # then each row says whose it is
     for row in objects[:SHOWN]:
-        console.print(_object_line(row))
+        console.print(_object_line(row, several))
     if joins:
         total = sum(int(j.get("total_wait_ns") or 0) for j in joins)
         console.print(f"  join(): {len(joins)} thread{'s' if len(joins) > 1 else ''} waited "
@@ -49,7 +50,7 @@ def render_sync(timeline: Timeline, console: Console) -> None:
                            style="dim"))
 
 
-def _object_line(row: dict[str, Any]) -> Text:
+def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
     line = Text("  ")
     instances = int(row.get("instances") or 1)
     if row.get("unnamed"):  # one row for all of them: say how many, never one "Lock@?"
@@ -63,6 +64,8 @@ def _object_line(row: dict[str, Any]) -> Text:
         line.append(str(row.get("label")), style="bold")
         if instances > 1:
             line.append(f" ({instances} objects made there)")
+    if name_process:
+        line.append(f" in {row.get('process') or 'process'} (pid {row.get('pid')})")
     open_waits = int(row.get("open_waits") or 0)
     waits = int(row.get("waits") or 0)
     if waits:

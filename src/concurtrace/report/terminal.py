@@ -37,7 +37,10 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
         killer = timeline.processes.get(by.pid) if by and by.pid else None
         who = f" ({by.reason.replace('_', ' ')}" + (f" by {killer.name})" if killer else ")") \
             if by else ""
-        return Text(f"{proc.signal}{who}", style="bold red")
+        if by is not None and by.reason == "raised":
+            who = " (raised by itself)"
+        sender = timeline.processes.get(proc.handled.sender or -1) if proc.handled else None
+        return Text(f"{proc.signal}{who}{after_signal(proc, sender)}", style="bold red")
     if proc.exit_code is None:
         return Text("exit unknown", style="yellow")
     style = "green" if proc.exit_code == 0 else "bold red"

@@ -34,6 +34,8 @@ def thread_status(thread: Thread) -> Text:
         return Text(f"raised {thread.exc_type}", style="bold red")
     if thread.end_reason == "process_exit":
         return Text("ended with process", style="dim")
+    if thread.end_reason is None:  # seen by the sampler only (an untraced process, C code)
+        return Text("ended (untraced)", style="dim")
     return Text("returned", style="green")
 
 

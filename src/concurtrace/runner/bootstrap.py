@@ -25,6 +25,7 @@ from concurtrace.model.records import (
     ThreadAbandoned,
     TraceError,
     TraceSaved,
+    TraceStopped,
 )
 from concurtrace.model.segments import SYNC_EVENTS
 from concurtrace.runner import hooks as hooks_module
@@ -265,6 +266,8 @@ class Recorder:
     def _save(self, reason: str) -> None:
         ts = now_ns()
         if self.tracer is not None:
+            if _stopped_early(self.tracer):
+                self.write(TraceStopped(ev="trace_stopped", ts=ts))
             self.tracer.stop(stop_option="flush_as_finish")
         self._mark_abandoned(ts)
         self.write(Finalize(ev="finalize", ts=ts, reason=reason, tid=tid()))
@@ -288,6 +291,19 @@ class Recorder:
                                        name=getattr(thread, "name", None),
                                        daemon=getattr(thread, "daemon", True),
                                        stack=_stack(frame)))
+
+
+def _stopped_early(tracer: Any) -> bool:
+    """Whether VizTracer stopped collecting on its own ("Unexpected function return,
+    tracing is stopped": CPython 3.11 reports a coroutine's return without its call when an
+    exception thrown into it is caught by the coroutine it awaits, as in anyio's cancel
+    scopes). Nothing else tells: its pause() takes the profile function away only while it
+    collects (< 3.12, where it profiles with PyEval_SetProfile; we stop it right after)."""
+    profiling = sys.version_info < (3, 12) and sys.getprofile() is tracer
+    if not profiling:
+        return False
+    tracer.pause()
+    return sys.getprofile() is tracer
 
 
 def _stack(frame: FrameType | None) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import (
     call_as_caller,
     clean_raise,
+    is_own,
     threads_running,
     unlink,
     without_own,
@@ -226,6 +227,8 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
 
     def kill(pid: int, sig: int) -> None:
         ts = now_ns()
+        if pid == os.getpid():
+            _raised(sink, sig, "os.kill")  # before: a default disposition ends us in the call
         try:
             sink.call(orig_kill, pid, sig)
         except BaseException as error:  # e.g. ProcessLookupError
@@ -238,6 +241,28 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
                              reason="daemon_cleanup" if in_exit_function() else _reason(sig)))
 
     hooks.patch(os, "kill", kill)
+    orig_raise = signal.raise_signal
+
+    def raise_signal(signalnum: int) -> None:
+        _raised(sink, signalnum, "raise_signal")
+        try:
+            sink.call(orig_raise, signalnum)
+        except BaseException as error:  # e.g. ValueError: its traceback as without us
+            unlink(error)
+            raise
+
+    hooks.patch(signal, "raise_signal", raise_signal)
+
+
+def _raised(sink: Sink, sig: int, how: str) -> None:
+    """A signal the process sends itself (uvicorn re-raises the SIGTERM it handled once its
+    graceful shutdown is done), written before the send: what ended it, when it dies of it."""
+    if not isinstance(sig, int) or sig == 0 or sink.in_terminate \
+            or is_own(sys._getframe(2).f_code.co_filename):  # (a bad argument: its own error)
+        return  # (our own re-raise after the exit save is not the program's)
+    me = os.getpid()
+    sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=now_ns(), child=me, tid=tid(),
+                         how=how, signum=int(sig), reason="raised"))
 
 
 def _reason(sig: int) -> str:

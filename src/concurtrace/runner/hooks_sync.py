@@ -98,7 +98,7 @@ def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
     return init
 
 
-def _internal_caller() -> bool:
+def _internal_caller(obj: Any = None) -> bool:
     """A wait threading itself makes (Thread.start's Event, Barrier's Condition), not one
     the program makes through Condition.wait_for."""
     frame: Any = sys._getframe(2)
@@ -106,6 +106,9 @@ def _internal_caller() -> bool:
         frame = frame.f_back  # the clean_raise wrapper around the hook
     if frame is None or frame.f_code.co_filename != THREADING_FILE:
         return False
+    if frame.f_code.co_name == "run" and obj is not None:  # Thread.run, Timer.run: the
+        # program's target (Timer(0.1, event.set)), unless it is the Timer's own Event
+        return obj is getattr(frame.f_locals.get("self"), "finished", None)
     caller = frame.f_back
     return frame.f_code.co_name != "wait_for" or caller is None \
         or caller.f_code.co_filename == THREADING_FILE
@@ -132,7 +135,7 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
 
     def event_wait(self: Any, timeout: float | None = None) -> bool:
         if getattr(self, "_flag", True) or settings.sink is None or settings.is_busy() \
-                or _internal_caller():
+                or _internal_caller(self):
             return bool(settings.call(orig_event_wait, self, timeout))
         if KIND_ATTR in vars(self):  # a concurrent.futures waiter's: a wait on futures
             return futures_event_wait(sink, self, orig_event_wait, timeout)
@@ -140,7 +143,7 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
 
     def event_set(self: Any) -> None:
         waiting = bool(getattr(getattr(self, "_cond", None), "_waiters", None)) \
-            and not _internal_caller()
+            and not _internal_caller(self)
         ts = _now()
         previous = settings.is_busy()
         settings.busy.on = True

@@ -208,7 +208,13 @@ def _trace_error_notes(records: list[Record]) -> list[str]:
     """A process whose function trace did not start or could not be saved: its lifecycle,
     sampled states and sync records are still there, its function slices are not."""
     return [f"pid {record['pid']}: {record['error']} (its lifecycle, states and waits are "
-            "kept; no function slices)" for record in records if record["ev"] == "trace_error"]
+            "kept; no function slices)" for record in records if record["ev"] == "trace_error"
+            ] + [f"pid {record['pid']}: VizTracer stopped tracing its function calls before the "
+                 "process ended (its warning 'Unexpected function return, tracing is stopped' "
+                 "is in the program's stderr; CPython 3.11 reports some coroutine returns "
+                 "without their call): the calls after that moment are missing, its lifecycle, "
+                 "states, waits and tasks are kept" for record in records
+                 if record["ev"] == "trace_stopped"]
 
 
 def _size_checks(timeline: Timeline, max_slices: int | None, warnings: list[str]) -> None:
