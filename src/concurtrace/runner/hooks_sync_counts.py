@@ -11,12 +11,12 @@ it alive) and writes "lock_counts" (ts, tid, obj, kind, label, acquires, contend
 contended_ns: totals so far); so do its 2nd, 4th, ... 2048th, then every 4096th, so a
 killed process loses few; the totals of every registered lock still alive are written
 again at exit (atexit, before the tracer's save). model/sync.py keeps each lock's last.
+A fork child's copies of the parent's locks keep the counts they had at the fork.
 """
 
 from __future__ import annotations
 
 import atexit
-import os
 import sys
 import threading
 import time
@@ -61,16 +61,8 @@ def flush() -> None:
             _write(lock, frame)
 
 
-def _forked() -> None:
-    """A fork child counts its own copies' acquisitions from zero."""
-    for ref in _locks:
-        lock = ref()
-        if lock is not None:
-            lock._acquires = lock._contended = lock._contended_ns = 0
-    _locks.clear()
-
-
 def install_counts(hooks: HookSet) -> None:
     atexit.register(flush)  # after the tracer's finalize was registered: it runs before it
     hooks.on_uninstall(lambda: atexit.unregister(flush))
-    os.register_at_fork(after_in_child=_forked)  # no way to unregister; harmless once off
+    # No reset in a fork child (an after_in_child hook of ours printed "Exception ignored
+    # in m_clear of module time" at a full-mode child's exit): its copies go on counting.
