@@ -21,6 +21,35 @@ def test_module_with_arguments_after_double_dash(tmp_path: Path) -> None:
     assert names == ["MainProcess"]
 
 
+def test_the_programs_own_options_after_its_target_are_its_own(tmp_path: Path) -> None:
+    """As with python: `-m test test_threading -m 'test_join*'` gives the second -m to the
+    program (concurtrace took it for its own and ran the module `test_join*`)."""
+    (tmp_path / "mytool.py").write_text("import sys\nprint('argv', sys.argv[1:])\n")
+    out = tmp_path / "m.json"
+    done = concurtrace("run", "--quiet", "--light", "-o", str(out), "-m", "mytool", "x", "-m",
+                       "y*", "-o", "z", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "argv ['x', '-m', 'y*', '-o', 'z', '--help']" in done.stdout
+    assert out.exists()
+    script = tmp_path / "mytool.py"
+    done = concurtrace("run", "-q", "--light", "--force", "-o", str(out), str(script), "-c",
+                       "1", "--", "-v", cwd=tmp_path)
+    assert "argv ['-c', '1', '--', '-v']" in done.stdout, done.stderr
+
+
+def test_the_options_that_take_a_value_are_runs() -> None:
+    """program_args_apart skips the value of each option of run that takes one."""
+    import typer.main
+
+    from concurtrace.cli import app
+    from concurtrace.program_args import TARGET_OPTIONS, VALUE_OPTIONS
+
+    command = typer.main.get_command(app).commands["run"]  # type: ignore[attr-defined]
+    taking = {name for p in command.params if p.param_type_name == "option"
+              and not p.is_flag for name in p.opts} - set(TARGET_OPTIONS)
+    assert taking == VALUE_OPTIONS
+
+
 def test_code_with_arguments(tmp_path: Path) -> None:
     done = concurtrace("run", "--quiet", "-o", str(tmp_path / "c.json"), "-c",
                        "import sys; print(sys.argv[1:])", "--", "a", "b")

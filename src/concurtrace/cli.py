@@ -19,6 +19,7 @@ from concurtrace.options import (
     DEFAULT_TRACER,
     TracerOptions,
 )
+from concurtrace.program_args import program_args_apart
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -250,7 +251,7 @@ def _load_trace(trace: Path) -> "Timeline":
 
 def main() -> None:
     try:
-        app(prog_name="concurtrace")
+        app(args=program_args_apart(sys.argv[1:]), prog_name="concurtrace")
     except ConcurtraceError as error:  # the one place an error is said
         typer.echo(f"concurtrace: error: {error}", err=True)
         sys.exit(error.exit_code)
