@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from concurtrace.exporters.protowire import framed, varint
+from concurtrace.exporters.protowire import _PAIRS, _SMALL, framed, varint
 
 _FLOW_OUT = varint(47 << 3 | 1)  # TrackEvent.flow_ids, fixed64, unpacked
 _FLOW_IN = varint(48 << 3 | 1)  # TrackEvent.terminating_flow_ids
@@ -50,6 +50,7 @@ class EventEncoder:
         self.flags = b"\x68" + varint(sequence_flags)
         self.notes: dict[tuple[str, type, Any], bytes] = {}
         self.fields: dict[tuple[int, int], bytes] = {}  # (uuid, iid) -> type..track_uuid
+        self.highs: dict[int, bytes] = {}  # ts >> 28 -> its varint (one per 0.27 s)
 
     def begin(self, ts: int, uuid: int, name: str, args: dict[str, Any] | None,
               flows_out: list[int] | None, flows_in: list[int] | None) -> bytes:
@@ -64,17 +65,30 @@ class EventEncoder:
         if fields is None:
             fields = self.fields[(uuid, iid)] = (
                 b"\x48\x01\x50" + varint(iid) + b"\x58" + varint(uuid))
-        parts = [self._note(key, value) for key, value in args.items()
-                 if value is not None] if args else []
+        parts = []
+        if args:
+            notes = self.notes
+            for key, value in args.items():
+                if value is not None:
+                    try:
+                        parts.append(notes[(key, type(value), value)])
+                    except (KeyError, TypeError):  # a first use, or an unhashable value
+                        parts.append(self._note(key, value))
         parts.append(fields)
         if flows_out:
-            parts.extend(_FLOW_OUT + _pack_q(flow & _U64) for flow in flows_out)
+            parts.extend([_FLOW_OUT + _pack_q(flow & _U64) for flow in flows_out])
         if flows_in:
-            parts.extend(_FLOW_IN + _pack_q(flow & _U64) for flow in flows_in)
+            parts.extend([_FLOW_IN + _pack_q(flow & _U64) for flow in flows_in])
         event = b"".join(parts)
-        body = b"".join((b"\x40", varint(max(ts, 0)), self.sequence, b"\x5a",
-                         varint(len(event)), event, interned, self.flags))
-        return b"\x0a" + varint(len(body)) + body
+        high = ts >> 28
+        if high > 0:  # minimal varint: 4 full groups, then the high part's varint
+            stamp = _PAIRS[ts & 0x3FFF] + _PAIRS[(ts >> 14) & 0x3FFF] + (
+                self.highs.get(high) or self._high(high))
+        else:
+            stamp = varint(max(ts, 0))
+        body = b"".join((b"\x40", stamp, self.sequence, b"\x5a", _length(len(event)), event,
+                         interned, self.flags))
+        return b"\x0a" + _length(len(body)) + body
 
     def _note(self, key: str, value: Any) -> bytes:
         try:
@@ -85,3 +99,17 @@ class EventEncoder:
         if note is None:
             note = self.notes[cache_key] = annotation(key, value)
         return note
+
+    def _high(self, high: int) -> bytes:
+        if len(self.highs) > 64:  # times go forward: old entries are not used again
+            self.highs.clear()
+        data = self.highs[high] = varint(high)
+        return data
+
+
+def _length(size: int) -> bytes:
+    if size < 0x80:
+        return _SMALL[size]
+    if size < 0x4000:
+        return _PAIRS[size & 0x3FFF][:1] + _SMALL[size >> 7]
+    return varint(size)
