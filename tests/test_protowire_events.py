@@ -120,7 +120,8 @@ def test_same_bytes_as_the_message_path(timeline: Timeline,
 @pytest.mark.parametrize("args", [
     None, {}, {"a": None}, {"flag": True, "off": False},
     {"n": 0, "neg": -9, "big": 2**62 + 1, "low": -2**63},
-    {"x": 1.5, "nan": float("nan"), "s": "é ✓", "empty": ""}, {"list": [1, "b"]},
+    {"x": 1.5, "nan": float("nan"), "zero": 0.0, "s": "é ✓", "empty": ""},
+    {"list": [1, "b"]},
     {"same": 1, "again": True, "float": 1.0}])
 def test_packet_bytes(args: dict[str, Any] | None) -> None:
     pb2 = pytest.importorskip("perfetto.protos.perfetto.trace.perfetto_trace_pb2")
@@ -134,6 +135,15 @@ def test_packet_bytes(args: dict[str, Any] | None) -> None:
                 assert got == _via_messages(classes, theirs, ts, 300, name, args, flows_out,
                                             flows_in)
         assert ours.names == theirs
+
+
+def test_cache_keeps_equal_values_apart() -> None:
+    """Values equal as dict keys but encoded differently share no cache entry."""
+    ours, theirs = EventEncoder({}, 1, 2), dict[str, int]()
+    for value in (0.0, -0.0, 0, False, 1, True, 1.0, float("nan"), "1", -0.0, 0.0, True, 1):
+        args = {"v": value}
+        assert ours.begin(5, 3, "x", args, None, None) == _via_messages(
+            pbmsg, theirs, 5, 3, "x", args, None, None)
 
 
 def test_few_calls_per_task_slice(timeline: Timeline, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,6 +19,7 @@ from concurtrace.exporters.protowire import _PAIRS, _SMALL, framed, varint
 _FLOW_OUT = varint(47 << 3 | 1)  # TrackEvent.flow_ids, fixed64, unpacked
 _FLOW_IN = varint(48 << 3 | 1)  # TrackEvent.terminating_flow_ids
 _U64 = 0xFFFFFFFFFFFFFFFF
+_CACHED = (str, int, bool)
 _pack_q, _pack_d = struct.Struct("<Q").pack, struct.Struct("<d").pack
 
 
@@ -72,7 +73,7 @@ class EventEncoder:
                 if value is not None:
                     try:
                         parts.append(notes[(key, type(value), value)])
-                    except (KeyError, TypeError):  # a first use, or an unhashable value
+                    except (KeyError, TypeError):  # a first use, a float, an unhashable value
                         parts.append(self._note(key, value))
         parts.append(fields)
         if flows_out:
@@ -91,13 +92,11 @@ class EventEncoder:
         return b"\x0a" + _length(len(body)) + body
 
     def _note(self, key: str, value: Any) -> bytes:
-        try:
-            cache_key = (key, type(value), value)
-            note = self.notes.get(cache_key)
-        except TypeError:  # an unhashable value: encoded each time
-            return annotation(key, value)
-        if note is None:
-            note = self.notes[cache_key] = annotation(key, value)
+        note = annotation(key, value)
+        # Kept only where equal means the same bytes: not floats (-0.0 == 0.0, nan),
+        # subclasses or unhashable values, which are encoded each time.
+        if type(value) in _CACHED and type(key) is str:
+            self.notes[(key, type(value), value)] = note
         return note
 
     def _high(self, high: int) -> bytes:
