@@ -5,7 +5,8 @@ cmdline ["Process-1 (daemon)", *argv] gives the UI name; Perfetto takes the name
 the first element, so `process.cmdline` starts with it). The real argv, unchanged, is
 in the process's args `chrome.process_label[0..n-1]` (ProcessDescriptor.process_labels,
 which the UI also prints on the process group's header);
-function and state slices are TrackEvents with interned names; lifecycle
+function and state slices are TrackEvents with interned names (slices with args or flows,
+such as the asyncio task slices, through exporters/protowire_events.py); lifecycle
 instants carry debug annotations and flow ids.
 """
 
@@ -17,6 +18,7 @@ from typing import IO, Any
 from concurtrace.exporters.common import SUMMARY_KEY, state_slice
 from concurtrace.exporters.pbmsg import TracePacket, TrackDescriptor, TrackEvent
 from concurtrace.exporters.protowire import PacketSink, SliceEncoder, trace_packet
+from concurtrace.exporters.protowire_events import EventEncoder
 from concurtrace.exporters.sync_tracks import sync_tracks
 from concurtrace.exporters.task_tracks import task_tracks
 from concurtrace.model.serialize import timeline_to_dict
@@ -33,6 +35,7 @@ class _Writer:
         self.sink = PacketSink(stream, compress)
         self.fast = SliceEncoder(SEQUENCE_ID)
         self.names = self.fast.names  # one intern table for both encoders
+        self.events = EventEncoder(self.names, SEQUENCE_ID, NEEDS_STATE)
         self.next_uuid = 1
         self.sync: dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]] = {}
 
@@ -48,12 +51,6 @@ class _Writer:
         return TracePacket(timestamp=max(ts, 0), trusted_packet_sequence_id=SEQUENCE_ID,
                            sequence_flags=NEEDS_STATE)
 
-    def name_iid(self, packet: Any, name: str) -> int:
-        iid = self.names.get(name)
-        if iid is None:
-            iid = self.names[name] = len(self.names) + 1
-            packet.interned_data.event_names.add(iid=iid, name=name)
-        return iid
 
 
 def write(timeline: Timeline, stream: IO[bytes], compress: bool = True) -> None:
@@ -142,12 +139,8 @@ def _slices(writer: _Writer, uuid: int, slices: SliceColumns | list[Slice],
              for m in sorted(instants, key=lambda m: m.ts)]
 
     def special(piece: Slice) -> bytes:
-        packet = writer.event_packet(piece.ts)
-        event = packet.track_event
-        event.track_uuid, event.type = uuid, TrackEvent.TYPE_SLICE_BEGIN
-        event.name_iid = writer.name_iid(packet, piece.name)
-        _extras(event, piece.args, piece.flows_out, piece.flows_in)
-        return _framed(packet)
+        return writer.events.begin(piece.ts, uuid, piece.name, piece.args, piece.flows_out,
+                                   piece.flows_in)
 
     columns = slices if isinstance(slices, SliceColumns) else SliceColumns.of(slices)
     writer.fast.track(uuid, columns, writer.sink, special, marks)
