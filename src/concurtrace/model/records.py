@@ -17,11 +17,11 @@ synchronization records are model/sync.py's, the asyncio ones model/tasks.py's.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
+from concurtrace.model.jsonline import dumps
 from concurtrace.model.segments import parse_lines, read_segments
 
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
@@ -75,7 +75,7 @@ class RecordWriter:
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
 
     def write(self, record: Record | RawRecord) -> None:
-        line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
+        line = dumps(record) + "\n"  # json.dumps' text, without importing json
         try:
             os.write(self.fd, line.encode("utf-8", "replace"))
         except OSError:

@@ -13,7 +13,6 @@ by a kill, has no newline yet and is left for later).
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import sys
@@ -39,6 +38,8 @@ def segment_name(pid: int, stamp: int, index: int) -> str:
 
 def parse_lines(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
     """The records of JSON lines; a torn or foreign line (killed mid-write) is skipped."""
+    import json  # here: the traced child writes these lines, only the reader parses them
+
     for raw in lines:
         try:
             record = json.loads(raw)

@@ -9,7 +9,6 @@ concurtrace.model/runner hooks: it runs inside the user's program.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import signal
 import sys
@@ -17,6 +16,7 @@ import threading
 from types import FrameType
 from typing import Any
 
+from concurtrace.model.jsonline import loads
 from concurtrace.model.records import (
     Finalize,
     Hello,
@@ -325,7 +325,7 @@ def start_from_environment() -> None:
         return
     try:
         with open(os.path.join(session, "config.json"), encoding="utf-8") as stream:
-            config = json.loads(stream.read())
+            config = loads(stream.read())
     except (OSError, ValueError):
         return  # the session is gone (a leaf outliving concurtrace): run untraced
     Recorder(session, config).start()

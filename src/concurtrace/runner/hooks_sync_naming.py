@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import _thread
 import itertools
-import json
 import operator
 import os
 import queue
@@ -26,7 +25,8 @@ _OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.rea
 OUR_DIRS = tuple(_OURS)
 # concurrent.futures makes the Futures, queues and conditions of the program's submit().
 FUTURES_DIR = os.path.join(os.path.dirname(threading.__file__), "concurrent", "futures")
-SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__), FUTURES_DIR,
+JSON_DIR = os.path.join(os.path.dirname(threading.__file__), "json")  # not imported: costly
+SKIP_FILES = (threading.__file__, queue.__file__, JSON_DIR, FUTURES_DIR,
               *_OURS, *(os.path.join(os.path.dirname(d), "model") for d in _OURS))
 STACK_LIMIT = 12
 SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
