@@ -19,10 +19,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, cast
 
 from concurtrace.model.jsonline import dumps
 from concurtrace.model.segments import parse_lines, read_segments
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any, cast
+else:
+    def cast(_type: object, value: object) -> object:
+        return value  # typing.cast, without importing typing
 
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
            "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
@@ -30,7 +36,10 @@ __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello"
            "ThreadStart", "TraceError", "TraceSaved", "TraceStopped", "as_lifecycle",
            "lifecycle_records", "read_records", "read_session"]
 
-RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
+if TYPE_CHECKING:
+    RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
+else:
+    RawRecord = dict
 # The "ev" of each lifecycle record type (tests/test_records.py checks it is theirs).
 LIFECYCLE_KINDS = frozenset({
     "hello", "role", "process_start", "terminate", "reaped", "join", "signal", "exception",

@@ -17,10 +17,12 @@ import mmap
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 
 if TYPE_CHECKING:  # the parent passes Paths; the traced process never imports pathlib
     from pathlib import Path
+    from typing import Any
 
 CHUNK_BYTES = 32 * 1024
 CHUNKS_PER_SEGMENT = 64

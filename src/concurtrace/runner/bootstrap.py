@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
 
 from concurtrace.model.jsonline import loads
 from concurtrace.model.records import (
@@ -33,6 +32,10 @@ from concurtrace.runner.hookset import HookSet, SinkRecord, now_ns, tid
 from concurtrace.runner.own_frames import OWN_DIRS
 from concurtrace.runner.sigwatch import ResetHand, SignalWatch
 from concurtrace.runner.syncbuffer import SegmentWriter
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 FATAL_SIGNALS = hooks_module.FATAL_SIGNALS
 STACK_LIMIT = 30

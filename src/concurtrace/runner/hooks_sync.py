@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
 from concurtrace.runner.hooks_sync_counts import install_counts
@@ -42,6 +41,10 @@ from concurtrace.runner.hooks_sync_threading import install_barrier, install_sim
 from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 THREADING_FILE = threading.__file__

@@ -21,10 +21,13 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import named_label, settings
 from concurtrace.runner.hookset import HookSet
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 EVERY = 4096
 _now = time.monotonic_ns

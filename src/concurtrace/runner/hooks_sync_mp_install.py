@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import Any
 
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.import_watch import after_import
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 # hooks_sync_mp_patchers.TARGETS' keys (tests/test_startup.py checks they agree)
 WATCHED = ("multiprocessing.synchronize", "multiprocessing.queues", "multiprocessing.managers",

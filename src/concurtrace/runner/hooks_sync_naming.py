@@ -16,9 +16,12 @@ import sys
 import threading
 import types
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 # through the session's link and resolved: a holder caught writing a record is in its code.
 _OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]

@@ -20,13 +20,16 @@ import sys
 import threading
 import time
 import types
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import FUTURES_DIR, creation_site, new_key, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hooks_sync_waits import positive, split_wait
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 _broke = threading.local()  # the Barrier this thread's own timeout broke

@@ -10,12 +10,15 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 

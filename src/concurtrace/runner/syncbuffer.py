@@ -20,7 +20,6 @@ import mmap
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.model.jsonline import dumps
 from concurtrace.model.segments import (
@@ -31,6 +30,10 @@ from concurtrace.model.segments import (
     segment_name,
 )
 from concurtrace.runner.hookset import SinkRecord
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _encode = dumps  # json.dumps' text, ASCII: never a NUL
 
