@@ -224,3 +224,60 @@ def test_the_cli_defaults_are_the_models() -> None:
 
     assert DEFAULT_SYNC_THRESHOLD_MS * 1e6 == SYNC_THRESHOLD_NS
     assert DEFAULT_ASYNCIO_SLOW_MS * 1e6 == ASYNCIO_SLOW_NS
+
+
+# What the bootstrap used to import in every traced process before the program ran (~35 ms
+# of CPU at load, measured in bench/README.md): json (and re, enum's regex machinery),
+# typing, and every multiprocessing sync hook module with zlib and select, for programs
+# that never use multiprocessing.
+NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
+                         "zlib", "select", "multiprocessing", "concurtrace.options",
+                         "concurtrace.runner.hooks_sync_mp_patchers",
+                         "concurtrace.runner.hooks_sync_mp",
+                         "concurtrace.runner.hooks_sync_mp_pipe",
+                         "concurtrace.runner.hooks_sync_mp_queues",
+                         "concurtrace.runner.hooks_sync_mp_table"}
+
+
+def test_a_traced_child_loads_no_hook_module_it_does_not_need(tmp_path: Path) -> None:
+    probe = "import sys; print(sorted(sys.modules))"
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60).stdout
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
+    assert "concurtrace.runner.bootstrap" in extra  # it was traced
+    assert sorted(extra & NOT_ON_THE_START_PATH) == []
+
+
+def test_the_watched_multiprocessing_modules_are_the_patched_ones() -> None:
+    from concurtrace.runner.hooks_sync_mp_install import WATCHED
+    from concurtrace.runner.hooks_sync_mp_patchers import TARGETS
+
+    assert sorted(WATCHED) == sorted(TARGETS)
+
+
+def test_the_record_writer_writes_json_dumps_text() -> None:
+    import json
+    import signal
+
+    from concurtrace.model.jsonline import dumps, loads
+
+    class Unknown:
+        def __str__(self) -> str:
+            return "unknown"
+
+    record = {"ev": "x", "s": "é\u2028\x00\"\\", "n": [1, -2.5, None, True, False, 10**30],
+              "f": {"inf": float("inf"), "neg": -0.0}, "sig": signal.SIGTERM, "t": (1, 2),
+              "o": Unknown(), 3: "int key"}
+    assert dumps(record) == json.dumps(record, separators=(",", ":"), default=str)
+    text = json.dumps({"light": True, "tracer": {"depth": -1, "min": 0.0, "files": None}})
+    assert loads(text) == json.loads(text)
+    for bad in ("", "{", "{}x", '{"a":1', "[1,]"):
+        try:
+            loads(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was read")
