@@ -228,10 +228,12 @@ def test_the_cli_defaults_are_the_models() -> None:
 
 # What the bootstrap used to import in every traced process before the program ran (~35 ms
 # of CPU at load, measured in bench/README.md): json (and re, enum's regex machinery),
-# typing, and every multiprocessing sync hook module with zlib and select, for programs
-# that never use multiprocessing.
+# typing, queue (its hooks now wait for the program's import of it), and every
+# multiprocessing sync hook module with zlib and select, for programs that never use
+# multiprocessing.
 NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
-                         "zlib", "select", "multiprocessing", "concurtrace.options",
+                         "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
+                         "heapq",
                          "concurtrace.runner.hooks_sync_mp_patchers",
                          "concurtrace.runner.hooks_sync_mp",
                          "concurtrace.runner.hooks_sync_mp_pipe",

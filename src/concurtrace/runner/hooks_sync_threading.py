@@ -15,7 +15,6 @@ SimpleQueue[...] read as the C type's; `type(q)` is the subclass.
 from __future__ import annotations
 
 import _queue
-import queue
 import sys
 import threading
 import time
@@ -133,7 +132,7 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
                 return settings.call(_raw_get, self, block, timeout)
             try:
                 return settings.call(_raw_get, self, False)
-            except queue.Empty:
+            except _queue.Empty:  # queue.Empty itself
                 pass
             return self._wait_get(timeout)
         except BaseException as error:  # Empty, bad timeouts: read as without us
@@ -150,7 +149,7 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
         self._concurtrace_waiting.append(None)
         try:
             split_wait(settings.sink, self, "SimpleQueue.get", attempt, timeout, "got_item",
-                       queue.Empty)
+                       _queue.Empty)
         finally:
             self._concurtrace_waiting.pop()
         return got[0]
@@ -196,6 +195,6 @@ SyncSimpleQueue.__module__, SyncSimpleQueue.__qualname__ = "queue", "SimpleQueue
 SyncSimpleQueue.__name__ = "SimpleQueue"
 
 
-def install_simple_queue(hooks: HookSet, sink: Sink) -> None:
+def install_simple_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
     if getattr(queue, "SimpleQueue", None) is _RawSimpleQueue:
         hooks.patch(queue, "SimpleQueue", SyncSimpleQueue)

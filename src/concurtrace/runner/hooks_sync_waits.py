@@ -6,7 +6,6 @@ split: a silent wait up to the threshold, then a recorded wait for the rest.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -113,7 +112,7 @@ def signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) ->
     return release
 
 
-def install_queue(hooks: HookSet, sink: Sink) -> None:
+def install_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
     cls = queue.Queue
     orig_get, orig_put = cls.get, cls.put
     signal_get = signalling(sink, orig_get, "not_full", "get")
