@@ -233,7 +233,7 @@ def test_the_cli_defaults_are_the_models() -> None:
 # multiprocessing.
 NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
                          "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
-                         "heapq",
+                         "heapq", "weakref", "warnings", "importlib.machinery",
                          "concurtrace.runner.hooks_sync_mp_patchers",
                          "concurtrace.runner.hooks_sync_mp",
                          "concurtrace.runner.hooks_sync_mp_pipe",
