@@ -283,3 +283,34 @@ def test_the_record_writer_writes_json_dumps_text() -> None:
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was read")
+
+
+LATE_QUEUE = """import threading, time
+
+
+def later():
+    import queue  # only now: its hooks come with this import
+    q, simple = queue.Queue(), queue.SimpleQueue()
+    threading.Timer(0.05, q.put, (1,)).start()
+    threading.Timer(0.1, simple.put, (2,)).start()
+    print(q.get(), simple.get(), type(simple).__name__)
+
+
+time.sleep(0.01)
+later()
+"""
+
+
+def test_a_late_import_of_queue_is_still_hooked(tmp_path: Path) -> None:
+    import engine
+    from traced import trace_run
+
+    script = tmp_path / "late_queue.py"
+    script.write_text(LATE_QUEUE)
+    done = trace_run(tmp_path / "t.pftrace", str(script), options=("--quiet", "--light"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "2", "SimpleQueue"]  # the program's view unchanged
+    names = {row["name"] for row in engine.query(
+        done.trace, "select name from slice where name like 'waiting for an item%'")}
+    assert names == {"waiting for an item from Queue@late_queue.py:6 (q)",
+                     "waiting for an item from SimpleQueue@late_queue.py:6 (simple)"}, names
