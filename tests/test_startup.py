@@ -226,14 +226,15 @@ def test_the_cli_defaults_are_the_models() -> None:
     assert DEFAULT_ASYNCIO_SLOW_MS * 1e6 == ASYNCIO_SLOW_NS
 
 
-# What the bootstrap used to import in every traced process before the program ran (~35 ms
-# of CPU at load, measured in bench/README.md): json (and re, enum's regex machinery),
-# typing, queue (its hooks now wait for the program's import of it), and every
+# What the bootstrap used to import in every traced process before the program ran (~11 ms
+# of its ~29 ms of CPU, bench/README.md "Issue 18: the traced child's imports"): json (and
+# the re it imports), typing, queue, weakref, importlib.machinery, and every
 # multiprocessing sync hook module with zlib and select, for programs that never use
-# multiprocessing.
+# multiprocessing. Their hooks now come with the program's own import of their module.
 NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
                          "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
-                         "heapq", "weakref", "warnings", "importlib.machinery",
+                         "heapq", "weakref", "importlib.machinery",  # (3.13's threading
+                         # imports warnings itself)
                          "concurtrace.runner.hooks_sync_mp_patchers",
                          "concurtrace.runner.hooks_sync_mp",
                          "concurtrace.runner.hooks_sync_mp_pipe",
