@@ -1,7 +1,7 @@
 """Start-up cost (issue 18): paired, interleaved runs of short commands, medians and ratios.
 
     .venv/bin/python bench/startup.py [--rounds 21] [--label NAME] [--program SECONDS]
-        [--before PYTHONPATH]
+        [--before PYTHONPATH] [--child-only]
 
 Each round runs every command once, in a new random order: `python -c pass`,
 `viztracer -c pass`, `concurtrace run [--light] -c pass`, `concurtrace --version` and
@@ -9,7 +9,10 @@ Each round runs every command once, in a new random order: `python -c pass`,
 run --light`. With --before (a PYTHONPATH holding an older src tree, and its typer), the
 concurtrace commands also run from there, "before: ...", in the same rounds. Wall time is
 the whole command, as a user sees it. Ratios are per round
-(paired), reported as medians. Bytecode is compiled first and written (the environment's
+(paired), reported as medians. --child-only runs `python -c pass` and a traced child alone
+(`python -c pass` in a --light session's environment, as every Python of a traced tree
+starts: the bootstrap's imports and start, no parent; with --before, that tree's bootstrap
+too). Bytecode is compiled first and written (the environment's
 PYTHONDONTWRITEBYTECODE is dropped), as for a user's `pip install`. Raw runs go to
 bench/results/startup-LABEL.json.
 """
@@ -35,7 +38,35 @@ LOOP = ("import sys, time\nend = time.perf_counter() + float(sys.argv[1])\n"
         "while time.perf_counter() < end:\n    pass\n")
 
 
-def commands(out: Path, program: float, before: str | None) -> dict[str, list[str]]:
+# config.json of `concurtrace run --light` (runner/run.py writes it)
+LIGHT_CONFIG = {"light": True, "tracer": {"max_stack_depth": -1, "min_duration": 0.0,
+                                          "include_files": None, "tracer_entries": 1000000},
+                "sync": True, "sync_threshold_ns": 1000000, "asyncio": True,
+                "asyncio_slow_ns": 100000000}
+
+
+def child(out: Path, name: str, package: Path) -> list[str]:
+    """python -c pass as a traced child of a --light session whose package is `package`."""
+    from concurtrace.runner.session import SITECUSTOMIZE
+
+    session = out / name
+    (session / "site").mkdir(parents=True)
+    (session / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    os.symlink(package, session / "site" / "concurtrace")
+    (session / "config.json").write_text(json.dumps(LIGHT_CONFIG))
+    return ["env", f"CONCURTRACE_SESSION={session}", f"PYTHONPATH={session / 'site'}", PY,
+            "-c", "pass"]
+
+
+def commands(out: Path, program: float, before: str | None,
+             child_only: bool = False) -> dict[str, list[str]]:
+    if child_only:
+        cmds = {"python -c pass": [PY, "-c", "pass"],
+                "traced child -c pass": child(out, "now", HERE.parent / "src" / "concurtrace")}
+        if before:
+            cmds["before: traced child -c pass"] = child(out, "before",
+                                                         Path(before) / "concurtrace")
+        return cmds
     ct = [str(BIN / "concurtrace")]
     trace = ["-q", "--force", "-o", str(out / "t.pftrace")]
     cmds = {
@@ -89,7 +120,8 @@ def ratios(runs: dict[str, list[float]]) -> dict[str, float]:
 RATIOS = (("concurtrace run --light -c pass", "viztracer -c pass"),
           ("concurtrace run -c pass", "viztracer -c pass"),
           ("concurtrace run --light -c pass", "python -c pass"),
-          ("concurtrace run --light loop", "python loop"))
+          ("concurtrace run --light loop", "python loop"),
+    ("traced child -c pass", "python -c pass"))
 
 
 def main() -> None:
@@ -99,6 +131,8 @@ def main() -> None:
     parser.add_argument("--program", type=float, default=0.0, help="seconds of a CPU loop")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--before", help="PYTHONPATH of an older src tree (and its typer)")
+    parser.add_argument("--child-only", action="store_true",
+                        help="only python -c pass and the traced child (now, before)")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "src")], env=env,
@@ -108,7 +142,7 @@ def main() -> None:
     cpu: dict[str, list[float]] = {}
     load_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        cmds = commands(Path(tmp), args.program, args.before)
+        cmds = commands(Path(tmp), args.program, args.before, args.child_only)
         for argv in cmds.values():  # warm-up: page cache, pyc files
             timed(argv, env)
         for _ in range(args.rounds):

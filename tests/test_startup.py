@@ -224,3 +224,94 @@ def test_the_cli_defaults_are_the_models() -> None:
 
     assert DEFAULT_SYNC_THRESHOLD_MS * 1e6 == SYNC_THRESHOLD_NS
     assert DEFAULT_ASYNCIO_SLOW_MS * 1e6 == ASYNCIO_SLOW_NS
+
+
+# What the bootstrap used to import in every traced process before the program ran (~11 ms
+# of its ~29 ms of CPU, bench/README.md "Issue 18: the traced child's imports"): json (and
+# the re it imports), typing, queue, weakref, importlib.machinery, and every
+# multiprocessing sync hook module with zlib and select, for programs that never use
+# multiprocessing. Their hooks now come with the program's own import of their module.
+NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
+                         "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
+                         "heapq", "weakref", "importlib.machinery",  # (3.13's threading
+                         # imports warnings itself)
+                         "concurtrace.runner.hooks_sync_mp_patchers",
+                         "concurtrace.runner.hooks_sync_mp",
+                         "concurtrace.runner.hooks_sync_mp_pipe",
+                         "concurtrace.runner.hooks_sync_mp_queues",
+                         "concurtrace.runner.hooks_sync_mp_table"}
+
+
+def test_a_traced_child_loads_no_hook_module_it_does_not_need(tmp_path: Path) -> None:
+    probe = "import sys; print(sorted(sys.modules))"
+    plain = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=60).stdout
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
+    assert "concurtrace.runner.bootstrap" in extra  # it was traced
+    assert sorted(extra & NOT_ON_THE_START_PATH) == []
+
+
+def test_the_watched_multiprocessing_modules_are_the_patched_ones() -> None:
+    from concurtrace.runner.hooks_sync_mp_install import WATCHED
+    from concurtrace.runner.hooks_sync_mp_patchers import TARGETS
+
+    assert sorted(WATCHED) == sorted(TARGETS)
+
+
+def test_the_record_writer_writes_json_dumps_text() -> None:
+    import json
+    import signal
+
+    from concurtrace.model.jsonline import dumps, loads
+
+    class Unknown:
+        def __str__(self) -> str:
+            return "unknown"
+
+    record = {"ev": "x", "s": "é\u2028\x00\"\\", "n": [1, -2.5, None, True, False, 10**30],
+              "f": {"inf": float("inf"), "neg": -0.0}, "sig": signal.SIGTERM, "t": (1, 2),
+              "o": Unknown(), 3: "int key"}
+    assert dumps(record) == json.dumps(record, separators=(",", ":"), default=str)
+    text = json.dumps({"light": True, "tracer": {"depth": -1, "min": 0.0, "files": None}})
+    assert loads(text) == json.loads(text)
+    for bad in ("", "{", "{}x", '{"a":1', "[1,]"):
+        try:
+            loads(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was read")
+
+
+LATE_QUEUE = """import threading, time
+
+
+def later():
+    import queue  # only now: its hooks come with this import
+    q, simple = queue.Queue(), queue.SimpleQueue()
+    threading.Timer(0.05, q.put, (1,)).start()
+    threading.Timer(0.1, simple.put, (2,)).start()
+    print(q.get(), simple.get(), type(simple).__name__)
+
+
+time.sleep(0.01)
+later()
+"""
+
+
+def test_a_late_import_of_queue_is_still_hooked(tmp_path: Path) -> None:
+    import engine
+    from traced import trace_run
+
+    script = tmp_path / "late_queue.py"
+    script.write_text(LATE_QUEUE)
+    done = trace_run(tmp_path / "t.pftrace", str(script), options=("--quiet", "--light"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "2", "SimpleQueue"]  # the program's view unchanged
+    names = {row["name"] for row in engine.query(
+        done.trace, "select name from slice where name like 'waiting for an item%'")}
+    assert names == {"waiting for an item from Queue@late_queue.py:6 (q)",
+                     "waiting for an item from SimpleQueue@late_queue.py:6 (simple)"}, names

@@ -17,12 +17,18 @@ synchronization records are model/sync.py's, the asyncio ones model/tasks.py's.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, cast
 
+from concurtrace.model.jsonline import dumps
 from concurtrace.model.segments import parse_lines, read_segments
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any, cast
+else:
+    def cast(_type: object, value: object) -> object:
+        return value  # typing.cast, without importing typing
 
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
            "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
@@ -30,7 +36,10 @@ __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello"
            "ThreadStart", "TraceError", "TraceSaved", "TraceStopped", "as_lifecycle",
            "lifecycle_records", "read_records", "read_session"]
 
-RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
+if TYPE_CHECKING:
+    RawRecord = dict[str, Any]  # a record as read back: any JSON object with an "ev"
+else:
+    RawRecord = dict
 # The "ev" of each lifecycle record type (tests/test_records.py checks it is theirs).
 LIFECYCLE_KINDS = frozenset({
     "hello", "role", "process_start", "terminate", "reaped", "join", "signal", "exception",
@@ -75,7 +84,7 @@ class RecordWriter:
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
 
     def write(self, record: Record | RawRecord) -> None:
-        line = json.dumps(record, separators=(",", ":"), default=str) + "\n"
+        line = dumps(record) + "\n"  # json.dumps' text, without importing json
         try:
             os.write(self.fd, line.encode("utf-8", "replace"))
         except OSError:

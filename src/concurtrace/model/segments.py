@@ -13,15 +13,16 @@ by a kill, has no newline yet and is left for later).
 
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 
 if TYPE_CHECKING:  # the parent passes Paths; the traced process never imports pathlib
     from pathlib import Path
+    from typing import Any
 
 CHUNK_BYTES = 32 * 1024
 CHUNKS_PER_SEGMENT = 64
@@ -39,6 +40,8 @@ def segment_name(pid: int, stamp: int, index: int) -> str:
 
 def parse_lines(lines: Iterable[bytes]) -> Iterator[dict[str, Any]]:
     """The records of JSON lines; a torn or foreign line (killed mid-write) is skipped."""
+    import json  # here: the traced child writes these lines, only the reader parses them
+
     for raw in lines:
         try:
             record = json.loads(raw)

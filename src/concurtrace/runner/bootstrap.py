@@ -9,14 +9,13 @@ concurtrace.model/runner hooks: it runs inside the user's program.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
 
+from concurtrace.model.jsonline import loads
 from concurtrace.model.records import (
     Finalize,
     Hello,
@@ -33,6 +32,10 @@ from concurtrace.runner.hookset import HookSet, SinkRecord, now_ns, tid
 from concurtrace.runner.own_frames import OWN_DIRS
 from concurtrace.runner.sigwatch import ResetHand, SignalWatch
 from concurtrace.runner.syncbuffer import SegmentWriter
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 FATAL_SIGNALS = hooks_module.FATAL_SIGNALS
 STACK_LIMIT = 30
@@ -325,7 +328,7 @@ def start_from_environment() -> None:
         return
     try:
         with open(os.path.join(session, "config.json"), encoding="utf-8") as stream:
-            config = json.loads(stream.read())
+            config = loads(stream.read())
     except (OSError, ValueError):
         return  # the session is gone (a leaf outliving concurtrace): run untraced
     Recorder(session, config).start()

@@ -14,7 +14,6 @@ import sys
 import threading
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
 
 from concurtrace.model.records import (
     ExceptionRaised,
@@ -39,6 +38,10 @@ from concurtrace.runner.own_frames import (
     unlink,
     without_own,
 )
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # the ones our handler saves the trace for

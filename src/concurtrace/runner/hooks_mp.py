@@ -11,12 +11,15 @@ import signal
 import sys
 import threading
 from types import CodeType, ModuleType
-from typing import Any
 
 from concurtrace.model.records import ExceptionRaised, ExitCall, Join, ProcessStart, Role, Terminate
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
 from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 TARGET = "multiprocessing.process"
 

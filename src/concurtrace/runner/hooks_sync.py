@@ -14,12 +14,10 @@ call returns, raises or how long it blocks.
 from __future__ import annotations
 
 import _thread
-import queue
 import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
 from concurtrace.runner.hooks_sync_counts import install_counts
@@ -32,6 +30,7 @@ from concurtrace.runner.hooks_sync_futures import (
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
 from concurtrace.runner.hooks_sync_naming import (
     OUR_DIRS,
+    SHARING_GLOBALS,
     SITE_ATTR,
     creation_site,
     settings,
@@ -41,7 +40,12 @@ from concurtrace.runner.hooks_sync_records import signal, whole_wait
 from concurtrace.runner.hooks_sync_threading import install_barrier, install_simple_queue
 from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
 from concurtrace.runner.hookset import HookSet, Sink
+from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import clean_raise
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 THREADING_FILE = threading.__file__
@@ -64,17 +68,28 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if getattr(threading, "_CRLock", None) is not None:
         hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
     for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
-                threading.Event, threading.Barrier, queue.Queue):
+                threading.Event, threading.Barrier):
         hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
     _install_condition(hooks, sink)
     install_semaphores(hooks, sink)
-    install_queue(hooks, sink)
     install_join(hooks, sink)
     install_exit_wait(hooks, sink)
     install_counts(hooks)
     install_barrier(hooks, sink)
-    install_simple_queue(hooks, sink)
+    if "queue" in sys.modules:  # (imported before us: another sitecustomize, a .pth file)
+        install_queue_module(hooks, sink, sys.modules["queue"])
+    else:  # importing queue ourselves would cost every traced process ~1 ms
+        after_import(hooks, "queue", lambda module: install_queue_module(hooks, sink, module))
     install_futures_lazily(hooks, sink)
+
+
+def install_queue_module(hooks: HookSet, sink: Sink, queue: Any) -> None:
+    """queue's hooks, right after its code has run: before the program makes a Queue."""
+    SHARING_GLOBALS.append(vars(queue))
+    hooks.on_uninstall(lambda: SHARING_GLOBALS.remove(vars(queue)))
+    hooks.patch(queue.Queue, "__init__", clean_raise(_labelled_init(queue.Queue.__init__)))
+    install_queue(hooks, sink, queue)
+    install_simple_queue(hooks, sink, queue)
 
 
 def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:

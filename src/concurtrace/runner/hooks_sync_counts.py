@@ -15,16 +15,20 @@ again at exit (atexit, before the tracer's save). model/sync.py keeps each lock'
 
 from __future__ import annotations
 
+import _weakref  # weakref.ref itself, without the weakref module's import
 import atexit
 import os
 import sys
 import threading
 import time
-import weakref
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import named_label, settings
 from concurtrace.runner.hookset import HookSet
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    import weakref
+    from typing import Any
 
 EVERY = 4096
 _now = time.monotonic_ns
@@ -39,7 +43,7 @@ def counted(lock: Any, waited_ns: int, frame: Any) -> None:
     n = lock._contended = lock._contended + 1
     lock._contended_ns += waited_ns
     if n == 1:
-        _locks.append(weakref.ref(lock))
+        _locks.append(_weakref.ref(lock))
     if (n < EVERY and n & (n - 1) == 0) or n % EVERY == 0:
         _write(lock, frame)
 

@@ -13,9 +13,12 @@ traceback changes.
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from concurtrace.runner.hookset import HookSet, Sink, now_ns, tid
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def install_exit_wait(hooks: HookSet, sink: Sink) -> None:

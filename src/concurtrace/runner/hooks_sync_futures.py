@@ -16,7 +16,6 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import SITE_ATTR, creation_site, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
@@ -24,6 +23,10 @@ from concurtrace.runner.hooks_sync_waits import positive, split_wait
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import clean_raise
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 KIND_ATTR = "_concurtrace_kind"  # on a wait()/as_completed() waiter's Event

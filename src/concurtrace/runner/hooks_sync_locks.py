@@ -11,11 +11,14 @@ import _thread
 import sys
 import threading
 import time
-from typing import Any
 
 from concurtrace.runner.hooks_sync_counts import counted
 from concurtrace.runner.hooks_sync_naming import creation_site, named_label, new_key, settings
 from concurtrace.runner.own_frames import unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 _ident = _thread.get_ident

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import _thread
 import itertools
-import json
 import operator
 import os
-import queue
 import sys
 import threading
 import types
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 # through the session's link and resolved: a holder caught writing a record is in its code.
 _OURS = [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.realpath(__file__))]
 OUR_DIRS = tuple(_OURS)
 # concurrent.futures makes the Futures, queues and conditions of the program's submit().
 FUTURES_DIR = os.path.join(os.path.dirname(threading.__file__), "concurrent", "futures")
-SKIP_FILES = (threading.__file__, queue.__file__, os.path.dirname(json.__file__), FUTURES_DIR,
+JSON_DIR = os.path.join(os.path.dirname(threading.__file__), "json")  # not imported: costly
+# queue is imported (and hooked) only when the program imports it: its file, beside threading's
+QUEUE_FILE = os.path.join(os.path.dirname(threading.__file__), "queue.py")
+SKIP_FILES = (threading.__file__, QUEUE_FILE, JSON_DIR, FUTURES_DIR,
               *_OURS, *(os.path.join(os.path.dirname(d), "model") for d in _OURS))
 STACK_LIMIT = 12
 SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
@@ -90,10 +94,11 @@ class _Settings:
 settings = _Settings()
 
 
-INTERNAL_FILES = frozenset({threading.__file__, queue.__file__})
+INTERNAL_FILES = frozenset({threading.__file__, QUEUE_FILE})
 # The modules whose objects share_site labels; a fresh copy of one (test.support's
 # import_fresh_module, as CPython's test_queue makes) has other globals and is not.
-_SHARING_GLOBALS = (threading.__dict__, queue.__dict__)
+# queue's globals join when the program imports it (hooks_sync.install_queue_module).
+SHARING_GLOBALS: list[dict[str, Any]] = [threading.__dict__]
 # Where threading and queue keep the locks and conditions their objects are built on.
 INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done")
 
@@ -106,7 +111,7 @@ def creation_site() -> tuple[str, int] | None:
     while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
         frame = frame.f_back  # our wrappers around the factory (own_frames.clean_raise)
     if frame is None or frame.f_code.co_filename in INTERNAL_FILES \
-            and any(frame.f_globals is shared for shared in _SHARING_GLOBALS):
+            and any(frame.f_globals is shared for shared in SHARING_GLOBALS):
         return None
     while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
         frame = frame.f_back

@@ -6,10 +6,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import SITE_ATTR, named_label, object_key, settings
 from concurtrace.runner.hookset import Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 

@@ -15,18 +15,20 @@ SimpleQueue[...] read as the C type's; `type(q)` is the subclass.
 from __future__ import annotations
 
 import _queue
-import queue
 import sys
 import threading
 import time
 import types
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import FUTURES_DIR, creation_site, new_key, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hooks_sync_waits import positive, split_wait
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 _broke = threading.local()  # the Barrier this thread's own timeout broke
@@ -130,7 +132,7 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
                 return settings.call(_raw_get, self, block, timeout)
             try:
                 return settings.call(_raw_get, self, False)
-            except queue.Empty:
+            except _queue.Empty:  # queue.Empty itself
                 pass
             return self._wait_get(timeout)
         except BaseException as error:  # Empty, bad timeouts: read as without us
@@ -147,7 +149,7 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
         self._concurtrace_waiting.append(None)
         try:
             split_wait(settings.sink, self, "SimpleQueue.get", attempt, timeout, "got_item",
-                       queue.Empty)
+                       _queue.Empty)
         finally:
             self._concurtrace_waiting.pop()
         return got[0]
@@ -193,6 +195,6 @@ SyncSimpleQueue.__module__, SyncSimpleQueue.__qualname__ = "queue", "SimpleQueue
 SyncSimpleQueue.__name__ = "SimpleQueue"
 
 
-def install_simple_queue(hooks: HookSet, sink: Sink) -> None:
+def install_simple_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
     if getattr(queue, "SimpleQueue", None) is _RawSimpleQueue:
         hooks.patch(queue, "SimpleQueue", SyncSimpleQueue)

@@ -6,16 +6,18 @@ split: a silent wait up to the threshold, then a recorded wait for the rest.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.runner.hooks_sync_naming import settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 
@@ -110,7 +112,7 @@ def signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) ->
     return release
 
 
-def install_queue(hooks: HookSet, sink: Sink) -> None:
+def install_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
     cls = queue.Queue
     orig_get, orig_put = cls.get, cls.put
     signal_get = signalling(sink, orig_get, "not_full", "get")

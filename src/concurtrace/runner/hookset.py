@@ -7,9 +7,12 @@ import threading
 import time
 import types
 from collections.abc import Callable
-from typing import Any, Protocol
 
 from concurtrace.model.records import RawRecord, Record
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any, Protocol
 
 # A lifecycle record (typed: built by its TypedDict), or another capture's record.
 SinkRecord = Record | RawRecord
@@ -37,36 +40,39 @@ def in_exit_function() -> bool:
     return False
 
 
-class Sink(Protocol):
-    """What the hooks need from the process's recorder (bootstrap.Recorder)."""
+if TYPE_CHECKING:
+    class Sink(Protocol):
+        """What the hooks need from the process's recorder (bootstrap.Recorder)."""
 
-    thread_exceptions: dict[int, str]
-    terminate_flag: threading.local | None
+        thread_exceptions: dict[int, str]
+        terminate_flag: threading.local | None
 
-    def write(self, record: SinkRecord) -> None: ...
+        def write(self, record: SinkRecord) -> None: ...
 
-    def finalize(self, reason: str) -> None: ...
+        def finalize(self, reason: str) -> None: ...
 
-    def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Calls the original function with function tracing on (our frames are not traced)."""
-        ...
+        def call(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+            """Calls the original function with function tracing on (our frames are not traced)."""
+            ...
 
-    @property
-    def in_terminate(self) -> bool: ...
+        @property
+        def in_terminate(self) -> bool: ...
 
-    def fatal_signal_handler(self, signum: int, frame: Any) -> None: ...
+        def fatal_signal_handler(self, signum: int, frame: Any) -> None: ...
 
-    def default_disposition(self, signum: int) -> Any:
-        """signal.signal(signum, SIG_DFL) for a fatal signal: returns the previous handler."""
-        ...
+        def default_disposition(self, signum: int) -> Any:
+            """signal.signal(signum, SIG_DFL) for a fatal signal: returns the previous handler."""
+            ...
 
-    def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int: ...
+        def set_wakeup_fd(self, fd: int, warn_on_full_buffer: bool) -> int: ...
 
-    def handles_signal(self, signum: int) -> bool:
-        """Our handler is installed for signum (the program sees SIG_DFL)."""
-        ...
+        def handles_signal(self, signum: int) -> bool:
+            """Our handler is installed for signum (the program sees SIG_DFL)."""
+            ...
 
-    def fds_closing(self, low: int, high: int, main_thread: bool) -> None: ...
+        def fds_closing(self, low: int, high: int, main_thread: bool) -> None: ...
+else:
+    Sink = object  # only annotations name it
 
 
 class HookSet:

@@ -11,12 +11,19 @@ import, and the finder leaves sys.meta_path once nothing is left to watch.
 from __future__ import annotations
 
 import sys
+
+# importlib.machinery's PathFinder, from where the interpreter keeps it: importing the
+# importlib package (and warnings) would cost every traced process
+from _frozen_importlib_external import PathFinder
 from collections.abc import Callable, Sequence
-from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 
 from concurtrace.runner.hookset import HookSet
 from concurtrace.runner.own_frames import unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 Installer = Callable[[ModuleType], None]
 

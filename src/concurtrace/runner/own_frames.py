@@ -19,9 +19,15 @@ import os
 import threading
 from collections.abc import Callable
 from types import CodeType, FrameType, TracebackType
-from typing import Any, TypeVar, cast
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any, TypeVar, cast
+
+    F = TypeVar("F", bound=Callable[..., Any])
+else:
+    def cast(_type: object, value: object) -> object:
+        return value  # typing.cast, without importing typing
 
 # The code of ours that runs inside the program (not the shipped scenarios: they are the
 # program), as the target imports it (through the session's symlink) and resolved.
@@ -90,7 +96,7 @@ def clean_raise(function: F) -> F:
             unlink(error)
             raise
 
-    return cast(F, clean)
+    return cast("F", clean)
 
 
 def threads_running() -> bool:

@@ -18,7 +18,10 @@ import _socket
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
 
 SA_ONSTACK, SA_RESETHAND = 0x08000000, 0x80000000  # Linux, x86-64 and aarch64
 LAYOUT_MACHINES = ("x86_64", "aarch64")  # struct sigaction: handler, 128-byte mask, flags, restorer

@@ -16,13 +16,12 @@ from __future__ import annotations
 import _thread
 import errno
 import itertools
-import json
 import mmap
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
 
+from concurtrace.model.jsonline import dumps
 from concurtrace.model.segments import (
     CHUNK_BYTES,
     CHUNKS_PER_SEGMENT,
@@ -32,7 +31,11 @@ from concurtrace.model.segments import (
 )
 from concurtrace.runner.hookset import SinkRecord
 
-_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode  # ASCII: never a NUL
+TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
+if TYPE_CHECKING:
+    from typing import Any
+
+_encode = dumps  # json.dumps' text, ASCII: never a NUL
 
 
 def _reserve(fd: int) -> None:
