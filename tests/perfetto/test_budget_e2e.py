@@ -23,6 +23,10 @@ FUNCTION_SLICES = ("select count(*) as n, min(case when s.arg_set_id is null and
                    "(select slice_out from flow union select slice_in from flow) then s.dur end) "
                    "as shortest from slice s join thread_track t on s.track_id = t.id "
                    "where s.dur > 0 and t.name is null")
+SHORTEST_PLAIN = ("select s.name, s.dur, s.depth, t.utid from slice s join thread_track t on "
+                  "s.track_id = t.id where s.dur > 0 and t.name is null and s.arg_set_id is "
+                  "null and s.id not in (select slice_out from flow union select slice_in "
+                  "from flow) order by s.dur limit 3")
 STATE_SLICES = "select count(*) as n from slice where name in ('running', 'sleeping')"
 LIFECYCLE = "select count(*) as n from slice where name like '%Process-%' or dur = 0"
 
@@ -38,7 +42,11 @@ def test_budget_keeps_lifecycle_states_and_the_longest_calls(tmp_path: Path) -> 
     assert before["n"] > 500 and after["n"] <= 200  # calls with flows or arguments count too
     said = re.search(r"each ([0-9.e+-]+) us or shorter", cut.stderr)
     assert said is not None, cut.stderr
-    assert after["shortest"] > float(said.group(1)) * 1000 >= before["shortest"]
+    # first: a kept call whose flow the engine did not link reads as a short plain call below
+    # (seen once in CI: a 264 ns dict.pop at depth 0 of a fork child's thread)
+    assert engine.stats_errors(cut.trace) == []
+    assert after["shortest"] > float(said.group(1)) * 1000 >= before["shortest"], \
+        engine.query(cut.trace, SHORTEST_PLAIN)
     assert engine.query(cut.trace, STATE_SLICES)[0]["n"] > 0
     assert engine.query(cut.trace, LIFECYCLE)[0]["n"] == engine.query(full.trace, LIFECYCLE)[0]["n"]
     assert "--max-slices 200: dropped the" in cut.stderr  # said even with --quiet
