@@ -28,7 +28,7 @@ from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site, label_of
 from concurtrace.runner.hooks_sync_mp_table import table
-from concurtrace.runner.hooks_sync_naming import SKIP_FILES, find_name, object_key, settings
+from concurtrace.runner.hooks_sync_naming import SKIP_FILES, cached_name, object_key, settings
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
 
@@ -56,13 +56,7 @@ def _ready(handle: int, timeout: float) -> bool:
 
 
 def _wait_label(conn: Any, info: End, frame: Any) -> str:
-    name = conn.__dict__.get("_concurtrace_name")
-    if name is None:
-        try:
-            name = find_name(conn, frame)
-        except Exception:  # noqa: BLE001 - no name, never an error
-            name = ""
-        conn.__dict__["_concurtrace_name"] = name
+    name = cached_name(conn, frame)
     return info[2] + (f" ({name})" if name else "")
 
 

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site, patch_method
-from concurtrace.runner.hooks_sync_naming import OUR_DIRS, find_name, object_key, settings
+from concurtrace.runner.hooks_sync_naming import OUR_DIRS, cached_name, object_key, settings
 from concurtrace.runner.hookset import HookSet, Sink
 
 _now = time.monotonic_ns
@@ -31,13 +31,7 @@ def identity(token: Any) -> str:
 
 
 def _label(proxy: Any, kind: str, frame: Any) -> str:
-    name = proxy.__dict__.get("_concurtrace_name")
-    if name is None:
-        try:
-            name = find_name(proxy, frame)
-        except Exception:  # noqa: BLE001 - no name, never an error
-            name = ""
-        proxy.__dict__["_concurtrace_name"] = name
+    name = cached_name(proxy, frame)
     return f"{kind}@?" + (f" ({name})" if name else "")  # the model puts the creator's site
 
 

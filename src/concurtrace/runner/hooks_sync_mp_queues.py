@@ -27,7 +27,7 @@ from concurtrace.runner.hooks_sync_mp import (
 from concurtrace.runner.hooks_sync_mp_conditions import mark_condition
 from concurtrace.runner.hooks_sync_mp_pool import result_put, results_queue
 from concurtrace.runner.hooks_sync_mp_table import table
-from concurtrace.runner.hooks_sync_naming import find_name, settings
+from concurtrace.runner.hooks_sync_naming import cached_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
 
 _now = time.monotonic_ns
@@ -64,13 +64,7 @@ def _mark(sink: Sink, q: Any, unpickled: bool = False) -> None:
 
 
 def _label(q: Any, kind: str, frame: Any) -> str:
-    name = q.__dict__.get("_concurtrace_name")
-    if name is None:
-        try:
-            name = find_name(q, program_frame(frame))
-        except Exception:  # noqa: BLE001 - no name, never an error
-            name = ""
-        q.__dict__["_concurtrace_name"] = name
+    name = cached_name(q, program_frame(frame))
     site = q.__dict__.get("_concurtrace_site")
     where = f"{site[0].rsplit('/', 1)[-1]}:{site[1]}" if site else "?"
     return f"{kind}@{where}" + (f" ({name})" if name else "")

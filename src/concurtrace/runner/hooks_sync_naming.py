@@ -198,17 +198,30 @@ def _short_file(path: str) -> str:
     return base
 
 
-def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
-    """Kind@file:line, plus the name found the first time someone waits on it (kept)."""
-    name = getattr(obj, "_concurtrace_name", None)
+def cached_name(obj: Any, frame: Any) -> str:
+    """find_name's answer the first time someone waits on obj, kept on obj: in its
+    __dict__ where it has one (a Manager proxy's attribute reads go to the server), else
+    in its slot (the lock wrappers)."""
+    store = getattr(obj, "__dict__", None)
+    name = store.get("_concurtrace_name") if store is not None else \
+        getattr(obj, "_concurtrace_name", None)
     if name is None:
         try:
             name = find_name(obj, frame)
         except Exception:  # noqa: BLE001 - a strange object in scope: no name, never an error
             name = ""
-        try:
-            obj._concurtrace_name = name
-        except (AttributeError, TypeError):
-            pass
+        if store is not None:
+            store["_concurtrace_name"] = name
+        else:
+            try:
+                obj._concurtrace_name = name
+            except (AttributeError, TypeError):
+                pass
+    return str(name)
+
+
+def named_label(obj: Any, kind: str, site: Any, frame: Any) -> str:
+    """Kind@file:line, plus the name found the first time someone waits on it (kept)."""
+    name = cached_name(obj, frame)
     where = f"{_short_file(site[0])}:{site[1]}" if site else "?"
     return f"{kind}@{where}" + (f" ({name})" if name else "")
