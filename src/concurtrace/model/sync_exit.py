@@ -39,7 +39,10 @@ def exit_waits(begins: list[RawRecord], starts: list[RawRecord],
             if int(start["pid"]) != pid or start.get("daemon") or not isinstance(other, int) \
                     or other == tid or other in targets:
                 continue
-            begun = int(start.get("start_ts") or start["ts"])
+            # when its start() returned: by then it was in threading's table, so one
+            # started earlier and not in "threads" had ended (or was seen: `in targets`);
+            # its start_ts may be earlier than the hook's enumerate (a race, seen in CI)
+            begun = int(start["ts"])
             ended = exits.get((pid, other))
             if begun >= ts or ("threads" not in record and (ended is None or ended > ts)):
                 targets.append(other)
