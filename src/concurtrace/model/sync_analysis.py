@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from concurtrace.model.deadlock import describe, find_deadlocks
+from concurtrace.model.stall import stall_summary
 from concurtrace.model.sync import LOCK_KINDS, Hold, LockCounts, Wait
 from concurtrace.model.sync_exit import exit_wait_rows
 from concurtrace.model.sync_mp import SERVER_SIDE
@@ -51,6 +52,9 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
              "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid,
              "pid": w.pid, "held_by_pid": deadlock.waits[(i + 1) % len(deadlock.waits)].pid}
             for i, w in enumerate(deadlock.waits)]})
+    stalled, stalls = stall_summary(data, timeline, frozenset(d["pid"] for d in deadlocks),
+                                    names)
+    findings.extend(stalled)
     objects = _objects(timeline, threads)
     in_cycles = {(step["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
     for stats in objects:
@@ -66,7 +70,7 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
         "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
         "objects": [{k: v for k, v in s.items() if not k.startswith("_")}
                     for s in objects[:TOP_OBJECTS]],
-        "deadlocks": deadlocks, "lock_state_ns": lock_ns,
+        "deadlocks": deadlocks, "stalls": stalls, "lock_state_ns": lock_ns,
         "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED),
         "exit_waits": exit_wait_rows(timeline, threads)}
     return findings

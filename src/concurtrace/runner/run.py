@@ -13,6 +13,7 @@ from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.deadlock import Deadlock, deadlock_lines, deadlock_report
 from concurtrace.model.records import RawRecord, Record, lifecycle_records, read_session
+from concurtrace.model.stall import Stall, stall_lines
 from concurtrace.model.sync import build_sync
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
@@ -187,8 +188,11 @@ def _live_detector(config: RunConfig, directory: Path,
         if config.stop_on_deadlock:
             launcher.stop_for_deadlock()
 
+    def stalled(stall: Stall, records: list[RawRecord]) -> None:  # never a stop: it may
+        print_lines(stall_lines(stall, records))  # be a program idling until a signal
+
     live = LiveDetector(directory, config.deadlock_after_s,
-                        int(config.sync_threshold_ms * 1e6), found)
+                        int(config.sync_threshold_ms * 1e6), found, stalled)
     live.start()
     return live
 
