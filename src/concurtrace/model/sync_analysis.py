@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from concurtrace.model.deadlock import describe, find_deadlocks
+from concurtrace.model.deadlock import Deadlock, describe, find_deadlocks
 from concurtrace.model.stall import stall_summary
 from concurtrace.model.sync import LOCK_KINDS, Hold, LockCounts, Wait
 from concurtrace.model.sync_exit import exit_wait_rows
-from concurtrace.model.sync_mp import SERVER_SIDE
+from concurtrace.model.sync_mp import PROCESS_JOINS, SERVER_SIDE
 from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
 from concurtrace.model.units import short_duration as _human
 from concurtrace.model.vocabulary import STATES
 
+JOIN_KINDS = ("Thread", *PROCESS_JOINS)  # ended by the joined thread's or process's end
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
@@ -44,8 +45,7 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
             where = ", ".join(processes.get(pid) or f"pid {pid}" for pid in deadlock.processes())
         findings.append(Finding("deadlock", deadlock.pid, deadlock.waits[0].tid,
                                 f"Deadlock in {where}: {describe(deadlock, names, processes)}.",
-                                "Take the locks in one fixed order everywhere, or take them "
-                                "with acquire(timeout=...) and back off.", 5))
+                                _deadlock_advice(deadlock), 5))
         deadlocks.append({"pid": deadlock.pid, "process": where, "cycle": [
             {"tid": w.tid, "thread": names.get((w.pid, w.tid)), "waits_for": w.label,
              "kind": w.kind, "stack": w.stack,
@@ -74,6 +74,14 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
         "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED),
         "exit_waits": exit_wait_rows(timeline, threads)}
     return findings
+
+
+def _deadlock_advice(deadlock: Deadlock) -> str:
+    if any(w.kind in JOIN_KINDS for w in deadlock.waits):
+        return ("A thread waits for another to end while holding a lock that one needs: "
+                "release the lock before join(), or join with a timeout.")
+    return ("Take the locks in one fixed order everywhere, or take them with "
+            "acquire(timeout=...) and back off.")
 
 
 def _end(wait: Wait, thread: Thread | None, timeline: Timeline) -> int:
