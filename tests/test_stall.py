@@ -57,3 +57,15 @@ def test_a_sleeping_producer_is_no_stall(tmp_path: Path) -> None:
     assert SAID not in run.stderr, run.stderr
     summary = run.summary()
     assert summary["sync"]["stalls"] == [] and not _kinds(summary, "stalled"), summary["sync"]
+
+
+def test_what_a_holder_waited_for_while_holding_is_named(tmp_path: Path) -> None:
+    """The consumer held the lock while it waited on the queue: the lock's row says so
+    (holder_waits_for), and the stall replaces the lock_contention finding."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "stall_queue_under_lock.py"),
+                    options=("--quiet", "--timeout", "3"))
+    summary = run.summary()
+    [row] = [o for o in summary["sync"]["objects"] if o["label"].startswith("Lock@")]
+    assert row["holder_waits_for"] == "waiting for Queue@stall_queue_under_lock.py:8 (q)", row
+    assert not _kinds(summary, "lock_contention"), summary["findings"]
+    assert len(_kinds(summary, "stalled")) == 1
