@@ -5,7 +5,6 @@ thread is never waited for (tests/test_sync_exit.py)."""
 import threading
 import time
 
-
 # set as the interpreter's wait at exit begins (threading runs these callbacks first,
 # concurtrace's before this one): the threads below outlive the main module on any load
 at_exit = threading.Event()
