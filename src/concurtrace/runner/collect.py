@@ -19,16 +19,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from concurtrace.model.traces import TraceEvents, events_from_dicts
+from concurtrace.model.traces import DecodedEvents, TraceEvents, events_from_dicts
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
 CHUNK_BYTES = 1 << 20
+SCAN_BYTES = 4 << 20  # a scan holds ~3x its piece in numpy arrays for a moment
+PAD = 8  # runner/vizscan.PAD (not imported: numpy)
 NUMPY_MIN_BYTES = 8 << 20  # ~60 k calls, whose stdlib sort and conversion take ~0.05 s
 BOUNDARY = b"},{"
 
 if TYPE_CHECKING:
     from concurtrace.model.column_kernels import ColumnKernels
+    from concurtrace.model.traces import CallColumns
+
+    Scanner = Callable[[bytes, Callable[[], DecodedEvents]], CallColumns | None]
 
 
 class TraceFiles:
@@ -60,13 +65,24 @@ class TraceFiles:
         return total
 
     def __iter__(self) -> Iterator[TraceEvents]:
+        scan = self._scanner()
         for path in self.paths:
-            yield from self._chunks(path)
+            yield from self._chunks(path, scan)
 
-    def _chunks(self, path: Path) -> Iterator[TraceEvents]:
+    def _scanner(self) -> Scanner | None:
+        """runner/vizscan.py's reader of plain calls for dumps that pay numpy's import."""
+        if self.size < NUMPY_MIN_BYTES:
+            return None
+        try:
+            from concurtrace.runner.vizscan import scan
+        except ImportError:
+            return None
+        return scan
+
+    def _chunks(self, path: Path, scan: Scanner | None) -> Iterator[TraceEvents]:
         try:
             with open(path, "rb") as stream:
-                yield from _event_chunks(stream, self._overflowed)
+                yield from _event_chunks(stream, self._overflowed, scan)
         except (OSError, ValueError) as error:
             what = "cut short" if isinstance(error, ValueError) else "unreadable"
             self.warnings.append(f"pid {self.pid}: function trace {what} "
@@ -89,7 +105,8 @@ def find_traces(directory: Path, warnings: list[str]) -> dict[int, TraceFiles]:
     return {pid: TraceFiles(pid, found, warnings) for pid, found in paths.items()}
 
 
-def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
+def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None],
+                  scan: Scanner | None = None) -> Iterator[TraceEvents]:
     head = stream.read(len(HEAD))
     if head != HEAD:  # not VizTracer's layout: parse it whole
         yield from _whole(json.loads(head + stream.read()), overflowed)
@@ -98,9 +115,15 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
     # whole event turned into the "]" that closes the array (no copy of the chunk).
     buffer = bytearray(b"[")
     while True:
-        data = stream.read(CHUNK_BYTES)
+        data = stream.read(CHUNK_BYTES if scan is None else SCAN_BYTES)
         buffer += data
         cut = buffer.rfind(BOUNDARY) if data else -1
+        if cut > 0 and scan is not None:
+            scanned = _scanned(buffer, cut, scan)
+            if scanned:
+                del buffer[1:cut + 2]
+                yield from scanned
+                continue
         if cut > 0:
             buffer[cut + 1] = 0x5D  # "]"
             try:  # a "},{" inside a string or nested args fails; the next chunk retries
@@ -135,12 +158,31 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
     yield tail.traceEvents
 
 
-def _events_before(buffer: bytes | bytearray, cut: int) -> TraceEvents:
+def _scanned(buffer: bytearray, cut: int, scan: Scanner) -> list[TraceEvents]:
+    """The whole events of buffer[1:cut + 1]: its leading metadata events decoded, the
+    plain calls after them scanned; [] if they do not scan (decoded as before)."""
+    first = buffer.find(b'{"pid":', 1, cut)
+    if first < 1 or len(buffer) < cut + 1 + PAD:
+        return []
+    with memoryview(buffer) as view:  # released before the buffer is cut
+        piece = bytes(view[first:cut + 1 + PAD])  # PAD bytes for the word loads
+    calls = scan(piece, lambda: _decoded(b"[" + piece[:-PAD] + b"]"))
+    if calls is None:
+        return []
+    if first == 1:
+        return [calls]
+    try:
+        return [_events_before(buffer[1:first], first - 3), calls]
+    except ValueError:
+        return []
+
+
+def _events_before(buffer: bytes | bytearray, cut: int) -> DecodedEvents:
     """The events of buffer up to the "}" at cut (ValueError if that is not whole JSON)."""
     return _decoded(b"[" + buffer[:cut + 1] + b"]")
 
 
-def _decoded(data: bytes | memoryview) -> TraceEvents:
+def _decoded(data: bytes | memoryview) -> DecodedEvents:
     """A JSON array of events: typed, or checked one by one when not VizTracer's exact types."""
     from concurtrace.runner.vizdecode import EVENTS  # not imported by runs with no dumps
 
@@ -159,5 +201,5 @@ def _whole(data: Any, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
         yield _dicts(events)
 
 
-def _dicts(events: list[Any]) -> TraceEvents:
+def _dicts(events: list[Any]) -> DecodedEvents:
     return events_from_dicts(events)
