@@ -18,7 +18,7 @@ from traced import concurtrace
 
 from concurtrace.model.slice_merge import ColumnMerge
 from concurtrace.model.traces import merge_calls
-from concurtrace.runner import collect
+from concurtrace.runner import collect, collect_scan
 from concurtrace.runner.vizdecode import EVENTS
 from concurtrace.runner.vizscan import PAD, scan
 
@@ -57,7 +57,8 @@ def _columns(merge: ColumnMerge) -> dict[int, list[tuple[int, int, str]]]:
 
 
 def _scanned(piece: bytes, stop_ns: int) -> Any:
-    calls = scan(piece + b"\xff" * PAD, lambda: EVENTS.decode(b"[" + piece + b"]"))
+    padded = bytearray(b"{x" + piece + b"\xff" * PAD)  # anywhere in a buffer
+    calls = scan(padded, 2, len(piece) + 2, lambda: EVENTS.decode(b"[" + piece + b"]"))
     if calls is None:
         return None
     merge = ColumnMerge(stop_ns)
@@ -125,7 +126,7 @@ def test_a_real_dump_merges_and_exports_the_same_scanned(
     monkeypatch.setattr(collect, "NUMPY_MIN_BYTES", 0)
     results = []
     for scan_bytes in (0, 4096, 1 << 20):  # decoded; scanned in small and large pieces
-        monkeypatch.setattr(collect, "SCAN_BYTES", scan_bytes or collect.CHUNK_BYTES)
+        monkeypatch.setattr(collect_scan, "SCAN_BYTES", scan_bytes or collect_scan.SCAN_BYTES)
         if not scan_bytes:
             monkeypatch.setattr(collect.TraceFiles, "_scanner", lambda self: None)
         files = collect.TraceFiles(pid, [dump], [])

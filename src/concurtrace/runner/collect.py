@@ -24,16 +24,12 @@ from concurtrace.model.traces import DecodedEvents, TraceEvents, events_from_dic
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
 CHUNK_BYTES = 1 << 20
-SCAN_BYTES = 4 << 20  # a scan holds ~3x its piece in numpy arrays for a moment
-PAD = 8  # runner/vizscan.PAD (not imported: numpy)
 NUMPY_MIN_BYTES = 8 << 20  # ~60 k calls, whose stdlib sort and conversion take ~0.05 s
 BOUNDARY = b"},{"
 
 if TYPE_CHECKING:
     from concurtrace.model.column_kernels import ColumnKernels
-    from concurtrace.model.traces import CallColumns
-
-    Scanner = Callable[[bytes, Callable[[], DecodedEvents]], CallColumns | None]
+    from concurtrace.runner.collect_scan import Scanner
 
 
 class TraceFiles:
@@ -114,16 +110,14 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None],
     # "[" + the bytes not decoded yet: a chunk is decoded in place, its "," after the last
     # whole event turned into the "]" that closes the array (no copy of the chunk).
     buffer = bytearray(b"[")
+    if scan is not None:  # big: its plain calls scanned into columns (then at the end)
+        from concurtrace.runner.collect_scan import scanned_chunks
+
+        buffer = yield from scanned_chunks(stream, scan, _decoded)
     while True:
-        data = stream.read(CHUNK_BYTES if scan is None else SCAN_BYTES)
+        data = stream.read(CHUNK_BYTES)
         buffer += data
         cut = buffer.rfind(BOUNDARY) if data else -1
-        if cut > 0 and scan is not None:
-            scanned = _scanned(buffer, cut, scan)
-            if scanned:
-                del buffer[1:cut + 2]
-                yield from scanned
-                continue
         if cut > 0:
             buffer[cut + 1] = 0x5D  # "]"
             try:  # a "},{" inside a string or nested args fails; the next chunk retries
@@ -156,25 +150,6 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None],
     if isinstance(tail.viztracer_metadata, dict) and tail.viztracer_metadata.get("overflow"):
         overflowed()
     yield tail.traceEvents
-
-
-def _scanned(buffer: bytearray, cut: int, scan: Scanner) -> list[TraceEvents]:
-    """The whole events of buffer[1:cut + 1]: its leading metadata events decoded, the
-    plain calls after them scanned; [] if they do not scan (decoded as before)."""
-    first = buffer.find(b'{"pid":', 1, cut)
-    if first < 1 or len(buffer) < cut + 1 + PAD:
-        return []
-    with memoryview(buffer) as view:  # released before the buffer is cut
-        piece = bytes(view[first:cut + 1 + PAD])  # PAD bytes for the word loads
-    calls = scan(piece, lambda: _decoded(b"[" + piece[:-PAD] + b"]"))
-    if calls is None:
-        return []
-    if first == 1:
-        return [calls]
-    try:
-        return [_events_before(buffer[1:first], first - 3), calls]
-    except ValueError:
-        return []
 
 
 def _events_before(buffer: bytes | bytearray, cut: int) -> DecodedEvents:

@@ -68,45 +68,49 @@ class ScannedCalls:
         return self._events()
 
 
-def scan(piece: bytes, events: Callable[[], DecodedEvents]) -> ScannedCalls | None:
-    """piece: whole events joined by "," and PAD more bytes; None unless every event is a
-    plain call in VizTracer's exact layout. events: the piece decoded one by one (the
-    merge's fallback for calls that end after the stop)."""
+def scan(data: bytes | bytearray, start: int, stop: int,
+         events: Callable[[], DecodedEvents]) -> ScannedCalls | None:
+    """data[start:stop]: whole events joined by ","; PAD bytes after it must be readable
+    (their values do not matter). None unless every event is a plain call in VizTracer's
+    exact layout. events: the piece decoded one by one (the merge's fallback for calls
+    that end after the stop). Nothing returned refers to data."""
     try:
-        return _scan(piece, events)
+        return _scan(data, start, stop, events)
     except IndexError:  # a word past the end: not the layout (the checks fail or this)
         return None
 
 
-def _scan(piece: bytes, events: Callable[[], DecodedEvents]) -> ScannedCalls | None:
-    size = len(piece) - PAD
-    prefix = PREFIX.match(piece)
-    if prefix is None or b"\\" in piece[:size]:
+def _scan(data: bytes | bytearray, start: int, stop: int,
+          events: Callable[[], DecodedEvents]) -> ScannedCalls | None:
+    size = stop - start
+    prefix = PREFIX.match(data, start)
+    if prefix is None or data.find(b"\\", start, stop) >= 0 or len(data) < stop + PAD:
         return None
-    prefix_len = prefix.end()
-    u = np.frombuffer(piece, np.uint8, size)
+    prefix_len = prefix.end() - start
+    u = np.frombuffer(data, np.uint8, size, start)
     starts = np.flatnonzero(u == 0x7B)  # "{": one per event (a name holding one fails below)
     n = len(starts)
     if np.count_nonzero(u == 0x22) != 20 * n:  # 18 in the fixed text, 2 around the name
         return None
-    w = np.ndarray((len(piece) - 7,), dtype="<u8", buffer=piece, strides=(1,))
+    w = np.ndarray((size + PAD - 7,), dtype="<u8", buffer=data, offset=start, strides=(1,))
     ok = np.ones(n, bool)
     for off in range(0, prefix_len, 8):  # {"pid":P,"tid": as in the first event
         mask = LOW_BYTES[min(8, prefix_len - off)]
         ok &= (w[starts + off] & mask) == (w[off] & mask)
     tid_at = starts + prefix_len
-    tid_len = _first_byte(w[tid_at], 0x2C)  # "," after the tid: at most 7 digits (Linux)
-    tids, good = _digits(w[tid_at + tid_len - 8], 8 - tid_len)
+    word = w[tid_at]
+    tid_len = _first_byte(word, 0x2C)  # "," after the tid: at most 7 digits (Linux)
+    tids, good = _digits(word << (U64(64) - U64(8) * tid_len.astype(U64)), 8 - tid_len)
     ok &= good & (tid_len >= 1) & ((tid_len == 1) | (u[tid_at] != 0x30))  # JSON: no 007
     ts_at = tid_at + tid_len + 6
     ok &= (w[ts_at - 6] & LOW_BYTES[6]) == TS
-    ts_dot = _dot(w, ts_at)
+    ts_dot = _dot(w, u, ts_at)
     ts, good = _fixed3(w, ts_at, ts_dot)
     ok &= good & ((ts_dot - ts_at == 1) | (u[ts_at] != 0x30))
     at = ts_dot + 4
     ok &= (w[at] == PH[0]) & (w[at + 8] == PH[1]) & (w[at + 16] == PH[2]) \
         & ((w[at + 24] & LOW_BYTES[4]) == PH[3])
-    dur_dot = _dot(w, at + 28)
+    dur_dot = _dot(w, u, at + 28)
     dur, good = _fixed3(w, at + 28, dur_dot)
     ok &= good & ((dur_dot - at == 29) | (u[at + 28] != 0x30))
     at = dur_dot + 4
@@ -120,7 +124,7 @@ def _scan(piece: bytes, events: Callable[[], DecodedEvents]) -> ScannedCalls | N
     if not ok.all() or (w[size - 2] & LOW_BYTES[2]) != LAST \
             or max(int(ts.max()), int(dur.max())) >= EXACT_BELOW:
         return None
-    named = distinct_names(piece, w, name_at, name_end)
+    named = distinct_names(data, start, w, name_at, name_end)
     if named is None:
         return None
     names, index = named
@@ -146,14 +150,23 @@ def _first_byte(words: Any, byte: int) -> Any:
     return np.where(z == 0, 8, found)
 
 
-def _dot(w: Any, at: Any) -> Any:
-    """The position of the first "." at or after at, within 24 bytes (else at + 24)."""
-    where = at + _first_byte(w[at], 0x2E)
+def _dot(w: Any, u: Any, at: Any) -> Any:
+    """The position of the first "." at or after at, within 24 bytes (else at + 24).
+    Where the first event has it is tried first (starts and durations often have the
+    same number of digits), then each word."""
+    guess = np.argmax(u[at[0]:at[0] + 24] == 0x2E) if len(at) else 0
+    where = at + guess
+    missing = np.flatnonzero(u[where] != 0x2E)  # a later "." is refused by _fixed3
+    if not len(missing):
+        return where
+    tried = at[missing]
+    found = tried + _first_byte(w[tried], 0x2E)
     for step in (8, 16):
-        missing = np.flatnonzero(where == at + step)
-        if not len(missing):
+        again = np.flatnonzero(found == tried + step)
+        if not len(again):
             break
-        where[missing] = at[missing] + step + _first_byte(w[at[missing] + step], 0x2E)
+        found[again] = tried[again] + step + _first_byte(w[tried[again] + step], 0x2E)
+    where[missing] = found
     return where
 
 

@@ -20,29 +20,28 @@ _MIX = U64(0x9E3779B97F4A7C15)
 _CONTROL = bytes(range(32))
 
 
-def distinct_names(piece: bytes, w: Any, start: Any, end: Any) -> tuple[list[str], Any] | None:
+def distinct_names(data: bytes | bytearray, offset: int, w: Any, start: Any,
+                   end: Any) -> tuple[list[str], Any] | None:
     """(the distinct names, each event's index into them), or None when a name is not
-    valid JSON text or two names share a hash. w: piece's bytes as 8-byte words at every
-    offset; a name is piece[start:end]."""
+    valid JSON text or two names share a hash. w: the bytes from data[offset] as 8-byte
+    words at every offset; a name is data[offset + start:offset + end]."""
     n = len(start)
     length = end - start
     words = max(1, -(-int(length.max()) // 8))
     last = np.maximum(length - 8, 0)  # the last word of a name ends where it does
     same = length[1:] == length[:-1]
-    mixed = length.astype(U64)
     for k in range(words):
-        if k == 0:
-            col = w[start] & LOW_BYTES[np.minimum(length, 8)]
-        else:
-            col = w[start + np.minimum(8 * k, last)]  # a short name repeats its last word
+        col = _word(w, start, length, last, k)
         same &= col[1:] == col[:-1]
-        mixed = (mixed ^ col) * _MIX
-        mixed ^= mixed >> U64(29)
     head = np.empty(n, bool)
     head[0] = True
     np.logical_not(same, out=head[1:])
-    heads = np.flatnonzero(head)
-    _, first, group = np.unique(mixed[heads], return_index=True, return_inverse=True)
+    heads = np.flatnonzero(head)  # a name unlike the one before: hashed, then grouped
+    mixed = length[heads].astype(U64)
+    for k in range(words):
+        mixed = (mixed ^ _word(w, start[heads], length[heads], last[heads], k)) * _MIX
+        mixed ^= mixed >> U64(29)
+    _, first, group = np.unique(mixed, return_index=True, return_inverse=True)
     firsts = heads[first]
     like = firsts[group]  # the first name of each head's group
     if not (length[like] == length[heads]).all():
@@ -57,7 +56,7 @@ def distinct_names(piece: bytes, w: Any, start: Any, end: Any) -> tuple[list[str
             return None
     names = []
     for at, stop in zip(start[firsts].tolist(), end[firsts].tolist(), strict=True):
-        raw = piece[at:stop]
+        raw = bytes(data[offset + at:offset + stop])
         if raw.translate(None, _CONTROL) != raw:
             return None
         try:
@@ -65,3 +64,10 @@ def distinct_names(piece: bytes, w: Any, start: Any, end: Any) -> tuple[list[str
         except UnicodeDecodeError:
             return None
     return names, group[np.cumsum(head) - 1].astype(np.intp)
+
+
+def _word(w: Any, start: Any, length: Any, last: Any, k: int) -> Any:
+    """Word k of each name; a name shorter than 8(k + 1) bytes repeats its last word."""
+    if k == 0:
+        return w[start] & LOW_BYTES[np.minimum(length, 8)]
+    return w[start + np.minimum(8 * k, last)]
