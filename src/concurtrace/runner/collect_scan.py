@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     Scanner = Callable[[bytearray, int, int, Callable[[], DecodedEvents]], CallColumns | None]
     Decoder = Callable[[bytes], DecodedEvents]
 
-SCAN_BYTES = 4 << 20  # a scan holds ~3x its piece in numpy arrays for a moment
+SCAN_BYTES = 2 << 20  # a scan holds ~3x its piece in numpy arrays for a moment (4 MB: +12 MB peak)
 PAD = 8  # runner/vizscan.PAD (not imported: numpy)
 BOUNDARY = b"},{"
 TAIL = b'}], "viztracer_metadata":'  # after the last event (snaptrace.c)
