@@ -61,6 +61,7 @@ def _scanned(piece: bytes, stop_ns: int) -> Any:
     calls = scan(padded, 2, len(piece) + 2, lambda: EVENTS.decode(b"[" + piece + b"]"))
     if calls is None:
         return None
+    assert sorted(set(calls.names)) == sorted(calls.names)  # each name once, whatever follows
     merge = ColumnMerge(stop_ns)
     if not merge.call_columns(calls):
         return "open"

@@ -29,9 +29,10 @@ def distinct_names(data: bytes | bytearray, offset: int, w: Any, start: Any,
     length = end - start
     words = max(1, -(-int(length.max()) // 8))
     last = np.maximum(length - 8, 0)  # the last word of a name ends where it does
+    short = LOW_BYTES[np.minimum(length, 8)]  # a name under 8 bytes: the rest masked off
     same = length[1:] == length[:-1]
     for k in range(words):
-        col = _word(w, start, length, last, k)
+        col = _word(w, start, last, short, k)
         same &= col[1:] == col[:-1]
     head = np.empty(n, bool)
     head[0] = True
@@ -39,21 +40,18 @@ def distinct_names(data: bytes | bytearray, offset: int, w: Any, start: Any,
     heads = np.flatnonzero(head)  # a name unlike the one before: hashed, then grouped
     mixed = length[heads].astype(U64)
     for k in range(words):
-        mixed = (mixed ^ _word(w, start[heads], length[heads], last[heads], k)) * _MIX
+        mixed = (mixed ^ _word(w, start[heads], last[heads], short[heads], k)) * _MIX
         mixed ^= mixed >> U64(29)
     _, first, group = np.unique(mixed, return_index=True, return_inverse=True)
     firsts = heads[first]
-    like = firsts[group]  # the first name of each head's group
-    if not (length[like] == length[heads]).all():
-        return None
-    for k in range(1, words) if len(firsts) < len(heads) else ():
-        off = np.minimum(8 * k, last[heads])
-        if not (w[start[heads] + off] == w[start[like] + off]).all():
+    if len(firsts) < len(heads):  # heads sharing a hash: each against its group's first
+        like = firsts[group]
+        if not (length[like] == length[heads]).all():
             return None
-    if len(firsts) < len(heads):
-        short = np.minimum(length[heads], 8)
-        if not ((w[start[heads]] & LOW_BYTES[short]) == (w[start[like]] & LOW_BYTES[short])).all():
-            return None
+        for k in range(words):
+            if not (_word(w, start[heads], last[heads], short[heads], k)
+                    == _word(w, start[like], last[like], short[like], k)).all():
+                return None
     names = []
     for at, stop in zip(start[firsts].tolist(), end[firsts].tolist(), strict=True):
         raw = bytes(data[offset + at:offset + stop])
@@ -66,8 +64,6 @@ def distinct_names(data: bytes | bytearray, offset: int, w: Any, start: Any,
     return names, group[np.cumsum(head) - 1].astype(np.intp)
 
 
-def _word(w: Any, start: Any, length: Any, last: Any, k: int) -> Any:
+def _word(w: Any, start: Any, last: Any, short: Any, k: int) -> Any:
     """Word k of each name; a name shorter than 8(k + 1) bytes repeats its last word."""
-    if k == 0:
-        return w[start] & LOW_BYTES[np.minimum(length, 8)]
-    return w[start + np.minimum(8 * k, last)]
+    return w[start + np.minimum(8 * k, last)] & short
