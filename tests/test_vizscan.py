@@ -144,3 +144,19 @@ def test_a_real_dump_merges_and_exports_the_same_scanned(
     assert any("héllo" in name for name in decoded[0][pid][2])
     assert small[:2] == decoded[:2] and large[:2] == decoded[:2]
     assert small[3] == decoded[3] and large[3] == decoded[3]  # the same trace bytes
+
+
+def test_a_scanned_pieces_events_are_read_before_the_next_piece(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(5)
+    dump = tmp_path / "trace-5736-1.json"
+    dump.write_bytes(b'{"traceEvents":[' + b",".join(_piece(rng, 200) for _ in range(20))
+                     + b'], "viztracer_metadata": {"overflow":false}}')
+    monkeypatch.setattr(collect, "NUMPY_MIN_BYTES", 0)
+    monkeypatch.setattr(collect_scan, "SCAN_BYTES", 8192)
+    chunks = iter(collect.TraceFiles(5736, [dump], []))
+    first = next(chunks)
+    assert type(first).__name__ == "ScannedCalls" and first.events()  # type: ignore[union-attr]
+    next(chunks)  # the buffer now holds the next piece's bytes
+    with pytest.raises(RuntimeError):
+        first.events()  # type: ignore[union-attr]
