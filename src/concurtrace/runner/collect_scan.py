@@ -1,8 +1,8 @@
 """A big dump read for runner/vizscan.py: one buffer refilled in place, no copy per piece.
 
 A read() per piece allocates its bytes, appending them to the carried-over buffer copies
-them again, and a piece handed on is a third copy: ~0.1 s of CPU (much of it page
-faults) per million calls. Here the file is read into one buffer (readinto), a piece
+them again, and a piece handed on is a third copy: about 0.1 s of CPU per
+million calls. Here the file is read into one buffer (readinto), a piece
 is scanned where it lies, and only the bytes after its last whole event move to the
 front. A piece that does not scan is decoded as runner/collect.py always did. Standard
 library only (the scanner is handed in).
