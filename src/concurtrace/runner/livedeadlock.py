@@ -22,19 +22,21 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from concurtrace.model.deadlock import CycleKey, Deadlock, cycle_key, find_deadlocks
 from concurtrace.model.records import read_session
 from concurtrace.model.segments import SEGMENT_GLOB, SYNC_EVENTS, SegmentReader
-from concurtrace.model.stall import Stall, find_stalls
 from concurtrace.model.sync import LOCK_KINDS, build_sync
+
+if TYPE_CHECKING:
+    from concurtrace.model.stall import Stall
 
 POLL_S = 0.25
 OWNER_ONLY = ("RLock", "Thread")  # waits only the thread waited for can end
 EDGE_KINDS = (*LOCK_KINDS, "Thread")
 Found = Callable[[Deadlock, list[dict[str, Any]]], None]
-Stalled = Callable[[Stall, list[dict[str, Any]]], None]
+Stalled = Callable[["Stall", list[dict[str, Any]]], None]
 
 
 class _Tail:
@@ -133,6 +135,7 @@ class LiveDetector:
                 self.on_deadlock(deadlock, records)
         if self.on_stall is None:
             return
+        from concurtrace.model.stall import find_stalls  # the model: not at the CLI's start
         for stall in find_stalls(sync, frozenset(w.pid for d in cycles for w in d.waits)):
             stall_key = frozenset((w.tid, w.start) for w in stall.waits)
             # every thread the OS has in it is one the hooks saw blocked (none from C)

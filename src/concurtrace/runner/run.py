@@ -13,7 +13,6 @@ from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
 from concurtrace.model.deadlock import Deadlock, deadlock_lines, deadlock_report
 from concurtrace.model.records import RawRecord, Record, lifecycle_records, read_session
-from concurtrace.model.stall import Stall, stall_lines
 from concurtrace.model.sync import build_sync
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
@@ -32,6 +31,7 @@ from concurtrace.sampler import TreeSampler
 if TYPE_CHECKING:
     from concurtrace.model.sampled import SampleResult
     from concurtrace.model.sources import Observed
+    from concurtrace.model.stall import Stall
     from concurtrace.model.timeline import Timeline
 
 # What only the post-run steps use: imported while the program runs (runner/prefetch.py),
@@ -189,7 +189,8 @@ def _live_detector(config: RunConfig, directory: Path,
             launcher.stop_for_deadlock()
 
     def stalled(stall: Stall, records: list[RawRecord]) -> None:  # never a stop: it may
-        print_lines(stall_lines(stall, records))  # be a program idling until a signal
+        from concurtrace.model.stall import stall_lines  # be a program idling until a signal
+        print_lines(stall_lines(stall, records))
 
     live = LiveDetector(directory, config.deadlock_after_s,
                         int(config.sync_threshold_ms * 1e6), found, stalled)
