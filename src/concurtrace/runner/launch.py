@@ -109,6 +109,15 @@ def kill_tree(grace_s: float = KILL_GRACE_S, sends: Sends | None = None,
     timer.start()
 
 
+def _end_now(pid: int) -> None:
+    """The set-up failed after the target was spawned: it goes, as if never started."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except OSError:
+        pass
+
+
 def _has_children() -> bool:
     """Whether any child (reparented orphans included) is left, without reaping one."""
     try:
@@ -126,17 +135,28 @@ class Launcher:
         self.argv, self.env, self.timeout_s = argv, env, timeout_s
         self.on_interrupt = on_interrupt
         self.on_root_exit: Callable[[str], None] | None = None
-        self.on_spawned: Callable[[], None] | None = None  # told once the target started
+        # Run while the target starts, before it may run the program (see _spawn): what
+        # must watch it from its first line on (the sampler, the signal watchdog).
+        self.before_go: Callable[[], None] | None = None
+        self.on_spawned: Callable[[], None] | None = None  # told once the target may run
         self.outcome: RunOutcome | None = None
 
     def run(self) -> RunOutcome:
         become_subreaper()
         started = time.monotonic_ns()
-        pid = os.posix_spawn(self.argv[0], self.argv, self.env)
+        pid, go = self._spawn()
         outcome = self.outcome = RunOutcome(root_pid=pid, started_ns=started)
         previous = self._install_signal_forwarding(pid)
         timer = self._start_timer()
         try:
+            try:
+                if self.before_go is not None:
+                    self.before_go()
+            except BaseException:
+                _end_now(pid)  # it has not run a line of the program: nothing to save
+                raise
+            finally:
+                os.close(go)  # the end of file the target waits for
             if self.on_spawned is not None:
                 self.on_spawned()
             self._reap_all(outcome)
@@ -147,6 +167,23 @@ class Launcher:
                 signal.signal(signum, handler)
         outcome.ended_ns = time.monotonic_ns()
         return outcome
+
+    def _spawn(self) -> tuple[int, int]:
+        """The target, and the write end of its go pipe. Its interpreter starts and imports
+        our bootstrap (~20 ms) while before_go sets up here, on the other core, instead of
+        after: the session's sitecustomize reads CONCURTRACE_GO_FD (closing it and dropping
+        the variable, so the program sees neither) until this end is closed."""
+        read, write = os.pipe()  # both close-on-exec; only the target's copy of `read` is kept
+        try:
+            os.set_inheritable(read, True)
+            env = {**self.env, "CONCURTRACE_GO_FD": str(read)}
+            pid = os.posix_spawn(self.argv[0], self.argv, env)
+        except BaseException:
+            os.close(write)
+            raise
+        finally:
+            os.close(read)
+        return pid, write
 
     def _reap_all(self, outcome: RunOutcome) -> None:
         while True:

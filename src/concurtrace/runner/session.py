@@ -57,6 +57,19 @@ def _concurtrace_boot():
         except Exception as error:  # never break the traced program
             _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n"
                               % (_os.getpid(), error))
+    # The root target waits here, its interpreter and our imports done, until concurtrace
+    # has its sampler and watchdog running (runner/launch.py: they start while we import):
+    # nothing of the program runs unobserved. End of file: the parent went; we go too.
+    go = _os.environ.pop("CONCURTRACE_GO_FD", None)
+    if go is not None:
+        try:
+            _os.read(int(go), 1)
+        except (OSError, ValueError):
+            pass
+        try:
+            _os.close(int(go))
+        except (OSError, ValueError):
+            pass
     _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
     ours = _sys.modules.pop("sitecustomize", None)
     try:
