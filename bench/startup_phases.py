@@ -111,8 +111,8 @@ finally:
 
 ORDER = ("interp", "wrapper ready", "cli imported", "runner.run imported",
          "run() entered (CLI parsed)", "session made", "spawn", "spawned", "watchdog started",
-         "sampler started", "live detector started", "prefetch started (go)", "child hello", "child finalize",
-         "child reaped", "prefetch joined", "records read", "timeline built", "write trace",
+         "sampler started", "live detector started", "prefetch started (go)", "child hello",
+         "child finalize", "child reaped", "prefetch joined", "records read", "timeline built", "write trace",
          "trace written", "end", "exit seen")
 
 
