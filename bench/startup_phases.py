@@ -112,8 +112,8 @@ finally:
 ORDER = ("interp", "wrapper ready", "cli imported", "runner.run imported",
          "run() entered (CLI parsed)", "session made", "spawn", "spawned", "watchdog started",
          "sampler started", "live detector started", "prefetch started (go)", "child hello",
-         "child finalize", "child reaped", "prefetch joined", "records read", "timeline built", "write trace",
-         "trace written", "end", "exit seen")
+         "child finalize", "child reaped", "prefetch joined", "records read", "timeline built",
+         "write trace", "trace written", "end", "exit seen")
 
 
 def one(argv: list[str], env: dict[str, str], tmp: Path) -> dict[str, float]:
