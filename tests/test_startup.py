@@ -37,12 +37,12 @@ def heavy(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
 def test_version_and_help_import_no_command_code(tmp_path: Path) -> None:
     names = imported("--version", cwd=tmp_path)
     assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP + ("rich",)) == []
-    for args in (("--help",), ("run", "--help")):  # typer renders help with rich
+    for args in (("--help",), ("run", "--help"), ("run", "--no-such-option")):
         names = imported(*args, cwd=tmp_path)
         assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP) == [], args
-        # ... but not with rich's Markdown (markdown_it) nor its Traceback (rich.syntax,
-        # pygments): ~50 ms that typer.rich_utils imports and never uses (help_speed.py)
-        assert heavy(names, NOT_USED_BY_HELP) == [], args
+        # click's plain help and usage errors (rich_markup_mode=None): no rich at all, so
+        # neither rich's Markdown (markdown_it) nor its Traceback (rich.syntax, pygments)
+        assert heavy(names, NOT_USED_BY_HELP + ("rich",)) == [], args
 
 
 def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
