@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -23,17 +22,17 @@ KILL_GRACE_S = 2.0
 Sends = list[tuple[int, int, int, int, str]]  # (start_ts, ts, pid, signum, reason)
 
 
-@dataclass
-class RunOutcome:
-    root_pid: int
-    root_status: int = 0
-    statuses: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw)
-    started_ns: int = 0
-    ended_ns: int = 0
-    timed_out: bool = False
-    deadlock_stop: bool = False  # --stop-on-deadlock ended the tree
-    interrupts: int = 0
-    sends: Sends = field(default_factory=list)  # concurtrace's own signals to the tree
+class RunOutcome:  # a plain class, not a dataclass: ~0.7 ms less at every start
+    def __init__(self, root_pid: int, started_ns: int = 0) -> None:
+        self.root_pid = root_pid
+        self.root_status = 0
+        self.statuses: dict[int, tuple[int, int]] = {}  # pid -> (ts, raw)
+        self.started_ns = started_ns
+        self.ended_ns = 0
+        self.timed_out = False
+        self.deadlock_stop = False  # --stop-on-deadlock ended the tree
+        self.interrupts = 0
+        self.sends: Sends = []  # concurtrace's own signals to the tree
 
     @property
     def exit_code(self) -> int:
