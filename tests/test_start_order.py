@@ -40,7 +40,11 @@ def pipe():
 watchers.Watchers.start = start
 launch.os.pipe = pipe
 result = runner.run(runner.RunConfig(target_argv=["-c", sys.argv[1]], light=sys.argv[2] == "1"))
-print(json.dumps({"up": up, "pipes": pipes, "code": result.outcome.exit_code}))
+timeline = result.timeline
+root = timeline.processes[timeline.root_pid]
+print(json.dumps({"up": up, "pipes": pipes, "code": result.outcome.exit_code,
+                  "root_from_spawn": root.started_ns == timeline.started_ns > 0,
+                  "main_from_spawn": root.threads[root.pid].started_ns == root.started_ns}))
 """
 
 # the program: its first line's time, its fds, whether the variable is there; then a child's
@@ -60,6 +64,9 @@ def test_the_program_runs_once_the_watchers_run_and_sees_no_go_pipe(tmp_path: Pa
         *seen, parent = [json.loads(line) for line in done.stdout.splitlines()]
         assert parent["code"] == 0 and len(parent["up"]) == 1 and len(seen) == 2, done.stdout
         assert seen[0]["t"] > parent["up"][0], done.stdout  # after the 0.3 s set-up
+        # ... yet the root process (and its main thread) began at the spawn, not at its
+        # first sample or hello (both after the set-up)
+        assert parent["root_from_spawn"] and parent["main_from_spawn"], done.stdout
         (pipe,) = parent["pipes"]
         for process in seen:  # the target and its child
             assert not process["var"], process
@@ -96,3 +103,32 @@ def test_a_failed_set_up_never_lets_the_program_run(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["raised: no sampler today", "reaped"], done.stdout
     assert not marker.exists()
+
+
+TIMEOUT_PROBE = """
+import time
+import concurtrace.runner.watchers as watchers
+from concurtrace.runner import run as runner
+
+real_start = watchers.Watchers.start
+
+
+def start(self, launcher):
+    time.sleep(1.0)  # a set-up as slow as on a machine at load 15
+    real_start(self, launcher)
+
+
+watchers.Watchers.start = start
+result = runner.run(runner.RunConfig(target_argv=["-c", "import time; time.sleep(1.0)"],
+                                     light=True, timeout_s=1.6))
+print(result.outcome.exit_code, result.outcome.timed_out)
+"""
+
+
+def test_the_timeout_is_the_programs_time_not_the_set_up(tmp_path: Path) -> None:
+    # --timeout 1.6 on a 1 s program after a 1 s set-up: counted from the spawn, the timer
+    # would end it 0.6 s into its sleep
+    done = subprocess.run([sys.executable, "-c", TIMEOUT_PROBE], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "False"], done.stdout

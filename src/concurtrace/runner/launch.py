@@ -146,7 +146,7 @@ class Launcher:
         pid, go = self._spawn()
         outcome = self.outcome = RunOutcome(root_pid=pid, started_ns=started)
         previous = self._install_signal_forwarding(pid)
-        timer = self._start_timer()
+        timer: threading.Timer | None = None
         try:
             try:
                 if self.before_go is not None:
@@ -156,6 +156,7 @@ class Launcher:
                 raise
             finally:
                 os.close(go)  # the end of file the target waits for
+            timer = self._start_timer()  # --timeout: the program's time, not our set-up's
             if self.on_spawned is not None:
                 self.on_spawned()
             self._reap_all(outcome)
