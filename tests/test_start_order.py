@@ -132,3 +132,27 @@ def test_the_timeout_is_the_programs_time_not_the_set_up(tmp_path: Path) -> None
                           text=True, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "False"], done.stdout
+
+
+def test_the_sampler_skips_only_the_pids_it_is_told_existed_before(tmp_path: Path) -> None:
+    # runner/launch.py lists /proc just before the spawn: none of those is of the tree, so
+    # the sampler's first scan reads no stat of theirs. A pid not on the list is still found.
+    import os
+    import time
+
+    from concurtrace.sampler import TreeSampler
+
+    told = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"])
+    try:
+        sampler = TreeSampler(os.getpid(), hz=100)
+        sampler.not_descendants([told.pid, os.getpid()])
+        sampler.start()
+        time.sleep(0.3)
+        seen = sampler.stop().processes
+    finally:
+        told.kill()
+        other.kill()
+        told.wait()
+        other.wait()
+    assert other.pid in seen and told.pid not in seen, sorted(seen)

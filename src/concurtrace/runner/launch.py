@@ -108,6 +108,14 @@ def kill_tree(grace_s: float = KILL_GRACE_S, sends: Sends | None = None,
     timer.start()
 
 
+def _pids() -> list[int]:
+    """The processes now (Linux /proc; elsewhere none): none of them is of the tree."""
+    try:
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+    except OSError:
+        return []
+
+
 def _end_now(pid: int) -> None:
     """The set-up failed after the target was spawned: it goes, as if never started."""
     try:
@@ -139,6 +147,7 @@ class Launcher:
         self.before_go: Callable[[], None] | None = None
         self.on_spawned: Callable[[], None] | None = None  # told once the target may run
         self.outcome: RunOutcome | None = None
+        self.pids_before: list[int] = []  # the machine's processes just before the spawn
 
     def run(self) -> RunOutcome:
         become_subreaper()
@@ -177,6 +186,7 @@ class Launcher:
         try:
             os.set_inheritable(read, True)
             env = {**self.env, "CONCURTRACE_GO_FD": str(read)}
+            self.pids_before = _pids()
             pid = os.posix_spawn(self.argv[0], self.argv, env)
         except BaseException:
             os.close(write)

@@ -39,6 +39,7 @@ class Watchers:
             config.light, config.tracer.tracer_entries))
         self.watchdog.start()  # a fatal signal ends a process even in a long C call
         self.sampler = TreeSampler(os.getpid(), hz=config.sample_hz, states=True)
+        self.sampler.not_descendants(launcher.pids_before)
         self.sampler.start()
         self.live = self._live_detector(launcher)
 
