@@ -160,7 +160,7 @@ def stall_summary(data: SyncData, timeline: Timeline, deadlocked: frozenset[int]
             continue
         where = proc.name if proc is not None else f"pid {stall.pid}"
         findings.append(Finding(
-            "stalled", stall.pid, stall.waits[0].tid,
+            "stalled", stall.pid, None,  # the whole process's
             f"Every thread of {where} was blocked for the last {short_duration(end - stall.since)}"
             f", and none of them could wake another: {describe_stall(stall, names)}. Only a "
             "signal handler or another process could have ended it.", stall_advice(stall), 4))
