@@ -322,3 +322,23 @@ def test_raise_signal_behaves_the_same_and_a_handled_one_is_from_itself(tmp_path
     done = subprocess.run([sys.executable, "-m", "concurtrace", "summary",
                            str(tmp_path / "t.pftrace")], capture_output=True, text=True)
     assert "exit 0 after SIGUSR1 from itself (handled)" in done.stderr + done.stdout
+
+
+def test_interrupt_main_is_a_signal_from_itself(tmp_path: Path) -> None:
+    """CPython's test_threading calls _thread.interrupt_main(): its C side writes SIGINT into
+    the wakeup pipe as a delivery does, and the root read 'exit 0 after SIGINT from outside
+    the traced tree (handled)' though nothing outside sent one. It is the process's own now;
+    an interrupt_main the handler ignores records nothing."""
+    script = str(SCRIPTS / "interrupt_main.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert plain.stdout.endswith("interrupted [10]\ndone\n"), plain.stdout
+    for mode in ("--light", "--max-stack-depth=20"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode,), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        [root] = run.summary()["processes"]
+        assert root["handled_signal"] is not None, root
+        assert (root["handled_signal"]["signal"], root["handled_signal"]["pid"],
+                root["handled_signal"]["reason"]) == ("SIGINT", root["pid"], "raised"), root
+        assert "outside the traced tree" not in run.stderr, run.stderr
+        assert "exit 0 after SIGINT from itself (handled)" in run.stderr, run.stderr

@@ -257,15 +257,26 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(signal, "raise_signal", raise_signal)
 
 
-def _raised(sink: Sink, sig: int, how: str) -> None:
+def _raised(sink: Sink, sig: int, how: str, depth: int = 2) -> None:
     """A signal the process sends itself (uvicorn re-raises the SIGTERM it handled once its
-    graceful shutdown is done), written before the send: what ended it, when it dies of it."""
+    graceful shutdown is done), written before the send: what ended it, when it dies of it.
+    depth: the program's frame, counted from here."""
     if not isinstance(sig, int) or sig == 0 or sink.in_terminate \
-            or is_own(sys._getframe(2).f_code.co_filename):  # (a bad argument: its own error)
+            or is_own(sys._getframe(depth).f_code.co_filename):  # (a bad argument: its own error)
         return  # (our own re-raise after the exit save is not the program's)
     me = os.getpid()
     sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=now_ns(), child=me, tid=tid(),
                          how=how, signum=int(sig), reason="raised"))
+
+
+def _trips(getsignal: Callable[[int], Any], signum: int) -> bool:
+    """_thread.interrupt_main(signum) will trip signum (as CPython's PyErr_SetInterruptEx:
+    a valid signal whose handler is neither SIG_DFL nor SIG_IGN)."""
+    try:
+        handler = getsignal(signum)
+    except (TypeError, ValueError, OverflowError):  # its own error follows, as without us
+        return False
+    return handler not in (signal.SIG_DFL, signal.SIG_IGN)
 
 
 def _reason(sig: int) -> str:
@@ -332,6 +343,10 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
         # disposition is SIG_DFL, which is what the program sees where our handler is.
         if signum in FATAL_SIGNALS and sink.handles_signal(signum):
             return
+        if _trips(orig_getsignal, signum):
+            # Its C side writes signum into our wakeup pipe as a delivery would: without a
+            # record it read 'after SIGINT from outside the traced tree' (test_threading).
+            _raised(sink, signum, "_thread.interrupt_main", depth=3)
         sink.call(orig_interrupt_main, signum)
 
     hooks.patch(_thread, "interrupt_main", clean_raise(interrupt_main))
