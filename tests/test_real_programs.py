@@ -342,3 +342,23 @@ def test_interrupt_main_is_a_signal_from_itself(tmp_path: Path) -> None:
                 root["handled_signal"]["reason"]) == ("SIGINT", root["pid"], "raised"), root
         assert "outside the traced tree" not in run.stderr, run.stderr
         assert "exit 0 after SIGINT from itself (handled)" in run.stderr, run.stderr
+
+
+def test_a_pure_python_simple_queue_is_labelled_where_it_was_made(tmp_path: Path) -> None:
+    """CPython's test_queue under --light: its SimpleQueue tests' Semaphore read
+    'Semaphore@? (q._count)' and its inner lock 'Lock@? (q._count._cond._lock)' (made inside
+    queue, whose _PySimpleQueue, unlike Queue, never passed its site down to them)."""
+    script = SCRIPTS / "py_simple_queue.py"
+    made = _line(script, "simple = module._PySimpleQueue()")
+    for mode in ("--light", "--quiet"):
+        run = trace_run(tmp_path / "t.pftrace", str(script), options=(mode, "--quiet"),
+                        cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == "False 2\nTrue 2\n"
+        objects = run.summary()["sync"]["objects"]
+        labels = sorted(o["label"] for o in objects)
+        assert not [label for label in labels if "@?" in label], labels
+        assert f"Semaphore@py_simple_queue.py:{made} (simple._count)" in labels, labels
+        [lock] = [o for o in objects if o["kind"] == "Lock"]
+        assert lock["label"] == f"Lock@py_simple_queue.py:{made} (simple._count._cond._lock)"
+        assert lock["instances"] == 2 and lock["waits"] == 2, lock
