@@ -362,3 +362,23 @@ def test_a_pure_python_simple_queue_is_labelled_where_it_was_made(tmp_path: Path
         [lock] = [o for o in objects if o["kind"] == "Lock"]
         assert lock["label"] == f"Lock@py_simple_queue.py:{made} (simple._count._cond._lock)"
         assert lock["instances"] == 2 and lock["waits"] == 2, lock
+
+
+def test_alike_task_findings_of_one_thread_count_tasks(tmp_path: Path) -> None:
+    """test_asyncio.test_tasks: 19 tasks left pending on its one main thread read '19 threads
+    'MainThread' in MainProcess were still pending when their loop stopped: lifetime median
+    35.28 s' (the thread's own lifetime, once per task). They are tasks, counted as tasks."""
+    script = str(SCRIPTS / "pending_tasks.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, options=("--light",), cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+    destroyed = "Task was destroyed but it is pending!"
+    assert run.stderr.count(destroyed) == plain.stderr.count(destroyed) == 5, plain.stderr
+    pending = [f for f in run.summary()["findings"] if f["kind"] == "task_pending_at_exit"]
+    assert len(pending) == 5, run.summary()["findings"]
+    findings = " ".join(run.stderr.split("\nFindings\n", 1)[1].split())
+    assert "• 5 tasks on thread 'MainThread' in MainProcess were left pending. For example: " \
+        "Task 'Task-1 (forever)' on MainThread of MainProcess was still pending" in findings, \
+        findings
+    assert "threads 'MainThread'" not in findings and "lifetime" not in findings, findings
