@@ -4,6 +4,7 @@ gunicorn, aiohttp) reproduced in small scripts: what concurtrace showed wrong on
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -382,3 +383,27 @@ def test_alike_task_findings_of_one_thread_count_tasks(tmp_path: Path) -> None:
         "Task 'Task-1 (forever)' on MainThread of MainProcess was still pending" in findings, \
         findings
     assert "threads 'MainThread'" not in findings and "lifetime" not in findings, findings
+
+
+def test_a_raising_thread_of_thread_module_reaches_the_hook_as_itself(tmp_path: Path) -> None:
+    """CPython's test_thread (test_unraisable_exception) failed under concurtrace: the
+    sys.unraisablehook of a program saw our wrapper of the function _thread ran, not the
+    function ('<function task> is not <function task>'). The hook, its args and the default
+    hook's output are as without concurtrace."""
+    script = str(SCRIPTS / "thread_unraisable.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert plain.stdout.startswith("True Exception ignored in thread started by "
+                                   "UnraisableHookArgs ValueError('task failed')\n"
+                                   "['task']\n"), plain.stdout
+    for mode in ("--light", "--quiet"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode, "--quiet"), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        program = "".join(line for line in run.stderr.splitlines(keepends=True)
+                          if not line.startswith("concurtrace: "))
+        assert re.sub(" at 0x[0-9a-f]+", "", program) == \
+            re.sub(" at 0x[0-9a-f]+", "", plain.stderr), program
+        assert "Exception ignored in thread started by: <function task" in program, program
+        threads = [t for t in run.summary()["threads"] if not t["is_main"]]
+        assert sorted(t["exc_type"] or "" for t in threads) == \
+            ["SystemExit", "ValueError", "ValueError"], threads

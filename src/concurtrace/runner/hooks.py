@@ -133,13 +133,46 @@ class _ThreadRun:
                                daemon=True))
         exc: str | None = None
         try:
-            return sink.call(function, *args, **kwargs)
-        except BaseException as error:
-            exc = type(error).__name__
-            unlink(error)
-            raise
+            try:
+                return sink.call(function, *args, **kwargs)
+            except BaseException as error:
+                exc = type(error).__name__
+                unlink(error)
+                hook_args = _unraisable_args(function, error)
+                if hook_args is None:
+                    raise
+            _call_unraisable_hook(hook_args)  # out of the except, as _thread calls it
+            return None
         finally:
             sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), exc_type=exc))
+
+
+def _unraisable_args(function: Callable[..., Any], error: BaseException) -> Any:
+    """What _thread hands sys.unraisablehook for an exception of the function it ran, built
+    here when the program has a hook of its own, so that its args.object is the program's
+    function, not our _ThreadRun (CPython's test_thread checks `is`). None: leave it to
+    _thread (SystemExit, which it ignores; the default hook, which prints our repr, the
+    function's)."""
+    hook = getattr(sys, "unraisablehook", None)
+    if isinstance(error, SystemExit) or hook is None or hook is sys.__unraisablehook__:
+        return None
+    # The type is not exported; as a static subclass of tuple it is listed among tuple's.
+    kind: Any = next((t for t in tuple.__subclasses__() if t.__name__ == "UnraisableHookArgs"
+                      and t.__module__ == "builtins"), None)
+    if kind is None:
+        return None
+    return kind((type(error), error, error.__traceback__,
+                 "Exception ignored in thread started by", function))
+
+
+def _call_unraisable_hook(args: Any) -> None:
+    hook = sys.unraisablehook
+    try:
+        hook(args)
+    except BaseException as error:  # noqa: BLE001 - as CPython: the default hook tells it
+        unlink(error)
+        sys.__unraisablehook__(type(args)((type(error), error, error.__traceback__,
+                                           "Exception ignored in sys.unraisablehook", hook)))
 
 
 def _install_processes(hooks: HookSet, sink: Sink) -> None:
