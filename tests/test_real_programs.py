@@ -407,3 +407,24 @@ def test_a_raising_thread_of_thread_module_reaches_the_hook_as_itself(tmp_path: 
         threads = [t for t in run.summary()["threads"] if not t["is_main"]]
         assert sorted(t["exc_type"] or "" for t in threads) == \
             ["SystemExit", "ValueError", "ValueError"], threads
+
+
+def test_a_worker_terminated_before_its_tracer_started_is_not_told_to_be_joined(
+        tmp_path: Path) -> None:
+    """A non-daemon worker its parent terminate()d 2-11 ms after starting it (CPython's
+    test_concurrent_futures.test_process_pool) read 'killed by SIGTERM ... before its tracer
+    started. Join it (p.join()) before the parent returns, or make it non-daemon', advice
+    for a daemon cut at its parent's exit. It says who ended it, and that none of it ran."""
+    script = str(SCRIPTS / "terminated_at_start.py")
+    run = trace_run(tmp_path / "t.pftrace", script, options=("--light",), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "exit -15 daemon False\n"
+    summary = run.summary()
+    [worker] = [p for p in summary["processes"] if p["name"] == "SpawnProcess-1"]
+    assert worker["terminated_by"] == {"pid": summary["root_pid"], "reason": "terminate"}
+    [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+    assert told["kind"] == "nonzero_exit" and told["severity"] == 2, told
+    assert "was ended by SIGTERM via terminate() after" in told["message"], told
+    if not worker["traced"]:  # (a slow parent may let its tracer start: then it ran)
+        assert "before its tracer started: none of its work ran" in told["message"], told
+    assert "non-daemon" not in told["advice"], told
