@@ -428,3 +428,20 @@ def test_a_worker_terminated_before_its_tracer_started_is_not_told_to_be_joined(
     if not worker["traced"]:  # (a slow parent may let its tracer start: then it ran)
         assert "before its tracer started: none of its work ran" in told["message"], told
     assert "non-daemon" not in told["advice"], told
+
+
+def test_pthread_kill_is_a_signal_from_itself(tmp_path: Path) -> None:
+    """CPython's test_socketserver pthread_kill()s its main thread with SIGUSR1 from another
+    thread: the root read 'exit 0 after SIGUSR1 from outside the traced tree (handled)'."""
+    script = str(SCRIPTS / "pthread_kill_self.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert plain.stdout.endswith("[10]\n"), plain.stdout
+    for mode in ("--light", "--max-stack-depth=20"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode,), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        [root] = run.summary()["processes"]
+        assert root["handled_signal"] is not None, root
+        assert (root["handled_signal"]["signal"], root["handled_signal"]["pid"],
+                root["handled_signal"]["reason"]) == ("SIGUSR1", root["pid"], "raised"), root
+        assert "exit 0 after SIGUSR1 from itself (handled)" in run.stderr, run.stderr

@@ -288,9 +288,34 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
             raise
 
     hooks.patch(signal, "raise_signal", raise_signal)
+    if hasattr(signal, "pthread_kill"):
+        hooks.patch(signal, "pthread_kill", _pthread_kill_hook(signal.pthread_kill, sink))
 
 
-def _raised(sink: Sink, sig: int, how: str, depth: int = 2) -> None:
+def _pthread_kill_hook(orig: Callable[[int, int], None], sink: Sink) -> Callable[[int, int], None]:
+    """signal.pthread_kill signals a thread of this process: the process's own signal
+    (CPython's test_socketserver read 'after SIGUSR1 from outside the traced tree')."""
+
+    def pthread_kill(thread_id: int, signalnum: int) -> None:
+        ts = now_ns()
+        try:  # the call may end us (a default disposition): written before it, as os.kill's
+            fatal = signal.getsignal(signalnum) in (signal.SIG_DFL, None)
+        except (TypeError, ValueError, OverflowError):
+            fatal = False  # its own error follows
+        if fatal:
+            _raised(sink, signalnum, "signal.pthread_kill")
+        try:
+            sink.call(orig, thread_id, signalnum)
+        except BaseException as error:  # e.g. ProcessLookupError for a thread gone
+            unlink(error)
+            raise
+        if not fatal:  # only once it went out (a thread gone sends nothing)
+            _raised(sink, signalnum, "signal.pthread_kill", start_ts=ts)
+
+    return pthread_kill
+
+
+def _raised(sink: Sink, sig: int, how: str, depth: int = 2, start_ts: int | None = None) -> None:
     """A signal the process sends itself (uvicorn re-raises the SIGTERM it handled once its
     graceful shutdown is done), written before the send: what ended it, when it dies of it.
     depth: the program's frame, counted from here."""
@@ -298,8 +323,9 @@ def _raised(sink: Sink, sig: int, how: str, depth: int = 2) -> None:
             or is_own(sys._getframe(depth).f_code.co_filename):  # (a bad argument: its own error)
         return  # (our own re-raise after the exit save is not the program's)
     me = os.getpid()
-    sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=now_ns(), child=me, tid=tid(),
-                         how=how, signum=int(sig), reason="raised"))
+    ts = now_ns()
+    sink.write(Terminate(ev="terminate", ts=ts, start_ts=ts if start_ts is None else start_ts,
+                         child=me, tid=tid(), how=how, signum=int(sig), reason="raised"))
 
 
 def _trips(getsignal: Callable[[int], Any], signum: int) -> bool:
