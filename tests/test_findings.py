@@ -49,6 +49,15 @@ def test_killed_before_trace() -> None:
     assert finding is not None and finding.severity == 5
     assert "before its tracer started" in finding.message
     assert killed_before_trace(*_tree(signal="SIGTERM"), None) is None  # traced: it ran
+    # terminate()d on purpose by its parent: nonzero_exit says so (and by whom), no join advice
+    stopped = {"traced": False, "signal": "SIGTERM", "exit_code": -15,
+               "terminated_by": TerminatedBy(1, "terminate")}
+    assert killed_before_trace(*_tree(**stopped), None) is None
+    told = nonzero_exit(*_tree(**stopped), None)
+    assert told is not None and told.message.endswith(
+        "via terminate() after 500 ms, before its tracer started: none of its work ran."), told
+    cut = {**stopped, "daemon": True, "terminated_by": TerminatedBy(1, "daemon_cleanup")}
+    assert killed_before_trace(*_tree(**cut), None) is not None
 
 
 def test_daemon_process_terminated_takes_precedence_over_nonzero_exit() -> None:

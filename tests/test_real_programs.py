@@ -4,6 +4,7 @@ gunicorn, aiohttp) reproduced in small scripts: what concurtrace showed wrong on
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -322,3 +323,125 @@ def test_raise_signal_behaves_the_same_and_a_handled_one_is_from_itself(tmp_path
     done = subprocess.run([sys.executable, "-m", "concurtrace", "summary",
                            str(tmp_path / "t.pftrace")], capture_output=True, text=True)
     assert "exit 0 after SIGUSR1 from itself (handled)" in done.stderr + done.stdout
+
+
+def test_interrupt_main_is_a_signal_from_itself(tmp_path: Path) -> None:
+    """CPython's test_threading calls _thread.interrupt_main(): its C side writes SIGINT into
+    the wakeup pipe as a delivery does, and the root read 'exit 0 after SIGINT from outside
+    the traced tree (handled)' though nothing outside sent one. It is the process's own now;
+    an interrupt_main the handler ignores records nothing."""
+    script = str(SCRIPTS / "interrupt_main.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert plain.stdout.endswith("interrupted [10]\ndone\n"), plain.stdout
+    for mode in ("--light", "--max-stack-depth=20"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode,), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        [root] = run.summary()["processes"]
+        assert root["handled_signal"] is not None, root
+        assert (root["handled_signal"]["signal"], root["handled_signal"]["pid"],
+                root["handled_signal"]["reason"]) == ("SIGINT", root["pid"], "raised"), root
+        assert "outside the traced tree" not in run.stderr, run.stderr
+        assert "exit 0 after SIGINT from itself (handled)" in run.stderr, run.stderr
+
+
+def test_a_pure_python_simple_queue_is_labelled_where_it_was_made(tmp_path: Path) -> None:
+    """CPython's test_queue under --light: its SimpleQueue tests' Semaphore read
+    'Semaphore@? (q._count)' and its inner lock 'Lock@? (q._count._cond._lock)' (made inside
+    queue, whose _PySimpleQueue, unlike Queue, never passed its site down to them)."""
+    script = SCRIPTS / "py_simple_queue.py"
+    made = _line(script, "simple = module._PySimpleQueue()")
+    for mode in ("--light", "--quiet"):
+        run = trace_run(tmp_path / "t.pftrace", str(script), options=(mode, "--quiet"),
+                        cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == "False 2\nTrue 2\n"
+        objects = run.summary()["sync"]["objects"]
+        labels = sorted(o["label"] for o in objects)
+        assert not [label for label in labels if "@?" in label], labels
+        assert f"Semaphore@py_simple_queue.py:{made} (simple._count)" in labels, labels
+        [lock] = [o for o in objects if o["kind"] == "Lock"]
+        assert lock["label"] == f"Lock@py_simple_queue.py:{made} (simple._count._cond._lock)"
+        assert lock["instances"] == 2 and lock["waits"] == 2, lock
+
+
+def test_alike_task_findings_of_one_thread_count_tasks(tmp_path: Path) -> None:
+    """test_asyncio.test_tasks: 19 tasks left pending on its one main thread read '19 threads
+    'MainThread' in MainProcess were still pending when their loop stopped: lifetime median
+    35.28 s' (the thread's own lifetime, once per task). They are tasks, counted as tasks."""
+    script = str(SCRIPTS / "pending_tasks.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    run = trace_run(tmp_path / "t.pftrace", script, options=("--light",), cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+    destroyed = "Task was destroyed but it is pending!"
+    assert run.stderr.count(destroyed) == plain.stderr.count(destroyed) == 5, plain.stderr
+    pending = [f for f in run.summary()["findings"] if f["kind"] == "task_pending_at_exit"]
+    assert len(pending) == 5, run.summary()["findings"]
+    findings = " ".join(run.stderr.split("\nFindings\n", 1)[1].split())
+    assert "• 5 tasks on thread 'MainThread' in MainProcess were left pending. For example: " \
+        "Task 'Task-1 (forever)' on MainThread of MainProcess was still pending" in findings, \
+        findings
+    assert "threads 'MainThread'" not in findings and "lifetime" not in findings, findings
+
+
+def test_a_raising_thread_of_thread_module_reaches_the_hook_as_itself(tmp_path: Path) -> None:
+    """CPython's test_thread (test_unraisable_exception) failed under concurtrace: the
+    sys.unraisablehook of a program saw our wrapper of the function _thread ran, not the
+    function ('<function task> is not <function task>'). The hook, its args and the default
+    hook's output are as without concurtrace."""
+    script = str(SCRIPTS / "thread_unraisable.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert plain.stdout.startswith("True Exception ignored in thread started by "
+                                   "UnraisableHookArgs ValueError('task failed')\n"
+                                   "['task']\n"), plain.stdout
+    for mode in ("--light", "--quiet"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode, "--quiet"), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        program = "".join(line for line in run.stderr.splitlines(keepends=True)
+                          if not line.startswith("concurtrace: "))
+        assert re.sub(" at 0x[0-9a-f]+", "", program) == \
+            re.sub(" at 0x[0-9a-f]+", "", plain.stderr), program
+        assert "Exception ignored in thread started by: <function task" in program, program
+        threads = [t for t in run.summary()["threads"] if not t["is_main"]]
+        assert sorted(t["exc_type"] or "" for t in threads) == \
+            ["SystemExit", "ValueError", "ValueError"], threads
+
+
+def test_a_worker_terminated_before_its_tracer_started_is_not_told_to_be_joined(
+        tmp_path: Path) -> None:
+    """A non-daemon worker its parent terminate()d 2-11 ms after starting it (CPython's
+    test_concurrent_futures.test_process_pool) read 'killed by SIGTERM ... before its tracer
+    started. Join it (p.join()) before the parent returns, or make it non-daemon', advice
+    for a daemon cut at its parent's exit. It says who ended it, and that none of it ran."""
+    script = str(SCRIPTS / "terminated_at_start.py")
+    run = trace_run(tmp_path / "t.pftrace", script, options=("--light",), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == "exit -15 daemon False\n"
+    summary = run.summary()
+    [worker] = [p for p in summary["processes"] if p["name"] == "SpawnProcess-1"]
+    assert worker["terminated_by"] == {"pid": summary["root_pid"], "reason": "terminate"}
+    [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+    assert told["kind"] == "nonzero_exit" and told["severity"] == 2, told
+    assert "was ended by SIGTERM via terminate() after" in told["message"], told
+    if not worker["traced"]:  # (a slow parent may let its tracer start: then it ran)
+        assert "before its tracer started: none of its work ran" in told["message"], told
+    assert "non-daemon" not in told["advice"], told
+
+
+def test_pthread_kill_is_a_signal_from_itself(tmp_path: Path) -> None:
+    """CPython's test_socketserver pthread_kill()s its main thread with SIGUSR1 from another
+    thread: the root read 'exit 0 after SIGUSR1 from outside the traced tree (handled)'."""
+    script = str(SCRIPTS / "pthread_kill_self.py")
+    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path)
+    assert plain.stdout.endswith("[10]\n"), plain.stdout
+    for mode in ("--light", "--max-stack-depth=20"):
+        run = trace_run(tmp_path / "t.pftrace", script, options=(mode,), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        [root] = run.summary()["processes"]
+        assert root["handled_signal"] is not None, root
+        assert (root["handled_signal"]["signal"], root["handled_signal"]["pid"],
+                root["handled_signal"]["reason"]) == ("SIGUSR1", root["pid"], "raised"), root
+        assert "exit 0 after SIGUSR1 from itself (handled)" in run.stderr, run.stderr

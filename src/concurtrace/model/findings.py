@@ -64,12 +64,22 @@ def _life(proc: Process) -> str:
 
 
 def killed_before_trace(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
-    if proc.traced or not proc.signal or proc.start_method not in MP_METHODS:
+    if proc.traced or not proc.signal or proc.start_method not in MP_METHODS \
+            or _stopped_on_purpose(proc):  # (nonzero_exit tells those, and who did it)
         return None
     return Finding("killed_before_trace", proc.pid, None,
                    f"{proc.label()} was killed by {proc.signal} {_life(proc)} after it started, "
                    "before its tracer started: none of its work ran.",
                    "Join it (p.join()) before the parent returns, or make it non-daemon.", 5)
+
+
+def _stopped_on_purpose(proc: Process) -> bool:
+    """Ended by a terminate()/kill() of a traced process or by its own signal, or by
+    concurtrace's stop of the run: not a daemon cut at its parent's exit (ProcessPoolExecutor
+    tests terminate() a worker 2 ms after its start; it read 'make it non-daemon')."""
+    killer = proc.terminated_by
+    return killer is not None and (killer.reason in ("terminate", "kill", "raised")
+                                   or killer.reason in RUN_STOPS)
 
 
 def daemon_process_terminated(timeline: Timeline, proc: Process, _: None) -> Finding | None:
@@ -105,10 +115,12 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                            "delayed its exit past the patience of whoever ended it (a test "
                            "runner's or pool's shutdown timeout). Run with --light, or trace "
                            "less (--max-stack-depth, --include-files, --min-duration).", 3)
+        early = ", before its tracer started: none of its work ran" \
+            if not proc.traced and proc.start_method in MP_METHODS else ""
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was ended by {proc.signal} via {killer.reason}() "
-                       f"after {life}" + (f", {during_save}" if during_save else "") + ".",
-                       "Expected if you stopped it on purpose.", 2)
+                       f"after {life}" + (f", {during_save}" if during_save else "") + early
+                       + ".", "Expected if you stopped it on purpose.", 2)
     if proc.signal and killer is not None and killer.reason == "raised":
         handled = f" once it had handled {signal_name(proc.handled.signum)}" \
             if proc.handled else ""

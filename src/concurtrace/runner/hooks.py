@@ -133,13 +133,46 @@ class _ThreadRun:
                                daemon=True))
         exc: str | None = None
         try:
-            return sink.call(function, *args, **kwargs)
-        except BaseException as error:
-            exc = type(error).__name__
-            unlink(error)
-            raise
+            try:
+                return sink.call(function, *args, **kwargs)
+            except BaseException as error:
+                exc = type(error).__name__
+                unlink(error)
+                hook_args = _unraisable_args(function, error)
+                if hook_args is None:
+                    raise
+            _call_unraisable_hook(hook_args)  # out of the except, as _thread calls it
+            return None
         finally:
             sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), exc_type=exc))
+
+
+def _unraisable_args(function: Callable[..., Any], error: BaseException) -> Any:
+    """What _thread hands sys.unraisablehook for an exception of the function it ran, built
+    here when the program has a hook of its own, so that its args.object is the program's
+    function, not our _ThreadRun (CPython's test_thread checks `is`). None: leave it to
+    _thread (SystemExit, which it ignores; the default hook, which prints our repr, the
+    function's)."""
+    hook = getattr(sys, "unraisablehook", None)
+    if isinstance(error, SystemExit) or hook is None or hook is sys.__unraisablehook__:
+        return None
+    # The type is not exported; as a static subclass of tuple it is listed among tuple's.
+    kind: Any = next((t for t in tuple.__subclasses__() if t.__name__ == "UnraisableHookArgs"
+                      and t.__module__ == "builtins"), None)
+    if kind is None:
+        return None
+    return kind((type(error), error, error.__traceback__,
+                 "Exception ignored in thread started by", function))
+
+
+def _call_unraisable_hook(args: Any) -> None:
+    hook = sys.unraisablehook
+    try:
+        hook(args)
+    except BaseException as error:  # noqa: BLE001 - as CPython: the default hook tells it
+        unlink(error)
+        sys.__unraisablehook__(type(args)((type(error), error, error.__traceback__,
+                                           "Exception ignored in sys.unraisablehook", hook)))
 
 
 def _install_processes(hooks: HookSet, sink: Sink) -> None:
@@ -255,17 +288,54 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
             raise
 
     hooks.patch(signal, "raise_signal", raise_signal)
+    if hasattr(signal, "pthread_kill"):
+        hooks.patch(signal, "pthread_kill", _pthread_kill_hook(signal.pthread_kill, sink))
 
 
-def _raised(sink: Sink, sig: int, how: str) -> None:
+def _pthread_kill_hook(orig: Callable[[int, int], None], sink: Sink) -> Callable[[int, int], None]:
+    """signal.pthread_kill signals a thread of this process: the process's own signal
+    (CPython's test_socketserver read 'after SIGUSR1 from outside the traced tree')."""
+
+    def pthread_kill(thread_id: int, signalnum: int) -> None:
+        ts = now_ns()
+        try:  # the call may end us (a default disposition): written before it, as os.kill's
+            fatal = signal.getsignal(signalnum) in (signal.SIG_DFL, None)
+        except (TypeError, ValueError, OverflowError):
+            fatal = False  # its own error follows
+        if fatal:
+            _raised(sink, signalnum, "signal.pthread_kill")
+        try:
+            sink.call(orig, thread_id, signalnum)
+        except BaseException as error:  # e.g. ProcessLookupError for a thread gone
+            unlink(error)
+            raise
+        if not fatal:  # only once it went out (a thread gone sends nothing)
+            _raised(sink, signalnum, "signal.pthread_kill", start_ts=ts)
+
+    return pthread_kill
+
+
+def _raised(sink: Sink, sig: int, how: str, depth: int = 2, start_ts: int | None = None) -> None:
     """A signal the process sends itself (uvicorn re-raises the SIGTERM it handled once its
-    graceful shutdown is done), written before the send: what ended it, when it dies of it."""
+    graceful shutdown is done), written before the send: what ended it, when it dies of it.
+    depth: the program's frame, counted from here."""
     if not isinstance(sig, int) or sig == 0 or sink.in_terminate \
-            or is_own(sys._getframe(2).f_code.co_filename):  # (a bad argument: its own error)
+            or is_own(sys._getframe(depth).f_code.co_filename):  # (a bad argument: its own error)
         return  # (our own re-raise after the exit save is not the program's)
     me = os.getpid()
-    sink.write(Terminate(ev="terminate", ts=now_ns(), start_ts=now_ns(), child=me, tid=tid(),
-                         how=how, signum=int(sig), reason="raised"))
+    ts = now_ns()
+    sink.write(Terminate(ev="terminate", ts=ts, start_ts=ts if start_ts is None else start_ts,
+                         child=me, tid=tid(), how=how, signum=int(sig), reason="raised"))
+
+
+def _trips(getsignal: Callable[[int], Any], signum: int) -> bool:
+    """_thread.interrupt_main(signum) will trip signum (as CPython's PyErr_SetInterruptEx:
+    a valid signal whose handler is neither SIG_DFL nor SIG_IGN)."""
+    try:
+        handler = getsignal(signum)
+    except (TypeError, ValueError, OverflowError):  # its own error follows, as without us
+        return False
+    return handler not in (signal.SIG_DFL, signal.SIG_IGN)
 
 
 def _reason(sig: int) -> str:
@@ -332,6 +402,10 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
         # disposition is SIG_DFL, which is what the program sees where our handler is.
         if signum in FATAL_SIGNALS and sink.handles_signal(signum):
             return
+        if _trips(orig_getsignal, signum):
+            # Its C side writes signum into our wakeup pipe as a delivery would: without a
+            # record it read 'after SIGINT from outside the traced tree' (test_threading).
+            _raised(sink, signum, "_thread.interrupt_main", depth=3)
         sink.call(orig_interrupt_main, signum)
 
     hooks.patch(_thread, "interrupt_main", clean_raise(interrupt_main))

@@ -88,6 +88,10 @@ def install_queue_module(hooks: HookSet, sink: Sink, queue: Any) -> None:
     SHARING_GLOBALS.append(vars(queue))
     hooks.on_uninstall(lambda: SHARING_GLOBALS.remove(vars(queue)))
     hooks.patch(queue.Queue, "__init__", clean_raise(_labelled_init(queue.Queue.__init__)))
+    simple: Any = getattr(queue, "_PySimpleQueue", None)  # (SimpleQueue itself without _queue)
+    if simple is not None and "__init__" in vars(simple):  # its Semaphore (made in queue) and
+        # the Semaphore's lock take its site, as a Queue's mutex and conditions take the Queue's
+        hooks.patch(simple, "__init__", clean_raise(_labelled_init(simple.__init__)))
     install_queue(hooks, sink, queue)
     install_simple_queue(hooks, sink, queue)
 

@@ -100,7 +100,8 @@ INTERNAL_FILES = frozenset({threading.__file__, QUEUE_FILE})
 # queue's globals join when the program imports it (hooks_sync.install_queue_module).
 SHARING_GLOBALS: list[dict[str, Any]] = [threading.__dict__]
 # Where threading and queue keep the locks and conditions their objects are built on.
-INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done")
+# (_count: the Semaphore of queue._PySimpleQueue, with a Condition and a Lock inside it)
+INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done", "_count")
 
 
 def creation_site() -> tuple[str, int] | None:
@@ -122,7 +123,7 @@ _OPAQUE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType
 NAME_FRAMES = 3
 
 
-def share_site(obj: Any, site: tuple[str, int] | None, depth: int = 2) -> None:
+def share_site(obj: Any, site: tuple[str, int] | None, depth: int = 3) -> None:
     """Give obj's inner locks and conditions (made inside threading/queue) obj's site."""
     for attr in INNER_ATTRS:
         inner = getattr(obj, attr, None)
