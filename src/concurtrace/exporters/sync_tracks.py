@@ -147,6 +147,8 @@ def _wait_args(wait: Wait, threads: dict[tuple[int, int], Thread]) -> dict[str, 
         args.update(holder_pid=wait.holder_pid, releaser_pid=wait.releaser_pid,
                     server=PROCESSES.get(wait.server_pid or 0) if wait.server_pid else None,
                     server_pid=wait.server_pid)
+    elif wait.releaser_pid is not None:  # a join's child, a process pool's worker
+        args["releaser_pid"] = wait.releaser_pid
     return args
 
 

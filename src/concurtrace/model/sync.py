@@ -6,7 +6,8 @@ return_when; locks, semaphores, queues and joins add timeout, null for none), "w
 (tid, obj, outcome: acquired | notified | set | got_item | put_item | thread_ended |
 passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
 "sync_signal" (tid, obj, op: release | notify | set | put | get | arrive | break | reset |
-complete | cancel; a lock release adds since, its hold start), "exit_wait" (tid: the main
+complete | cancel; a lock release adds since, its hold start; a process pool future's
+completion adds via, its call's identity: model/sync_relay.py), "exit_wait" (tid: the main
 thread, done, waits for the non-daemon threads at exit, threads: their native ids; it
 becomes one of SyncData.exit_waits, model/sync_exit.py). obj is the object's identity
 number in its process (the hooks give each object one; older traces have its id()).
@@ -31,6 +32,7 @@ from concurtrace.model.sync_mp import (
     relabel,
     shared_holds,
 )
+from concurtrace.model.sync_relay import relay_to_workers
 from concurtrace.model.units import SYNC_THRESHOLD_NS
 
 LOCK_KINDS = ("Lock", "RLock")
@@ -75,6 +77,7 @@ class Wait:
     server_pid: int | None = None  # a Manager proxy's server process
     target_pid: int | None = None  # a multiprocessing Process.join: the child waited for
     waited_for: tuple[int, ...] = ()  # the wait at exit: the non-daemon threads (sync_exit)
+    via: str | None = None  # a process pool's future: the call its ending signal named
 
 
 @dataclass(slots=True)
@@ -174,6 +177,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _open_holds(data)
     _count_waiters(data)
     attribute_shared(data.waits, shared)
+    relay_to_workers(data.waits, shared)
     process_ends.attribute(data.waits)
     label_server_side(data.waits, shared)
     label_server_side(data.holds, shared)
@@ -272,6 +276,7 @@ def _attribute(wait: Wait, signals: list[RawRecord], times: list[int],
         if signal.get("op") in ops and int(signal["tid"]) != wait.tid:
             wait.releaser, wait.released_ns = int(signal["tid"]), times[index]
             wait.released_op = str(signal.get("op"))
+            wait.via = str(signal["via"]) if signal.get("via") else None
             return
         index -= 1
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import install_semlock
+from concurtrace.runner.hooks_sync_mp_cfpool import install_process_pool
 from concurtrace.runner.hooks_sync_mp_conditions import install_conditions
 from concurtrace.runner.hooks_sync_mp_pipe import install_connection
 from concurtrace.runner.hooks_sync_mp_pool import install_pool
@@ -30,7 +31,8 @@ TARGETS: dict[str, Patcher] = {"multiprocessing.synchronize": install_synchroniz
                                "multiprocessing.managers": install_proxies,
                                "multiprocessing.connection": install_connection,
                                "multiprocessing.process": install_process_waits,
-                               "multiprocessing.pool": install_pool}
+                               "multiprocessing.pool": install_pool,
+                               "concurrent.futures.process": install_process_pool}
 
 
 def patch(hooks: HookSet, sink: Sink, name: str, module: Any) -> None:
