@@ -20,13 +20,17 @@ SIGNAL_VERB = {"release": "released", "notify": "notified", "set": "set", "put":
                "get": "took from", "exit": "ended", "arrive": "arrived last at",
                "break": "broke", "reset": "reset", "complete": "completed",
                "cancel": "cancelled", "send": "sent into", "close": "closed",
-               "handled": "handed over a result of"}
+               "handled": "handed over a result of", "connect": "connected to",
+               "accept": "accepted"}
 FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed()"}
 MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
                  "mp.Pipe.poll": "waiting in poll() for a message from {}",
                  "mp.Process.join": "waiting for {} to end",
                  "mp.Process.exit_join": "waiting at exit for {} to end",
-                 "mp.AsyncResult": "waiting for the result of {}"}
+                 "mp.AsyncResult": "waiting for the result of {}",
+                 "mp.connection.wait": "waiting in connection.wait() for {}",
+                 "mp.Listener.accept": "waiting in accept() for a client of {}",
+                 "mp.Client": "waiting for {} to be accepted"}
 ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
 
 

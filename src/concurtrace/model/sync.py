@@ -32,7 +32,7 @@ from concurtrace.model.sync_mp import (
     relabel,
     shared_holds,
 )
-from concurtrace.model.sync_relay import relay_to_workers
+from concurtrace.model.sync_relay import credit_multi_waits, relay_to_workers
 from concurtrace.model.units import SYNC_THRESHOLD_NS
 
 LOCK_KINDS = ("Lock", "RLock")
@@ -78,6 +78,8 @@ class Wait:
     target_pid: int | None = None  # a multiprocessing Process.join: the child waited for
     waited_for: tuple[int, ...] = ()  # the wait at exit: the non-daemon threads (sync_exit)
     via: str | None = None  # a process pool's future: the call its ending signal named
+    ready: tuple[str, ...] = ()  # connection.wait: the Pipe ends that were ready at its end
+    ready_pids: tuple[int, ...] = ()  # and the children whose sentinels were
 
 
 @dataclass(slots=True)
@@ -155,6 +157,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
             ended = open_waits.pop((int(record["pid"]), int(record["tid"])), None)
             if ended is not None and ended.obj == lives.current(ended.pid, record.get("obj")):
                 ended.end, ended.outcome = int(record["ts"]), str(record.get("outcome"))
+                ended.ready = tuple(str(r) for r in record.get("ready") or ())
+                ended.ready_pids = tuple(int(p) for p in record.get("ready_pids") or ())
         elif ev == "sync_object" or (ev == "sync_signal" and record.get("shared")):
             shared.add(record)
         elif ev == "sync_signal":
@@ -178,6 +182,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _count_waiters(data)
     attribute_shared(data.waits, shared)
     relay_to_workers(data.waits, shared)
+    credit_multi_waits(data.waits, shared, process_ends)
     process_ends.attribute(data.waits)
     label_server_side(data.waits, shared)
     label_server_side(data.holds, shared)
