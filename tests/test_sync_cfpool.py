@@ -35,14 +35,16 @@ def test_process_pool_waits_name_the_worker(method: str, tmp_path: Path) -> None
         "pool.submit(slow, 2)", "cf.wait([first", "cf.wait(rest)", "cf.as_completed(",
         "pool.submit(bad", "broken.submit(")}
     future = "waiting for the result of Future@cf_process_pool.py:{}"
-    futures = "waiting in {}() for {} futures (Futures@cf_process_pool.py:{})"
+    futures = "waiting in {}() for {} (Futures@cf_process_pool.py:{})"
     expected = [(future.format(at["pool.submit(slow, 2)"]) + " (future)", "completed",
                  ran["result"]),
-                (futures.format("wait", 2, at["cf.wait([first"]), "completed", ran["wait_first"]),
-                (futures.format("wait", 1, at["cf.wait(rest)"]), "completed", ran["wait_rest"]),
-                (futures.format("as_completed", 2, at["cf.as_completed("]), "completed",
+                (futures.format("wait", "2 futures", at["cf.wait([first"]), "completed",
+                 ran["wait_first"]),
+                (futures.format("wait", "1 future", at["cf.wait(rest)"]), "completed",
+                 ran["wait_rest"]),
+                (futures.format("as_completed", "2 futures", at["cf.as_completed("]), "completed",
                  ran["as_completed_0"]),
-                (futures.format("as_completed", 2, at["cf.as_completed("]), "completed",
+                (futures.format("as_completed", "2 futures", at["cf.as_completed("]), "completed",
                  ran["as_completed_1"]),
                 (future.format(at["pool.submit(bad"]), "raised", "a worker"),
                 (future.format(at["broken.submit("]), "raised", None)]

@@ -28,18 +28,21 @@ def test_connection_wait_names_its_objects_and_the_sender(method: str, tmp_path:
     quiet = f"Pipe@mp_conn_wait.py:{_line(SCRIPT, 'quiet_in, quiet_out =')} (quiet_in)"
     loud = f"Pipe@mp_conn_wait.py:{_line(SCRIPT, 'loud_in, loud_out =')} (loud_in)"
     made = f"Process@mp_conn_wait.py:{_line(SCRIPT, 'worker = ctx.Process(')} (sender)"
-    rows = [r for r in engine.query(run.trace, WAITS) if "connection.wait()" in r["name"]]
-    head = "waiting in connection.wait() for "
+    rows = [r for r in engine.query(run.trace, WAITS) if "connection.wait@" in r["name"]]
+    head = "waiting in connection.wait@mp_conn_wait.py:{} for "
+    at = [_line(SCRIPT, what) for what in ("ready = wait(", "wait([quiet_in], 0.05)",
+                                            "wait([worker.sentinel])")]
     assert [(r["name"], r["outcome"], r["releaser"]) for r in rows] == [
-        (f"{head}{quiet}, {loud} and {made}", "ready", "MainThread of sender"),
-        (f"{head}{quiet}", "timed_out", None),
-        (f"{head}{made}", "ready", "MainThread of sender")], rows
+        (f"{head.format(at[0])}{quiet}, {loud} and {made}", "ready", "MainThread of sender"),
+        (f"{head.format(at[1])}{quiet}", "timed_out", None),
+        (f"{head.format(at[2])}{made}", "ready", "MainThread of sender")], rows
     assert rows[0]["dur"] >= 100e6 and 40e6 <= rows[1]["dur"] <= 2e9, rows
     flows = [f for f in engine.query(run.trace, CROSS_FLOWS) if f["dst"] == "resumed: ready"]
     assert sorted(f["src"].split(" ")[0] for f in flows) == ["ended", "sent"], flows
     assert all(f["src_upid"] != f["dst_upid"] for f in flows), flows
     objects = {o["label"]: o for o in run.summary()["sync"]["objects"]}
-    assert objects[f"{quiet}, {loud} and {made}"]["outcomes"] == {"ready": 1}
+    row = objects[f"connection.wait@mp_conn_wait.py:{at[0]} for {quiet}, {loud} and {made}"]
+    assert row["outcomes"] == {"ready": 1} and row["kind"] == "connection.wait", row
     assert engine.stats_errors(run.trace) == []
 
 

@@ -28,7 +28,7 @@ MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
                  "mp.Process.join": "waiting for {} to end",
                  "mp.Process.exit_join": "waiting at exit for {} to end",
                  "mp.AsyncResult": "waiting for the result of {}",
-                 "mp.connection.wait": "waiting in connection.wait() for {}",
+                 "mp.connection.wait": "waiting in {}",
                  "mp.Listener.accept": "waiting in accept() for a client of {}",
                  "mp.Client": "waiting for {} to be accepted"}
 ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
@@ -117,7 +117,8 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
     if wait.kind == "Future.result":
         return f"waiting for the result of {wait.label}"
     if wait.kind in FUTURES_WAITS:
-        count = f"{wait.futures} futures" if wait.futures else "futures"
+        count = (f"{wait.futures} future" + ("s" if wait.futures != 1 else "")) \
+            if wait.futures else "futures"
         return f"waiting in {FUTURES_WAITS[wait.kind]} for {count} ({wait.label})"
     if wait.kind == "Queue.put":
         return f"waiting for room in {wait.label}"

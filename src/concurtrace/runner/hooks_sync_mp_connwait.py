@@ -7,8 +7,9 @@ pass straight through, after one look at the caller's file. A call is split like
 Pipe's recv: a silent wait up to the threshold (the objects stay ready until read),
 then a recorded wait around multiprocessing's own wait. Its label names the objects:
 the Pipe ends' labels, a sentinel of one of this process's children as that Process,
-others by what they are ("waiting in connection.wait() for Pipe@app.py:5 (inbox),
-Process@app.py:9 (worker) and 1 socket"). A recorded waiter counts itself under each
+others by what they are ("waiting in connection.wait@app.py:20 for Pipe@app.py:5
+(inbox), Process@app.py:9 (worker) and 1 socket": the call's own label, so its waits
+are one object row of the summary, not the Pipe's). A recorded waiter counts itself under each
 Pipe end's identity, so a send into one writes its signal; the wait's end lists the ends
 and children that were ready, and the model credits the first send into a ready end
 within the wait, else a ready child's exit (model/sync_relay.py).
@@ -16,6 +17,7 @@ within the wait, else a ready child's exit (model/sync_relay.py).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -70,9 +72,10 @@ def _describe(objects: list[Any], frame: Any) -> tuple[str, list[Any], dict[int,
     if rest:
         extra.insert(0, f"{rest} more")
     parts = shown + extra
-    label = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] \
+    named = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] \
         if parts else "nothing"
-    return label, ends, children
+    where = f"{os.path.basename(frame.f_code.co_filename)}:{frame.f_lineno}"
+    return f"connection.wait@{where} for {named}", ends, children  # its own object row
 
 
 def _recorded(sink: Sink, orig: Any, objects: list[Any], timeout: float | None,
@@ -117,12 +120,15 @@ def install_wait(hooks: HookSet, sink: Sink, module: Any) -> None:
     if not callable(orig):
         return
 
-    # Every Connection.poll calls it: one look at the caller, no clean_raise layer.
+    getframe, mp_dir = sys._getframe, MP_DIR
+
+    # Every Connection.poll calls it: one look at the caller's file first (multiprocessing
+    # itself), no clean_raise layer.
     def wait(object_list: Any, timeout: Any = None) -> Any:
         try:
-            if settings.sink is None or settings.is_busy() \
-                    or sys._getframe(1).f_code.co_filename.startswith(INTERNAL) \
-                    or type(object_list) not in (list, tuple) \
+            caller = getframe(1).f_code.co_filename
+            if caller.startswith(mp_dir) or settings.sink is None or settings.is_busy() \
+                    or caller.startswith(INTERNAL) or type(object_list) not in (list, tuple) \
                     or (timeout is not None and (type(timeout) not in (int, float)
                                                  or timeout <= settings.threshold_s)):
                 return orig(object_list, timeout)
