@@ -61,9 +61,14 @@ def tag_end(sink: Sink, conn: Any, address: str, client: str, index: int, label:
 
 
 def readable(fd: int, timeout: float) -> bool:
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(timeout * 1000))
+    """fd has something to read within timeout; True for a closed one (-1): the
+    original then raises its own error, with no wait of ours begun."""
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    except (OSError, ValueError, TypeError):
+        return True
 
 
 def own_address(conn: Any, family: str) -> str | None:

@@ -18,7 +18,7 @@ What to look for in the timeline:
 
 import multiprocessing
 import time
-from multiprocessing.connection import Client, Listener, wait
+from multiprocessing.connection import Client, Connection, Listener, wait
 from typing import Any
 
 KEY = b"jobs"
@@ -64,6 +64,7 @@ def main() -> None:
         results = []
         while conns:
             for conn in wait(conns):
+                assert isinstance(conn, Connection)  # wait() returns what it was given
                 try:
                     results.append(conn.recv())
                 except EOFError:  # that worker hung up
