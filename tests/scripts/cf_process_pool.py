@@ -1,7 +1,7 @@
 """ProcessPoolExecutor waits (start method argv[1]): a result() 0.2 s in, a wait() for
-two calls (FIRST_COMPLETED, then the rest), as_completed over two, a result() that
-raises the worker's ValueError, then a pool broken by a worker that dies. Which worker
-ran each call goes to the file argv[2] (pids differ from run to run: not on stdout)."""
+two calls (FIRST_COMPLETED, then the rest), as_completed over two (0.3 s and 0.1 s), a
+result() that raises the worker's ValueError, then a pool broken by a worker that dies.
+Which worker ran each call goes to the file argv[2] (pids vary: not on stdout)."""
 
 import concurrent.futures as cf
 import json
@@ -40,8 +40,11 @@ def main() -> None:
         print([value(f, "wait_first") for f in done], len(rest))
         cf.wait(rest)
         print(value(second, "wait_rest"))
-        for n, f in enumerate(cf.as_completed([pool.submit(slow, x) for x in (2, 1)])):
-            print(value(f, f"as_completed_{n}"))
+        calls = [pool.submit(slow, x) for x in (3, 1)]
+        got = []
+        for n, f in enumerate(cf.as_completed(calls)):
+            got.append(value(f, f"as_completed_{n}"))
+        print(sorted(got))
         try:
             pool.submit(bad, 7).result()
         except ValueError:

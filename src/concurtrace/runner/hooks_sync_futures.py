@@ -141,21 +141,24 @@ def future_wait(sink: Sink, future: Any, condition: Any, orig_wait: Callable[...
     """Future.result/exception's wait on its Condition (the lock held), recorded as a
     "Future.result" wait and split like a lock's: a Future stays done."""
     settings.busy.future = None
+    via = future.__dict__.get(VIA)
+    pool = (via[1:],) if via is not None else ()
+    tries = [0]
 
     def attempt(t: float | None) -> bool:
-        if not _done(future):
+        tries[0] += 1
+        if tries[0] == 2:  # a process pool's: counted only for the recorded part, as a
+            _count_waiter(pool, 1)  # Pipe's recv: a round trip under the threshold costs
+        if not _done(future):  # its worker no signal (one put just before: no worker named)
             settings.call(orig_wait, condition, t)
         return _done(future)
 
-    via = future.__dict__.get(VIA)
-    if via is not None:
-        _count_waiter((via[1:],), 1)
     try:
         return split_wait(sink, future, "Future.result", attempt, timeout,
                           lambda: _outcome(future))
     finally:
-        if via is not None:
-            _count_waiter((via[1:],), -1)
+        if tries[0] >= 2:
+            _count_waiter(pool, -1)
 
 
 def futures_event_wait(sink: Sink, event: Any, orig: Callable[..., Any],
