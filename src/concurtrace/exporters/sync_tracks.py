@@ -20,13 +20,17 @@ SIGNAL_VERB = {"release": "released", "notify": "notified", "set": "set", "put":
                "get": "took from", "exit": "ended", "arrive": "arrived last at",
                "break": "broke", "reset": "reset", "complete": "completed",
                "cancel": "cancelled", "send": "sent into", "close": "closed",
-               "handled": "handed over a result of"}
+               "handled": "handed over a result of", "connect": "connected to",
+               "accept": "accepted"}
 FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed()"}
 MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
                  "mp.Pipe.poll": "waiting in poll() for a message from {}",
                  "mp.Process.join": "waiting for {} to end",
                  "mp.Process.exit_join": "waiting at exit for {} to end",
-                 "mp.AsyncResult": "waiting for the result of {}"}
+                 "mp.AsyncResult": "waiting for the result of {}",
+                 "mp.connection.wait": "waiting in {}",
+                 "mp.Listener.accept": "waiting in accept() for a client of {}",
+                 "mp.Client": "waiting for {} to be accepted"}
 ByThread = dict[tuple[int, int], list[tuple[str, list[Slice], list[Instant]]]]
 
 
@@ -113,7 +117,8 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
     if wait.kind == "Future.result":
         return f"waiting for the result of {wait.label}"
     if wait.kind in FUTURES_WAITS:
-        count = f"{wait.futures} futures" if wait.futures else "futures"
+        count = (f"{wait.futures} future" + ("s" if wait.futures != 1 else "")) \
+            if wait.futures else "futures"
         return f"waiting in {FUTURES_WAITS[wait.kind]} for {count} ({wait.label})"
     if wait.kind == "Queue.put":
         return f"waiting for room in {wait.label}"
@@ -147,6 +152,8 @@ def _wait_args(wait: Wait, threads: dict[tuple[int, int], Thread]) -> dict[str, 
         args.update(holder_pid=wait.holder_pid, releaser_pid=wait.releaser_pid,
                     server=PROCESSES.get(wait.server_pid or 0) if wait.server_pid else None,
                     server_pid=wait.server_pid)
+    elif wait.releaser_pid is not None:  # a join's child, a process pool's worker
+        args["releaser_pid"] = wait.releaser_pid
     return args
 
 

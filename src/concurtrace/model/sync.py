@@ -6,7 +6,8 @@ return_when; locks, semaphores, queues and joins add timeout, null for none), "w
 (tid, obj, outcome: acquired | notified | set | got_item | put_item | thread_ended |
 passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
 "sync_signal" (tid, obj, op: release | notify | set | put | get | arrive | break | reset |
-complete | cancel; a lock release adds since, its hold start), "exit_wait" (tid: the main
+complete | cancel; a lock release adds since, its hold start; a process pool future's
+completion adds via, its call's identity: model/sync_relay.py), "exit_wait" (tid: the main
 thread, done, waits for the non-daemon threads at exit, threads: their native ids; it
 becomes one of SyncData.exit_waits, model/sync_exit.py). obj is the object's identity
 number in its process (the hooks give each object one; older traces have its id()).
@@ -31,6 +32,7 @@ from concurtrace.model.sync_mp import (
     relabel,
     shared_holds,
 )
+from concurtrace.model.sync_relay import credit_multi_waits, relay_to_workers
 from concurtrace.model.units import SYNC_THRESHOLD_NS
 
 LOCK_KINDS = ("Lock", "RLock")
@@ -75,6 +77,9 @@ class Wait:
     server_pid: int | None = None  # a Manager proxy's server process
     target_pid: int | None = None  # a multiprocessing Process.join: the child waited for
     waited_for: tuple[int, ...] = ()  # the wait at exit: the non-daemon threads (sync_exit)
+    via: str | None = None  # a process pool's future: the call its ending signal named
+    ready: tuple[str, ...] = ()  # connection.wait: the Pipe ends that were ready at its end
+    ready_pids: tuple[int, ...] = ()  # and the children whose sentinels were
 
 
 @dataclass(slots=True)
@@ -154,6 +159,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
             ended = open_waits.pop((int(record["pid"]), int(record["tid"])), None)
             if ended is not None and ended.obj == lives.current(ended.pid, record.get("obj")):
                 ended.end, ended.outcome = int(record["ts"]), str(record.get("outcome"))
+                ended.ready = tuple(str(r) for r in record.get("ready") or ())
+                ended.ready_pids = tuple(int(p) for p in record.get("ready_pids") or ())
         elif ev == "sync_object" or (ev == "sync_signal" and record.get("shared")):
             shared.add(record)
         elif ev == "sync_signal":
@@ -176,6 +183,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _open_holds(data)
     _count_waiters(data)
     attribute_shared(data.waits, shared)
+    relay_to_workers(data.waits, shared)
+    credit_multi_waits(data.waits, shared, process_ends)
     process_ends.attribute(data.waits)
     label_server_side(data.waits, shared)
     label_server_side(data.holds, shared)
@@ -276,6 +285,7 @@ def _attribute(wait: Wait, signals: list[RawRecord], times: list[int],
         if signal.get("op") in ops and int(signal["tid"]) != wait.tid:
             wait.releaser, wait.released_ns = int(signal["tid"]), times[index]
             wait.released_op = str(signal.get("op"))
+            wait.via = str(signal["via"]) if signal.get("via") else None
             return
         index -= 1
 

@@ -25,10 +25,12 @@ SHARED_ENDED_BY = {
     "mp.Queue.put": "release", "mp.JoinableQueue.put": "release",
     "mp.Queue.get": "put", "mp.JoinableQueue.get": "put", "mp.SimpleQueue.get": "put",
     "Manager Lock": "release", "Manager RLock": "release",
-    "mp.Pipe.recv": "send", "mp.Pipe.poll": "send", "mp.AsyncResult": "complete"}
-# A message ends the first receive waiting when it is sent (a lock's wait is ended by the
-# last release before it resumes); a wait that ended at EOF by the close of the other end.
-FIRST_SIGNAL_OPS = ("send",)
+    "mp.Pipe.recv": "send", "mp.Pipe.poll": "send", "mp.AsyncResult": "complete",
+    "mp.Listener.accept": "connect", "mp.Client": "accept"}
+# A message (a connect) ends the first receive (accept) waiting when it is sent (a lock's
+# wait is ended by the last release before it resumes); a wait that ended at EOF by the
+# close of the other end.
+FIRST_SIGNAL_OPS = ("send", "connect")
 OUTCOME_OPS = {"eof": "close"}
 # A Pool result's wait: the worker process that computed it, else the pool's result
 # handler thread that handed it over (a ThreadPool's results, an untraced worker's).

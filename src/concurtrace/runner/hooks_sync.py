@@ -24,6 +24,7 @@ from concurtrace.runner.hooks_sync_counts import install_counts
 from concurtrace.runner.hooks_sync_exit import install_exit_wait
 from concurtrace.runner.hooks_sync_futures import (
     KIND_ATTR,
+    future_wait,
     futures_event_wait,
     install_futures_lazily,
 )
@@ -139,6 +140,10 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
     orig_event_wait, orig_set = event.wait, event.set
 
     def wait(self: Any, timeout: float | None = None) -> bool:
+        future = settings.busy.future
+        if future is not None and getattr(future, "_condition", None) is self \
+                and settings.sink is not None:
+            return future_wait(sink, future, self, orig_wait, timeout)
         if settings.sink is None or settings.is_busy() or _internal_caller():
             return bool(settings.call(orig_wait, self, timeout))
         return bool(whole_wait(sink, self, "Condition", orig_wait, (timeout,), "notified"))

@@ -9,6 +9,10 @@ completed it. wait() and as_completed() block on an Event of a waiter object tha
 _create_and_install_waiters makes: it is tagged, and the Event hook records its wait as
 "Futures.wait" / "Futures.as_completed", ended by the thread that completed the
 future which set it. The Conditions and Events inside are not recorded on their own.
+
+A ProcessPoolExecutor's future carries its call's identity (VIA, hooks_sync_mp_cfpool):
+its waiters count themselves in the holder table under the executor's, and the signals
+of its set_result carry the call's, which the model relays to the worker that ran it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ if TYPE_CHECKING:
 
 _now = time.monotonic_ns
 KIND_ATTR = "_concurtrace_kind"  # on a wait()/as_completed() waiter's Event
+VIA = "_concurtrace_via"  # on a process pool's future: (its call, executor key, offset)
 TARGET = "concurrent.futures"
+_base_module: list[Any] = []  # concurrent.futures._base, once hooked
 
 
 def install_futures_lazily(hooks: HookSet, sink: Sink) -> None:
@@ -50,6 +56,8 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
     from concurrent.futures import _base
 
     cls = _base.Future
+    _base_module.append(_base)
+    hooks.on_uninstall(_base_module.clear)
     _AS_COMPLETED = getattr(_base, "_AS_COMPLETED", "_AS_COMPLETED")
     done_states = (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED, _base.FINISHED)
     orig_init = cls.__init__
@@ -58,26 +66,18 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
         orig_init(self)
         self.__dict__[SITE_ATTR] = creation_site()
 
-    def outcome(self: Any) -> str:
-        if self._state in (_base.CANCELLED, _base.CANCELLED_AND_NOTIFIED):
-            return "cancelled"
-        return "raised" if self._exception is not None else "completed"
-
     def blocking(orig: Callable[..., Any]) -> Callable[..., Any]:
         def call(self: Any, timeout: float | None = None) -> Any:
             if self._state in done_states or settings.sink is None or settings.is_busy() \
                     or (timeout is not None and not positive(timeout)):
                 return settings.call(orig, self, timeout)
-
-            def attempt(t: float | None) -> bool:
-                with self._condition:
-                    if self._state not in done_states:
-                        self._condition.wait(t)
-                    return self._state in done_states
-
-            done = split_wait(sink, self, "Future.result", attempt, timeout,
-                              lambda: outcome(self))
-            return settings.call(orig, self, None if done else 0)  # returns, or raises as it would
+            # Its own wait on the Future's Condition is recorded (future_wait): the
+            # original runs as without us, its traceback's lines too.
+            settings.busy.future = self
+            try:
+                return settings.call(orig, self, timeout)
+            finally:
+                settings.busy.future = None
 
         return call
 
@@ -86,9 +86,19 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
             waiting = bool(self._condition._waiters) and settings.sink is not None \
                 and not settings.is_busy()
             ts = _now()
-            result = settings.call(orig, self, *args, **kwargs)
-            if waiting:
-                signal(sink, self, op, ts)
+            via = self.__dict__.get(VIA)
+            if via is None:
+                result = settings.call(orig, self, *args, **kwargs)
+                if waiting:
+                    signal(sink, self, op, ts)
+                return result
+            settings.busy.via = via[0]  # the Event sets inside (wait(), as_completed()) and
+            try:  # this signal name the call: the model credits its worker
+                result = settings.call(orig, self, *args, **kwargs)
+                if waiting:
+                    signal(sink, self, op, ts)
+            finally:
+                settings.busy.via = None
             return result
 
         return call
@@ -98,8 +108,9 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
     def create_and_install_waiters(fs: Any, return_when: Any) -> Any:
         waiter = orig_install(fs, return_when)
         kind = "Futures.as_completed" if return_when == _AS_COMPLETED else "Futures.wait"
+        pools = {vars(f)[VIA][1:] for f in fs if VIA in getattr(f, "__dict__", ())}
         try:
-            setattr(waiter.event, KIND_ATTR, (kind, len(fs), str(return_when)))
+            setattr(waiter.event, KIND_ATTR, (kind, len(fs), str(return_when), tuple(pools)))
         except (AttributeError, TypeError):
             pass
         return waiter
@@ -113,18 +124,66 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(_base, "_create_and_install_waiters", clean_raise(create_and_install_waiters))
 
 
+def _done(future: Any) -> bool:
+    base = _base_module[0]
+    return future._state in (base.CANCELLED, base.CANCELLED_AND_NOTIFIED, base.FINISHED)
+
+
+def _outcome(future: Any) -> str:
+    base = _base_module[0]
+    if future._state in (base.CANCELLED, base.CANCELLED_AND_NOTIFIED):
+        return "cancelled"
+    return "raised" if future._exception is not None else "completed"
+
+
+def future_wait(sink: Sink, future: Any, condition: Any, orig_wait: Callable[..., Any],
+                timeout: float | None) -> bool:
+    """Future.result/exception's wait on its Condition (the lock held), recorded as a
+    "Future.result" wait and split like a lock's: a Future stays done."""
+    settings.busy.future = None
+    via = future.__dict__.get(VIA)
+    pool = (via[1:],) if via is not None else ()
+    tries = [0]
+
+    def attempt(t: float | None) -> bool:
+        tries[0] += 1
+        if tries[0] == 2:  # a process pool's: counted only for the recorded part, as a
+            _count_waiter(pool, 1)  # Pipe's recv: a round trip under the threshold costs
+        if not _done(future):  # its worker no signal (one put just before: no worker named)
+            settings.call(orig_wait, condition, t)
+        return _done(future)
+
+    try:
+        return split_wait(sink, future, "Future.result", attempt, timeout,
+                          lambda: _outcome(future))
+    finally:
+        if tries[0] >= 2:
+            _count_waiter(pool, -1)
+
+
 def futures_event_wait(sink: Sink, event: Any, orig: Callable[..., Any],
                        timeout: float | None) -> bool:
     """The Event wait of a wait()/as_completed() waiter, recorded as a wait on futures."""
-    kind, count, when = getattr(event, KIND_ATTR)
+    kind, count, when, pools = getattr(event, KIND_ATTR)
     extra = {"return_when": when} if kind == "Futures.wait" else {}
     begin(sink, event, kind, _now(), futures=count, **extra)
     outcome = "interrupted"
     settings.busy.on = True
+    _count_waiter(pools, 1)
     try:
         result = bool(settings.call(orig, event, timeout))
         outcome = "completed" if result else "timed_out"
         return result
     finally:
+        _count_waiter(pools, -1)
         settings.busy.on = False
         end(sink, event, outcome)
+
+
+def _count_waiter(pools: tuple[tuple[int, int], ...], delta: int) -> None:
+    """Counted under each process pool's key: its workers' result puts then signal."""
+    if pools:  # only process pools' futures: the table's module is loaded by then
+        from concurtrace.runner.hooks_sync_mp_table import table
+
+        for key, offset in pools:
+            table.add_waiter(key, offset, delta)

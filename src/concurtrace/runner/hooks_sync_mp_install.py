@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 # hooks_sync_mp_patchers.TARGETS' keys (tests/test_startup.py checks they agree)
 WATCHED = ("multiprocessing.synchronize", "multiprocessing.queues", "multiprocessing.managers",
-           "multiprocessing.connection", "multiprocessing.process", "multiprocessing.pool")
+           "multiprocessing.connection", "multiprocessing.process", "multiprocessing.pool",
+           "concurrent.futures.process")
 
 
 def install_sync_mp(hooks: HookSet, sink: Sink) -> None:

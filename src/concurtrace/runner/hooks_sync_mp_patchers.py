@@ -8,7 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import install_semlock
+from concurtrace.runner.hooks_sync_mp_cfpool import install_process_pool
 from concurtrace.runner.hooks_sync_mp_conditions import install_conditions
+from concurtrace.runner.hooks_sync_mp_connwait import install_wait
+from concurtrace.runner.hooks_sync_mp_listener import install_listener
 from concurtrace.runner.hooks_sync_mp_pipe import install_connection
 from concurtrace.runner.hooks_sync_mp_pool import install_pool
 from concurtrace.runner.hooks_sync_mp_process import install_process_waits
@@ -25,12 +28,19 @@ def install_synchronize(hooks: HookSet, sink: Sink, module: Any) -> None:
     install_conditions(hooks, sink, module)
 
 
+def install_connections(hooks: HookSet, sink: Sink, module: Any) -> None:
+    install_connection(hooks, sink, module)
+    install_wait(hooks, sink, module)
+    install_listener(hooks, sink, module)
+
+
 TARGETS: dict[str, Patcher] = {"multiprocessing.synchronize": install_synchronize,
                                "multiprocessing.queues": install_queues,
                                "multiprocessing.managers": install_proxies,
-                               "multiprocessing.connection": install_connection,
+                               "multiprocessing.connection": install_connections,
                                "multiprocessing.process": install_process_waits,
-                               "multiprocessing.pool": install_pool}
+                               "multiprocessing.pool": install_pool,
+                               "concurrent.futures.process": install_process_pool}
 
 
 def patch(hooks: HookSet, sink: Sink, name: str, module: Any) -> None:

@@ -98,25 +98,34 @@ def _has_item(iterator: Any, timeout: float) -> bool:
 
 
 def results_queue() -> Any:
-    """In a pool worker process: the queue its results go to (pool.worker's outqueue)."""
+    """In a pool worker process: the queue its results go to (pool.worker's outqueue, a
+    ProcessPoolExecutor's _process_worker's result_queue: each its second argument)."""
     pid = os.getpid()
     if pid not in _results_queue:
         found = None
-        process, pool = sys.modules.get("multiprocessing.process"), \
-            sys.modules.get("multiprocessing.pool")
-        if process is not None and pool is not None:
+        process = sys.modules.get("multiprocessing.process")
+        workers = [getattr(sys.modules.get(name), function, False) for name, function in (
+            ("multiprocessing.pool", "worker"),
+            ("concurrent.futures.process", "_process_worker"))]
+        if process is not None:
             current = process.current_process()
             args = getattr(current, "_args", ())
-            if getattr(current, "_target", None) is getattr(pool, "worker", False) \
+            target = getattr(current, "_target", None)
+            if any(target is worker for worker in workers) \
                     and isinstance(args, tuple) and len(args) > 1:
                 found = args[1]
         _results_queue[pid] = found
     return _results_queue[pid]
 
 
-def result_put(sink: Sink, item: Any, put: Any) -> None:
+def result_put(sink: Sink, queue: Any, item: Any, put: Any) -> None:
     """A pool worker's put of (job, index, result): a "complete" signal when the pool's
-    process waits for that job."""
+    process waits for that job. A process pool executor's worker puts other items."""
+    if not isinstance(item, tuple):
+        from concurtrace.runner.hooks_sync_mp_cfpool import worker_put  # its workers only
+
+        worker_put(sink, queue, item, put)
+        return
     parent = getattr(sys.modules["multiprocessing.process"].current_process(),
                      "_parent_pid", None)
     job = item[0] if isinstance(item, tuple) and len(item) == 3 else None

@@ -34,7 +34,7 @@ _now = time.monotonic_ns
 GET = "#get"  # a queue's get identity: its read lock's, plus this
 
 
-def _identity(q: Any) -> str | None:
+def queue_identity(q: Any) -> str | None:
     info = getattr(getattr(q, "_rlock", None), "_concurtrace_sync", None)
     return None if info is None else info.identity + GET
 
@@ -55,7 +55,7 @@ def _mark(sink: Sink, q: Any, unpickled: bool = False) -> None:
         tag(sink, getattr(q, attr, None), "Lock", q, internal=True, unpickled=unpickled)
     if getattr(q, "_sem", None) is not None:
         tag(sink, q._sem, kind + ".put", q, unpickled=unpickled)
-    identity = _identity(q)
+    identity = queue_identity(q)
     if identity is not None and site is not None and settings.sink is not None \
             and not identity[0].isdigit():
         where = f"{site[0].rsplit('/', 1)[-1]}:{site[1]}"
@@ -119,7 +119,7 @@ def _counted_out(item: Any, key: int, offset: int) -> Any:
 def _waited_for(q: Any) -> str | None:
     """The queue's identity when a getter counts itself waiting, read BEFORE the put: the
     getter it wakes may stop counting itself before the put returns."""
-    identity = _identity(q)
+    identity = queue_identity(q)
     if identity is None or settings.sink is None:
         return None
     key, offset = table.key(identity)
@@ -152,7 +152,7 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
         _mark(sink, self)
 
     def get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
-        identity = _identity(self)
+        identity = queue_identity(self)
         if identity is None or not block or not _plain(True, timeout) \
                 or settings.sink is None or settings.is_busy():
             return q_get(self, block, timeout)
@@ -172,7 +172,7 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
         return put
 
     def simple_get(self: Any) -> Any:
-        identity = _identity(self)
+        identity = queue_identity(self)
         if identity is None or settings.sink is None or settings.is_busy() or self._poll():
             return s_get(self)
 
@@ -185,7 +185,8 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
 
     def simple_put(self: Any, obj: Any) -> None:
         if settings.sink is not None and self is results_queue():  # a pool worker's result
-            result_put(sink, obj, lambda item: s_put(self, item))
+            # (a multiprocessing Pool's, or a ProcessPoolExecutor's)
+            result_put(sink, self, obj, lambda item: s_put(self, item))
             return
         waited, ts = _waited_for(self), _now()
         s_put(self, obj)

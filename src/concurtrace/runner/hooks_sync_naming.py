@@ -59,6 +59,8 @@ def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 class _Busy(_thread._local):
     on = False  # the default every thread sees (getattr with a default raised inside: ~1 µs)
+    via: str | None = None  # a process-pool future's call, while its set_result runs
+    future: Any = None  # a Future whose result() runs: its Condition wait is that wait
 
 
 class _Settings:

@@ -32,8 +32,12 @@ def end(sink: Sink, obj: Any, outcome: str) -> None:
 
 
 def signal(sink: Sink, obj: Any, op: str, ts: int) -> None:
-    sink.write({"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
-                "obj": object_key(obj), "op": op})
+    record = {"ev": "sync_signal", "ts": ts, "tid": threading.get_native_id(),
+              "obj": object_key(obj), "op": op}
+    via = settings.busy.via  # completing a process pool's future: the worker's call
+    if via is not None:
+        record["via"] = via
+    sink.write(record)
 
 
 def whole_wait(sink: Sink, obj: Any, kind: str, orig: Callable[..., Any], args: tuple[Any, ...],

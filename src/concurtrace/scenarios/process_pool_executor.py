@@ -15,6 +15,8 @@ What to look for in the timeline:
   exiting, with a slow spawn start-up before each.
 - MainProcess's executor management thread (an unnamed "Thread-N") and the
   call queue's "QueueFeederThread" (daemon) sending work to the workers.
+- MainThread's "waiting for the result of Future@..." slices, each with an arrow
+  from the worker process that ran the call (its result put) to where it resumed.
 """
 
 import concurrent.futures
@@ -38,6 +40,19 @@ EXPECT = {
          "daemon": False},
         {"process": "MainProcess", "name": "QueueFeederThread", "min_count": 1,
          "daemon": True},
+    ],
+    # map()'s waits for each result: ended by the worker process that ran the call (its
+    # result put), not by the executor's manager thread that completed the future
+    "sync": [
+        {"label_regex": r"Future@process_pool_executor\.py:\d+.*", "min_waits": 3,
+         "outcomes": ["completed"]},
+    ],
+    "sync_slices": [
+        {"name_regex": r"waiting for the result of Future@process_pool_executor\.py:\d+.*",
+         "outcome": "completed", "releaser_prefix": "MainThread of ", "min_count": 3},
+        {"name_regex": r"resumed: completed",
+         "flow_src_regex": r"completed Future@process_pool_executor\.py:\d+.*",
+         "min_count": 3},
     ],
 }
 
