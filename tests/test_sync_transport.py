@@ -173,3 +173,19 @@ def test_a_recorded_hand_off_keeps_the_gil(tmp_path: Path) -> None:
     # seen once): allow one more such round than the plain run had.
     assert run.stdout.split().count("other") <= plain.stdout.split().count("other") + 1, \
         (run.stdout, plain.stdout)
+
+
+def test_a_segment_is_mapped_for_random_access(tmp_path: Path) -> None:
+    """Without MADV_RANDOM the first record's page fault read ahead (zeroed) up to the
+    device's read-ahead window of the fresh file: ~0.7 ms of CPU in every pool worker
+    (bench/README.md, "pool16's start and exit"). The kernel shows the advice as "rr"."""
+    writer = SegmentWriter(str(tmp_path), os.getpid(), 2, lambda record: None)
+    writer.prepare()
+    writer.write({"ev": "wait_end", "ts": 1})
+    smaps = Path("/proc/self/smaps").read_text().split("\n")
+    starts = [i for i, line in enumerate(smaps) if line.rstrip().endswith(".seg")
+              and str(tmp_path) in line]
+    assert starts, "the segment is mapped"
+    flags = next(line for line in smaps[starts[0]:] if line.startswith("VmFlags:"))
+    assert " rr" in flags, flags
+    writer.abandon()
