@@ -44,10 +44,10 @@ records = read_session(session)
 traces = find_traces(session, [])
 with paused_gc():  # as runner/run.py and cli_support.write_trace do
     timeline = build_timeline(records, traces, Observed(), min(traces), 0, 0)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
 add_lifecycle(timeline, records)
 analyse(timeline)
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 buffer = io.BytesIO()
 with paused_gc():
     perfetto.write(timeline, buffer)
@@ -55,7 +55,8 @@ t3, c3 = time.perf_counter(), time.process_time()
 slices = sum(len(t.slices) for p in timeline.processes.values() for t in p.threads.values())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"slices": slices, "merge_s": t1 - t0, "lifecycle_s": t2 - t1,
-                  "export_s": t3 - t2, "cpu_s": c3 - c0, "bytes": len(buffer.getvalue()),
+                  "export_s": t3 - t2, "cpu_s": c3 - c0,
+                  "merge_cpu_s": c1 - c0, "lifecycle_cpu_s": c2 - c1, "export_cpu_s": c3 - c2, "bytes": len(buffer.getvalue()),
                   "peak_mb": peak / 1024, "import_mb": base / 1024}))
 '''
 
@@ -104,7 +105,9 @@ def main() -> None:
         print(f"{name}: slices {med['slices']:.0f}: merge (read+build) "
               f"{med['merge_s'] * per_m:.2f} s/M, lifecycle {med['lifecycle_s'] * per_m:.2f} "
               f"s/M, export {med['export_s'] * per_m:.2f} s/M, total "
-              f"{med['total_s'] * per_m:.2f} s/M (CPU {med['cpu_s'] * per_m:.2f}); "
+              f"{med['total_s'] * per_m:.2f} s/M (CPU {med['cpu_s'] * per_m:.2f}: merge "
+              f"{med['merge_cpu_s'] * per_m:.2f}, lifecycle {med['lifecycle_cpu_s'] * per_m:.2f}"
+              f", export {med['export_cpu_s'] * per_m:.2f}); "
               f"{med['bytes'] / med['slices']:.2f} "
               f"bytes/slice; peak RSS {med['peak_mb']:.0f} MB (after imports "
               f"{med['import_mb']:.0f})")

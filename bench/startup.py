@@ -4,7 +4,8 @@
         [--before PYTHONPATH] [--child-only]
 
 Each round runs every command once, in a new random order: `python -c pass`,
-`viztracer -c pass`, `concurtrace run [--light] -c pass`, `concurtrace --version` and
+`python -c 'import typer'` (the CLI's floor), `viztracer -c pass`,
+`concurtrace run [--light] -c pass`, `concurtrace --version` and
 `--help`, and, with --program, a CPU loop of about SECONDS plainly and under `concurtrace
 run --light`. With --before (a PYTHONPATH holding an older src tree, and its typer), the
 concurtrace commands also run from there, "before: ...", in the same rounds. Wall time is
@@ -71,6 +72,8 @@ def commands(out: Path, program: float, before: str | None,
     trace = ["-q", "--force", "-o", str(out / "t.pftrace")]
     cmds = {
         "python -c pass": [PY, "-c", "pass"],
+        # the floor of every command: the CLI is typer (issue 18 keeps it)
+        "python -c 'import typer'": [PY, "-c", "import typer"],
         "viztracer -c pass": [str(BIN / "viztracer"), "--quiet", "-o", str(out / "v.json"),
                               "-c", "pass"],
         "concurtrace run --light -c pass": [*ct, "run", "--light", *trace, "-c", "pass"],

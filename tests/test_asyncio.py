@@ -322,3 +322,18 @@ def test_asyncio_programs_print_and_fail_the_same(mode: tuple[str, ...], tmp_pat
         rows = engine.query(run.trace, TASK_SLICES)
         at_once = [r["name"] for r in rows if r["track"].endswith("(main.<locals>.done_at_once)")]
         assert at_once == ["running"], rows
+
+
+def test_tasks_stuck_on_each_others_locks_say_what_they_awaited(tmp_path: Path) -> None:
+    """Stopped by --timeout with the main coroutine still in gather: each pending task
+    says it awaited Lock.acquire, and where, not "await it" (gather awaited it)."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "asyncio_lock_cycle.py"),
+                    options=("--quiet", "--timeout", "3"))
+    assert run.returncode == 143, run.stderr
+    pending = _findings(run.summary(), "task_pending_at_exit")
+    assert len(pending) == 2, pending
+    for finding in pending:
+        assert "when its process stopped, awaiting Lock.acquire at asyncio_lock_cycle.py:10" \
+            in finding["message"], finding
+        assert "each hold the lock the other wants" in finding["advice"], finding
+        assert "gather/TaskGroup" not in finding["advice"], finding

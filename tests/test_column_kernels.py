@@ -87,12 +87,14 @@ def test_without_numpy_the_stdlib_merges_and_the_python_walk_encodes(
     from concurtrace.model.slice_columns import Slice, SliceColumns
 
     monkeypatch.setitem(sys.modules, "concurtrace.runner.numpy_kernels", None)  # ImportError
+    monkeypatch.setitem(sys.modules, "concurtrace.runner.vizscan", None)
     monkeypatch.setitem(sys.modules, "concurtrace.exporters.protowire_numpy", None)
     monkeypatch.setattr(collect, "NUMPY_MIN_BYTES", 0)
     monkeypatch.setattr(protowire, "VECTOR_TRACK", (0, 0))
     dump = tmp_path / "trace-5-1.json"
     dump.write_bytes(b'{"traceEvents":[]}')
     assert collect.TraceFiles(5, [dump], []).kernels is None
+    assert collect.TraceFiles(5, [dump], [])._scanner() is None  # decoded with msgspec
     stream = io.BytesIO()
     protowire.SliceEncoder(1).track(2, SliceColumns.of([Slice(1000, 5, "f")] * 2000),
                                     protowire.PacketSink(stream, compress=False),

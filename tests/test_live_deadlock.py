@@ -193,3 +193,16 @@ def test_detector_counts_a_thread_whose_exit_was_written_before_its_start(
     assert [sorted(w.tid for w in d.waits) for d in found] == [[1, 3]]
     detector.poll()
     assert len(found) == 1  # reported once
+
+
+def test_a_join_under_the_joined_threads_lock_is_a_deadlock_with_its_own_advice(
+        tmp_path: Path) -> None:
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "deadlock_join_under_lock.py"),
+                    options=("--quiet", "--timeout", "4", "--deadlock-after", "1"))
+    assert run.returncode == 143, run.stderr
+    assert "MainThread waits for Thread worker to end, which waits for " \
+           "Lock@deadlock_join_under_lock.py:7 (lock) held by MainThread" in run.stderr, run.stderr
+    summary = run.summary()
+    [finding] = _kinds(summary, "deadlock")
+    assert "release the lock before join()" in finding["advice"], finding
+    assert summary["sync"]["stalls"] == []  # the cycle says more

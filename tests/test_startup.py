@@ -37,12 +37,12 @@ def heavy(names: set[str], prefixes: tuple[str, ...]) -> list[str]:
 def test_version_and_help_import_no_command_code(tmp_path: Path) -> None:
     names = imported("--version", cwd=tmp_path)
     assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP + ("rich",)) == []
-    for args in (("--help",), ("run", "--help")):  # typer renders help with rich
+    for args in (("--help",), ("run", "--help"), ("run", "--no-such-option")):
         names = imported(*args, cwd=tmp_path)
         assert heavy(names, HEAVY_ALWAYS + NOT_FOR_HELP) == [], args
-        # ... but not with rich's Markdown (markdown_it) nor its Traceback (rich.syntax,
-        # pygments): ~50 ms that typer.rich_utils imports and never uses (help_speed.py)
-        assert heavy(names, NOT_USED_BY_HELP) == [], args
+        # click's plain help and usage errors (rich_markup_mode=None): no rich at all, so
+        # neither rich's Markdown (markdown_it) nor its Traceback (rich.syntax, pygments)
+        assert heavy(names, NOT_USED_BY_HELP + ("rich",)) == [], args
 
 
 def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
@@ -105,7 +105,9 @@ def test_a_late_import_of_subprocess_is_still_hooked(tmp_path: Path) -> None:
 PREFETCH_PROBE = """
 import os, sys
 from concurtrace.runner import run as runner
-before = [m for m in runner.POST_RUN_MODULES if m in sys.modules]
+light = sys.argv[1] == "light"
+wanted = runner.POST_RUN_MODULES + (() if light else runner.DUMP_MODULES)
+before = [m for m in wanted if m in sys.modules]
 missing_at_exit = []
 real_waitpid = os.waitpid
 
@@ -113,13 +115,13 @@ real_waitpid = os.waitpid
 def waitpid(pid, options):
     got = real_waitpid(pid, options)
     if not missing_at_exit:  # the program just ended: what is still to be imported?
-        missing_at_exit.append([m for m in runner.POST_RUN_MODULES if m not in sys.modules])
+        missing_at_exit.append([m for m in wanted if m not in sys.modules])
     return got
 
 
 os.waitpid = waitpid
 result = runner.run(runner.RunConfig(target_argv=["-c", "import time; time.sleep(2)"],
-                                     light=True), also_import=("json",))
+                                     light=light), also_import=("json",))
 print(before, missing_at_exit, sys.getswitchinterval(), result.outcome.exit_code)
 """
 
@@ -127,11 +129,14 @@ print(before, missing_at_exit, sys.getswitchinterval(), result.outcome.exit_code
 def test_the_post_run_stages_are_imported_while_the_program_runs(tmp_path: Path) -> None:
     # runner/run.py imports the model build, the merge and the exporter in a thread once
     # the target has started (runner/prefetch.py): none at import, all before it ends
-    # (it sleeps 2 s), and the switch interval is the default again afterwards.
-    done = subprocess.run([sys.executable, "-c", PREFETCH_PROBE], capture_output=True,
-                          text=True, cwd=tmp_path, timeout=60)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["[]", "[[]]", str(sys.getswitchinterval()), "0"], done.stdout
+    # (it sleeps 2 s), and the switch interval is the default again afterwards; with
+    # function tracing, the dumps' decoder (msgspec) too.
+    for mode in ("light", "full"):
+        done = subprocess.run([sys.executable, "-c", PREFETCH_PROBE, mode], capture_output=True,
+                              text=True, cwd=tmp_path, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == ["[]", "[[]]", str(sys.getswitchinterval()), "0"], \
+            (mode, done.stdout)
 
 
 def test_a_module_the_prefetch_cannot_import_is_left_to_the_main_thread() -> None:
@@ -339,3 +344,19 @@ def test_a_late_import_of_queue_is_still_hooked(tmp_path: Path) -> None:
         done.trace, "select name from slice where name like 'waiting for an item%'")}
     assert names == {"waiting for an item from Queue@late_queue.py:6 (q)",
                      "waiting for an item from SimpleQueue@late_queue.py:6 (simple)"}, names
+
+
+# Imported by runner/watchers.py once the target is spawned, while its interpreter starts
+# (~15 ms that used to come before the spawn): importing the run path must not load them.
+AFTER_THE_SPAWN = ("concurtrace.sampler", "concurtrace.runner.watchdog",
+                   "concurtrace.runner.livedeadlock", "concurtrace.model.deadlock",
+                   "concurtrace.model.sync", "socket")
+
+
+def test_the_watchers_are_imported_after_the_spawn(tmp_path: Path) -> None:
+    probe = ("import sys, concurtrace.cli, concurtrace.cli_support, concurtrace.runner.run; "
+             "print(sorted(sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert heavy(set(ast.literal_eval(done.stdout)), AFTER_THE_SPAWN) == []

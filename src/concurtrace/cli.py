@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 # No `from __future__ import annotations` here: typer would eval each option's annotation
 # string twice (inspect.signature and get_type_hints), ~190 evals, at every start.
 
-defer_unused_rich()  # before typer renders any help (typer imports rich_utils when it does)
-app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode="rich",
+# Help and usage errors in click's plain layout (rich_markup_mode=None): the same sections,
+# options and defaults, without rich's panels, whose imports (rich.console, panel, table,
+# markup, ~30 ms) were a third of every `--help`. Rich stays for the summary.
+defer_unused_rich()  # typer's pretty traceback of an internal error still imports rich_utils
+app = typer.Typer(add_completion=True, no_args_is_help=True, rich_markup_mode=None,
                   help="Make Python concurrency visible: one true Perfetto timeline of a "
                        "script's whole process and thread tree.")
 
@@ -57,7 +60,7 @@ def main_callback(
         gc.enable()
 
 
-@app.command()
+@app.command(short_help="Run a script, module or code with its whole tree traced.")
 def run(
     script: Annotated[str | None, typer.Argument(help="Script to run (default: the demo).")] = None,
     args: Annotated[list[str] | None, typer.Argument(help="Arguments for the script.")] = None,
@@ -87,8 +90,12 @@ def run(
 ) -> None:
     """Run SCRIPT (or -m MODULE, -c CODE) with its whole process tree traced.
 
-    [b]Examples[/b]: concurtrace run scenarios/threads.py ·
-    concurtrace run -m mypkg.tool -- --flag · concurtrace run -c "import os" -o t.json
+    Examples:
+
+    \b
+      concurtrace run scenarios/threads.py
+      concurtrace run -m mypkg.tool -- --flag
+      concurtrace run -c "import os" -o t.json
     """
     from concurtrace.cli_support import (
         check_numbers,
@@ -194,7 +201,7 @@ def view(
     serve(trace, port, not no_browser, False)
 
 
-@app.command()
+@app.command(short_help="Gate CI on a trace: exit 1 listing what it violates.")
 def check(
     trace: Annotated[Path, typer.Argument(help=f"A {SUFFIXES_TEXT} trace.")],
     max_gil_wait: Annotated[float | None, typer.Option("--max-gil-wait", help="Fail when a thread waited more than this share of its lifetime for the GIL (0-1).")] = None,

@@ -8,8 +8,7 @@ reader (start-up: tests/test_startup.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from concurtrace.model.timeline import Timeline
@@ -26,8 +25,7 @@ def _json_head(head: bytes) -> bool:
     return head.lstrip()[:1] in (b"{", b"[")
 
 
-@dataclass(frozen=True)
-class TraceFormat:
+class TraceFormat(NamedTuple):  # not a dataclass: `--version` and `--help` import this
     name: str
     suffix: str
     label: str  # for error messages

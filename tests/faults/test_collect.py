@@ -41,6 +41,7 @@ def test_big_dump_is_read_in_chunks_across_awkward_boundaries(
     # Names holding the chunk boundary text and nested args must not split an event; tiny
     # chunks make many cuts land inside them.
     monkeypatch.setattr(collect, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(collect, "NUMPY_MIN_BYTES", 1 << 40)  # decoded (test_vizscan: scanned)
     odd = [_event(21, float(i), "a},{b" if i % 7 == 0 else f"g{i}") for i in range(60000)]
     odd.insert(5, '{"ph":"M","pid":21,"tid":21,"name":"thread_name","args":{"name":"T"}}')
     (tmp_path / "trace-21-1.json").write_text(

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-SHIFTS = np.arange(0, 63, 7, dtype=np.int64)  # the 9 groups of a 9-byte varint
-CONTINUED = np.array([0x80] * 8 + [0], dtype=np.int64)
+U64 = np.uint64
 PIECE = 8192  # slices encoded at once: ~200 k bytes and a few MB of indices
 
 
@@ -112,9 +111,12 @@ class VectorTrack:
         fixed = np.ones(len(order), bool)
         fixed[[position for position, _ in loose]] = False
         rows = matrix[kind[fixed]]  # each packet's template, padded to the widest
-        rows[:, head:head + 9] = ((stream[fixed][:, None] >> SHIFTS) & 0x7F) | CONTINUED
+        low, top = _varint9(stream[fixed])
+        rows[:, head:head + 8] = low.astype("<u8", copy=False).view(np.uint8).reshape(-1, 8)
+        rows[:, head + 8] = top
         width = widths[kind[fixed]]
-        body = rows[np.arange(matrix.shape[1]) < width[:, None]]  # unpadded, in order
+        keep = np.arange(matrix.shape[1]) < width[:, None]
+        body = rows.ravel()[keep.ravel()]  # unpadded, in order (1-D: ~3x a 2-D mask)
         # The packets not from a template go in at their byte offsets.
         # A mark goes before the event at its position, a loose packet is that event.
         inserts = sorted([*((position, 1, packet) for position, packet in loose),
@@ -149,6 +151,18 @@ class VectorTrack:
         # bytes (a suffix is < 40), so the timestamps are one column of the matrix.
         self._tables = matrix, widths, self.heads[0]
         return self._tables
+
+
+def _varint9(times: Any) -> tuple[Any, Any]:
+    """The 9-byte varints of int64 times: the first 8 bytes as one little-endian word
+    each (7 bits a byte, continuation bits set), and the last byte. The 56 low bits are
+    spread 28 -> 14 -> 7 bits a lane in three steps instead of 8 shifts and masks."""
+    x = times.astype(U64)  # two's complement, as protobuf writes a negative int64
+    low = x & U64(2**56 - 1)
+    low = (low & U64(0xFFFFFFF)) | ((low & U64(0xFFFFFFF << 28)) << U64(4))
+    low = (low & U64(0x00003FFF00003FFF)) | ((low & U64(0x0FFFC0000FFFC000)) << U64(2))
+    low = (low & U64(0x007F007F007F007F)) | ((low & U64(0x3F803F803F803F80)) << U64(1))
+    return low | U64(0x8080808080808080), ((x >> U64(56)) & U64(0x7F)).astype(np.uint8)
 
 
 def columns(ts_col: array[int], dur_col: array[int], id_col: array[int], first: int,

@@ -43,6 +43,11 @@ def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[Trace
     timeline = Timeline(root_pid=root_pid, started_ns=started_ns, ended_ns=ended_ns)
     for pid in sorted(pids):
         timeline.processes[pid] = _process(pid, index, observed, root_pid)
+    root = timeline.processes.get(root_pid)
+    if root is not None and 0 < started_ns < (root.started_ns or started_ns + 1):
+        # The run's start is the root's spawn (runner/launch.py), which its first sample
+        # and hello follow: the sampler starts while its interpreter does.
+        root.started_ns = started_ns
     for proc in timeline.processes.values():
         _threads(proc, index, observed)
     # Every thread a record or a sample places in some process (a pid is its main tid).

@@ -38,7 +38,7 @@ Node = tuple[int, int]  # (pid, tid): a cycle may go through threads of several 
 
 def find_deadlocks(data: SyncData) -> list[Deadlock]:
     edges: dict[Node, tuple[Node, Wait]] = {}
-    holders = _holders_at_end(data)
+    holders = holders_at_end(data)
     shared = _shared_holders_at_end(data)
     for wait in data.waits:
         if wait.end is not None or (wait.pid, wait.tid) in data.thread_exits \
@@ -71,7 +71,7 @@ def find_deadlocks(data: SyncData) -> list[Deadlock]:
     return found
 
 
-def _holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
+def holders_at_end(data: SyncData) -> dict[tuple[int, int], int]:
     """(pid, obj) -> the thread holding the lock when its process stopped, if known."""
     events: list[tuple[int, int, tuple[int, int], int | None]] = []
     for wait in data.waits:
@@ -191,12 +191,17 @@ def deadlock_report(data: SyncData, records: list[RawRecord],
 
 
 def deadlock_lines(deadlock: Deadlock, records: list[RawRecord]) -> list[str]:
-    names = thread_names(records)
+    processes = process_names(records)
+    return report_lines(deadlock, thread_names(records),
+                        processes.get(deadlock.pid, "a process"), processes)
+
+
+def process_names(records: list[RawRecord]) -> dict[int, str]:
+    """pid -> its role's name ("Process-1", "SyncManager-1"); the root is MainProcess."""
     lifecycle = lifecycle_records(records)
     processes = {int(r["pid"]): str(r.get("name")) for r in lifecycle
                  if r["ev"] == "role" and r.get("name")}
     root = next((int(r["pid"]) for r in lifecycle if r["ev"] == "hello"), None)  # the first
-    default = "MainProcess" if deadlock.pid == root else "a process"
     if root is not None:
         processes.setdefault(root, "MainProcess")
-    return report_lines(deadlock, names, processes.get(deadlock.pid, default), processes)
+    return processes

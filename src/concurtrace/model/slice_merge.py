@@ -17,7 +17,7 @@ from concurtrace.model.column_kernels import STDLIB, ColumnKernels
 from concurtrace.model.slice_columns import Slice, SliceColumns
 
 if TYPE_CHECKING:
-    from concurtrace.model.traces import TraceEvent
+    from concurtrace.model.traces import CallColumns, TraceEvent
 
 NEVER = 1 << 64
 LAST_NS = (1 << 63) - 1  # the latest time an int64 column (and a trace packet) holds
@@ -75,6 +75,22 @@ class ColumnMerge:
             columns.ts.extend(compress(times[0], mine))
             columns.dur.extend(compress(times[1], mine))
             columns.name_ids.extend(compress(ids, mine))
+        return True
+
+    def call_columns(self, piece: CallColumns) -> bool:
+        """Adds a piece scanned into columns, as whole_chunk would add its events; False
+        (nothing added) when a call may be open at the stop."""
+        if piece.end_us * 1000 >= min(self.stop_ns, LAST_NS) - 1000:
+            return False
+        for name in sorted(set(piece.names).difference(self.ids)):
+            self.ids[name] = len(self.names)
+            self.names.append(name)
+        for tid, ts, dur, name_ids in piece.threads(list(map(self.ids.__getitem__,
+                                                             piece.names))):
+            columns = self.columns(tid)
+            columns.ts.extend(ts)
+            columns.dur.extend(dur)
+            columns.name_ids.extend(name_ids)
         return True
 
     def event_by_event(self, events: Sequence[TraceEvent], names: dict[int, str]) -> None:

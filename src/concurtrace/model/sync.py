@@ -118,6 +118,8 @@ class SyncData:
     # not an object's wait, so in no object row, finding or cycle
     exit_waits: list[Wait] = field(default_factory=list)
     counts: dict[tuple[int, int], LockCounts] = field(default_factory=dict)  # (pid, obj)
+    # pid -> the threads the hooks saw start and not end (model/stall.py)
+    alive: dict[int, set[int]] = field(default_factory=dict)
 
 
 def build_sync(records: list[RawRecord], enabled: bool = True,
@@ -183,6 +185,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _count_shared_waiters(data)
     from concurtrace.model.sync_exit import exit_waits  # it builds Waits: imports this module
     data.exit_waits = exit_waits(at_exit, starts, data.thread_exits, threshold_ns)
+    from concurtrace.model.stall import alive_threads  # it reads SyncData: imports this module
+    data.alive = alive_threads(records)
     return data
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from concurtrace.model.deadlock import describe, find_deadlocks
+from concurtrace.model.deadlock import Deadlock, describe, find_deadlocks
+from concurtrace.model.stall import stall_summary
 from concurtrace.model.sync import LOCK_KINDS, Hold, LockCounts, Wait
 from concurtrace.model.sync_exit import exit_wait_rows
-from concurtrace.model.sync_mp import SERVER_SIDE
+from concurtrace.model.sync_mp import PROCESS_JOINS, SERVER_SIDE
 from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
 from concurtrace.model.units import short_duration as _human
 from concurtrace.model.vocabulary import STATES
 
+JOIN_KINDS = ("Thread", *PROCESS_JOINS)  # ended by the joined thread's or process's end
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
@@ -43,16 +45,19 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
             where = ", ".join(processes.get(pid) or f"pid {pid}" for pid in deadlock.processes())
         findings.append(Finding("deadlock", deadlock.pid, deadlock.waits[0].tid,
                                 f"Deadlock in {where}: {describe(deadlock, names, processes)}.",
-                                "Take the locks in one fixed order everywhere, or take them "
-                                "with acquire(timeout=...) and back off.", 5))
+                                _deadlock_advice(deadlock), 5))
         deadlocks.append({"pid": deadlock.pid, "process": where, "cycle": [
             {"tid": w.tid, "thread": names.get((w.pid, w.tid)), "waits_for": w.label,
              "kind": w.kind, "stack": w.stack,
              "held_by": deadlock.waits[(i + 1) % len(deadlock.waits)].tid,
              "pid": w.pid, "held_by_pid": deadlock.waits[(i + 1) % len(deadlock.waits)].pid}
             for i, w in enumerate(deadlock.waits)]})
+    stalled, stalls = stall_summary(data, timeline, frozenset(d["pid"] for d in deadlocks),
+                                    names)
+    findings.extend(stalled)
     objects = _objects(timeline, threads)
     in_cycles = {(step["pid"], step["waits_for"]) for d in deadlocks for step in d["cycle"]}
+    in_cycles |= {(row["pid"], step["waits_for"]) for row in stalls for step in row["threads"]}
     for stats in objects:
         finding = None if (stats["pid"], stats["label"]) in in_cycles or stats["_shared"] \
             or stats["label"].endswith(SERVER_SIDE) else _contention(stats)
@@ -66,10 +71,24 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
         "enabled": True, "threshold_ns": data.threshold_ns, "waits": len(data.waits),
         "objects": [{k: v for k, v in s.items() if not k.startswith("_")}
                     for s in objects[:TOP_OBJECTS]],
-        "deadlocks": deadlocks, "lock_state_ns": lock_ns,
+        "deadlocks": deadlocks, "stalls": stalls, "lock_state_ns": lock_ns,
         "unattributed_lock_ns": max(0, lock_ns - attributed), "not_covered": list(NOT_COVERED),
         "exit_waits": exit_wait_rows(timeline, threads)}
     return findings
+
+
+def _waiting_for(wait: Wait) -> str:
+    if wait.kind in JOIN_KINDS:
+        return f"waiting for {wait.label} to end"
+    return f"waiting for {wait.label}"
+
+
+def _deadlock_advice(deadlock: Deadlock) -> str:
+    if any(w.kind in JOIN_KINDS for w in deadlock.waits):
+        return ("A thread waits for another to end while holding a lock that one needs: "
+                "release the lock before join(), or join with a timeout.")
+    return ("Take the locks in one fixed order everywhere, or take them with "
+            "acquire(timeout=...) and back off.")
 
 
 def _end(wait: Wait, thread: Thread | None, timeline: Timeline) -> int:
@@ -113,6 +132,10 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
         if group is not None:
             holds.setdefault(group, []).append(hold)
     names = {key: t.name for key, t in threads.items()}
+    own_waits: dict[tuple[int, int], list[Wait]] = {}
+    for wait in timeline.sync.waits:
+        own_waits.setdefault((wait.pid, wait.tid), []).append(wait)
+    label_of = {(w.pid, w.obj): w.label for w in timeline.sync.waits}
     out: list[dict[str, Any]] = []
     for key, found in waits.items():
         durations = [max(0, _end(w, threads.get((w.pid, w.tid)), timeline) - w.start)
@@ -123,12 +146,18 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
         held: Counter[int] = Counter()
         held_ns: Counter[int] = Counter()
         states: Counter[str] = Counter()
+        held_in: Counter[str] = Counter()  # the holders' own waits while holding: labels
         for hold in holds.get(key, []):
             thread = threads.get((hold.pid, hold.tid))
             end = hold.end if hold.end is not None else _end(
                 Wait(hold.pid, hold.tid, 0, "", "", hold.start), thread, timeline)
             held[hold.tid] += 1
             held_ns[hold.tid] += max(0, end - hold.start)
+            for wait in own_waits.get((hold.pid, hold.tid), []):
+                wait_end = _end(wait, thread, timeline)
+                overlap = min(wait_end, end) - max(wait.start, hold.start)
+                if overlap > 0 and wait.label != label_of.get((hold.pid, hold.obj)):
+                    held_in[_waiting_for(wait)] += overlap
             if end - hold.start < SAMPLED_HOLD_NS:
                 continue
             for run in thread.states if thread else []:
@@ -155,6 +184,10 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
             "holders": [{"thread": _who(names, key[0], t), "contended_holds": n,
                          "hold_ns": held_ns[t]} for t, n in held.most_common(5)],
             "holder_state": STATES[states.most_common(1)[0][0]].slice_name if states else None,
+            # what the holders themselves waited for while holding, when that was most
+            # of their holds ("waiting for Thread worker to end")
+            "holder_waits_for": held_in.most_common(1)[0][0] if held_in and 2 * sum(
+                held_in.values()) > sum(held_ns.values()) else None,
             # every acquisition, short waits included (locks contended at least once)
             "acquisitions": sum(c.acquires for c in tallies) if tallies else None,
             "contended": sum(c.contended for c in tallies) if tallies else None,
@@ -205,9 +238,13 @@ def _contention(stats: dict[str, Any]) -> Finding | None:
     state, mean = stats["holder_state"], stats["_mean_hold_ns"]
     if mean:
         message += f"; each holder kept it {_human(mean)} on average"
-        if state:
-            message += f", mostly {state}"
-        if state in ("sleeping", "I/O", "waiting for child"):
+        waits_for = stats["holder_waits_for"]
+        if waits_for or state:
+            message += f", mostly {waits_for or state}"
+        if waits_for:
+            advice = ("Do not wait for another thread, queue or event while holding a lock "
+                      "others need: release it first.")
+        elif state in ("sleeping", "I/O", "waiting for child"):
             advice = "Do the slow work (sleep, I/O, waiting) outside the lock."
         elif state in ("running", "waiting for GIL", "waiting for CPU"):
             advice = "Compute outside the lock and hold it only to publish the result."

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import re
 from typing import Any
 
 from concurtrace.model.tasks import (
@@ -50,14 +51,15 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
         root_end = max((t.ended_ns for t in tasks if t.root and t.ended_ns), default=None)
         pending = [t for t in tasks if not t.root and _pending_at_exit(t, root_end)]
         for task in pending:
+            awaiting = _last_await(task)
             findings.append(Finding(
                 "task_pending_at_exit", pid, task.tid,
                 f"Task '{task.label()}' on {where} was still pending when "
                 + ("the main coroutine returned" if root_end else "its process stopped")
                 + (" (asyncio.run cancelled it)" if task.outcome == "cancelled" else "")
+                + (f", awaiting {awaiting}" if awaiting else "")
                 + (f"; created at {_short(task.site)}" if task.site else "") + ".",
-                "Await it (or gather/TaskGroup) before returning, or cancel it and await the "
-                "cancellation yourself so its cleanup runs where you expect.", 2))
+                _pending_advice(task, root_end), 2))
         unretrieved = [t for t in tasks if t.unretrieved]
         for task in unretrieved:
             raised = f", raised at {_short(task.error_at)}" if task.error_at else ""
@@ -100,6 +102,33 @@ def _never_awaited(data: AsyncioData) -> list[dict[str, Any]]:
                                "created_at": record.get("created"), "count": 0}
         row["count"] += 1
     return list(rows.values())
+
+
+# awaits that only another task (or a callback) of the program ends: a release, set,
+# notify or put (asyncio.locks and asyncio.queues' classes, named by class, subclasses too)
+WAKE_AWAITS = re.compile(r"\w*(Lock|Event|Condition|Semaphore|Queue|Barrier)\."
+                         r"(acquire|wait|wait_for|get|put|join)$")
+
+
+def _last_await(task: Task) -> str | None:
+    """What the task awaited after its last step, and where ("Lock.acquire at app.py:5")."""
+    if not task.steps or not task.steps[-1].awaits:
+        return None
+    last = task.steps[-1]
+    return f"{last.awaits} at {_short(last.at)}" if last.at else last.awaits
+
+
+def _pending_advice(task: Task, root_end: int | None) -> str:
+    if root_end is not None:  # the program went on without it
+        return ("Await it (or gather/TaskGroup) before returning, or cancel it and await the "
+                "cancellation yourself so its cleanup runs where you expect.")
+    awaits = task.steps[-1].awaits if task.steps else None
+    if awaits and WAKE_AWAITS.match(awaits):
+        return ("The main coroutine never returned and this task still waited for another "
+                "to release, set or fill what it awaited: two tasks that each hold the lock "
+                "the other wants wait forever. Await with asyncio.timeout(...) to find it.")
+    return ("The main coroutine never returned: the program was still running (or stuck) "
+            "when its process stopped; see what each task awaited.")
 
 
 def _pending_at_exit(task: Task, root_end: int | None) -> bool:

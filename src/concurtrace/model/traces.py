@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
@@ -47,7 +48,24 @@ class Event:
     args: Any = None
 
 
-TraceEvents = Sequence[TraceEvent] | list[dict[str, Any]]  # one piece of a process's events
+class CallColumns(Protocol):
+    """A piece of plain calls already in columns (runner/vizscan.py scans them from the
+    dump's bytes): what ColumnMerge.whole_chunk would make of the same events."""
+
+    names: list[str]  # the piece's distinct names
+    end_us: float  # max(ts + dur) in us, as floats: the check of ColumnKernels.times
+
+    def threads(self, ids: Sequence[int]) -> list[tuple[int, array[int], array[int],
+                                                        array[int]]]:
+        """(tid, start ns "q", duration ns "q", name id "I") per thread, in the order the
+        threads first appear, each in the dump's order; ids[i]: the id of names[i]."""
+
+    def events(self) -> DecodedEvents:
+        """The same piece decoded event by event."""
+
+
+DecodedEvents = Sequence[TraceEvent] | list[dict[str, Any]]  # a piece of a dump, decoded
+TraceEvents = DecodedEvents | CallColumns  # a piece of a dump
 
 
 @dataclass(slots=True)
@@ -73,6 +91,10 @@ def merge_calls(pid: int, chunks: Iterable[TraceEvents], stop_ns: int | None,
     kernels = getattr(chunks, "kernels", None) or STDLIB  # the reader may offer faster ones
     merge = ColumnMerge(stop_ns if stop_ns is not None else NEVER, kernels)
     for piece_events in chunks:
+        if not isinstance(piece_events, Sequence):  # CallColumns
+            if merge.call_columns(piece_events):
+                continue
+            piece_events = piece_events.events()  # calls open at the stop: one by one
         events = _typed(piece_events)
         if not merge.whole_chunk(events):
             merge.event_by_event(events, names)
@@ -114,7 +136,7 @@ def apply_slices(proc: Process, chunks: Iterable[TraceEvents], finalize: Finaliz
     return apply_merged(proc, merge_calls(proc.pid, chunks, stop_ns, fork_tid))
 
 
-def _typed(events: TraceEvents) -> Sequence[TraceEvent]:
+def _typed(events: DecodedEvents) -> Sequence[TraceEvent]:
     if events and not hasattr(events[0], "ts"):  # plain dicts (or junk) from JSON
         return events_from_dicts(events)
     return cast(Sequence[TraceEvent], events)

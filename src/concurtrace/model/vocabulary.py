@@ -56,6 +56,7 @@ FindingKind = Literal[
     "gil_contention",
     "lock_contention",
     "deadlock",
+    "stalled",
     "lock_held_while_blocking",
     "queue_bottleneck",
     "event_loop_blocked",

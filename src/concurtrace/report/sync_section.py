@@ -88,8 +88,9 @@ def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
     if isinstance(share, (int, float)):
         lives = "its life" if len(waiters) == 1 else "their lives"
         line.append(f"; {who} waited {share:.0%} of {lives}")
-    if row.get("holder_state"):
-        line.append(f"; its contended holders were mostly {row['holder_state']}")
+    if row.get("holder_waits_for") or row.get("holder_state"):
+        line.append("; its contended holders were mostly "
+                    f"{row.get('holder_waits_for') or row['holder_state']}")
     ended_by = list(row.get("ended_by") or [])
     if ended_by and row.get("kind") not in ("Lock", "RLock"):
         verb = ENDED_BY_VERB.get(str(row.get("kind")), "ended by")

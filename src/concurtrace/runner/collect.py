@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from concurtrace.model.traces import TraceEvents, events_from_dicts
+from concurtrace.model.traces import DecodedEvents, TraceEvents, events_from_dicts
 
 TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
@@ -29,6 +29,7 @@ BOUNDARY = b"},{"
 
 if TYPE_CHECKING:
     from concurtrace.model.column_kernels import ColumnKernels
+    from concurtrace.runner.collect_scan import Scanner
 
 
 class TraceFiles:
@@ -60,13 +61,24 @@ class TraceFiles:
         return total
 
     def __iter__(self) -> Iterator[TraceEvents]:
+        scan = self._scanner()
         for path in self.paths:
-            yield from self._chunks(path)
+            yield from self._chunks(path, scan)
 
-    def _chunks(self, path: Path) -> Iterator[TraceEvents]:
+    def _scanner(self) -> Scanner | None:
+        """runner/vizscan.py's reader of plain calls for dumps that pay numpy's import."""
+        if self.size < NUMPY_MIN_BYTES:
+            return None
+        try:
+            from concurtrace.runner.vizscan import scan
+        except ImportError:
+            return None
+        return scan
+
+    def _chunks(self, path: Path, scan: Scanner | None) -> Iterator[TraceEvents]:
         try:
             with open(path, "rb") as stream:
-                yield from _event_chunks(stream, self._overflowed)
+                yield from _event_chunks(stream, self._overflowed, scan)
         except (OSError, ValueError) as error:
             what = "cut short" if isinstance(error, ValueError) else "unreadable"
             self.warnings.append(f"pid {self.pid}: function trace {what} "
@@ -89,7 +101,8 @@ def find_traces(directory: Path, warnings: list[str]) -> dict[int, TraceFiles]:
     return {pid: TraceFiles(pid, found, warnings) for pid, found in paths.items()}
 
 
-def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
+def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None],
+                  scan: Scanner | None = None) -> Iterator[TraceEvents]:
     head = stream.read(len(HEAD))
     if head != HEAD:  # not VizTracer's layout: parse it whole
         yield from _whole(json.loads(head + stream.read()), overflowed)
@@ -97,6 +110,10 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
     # "[" + the bytes not decoded yet: a chunk is decoded in place, its "," after the last
     # whole event turned into the "]" that closes the array (no copy of the chunk).
     buffer = bytearray(b"[")
+    if scan is not None:  # big: its plain calls scanned into columns (then at the end)
+        from concurtrace.runner.collect_scan import scanned_chunks
+
+        buffer = yield from scanned_chunks(stream, scan, _decoded)
     while True:
         data = stream.read(CHUNK_BYTES)
         buffer += data
@@ -135,12 +152,12 @@ def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None]) -> Iterator
     yield tail.traceEvents
 
 
-def _events_before(buffer: bytes | bytearray, cut: int) -> TraceEvents:
+def _events_before(buffer: bytes | bytearray, cut: int) -> DecodedEvents:
     """The events of buffer up to the "}" at cut (ValueError if that is not whole JSON)."""
     return _decoded(b"[" + buffer[:cut + 1] + b"]")
 
 
-def _decoded(data: bytes | memoryview) -> TraceEvents:
+def _decoded(data: bytes | memoryview) -> DecodedEvents:
     """A JSON array of events: typed, or checked one by one when not VizTracer's exact types."""
     from concurtrace.runner.vizdecode import EVENTS  # not imported by runs with no dumps
 
@@ -159,5 +176,5 @@ def _whole(data: Any, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
         yield _dicts(events)
 
 
-def _dicts(events: list[Any]) -> TraceEvents:
+def _dicts(events: list[Any]) -> DecodedEvents:
     return events_from_dicts(events)

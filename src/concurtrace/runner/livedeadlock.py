@@ -22,17 +22,21 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from concurtrace.model.deadlock import CycleKey, Deadlock, cycle_key, find_deadlocks
 from concurtrace.model.records import read_session
 from concurtrace.model.segments import SEGMENT_GLOB, SYNC_EVENTS, SegmentReader
 from concurtrace.model.sync import LOCK_KINDS, build_sync
 
+if TYPE_CHECKING:
+    from concurtrace.model.stall import Stall
+
 POLL_S = 0.25
 OWNER_ONLY = ("RLock", "Thread")  # waits only the thread waited for can end
 EDGE_KINDS = (*LOCK_KINDS, "Thread")
 Found = Callable[[Deadlock, list[dict[str, Any]]], None]
+Stalled = Callable[["Stall", list[dict[str, Any]]], None]
 
 
 class _Tail:
@@ -57,9 +61,11 @@ class _Tail:
 
 class LiveDetector:
     def __init__(self, directory: Path, after_s: float, threshold_ns: int,
-                 on_deadlock: Found) -> None:
+                 on_deadlock: Found, on_stall: Stalled | None = None) -> None:
         self.directory, self.after_ns = directory, int(after_s * 1e9)
         self.threshold_ns, self.on_deadlock = threshold_ns, on_deadlock
+        self.on_stall = on_stall
+        self.stalled: dict[int, frozenset[tuple[int, int]]] = {}  # pid -> the stall reported
         self.reported: dict[CycleKey, int] = {}  # cycle -> when it was reported
         self._tails: dict[Path, _Tail] = {}
         self._segments: dict[Path, SegmentReader] = {}
@@ -117,7 +123,9 @@ class LiveDetector:
 
     def _build(self, cutoff: int, all_waiting: set[int]) -> None:
         records = read_session(self.directory)
-        for deadlock in find_deadlocks(build_sync(records, True, self.threshold_ns)):
+        sync = build_sync(records, True, self.threshold_ns)
+        cycles = find_deadlocks(sync)
+        for deadlock in cycles:
             key = cycle_key(deadlock)
             if key in self.reported or any(w.start > cutoff for w in deadlock.waits):
                 continue
@@ -125,6 +133,17 @@ class LiveDetector:
             if pids <= all_waiting or all(w.kind in OWNER_ONLY for w in deadlock.waits):
                 self.reported[key] = time.monotonic_ns()
                 self.on_deadlock(deadlock, records)
+        if self.on_stall is None:
+            return
+        from concurtrace.model.stall import find_stalls  # the model: not at the CLI's start
+        for stall in find_stalls(sync, frozenset(w.pid for d in cycles for w in d.waits)):
+            stall_key = frozenset((w.tid, w.start) for w in stall.waits)
+            # every thread the OS has in it is one the hooks saw blocked (none from C)
+            if stall.pid in all_waiting and stall.since <= cutoff \
+                    and stall_key != self.stalled.get(stall.pid) \
+                    and _os_threads(stall.pid) == len(stall.waits):
+                self.stalled[stall.pid] = stall_key
+                self.on_stall(stall, records)
 
     def _read_new(self) -> None:
         for path in sorted(self.directory.glob("life-*.jsonl")):
@@ -182,6 +201,13 @@ def _parse(line: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
+
+
+def _os_threads(pid: int) -> int | None:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:  # gone, or no /proc: nothing proves that no other thread runs
+        return None
 
 
 def print_lines(lines: list[str]) -> None:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
-from concurtrace.model.deadlock import Deadlock, deadlock_lines, deadlock_report
-from concurtrace.model.records import RawRecord, Record, lifecycle_records, read_session
-from concurtrace.model.sync import build_sync
+from concurtrace.model.records import Record, lifecycle_records, read_session
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
     DEFAULT_DEADLOCK_AFTER_S,
@@ -22,11 +19,9 @@ from concurtrace.options import (
     TracerOptions,
 )
 from concurtrace.runner.launch import Launcher, RunOutcome
-from concurtrace.runner.livedeadlock import LiveDetector, mark_live, print_lines
 from concurtrace.runner.prefetch import Prefetch
 from concurtrace.runner.session import create_session
-from concurtrace.runner.watchdog import SignalWatchdog, save_bound_s
-from concurtrace.sampler import TreeSampler
+from concurtrace.runner.watchers import Watchers
 
 if TYPE_CHECKING:
     from concurtrace.model.sampled import SampleResult
@@ -39,7 +34,10 @@ POST_RUN_MODULES = ("concurtrace.model.timeline", "concurtrace.model.build",
                     "concurtrace.model.analysis", "concurtrace.model.budget",
                     "concurtrace.model.lifecycle", "concurtrace.model.tasks",
                     "concurtrace.model.tasks_analysis", "concurtrace.runner.collect",
-                    "concurtrace.runner.merge_pool")
+                    "concurtrace.runner.merge_pool", "concurtrace.model.deadlock",
+                    "concurtrace.model.sync", "concurtrace.runner.livedeadlock")
+# With function tracing, the dumps' typed decoder (msgspec: ~10 ms of imports) too.
+DUMP_MODULES = ("concurtrace.runner.vizdecode",)
 
 
 class SavingAbandoned(ConcurtraceError):
@@ -53,8 +51,7 @@ class SavingAbandoned(ConcurtraceError):
         self.directory = directory
 
 
-@dataclass(frozen=True)
-class RunConfig:
+class RunConfig(NamedTuple):  # plain types, not dataclasses: ~0.5 ms less each at start-up
     target_argv: list[str]  # what follows the interpreter: ["script.py", ...], ["-m", ...]
     python: str = sys.executable
     light: bool = False
@@ -71,12 +68,11 @@ class RunConfig:
     stop_on_deadlock: bool = False
 
 
-@dataclass
 class RunResult:
-    timeline: Timeline
-    outcome: RunOutcome
-    warnings: list[str]
-    session_dir: Path
+    def __init__(self, timeline: Timeline, outcome: RunOutcome, warnings: list[str],
+                 session_dir: Path) -> None:
+        self.timeline, self.outcome, self.warnings = timeline, outcome, warnings
+        self.session_dir = session_dir
 
 
 Progress = Callable[[str], None]
@@ -97,32 +93,35 @@ def run(config: RunConfig, progress: Progress = _silent,
                               "asyncio": config.asyncio,
                               "asyncio_slow_ns": int(config.asyncio_slow_ms * 1e6)},
                              config.keep_temp)
-    sampler = TreeSampler(os.getpid(), hz=config.sample_hz, states=True)
     warnings: list[str] = []
-    entries = config.tracer.tracer_entries
-    watchdog = SignalWatchdog(session.directory, save_bound_s(config.light, entries))
+    watchers = Watchers(config, session.directory)
     try:
-        watchdog.start()  # a fatal signal ends a process even in a long C call
-        sampler.start()
         launcher = Launcher([config.python, *config.target_argv], session.env(dict(os.environ)),
                             config.timeout_s, _tell_interrupt)
         launcher.on_root_exit = progress
-        prefetch = Prefetch(POST_RUN_MODULES + also_import)
+        # The watchdog, the sampler and the live deadlock detector (their imports: ~15 ms)
+        # start while the target's interpreter starts; it runs the program once they run.
+        launcher.before_go = lambda: watchers.start(launcher)
+        prefetch = Prefetch(POST_RUN_MODULES + (() if config.light else DUMP_MODULES)
+                            + also_import)
         launcher.on_spawned = prefetch.start
-        live = _live_detector(config, session.directory, launcher)
         try:
             outcome = launcher.run()
         finally:
-            if live is not None:
-                live.stop()
+            watchers.stop_live()
             prefetch.join()
+        watchdog, sampler, live = watchers.watchdog, watchers.sampler, watchers.live
+        assert watchdog is not None and sampler is not None  # started, or run() raised
         watchdog.stop()
         from concurtrace.model.analysis import analyse
         from concurtrace.model.build import build_timeline
+        from concurtrace.model.deadlock import deadlock_report
         from concurtrace.model.lifecycle import add_lifecycle
+        from concurtrace.model.sync import build_sync
         from concurtrace.model.tasks import build_tasks
         from concurtrace.model.tasks_analysis import loop_counters
         from concurtrace.runner.collect import find_traces
+        from concurtrace.runner.livedeadlock import mark_live, print_lines
         from concurtrace.runner.merge_pool import pool_merger
 
         progress("reading what each process captured")
@@ -172,25 +171,8 @@ def run(config: RunConfig, progress: Progress = _silent,
         session.keep = True  # Ctrl-C while saving: keep the raw data instead of a trace
         raise SavingAbandoned(session.directory) from None
     finally:
-        watchdog.stop()
+        watchers.stop_watchdog()
         session.cleanup()
-
-
-def _live_detector(config: RunConfig, directory: Path,
-                   launcher: Launcher) -> LiveDetector | None:
-    """Started here, in the parent: it reads the records as the tree writes them."""
-    if not config.sync:
-        return None
-
-    def found(deadlock: Deadlock, records: list[RawRecord]) -> None:
-        print_lines(deadlock_lines(deadlock, records))
-        if config.stop_on_deadlock:
-            launcher.stop_for_deadlock()
-
-    live = LiveDetector(directory, config.deadlock_after_s,
-                        int(config.sync_threshold_ms * 1e6), found)
-    live.start()
-    return live
 
 
 def _subinterpreter_notes(records: list[Record]) -> list[str]:

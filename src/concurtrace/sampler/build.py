@@ -3,8 +3,7 @@ counter, gil_method, notes and stats."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from concurtrace.model.sampled import SampleResult, SamplerStats
 from concurtrace.model.states import Merged
@@ -21,8 +20,7 @@ FIX = (
 )
 
 
-@dataclass
-class Measured:
+class Measured(NamedTuple):  # not a dataclass: the sampler is imported at every start
     """What a TreeSampler measured, handed over when it stops."""
 
     hz: float

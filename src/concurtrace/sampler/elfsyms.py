@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import re
 import struct
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from concurtrace.model.naming import is_python
 
@@ -18,16 +17,14 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _LIBPYTHON = re.compile(r"libpython\d+\.\d+[a-z]*\.so")
 
 
-@dataclass(frozen=True)
-class ElfSymbol:
+class ElfSymbol(NamedTuple):  # not dataclasses: the sampler is imported at every start
     etype: int
     value: int
     size: int
     loads: tuple[tuple[int, int, int], ...]  # PT_LOAD (p_vaddr, p_memsz, p_offset)
 
 
-@dataclass(frozen=True)
-class Mapping:
+class Mapping(NamedTuple):
     start: int
     end: int
     offset: int
