@@ -50,10 +50,12 @@ COLUMNS = ("untraced", "viztracer", "full", "light", "py-spy")
 # not in the default set: `--light --no-sync` (the sync hooks' share of --light's cost)
 # The target runs as a child of the measured command. "full-before": `concurtrace run` from
 # the src tree in $CONCURTRACE_BEFORE (a PYTHONPATH), for paired before/after rounds.
-WRAPPERS = ("full", "light", "py-spy", "full-before", "light-nosync")
+# "light-before": `--light` from $CONCURTRACE_BEFORE, for paired before/after rounds of it.
+WRAPPERS = ("full", "light", "py-spy", "full-before", "light-nosync", "light-before")
 RATIOS = (("viztracer", "untraced"), ("full", "untraced"), ("full", "viztracer"),
           ("light", "untraced"), ("py-spy", "untraced"), ("full-before", "full"),
-          ("light-nosync", "untraced"), ("light", "light-nosync"))
+          ("light-nosync", "untraced"), ("light", "light-nosync"),
+          ("light-before", "untraced"), ("light", "light-before"))
 
 
 def command(column: str, workload: str, out: Path) -> list[str]:
@@ -64,10 +66,11 @@ def command(column: str, workload: str, out: Path) -> list[str]:
     if column == "viztracer":
         return [str(BIN / "viztracer"), "--quiet", "--tracer_entries", "1000000",
                 "-o", str(out / "v.json"), *target]
-    if column in ("full", "light", "full-before", "light-nosync"):
-        light = {"light": ["--light"], "light-nosync": ["--light", "--no-sync"]}.get(column, [])
+    if column in ("full", "light", "full-before", "light-nosync", "light-before"):
+        light = {"light": ["--light"], "light-nosync": ["--light", "--no-sync"],
+                 "light-before": ["--light"]}.get(column, [])
         before = (["env", f"PYTHONPATH={os.environ['CONCURTRACE_BEFORE']}"]
-                  if column == "full-before" else [])
+                  if column in ("full-before", "light-before") else [])
         return [*before, PY, "-m", "concurtrace", "run", "-o", str(out / "c.pftrace"), "--quiet",
                 "--force", *light, target[0], "--", *args]
     return [str(BIN / "py-spy"), "record", "-o", str(out / "p.speedscope"), "--format",

@@ -18,7 +18,7 @@ import pytest
 from traced import SCRIPTS, trace_run
 
 from concurtrace.model.segments import CHUNKS_PER_SEGMENT, SEGMENT_GLOB, read_segments
-from concurtrace.runner.syncbuffer import SegmentWriter
+from concurtrace.runner.syncbuffer import DEFER_LIMIT, SegmentWriter
 
 SCRIPT = SCRIPTS / "sync_records_fate.py"
 WAITS, THREADS, EACH = 5, 80, 40
@@ -173,3 +173,84 @@ def test_a_recorded_hand_off_keeps_the_gil(tmp_path: Path) -> None:
     # seen once): allow one more such round than the plain run had.
     assert run.stdout.split().count("other") <= plain.stdout.split().count("other") + 1, \
         (run.stdout, plain.stdout)
+
+
+def test_a_segment_is_mapped_for_random_access(tmp_path: Path) -> None:
+    """Without MADV_RANDOM the first record's page fault read ahead (zeroed) up to the
+    device's read-ahead window of the fresh file: ~0.7 ms of CPU in every pool worker
+    (bench/README.md, "pool16's start and exit"). The kernel shows the advice as "rr"."""
+    writer = SegmentWriter(str(tmp_path), os.getpid(), 2, lambda record: None)
+    writer.prepare()
+    writer.write({"ev": "wait_end", "ts": 1})
+    smaps = Path("/proc/self/smaps").read_text().split("\n")
+    starts = [i for i, line in enumerate(smaps) if line.rstrip().endswith(".seg")
+              and str(tmp_path) in line]
+    assert starts, "the segment is mapped"
+    flags = next(line for line in smaps[starts[0]:] if line.startswith("VmFlags:"))
+    assert " rr" in flags, flags
+    writer.abandon()
+
+
+def test_a_deferring_writer_makes_its_segment_at_a_thread_or_the_limit(tmp_path: Path) -> None:
+    """A fork child's writer (defer): its records go to the fallback while no thread has
+    started since it was made and fewer than DEFER_LIMIT went there; then to a segment."""
+    for case in ("limit", "thread"):
+        directory = tmp_path / case
+        directory.mkdir()
+        fallback: list[dict[str, Any]] = []
+        writer = SegmentWriter(str(directory), os.getpid(), 2, fallback.append, defer=True)
+        for ts in range(3):
+            writer.write({"ev": "wait_end", "ts": ts})
+        assert not list(directory.glob(SEGMENT_GLOB)) and len(fallback) == 3
+        if case == "limit":
+            for ts in range(3, DEFER_LIMIT + 5):
+                writer.write({"ev": "wait_end", "ts": ts})
+            assert len(fallback) == DEFER_LIMIT
+            assert [r["ts"] for r in read_segments(directory)] == list(range(DEFER_LIMIT,
+                                                                          DEFER_LIMIT + 5))
+        else:
+            release = threading.Event()
+            thread = threading.Thread(target=release.wait)
+            thread.start()
+            writer.write({"ev": "wait_end", "ts": 3})
+            release.set()
+            thread.join()
+            writer.write({"ev": "wait_end", "ts": 4})  # segments from then on
+            assert len(fallback) == 3
+            assert [r["ts"] for r in read_segments(directory)] == [3, 4]
+        writer.abandon()
+
+
+def test_a_fork_child_without_threads_writes_its_records_to_its_life_file(
+        tmp_path: Path) -> None:
+    """A pool worker's start: no segment file of its own (bench/README.md, "pool16's worker
+    start and exit"): its recorded wait is in its life file and in the summary."""
+    script = tmp_path / "forked_get.py"
+    script.write_text(
+        "import multiprocessing, os, time\n"
+        "if __name__ == '__main__':\n"
+        "    tasks = multiprocessing.SimpleQueue()\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        tasks.get()\n"
+        "        os._exit(0)\n"
+        "    time.sleep(0.3)\n"
+        "    tasks.put('go')\n"
+        "    os.waitpid(pid, 0)\n")
+    run = trace_run(tmp_path / "t.pftrace", str(script),
+                    options=("--quiet", "--light", "--keep-temp"))
+    kept = re.search(r"session directory kept in (\S+)", run.stderr)
+    assert run.returncode == 0 and kept, run.stderr
+    session = Path(kept.group(1))
+    try:
+        writers = {int(path.name.split("-")[1]) for path in session.glob(SEGMENT_GLOB)}
+        lives = {int(path.name.split("-")[1]): path for path in session.glob("life-*.jsonl")}
+        assert len(lives) == 2 and len(writers) == 1, (lives, writers)  # the parent's only
+        child = next(path for pid, path in lives.items() if pid not in writers)
+        events = [json.loads(line)["ev"] for line in child.read_text().splitlines()]
+        assert events.count("wait_begin") == events.count("wait_end") == 1, events
+        waits = [o for o in run.summary()["sync"]["objects"]
+                 if o["label"].startswith("mp.SimpleQueue@forked_get.py")]
+        assert [o["waits"] for o in waits] == [1], waits
+    finally:
+        shutil.rmtree(session, ignore_errors=True)

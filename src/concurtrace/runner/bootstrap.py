@@ -99,8 +99,11 @@ class Recorder:
         self.writer = RecordWriter(os.path.join(self.session, f"life-{pid}-{stamp}.jsonl"))
         self.trace_path = os.path.join(self.session, f"trace-{pid}-{stamp}.json")
         if self.config.get("sync", True):
-            self.sync_writer = SegmentWriter(self.session, pid, stamp, self._write_line)
-            self.sync_writer.prepare()
+            forked = origin == "fork"  # its first segment when needed (syncbuffer.py)
+            self.sync_writer = SegmentWriter(self.session, pid, stamp, self._write_line,
+                                             defer=forked)
+            if not forked:
+                self.sync_writer.prepare()
         gil_disabled = bool(getattr(sys, "_is_gil_enabled", lambda: True)() is False)
         self.write(Hello(ev="hello", ts=stamp, ppid=os.getppid(), origin=origin,
                          argv=list(getattr(sys, "orig_argv", sys.argv)), exe=sys.executable,

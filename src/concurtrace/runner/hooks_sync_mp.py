@@ -23,12 +23,15 @@ import sys
 import threading
 import time
 import weakref
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import SKIP_FILES, find_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 MP_DIR = os.path.dirname(os.path.abspath(threading.__file__)) + os.sep + "multiprocessing"

@@ -7,10 +7,12 @@ marks what it unpickles again, without a label of its own (the creator's names i
 
 from __future__ import annotations
 
-from typing import Any
-
 from concurtrace.runner.hooks_sync_mp import creation_site, patch_method, tag
 from concurtrace.runner.hookset import HookSet, Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def install_conditions(hooks: HookSet, sink: Sink, module: Any) -> None:

@@ -5,7 +5,6 @@ never uses multiprocessing's locks, queues or pipes does not load them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import install_semlock
 from concurtrace.runner.hooks_sync_mp_cfpool import install_process_pool
@@ -20,7 +19,11 @@ from concurtrace.runner.hooks_sync_mp_queues import install_queues
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hookset import HookSet, Sink
 
-Patcher = Callable[[HookSet, Sink, Any], None]
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
+
+    Patcher = Callable[[HookSet, Sink, Any], None]
 
 
 def install_synchronize(hooks: HookSet, sink: Sink, module: Any) -> None:

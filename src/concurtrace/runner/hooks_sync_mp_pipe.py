@@ -24,13 +24,16 @@ import select
 import sys
 import threading
 import time
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site, label_of
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import SKIP_FILES, cached_name, object_key, settings
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 ATTR = "_concurtrace_pipe"  # on a Connection: its End

@@ -13,12 +13,15 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import creation_site, label_of
 from concurtrace.runner.hooks_sync_naming import object_key, settings
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function
 from concurtrace.runner.own_frames import clean_raise
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 SITE = "_concurtrace_site"

@@ -15,11 +15,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR, creation_site, patch_method
 from concurtrace.runner.hooks_sync_naming import OUR_DIRS, cached_name, object_key, settings
 from concurtrace.runner.hookset import HookSet, Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 BLOCKING = {"acquire", "wait", "wait_for", "get", "put", "join", "__enter__"}

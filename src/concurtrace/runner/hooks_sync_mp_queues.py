@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import (
     _plain,
@@ -25,10 +24,15 @@ from concurtrace.runner.hooks_sync_mp import (
     tag,
 )
 from concurtrace.runner.hooks_sync_mp_conditions import mark_condition
+from concurtrace.runner.hooks_sync_mp_pipe import _ready
 from concurtrace.runner.hooks_sync_mp_pool import result_put, results_queue
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import cached_name, settings
 from concurtrace.runner.hookset import HookSet, Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 GET = "#get"  # a queue's get identity: its read lock's, plus this
@@ -116,6 +120,16 @@ def _counted_out(item: Any, key: int, offset: int) -> Any:
     return item
 
 
+def _has_data(q: Any, timeout: float) -> bool:
+    """q._poll(timeout) without its selector (multiprocessing.connection.wait: ~35 Python
+    calls, twice in each get of every pool worker): a poll() of the reader's descriptor.
+    A closed reader gets its own poll, and so its own error."""
+    handle = getattr(getattr(q, "_reader", None), "_handle", None)
+    if type(handle) is not int:
+        return bool(q._poll(timeout))
+    return _ready(handle, timeout)
+
+
 def _waited_for(q: Any) -> str | None:
     """The queue's identity when a getter counts itself waiting, read BEFORE the put: the
     getter it wakes may stop counting itself before the put returns."""
@@ -173,11 +187,12 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
 
     def simple_get(self: Any) -> Any:
         identity = queue_identity(self)
-        if identity is None or settings.sink is None or settings.is_busy() or self._poll():
+        if identity is None or settings.sink is None or settings.is_busy() \
+                or _has_data(self, 0.0):
             return s_get(self)
 
         def attempt(t: float | None) -> Any:
-            if t is not None and not self._poll(t):
+            if t is not None and not _has_data(self, t):
                 raise queue.Empty
             return s_get(self)
 

@@ -23,7 +23,10 @@ import mmap
 import os
 import threading
 import zlib
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 SLOTS = 4096
 WORDS = 5  # per slot: key, holder, since, waiter bytes 0-7, waiter bytes 8-15

@@ -9,6 +9,12 @@ cannot go there (larger than a chunk, written from a signal handler that interru
 write of the same thread, no space for a segment) goes to the fallback (os.write), so
 nothing is lost. A fork child gets a writer of its own (bootstrap): the parent's
 mappings are inherited, and writing into them would mix the child's records in.
+
+A fork child makes its first segment only when it needs it (defer): while no thread has
+started in it since the fork, os.write has no other thread of it to let in, and its first
+DEFER_LIMIT records go to the fallback. A pool worker writes a few (its waits for tasks,
+its results' signals): creating a segment file cost it more than they do (an O_CREAT,
+90-330 µs of CPU on ext4 here; bench/README.md, "pool16's worker start and exit").
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 _encode = dumps  # json.dumps' text, ASCII: never a NUL
+DEFER_LIMIT = 64  # ~6 µs each through os.write: at most about one segment's creation
+# Threads started since interpreter start, minus those ended; not reset by a fork, so a
+# fork child compares it with its value at the fork (None: no such count, never defer).
+_thread_count = getattr(_thread, "_count", None)
 
 
 def _reserve(fd: int) -> None:
@@ -48,10 +58,25 @@ def _reserve(fd: int) -> None:
         os.ftruncate(fd, SEGMENT_BYTES)  # a file system without it: sparse, as it can
 
 
+def _no_readahead(view: mmap.mmap) -> None:
+    """A store into a page not yet in the page cache faults it in with readahead: on ext4
+    that zeroed (as unwritten) some 128 KiB around it, ~0.7 ms of CPU for the first record
+    of every process (a pool worker's). MADV_RANDOM faults in that one page (~10 µs)."""
+    advice = getattr(mmap, "MADV_RANDOM", None)
+    if advice is not None:
+        try:
+            view.madvise(advice)
+        except OSError:  # only advice: without it, the same records, more slowly
+            pass
+
+
 class SegmentWriter:
     def __init__(self, directory: str, pid: int, stamp: int,
-                 fallback: Callable[[SinkRecord], None]) -> None:
+                 fallback: Callable[[SinkRecord], None], defer: bool = False) -> None:
         self.directory, self.pid, self.stamp, self.fallback = directory, pid, stamp, fallback
+        # (thread count at the fork, records deferred so far) while deferring (docstring)
+        self._alone: list[int] | None = \
+            [_thread_count(), 0] if defer and _thread_count is not None else None
         self._maps: dict[int, mmap.mmap] = {}
         self._chunks = itertools.count()  # next() is atomic under the GIL
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
@@ -66,6 +91,13 @@ class SegmentWriter:
         if self.broken or getattr(local, "busy", False) or os.getpid() != self.pid:
             self.fallback(record)
             return
+        alone = self._alone
+        if alone is not None:
+            if _thread_count() == alone[0] and alone[1] < DEFER_LIMIT:  # type: ignore[misc]
+                alone[1] += 1
+                self.fallback(record)
+                return
+            self._alone = None  # a thread started, or enough records: segments from now on
         local.busy = True
         try:
             record.setdefault("pid", self.pid)
@@ -106,6 +138,7 @@ class SegmentWriter:
                 _reserve(fd)
                 view = mmap.mmap(fd, SEGMENT_BYTES, mmap.MAP_SHARED,
                                  mmap.PROT_READ | mmap.PROT_WRITE, **NO_FD)
+                _no_readahead(view)
             finally:
                 os.close(fd)
         except (OSError, ValueError, OverflowError):
