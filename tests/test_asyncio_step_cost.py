@@ -25,7 +25,8 @@ from concurtrace.runner.hookset import HookSet
 # the loop counters (once per ms) and a batch's end (50 ms) go by time: not in these
 # counts, which the machine's speed would move; --light's await names (WALKS a ms) either:
 # every await named (as the default mode does), or none (argv[1] == "unnamed")
-steps.CHECK_NS = steps.SAMPLE_NS = steps.BATCH_NS = 10**15
+from concurtrace.runner import hooks_asyncio_loop as loop_health
+loop_health.CHECK_NS = loop_health.SAMPLE_NS = loop_health.BATCH_NS = 10**15
 steps.WALKS = 0 if sys.argv[1:] == ["unnamed"] else 2**62
 
 class Sink:

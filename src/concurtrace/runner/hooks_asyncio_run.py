@@ -15,6 +15,7 @@ import functools
 import time
 from typing import Any
 
+from concurtrace.runner import hooks_asyncio_loop as loop
 from concurtrace.runner import hooks_asyncio_steps as steps
 from concurtrace.runner.hooks_asyncio_state import DUR_MAX, FLAT_MAX, UNNAMED_ID, State
 from concurtrace.runner.hooks_asyncio_uvloop import STEP_NAMES, STEP_WRAPPER, WAKEUPS
@@ -92,7 +93,7 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
 
     def timer_run(self: Any) -> None:
         if state.on:
-            steps.timer_lag(state, self, _now())
+            loop.timer_lag(state, self, _now())
         try:
             handle_run(self)
         except BaseException as error:
@@ -105,7 +106,7 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
         if state.on:
             now = _now()
             if now >= state.next_sample:
-                steps.loop_due(state, self, now)
+                loop.loop_due(state, self, now)
         try:
             orig_run_once(self)  # type: ignore[misc]
         except BaseException as error:  # KeyboardInterrupt, SystemExit from a callback

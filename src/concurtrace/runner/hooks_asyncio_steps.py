@@ -25,7 +25,6 @@ from concurtrace.runner.hooks_asyncio_names import (
     wait_kind,
 )
 from concurtrace.runner.hooks_asyncio_state import (
-    BATCH_NS,
     DUR_MAX,
     STEP_COLUMNS,
     UNNAMED_ID,
@@ -34,14 +33,11 @@ from concurtrace.runner.hooks_asyncio_state import (
 )
 from concurtrace.runner.hooks_asyncio_uvloop import is_step
 
-__all__ = ["BATCH_NS", "IS_TASK_TYPE", "STEP_COLUMNS", "UNNAMED_ID", "WALKS", "State",
-           "after_step", "await_ids", "loop_due", "loop_number", "ran", "ran_safely", "stepped",
-           "stepped_rarely", "timer_lag"]
+__all__ = ["IS_TASK_TYPE", "STEP_COLUMNS", "UNNAMED_ID", "WALKS", "State", "after_step",
+           "await_ids", "loop_number", "ran", "ran_safely", "stepped", "stepped_rarely"]
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
-SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
-CHECK_NS = 1_000_000  # how often a loop iteration looks whether a loop's sample is due
 TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
 
 
@@ -89,46 +85,6 @@ def loop_number(state: State, handle: Any, start: int) -> int:
     return lp
 
 
-def timer_lag(state: State, handle: Any, start: int) -> None:
-    """How late a TimerHandle runs, for its loop's next counters."""
-    try:
-        lag = start - int(handle._when * 1e9)
-        sample = _sample(state, loop_number(state, handle, start))
-        if lag > sample[1]:
-            sample[1] = lag
-    except Exception:  # noqa: BLE001 - a handle type of the program's we misread
-        pass
-
-
-def _sample(state: State, lp: int) -> list[int]:
-    sample = state.loops.get(lp)
-    if sample is None:
-        sample = state.loops[lp] = [0, 0]
-    return sample
-
-
-def loop_due(state: State, loop: Any, now: int) -> None:
-    """At a loop iteration's start once state.next_sample has come: the loop's counters
-    (the ready queue's length, the largest timer lag since the last) if its are due."""
-    try:
-        lp = state.ids.get(id(loop))
-        if lp is None:
-            lp = state.task_id(loop)[0]
-        sample = _sample(state, lp)
-        if now - sample[0] >= SAMPLE_NS:
-            state.sink.write({"ev": "aloop", "ts": now, "tid": state.thread_id(), "loop": lp,
-                              "ready": len(getattr(loop, "_ready", ())), "lag": sample[1]})
-            sample[0], sample[1] = now, 0
-        # shared by the loops of all threads: each one's counters at most CHECK_NS late
-        state.next_sample = min(now + CHECK_NS, sample[0] + SAMPLE_NS)
-        state.walks = state.walks_per_ms  # --light: the awaits it may name until then
-        flat = state.flat  # Handle._run's hook leaves a batch's age to this
-        if flat and now - flat[0] >= BATCH_NS:
-            state.flush()
-    except Exception:  # noqa: BLE001 - a loop type of the program's we misread
-        pass
-
-
 def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
     """A task's step (Handle._run's hook does the same inline)."""
     number = state.ids.get(id(task))
@@ -138,7 +94,8 @@ def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
         return
     waiter = task._fut_waiter
     awt = state.ids.get(id(waiter), 0)  # ids holds live tasks and loops, not None
-    if state.walks:  # --light: WALKS awaits named a ms
+    # --light: WALKS awaits named a ms; every one where no _run_once refills (uvloop)
+    if state.walks or start >= state.next_sample:
         state.walks -= 1
         kind_id, where_id, awt = await_ids(state, task, waiter, awt)
     else:
