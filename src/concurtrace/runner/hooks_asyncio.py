@@ -8,7 +8,8 @@ and Future stay as they are:
   eager task (3.12+) has already run its first step when Task() returns.
 - events.Handle._run (every callback the loop runs; a task step is a callback whose
   __self__ is the task: the C TaskStepMethWrapper and task_wakeup, or the Python
-  Task's bound methods): a row of an "asteps" batch (hooks_asyncio_steps) with start,
+  Task's bound methods): a row of an "asteps" batch (hooks_asyncio_run's hook, with
+  hooks_asyncio_steps and the loop counters of hooks_asyncio_loop) with start,
   end, what the task awaits afterwards (Task._fut_waiter and the coroutine's cr_await
   chain) or how it ended; any other callback is written only when it ran longer than
   the slow threshold ("acb").

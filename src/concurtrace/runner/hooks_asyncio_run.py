@@ -72,8 +72,8 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
                     return None
                 # ids holds live tasks and loops (not None): a waiter found there is a task
                 awt = ids.get(id(owner._fut_waiter), 0)
-                if state.walks:
-                    state.walks -= 1
+                if state.walks:  # two loop threads may take it below 0: more walks, no
+                    state.walks -= 1  # loss, until the next refill
                     kind_id, where_id, awt = await_ids(state, owner, owner._fut_waiter, awt)
                 else:
                     kind_id, where_id = UNNAMED_ID, 0

@@ -1,9 +1,9 @@
 """The asyncio hooks' bookkeeping of each callback the loop ran (hooks_asyncio): task steps
 as rows batched into "asteps" records (hooks_asyncio_state), what each task awaits after
-its step, how it ended, loop counters ("aloop") and slow plain callbacks ("acb"). Kept
-cheap: it runs after every callback of every loop. Handle._run's hook tells a task step
-from a plain callback itself and calls in here only for a step or a rarer case: a plain
-callback that was slow, a TimerHandle (its lag), a loop whose counters are due.
+its step (await_ids), how it ended, and slow plain callbacks ("acb"). Handle._run's hook
+(hooks_asyncio_run) writes a task's common step itself and calls in here for what a step
+awaits (when named) and the rarer cases: a task's first, last or slow step, a plain
+callback that was slow, a loop not numbered yet; uvloop's steps come through stepped.
 """
 
 from __future__ import annotations
