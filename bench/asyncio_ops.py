@@ -37,10 +37,19 @@ OURS = "/concurtrace/"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--walks", type=int, help="--light's await naming: this many a ms "
+                        "(-1: every step's, as the default mode); the refill is put off "
+                        "with the counters' sampling, so N means N walks in all")
     args = parser.parse_args()
-    steps.SAMPLE_NS = 10**15  # see the docstring
-    if hasattr(steps, "CHECK_NS"):
-        steps.CHECK_NS = 10**15
+    if args.walks is not None:
+        steps.WALKS = 2**62 if args.walks < 0 else args.walks
+    try:  # the loop counters' module, since the asyncfast cut
+        from concurtrace.runner import hooks_asyncio_loop as counters
+    except ImportError:
+        counters = steps  # type: ignore[assignment]
+    counters.SAMPLE_NS = 10**15  # see the docstring
+    if hasattr(counters, "CHECK_NS"):
+        counters.CHECK_NS = 10**15
     ops: dict[str, int] = {}
     calls: dict[str, int] = {}
     other = [0]

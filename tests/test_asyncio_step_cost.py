@@ -11,8 +11,8 @@ from typing import Any
 
 from traced import REPO
 
-from concurtrace.model.tasks import build_tasks, unpack
-from concurtrace.runner.hooks_asyncio_state import STEP_COLUMNS, State
+from concurtrace.model.tasks import build_tasks, packed_rows, unpack
+from concurtrace.runner.hooks_asyncio_state import PACKED_ROW, STEP_COLUMNS, UNNAMED, State
 
 # In a child process (the hooks patch asyncio): N sleep(0) steps and N plain callbacks
 # with only the asyncio hooks installed, the Python calls into concurtrace counted.
@@ -23,8 +23,11 @@ from concurtrace.runner.hooks_asyncio import install_asyncio
 from concurtrace.runner.hookset import HookSet
 
 # the loop counters (once per ms) and a batch's end (50 ms) go by time: not in these
-# counts, which the machine's speed would move
-steps.CHECK_NS = steps.SAMPLE_NS = steps.BATCH_NS = 10**15
+# counts, which the machine's speed would move; --light's await names (WALKS a ms) either:
+# every await named (as the default mode does), or none (argv[1] == "unnamed")
+from concurtrace.runner import hooks_asyncio_loop as loop_health
+loop_health.CHECK_NS = loop_health.SAMPLE_NS = loop_health.BATCH_NS = 10**15
+steps.WALKS = 0 if sys.argv[1:] == ["unnamed"] else 2**62
 
 class Sink:
     config = {"light": True}
@@ -71,9 +74,9 @@ print(json.dumps({"counts": counts, "records": sink.records}))
 """
 
 
-def _count_calls() -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-c", COUNT_CALLS], capture_output=True, text=True,
-                          timeout=60, cwd=REPO)
+def _count_calls(*argv: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-c", COUNT_CALLS, *argv], capture_output=True,
+                          text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -81,20 +84,35 @@ def _count_calls() -> dict[str, Any]:
 def test_plain_callbacks_and_steps_cost_few_calls_and_common_steps_go_packed() -> None:
     out = _count_calls()
     counts = out["counts"]
-    # a plain callback: Handle._run's replacement alone (it was 2: steps.ran after it);
-    # a few more for plain()'s own steps (608 before)
-    assert counts["plain"] <= 300 + 20, counts
-    # a step: the hook, stepped and the await walk (it was 7: ran, the walk, two name
-    # lookups, emit and more: 2105 before)
+    # a plain callback: Handle._run's replacement alone (it was 2: steps.ran after it),
+    # and here each callback is a loop iteration of its own: _run_once's hook (the loop
+    # counters, which were looked at after every callback); a few more for plain()'s own
+    # steps (608 before, without the _run_once hook)
+    assert counts["plain"] <= 300 * 2 + 20, counts
+    # a step: the hook and the await walk, and the iteration's _run_once hook (it was 7:
+    # ran, the walk, two name lookups, emit and more: 2105 before; then 3, 930 with the
+    # iterations' hook)
     assert counts["steps"] <= 300 * 3 + 30, counts
     steps = [r for r in out["records"] if r["ev"] == "asteps"]
-    packed = sum(len(unpack(r.get("packed"), r["cols"])) for r in steps)
+    packed = sum(len(packed_rows(r)) for r in steps)
     rows = sum(len(r["rows"]) for r in steps)
     assert packed >= 300 and rows <= 10, (packed, rows)  # first and last steps: rows
     data = build_tasks([{**r, "pid": 1} for r in out["records"]])
     [task] = [t for t in data.tasks.values() if t.name == "Task-1"]
     awaits = [s.awaits for s in task.steps]
     assert awaits.count("asyncio.sleep") >= 300, awaits[:5]
+
+
+def test_light_leaves_the_awaits_of_steps_between_its_named_ones_unnamed() -> None:
+    out = _count_calls("unnamed")
+    # no await walk: the hook and the iteration's hook alone
+    assert out["counts"]["steps"] <= 300 * 2 + 30, out["counts"]
+    data = build_tasks([{**r, "pid": 1} for r in out["records"]])
+    [task] = [t for t in data.tasks.values() if t.name == "Task-1"]
+    awaits = [s.awaits for s in task.steps]
+    # the first step (a row with a dict) is named; the others say they were not, and why
+    assert awaits.count(UNNAMED) >= 300, awaits[:5]
+    assert "asyncio.sleep" in awaits, awaits[:5]
 
 
 class ListSink:
@@ -113,7 +131,7 @@ def test_packed_rows_read_back_as_the_json_rows() -> None:
     state.emit([base, base + 10, 99, 1, 5, None, None, None, {"name": "worker", "coro": "w"}])
     for i in range(1, 150):  # three batches of packed rows (64 each)
         awaited_task = 6 if i % 2 else 0
-        state.emit_flat(base + i * 100, (base + i * 100, base + i * 100 + 7, 99, 1, 5,
+        state.emit_flat(base + i * 100, (base + i * 100, 7, 99, 1, 5,
                                          sleep0, line if i % 3 else 0, awaited_task))
     state.emit([base + 99_999, base + 100_000, 99, 1, 5, None, None, None, {"out": "result"}])
     state.flush()
@@ -133,6 +151,8 @@ def test_unpack_ignores_what_it_cannot_read() -> None:
     assert unpack(None, cols) == [] and unpack("###", cols) == []
     assert unpack("AAAA", cols) == []  # 3 bytes: no whole row
     assert unpack("AAAAAAAAAAA=", None) == []
+    assert unpack("AAAA", cols, PACKED_ROW) == []  # the 36-byte rows: none whole
+    assert unpack("AAAAAAAAAAA=", cols, "Z" * len(cols)) == []  # not a struct format
 
 
 # A plain callback that is a bound method of a task (loop.call_soon(task.get_name)) is not

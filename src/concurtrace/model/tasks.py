@@ -5,7 +5,8 @@ callback that created it outside any task, root, eager),
 "asteps" (rows: a batch of steps, each one step of a task on its loop, a
 list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and where, then
 optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at;
-packed: more rows without the dict, as base64 little-endian int64s), "acb" (a
+packed: more rows without the dict, as base64 little-endian ints, "pcols" and "pfmt"
+saying which and how), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
 "aunret" (a task's exception never retrieved), "asubmit"/"awork" (a run_in_executor call
@@ -122,7 +123,7 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
             _created(data, pid, record)
         elif ev == "asteps":
             columns = record.get("cols")
-            for row in [*unpack(record.get("packed"), columns), *(record.get("rows") or [])]:
+            for row in [*packed_rows(record), *(record.get("rows") or [])]:
                 step = _row(columns, row, names.get(pid, {}))
                 if step is not None and (pid, int(step["task"])) not in data.hidden:
                     _step(data, pid, step)
@@ -165,24 +166,41 @@ def _names(records: list[RawRecord]) -> dict[int, dict[int, str]]:
     return out
 
 
-def unpack(packed: Any, columns: Any) -> list[list[Any]]:
-    """The common rows of an "asteps" record: little-endian int64s in "cols" order,
-    base64 (runner/hooks_asyncio_state.py); 0 in aw, at and awt is none."""
-    if not isinstance(packed, str) or not isinstance(columns, list) or not columns:
+def packed_rows(record: RawRecord) -> list[list[Any]]:
+    """An "asteps" record's packed common rows, in its "cols" order."""
+    return unpack(record.get("packed"), record.get("pcols") or record.get("cols"),
+                  record.get("pfmt"))
+
+
+def unpack(packed: Any, columns: Any, row_format: Any = None) -> list[list[Any]]:
+    """The common rows of an "asteps" record, as rows in "cols" order: base64 of
+    little-endian ints, one struct row_format ("pfmt") per row in "pcols" order, whose
+    "dur" is the step's duration (runner/hooks_asyncio_state.py); int64s in "cols" order
+    without a format (before); 0 in aw, at and awt is none."""
+    if not isinstance(packed, str) or not isinstance(columns, list | tuple) or not columns:
         return []
     try:
         data = binascii.a2b_base64(packed)
-    except (binascii.Error, ValueError):
+        width = len(columns)
+        if isinstance(row_format, str) and len(row_format) == width:
+            size = struct.calcsize("<" + row_format)
+            values = struct.unpack("<" + row_format * (len(data) // size),
+                                   data[:len(data) // size * size])
+        else:
+            values = struct.unpack(f"<{len(data) // 8}q", data[:len(data) // 8 * 8])
+    except (binascii.Error, ValueError, struct.error):
         return []
-    width = len(columns)
-    values = struct.unpack(f"<{len(data) // 8}q", data[:len(data) // 8 * 8])
-    optional = [i for i, name in enumerate(columns) if name in ("aw", "at", "awt")]
+    names = list(columns)
+    duration = names.index("dur") if "dur" in names else None
+    optional = [i for i, name in enumerate(names) if name in ("aw", "at", "awt")]
     rows = []
     for start in range(0, len(values) - width + 1, width):
         row: list[Any] = list(values[start:start + width])
         for i in optional:
             if row[i] == 0:
                 row[i] = None
+        if duration is not None:  # back to "cols": ts, end, ...
+            row[duration] = row[0] + row[duration]
         rows.append(row)
     return rows
 

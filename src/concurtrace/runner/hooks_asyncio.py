@@ -8,7 +8,8 @@ and Future stay as they are:
   eager task (3.12+) has already run its first step when Task() returns.
 - events.Handle._run (every callback the loop runs; a task step is a callback whose
   __self__ is the task: the C TaskStepMethWrapper and task_wakeup, or the Python
-  Task's bound methods): a row of an "asteps" batch (hooks_asyncio_steps) with start,
+  Task's bound methods): a row of an "asteps" batch (hooks_asyncio_run's hook, with
+  hooks_asyncio_steps and the loop counters of hooks_asyncio_loop) with start,
   end, what the task awaits afterwards (Task._fut_waiter and the coroutine's cr_await
   chain) or how it ended; any other callback is written only when it ran longer than
   the slow threshold ("acb").
@@ -38,12 +39,9 @@ from concurtrace.runner.hooks_asyncio_names import (
     program_site,
     task_name,
 )
+from concurtrace.runner.hooks_asyncio_run import install_run_hooks
 from concurtrace.runner.hooks_asyncio_steps import State
-from concurtrace.runner.hooks_asyncio_uvloop import (
-    STEP_NAMES,
-    STEP_WRAPPER,
-    install_uvloop_lazily,
-)
+from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
 from concurtrace.runner.hooks_unawaited import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
@@ -62,7 +60,6 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     from asyncio import base_events, events
 
     global TASK_TYPES, FUTURE_TYPES
-    steps.HANDLE = events.Handle
     names.ASYNCIO_DIR = os.path.dirname(asyncio.__file__) + os.sep
     names.EVENTS_FILE = events.__file__
     TASK_TYPES = names.TASK_TYPES = tuple({asyncio.Task,
@@ -73,46 +70,11 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     config = getattr(sink, "config", {}) or {}
     state = State(sink, int(config.get("asyncio_slow_ns", ASYNCIO_SLOW_NS)))
     loop_cls = base_events.BaseEventLoop
-    orig_create, orig_run = loop_cls.create_task, events.Handle._run
+    orig_create = loop_cls.create_task
     orig_handler = loop_cls.call_exception_handler
     light = bool(config.get("light", False))
 
     create_task = wrap_create_task(sink, state, orig_create)
-
-    task_types, handle_type, ids, slow_ns = TASK_TYPES, events.Handle, state.ids, state.slow_ns
-    stepped, loop_number, ran = steps.stepped, steps.loop_number, steps.ran
-
-    def handle_run(self: Any) -> None:
-        if not state.on:
-            return orig_run(self)
-        start = _now()
-        try:
-            if light:  # no tracer whose ignore counter sink.call would lift: one frame less
-                orig_run(self)
-            else:
-                sink.call(orig_run, self)
-        except BaseException as error:  # KeyboardInterrupt, SystemExit
-            unlink(error)
-            steps.ran_safely(state, self, start, _now())
-            raise
-        end = _now()
-        try:  # steps.ran, with the common cases inline: it runs after every callback
-            callback = self._callback
-            owner = getattr(callback, "__self__", None)
-            # a task's own step, not another method of it (loop.call_soon(task.cancel))
-            if isinstance(owner, task_types) and (type(callback).__name__ == STEP_WRAPPER
-                                                  or getattr(callback, "__name__", None)
-                                                  in STEP_NAMES):
-                lp = ids.get(id(self._loop))
-                if lp is None or start >= state.next_sample or type(self) is not handle_type:
-                    lp = loop_number(state, self, start)
-                stepped(state, owner, lp, start, end)
-            elif end - start >= slow_ns or start >= state.next_sample \
-                    or type(self) is not handle_type:
-                ran(state, self, start, end)
-        except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread
-            pass
-        return None
 
     call_exception_handler = wrap_exception_handler(sink, state, orig_handler)
 
@@ -130,7 +92,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     install_unawaited(hooks, sink)
     install_uvloop_lazily(hooks, sink, state)
     hooks.patch(loop_cls, "create_task", create_task)
-    hooks.patch(events.Handle, "_run", handle_run)
+    install_run_hooks(hooks, sink, state, light)
     hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
     hooks.on_uninstall(stop)
     hooks.patch(sink, "finalize", finalize)  # this recorder's own, not a class's

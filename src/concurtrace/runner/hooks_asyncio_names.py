@@ -46,11 +46,12 @@ KINDS = {
 STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil", "_wait_for_data"})
 
 
-_PROGRAM = ""  # _CODE_KINDS: the program's code, not asyncio's
+PROGRAM = ""  # CODE_KINDS: the program's code, not asyncio's
 _BY_SELF = "self"  # asyncio.locks / asyncio.queues: named after the object's class
-# id(code) -> (code, kind): a code object's hash walks its bytecode (3.12) or its
-# constants; the entry holds the code, so its id is not reused while it is here
-_CODE_KINDS: dict[int, tuple[Any, str]] = {}
+# id(code) -> (code, kind, whether the kind is the wait's name as it is): a code object's
+# hash walks its bytecode (3.12) or its constants; the entry holds the code, so its id
+# is not reused while it is here
+CODE_KINDS: dict[int, tuple[Any, str, bool]] = {}
 CODE_CACHE_MAX = 20_000  # codes made on the fly (exec): start over rather than grow
 
 
@@ -72,10 +73,10 @@ def awaited(task: Any) -> tuple[str | None, Any]:
                 break
             code = frame.f_code
             inner = getattr(obj, "gi_yieldfrom", None) or getattr(obj, "ag_await", None)
-        entry = _CODE_KINDS.get(id(code))
+        entry = CODE_KINDS.get(id(code))
         if entry is None or entry[0] is not code:
             entry = _learn(code)
-        if entry[1] != _PROGRAM:  # the frames inside it change nothing
+        if entry[1] != PROGRAM:  # the frames inside it change nothing
             found = entry[1]
             if found == _BY_SELF:
                 found = f"{type(_frame(obj).f_locals.get('self')).__name__}.{_method(code, inner)}"
@@ -93,10 +94,11 @@ def _frame(obj: Any) -> Any:
     return getattr(obj, "gi_frame", None) or getattr(obj, "ag_frame", None)
 
 
-def _learn(code: Any) -> tuple[Any, str]:
-    if len(_CODE_KINDS) >= CODE_CACHE_MAX:
-        _CODE_KINDS.clear()
-    entry = _CODE_KINDS[id(code)] = (code, _code_kind(code))
+def _learn(code: Any) -> tuple[Any, str, bool]:
+    if len(CODE_KINDS) >= CODE_CACHE_MAX:
+        CODE_KINDS.clear()
+    kind = _code_kind(code)
+    entry = CODE_KINDS[id(code)] = (code, kind, kind not in (PROGRAM, _BY_SELF))
     return entry
 
 
@@ -129,7 +131,7 @@ def _method(code: Any, awaited: Any) -> str:
 
 def _code_kind(code: Any) -> str:
     if not code.co_filename.startswith(ASYNCIO_DIR):
-        return _PROGRAM
+        return PROGRAM
     module = os.path.splitext(os.path.basename(code.co_filename))[0]
     if module == "streams" and code.co_name in STREAM_READS:
         return "stream read"

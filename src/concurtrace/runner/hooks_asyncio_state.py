@@ -2,9 +2,12 @@
 the step rows not yet written and how they are written ("asteps" records).
 
 A step row is STEP_COLUMNS. The common row (not a task's first or last step, not slow)
-is 8 ints appended to a flat list and written packed: little-endian int64s, base64, in
-the record's "packed" (0 for none in aw/at/awt); converting and escaping ints in JSON
-was ~0.6 us of each step. The rarer rows carry a dict of more facts and are written as
+is PACKED_COLUMNS, 8 ints appended to a flat list and written packed: little-endian, the
+start an int64 and the others (the step's duration instead of its end) uint32s, base64,
+in the record's "packed", its per-row struct format in "pfmt" (0 for none in aw/at/awt);
+converting and escaping ints in JSON was ~0.6 us of each step, and the bytes' base64 and
+its JSON escaping cost in proportion to them (36 bytes a row, not 64: ~4k instructions
+less per echo request). The rarer rows carry a dict of more facts and are written as
 JSON lists in "rows", as before. Both kinds of one batch go out in one record.
 """
 
@@ -25,8 +28,19 @@ _tid = threading.get_native_id
 # aw and at: numbers of texts given in a batch's "names" (State.name_id)
 STEP_COLUMNS = ("ts", "end", "tid", "loop", "task", "aw", "at", "awt")
 WIDTH = len(STEP_COLUMNS)
+PACKED_COLUMNS = ("ts", "dur", "tid", "loop", "task", "aw", "at", "awt")
+PACKED_ROW = "qIIIIIII"  # a common step is shorter than DUR_MAX (the slow ones are rows)
+DUR_MAX = 2**32 - 1
 BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
+FLAT_MAX = BATCH_ROWS * WIDTH
 _PACKERS: dict[int, struct.Struct] = {}
+# --light names what a task awaits (the cr_await walk, ~8k instructions) for WALKS steps
+# per ms (hooks_asyncio_steps.CHECK_NS, when a loop iteration refills state.walks); the
+# others' rows say UNNAMED: the first text each process numbers, a constant of the hot path
+WALKS = 4
+UNLIMITED = 2**62  # the default mode: every await named
+UNNAMED = f"(not named: --light names {WALKS} awaits a ms)"
+UNNAMED_ID = 1
 
 
 class State:
@@ -59,6 +73,9 @@ class State:
         # id(future) -> the future run_in_executor returned: its awaits are named after it
         self.executor_futures: weakref.WeakValueDictionary[int, Any] = \
             weakref.WeakValueDictionary()
+        # awaits still to name until the next refill (--light: WALKS a ms)
+        self.walks = self.walks_per_ms = UNLIMITED
+        self.name_id(UNNAMED)  # UNNAMED_ID
 
     def name_id(self, text: str) -> int:
         number = self.names.get(text)
@@ -86,9 +103,9 @@ class State:
         return tid
 
     def emit_flat(self, start: int, row: tuple[int, ...]) -> None:
-        """A common row: WIDTH ints, none None."""
+        """A common row: PACKED_COLUMNS, WIDTH ints, none None."""
         flat = self.flat
-        if flat and (len(flat) >= BATCH_ROWS * WIDTH or start - flat[0] >= BATCH_NS):
+        if flat and (len(flat) >= FLAT_MAX or start - flat[0] >= BATCH_NS):
             self.flush()
         self.flat += row  # one C call: rows of two threads never interleave
 
@@ -103,6 +120,7 @@ class State:
         self.flat, self.batch = [], []
         self.names, self.new_names, self.wheres = {}, {}, {}
         self._numbers = itertools.count(1)
+        self.name_id(UNNAMED)  # UNNAMED_ID
         self.tids = _thread._local()  # this thread's tid is new
         self.loops.clear()
 
@@ -115,7 +133,8 @@ class State:
         record: dict[str, Any] = {"ev": "asteps", "ts": first, "cols": STEP_COLUMNS,
                                   "rows": rows}
         if flat:
-            record["packed"] = pack(flat)
+            record["packed"], record["pcols"], record["pfmt"] = \
+                pack(flat), PACKED_COLUMNS, PACKED_ROW
         if self.new_names:
             record["names"], self.new_names = self.new_names, {}
         self.sink.write(record)
@@ -143,5 +162,5 @@ class State:
 def pack(flat: list[int]) -> str:
     packer = _PACKERS.get(len(flat))
     if packer is None:
-        packer = _PACKERS[len(flat)] = struct.Struct(f"<{len(flat)}q")
+        packer = _PACKERS[len(flat)] = struct.Struct("<" + PACKED_ROW * (len(flat) // WIDTH))
     return binascii.b2a_base64(packer.pack(*flat), newline=False).decode("ascii")

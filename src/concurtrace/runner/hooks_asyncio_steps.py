@@ -1,18 +1,21 @@
 """The asyncio hooks' bookkeeping of each callback the loop ran (hooks_asyncio): task steps
 as rows batched into "asteps" records (hooks_asyncio_state), what each task awaits after
-its step, how it ended, loop counters ("aloop") and slow plain callbacks ("acb"). Kept
-cheap: it runs after every callback of every loop. Handle._run's hook tells a task step
-from a plain callback itself and calls in here only for a step or a rarer case: a plain
-callback that was slow, a TimerHandle (its lag), a loop whose counters are due.
+its step (await_ids), how it ended, and slow plain callbacks ("acb"). Handle._run's hook
+(hooks_asyncio_run) writes a task's common step itself and calls in here for what a step
+awaits (when named) and the rarer cases: a task's first, last or slow step, a plain
+callback that was slow, a loop not numbered yet; uvloop's steps come through stepped.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from types import CoroutineType
 from typing import Any
 
 from concurtrace.runner.hooks_asyncio_names import (
+    CODE_KINDS,
+    PROGRAM,
     awaited,
     awaiting,
     callback_name,
@@ -22,24 +25,34 @@ from concurtrace.runner.hooks_asyncio_names import (
     wait_kind,
 )
 from concurtrace.runner.hooks_asyncio_state import (
-    BATCH_NS,
-    BATCH_ROWS,
+    DUR_MAX,
     STEP_COLUMNS,
-    WIDTH,
+    UNNAMED_ID,
+    WALKS,
     State,
 )
 from concurtrace.runner.hooks_asyncio_uvloop import is_step
 
-__all__ = ["STEP_COLUMNS", "State", "after_step", "loop_number", "ran", "ran_safely",
-           "stepped"]
+__all__ = ["IS_TASK_TYPE", "STEP_COLUMNS", "UNNAMED_ID", "WALKS", "State", "after_step",
+           "await_ids", "loop_number", "ran", "ran_safely", "stepped", "stepped_rarely"]
 
 _now = time.monotonic_ns
 _tid = threading.get_native_id
-SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
-CHECK_NS = 1_000_000  # how often the callbacks look whether a loop's sample is due
 TASK_TYPES: tuple[type, ...] = ()  # asyncio's Task types, set at install
-HANDLE: type = object  # asyncio.events.Handle, set at install
-FLAT_MAX = BATCH_ROWS * WIDTH
+
+
+class _TaskTypes(dict[type, bool]):
+    """type(callback.__self__) -> whether it is a Task type: a subscript instead of an
+    isinstance against asyncio's Task types after every callback; a miss learns."""
+
+    def __missing__(self, owner_type: type) -> bool:
+        if len(self) >= 1000:  # types made on the fly: start over rather than grow
+            self.clear()
+        known = self[owner_type] = issubclass(owner_type, TASK_TYPES)
+        return known
+
+
+IS_TASK_TYPE = _TaskTypes()
 
 
 def ran_safely(state: State, handle: Any, start: int, end: int) -> None:
@@ -51,80 +64,83 @@ def ran_safely(state: State, handle: Any, start: int, end: int) -> None:
 
 def ran(state: State, handle: Any, start: int, end: int) -> None:
     """After any callback: a task step is a row; a plain one is written if it was slow."""
-    owner: Any = getattr(handle._callback, "__self__", None)
+    callback = handle._callback
+    owner: Any = getattr(callback, "__self__", None)
+    is_task = IS_TASK_TYPE[type(owner)]
     lp = loop_number(state, handle, start)
-    if isinstance(owner, TASK_TYPES) and is_step(handle._callback):
+    if is_task and is_step(callback):
         stepped(state, owner, lp, start, end)
     elif end - start >= state.slow_ns:
         state.sink.write({"ev": "acb", "ts": start, "end": end, "tid": _tid(), "loop": lp,
-                          "cb": callback_name(handle._callback)})
+                          "cb": callback_name(callback)})
 
 
 def loop_number(state: State, handle: Any, start: int) -> int:
-    """The handle's loop's number; its counters sampled when due, a TimerHandle's lag."""
+    """The handle's loop's number."""
     loop = handle._loop
     lp = state.ids.get(id(loop))  # numbered like tasks: a closed loop's id() is reused
     if lp is None:
         lp = state.task_id(loop)[0]
         state.next_sample = 0  # its first counters at once
-    if start >= state.next_sample or type(handle) is not HANDLE:
-        _loop_health(state, handle, loop, lp, start)
     return lp
 
 
-def _loop_health(state: State, handle: Any, loop: Any, lp: int, start: int) -> None:
-    sample = state.loops.get(lp)
-    if sample is None:
-        sample = state.loops[lp] = [0, 0]
-    # how late a TimerHandle ran (a getattr miss on each plain Handle costs 0.3 us)
-    when = getattr(handle, "_when", None) if type(handle) is not HANDLE else None
-    if when is not None:
-        lag = start - int(when * 1e9)
-        if lag > sample[1]:
-            sample[1] = lag
-    if start - sample[0] >= SAMPLE_NS:
-        state.sink.write({"ev": "aloop", "ts": start, "tid": _tid(), "loop": lp,
-                          "ready": len(getattr(loop, "_ready", ())), "lag": sample[1]})
-        sample[0], sample[1] = start, 0
-    # shared by the loops of all threads: each one's counters at most CHECK_NS late
-    state.next_sample = min(start + CHECK_NS, sample[0] + SAMPLE_NS)
-
-
 def stepped(state: State, task: Any, lp: int, start: int, end: int) -> None:
+    """A task's step (Handle._run's hook does the same inline)."""
     number = state.ids.get(id(task))
-    if number is None or number in state.unnamed or task.done() \
-            or end - start >= state.slow_ns:
-        _stepped_rarely(state, task, number, lp, start, end)
+    if number is None or number in state.unnamed or end - start >= state.slow_ns \
+            or end - start > DUR_MAX or task.done():
+        stepped_rarely(state, task, number, lp, start, end)
         return
     waiter = task._fut_waiter
-    kind, frame = awaited(task)
-    if waiter is None:
-        if kind is None:
-            kind = wait_kind(task, waiter, kind)
-    elif kind is None or isinstance(waiter, TASK_TYPES) \
-            or type(waiter).__name__ == "_GatheringFuture":  # wait_kind's other cases
-        kind = wait_kind(task, waiter, kind)
-        if kind == "a future" and state.executor_futures.get(id(waiter)) is waiter:
-            kind = "run_in_executor"
-    try:
-        tid: int = state.tids.tid
-    except AttributeError:
-        tid = state.thread_id()
-    # state.name_id, where_id and emit_flat, their common cases inline (a call each less)
-    kind_id = state.names.get(kind) or state.name_id(kind)
+    awt = state.ids.get(id(waiter), 0)  # ids holds live tasks and loops, not None
+    # --light: WALKS awaits named a ms; every one where no _run_once refills (uvloop)
+    if state.walks or start >= state.next_sample:
+        state.walks -= 1
+        kind_id, where_id, awt = await_ids(state, task, waiter, awt)
+    else:
+        kind_id, where_id = UNNAMED_ID, 0
+    state.emit_flat(start, (start, end - start, state.thread_id(), lp, number, kind_id,
+                            where_id, awt))
+
+
+def await_ids(state: State, task: Any, waiter: Any, awt: int) -> tuple[int, int, int]:
+    """(number of what the task awaits, of the program's await line, of the task it
+    awaits: awt, or 0) for a pending task after its step. The common case first, without
+    a call: a chain of the program's coroutines, all known, that ends awaiting an asyncio
+    coroutine whose kind is known (`await reader.read()`); names.awaited otherwise."""
+    obj: Any = task.get_coro()
+    where: Any = None
+    while type(obj) is CoroutineType and not awt:
+        code = obj.cr_code
+        entry = CODE_KINDS.get(id(code))
+        if entry is None or entry[0] is not code:
+            break
+        if entry[2]:
+            if where is None:
+                break
+            kind: str = entry[1]
+            frame: Any = where.cr_frame
+            where_id = state.wheres.get((id(frame.f_code), frame.f_lasti))
+            return state.names.get(kind) or state.name_id(kind), \
+                where_id or state.where_id(frame), 0
+        if entry[1] != PROGRAM:
+            break
+        where, obj = obj, obj.cr_await
+    found, frame = awaited(task)
+    kind = wait_kind(task, waiter, found)
+    if kind == "a future" and state.executor_futures.get(id(waiter)) is waiter:
+        kind = "run_in_executor"
     where_id = 0
     if frame is not None:
         where_id = state.wheres.get((id(frame.f_code), frame.f_lasti)) \
             or state.where_id(frame)
-    row = (start, end, tid, lp, number, kind_id, where_id,
-           state.task_id(waiter)[0] if isinstance(waiter, TASK_TYPES) else 0)
-    flat = state.flat
-    if flat and (len(flat) >= FLAT_MAX or start - flat[0] >= BATCH_NS):
-        state.flush()
-    state.flat += row  # one C call, nothing between its read and write: no row lost
+    if not awt and isinstance(waiter, TASK_TYPES):  # a task not numbered yet
+        awt = state.task_id(waiter)[0]
+    return state.names.get(kind) or state.name_id(kind), where_id, awt
 
 
-def _stepped_rarely(state: State, task: Any, number: int | None, lp: int, start: int,
+def stepped_rarely(state: State, task: Any, number: int | None, lp: int, start: int,
                     end: int) -> None:
     """A task's first step, its last, or a slow one: the row carries a dict of more."""
     extra: dict[str, Any] = {}

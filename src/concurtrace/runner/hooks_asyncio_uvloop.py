@@ -26,6 +26,7 @@ _now = time.monotonic_ns
 STEP_WRAPPER = "TaskStepMethWrapper"
 STEP_NAMES = frozenset({"task_wakeup", "_Task__step", "_Task__wakeup", "__step", "__wakeup",
                         "__step_run_and_handle_result"})
+WAKEUPS = frozenset({"task_wakeup", "_Task__wakeup", "__wakeup"})  # never a first step
 
 
 def install_uvloop_lazily(hooks: HookSet, sink: Sink, state: Any) -> None:
