@@ -20,7 +20,8 @@ JOIN_KINDS = ("Thread", *PROCESS_JOINS)  # ended by the joined thread's or proce
 CONTENTION_SHARE = 0.2  # waiters spent at least this share of their lives waiting
 CONTENTION_MIN_NS = 50_000_000
 TOP_OBJECTS = 25  # in the JSON summary; the terminal shows fewer
-NOT_COVERED = ("multiprocessing connection.wait()", "asyncio")
+NOT_COVERED = ("multiprocessing's own internal pipes", "a ThreadPool's worker threads",
+               "asyncio's locks, events and queues (the asyncio section: task awaits)")
 CONTENTION_KINDS = (*LOCK_KINDS, "Semaphore", "BoundedSemaphore", "mp.Lock", "mp.RLock",
                     "mp.Semaphore", "mp.BoundedSemaphore", "Manager Lock", "Manager RLock")
 # What a holder did is read from the sampler's states, a few ms apart: a shorter hold

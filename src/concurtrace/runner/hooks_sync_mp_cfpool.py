@@ -23,7 +23,6 @@ import itertools
 import os
 import threading
 import time
-from typing import Any
 
 from concurtrace.runner.hooks_sync_futures import VIA
 from concurtrace.runner.hooks_sync_mp import patch_method
@@ -31,6 +30,10 @@ from concurtrace.runner.hooks_sync_mp_queues import queue_identity
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import settings
 from concurtrace.runner.hookset import HookSet, Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 _serial = itertools.count(1)

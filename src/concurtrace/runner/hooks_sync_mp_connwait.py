@@ -22,7 +22,6 @@ import sys
 import threading
 import time
 import zlib
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR
 from concurtrace.runner.hooks_sync_mp_pipe import ATTR, _wait_label
@@ -31,6 +30,10 @@ from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hooks_sync_naming import SKIP_FILES, settings
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import unlink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 KIND = "mp.connection.wait"

@@ -22,7 +22,6 @@ import os
 import sys
 import threading
 import time
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp import MP_DIR, patch_method
 from concurtrace.runner.hooks_sync_mp_sockets import (
@@ -41,6 +40,10 @@ from concurtrace.runner.hooks_sync_naming import (
     settings,
 )
 from concurtrace.runner.hookset import HookSet, Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _now = time.monotonic_ns
 INTERNAL = (MP_DIR, *SKIP_FILES)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import select
 import socket
 import struct
-from typing import Any
 
 from concurtrace.runner.hooks_sync_mp_pipe import ATTR
 from concurtrace.runner.hooks_sync_mp_table import table
 from concurtrace.runner.hookset import Sink
+
+TYPE_CHECKING = False  # not typing's: importing typing costs every process that uses mp
+if TYPE_CHECKING:
+    from typing import Any
 
 _made: dict[tuple[str, int, int], int] = {}  # (address, client pid, side) -> connections
 
