@@ -116,6 +116,29 @@ def _replay(events: list[tuple[int, int, K, V | None]]) -> dict[K, V]:
     return holders
 
 
+class KnownThreads:
+    """pid -> the threads the hooks saw start and not end, fed record by record (the live
+    detector's tail of the life files, build_sync's pass over a session). A process's
+    "finalize" is not an end of its threads: it may be a signal's, they lived until then."""
+
+    def __init__(self) -> None:
+        self.alive: dict[int, set[int]] = {}
+        self._exits: dict[Node, int] = {}  # when each ended
+
+    def note(self, record: RawRecord) -> None:
+        ev, pid, tid = record.get("ev"), int(record.get("pid") or 0), record.get("tid")
+        if ev == "hello":
+            self.alive.setdefault(pid, set()).add(int(record.get("main_tid") or pid))
+        elif ev == "thread_start" and isinstance(tid, int):
+            # Thread.start writes it once the thread runs: a short thread's exit may come
+            # first. A later thread may have the same tid: compare the times.
+            if self._exits.get((pid, tid), -1) < int(record.get("start_ts") or record["ts"]):
+                self.alive.setdefault(pid, set()).add(tid)
+        elif ev == "thread_exit" and isinstance(tid, int):
+            self.alive.get(pid, set()).discard(tid)
+            self._exits[(pid, tid)] = int(record["ts"])
+
+
 def thread_names(records: list[RawRecord]) -> dict[tuple[int, int], str]:
     names: dict[tuple[int, int], str] = {}
     for record in lifecycle_records(records):

@@ -44,27 +44,6 @@ class Stall:
     # the last exit of another thread of the process, if later
 
 
-def alive_threads(records: list[RawRecord]) -> dict[int, set[int]]:
-    """pid -> the threads the hooks saw start and not end (a process's "finalize", its
-    exit hooks, may be a signal's: its threads were alive until then)."""
-    alive: dict[int, set[int]] = {}
-    exits: dict[Node, int] = {}
-    for record in records:
-        ev = record["ev"]
-        pid = int(record.get("pid") or 0)
-        if ev == "hello":
-            alive.setdefault(pid, set()).add(int(record.get("main_tid") or pid))
-        elif ev == "thread_start" and isinstance(record.get("tid"), int):
-            key = (pid, int(record["tid"]))
-            # a short thread's exit may come first; a later thread may reuse its tid
-            if exits.get(key, -1) < int(record.get("start_ts") or record["ts"]):
-                alive.setdefault(pid, set()).add(key[1])
-        elif ev == "thread_exit" and isinstance(record.get("tid"), int):
-            alive.get(pid, set()).discard(int(record["tid"]))
-            exits[(pid, int(record["tid"]))] = int(record["ts"])
-    return {pid: tids for pid, tids in alive.items() if tids}
-
-
 def find_stalls(data: SyncData, skip: frozenset[int] = frozenset()) -> list[Stall]:
     """Processes (not in skip: those with a deadlock cycle, which says more) whose every
     alive thread is in an open, timeout-less wait on one of the process's own objects."""
@@ -78,6 +57,8 @@ def find_stalls(data: SyncData, skip: frozenset[int] = frozenset()) -> list[Stal
     holders = holders_at_end(data)
     stalls: list[Stall] = []
     for pid, tids in sorted(data.alive.items()):
+        if not tids:
+            continue
         if pid in skip or not all((pid, tid) in blocked for tid in tids):
             continue
         waits = sorted((blocked[(pid, tid)] for tid in tids), key=lambda w: w.start)

@@ -123,7 +123,7 @@ class SyncData:
     # not an object's wait, so in no object row, finding or cycle
     exit_waits: list[Wait] = field(default_factory=list)
     counts: dict[tuple[int, int], LockCounts] = field(default_factory=dict)  # (pid, obj)
-    # pid -> the threads the hooks saw start and not end (model/stall.py)
+    # pid -> the threads the hooks saw start and not end (deadlock.KnownThreads; stall.py)
     alive: dict[int, set[int]] = field(default_factory=dict)
 
 
@@ -138,18 +138,23 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     process_ends = ProcessEnds()
     at_exit: list[RawRecord] = []
     starts: list[RawRecord] = []
+    from concurtrace.model.deadlock import KnownThreads  # it imports this module
+    threads = KnownThreads()
     for record in records:
         ev = record["ev"]
         if ev in ("finalize", "hello"):
             process_ends.note(record)
+            threads.note(record)
         elif ev == "thread_start":
             starts.append(record)
+            threads.note(record)
         elif ev == "exit_wait":
             at_exit.append(record)
         elif ev == "lock_counts":
             _count(data, record, lives)
         elif ev == "thread_exit" and record.get("tid") is not None:
             data.thread_exits[(int(record["pid"]), int(record["tid"]))] = int(record["ts"])
+            threads.note(record)
         elif ev == "wait_begin":
             wait = _wait(record)
             wait.obj = lives.begin(wait.pid, wait.obj, wait.label)
@@ -194,8 +199,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
     _count_shared_waiters(data)
     from concurtrace.model.sync_exit import exit_waits  # it builds Waits: imports this module
     data.exit_waits = exit_waits(at_exit, starts, data.thread_exits, threshold_ns)
-    from concurtrace.model.stall import alive_threads  # it reads SyncData: imports this module
-    data.alive = alive_threads(records)
+    data.alive = threads.alive
     return data
 
 

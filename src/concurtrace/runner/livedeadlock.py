@@ -24,7 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from concurtrace.model.deadlock import CycleKey, Deadlock, cycle_key, find_deadlocks
+from concurtrace.model.deadlock import (
+    CycleKey,
+    Deadlock,
+    KnownThreads,
+    cycle_key,
+    find_deadlocks,
+)
 from concurtrace.model.records import read_session
 from concurtrace.model.segments import SEGMENT_GLOB, SYNC_EVENTS, SegmentReader
 from concurtrace.model.sync import LOCK_KINDS, build_sync
@@ -69,9 +75,8 @@ class LiveDetector:
         self.reported: dict[CycleKey, int] = {}  # cycle -> when it was reported
         self._tails: dict[Path, _Tail] = {}
         self._segments: dict[Path, SegmentReader] = {}
-        self._threads: dict[int, set[int]] = {}  # live pid -> its known live threads
+        self._threads = KnownThreads()  # live pid -> its known live threads
         self._ended: set[int] = set()
-        self._exits: dict[tuple[int, int], int] = {}  # (pid, tid) -> when it ended
         self._latest: dict[tuple[int, int], tuple[int, str, str]] = {}  # (ts, ev, kind)
         self._signature: frozenset[Any] = frozenset()
         self._next_build = 0
@@ -100,7 +105,7 @@ class LiveDetector:
         cutoff = now - self.after_ns
         all_waiting: set[int] = set()
         long_waits: list[tuple[int, int, int]] = []
-        for pid, tids in self._threads.items():
+        for pid, tids in self._threads.alive.items():
             if pid in self._ended or not tids:
                 continue
             mine = [(tid, self._latest.get((pid, tid))) for tid in tids]
@@ -163,17 +168,8 @@ class LiveDetector:
         if record is None:
             return
         ev, pid = record.get("ev"), int(record.get("pid") or 0)
-        if ev == "hello":
-            self._threads.setdefault(pid, set()).add(int(record.get("main_tid") or pid))
-        elif ev == "thread_start" and record.get("tid") is not None:
-            # Thread.start writes it once the thread runs: a short thread's exit may come
-            # first in the file. A later thread may have the same tid: compare the times.
-            key = (pid, int(record["tid"]))
-            if self._exits.get(key, -1) < int(record.get("start_ts") or record["ts"]):
-                self._threads.setdefault(pid, set()).add(key[1])
-        elif ev == "thread_exit" and record.get("tid") is not None:
-            self._threads.get(pid, set()).discard(int(record["tid"]))
-            self._exits[(pid, int(record["tid"]))] = int(record["ts"])
+        if ev in ("hello", "thread_start", "thread_exit"):
+            self._threads.note(record)
         elif ev == "finalize":
             self._ended.add(pid)  # exiting: its threads end with it
         elif ev in SYNC_EVENTS:  # one that went to the fallback
