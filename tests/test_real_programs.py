@@ -330,19 +330,7 @@ def test_interrupt_main_is_a_signal_from_itself(tmp_path: Path) -> None:
     the wakeup pipe as a delivery does, and the root read 'exit 0 after SIGINT from outside
     the traced tree (handled)' though nothing outside sent one. It is the process's own now;
     an interrupt_main the handler ignores records nothing."""
-    script = str(SCRIPTS / "interrupt_main.py")
-    plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
-                           timeout=60, cwd=tmp_path)
-    assert plain.stdout.endswith("interrupted [10]\ndone\n"), plain.stdout
-    for mode in ("--light", "--max-stack-depth=20"):
-        run = trace_run(tmp_path / "t.pftrace", script, options=(mode,), cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
-        [root] = run.summary()["processes"]
-        assert root["handled_signal"] is not None, root
-        assert (root["handled_signal"]["signal"], root["handled_signal"]["pid"],
-                root["handled_signal"]["reason"]) == ("SIGINT", root["pid"], "raised"), root
-        assert "outside the traced tree" not in run.stderr, run.stderr
-        assert "exit 0 after SIGINT from itself (handled)" in run.stderr, run.stderr
+    _raised_by_itself(tmp_path, "interrupt_main.py", "interrupted [10]\ndone\n", "SIGINT")
 
 
 def test_a_pure_python_simple_queue_is_labelled_where_it_was_made(tmp_path: Path) -> None:
@@ -433,15 +421,22 @@ def test_a_worker_terminated_before_its_tracer_started_is_not_told_to_be_joined(
 def test_pthread_kill_is_a_signal_from_itself(tmp_path: Path) -> None:
     """CPython's test_socketserver pthread_kill()s its main thread with SIGUSR1 from another
     thread: the root read 'exit 0 after SIGUSR1 from outside the traced tree (handled)'."""
-    script = str(SCRIPTS / "pthread_kill_self.py")
+    _raised_by_itself(tmp_path, "pthread_kill_self.py", "[10]\n", "SIGUSR1")
+
+
+def _raised_by_itself(tmp_path: Path, name: str, tail: str, signame: str) -> None:
+    """The script prints what it did as without us, in both modes, and its root's handled
+    signal is its own ('raised'), never one 'from outside the traced tree'."""
+    script = str(SCRIPTS / name)
     plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
                            timeout=60, cwd=tmp_path)
-    assert plain.stdout.endswith("[10]\n"), plain.stdout
+    assert plain.stdout.endswith(tail), plain.stdout
     for mode in ("--light", "--max-stack-depth=20"):
         run = trace_run(tmp_path / "t.pftrace", script, options=(mode,), cwd=tmp_path)
         assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
         [root] = run.summary()["processes"]
         assert root["handled_signal"] is not None, root
         assert (root["handled_signal"]["signal"], root["handled_signal"]["pid"],
-                root["handled_signal"]["reason"]) == ("SIGUSR1", root["pid"], "raised"), root
-        assert "exit 0 after SIGUSR1 from itself (handled)" in run.stderr, run.stderr
+                root["handled_signal"]["reason"]) == (signame, root["pid"], "raised"), root
+        assert "outside the traced tree" not in run.stderr, run.stderr
+        assert f"exit 0 after {signame} from itself (handled)" in run.stderr, run.stderr
