@@ -33,6 +33,7 @@ def test_workers_left_without_a_sentinel_stall_the_exit(tmp_path: Path) -> None:
     assert 3e9 < stall["blocked_ns"] < 7e9, stall  # from the main module's return to the stop
     [finding] = _kinds(summary, "stalled")
     assert "sentinel" in finding["advice"], finding
+    assert "Only a signal's handler could have woken it" in finding["message"], finding
     assert not _kinds(summary, "deadlock") and not summary["sync"]["deadlocks"]
 
 

@@ -144,7 +144,8 @@ def stall_summary(data: SyncData, timeline: Timeline, deadlocked: frozenset[int]
             "stalled", stall.pid, None,  # the whole process's
             f"Every thread of {where} was blocked for the last {short_duration(end - stall.since)}"
             f", and none of them could wake another: {describe_stall(stall, names)}. Only a "
-            "signal handler or another process could have ended it.", stall_advice(stall), 4))
+            "signal's handler could have woken it (these objects are this process's own).",
+            stall_advice(stall), 4))
         rows.append({"pid": stall.pid, "process": where, "since_ns": stall.since,
                      "blocked_ns": end - stall.since, "threads": [
                          {"tid": w.tid, "thread": names.get((w.pid, w.tid)), "kind": w.kind,
