@@ -6,9 +6,9 @@ VizTracer's clock, so samples and function slices line up without conversion.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.plain import FrozenPlain, Plain
 from concurtrace.model.series import CounterSeries as CounterSeries  # re-exported: their
 from concurtrace.model.series import StateRun as StateRun  # old home
 from concurtrace.model.slice_columns import Slice as Slice  # re-exported: its old home
@@ -24,27 +24,43 @@ def short_path(path: str) -> str:
     return "/".join(parts[-2:])
 
 
-@dataclass(slots=True)
-class Instant:
+class Instant(Plain):
     """A point event. `tid` None means process-scoped."""
 
     ts: int
     name: str
     pid: int
     tid: int | None
-    args: dict[str, Any] = field(default_factory=dict)
-    flows_out: list[int] | None = None
-    flows_in: list[int] | None = None
+    args: dict[str, Any]
+    flows_out: list[int] | None
+    flows_in: list[int] | None
+
+    __slots__ = ("ts", "name", "pid", "tid", "args", "flows_out", "flows_in")
+
+    def __init__(self, ts: int, name: str, pid: int, tid: int | None,
+                 args: dict[str, Any] | None = None, flows_out: list[int] | None = None,
+                 flows_in: list[int] | None = None) -> None:
+        self.ts = ts
+        self.name = name
+        self.pid = pid
+        self.tid = tid
+        self.args = {} if args is None else args
+        self.flows_out = flows_out
+        self.flows_in = flows_in
 
 
-@dataclass(slots=True)
-class TerminatedBy:
+class TerminatedBy(Plain):
     pid: int | None
     reason: str  # daemon_cleanup | terminate | kill | external | timeout | interrupt
 
+    __slots__ = ("pid", "reason")
 
-@dataclass(frozen=True)
-class Send:
+    def __init__(self, pid: int | None, reason: str) -> None:
+        self.pid = pid
+        self.reason = reason
+
+
+class Send(FrozenPlain):
     """A signal sent to a process (by a traced process or by concurtrace itself)."""
 
     start_ts: int  # just before the kill syscall: the signal cannot have arrived earlier
@@ -52,27 +68,60 @@ class Send:
     sender: int | None  # the sending process; None for concurtrace itself
     signum: int
     reason: str  # daemon_cleanup | terminate | kill | timeout | interrupt
-    tid: int | None = None
+    tid: int | None
+
+    __slots__ = ("start_ts", "ts", "sender", "signum", "reason", "tid")
+
+    def __init__(self, start_ts: int, ts: int, sender: int | None, signum: int, reason: str,
+                 tid: int | None = None) -> None:
+        self.start_ts = start_ts
+        self.ts = ts
+        self.sender = sender
+        self.signum = signum
+        self.reason = reason
+        self.tid = tid
 
 
-@dataclass
-class Thread:
+class Thread(Plain):
     pid: int
     tid: int
     name: str
-    daemon: bool | None = None
-    started_ns: int | None = None
-    ended_ns: int | None = None
-    abandoned: bool = False
+    daemon: bool | None
+    started_ns: int | None
+    ended_ns: int | None
+    abandoned: bool
     # return | exception | abandoned (daemon, at a normal interpreter exit) | stopped (still
     # running when the run was stopped: --timeout, Ctrl-C) | killed (its process died by a
     # signal) | os._exit | process_exit
-    end_reason: str | None = None
-    exc_type: str | None = None
-    slices: SliceColumns = field(default_factory=SliceColumns)  # function calls
-    states: list[StateRun] = field(default_factory=list)
-    is_main: bool = False
-    stack: list[dict[str, Any]] = field(default_factory=list)  # where an abandoned thread froze
+    end_reason: str | None
+    exc_type: str | None
+    slices: SliceColumns  # function calls
+    states: list[StateRun]
+    is_main: bool
+    stack: list[dict[str, Any]]  # where an abandoned thread froze
+
+    __slots__ = ("pid", "tid", "name", "daemon", "started_ns", "ended_ns", "abandoned",
+                 "end_reason", "exc_type", "slices", "states", "is_main", "stack")
+
+    def __init__(self, pid: int, tid: int, name: str, daemon: bool | None = None,
+                 started_ns: int | None = None, ended_ns: int | None = None,
+                 abandoned: bool = False, end_reason: str | None = None,
+                 exc_type: str | None = None, slices: SliceColumns | None = None,
+                 states: list[StateRun] | None = None, is_main: bool = False,
+                 stack: list[dict[str, Any]] | None = None) -> None:
+        self.pid = pid
+        self.tid = tid
+        self.name = name
+        self.daemon = daemon
+        self.started_ns = started_ns
+        self.ended_ns = ended_ns
+        self.abandoned = abandoned
+        self.end_reason = end_reason
+        self.exc_type = exc_type
+        self.slices = SliceColumns() if slices is None else slices
+        self.states = [] if states is None else states
+        self.is_main = is_main
+        self.stack = [] if stack is None else stack
 
     @property
     def stack_text(self) -> str:
@@ -90,76 +139,161 @@ class Thread:
         return sum(run.queued_ns for run in self.states if run.state == "gil")
 
 
-@dataclass
-class Process:
+class Process(Plain):
     pid: int
     name: str
-    cmdline: list[str] = field(default_factory=list)
-    ppid: int | None = None  # logical parent: the process that started it
-    os_ppid: int | None = None
-    daemon: bool | None = None
-    start_method: str | None = None
-    started_ns: int | None = None
-    ended_ns: int | None = None
-    exit_code: int | None = None
-    signal: str | None = None
-    terminated_by: TerminatedBy | None = None
-    end_reason: str | None = None  # return | exception | sys.exit | os._exit | signal
-    exc_type: str | None = None
-    traced: bool = False
-    joined: bool | None = None
-    ran_target: bool | None = None  # a multiprocessing child entered its run()
-    fork_of: int | None = None  # forked without exec and without a multiprocessing name
-    role: str | None = None  # "infrastructure": a helper the library runs (resource tracker...)
-    ended_by: Send | None = None  # the send that delivered the fatal signal
-    handled: Send | None = None  # a send it outlived (handled) before it exited on its own
-    exit_began_ns: int | None = None  # its program was done (atexit run): our exit save began
-    trace_saved_ns: int | None = None  # that save ended (None: it never did)
-    threads: dict[int, Thread] = field(default_factory=dict)
-    instants: list[Instant] = field(default_factory=list)
+    cmdline: list[str]
+    ppid: int | None  # logical parent: the process that started it
+    os_ppid: int | None
+    daemon: bool | None
+    start_method: str | None
+    started_ns: int | None
+    ended_ns: int | None
+    exit_code: int | None
+    signal: str | None
+    terminated_by: TerminatedBy | None
+    end_reason: str | None  # return | exception | sys.exit | os._exit | signal
+    exc_type: str | None
+    traced: bool
+    joined: bool | None
+    ran_target: bool | None  # a multiprocessing child entered its run()
+    fork_of: int | None  # forked without exec and without a multiprocessing name
+    role: str | None  # "infrastructure": a helper the library runs (resource tracker...)
+    ended_by: Send | None  # the send that delivered the fatal signal
+    handled: Send | None  # a send it outlived (handled) before it exited on its own
+    exit_began_ns: int | None  # its program was done (atexit run): our exit save began
+    trace_saved_ns: int | None  # that save ended (None: it never did)
+    threads: dict[int, Thread]
+    instants: list[Instant]
+
+    __slots__ = ("pid", "name", "cmdline", "ppid", "os_ppid", "daemon", "start_method",
+                 "started_ns", "ended_ns", "exit_code", "signal", "terminated_by", "end_reason",
+                 "exc_type", "traced", "joined", "ran_target", "fork_of", "role", "ended_by",
+                 "handled", "exit_began_ns", "trace_saved_ns", "threads", "instants")
+
+    def __init__(self, pid: int, name: str, cmdline: list[str] | None = None,
+                 ppid: int | None = None, os_ppid: int | None = None, daemon: bool | None = None,
+                 start_method: str | None = None, started_ns: int | None = None,
+                 ended_ns: int | None = None, exit_code: int | None = None,
+                 signal: str | None = None, terminated_by: TerminatedBy | None = None,
+                 end_reason: str | None = None, exc_type: str | None = None, traced: bool = False,
+                 joined: bool | None = None, ran_target: bool | None = None,
+                 fork_of: int | None = None, role: str | None = None, ended_by: Send | None = None,
+                 handled: Send | None = None, exit_began_ns: int | None = None,
+                 trace_saved_ns: int | None = None, threads: dict[int, Thread] | None = None,
+                 instants: list[Instant] | None = None) -> None:
+        self.pid = pid
+        self.name = name
+        self.cmdline = [] if cmdline is None else cmdline
+        self.ppid = ppid
+        self.os_ppid = os_ppid
+        self.daemon = daemon
+        self.start_method = start_method
+        self.started_ns = started_ns
+        self.ended_ns = ended_ns
+        self.exit_code = exit_code
+        self.signal = signal
+        self.terminated_by = terminated_by
+        self.end_reason = end_reason
+        self.exc_type = exc_type
+        self.traced = traced
+        self.joined = joined
+        self.ran_target = ran_target
+        self.fork_of = fork_of
+        self.role = role
+        self.ended_by = ended_by
+        self.handled = handled
+        self.exit_began_ns = exit_began_ns
+        self.trace_saved_ns = trace_saved_ns
+        self.threads = {} if threads is None else threads
+        self.instants = [] if instants is None else instants
 
     def label(self) -> str:
         """Display name with role, e.g. "Process-1 (daemon)"."""
         return f"{self.name} (daemon)" if self.daemon else self.name
 
 
-@dataclass
-class Finding:
+class Finding(Plain):
     kind: FindingKind
     pid: int | None
     tid: int | None
     message: str
-    advice: str = ""
-    severity: int = 1  # higher is more important
+    advice: str
+    severity: int  # higher is more important
+
+    __slots__ = ("kind", "pid", "tid", "message", "advice", "severity")
+
+    def __init__(self, kind: FindingKind, pid: int | None, tid: int | None, message: str,
+                 advice: str = "", severity: int = 1) -> None:
+        self.kind = kind
+        self.pid = pid
+        self.tid = tid
+        self.message = message
+        self.advice = advice
+        self.severity = severity
 
 
-@dataclass(frozen=True)
-class GilHotspot:
+class GilHotspot(FrozenPlain):
     """GIL wait attributed to the innermost traced function that was waiting."""
 
     process: str
     function: str
     gil_ns: int
 
+    __slots__ = ("process", "function", "gil_ns")
 
-@dataclass
-class Timeline:
-    python: str = ""
-    gil: str = "enabled"
-    gil_method: GilMethod = "none"
-    started_ns: int = 0
-    ended_ns: int = 0
-    root_pid: int | None = None
-    processes: dict[int, Process] = field(default_factory=dict)
-    counters: list[CounterSeries] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sampler: dict[str, Any] = field(default_factory=dict)
-    gil_hotspots: list[GilHotspot] = field(default_factory=list)
-    sync: SyncData = field(default_factory=SyncData)  # waits and holds (not in a saved trace)
-    sync_summary: dict[str, Any] = field(default_factory=dict)  # the summary's "sync" key
-    asyncio: AsyncioData = field(default_factory=AsyncioData)  # tasks (not in a saved trace)
-    asyncio_summary: dict[str, Any] = field(default_factory=dict)  # the "asyncio" key
+    def __init__(self, process: str, function: str, gil_ns: int) -> None:
+        self.process = process
+        self.function = function
+        self.gil_ns = gil_ns
+
+
+class Timeline(Plain):
+    python: str
+    gil: str
+    gil_method: GilMethod
+    started_ns: int
+    ended_ns: int
+    root_pid: int | None
+    processes: dict[int, Process]
+    counters: list[CounterSeries]
+    findings: list[Finding]
+    notes: list[str]
+    sampler: dict[str, Any]
+    gil_hotspots: list[GilHotspot]
+    sync: SyncData  # waits and holds (not in a saved trace)
+    sync_summary: dict[str, Any]  # the summary's "sync" key
+    asyncio: AsyncioData  # tasks (not in a saved trace)
+    asyncio_summary: dict[str, Any]  # the "asyncio" key
+
+    __slots__ = ("python", "gil", "gil_method", "started_ns", "ended_ns", "root_pid", "processes",
+                 "counters", "findings", "notes", "sampler", "gil_hotspots", "sync", "sync_summary",
+                 "asyncio", "asyncio_summary")
+
+    def __init__(self, python: str = "", gil: str = "enabled", gil_method: GilMethod = "none",
+                 started_ns: int = 0, ended_ns: int = 0, root_pid: int | None = None,
+                 processes: dict[int, Process] | None = None,
+                 counters: list[CounterSeries] | None = None, findings: list[Finding] | None = None,
+                 notes: list[str] | None = None, sampler: dict[str, Any] | None = None,
+                 gil_hotspots: list[GilHotspot] | None = None, sync: SyncData | None = None,
+                 sync_summary: dict[str, Any] | None = None, asyncio: AsyncioData | None = None,
+                 asyncio_summary: dict[str, Any] | None = None) -> None:
+        self.python = python
+        self.gil = gil
+        self.gil_method = gil_method
+        self.started_ns = started_ns
+        self.ended_ns = ended_ns
+        self.root_pid = root_pid
+        self.processes = {} if processes is None else processes
+        self.counters = [] if counters is None else counters
+        self.findings = [] if findings is None else findings
+        self.notes = [] if notes is None else notes
+        self.sampler = {} if sampler is None else sampler
+        self.gil_hotspots = [] if gil_hotspots is None else gil_hotspots
+        self.sync = SyncData() if sync is None else sync
+        self.sync_summary = {} if sync_summary is None else sync_summary
+        self.asyncio = AsyncioData() if asyncio is None else asyncio
+        self.asyncio_summary = {} if asyncio_summary is None else asyncio_summary
 
     def ordered_processes(self) -> list[Process]:
         """Parents before children, depth-first, siblings by start time then pid."""
