@@ -53,6 +53,19 @@ def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
     # --light: no function trace to decode, so no msgspec
     assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec")) == []
     assert (tmp_path / "t.pftrace").stat().st_size > 0
+    # ~2.8 M instructions a @dataclass at import, ~11 M socket's enums: model/plain.py's
+    # classes and the watchdog's _socket (callgrind, bench/README.md issue 18)
+    assert heavy(names, ("dataclasses", "socket")) == []
+
+
+def test_a_short_full_run_decodes_its_dump_without_msgspec(tmp_path: Path) -> None:
+    names = imported("run", "-q", "-o", str(tmp_path / "t.pftrace"), "-c",
+                     "def f(): pass\nfor _ in range(100): f()", cwd=tmp_path)
+    assert "concurtrace.runner.collect" in names and "msgspec" not in names
+    import engine
+
+    rows = engine.query(tmp_path / "t.pftrace", "select count(*) as n from slice where name like 'f (%'")
+    assert rows[0]["n"] == 100  # the calls were decoded all the same
 
 
 def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:
