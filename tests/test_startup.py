@@ -64,7 +64,8 @@ def test_a_short_full_run_decodes_its_dump_without_msgspec(tmp_path: Path) -> No
     assert "concurtrace.runner.collect" in names and "msgspec" not in names
     import engine
 
-    rows = engine.query(tmp_path / "t.pftrace", "select count(*) as n from slice where name like 'f (%'")
+    rows = engine.query(tmp_path / "t.pftrace",
+                        "select count(*) as n from slice where name like 'f (%'")
     assert rows[0]["n"] == 100  # the calls were decoded all the same
 
 
