@@ -38,8 +38,8 @@ class Stall(Plain):
     pid: int
     waits: list[Wait]  # one per thread of the process, the oldest wait first
     holders: dict[Node, Node]  # lock waiter -> holder
-
     since: int  # from when every thread was blocked: its youngest wait's start, or
+    # the last exit of another thread of the process, if later
 
     __slots__ = ("pid", "waits", "holders", "since")
 
@@ -49,7 +49,6 @@ class Stall(Plain):
         self.waits = waits
         self.holders = {} if holders is None else holders
         self.since = since
-    # the last exit of another thread of the process, if later
 
 
 def find_stalls(data: SyncData, skip: frozenset[int] = frozenset()) -> list[Stall]:
