@@ -44,6 +44,7 @@ class SamplerStats:
     hz_effective: float = 0.0
     us_per_sample: float | None = None  # None: no sample taken
     hz_lowest: float | None = None  # None: never lowered below hz_requested
+    cpu_budget_s: float | None = None  # how long the CPU budget lowered it (None: never)
 
     def as_summary(self) -> dict[str, float]:
         out = {"cpu_s": self.cpu_s, "samples": float(self.samples), "ticks": float(self.ticks),
@@ -54,6 +55,8 @@ class SamplerStats:
             out["us_per_sample"] = self.us_per_sample
         if self.hz_lowest is not None:
             out["hz_lowest"] = self.hz_lowest
+        if self.cpu_budget_s is not None:
+            out["cpu_budget_s"] = self.cpu_budget_s
         return out
 
 

@@ -35,10 +35,33 @@ class Measured(NamedTuple):  # not a dataclass: the sampler is imported at every
     ticks: int
     max_threads: int
     lowest_hz: float
+    thread_lowest_hz: float  # lowered by the thread budget
+    cpu_lowest_hz: float  # lowered by the CPU budget (cpubudget.py)
+    cpu_budget_s: float  # how long the CPU budget held the rate down
+    cpus: int
+    cpu_share: float  # the CPU budget: this much of one core
     notes: list[str]
     opener_notes: list[str]
     procs: dict[int, TrackedProcess]
     portable: PortableLoop | None
+
+
+def _lowered_notes(sampler: Measured, hz_effective: float) -> list[str]:
+    notes = []
+    if sampler.thread_lowest_hz < sampler.hz:
+        notes.append(
+            f"sampling rate lowered below {sampler.hz:g} Hz, down to "
+            f"{sampler.thread_lowest_hz:.0f} Hz, while up to {sampler.max_threads} threads "
+            f"lived (budget {sampler.budget:g} thread-samples/s)")
+    if sampler.cpu_lowest_hz < sampler.hz:
+        notes.append(
+            f"sampling rate lowered down to {sampler.cpu_lowest_hz:.0f} Hz for "
+            f"{sampler.cpu_budget_s:.1f} s in all, while the traced tree kept at least "
+            f"twice as many threads runnable as the {sampler.cpus} CPUs (the sampler then "
+            f"keeps its own CPU under {sampler.cpu_share:.0%} of one core, which it would take "
+            "from the program)")
+    notes[-1] += f"; it sampled at {hz_effective:.0f} Hz on average over the run"
+    return notes
 
 
 def build_result(sampler: Measured) -> SampleResult:
@@ -60,12 +83,9 @@ def build_result(sampler: Measured) -> SampleResult:
     if sampler.lowest_hz < sampler.hz:
         # The summary's sampler line says the same: the average rate, and this lowest one.
         stats.hz_lowest = round(sampler.lowest_hz, 1)
-        res.notes.append(
-            f"sampling rate lowered below {sampler.hz:g} Hz, down to "
-            f"{sampler.lowest_hz:.0f} Hz, while up to {sampler.max_threads} threads lived "
-            f"(budget {sampler.budget:g} thread-samples/s); it sampled at "
-            f"{stats.hz_effective:.0f} Hz on average over the run"
-        )
+        res.notes.extend(_lowered_notes(sampler, stats.hz_effective))
+    if sampler.cpu_lowest_hz < sampler.hz:
+        stats.cpu_budget_s = round(sampler.cpu_budget_s, 3)
     res.notes.extend(sampler.opener_notes)
     fallback: list[str] = []
     sampled = False
