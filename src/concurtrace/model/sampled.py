@@ -62,14 +62,16 @@ class SamplerStats(Plain):
     hz_effective: float
     us_per_sample: float | None  # None: no sample taken
     hz_lowest: float | None  # None: never lowered below hz_requested
+    cpu_budget_s: float | None  # how long the CPU budget lowered it (None: never)
 
     __slots__ = ("cpu_s", "samples", "ticks", "hz_requested", "wall_s", "max_threads",
-                 "kernel_stacks", "hz_effective", "us_per_sample", "hz_lowest")
+                 "kernel_stacks", "hz_effective", "us_per_sample", "hz_lowest", "cpu_budget_s")
 
     def __init__(self, cpu_s: float = 0.0, samples: int = 0, ticks: int = 0,
                  hz_requested: float = 0.0, wall_s: float = 0.0, max_threads: int = 0,
                  kernel_stacks: bool = False, hz_effective: float = 0.0,
-                 us_per_sample: float | None = None, hz_lowest: float | None = None) -> None:
+                 us_per_sample: float | None = None, hz_lowest: float | None = None,
+                 cpu_budget_s: float | None = None) -> None:
         self.cpu_s = cpu_s
         self.samples = samples
         self.ticks = ticks
@@ -80,6 +82,7 @@ class SamplerStats(Plain):
         self.hz_effective = hz_effective
         self.us_per_sample = us_per_sample
         self.hz_lowest = hz_lowest
+        self.cpu_budget_s = cpu_budget_s
 
     def as_summary(self) -> dict[str, float]:
         out = {"cpu_s": self.cpu_s, "samples": float(self.samples), "ticks": float(self.ticks),
@@ -90,6 +93,8 @@ class SamplerStats(Plain):
             out["us_per_sample"] = self.us_per_sample
         if self.hz_lowest is not None:
             out["hz_lowest"] = self.hz_lowest
+        if self.cpu_budget_s is not None:
+            out["cpu_budget_s"] = self.cpu_budget_s
         return out
 
 
