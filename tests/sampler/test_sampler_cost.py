@@ -16,6 +16,7 @@ from concurtrace.sampler import TreeSampler, cpubudget, tracked
 
 FORKS = r"""
 import os, subprocess, sys, time
+time.sleep(0.5)  # found and its range resolved first (discovery runs at 25 Hz), even loaded
 kids = []
 for i in range(3):
     pid = os.fork()

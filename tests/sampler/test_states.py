@@ -85,6 +85,22 @@ def test_running_vs_runqueue_from_schedstat() -> None:
     assert resolve_running([Sample(0, "running"), Sample(1, "bogus")]) == ["running", "other"]
 
 
+def test_a_thread_queued_for_long_is_waiting_for_cpu_though_its_wait_is_counted_late() -> None:
+    # 16 CPU-bound workers on 2 CPUs: a worker woken at 2 ms waits for a CPU until 16 ms,
+    # then runs 4 ms and blocks at 22 ms. Its run-queue wait is only counted when it reaches
+    # the CPU, so the samples at 4..14 ms see neither total grow: a per-window vote called
+    # them running (10 ms of "running" for 4 ms of CPU).
+    samples = [(0, "sleep", 0, 0)]
+    samples += [(t * MS, "running", 0, 0) for t in range(2, 16, 2)]
+    samples += [(16 * MS, "running", 0, 14 * MS), (18 * MS, "running", 2 * MS, 14 * MS),
+                (20 * MS, "running", 4 * MS, 14 * MS), (22 * MS, "sleep", 4 * MS, 14 * MS)]
+    totals = state_totals(merge_samples(samples))
+    assert 3 * MS <= totals["running"] <= 6 * MS, totals
+    assert totals["runqueue"] >= 12 * MS, totals
+    states = resolve_running([Sample(*raw) for raw in samples])
+    assert states[-3:-1] == ["running", "running"]  # the windows that ran stay running
+
+
 def _two_blocked(state: str) -> list[tuple[int, str, int, int]]:
     """2 ms between two samples in state, of which 0.4 ms on CPU and 0.2 ms runnable."""
     return [(0, state, 1000, 500), (2 * MS, state, 1000 + 400_000, 500 + 200_000)]
