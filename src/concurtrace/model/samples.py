@@ -88,9 +88,13 @@ def _queued_in_stretch(samples: Sequence[Sample], first: int, end: int) -> list[
     before it to the one after (exact when that one is blocked: a thread reaches a CPU
     before it blocks, which counts every wait before)."""
     last = len(samples) - 1
-    lo, hi = samples[max(first - 1, 0)], samples[min(end + 1, last)]
-    if not known(lo.on_cpu_ns, lo.runqueue_ns, hi.on_cpu_ns, hi.runqueue_ns):
+    # the nearest samples either side with schedstat read (a fork child's first reads
+    # may fail: /proc has not its task yet)
+    bracket = [k for k in range(max(first - 1, 0), min(end + 1, last) + 1)
+               if known(samples[k].on_cpu_ns, samples[k].runqueue_ns)]
+    if len(bracket) < 2:
         return []
+    lo, hi = samples[bracket[0]], samples[bracket[-1]]
     on_cpu = max(0, hi.on_cpu_ns - lo.on_cpu_ns)
     queued = max(0, hi.runqueue_ns - lo.runqueue_ns)
     if on_cpu + queued == 0:  # nothing counted yet (a stretch at the very start)
