@@ -58,7 +58,8 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
             # step, whose name create_task's caller may have set since
             if is_task_type[type(getattr(callback, "__self__", None))]:  # learnt on a miss
                 name = getattr(callback, "__name__", None)  # TaskStepMethWrapper: none
-                wakeup = name in WAKEUPS
+                # a C method's __name__ is a new str each time: == needs no hash of it
+                wakeup = name == "task_wakeup" or name in WAKEUPS
                 if not (wakeup or name in STEP_NAMES or type(callback).__name__ == STEP_WRAPPER):
                     if end - start >= slow_ns:
                         ran(state, self, start, end)
