@@ -40,6 +40,7 @@ def _modes(out: Path, before: str | None) -> dict[str, list[str]]:
         "light --no-asyncio 50Hz": [*run, "--light", "--no-asyncio", "--sample-hz", "50"],
         "light 50Hz": [*run, "--light", "--sample-hz", "50"],
         "light": [*run, "--light"],
+        "light --no-sync": [*run, "--light", "--no-sync"],  # the sync hooks' share
         "full --no-asyncio": [*run, "--no-asyncio"],
         "full": run,
     }

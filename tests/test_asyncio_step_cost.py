@@ -146,6 +146,18 @@ def test_packed_rows_read_back_as_the_json_rows() -> None:
         assert step.awaits_task == (6 if i % 2 else None)
 
 
+def test_a_row_out_of_the_packed_columns_range_is_written_as_a_json_row() -> None:
+    sink = ListSink()
+    state = State(sink, 100_000_000)  # type: ignore[arg-type]
+    base = 1_700_000_000_000_000_000
+    state.emit_flat(base, (base, 7, 99, 1, 5, 1, 0, 0))
+    state.emit_flat(base + 100, (base + 100, 7, 99, 1, 5, 1, 0, 2**33))  # awt past uint32
+    state.flush()
+    [record] = sink.records
+    assert record["rows"] == [[base + 100, base + 107, 99, 1, 5, 1, None, 2**33]]
+    assert len(packed_rows(record)) == 1 and packed_rows(record)[0][0] == base
+
+
 def test_unpack_ignores_what_it_cannot_read() -> None:
     cols = list(STEP_COLUMNS)
     assert unpack(None, cols) == [] and unpack("###", cols) == []

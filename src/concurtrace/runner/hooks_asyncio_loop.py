@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from concurtrace.runner.hooks_asyncio_state import BATCH_NS, State
+from concurtrace.runner.hooks_asyncio_state import BATCH_NS, State, first_start
 from concurtrace.runner.hooks_asyncio_steps import loop_number
 
 SAMPLE_NS = 10_000_000  # loop counters: one sample per loop per 10 ms at most
@@ -49,7 +49,7 @@ def loop_due(state: State, loop: Any, now: int) -> None:
         state.next_sample = min(now + CHECK_NS, sample[0] + SAMPLE_NS)
         state.walks = state.walks_per_ms  # --light: the awaits it may name until then
         flat = state.flat  # Handle._run's hook leaves a batch's age to this
-        if flat and now - flat[0] >= BATCH_NS:
+        if flat and now - first_start(flat) >= BATCH_NS:
             state.flush()
     except Exception:  # noqa: BLE001 - a loop type of the program's we misread
         pass

@@ -12,12 +12,13 @@ in its own hook; the counters once per ms at an iteration's start, not per callb
 from __future__ import annotations
 
 import functools
+import struct
 import time
 from typing import Any
 
 from concurtrace.runner import hooks_asyncio_loop as loop
 from concurtrace.runner import hooks_asyncio_steps as steps
-from concurtrace.runner.hooks_asyncio_state import DUR_MAX, FLAT_MAX, UNNAMED_ID, State
+from concurtrace.runner.hooks_asyncio_state import BATCH_ROWS, DUR_MAX, ROW, UNNAMED_ID, State
 from concurtrace.runner.hooks_asyncio_uvloop import STEP_NAMES, STEP_WRAPPER, WAKEUPS
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import unlink
@@ -34,6 +35,7 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
     ids, unnamed, slow_ns = state.ids, state.unnamed, state.slow_ns
     row_ns = min(slow_ns, DUR_MAX + 1)  # a common row's duration fits its uint32
     ran, await_ids, is_task_type = steps.ran, steps.await_ids, steps.IS_TASK_TYPE
+    pack_row = ROW.pack
     # the default mode names every await; --light WALKS a ms
     if light:
         state.walks = state.walks_per_ms = steps.WALKS
@@ -51,40 +53,47 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
         end = _now()
         try:
             callback = self._callback
-            owner: Any = getattr(callback, "__self__", None)
-            is_task = is_task_type[type(owner)]  # learnt on a miss
             # a task's own step, not another method of it (loop.call_soon(task.cancel));
             # a wakeup (an awaited future's completion scheduled it) is never its first
             # step, whose name create_task's caller may have set since
-            if is_task:
+            if is_task_type[type(getattr(callback, "__self__", None))]:  # learnt on a miss
                 name = getattr(callback, "__name__", None)  # TaskStepMethWrapper: none
-                wakeup = name in WAKEUPS
-                is_task = wakeup or name in STEP_NAMES or type(callback).__name__ == STEP_WRAPPER
-            if is_task:
+                # a C method's __name__ is a new str each time: == needs no hash of it
+                wakeup = name == "task_wakeup" or name in WAKEUPS
+                if not (wakeup or name in STEP_NAMES or type(callback).__name__ == STEP_WRAPPER):
+                    if end - start >= slow_ns:
+                        ran(state, self, start, end)
+                    return None
+                owner = callback.__self__
                 number = ids.get(id(owner))
                 lp = ids.get(id(self._loop))
                 if lp is None:
                     lp = steps.loop_number(state, self, start)
                 dur = end - start
+                waiter = owner._fut_waiter  # None: done, or a bare yield (sleep(0))
                 if number is None or dur >= row_ns or not wakeup and number in unnamed \
-                        or owner.done():  # its first, last or a slow step: a dict more
-                    steps.stepped_rarely(state, owner, number, lp, start, end)
+                        or waiter is None and owner.done():  # its first, last or a slow
+                    steps.stepped_rarely(state, owner, number, lp, start, end)  # step
                     return None
                 # ids holds live tasks and loops (not None): a waiter found there is a task
-                awt = ids.get(id(owner._fut_waiter), 0)
                 if state.walks:  # two loop threads may take it below 0: more walks, no
                     state.walks -= 1  # loss, until the next refill
-                    kind_id, where_id, awt = await_ids(state, owner, owner._fut_waiter, awt)
+                    kind_id, where_id, awt = await_ids(state, owner, waiter,
+                                                       ids.get(id(waiter), 0))
                 else:
-                    kind_id, where_id = UNNAMED_ID, 0
+                    kind_id, where_id, awt = UNNAMED_ID, 0, ids.get(id(waiter), 0)
                 try:
                     tid = state.tids.tid
                 except AttributeError:
                     tid = state.thread_id()
-                if len(state.flat) >= FLAT_MAX:  # a batch that grows old: run_once's
+                try:  # the row's bytes first: a call between the list's read and its
+                    row = pack_row(start, dur, tid, lp, number, kind_id, where_id, awt)
+                except struct.error:  # append could let a flush in; out of a uint32
+                    steps.stepped_rarely(state, owner, number, lp, start, end)
+                    return None
+                if len(state.flat) >= BATCH_ROWS:  # a batch that grows old: run_once's
                     state.flush()
-                # one C call, nothing between its read and write: no row lost
-                state.flat += (start, dur, tid, lp, number, kind_id, where_id, awt)
+                state.flat.append(row)  # one C call: no row lost to another thread's flush
             elif end - start >= slow_ns:
                 ran(state, self, start, end)
         except Exception:  # noqa: BLE001 - a handle or task type of the program's we misread

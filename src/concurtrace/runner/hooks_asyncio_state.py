@@ -2,9 +2,10 @@
 the step rows not yet written and how they are written ("asteps" records).
 
 A step row is STEP_COLUMNS. The common row (not a task's first or last step, not slow)
-is PACKED_COLUMNS, 8 ints appended to a flat list and written packed: little-endian, the
-start an int64 and the others (the step's duration instead of its end) uint32s, base64,
-in the record's "packed", its per-row struct format in "pfmt" (0 for none in aw/at/awt);
+is PACKED_COLUMNS, 8 ints packed by the step's hook at once (ROW: one C call, no tuple;
+its bytes appended to a list a flush joins): little-endian, the start an int64 and the
+others (the step's duration instead of its end) uint32s, base64, in the record's
+"packed", its per-row struct format in "pfmt" (0 for none in aw/at/awt);
 converting and escaping ints in JSON was ~0.6 us of each step, and the bytes' base64 and
 its JSON escaping cost in proportion to them (36 bytes a row, not 64: ~4k instructions
 less per echo request). The rarer rows carry a dict of more facts and are written as
@@ -32,8 +33,8 @@ PACKED_COLUMNS = ("ts", "dur", "tid", "loop", "task", "aw", "at", "awt")
 PACKED_ROW = "qIIIIIII"  # a common step is shorter than DUR_MAX (the slow ones are rows)
 DUR_MAX = 2**32 - 1
 BATCH_ROWS, BATCH_NS = 64, 50_000_000  # steps go out in one record per 64 or per 50 ms
-FLAT_MAX = BATCH_ROWS * WIDTH
-_PACKERS: dict[int, struct.Struct] = {}
+ROW = struct.Struct("<" + PACKED_ROW)  # bytes the same as one struct for a whole batch
+_START = struct.Struct("<q")  # a packed row's start
 # --light names what a task awaits (the cr_await walk, ~8k instructions) for WALKS steps
 # per ms (hooks_asyncio_steps.CHECK_NS, when a loop iteration refills state.walks); the
 # others' rows say UNNAMED: the first text each process numbers, a constant of the hot path
@@ -60,7 +61,7 @@ class State:
         self.on = True
         self.next_sample = 0  # the first callback at or after it looks at its loop's counters
         self.tids = _thread._local()  # get_native_id() is a system call: once per thread
-        self.flat: list[int] = []  # the common rows, WIDTH ints each
+        self.flat: list[bytes] = []  # the common rows, ROW-packed
         self.batch: list[list[Any]] = []  # the rarer rows: a list, then a dict
         # what tasks await and where: each text numbered once per process, its number in
         # the rows, the text in the batch that first uses it
@@ -104,10 +105,16 @@ class State:
 
     def emit_flat(self, start: int, row: tuple[int, ...]) -> None:
         """A common row: PACKED_COLUMNS, WIDTH ints, none None."""
+        try:
+            packed = ROW.pack(*row)
+        except struct.error:  # out of a column's range: a JSON row rather than none
+            self.emit([row[0], row[0] + row[1], *row[2:5], *(value or None for value
+                                                             in row[5:])])
+            return
         flat = self.flat
-        if flat and (len(flat) >= FLAT_MAX or start - flat[0] >= BATCH_NS):
+        if flat and (len(flat) >= BATCH_ROWS or start - first_start(flat) >= BATCH_NS):
             self.flush()
-        self.flat += row  # one C call: rows of two threads never interleave
+        self.flat.append(packed)  # one C call: a row of another thread's flush not lost
 
     def emit(self, row: list[Any]) -> None:
         """A rarer row (it may end in a dict)."""
@@ -129,7 +136,8 @@ class State:
         rows, self.batch = self.batch, []
         if not flat and not rows:
             return
-        first = min(flat[0] if flat else rows[0][0], rows[0][0] if rows else flat[0])
+        first = min(first_start(flat) if flat else rows[0][0],
+                    rows[0][0] if rows else first_start(flat))
         record: dict[str, Any] = {"ev": "asteps", "ts": first, "cols": STEP_COLUMNS,
                                   "rows": rows}
         if flat:
@@ -159,8 +167,11 @@ class State:
         return number, True
 
 
-def pack(flat: list[int]) -> str:
-    packer = _PACKERS.get(len(flat))
-    if packer is None:
-        packer = _PACKERS[len(flat)] = struct.Struct("<" + PACKED_ROW * (len(flat) // WIDTH))
-    return binascii.b2a_base64(packer.pack(*flat), newline=False).decode("ascii")
+def pack(flat: list[bytes]) -> str:
+    return binascii.b2a_base64(b"".join(flat), newline=False).decode("ascii")
+
+
+def first_start(flat: list[bytes]) -> int:
+    """The start of a batch's first packed row."""
+    start: int = _START.unpack_from(flat[0])[0]
+    return start
