@@ -66,7 +66,7 @@ def resolve_running(samples: Sequence[Sample]) -> list[str]:
     CPU, so a window inside a long wait grew neither total and read as running (16
     CPU-bound workers on 2 CPUs: 8.1 s "running" for 1.2 s of CPU). Unknown states
     become "other"."""
-    out = [s.state if s.state in _KNOWN else "other" for s in samples]
+    out: list[str] = [s.state if s.state in _KNOWN else "other" for s in samples]
     last = len(samples) - 1
     i = 0
     while i <= last:
