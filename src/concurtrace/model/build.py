@@ -17,7 +17,10 @@ from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
 from concurtrace.model.traces import MergedCalls, TraceEvents, apply_merged, merge_calls
 
-METHOD_RANK = {"fork": 3, "spawn": 3, "forkserver": 3, "subprocess": 2, "posix_spawn": 2,
+# When several records started one child, the outermost call names it: since 3.13,
+# subprocess.Popen itself calls os.posix_spawn (close_fds=True included), so a child of
+# subprocess.run also has a posix_spawn record, written first.
+METHOD_RANK = {"fork": 4, "spawn": 4, "forkserver": 4, "subprocess": 3, "posix_spawn": 2,
                "posix_spawnp": 2, "os.fork": 1}
 EXEC_METHODS = ("subprocess", "posix_spawn", "posix_spawnp")  # fork (or vfork), then exec
 
