@@ -104,6 +104,7 @@ def _in_terminal(argv: list[str], interrupt: Callable[[int, int], None], *,
                 _hand_the_terminal_to_another_group()
             if stdin_devnull:  # like `cmd < file`
                 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.environ["PYTHON_COLORS"] = "0"  # 3.13 colours a terminal's tracebacks
             os.execv(argv[0], argv)
         finally:
             os._exit(127)
