@@ -1,7 +1,9 @@
 """Blocking waits and contended holds, rebuilt from the records runner/hooks_sync writes.
 
 Record kinds: "wait_begin" (tid, obj, kind, label, stack; locks add holder,
-holder_since, holder_stack; joins add target; barriers parties; futures waits futures,
+holder_since, holder_stack, and outer, outer_kind, outer_call, outer_label when taken
+inside a threading/queue object's method (model/sync_inner.py); semaphores add initial,
+the value they were made with; joins add target; barriers parties; futures waits futures,
 return_when; locks, semaphores, queues and joins add timeout, null for none), "wait_end"
 (tid, obj, outcome: acquired | notified | set | got_item | put_item | thread_ended |
 passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
@@ -23,6 +25,7 @@ from typing import Any
 
 from concurtrace.model.intervals import OPEN, Disjoint
 from concurtrace.model.records import RawRecord
+from concurtrace.model.sync_inner import credit_inner_waits
 from concurtrace.model.sync_mp import (
     SHARED_ENDED_BY,
     Objects,
@@ -80,6 +83,13 @@ class Wait:
     via: str | None = None  # a process pool's future: the call its ending signal named
     ready: tuple[str, ...] = ()  # connection.wait: the Pipe ends that were ready at its end
     ready_pids: tuple[int, ...] = ()  # and the children whose sentinels were
+    initial: int | None = None  # semaphores: the value it was made with (0: a signal)
+    # a lock taken inside a threading/queue object's method (sync_inner): that object
+    outer: int | None = None
+    outer_kind: str | None = None
+    outer_call: str | None = None
+    outer_label: str | None = None
+    inner_label: str | None = None  # such a wait credited to its object: the lock's label
 
 
 @dataclass(slots=True)
@@ -158,6 +168,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
         elif ev == "wait_begin":
             wait = _wait(record)
             wait.obj = lives.begin(wait.pid, wait.obj, wait.label)
+            if wait.outer is not None:
+                wait.outer = lives.current(wait.pid, wait.outer)
             open_waits[(wait.pid, wait.tid)] = wait
             data.waits.append(wait)
         elif ev == "wait_end":
@@ -187,6 +199,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
                                        int(signal["since"]), int(signal["ts"])))
     _open_holds(data)
     _count_waiters(data)
+    credit_inner_waits(data)
     attribute_shared(data.waits, shared)
     relay_to_workers(data.waits, shared)
     credit_multi_waits(data.waits, shared, process_ends)
@@ -261,7 +274,16 @@ def _wait(record: RawRecord) -> Wait:
                 timeout_s=_seconds(record.get("timeout")),
                 shared=str(record["shared"]) if record.get("shared") else None,
                 holder_pid=_int(record.get("holder_pid")),
-                target_pid=_int(record.get("target_pid")))
+                target_pid=_int(record.get("target_pid")),
+                initial=record["initial"] if isinstance(record.get("initial"), int) else None,
+                outer=_int(record.get("outer")),
+                outer_kind=_str(record.get("outer_kind")),
+                outer_call=_str(record.get("outer_call")),
+                outer_label=_str(record.get("outer_label")))
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _seconds(value: Any) -> float | None:

@@ -73,6 +73,11 @@ def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
                     + (f" ({open_waits} still open)" if open_waits else "")
                     + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
                     f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+        inner = int(row.get("inner_lock_waits") or 0)
+        if inner:  # model/sync_inner.py: the lock was handed on, not held long
+            line.append(f", {inner} of them in its methods for its inner lock "
+                        f"({human_duration(int(row.get('inner_lock_ns') or 0))}), "
+                        "handed from thread to thread, not held long")
     else:
         line.append(": no wait over the threshold")
     if row.get("acquisitions"):  # a lock contended at least once: short waits counted too

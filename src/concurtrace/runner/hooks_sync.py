@@ -30,6 +30,7 @@ from concurtrace.runner.hooks_sync_futures import (
 )
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
 from concurtrace.runner.hooks_sync_naming import (
+    INITIAL_ATTR,
     OUR_DIRS,
     SHARING_GLOBALS,
     SITE_ATTR,
@@ -39,7 +40,12 @@ from concurtrace.runner.hooks_sync_naming import (
 )
 from concurtrace.runner.hooks_sync_records import signal, whole_wait
 from concurtrace.runner.hooks_sync_threading import install_barrier, install_simple_queue
-from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
+from concurtrace.runner.hooks_sync_waits import (
+    install_join,
+    install_py_simple_queue,
+    install_queue,
+    install_semaphores,
+)
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import clean_raise
@@ -68,9 +74,10 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
         hooks.patch(threading, "Lock", clean_raise(_factory(SyncLock, _thread.allocate_lock)))
     if getattr(threading, "_CRLock", None) is not None:
         hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
-    for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
-                threading.Event, threading.Barrier):
+    for cls in (threading.Condition, threading.Event, threading.Barrier):
         hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
+    for sem in (threading.Semaphore, threading.BoundedSemaphore):
+        hooks.patch(sem, "__init__", clean_raise(_labelled_init(sem.__init__, INITIAL_ATTR)))
     _install_condition(hooks, sink)
     install_semaphores(hooks, sink)
     install_join(hooks, sink)
@@ -93,6 +100,7 @@ def install_queue_module(hooks: HookSet, sink: Sink, queue: Any) -> None:
     if simple is not None and "__init__" in vars(simple):  # its Semaphore (made in queue) and
         # the Semaphore's lock take its site, as a Queue's mutex and conditions take the Queue's
         hooks.patch(simple, "__init__", clean_raise(_labelled_init(simple.__init__)))
+        install_py_simple_queue(hooks, sink, simple, queue.Empty)
     install_queue(hooks, sink, queue)
     install_simple_queue(hooks, sink, queue)
 
@@ -104,12 +112,16 @@ def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
     return factory
 
 
-def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
+def _labelled_init(orig: Callable[..., None], initial: str = "") -> Callable[..., None]:
+    """initial: where a Semaphore keeps the value it was made with (0: a signal, whose
+    waiters wait for a release, not for holders: model/sync_analysis.py)."""
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         site = creation_site()
         try:
             self.__dict__[SITE_ATTR] = site
+            if initial:
+                self.__dict__.setdefault(initial, getattr(self, "_value", None))
         except (AttributeError, TypeError):
             return
         if site is not None:

@@ -35,6 +35,7 @@ SKIP_FILES = (threading.__file__, QUEUE_FILE, JSON_DIR, FUTURES_DIR,
 STACK_LIMIT = 12
 SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
 KEY_ATTR = "_concurtrace_key"
+INITIAL_ATTR = "_concurtrace_initial"  # a Semaphore's value when it was made
 # An object's identity in the records: id() is reused by a later object once the first is
 # freed, and two such objects made at one line have one label. Never an id (ids are large).
 new_key = itertools.count(1).__next__

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from concurtrace.runner.hooks_sync_naming import settings
+from concurtrace.runner.hooks_sync_naming import INITIAL_ATTR, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
@@ -81,7 +81,8 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
                 else "Semaphore"
             return split_wait(sink, self, kind,
                                lambda t: bool(settings.call(orig_acquire, self, True, t)),
-                               timeout, "acquired")
+                               timeout, "acquired",
+                               initial=vars(self).get(INITIAL_ATTR))
         finally:
             settings.busy.on = False
 
@@ -179,3 +180,44 @@ def install_join(hooks: HookSet, sink: Sink) -> None:
                     label=f"Thread {self.name}", target=self.native_id)
 
     hooks.patch(threading.Thread, "join", clean_raise(join))
+
+
+def install_py_simple_queue(hooks: HookSet, sink: Sink, cls: Any, empty: Any) -> None:
+    """queue._PySimpleQueue (SimpleQueue itself without _queue): a blocking get is one
+    "SimpleQueue.get" wait on the queue, its Semaphore's acquire inside it, as the C
+    SimpleQueue's (CPython's test_queue read them as the Semaphore's, q._count)."""
+    orig_get, orig_put = cls.get, cls.put
+
+    def get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
+        if not block or settings.sink is None or settings.is_busy() \
+                or (timeout is not None and not positive(timeout)):
+            return settings.call(orig_get, self, block, timeout)
+        try:
+            return settings.call(orig_get, self, False)
+        except empty:
+            pass
+        got: list[Any] = []
+
+        def attempt(t: float | None) -> bool:
+            got.append(settings.call(orig_get, self, True, t))
+            return True
+
+        split_wait(sink, self, "SimpleQueue.get", attempt, timeout, "got_item", empty)
+        return got[0]
+
+    def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        count = getattr(self, "_count", None)
+        if not getattr(getattr(count, "_cond", None), "_waiters", None) \
+                or settings.sink is None or settings.is_busy():
+            settings.call(orig_put, self, item, block, timeout)
+            return
+        ts = _now()
+        settings.busy.on = True  # its Semaphore's release is this put's signal
+        try:
+            settings.call(orig_put, self, item, block, timeout)
+        finally:
+            settings.busy.on = False
+        signal(sink, self, "put", ts)
+
+    hooks.patch(cls, "get", clean_raise(get))
+    hooks.patch(cls, "put", clean_raise(put))  # (put_nowait and get_nowait call these)
