@@ -36,13 +36,20 @@ def test_a_queue_on_a_semaphore_names_the_object_called(tmp_path: Any) -> None:
     assert pure["waits"] >= 20 and set(pure["outcomes"]) == {"got_item"}, pure
     assert [e["thread"] for e in pure["ended_by"]] == ["MainThread"], pure
     assert not [label for label in rows if "(pure._count" in label], list(rows)
-    # no lock row with waits of its own: the storm's acquires of the inner lock (if any
-    # passed the threshold) are its Semaphore's, in acquire() and release()
+    # The storm's acquires of the inner lock that passed the threshold are its Semaphore's,
+    # in acquire() and release(); a lock wait stays the lock's only where other threads'
+    # holds covered half of it (a holder that lost the GIL while holding: 13 ms seen on
+    # 3.10), so such a row names its holders.
+    sem_rows = [o for o in rows.values() if o["label"].endswith("(self._count)")]
+    for row in sem_rows:
+        assert row["inner_lock_waits"] == row["waits"], row
     locks = [o for o in rows.values() if o["kind"] == "Lock" and o["waits"]]
-    assert not locks, locks
-    # a Semaphore made with value 0 is a signal, not a limit; its waits are no contention
+    assert all(o["holders"] for o in locks), locks
+    # a Semaphore made with value 0 is a signal, not a limit; its waits are no contention,
+    # nor are the inner lock's hand-overs
     contention = [f for f in summary["findings"] if f["kind"] == "lock_contention"]
-    assert not contention, contention
+    assert not [f for f in contention if "Semaphore@" in f["message"]
+                or "SimpleQueue@" in f["message"]], contention
 
 
 def _records(hold_ns: int) -> list[dict[str, Any]]:

@@ -61,5 +61,8 @@ def outer_call(lock: Any, frame: Any) -> dict[str, Any]:
     if found is None:
         return {}
     owner, kind, call, caller = found
+    # An object of a copy of queue that concurtrace did not hook (CPython's test_queue
+    # imports fresh ones) has no site; its lock, made in its __init__, has the program's.
+    site = getattr(owner, SITE_ATTR, None) or getattr(lock, SITE_ATTR, None)
     return {"outer": object_key(owner), "outer_kind": kind, "outer_call": call,
-            "outer_label": named_label(owner, kind, getattr(owner, SITE_ATTR, None), caller)}
+            "outer_label": named_label(owner, kind, site, caller)}
