@@ -161,7 +161,8 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
         return bool(whole_wait(sink, self, "Condition", orig_wait, (timeout,), "notified"))
 
     def notify(self: Any, n: int = 1) -> None:
-        if not self._waiters or settings.sink is None or settings.is_busy():
+        if not self._waiters or settings.sink is None or settings.is_busy() \
+                or settings.busy.signalling:  # a Semaphore's release, a Queue's put
             settings.call(orig_notify, self, n)
             return None
         ts = _now()

@@ -62,6 +62,9 @@ class _Busy(_thread._local):
     on = False  # the default every thread sees (getattr with a default raised inside: ~1 µs)
     via: str | None = None  # a process-pool future's call, while its set_result runs
     future: Any = None  # a Future whose result() runs: its Condition wait is that wait
+    # inside a release/put that signals a recorded waiter: its notify is that signal, but
+    # a lock wait inside is recorded (the object's, model/sync_inner.py), never hidden
+    signalling = False
 
 
 class _Settings:

@@ -99,14 +99,15 @@ def signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) ->
 
     def release(self: Any, *args: Any, **kwargs: Any) -> Any:
         waiting = bool(getattr(getattr(self, cond_attr, None), "_waiters", None))
-        if not waiting or settings.sink is None or settings.is_busy():
+        busy = settings.busy
+        if not waiting or settings.sink is None or busy.on or busy.signalling:
             return settings.call(orig, self, *args, **kwargs)
         ts = _now()
-        settings.busy.on = True  # its notify is part of this signal, not one of its own
+        busy.signalling = True  # its notify is part of this signal, not one of its own
         try:
             result = settings.call(orig, self, *args, **kwargs)
         finally:
-            settings.busy.on = False
+            busy.signalling = False
         signal(sink, self, op, ts)
         return result
 
@@ -206,17 +207,17 @@ def install_py_simple_queue(hooks: HookSet, sink: Sink, cls: Any, empty: Any) ->
         return got[0]
 
     def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        count = getattr(self, "_count", None)
+        count, busy = getattr(self, "_count", None), settings.busy
         if not getattr(getattr(count, "_cond", None), "_waiters", None) \
-                or settings.sink is None or settings.is_busy():
+                or settings.sink is None or busy.on or busy.signalling:
             settings.call(orig_put, self, item, block, timeout)
             return
         ts = _now()
-        settings.busy.on = True  # its Semaphore's release is this put's signal
+        busy.signalling = True  # its Semaphore's release is this put's signal
         try:
             settings.call(orig_put, self, item, block, timeout)
         finally:
-            settings.busy.on = False
+            busy.signalling = False
         signal(sink, self, "put", ts)
 
     hooks.patch(cls, "get", clean_raise(get))
