@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -53,6 +54,41 @@ def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
     # --light: no function trace to decode, so no msgspec
     assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec")) == []
     assert (tmp_path / "t.pftrace").stat().st_size > 0
+    # ~2.8 M instructions a @dataclass at import, ~11 M socket's enums: model/plain.py's
+    # classes and the watchdog's _socket (callgrind, bench/README.md issue 18)
+    assert heavy(names, ("dataclasses", "socket")) == []
+
+
+def test_a_small_dump_is_decoded_without_msgspec(tmp_path: Path) -> None:
+    """A short run's dump is read with json (msgspec's imports would cost ~10 ms); the run's
+    prefetch may still import msgspec on a loaded machine (it does after 0.2 s), so the
+    read is checked in a process of its own, on the run's kept session."""
+    env = {**os.environ, "CONCURTRACE_KEEP_TEMP": "1"}
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c",
+                           "def f(): pass\nfor _ in range(100): f()"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    kept = done.stderr.split("session directory kept in ")[1].split()[0]
+    try:
+        read = subprocess.run([sys.executable, "-c", READ_DUMPS, kept], capture_output=True,
+                              text=True, timeout=60)
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+    assert read.returncode == 0, read.stderr
+    calls, msgspec_loaded = read.stdout.split()
+    assert int(calls) >= 100 and msgspec_loaded == "False"
+
+
+READ_DUMPS = """\
+import sys
+from pathlib import Path
+from concurtrace.model.traces import merge_calls
+from concurtrace.runner.collect import find_traces
+traces = find_traces(Path(sys.argv[1]), [])
+merged = [merge_calls(pid, files, None) for pid, files in traces.items()]
+print(sum(len(c) for m in merged for c in m.by_tid.values()), "msgspec" in sys.modules)
+"""
 
 
 def test_traced_program_does_not_load_importlib_abc(tmp_path: Path) -> None:

@@ -80,8 +80,8 @@ def test_summary_rows_and_sampler_line_agree(big_run: Traced, tmp_path: Path) ->
     assert "ForkProcess-* ×5" in text and "Threads of ForkProcess-* (5 processes)" in text
     assert "MainThread ×5" in text
     note = re.search(r"down to (\d+) Hz.*?; it sampled at (\d+) Hz on average", _flat(text))
-    line = re.search(r"sampler: (\d+) Hz on average \(asked 500; the thread budget lowered "
-                     r"the aim to (\d+) Hz", _flat(text))
+    line = re.search(r"sampler: (\d+) Hz on average \(asked 500; the (?:thread|CPU) budget"
+                     r"[^;]*? lowered the aim to (\d+) Hz", _flat(text))
     assert note and line, text  # 71 threads x 500 Hz is over the sampler's budget
     assert (line.group(1), line.group(2)) == (note.group(2), note.group(1))
 

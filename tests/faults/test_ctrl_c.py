@@ -263,3 +263,31 @@ def test_sigterm_to_concurtrace_reaches_the_program_s_own_handler(tmp_path: Path
     handled = root["handled_signal"]
     assert handled is not None, root
     assert (handled["signal"], handled["pid"], handled["reason"]) == ("SIGTERM", None, "external")
+
+
+def test_a_ctrl_c_while_the_target_is_held_for_the_go_ends_it_by_sigint(tmp_path: Path) -> None:
+    """The root target waits in our sitecustomize until the parent's watchers run. A Ctrl-C
+    then (or during our imports) ends it as Python ends on an unhandled early Ctrl-C, by
+    SIGINT, with no "Fatal Python error" and no traceback of ours; the program never ran."""
+    import subprocess
+
+    from concurtrace.runner.session import create_session
+
+    session = create_session({"light": True, "sync": True}, keep=False)
+    go_read, go_write = os.pipe()
+    try:
+        env = {**session.env(dict(os.environ)), "CONCURTRACE_GO_FD": str(go_read)}
+        child = subprocess.Popen([sys.executable, "-c", "print('program ran')"], env=env,
+                                 pass_fds=(go_read,), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        os.close(go_read)
+        time.sleep(1.0)  # held by then (~30 ms); earlier, the same: a Ctrl-C in our imports
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+    finally:
+        os.close(go_write)
+        session.cleanup()
+    assert child.returncode == -signal.SIGINT, (child.returncode, err)
+    assert "program ran" not in out
+    assert "Fatal Python error" not in err and "Traceback" not in err, err

@@ -24,8 +24,18 @@ SEQ_NEEDS_STATE = 2  # TracePacket.sequence_flags
 CHUNK_BYTES = 1 << 20
 
 
-# Two 7-bit groups, both with the continuation bit: a 42-bit timestamp is 3 lookups.
-_PAIRS = [bytes(((i & 0x7F) | 0x80, ((i >> 7) & 0x7F) | 0x80)) for i in range(1 << 14)]
+def _pair_table() -> list[bytes]:
+    """Entry i: the two 7-bit groups of i, both with the continuation bit. Sliced from one
+    interleaved buffer: half the ~2.3 ms of 16 k `bytes((lo, hi))` at every start."""
+    interleaved = bytearray(1 << 15)
+    interleaved[0::2] = bytes(range(0x80, 0x100)) * 128  # low group: i & 0x7F, cycling
+    interleaved[1::2] = b"".join(bytes((high,)) * 128 for high in range(0x80, 0x100))
+    table = bytes(interleaved)
+    return [table[i:i + 2] for i in range(0, 1 << 15, 2)]
+
+
+# A 42-bit timestamp is 3 lookups.
+_PAIRS = _pair_table()
 _SMALL = [bytes((i,)) for i in range(0x80)]
 _NEVER = 1 << 64
 BATCH = 30_000  # packets handed to the sink at once (~1 MB)

@@ -14,18 +14,23 @@ through several processes is found the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TypeVar
 
+from concurtrace.model.plain import Plain
 from concurtrace.model.records import RawRecord, lifecycle_records
 from concurtrace.model.sync import LOCK_KINDS, SyncData, Wait
 from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
 
 
-@dataclass
-class Deadlock:
+class Deadlock(Plain):
     pid: int  # the first waiter's process (a cycle across processes: see processes())
     waits: list[Wait]  # waits[i] is blocked on something held by waits[i + 1]'s thread
+
+    __slots__ = ("pid", "waits")
+
+    def __init__(self, pid: int, waits: list[Wait]) -> None:
+        self.pid = pid
+        self.waits = waits
 
     def processes(self) -> list[int]:
         return sorted({w.pid for w in self.waits})

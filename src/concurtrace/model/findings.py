@@ -13,9 +13,9 @@ Lock contention and deadlock findings are model/sync_analysis.py's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from concurtrace.model.plain import FrozenPlain
 from concurtrace.model.sentences import (
     CRASH_SIGNALS,
     RUN_STOPS,
@@ -40,11 +40,19 @@ MIN_LIFETIME_NS = 50_000_000
 Subject = TypeVar("Subject")
 
 
-@dataclass(frozen=True)
-class Rule(Generic[Subject]):
+class Rule(Generic[Subject], FrozenPlain):
     kind: FindingKind
     check: Callable[[Timeline, Process, Subject], Finding | None]
-    unless: tuple[FindingKind, ...] = ()
+    unless: tuple[FindingKind, ...]
+
+    __slots__ = ("kind", "check", "unless")
+
+    def __init__(self, kind: FindingKind,
+                 check: Callable[[Timeline, Process, Subject], Finding | None],
+                 unless: tuple[FindingKind, ...] = ()) -> None:
+        self.kind = kind
+        self.check = check
+        self.unless = unless
 
 
 def apply(rules: tuple[Rule[Subject], ...], timeline: Timeline, proc: Process,

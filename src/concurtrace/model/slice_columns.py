@@ -16,20 +16,31 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, overload
 
+from concurtrace.model.plain import Plain
 
-@dataclass(slots=True)
-class Slice:
+
+class Slice(Plain):
     """A complete duration event on a thread (a function call, or a state run)."""
 
     ts: int
     dur: int
     name: str
-    args: dict[str, Any] | None = None
-    flows_out: list[int] | None = None
-    flows_in: list[int] | None = None
+    args: dict[str, Any] | None
+    flows_out: list[int] | None
+    flows_in: list[int] | None
+
+    __slots__ = ("ts", "dur", "name", "args", "flows_out", "flows_in")
+
+    def __init__(self, ts: int, dur: int, name: str, args: dict[str, Any] | None = None,
+                 flows_out: list[int] | None = None, flows_in: list[int] | None = None) -> None:
+        self.ts = ts
+        self.dur = dur
+        self.name = name
+        self.args = args
+        self.flows_out = flows_out
+        self.flows_in = flows_in
 
     @property
     def end(self) -> int:

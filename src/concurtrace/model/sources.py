@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal, overload
 
+from concurtrace.model.plain import Plain
 from concurtrace.model.records import (
     ExitCall,
     Finalize,
@@ -22,21 +22,35 @@ from concurtrace.model.sampled import SeenProcess, SeenThread
 from concurtrace.model.timeline import StateRun
 
 
-@dataclass
-class Observed:
+class Observed(Plain):
     """What the outside sampler and concurtrace's own reaping saw."""
 
-    processes: dict[int, SeenProcess] = field(default_factory=dict)
-    threads: dict[tuple[int, int], SeenThread] = field(default_factory=dict)
-    states: dict[tuple[int, int], list[StateRun]] = field(default_factory=dict)
-    reaped: dict[int, tuple[int, int]] = field(default_factory=dict)  # pid -> (ts, raw status)
+    processes: dict[int, SeenProcess]
+    threads: dict[tuple[int, int], SeenThread]
+    states: dict[tuple[int, int], list[StateRun]]
+    reaped: dict[int, tuple[int, int]]  # pid -> (ts, raw status)
     # concurtrace's own signals to the tree (--timeout, a second Ctrl-C: "timeout",
     # "interrupt") and the ones it passed on from outside ("external"):
     # (start_ts, ts, pid, signum, reason)
-    sends: list[tuple[int, int, int, int, str]] = field(default_factory=list)
+    sends: list[tuple[int, int, int, int, str]]
     # Signals a traced process's C handler took, seen through its wakeup pipe by the
     # watchdog, whoever sent them: (pid, signum, ts)
-    deliveries: list[tuple[int, int, int]] = field(default_factory=list)
+    deliveries: list[tuple[int, int, int]]
+
+    __slots__ = ("processes", "threads", "states", "reaped", "sends", "deliveries")
+
+    def __init__(self, processes: dict[int, SeenProcess] | None = None,
+                 threads: dict[tuple[int, int], SeenThread] | None = None,
+                 states: dict[tuple[int, int], list[StateRun]] | None = None,
+                 reaped: dict[int, tuple[int, int]] | None = None,
+                 sends: list[tuple[int, int, int, int, str]] | None = None,
+                 deliveries: list[tuple[int, int, int]] | None = None) -> None:
+        self.processes = {} if processes is None else processes
+        self.threads = {} if threads is None else threads
+        self.states = {} if states is None else states
+        self.reaped = {} if reaped is None else reaped
+        self.sends = [] if sends is None else sends
+        self.deliveries = [] if deliveries is None else deliveries
 
 
 class RecordIndex:

@@ -14,10 +14,10 @@ is one too, which is why a stall is its own finding ("stalled"), never a deadloc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from concurtrace.model.deadlock import Node, holders_at_end, process_names, stack_text, thread_names
+from concurtrace.model.plain import Plain
 from concurtrace.model.records import RawRecord
 from concurtrace.model.sync import ENDED_BY, LOCK_KINDS, SyncData, Wait
 from concurtrace.model.sync_exit import EXIT_KIND, waited_for_text
@@ -34,14 +34,21 @@ WHAT = {"Queue.get": "an item from {}", "SimpleQueue.get": "an item from {}",
         "Queue.put": "room in {}", "Event": "{} to be set", "Condition": "a notify of {}"}
 
 
-@dataclass
-class Stall:
+class Stall(Plain):
     pid: int
     waits: list[Wait]  # one per thread of the process, the oldest wait first
-    holders: dict[Node, Node] = field(default_factory=dict)  # lock waiter -> holder
-
-    since: int = 0  # from when every thread was blocked: its youngest wait's start, or
+    holders: dict[Node, Node]  # lock waiter -> holder
+    since: int  # from when every thread was blocked: its youngest wait's start, or
     # the last exit of another thread of the process, if later
+
+    __slots__ = ("pid", "waits", "holders", "since")
+
+    def __init__(self, pid: int, waits: list[Wait], holders: dict[Node, Node] | None = None,
+                 since: int = 0) -> None:
+        self.pid = pid
+        self.waits = waits
+        self.holders = {} if holders is None else holders
+        self.since = since
 
 
 def find_stalls(data: SyncData, skip: frozenset[int] = frozenset()) -> list[Stall]:

@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 from concurtrace.model.intervals import Disjoint
+from concurtrace.model.plain import Plain
 from concurtrace.model.sync import LOCK_KINDS, Hold, Wait
 from concurtrace.model.sync_analysis import has_contention_finding
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
@@ -30,14 +30,25 @@ PUT_MIN_NS = 50_000_000
 NAMES_SHOWN = 3
 
 
-@dataclass
-class _Held:
+class _Held(Plain):
     label: str
-    holds: int = 0
-    held_ns: int = 0
-    blocked: Counter[str] = field(default_factory=Counter)
-    waited_ns: int = 0
-    waiters: set[int] = field(default_factory=set)
+    holds: int
+    held_ns: int
+    blocked: Counter[str]
+    waited_ns: int
+    waiters: set[int]
+
+    __slots__ = ("label", "holds", "held_ns", "blocked", "waited_ns", "waiters")
+
+    def __init__(self, label: str, holds: int = 0, held_ns: int = 0,
+                 blocked: Counter[str] | None = None, waited_ns: int = 0,
+                 waiters: set[int] | None = None) -> None:
+        self.label = label
+        self.holds = holds
+        self.held_ns = held_ns
+        self.blocked = Counter() if blocked is None else blocked
+        self.waited_ns = waited_ns
+        self.waiters = set() if waiters is None else waiters
 
 
 def _overlap(start: int, end: int, other_start: int, other_end: int) -> int:

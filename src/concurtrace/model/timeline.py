@@ -6,160 +6,71 @@ VizTracer's clock, so samples and function slices line up without conversion.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from concurtrace.model.plain import Plain
+from concurtrace.model.processes import Finding as Finding  # re-exported: their old home
+from concurtrace.model.processes import GilHotspot as GilHotspot
+from concurtrace.model.processes import Instant as Instant
+from concurtrace.model.processes import Process as Process
+from concurtrace.model.processes import Send as Send
+from concurtrace.model.processes import TerminatedBy as TerminatedBy
+from concurtrace.model.processes import Thread as Thread
+from concurtrace.model.processes import short_path as short_path
 from concurtrace.model.series import CounterSeries as CounterSeries  # re-exported: their
 from concurtrace.model.series import StateRun as StateRun  # old home
 from concurtrace.model.slice_columns import Slice as Slice  # re-exported: its old home
-from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.sync import SyncData
 from concurtrace.model.tasks import AsyncioData
-from concurtrace.model.vocabulary import STATE_KEYS, FindingKind, GilMethod, StateKey
+from concurtrace.model.vocabulary import GilMethod
 
 
-def short_path(path: str) -> str:
-    """The last two components of a path: enough to recognise, short enough to read."""
-    parts = path.replace("\\", "/").split("/")
-    return "/".join(parts[-2:])
+class Timeline(Plain):
+    python: str
+    gil: str
+    gil_method: GilMethod
+    started_ns: int
+    ended_ns: int
+    root_pid: int | None
+    processes: dict[int, Process]
+    counters: list[CounterSeries]
+    findings: list[Finding]
+    notes: list[str]
+    sampler: dict[str, Any]
+    gil_hotspots: list[GilHotspot]
+    sync: SyncData  # waits and holds (not in a saved trace)
+    sync_summary: dict[str, Any]  # the summary's "sync" key
+    asyncio: AsyncioData  # tasks (not in a saved trace)
+    asyncio_summary: dict[str, Any]  # the "asyncio" key
 
+    __slots__ = ("python", "gil", "gil_method", "started_ns", "ended_ns", "root_pid", "processes",
+                 "counters", "findings", "notes", "sampler", "gil_hotspots", "sync", "sync_summary",
+                 "asyncio", "asyncio_summary")
 
-@dataclass(slots=True)
-class Instant:
-    """A point event. `tid` None means process-scoped."""
-
-    ts: int
-    name: str
-    pid: int
-    tid: int | None
-    args: dict[str, Any] = field(default_factory=dict)
-    flows_out: list[int] | None = None
-    flows_in: list[int] | None = None
-
-
-@dataclass(slots=True)
-class TerminatedBy:
-    pid: int | None
-    reason: str  # daemon_cleanup | terminate | kill | external | timeout | interrupt
-
-
-@dataclass(frozen=True)
-class Send:
-    """A signal sent to a process (by a traced process or by concurtrace itself)."""
-
-    start_ts: int  # just before the kill syscall: the signal cannot have arrived earlier
-    ts: int
-    sender: int | None  # the sending process; None for concurtrace itself
-    signum: int
-    reason: str  # daemon_cleanup | terminate | kill | timeout | interrupt
-    tid: int | None = None
-
-
-@dataclass
-class Thread:
-    pid: int
-    tid: int
-    name: str
-    daemon: bool | None = None
-    started_ns: int | None = None
-    ended_ns: int | None = None
-    abandoned: bool = False
-    # return | exception | abandoned (daemon, at a normal interpreter exit) | stopped (still
-    # running when the run was stopped: --timeout, Ctrl-C) | killed (its process died by a
-    # signal) | os._exit | process_exit
-    end_reason: str | None = None
-    exc_type: str | None = None
-    slices: SliceColumns = field(default_factory=SliceColumns)  # function calls
-    states: list[StateRun] = field(default_factory=list)
-    is_main: bool = False
-    stack: list[dict[str, Any]] = field(default_factory=list)  # where an abandoned thread froze
-
-    @property
-    def stack_text(self) -> str:
-        return " <- ".join(f"{f.get('func')} ({short_path(str(f.get('file')))}:{f.get('line')})"
-                           for f in self.stack)
-
-    def states_ns(self) -> dict[StateKey, int]:
-        totals = dict.fromkeys(STATE_KEYS, 0)
-        for run in self.states:
-            totals[run.state] = totals.get(run.state, 0) + run.dur
-        return totals
-
-    def gil_queued_ns(self) -> int:
-        """Of the GIL wait, the time spent queued for a CPU."""
-        return sum(run.queued_ns for run in self.states if run.state == "gil")
-
-
-@dataclass
-class Process:
-    pid: int
-    name: str
-    cmdline: list[str] = field(default_factory=list)
-    ppid: int | None = None  # logical parent: the process that started it
-    os_ppid: int | None = None
-    daemon: bool | None = None
-    start_method: str | None = None
-    started_ns: int | None = None
-    ended_ns: int | None = None
-    exit_code: int | None = None
-    signal: str | None = None
-    terminated_by: TerminatedBy | None = None
-    end_reason: str | None = None  # return | exception | sys.exit | os._exit | signal
-    exc_type: str | None = None
-    traced: bool = False
-    joined: bool | None = None
-    ran_target: bool | None = None  # a multiprocessing child entered its run()
-    fork_of: int | None = None  # forked without exec and without a multiprocessing name
-    role: str | None = None  # "infrastructure": a helper the library runs (resource tracker...)
-    ended_by: Send | None = None  # the send that delivered the fatal signal
-    handled: Send | None = None  # a send it outlived (handled) before it exited on its own
-    exit_began_ns: int | None = None  # its program was done (atexit run): our exit save began
-    trace_saved_ns: int | None = None  # that save ended (None: it never did)
-    threads: dict[int, Thread] = field(default_factory=dict)
-    instants: list[Instant] = field(default_factory=list)
-
-    def label(self) -> str:
-        """Display name with role, e.g. "Process-1 (daemon)"."""
-        return f"{self.name} (daemon)" if self.daemon else self.name
-
-
-@dataclass
-class Finding:
-    kind: FindingKind
-    pid: int | None
-    tid: int | None
-    message: str
-    advice: str = ""
-    severity: int = 1  # higher is more important
-
-
-@dataclass(frozen=True)
-class GilHotspot:
-    """GIL wait attributed to the innermost traced function that was waiting."""
-
-    process: str
-    function: str
-    gil_ns: int
-
-
-@dataclass
-class Timeline:
-    python: str = ""
-    gil: str = "enabled"
-    gil_method: GilMethod = "none"
-    started_ns: int = 0
-    ended_ns: int = 0
-    root_pid: int | None = None
-    processes: dict[int, Process] = field(default_factory=dict)
-    counters: list[CounterSeries] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sampler: dict[str, Any] = field(default_factory=dict)
-    gil_hotspots: list[GilHotspot] = field(default_factory=list)
-    sync: SyncData = field(default_factory=SyncData)  # waits and holds (not in a saved trace)
-    sync_summary: dict[str, Any] = field(default_factory=dict)  # the summary's "sync" key
-    asyncio: AsyncioData = field(default_factory=AsyncioData)  # tasks (not in a saved trace)
-    asyncio_summary: dict[str, Any] = field(default_factory=dict)  # the "asyncio" key
+    def __init__(self, python: str = "", gil: str = "enabled", gil_method: GilMethod = "none",
+                 started_ns: int = 0, ended_ns: int = 0, root_pid: int | None = None,
+                 processes: dict[int, Process] | None = None,
+                 counters: list[CounterSeries] | None = None, findings: list[Finding] | None = None,
+                 notes: list[str] | None = None, sampler: dict[str, Any] | None = None,
+                 gil_hotspots: list[GilHotspot] | None = None, sync: SyncData | None = None,
+                 sync_summary: dict[str, Any] | None = None, asyncio: AsyncioData | None = None,
+                 asyncio_summary: dict[str, Any] | None = None) -> None:
+        self.python = python
+        self.gil = gil
+        self.gil_method = gil_method
+        self.started_ns = started_ns
+        self.ended_ns = ended_ns
+        self.root_pid = root_pid
+        self.processes = {} if processes is None else processes
+        self.counters = [] if counters is None else counters
+        self.findings = [] if findings is None else findings
+        self.notes = [] if notes is None else notes
+        self.sampler = {} if sampler is None else sampler
+        self.gil_hotspots = [] if gil_hotspots is None else gil_hotspots
+        self.sync = SyncData() if sync is None else sync
+        self.sync_summary = {} if sync_summary is None else sync_summary
+        self.asyncio = AsyncioData() if asyncio is None else asyncio
+        self.asyncio_summary = {} if asyncio_summary is None else asyncio_summary
 
     def ordered_processes(self) -> list[Process]:
         """Parents before children, depth-first, siblings by start time then pid."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 from concurtrace.model.column_kernels import STDLIB
+from concurtrace.model.plain import Plain
 from concurtrace.model.records import Finalize
 from concurtrace.model.slice_columns import SliceColumns
 from concurtrace.model.slice_merge import NEVER, ColumnMerge, joined, resorted, sorted_by_start
@@ -36,8 +36,7 @@ class TraceEvent(Protocol):
     def args(self) -> Any: ...
 
 
-@dataclass(slots=True)
-class Event:
+class Event(Plain):
     """A TraceEvent checked field by field (from JSON that is not VizTracer's exact output)."""
 
     ph: str | None
@@ -45,7 +44,18 @@ class Event:
     dur: float | None
     tid: int | None
     name: str | None
-    args: Any = None
+    args: Any
+
+    __slots__ = ("ph", "ts", "dur", "tid", "name", "args")
+
+    def __init__(self, ph: str | None, ts: float | None, dur: float | None, tid: int | None,
+                 name: str | None, args: Any = None) -> None:
+        self.ph = ph
+        self.ts = ts
+        self.dur = dur
+        self.tid = tid
+        self.name = name
+        self.args = args
 
 
 class CallColumns(Protocol):
@@ -68,14 +78,19 @@ DecodedEvents = Sequence[TraceEvent] | list[dict[str, Any]]  # a piece of a dump
 TraceEvents = DecodedEvents | CallColumns  # a piece of a dump
 
 
-@dataclass(slots=True)
-class MergedCalls:
+class MergedCalls(Plain):
     """One process's calls merged from its dump: sorted columns by thread, and the thread
     names the dump gives. A pure function of the dump, its stop time and its fork tid,
     so a worker process can build it (its arrays pickle as bytes)."""
 
     by_tid: dict[int, SliceColumns]
     names: dict[int, str]
+
+    __slots__ = ("by_tid", "names")
+
+    def __init__(self, by_tid: dict[int, SliceColumns], names: dict[int, str]) -> None:
+        self.by_tid = by_tid
+        self.names = names
 
 
 def merge_calls(pid: int, chunks: Iterable[TraceEvents], stop_ns: int | None,

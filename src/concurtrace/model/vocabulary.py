@@ -6,20 +6,30 @@ kind is one name in FindingKind plus its rule (model/findings.py). See docs/arch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, get_args
+
+from concurtrace.model.plain import FrozenPlain
 
 # Keys of the JSON summary's `states_ns`, in the order the summary lists them.
 StateKey = Literal["running", "runqueue", "gil", "lock", "sleep", "io", "child", "other"]
 
 
-@dataclass(frozen=True)
-class ThreadState:
+class ThreadState(FrozenPlain):
     key: StateKey
     slice_name: str  # the exact slice name on "<thread> state" tracks (docs/timeline.md)
     short: str  # the summary's thread tables
     active: bool  # running Python or queued for a CPU; every other state is blocked
     doing: str  # "Thread 'w' was stopped while <doing>" (model/sentences.py)
+
+    __slots__ = ("key", "slice_name", "short", "active", "doing")
+
+    def __init__(self, key: StateKey, slice_name: str, short: str, active: bool,
+                 doing: str) -> None:
+        self.key = key
+        self.slice_name = slice_name
+        self.short = short
+        self.active = active
+        self.doing = doing
 
 
 THREAD_STATES: tuple[ThreadState, ...] = (

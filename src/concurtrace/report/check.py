@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from concurtrace.model.plain import FrozenPlain
 from concurtrace.model.timeline import Timeline
 from concurtrace.model.units import lifetime
 
 
-@dataclass(frozen=True)
-class Gate:
-    max_gil_wait: float | None = None  # largest allowed share of a thread's lifetime
-    no_daemon_kill: bool = False
-    no_abandoned_threads: bool = False
-    no_nonzero_exit: bool = False
-    no_deadlock: bool = False
+class Gate(FrozenPlain):
+    max_gil_wait: float | None  # largest allowed share of a thread's lifetime
+    no_daemon_kill: bool
+    no_abandoned_threads: bool
+    no_nonzero_exit: bool
+    no_deadlock: bool
+
+    __slots__ = ("max_gil_wait", "no_daemon_kill", "no_abandoned_threads", "no_nonzero_exit",
+                 "no_deadlock")
+
+    def __init__(self, max_gil_wait: float | None = None, no_daemon_kill: bool = False,
+                 no_abandoned_threads: bool = False, no_nonzero_exit: bool = False,
+                 no_deadlock: bool = False) -> None:
+        self.max_gil_wait = max_gil_wait
+        self.no_daemon_kill = no_daemon_kill
+        self.no_abandoned_threads = no_abandoned_threads
+        self.no_nonzero_exit = no_nonzero_exit
+        self.no_deadlock = no_deadlock
 
 
 def violations(timeline: Timeline, gate: Gate) -> list[str]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import statistics
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from concurtrace.model.plain import Plain
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import lifetime
 from concurtrace.model.vocabulary import FindingKind
@@ -33,10 +33,15 @@ def name_pattern(name: str) -> str:
     return _LAST_NUMBER.sub("*", name, count=1)
 
 
-@dataclass
-class Group(Generic[T]):
+class Group(Generic[T], Plain):
     pattern: str
-    items: list[T] = field(default_factory=list)
+    items: list[T]
+
+    __slots__ = ("pattern", "items")
+
+    def __init__(self, pattern: str, items: list[T] | None = None) -> None:
+        self.pattern = pattern
+        self.items = [] if items is None else items
 
     def grouped(self, same_names: bool = False) -> bool:
         """Worth one line: enough items, whose names differ only by a number (or are
@@ -108,13 +113,22 @@ LOOP_ITEMS: dict[FindingKind, str] = {
 }
 
 
-@dataclass
-class FindingGroup:
+class FindingGroup(Plain):
     findings: list[Finding]
     subject: str  # "threads 'Thread-* (wrapper)' in MainProcess", "processes 'Process-*'"
     worst: Finding  # the worst by the spread's measure, else the first (most important)
     spread: str  # "GIL wait median 38%, worst 68% of their lifetime", or ""
-    example: str = "Worst"  # how to introduce `worst`
+    example: str  # how to introduce `worst`
+
+    __slots__ = ("findings", "subject", "worst", "spread", "example")
+
+    def __init__(self, findings: list[Finding], subject: str, worst: Finding, spread: str,
+                 example: str = "Worst") -> None:
+        self.findings = findings
+        self.subject = subject
+        self.worst = worst
+        self.spread = spread
+        self.example = example
 
 
 def group_findings(timeline: Timeline) -> list[FindingGroup]:

@@ -164,8 +164,13 @@ def _sampler_line(timeline: Timeline, console: Console) -> None:
            f"(asked {float(stats.get('hz_requested', 0)):.0f}"
     lowest = float(stats.get("hz_lowest", 0) or 0)
     if lowest and lowest < float(stats.get("hz_requested", 0)):
-        rate += f"; the thread budget lowered the aim to {lowest:.0f} Hz at " \
-                f"{float(stats.get('max_threads', 0)):.0f} threads"
+        budget = float(stats.get("cpu_budget_s", 0) or 0)
+        if budget:  # the notes say whether the thread budget lowered it too
+            rate += f"; the CPU budget (runnable threads >= 2 per CPU, {budget:.1f} s) " \
+                    f"lowered the aim to {lowest:.0f} Hz"
+        else:
+            rate += f"; the thread budget lowered the aim to {lowest:.0f} Hz at " \
+                    f"{float(stats.get('max_threads', 0)):.0f} threads"
     console.print(Text(f"sampler: {rate}), method {timeline.gil_method}{_kstacks(stats)}, "
                        f"its own CPU {float(stats.get('cpu_s', 0)):.2f} s = {share:.1%} of "
                        "one core", style="dim"))

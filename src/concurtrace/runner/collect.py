@@ -8,12 +8,15 @@ kill keeps every complete event before the cut.
 msgspec decodes a chunk straight into typed events, 3x faster than json.loads into
 dicts (bench/README.md, "Post-run"). JSON that is valid but not VizTracer's exact
 output (a string ts, NaN, a bool tid) fails that typed decode; its chunk is then
-decoded with json and checked event by event, as before.
+decoded with json and checked event by event, as before. A small dump (a short run's)
+is decoded with json whole: the same events, without msgspec's ~10 ms of imports.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +28,7 @@ TRACE_FILE = re.compile(r"trace-(\d+)-(\d+)\.json$")
 HEAD = b'{"traceEvents":['  # how VizTracer's dump_raw starts
 CHUNK_BYTES = 1 << 20
 NUMPY_MIN_BYTES = 8 << 20  # ~60 k calls, whose stdlib sort and conversion take ~0.05 s
+SMALL_DUMP_BYTES = 256 << 10  # ~2 k calls: json.loads takes ~3 ms, msgspec's imports ~10
 BOUNDARY = b"},{"
 
 if TYPE_CHECKING:
@@ -78,7 +82,10 @@ class TraceFiles:
     def _chunks(self, path: Path, scan: Scanner | None) -> Iterator[TraceEvents]:
         try:
             with open(path, "rb") as stream:
-                yield from _event_chunks(stream, self._overflowed, scan)
+                if scan is None and os.fstat(stream.fileno()).st_size < SMALL_DUMP_BYTES:
+                    yield from _small_dump(stream.read(), self._overflowed)
+                else:
+                    yield from _event_chunks(stream, self._overflowed, scan)
         except (OSError, ValueError) as error:
             what = "cut short" if isinstance(error, ValueError) else "unreadable"
             self.warnings.append(f"pid {self.pid}: function trace {what} "
@@ -99,6 +106,15 @@ def find_traces(directory: Path, warnings: list[str]) -> dict[int, TraceFiles]:
         if match is not None:
             paths.setdefault(int(match.group(1)), []).append(path)
     return {pid: TraceFiles(pid, found, warnings) for pid, found in paths.items()}
+
+
+def _small_dump(data: bytes, overflowed: Callable[[], None]) -> Iterator[TraceEvents]:
+    try:
+        parsed = json.loads(data)
+    except ValueError:  # cut short by a kill: the chunked reader keeps the whole events
+        yield from _event_chunks(io.BytesIO(data), overflowed)
+        return
+    yield from _whole(parsed, overflowed)
 
 
 def _event_chunks(stream: IO[bytes], overflowed: Callable[[], None],

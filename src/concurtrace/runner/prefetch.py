@@ -17,11 +17,18 @@ import threading
 SWITCH_INTERVAL_S = 0.0005
 
 
+LATER_AFTER_S = 0.2  # a run this short leaves small dumps: runner/collect.py needs no msgspec
+
+
 class Prefetch:
-    def __init__(self, modules: tuple[str, ...]) -> None:
-        self.modules = modules
+    """modules: imported at once; later: only if the program still runs LATER_AFTER_S
+    after they are (what only a longer run's post-run needs)."""
+
+    def __init__(self, modules: tuple[str, ...], later: tuple[str, ...] = ()) -> None:
+        self.modules, self.later = modules, later
         self._thread: threading.Thread | None = None
         self._interval = sys.getswitchinterval()
+        self._ended = threading.Event()
 
     def start(self) -> None:
         if self._thread is not None or not self.modules:
@@ -38,15 +45,24 @@ class Prefetch:
 
     def _run(self) -> None:
         try:
-            for name in self.modules:
-                try:
-                    # __import__, as formats.py: -X importtime sees it (tests/test_startup.py)
-                    __import__(name)
-                except Exception:  # noqa: BLE001, S112 - the main thread's import says it
-                    continue
+            _import(self.modules)
+            sys.setswitchinterval(self._interval)
+            if self.later and not self._ended.wait(LATER_AFTER_S):
+                sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL_S))
+                _import(self.later)
         finally:
             sys.setswitchinterval(self._interval)
 
     def join(self) -> None:
+        self._ended.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        try:
+            # __import__, as formats.py: -X importtime sees it (tests/test_startup.py)
+            __import__(name)
+        except Exception:  # noqa: BLE001, S112 - the main thread's import says it
+            continue

@@ -36,7 +36,8 @@ POST_RUN_MODULES = ("concurtrace.model.timeline", "concurtrace.model.build",
                     "concurtrace.model.tasks_analysis", "concurtrace.runner.collect",
                     "concurtrace.runner.merge_pool", "concurtrace.model.deadlock",
                     "concurtrace.model.sync", "concurtrace.runner.livedeadlock")
-# With function tracing, the dumps' typed decoder (msgspec: ~10 ms of imports) too.
+# With function tracing, the big dumps' typed decoder (msgspec: ~10 ms of imports), once the
+# program has run long enough to leave big ones.
 DUMP_MODULES = ("concurtrace.runner.vizdecode",)
 
 
@@ -102,8 +103,8 @@ def run(config: RunConfig, progress: Progress = _silent,
         # The watchdog, the sampler and the live deadlock detector (their imports: ~15 ms)
         # start while the target's interpreter starts; it runs the program once they run.
         launcher.before_go = lambda: watchers.start(launcher)
-        prefetch = Prefetch(POST_RUN_MODULES + (() if config.light else DUMP_MODULES)
-                            + also_import)
+        prefetch = Prefetch(POST_RUN_MODULES + also_import,
+                            later=() if config.light else DUMP_MODULES)
         launcher.on_spawned = prefetch.start
         try:
             outcome = launcher.run()

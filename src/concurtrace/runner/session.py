@@ -47,8 +47,7 @@ def _concurtrace_in_main_interpreter():
     return False
 
 
-def _concurtrace_boot():
-    here = _os.path.dirname(_os.path.abspath(__file__))
+def _concurtrace_start():
     start = None
     if _concurtrace_in_main_interpreter():
         try:
@@ -69,6 +68,25 @@ def _concurtrace_boot():
             _os.close(int(go))
         except (OSError, ValueError):
             pass
+    return start
+
+
+def _concurtrace_ctrl_c():
+    # Ctrl-C came while we started this interpreter (our imports, the hold for the go, our
+    # hooks): the program has not run a line, so it ends as Python ends on a Ctrl-C that
+    # nothing handles, by SIGINT. Out of here, the KeyboardInterrupt would end it with
+    # "Fatal Python error: init_import_site", exit status 1 and a traceback of ours.
+    import _signal
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    _os.kill(_os.getpid(), _signal.SIGINT)
+
+
+def _concurtrace_boot():
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    try:
+        start = _concurtrace_start()
+    except KeyboardInterrupt:
+        _concurtrace_ctrl_c()
     _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
     ours = _sys.modules.pop("sitecustomize", None)
     try:
@@ -76,11 +94,14 @@ def _concurtrace_boot():
     except ImportError:
         _sys.modules["sitecustomize"] = ours
     if start is not None:
-        start()  # last: the function trace starts here
+        try:
+            start()  # last: the function trace starts here
+        except KeyboardInterrupt:
+            _concurtrace_ctrl_c()
 
 
 _concurtrace_boot()
-del _concurtrace_boot, _concurtrace_in_main_interpreter
+del _concurtrace_boot, _concurtrace_start, _concurtrace_ctrl_c, _concurtrace_in_main_interpreter
 '''
 
 

@@ -11,11 +11,11 @@ a bounded moment to save the trace (3 s per million tracer entries) before the s
 
 from __future__ import annotations
 
+import _socket  # not socket: its enums cost every run ~2.5 ms of start-up
 import array
 import os
 import selectors
 import signal
-import socket
 import struct
 import threading
 import time
@@ -46,7 +46,7 @@ class SignalWatchdog:
     def __init__(self, session_dir: Path, save_bound_s: float = SAVE_BOUND_S) -> None:
         self.address = str(session_dir / SOCKET_NAME)
         self.save_bound_s = save_bound_s
-        self.sock: socket.socket | None = None
+        self.sock: _socket.socket | None = None
         self.selector = selectors.DefaultSelector()
         self.watched: dict[int, Watched] = {}  # by pipe fd
         self.resent: list[tuple[int, int]] = []  # (pid, signum), for the tests and notes
@@ -59,8 +59,8 @@ class SignalWatchdog:
 
     def start(self) -> bool:
         try:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
+            sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_PASSCRED, 1)
             sock.bind(self.address)  # too long a path: no watchdog, signals as before
             os.chmod(self.address, 0o600)
         except (OSError, AttributeError):
@@ -108,16 +108,16 @@ class SignalWatchdog:
 
     def _register(self) -> None:
         assert self.sock is not None
-        fds_space, creds_space = socket.CMSG_SPACE(8), socket.CMSG_SPACE(12)
+        fds_space, creds_space = _socket.CMSG_SPACE(8), _socket.CMSG_SPACE(12)
         try:
             _, ancillary, _, _ = self.sock.recvmsg(16, fds_space + creds_space)
         except OSError:
             return
         fds, pid, uid = array.array("i"), 0, -1
         for level, kind, data in ancillary:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            if level == _socket.SOL_SOCKET and kind == _socket.SCM_RIGHTS:
                 fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
-            elif level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+            elif level == _socket.SOL_SOCKET and kind == _socket.SCM_CREDENTIALS:
                 pid, uid, _gid = struct.unpack("iII", data[:12])
         if not fds or pid <= 0 or uid != os.getuid():  # only our own tree can reach it
             for fd in fds:

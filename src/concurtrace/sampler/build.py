@@ -35,10 +35,31 @@ class Measured(NamedTuple):  # not a dataclass: the sampler is imported at every
     ticks: int
     max_threads: int
     lowest_hz: float
+    thread_lowest_hz: float  # lowered by the thread budget
+    cpu_lowest_hz: float  # lowered by the CPU budget (cpubudget.py)
+    cpu_budget_s: float  # how long the CPU budget held the rate down
+    cpus: int
+    cpu_share: float  # the CPU budget: this much of one core
     notes: list[str]
     opener_notes: list[str]
     procs: dict[int, TrackedProcess]
     portable: PortableLoop | None
+
+
+def _lowered_note(sampler: Measured, hz_effective: float) -> str:
+    """One sentence, its first number the lowest rate (the terminal's sampler line shows
+    it too), then what lowered it: the thread budget, the CPU budget, or both."""
+    note = f"sampling rate lowered below {sampler.hz:g} Hz, down to {sampler.lowest_hz:.0f} Hz"
+    thread = sampler.thread_lowest_hz < sampler.hz
+    if thread:
+        note += (f", while up to {sampler.max_threads} threads lived (budget "
+                 f"{sampler.budget:g} thread-samples/s)")
+    if sampler.cpu_lowest_hz < sampler.hz:
+        note += (f"{' and' if thread else ','} for {sampler.cpu_budget_s:.1f} s in all while the "
+                 f"traced tree kept at least twice as many threads runnable as the "
+                 f"{sampler.cpus} CPUs (the sampler then keeps its own CPU under "
+                 f"{sampler.cpu_share:.0%} of one core, which it would take from the program)")
+    return note + f"; it sampled at {hz_effective:.0f} Hz on average over the run"
 
 
 def build_result(sampler: Measured) -> SampleResult:
@@ -60,12 +81,9 @@ def build_result(sampler: Measured) -> SampleResult:
     if sampler.lowest_hz < sampler.hz:
         # The summary's sampler line says the same: the average rate, and this lowest one.
         stats.hz_lowest = round(sampler.lowest_hz, 1)
-        res.notes.append(
-            f"sampling rate lowered below {sampler.hz:g} Hz, down to "
-            f"{sampler.lowest_hz:.0f} Hz, while up to {sampler.max_threads} threads lived "
-            f"(budget {sampler.budget:g} thread-samples/s); it sampled at "
-            f"{stats.hz_effective:.0f} Hz on average over the run"
-        )
+        res.notes.append(_lowered_note(sampler, stats.hz_effective))
+    if sampler.cpu_lowest_hz < sampler.hz:
+        stats.cpu_budget_s = round(sampler.cpu_budget_s, 3)
     res.notes.extend(sampler.opener_notes)
     fallback: list[str] = []
     sampled = False

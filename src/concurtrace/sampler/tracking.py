@@ -88,10 +88,16 @@ class Tracker:
             proc.schedstat_only, proc.why_schedstat = True, self.force_schedstat
         try:
             proc.fd_stat = self.opener.open(f"/proc/{pid}/stat")
+            if self.states:  # its link count tells a new thread at every tick (tree.py)
+                proc.fd_task = self.opener.open(f"/proc/{pid}/task")
         except OSError:
-            proc.fd_stat = -1
+            pass
         if self.states:
-            proc.resolve_gil(now)
+            parent = self.procs.get(st.ppid)
+            if parent is not None and parent.forked_as(proc):
+                proc.inherit_gil(parent, now)
+            else:
+                proc.resolve_gil(now)
 
     def refresh_after_exec(self, proc: TrackedProcess, since: int) -> None:
         pid = proc.info.pid
@@ -180,4 +186,5 @@ class Tracker:
             self.close_thread(th)
         proc.live = []
         self.opener.close(proc.fd_stat)
-        proc.fd_stat = -1
+        self.opener.close(proc.fd_task)
+        proc.fd_stat = proc.fd_task = -1

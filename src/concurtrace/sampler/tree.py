@@ -22,6 +22,7 @@ from concurtrace.options import DEFAULT_SAMPLE_HZ
 
 from .build import Measured, build_result
 from .counters import sample_counters
+from .cpubudget import SATURATED_SHARE, CpuBudget
 from .kstack import preempted_at_syscall_exit, stacks_readable
 from .procfs import DENIED, NO_FDS, FdOpener, parse_schedstat, read_bytes
 from .result import GIL_BIN_NS
@@ -67,7 +68,8 @@ class TreeSampler:
         self._t0 = self._t_end = 0
         self._cpu_s = 0.0
         self._samples = self._ticks = self._max_threads = 0
-        self._lowest_hz = self.hz
+        self._lowest_hz = self._thread_lowest_hz = self._cpu_lowest_hz = self.hz
+        self._cpu_budget = CpuBudget()
         self._proc_links = 0  # st_nlink of /proc at the last look
         self._portable: PortableLoop | None = None
 
@@ -130,8 +132,9 @@ class TreeSampler:
                 next_ctr = now + COUNTER_NS
             period = DISCOVER_NS
             if self.states:
-                nthreads, slow = self._tick()
+                nthreads, slow, runnable = self._tick()
                 self._ticks += 1
+                self._cpu_budget.tick(runnable, mono())
                 period = int(1e9 / self._rate(nthreads, slow))
             target += int(period * self._rng.uniform(0.7, 1.3))
             now = mono()
@@ -151,32 +154,39 @@ class TreeSampler:
         return moved
 
     def _rate(self, nthreads: int, slow: int = 0) -> float:
-        """Keep thread-samples/s within budget; a by-path sample costs about 3."""
+        """Keep thread-samples/s within budget (a by-path sample costs about 3), then
+        within the CPU budget while the tree has more runnable threads than CPUs."""
         self._max_threads = max(self._max_threads, nthreads)
         weight = nthreads + 2 * slow
-        if weight * self.hz <= self.budget:
-            return self.hz
-        hz = max(1.0, self.budget / weight)
+        hz = self.hz
+        if weight * self.hz > self.budget:
+            hz = max(1.0, self.budget / weight)
+            self._thread_lowest_hz = min(self._thread_lowest_hz, hz)
+        scale = self._cpu_budget.scale
+        if scale < 1.0:
+            hz = max(1.0, hz * scale)
+            self._cpu_lowest_hz = min(self._cpu_lowest_hz, hz)
         self._lowest_hz = min(self._lowest_hz, hz)
         return hz
 
-    def _tick(self) -> tuple[int, int]:
-        """One sample of every live thread: (threads, threads read by path)."""
+    def _tick(self) -> tuple[int, int, int]:
+        """One sample of every live thread: (threads, threads read by path, threads
+        running or queued for a CPU)."""
         mono, pread, table = time.monotonic_ns, os.pread, self._table
-        total = slow = done = 0
+        total = slow = done = runnable = 0
         for proc in self._tracker.live():
             # A new thread starts, usually waiting for the GIL: find it at once, not at
-            # the next 40 ms discovery (a cheap stat of the task directory tells).
-            try:
-                links = os.stat(f"/proc/{proc.info.pid}/task").st_nlink
-            except OSError:
-                links = proc.task_links
+            # the next 40 ms discovery (a cheap fstat of the task directory tells).
+            links = _task_links(proc)
             if links != proc.task_links:
                 proc.task_links = links
                 self._tracker.discover_threads(proc, mono())
             b = (mono() - self._t0) // GIL_BIN_NS
             proc.ticks[b] = proc.ticks.get(b, 0) + 1
             stat_mode = proc.schedstat_only or table is None
+            # A kernel stack only tells a thread preempted inside the GIL functions: with one
+            # thread (a pool worker) nobody else holds the GIL, and a non-Python has none.
+            stacks = len(proc.live) > 1 and proc.info.python
             lost: list[tuple[TrackedThread, OSError | None]] = []
             for th in proc.live:
                 try:
@@ -196,9 +206,11 @@ class TreeSampler:
                 smp = th.samples
                 if stat_mode or table is None:
                     code = RUNNING if a[a.rfind(b")") + 2 :][:1] == b"R" else OTHER
+                    runnable += code == RUNNING
                 elif a[0] == 114:  # b"running"
                     code = RUNNING
-                    if th.fd_k >= 0 and _exiting(th.fd_k):
+                    runnable += 1
+                    if stacks and th.fd_k >= 0 and _exiting(th.fd_k):
                         smp.exiting.add(len(smp.ts))
                 else:
                     code, uaddr = classify_line(a, table)
@@ -216,7 +228,7 @@ class TreeSampler:
             if lost:
                 self._drop(proc, lost)
         self._samples += done
-        return total, slow
+        return total, slow, runnable
 
     def _drop(self, proc: TrackedProcess, lost: list[tuple[TrackedThread, OSError | None]]) -> None:
         denied = next((e for _, e in lost if e is not None and e.errno in DENIED), None)
@@ -236,9 +248,22 @@ class TreeSampler:
             hz=self.hz, budget=self.budget, states=self.states, kernel_stacks=self.kernel_stacks,
             gil_disabled_pids=self.gil_disabled_pids, t0=self._t0, t_end=self._t_end,
             cpu_s=self._cpu_s, samples=self._samples, ticks=self._ticks,
-            max_threads=self._max_threads, lowest_hz=self._lowest_hz, notes=self._notes,
+            max_threads=self._max_threads, lowest_hz=self._lowest_hz,
+            thread_lowest_hz=self._thread_lowest_hz, cpu_lowest_hz=self._cpu_lowest_hz,
+            cpu_budget_s=self._cpu_budget.lowered_ns / 1e9, cpus=self._cpu_budget.cpus,
+            cpu_share=SATURATED_SHARE, notes=self._notes,
             opener_notes=self._opener.notes, procs=self._tracker.procs,
             portable=self._portable))
+
+
+def _task_links(proc: TrackedProcess) -> int:
+    """st_nlink of /proc/P/task (threads + 2), by fstat of a kept fd: no path lookup."""
+    try:
+        if proc.fd_task >= 0:
+            return os.fstat(proc.fd_task).st_nlink
+        return os.stat(f"/proc/{proc.info.pid}/task").st_nlink
+    except OSError:
+        return proc.task_links
 
 
 def _exiting(fd: int) -> bool:

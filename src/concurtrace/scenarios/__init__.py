@@ -12,20 +12,27 @@ This module imports only the standard library and never imports the scenarios.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from pathlib import Path
+
+from concurtrace.model.plain import FrozenPlain
 
 SCENARIO_DIR = Path(__file__).resolve().parent
 DEFAULT_SCENARIO = "threads"  # what `concurtrace run` runs without a target
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(FrozenPlain):
     """One gallery script: its stem, its one-line description and its path."""
 
     name: str
     description: str
     path: Path
+
+    __slots__ = ("name", "description", "path")
+
+    def __init__(self, name: str, description: str, path: Path) -> None:
+        self.name = name
+        self.description = description
+        self.path = path
 
 
 def scenario_paths() -> list[Path]:
