@@ -94,11 +94,16 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
                     clean_raise(signalling(sink, vars(cls)["release"], "_cond", "release")))
 
 
-def signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -> Any:
-    """A release/put/get that records a signal when a recorded waiter may be waiting."""
+def signalling(sink: Sink, orig: Callable[..., Any], cond_path: str, op: str) -> Any:
+    """A release/put/get that records a signal when a recorded waiter may be waiting on
+    the Condition at cond_path ("_cond", "not_empty", "_count._cond")."""
+    first, *inner = cond_path.split(".")
 
     def release(self: Any, *args: Any, **kwargs: Any) -> Any:
-        waiting = bool(getattr(getattr(self, cond_attr, None), "_waiters", None))
+        cond = getattr(self, first, None)
+        for attr in inner:  # (none but for a SimpleQueue's Semaphore)
+            cond = getattr(cond, attr, None)
+        waiting = bool(getattr(cond, "_waiters", None))
         busy = settings.busy
         if not waiting or settings.sink is None or busy.on or busy.signalling:
             return settings.call(orig, self, *args, **kwargs)
@@ -124,19 +129,12 @@ def install_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
         if not block or settings.sink is None or settings.is_busy() \
                 or (timeout is not None and not positive(timeout)):
             return signal_get(self, block, timeout)
-        try:
+        try:  # inline, not in item_wait: a get from a queue that has items is hot
             return signal_get(self, False)
         except queue.Empty:
             pass
-
-        got: list[Any] = []
-
-        def attempt(t: float | None) -> bool:
-            got.append(signal_get(self, True, t))
-            return True
-
-        split_wait(sink, self, "Queue.get", attempt, timeout, "got_item", queue.Empty)
-        return got[0]
+        return item_wait(sink, self, "Queue.get", lambda t: signal_get(self, True, t),
+                         timeout, queue.Empty)
 
     def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if not block or settings.sink is None or settings.is_busy() or self.maxsize <= 0 \
@@ -157,6 +155,19 @@ def install_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
 
     hooks.patch(cls, "get", clean_raise(get))
     hooks.patch(cls, "put", clean_raise(put))
+
+
+def item_wait(sink: Sink, obj: Any, kind: str, get: Callable[[float | None], Any],
+              timeout: float | None, empty: Any) -> Any:
+    """A get that found no item: get(t) blocks at most t, split like every level wait."""
+    got: list[Any] = []
+
+    def attempt(t: float | None) -> bool:
+        got.append(get(t))
+        return True
+
+    split_wait(sink, obj, kind, attempt, timeout, "got_item", empty)
+    return got[0]
 
 
 def install_join(hooks: HookSet, sink: Sink) -> None:
@@ -197,28 +208,9 @@ def install_py_simple_queue(hooks: HookSet, sink: Sink, cls: Any, empty: Any) ->
             return settings.call(orig_get, self, False)
         except empty:
             pass
-        got: list[Any] = []
-
-        def attempt(t: float | None) -> bool:
-            got.append(settings.call(orig_get, self, True, t))
-            return True
-
-        split_wait(sink, self, "SimpleQueue.get", attempt, timeout, "got_item", empty)
-        return got[0]
-
-    def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        count, busy = getattr(self, "_count", None), settings.busy
-        if not getattr(getattr(count, "_cond", None), "_waiters", None) \
-                or settings.sink is None or busy.on or busy.signalling:
-            settings.call(orig_put, self, item, block, timeout)
-            return
-        ts = _now()
-        busy.signalling = True  # its Semaphore's release is this put's signal
-        try:
-            settings.call(orig_put, self, item, block, timeout)
-        finally:
-            busy.signalling = False
-        signal(sink, self, "put", ts)
+        return item_wait(sink, self, "SimpleQueue.get",
+                         lambda t: settings.call(orig_get, self, True, t), timeout, empty)
 
     hooks.patch(cls, "get", clean_raise(get))
-    hooks.patch(cls, "put", clean_raise(put))  # (put_nowait and get_nowait call these)
+    # its Semaphore's release is this put's signal (put_nowait and get_nowait call these)
+    hooks.patch(cls, "put", clean_raise(signalling(sink, orig_put, "_count._cond", "put")))
