@@ -45,6 +45,10 @@ def test_a_queue_on_a_semaphore_names_the_object_called(tmp_path: Any) -> None:
         assert row["inner_lock_waits"] == row["waits"], row
     locks = [o for o in rows.values() if o["kind"] == "Lock" and o["waits"]]
     assert all(o["holders"] for o in locks), locks
+    for row in sem_rows:  # the lock's own row says where its waits went
+        [lock] = [o for o in rows.values() if o["label"] == f"Lock@semaphore_queue.py:{sem} "
+                  "(self._count._cond._lock)"]
+        assert lock["credited_to"] == [{"label": row["label"], "waits": row["waits"]}], lock
     # a Semaphore made with value 0 is a signal, not a limit; its waits are no contention,
     # nor are the inner lock's hand-overs
     contention = [f for f in summary["findings"] if f["kind"] == "lock_contention"]

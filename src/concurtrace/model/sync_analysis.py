@@ -139,6 +139,11 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
         own_waits.setdefault((wait.pid, wait.tid), []).append(wait)
     label_of = {(w.pid, w.obj): w.label for w in timeline.sync.waits}
     out: list[dict[str, Any]] = []
+    # a lock's waits credited to the object whose method took it (sync_inner), by lock
+    credited: dict[tuple[int, str], Counter[str]] = {}
+    for wait in data.waits:
+        if wait.inner_label is not None:
+            credited.setdefault((wait.pid, wait.inner_label), Counter())[wait.label] += 1
     for key, found in waits.items():
         durations = [max(0, _end(w, threads.get((w.pid, w.tid)), timeline) - w.start)
                      for w in found] or [0]
@@ -201,6 +206,10 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
             # waits in its own methods for its inner lock, not held long (sync_inner)
             "inner_lock_waits": len(inner) or None,
             "inner_lock_ns": sum(inner) if inner else None,
+            # on the lock's own row: how many of its waits are rows of those objects
+            "credited_to": [{"label": outer, "waits": n} for outer, n
+                            in credited.get((key[0], label), Counter()).most_common(3)]
+            or None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
             "_shared": found[0].shared if found else None, "_lives_ns": lives,
             # the waits that can be contention (sync_inner's and a signal semaphore's not)
