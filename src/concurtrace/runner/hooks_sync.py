@@ -35,10 +35,12 @@ from concurtrace.runner.hooks_sync_naming import (
     SHARING_GLOBALS,
     SITE_ATTR,
     creation_site,
+    named_label,
     settings,
     share_site,
 )
-from concurtrace.runner.hooks_sync_records import signal, whole_wait
+from concurtrace.runner.hooks_sync_outer import unhooked_queue
+from concurtrace.runner.hooks_sync_records import begin, end, signal, whole_wait
 from concurtrace.runner.hooks_sync_threading import install_barrier, install_simple_queue
 from concurtrace.runner.hooks_sync_waits import (
     install_join,
@@ -158,7 +160,25 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
             return future_wait(sink, future, self, orig_wait, timeout)
         if settings.sink is None or settings.is_busy() or _internal_caller():
             return bool(settings.call(orig_wait, self, timeout))
+        queued = unhooked_queue(sys._getframe(1))
+        if queued is not None:
+            return _queue_wait(self, *queued, timeout)
         return bool(whole_wait(sink, self, "Condition", orig_wait, (timeout,), "notified"))
+
+    def _queue_wait(self: Any, queue: Any, call: str, timeout: float | None) -> bool:
+        """An unhooked copy's Queue.get/put waiting on its Condition: the queue's wait."""
+        site = getattr(queue, SITE_ATTR, None) or getattr(self, SITE_ATTR, None)
+        begin(sink, queue, f"Queue.{call}", _now(), timeout=timeout,
+              label=named_label(queue, "Queue", site, sys._getframe(2)))
+        outcome = "interrupted"
+        settings.busy.on = True
+        try:
+            result = bool(settings.call(orig_wait, self, timeout))
+            outcome = "notified" if result else "timed_out"
+            return result
+        finally:
+            settings.busy.on = False
+            end(sink, queue, outcome)
 
     def notify(self: Any, n: int = 1) -> None:
         if not self._waiters or settings.sink is None or settings.is_busy() \
@@ -167,7 +187,11 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
             return None
         ts = _now()
         settings.call(orig_notify, self, n)
-        signal(sink, self, "notify", ts)
+        queued = unhooked_queue(sys._getframe(1))  # an unhooked copy's put ends a get
+        if queued is not None:
+            signal(sink, queued[0], queued[1], ts)
+        else:
+            signal(sink, self, "notify", ts)
         return None
 
     def event_wait(self: Any, timeout: float | None = None) -> bool:

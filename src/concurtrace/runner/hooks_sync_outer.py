@@ -13,6 +13,7 @@ import threading
 from concurtrace.runner.hooks_sync_naming import (
     INTERNAL_FILES,
     OUR_DIRS,
+    QUEUE_FILE,
     SITE_ATTR,
     named_label,
     object_key,
@@ -31,9 +32,11 @@ def _kind(obj: Any) -> str | None:
     for cls, kind in _THREADING_KINDS:
         if isinstance(obj, cls):
             return kind
-    # queue's classes, from any copy of queue (CPython's test_queue makes fresh ones)
+    # queue's classes, from any copy of queue (CPython's test_queue makes fresh ones, under
+    # another name too: a spec executed by hand), known by the file their code is in
     for base in type(obj).__mro__:
-        if base.__module__ == "queue":
+        code = getattr(vars(base).get("__init__"), "__code__", None)
+        if base.__module__ == "queue" or getattr(code, "co_filename", None) == QUEUE_FILE:
             if base.__name__ in ("_PySimpleQueue", "SimpleQueue"):
                 return "SimpleQueue"
             if base.__name__ == "Queue":
@@ -66,3 +69,17 @@ def outer_call(lock: Any, frame: Any) -> dict[str, Any]:
     site = getattr(owner, SITE_ATTR, None) or getattr(lock, SITE_ATTR, None)
     return {"outer": object_key(owner), "outer_kind": kind, "outer_call": call,
             "outer_label": named_label(owner, kind, site, caller)}
+
+
+def unhooked_queue(frame: Any) -> tuple[Any, str] | None:
+    """(queue, "get" | "put") when frame (the Condition hook's caller) is the get or put of
+    a queue.Queue from a copy of queue that concurtrace did not hook (test.support's
+    import_fresh_module, a spec executed by hand): its Condition's wait and notify are
+    that queue's (a hooked get/put is busy around them, so never reaches here)."""
+    while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
+        frame = frame.f_back
+    if frame is None or frame.f_code.co_filename != QUEUE_FILE \
+            or frame.f_code.co_name not in ("get", "put"):
+        return None
+    owner = frame.f_locals.get("self")
+    return (owner, frame.f_code.co_name) if _kind(owner) == "Queue" else None
