@@ -23,8 +23,9 @@ def _line(path: Path, text: str) -> int:
 
 def test_stdlib_copies_and_thread_start_label_truly(tmp_path: Path) -> None:
     """Objects a fresh copy of queue makes are labelled where the program made the queue
-    (they read "Condition@?" before); Thread.start's own Event wait is not the program's
-    (it was listed as "Event@? (t._started)" since the hooks got a clean_raise frame);
+    (they read "Condition@?" before), and its Queue's waits are the queue's; Thread.start's
+    own Event wait is not the program's (it was listed as "Event@? (t._started)" since the
+    hooks got a clean_raise frame);
     type(lock)() answers as the C type does (it was our wrapper's missing-argument error)."""
     script = SCRIPTS / "stdlib_test_patterns.py"
     plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
@@ -37,8 +38,12 @@ def test_stdlib_copies_and_thread_start_label_truly(tmp_path: Path) -> None:
     labels = [o["label"] for o in objects]
     assert not [label for label in labels if "@?" in label], labels
     assert not [o for o in objects if o["kind"] == "Event"], labels
+    # The copy's Queue.get (unhooked: the copy is no import) waits on its Condition: that
+    # is the queue's wait, ended by the put (it read 'Condition@...:29 (jobs.not_empty)').
     made = _line(script, "jobs = py_queue.Queue()")
-    assert f"Condition@stdlib_test_patterns.py:{made} (jobs.not_empty)" in labels, labels
+    [jobs] = [o for o in objects if o["label"] == f"Queue@stdlib_test_patterns.py:{made} (jobs)"]
+    assert jobs["waits"] == 4 and jobs["ended_by"] == [{"thread": "MainThread", "waits": 4}]
+    assert not [o for o in objects if o["kind"] == "Condition"], labels
     simple = _line(script, "simple = py_queue._PySimpleQueue()")
     assert any(label.startswith(f"Semaphore@stdlib_test_patterns.py:{simple}")
                for label in labels), labels

@@ -71,3 +71,30 @@ def test_process_pool_waits_name_the_worker(method: str, tmp_path: Path) -> None
         "ended_by"]
     assert [re.fullmatch(worker, e["thread"]) is not None for e in enders] == [True], enders
     assert engine.stats_errors(run.trace) == []
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_workers_wait_for_work_names_who_put_it(method: str, tmp_path: Path) -> None:
+    """A worker's get on the pool's call queue (a _SafeQueue, a multiprocessing Queue) is
+    ended by the parent's put of the call: the executor's manager thread, in the parent,
+    with the arrow from there. It had no releaser (its kind, mp._SafeQueue.get, was none
+    that a put ends)."""
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPT), method, options=("--light", "--quiet"))
+    assert run.returncode == 0, run.stderr
+    summary = run.summary()
+    root = summary["root_pid"]
+    names = {p["pid"]: p["name"] for p in summary["processes"]}
+    # (its name, reached in a fork worker through the parent's executor, not in spawn's)
+    gets = [r for r in engine.query(run.trace, WAITS) if re.fullmatch(
+        r"waiting for an item from mp\.Queue@cf_process_pool\.py:\d+( \(.*_call_queue\))?",
+        r["name"])]
+    assert len(gets) >= 3, engine.query(run.trace, WAITS)
+    # A get that began after its item was put (a worker just started, the parent's feeder
+    # thread still writing) has no releaser: the put signalled no one, nothing is invented.
+    ended = [r for r in gets if r["outcome"] == "got_item" and r["releaser"] is not None]
+    assert len(ended) >= 3 and all(r["releaser_pid"] == root for r in ended), gets
+    assert all(re.fullmatch(rf"Thread-\d+ of {names[root]}", str(r["releaser"]))
+               for r in ended), ended
+    flows = [f for f in engine.query(run.trace, CROSS_FLOWS)
+             if f["src"].startswith("put into mp.Queue@cf_process_pool.py:")]
+    assert len([f for f in flows if f["src_upid"] != f["dst_upid"]]) >= len(ended), flows

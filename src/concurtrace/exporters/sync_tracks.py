@@ -13,6 +13,7 @@ from typing import Any
 
 from concurtrace.model.sync import Hold, Wait
 from concurtrace.model.sync_exit import EXIT_KIND, waited_for_text
+from concurtrace.model.sync_inner import is_inner
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
 FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
@@ -122,6 +123,9 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
         return f"waiting in {FUTURES_WAITS[wait.kind]} for {count} ({wait.label})"
     if wait.kind == "Queue.put":
         return f"waiting for room in {wait.label}"
+    if is_inner(wait.kind):  # its method's lock, handed on, not held long (sync_inner)
+        call = "with" if wait.outer_call == "__enter__" else f"{wait.outer_call}()"
+        return f"waiting in {call} of {wait.label} for its inner lock"
     if wait.kind.endswith("Queue.join"):
         return f"waiting for every task of {wait.label} to be done"
     if wait.kind in MP_WAIT_NAMES:
@@ -145,6 +149,8 @@ def _wait_args(wait: Wait, threads: dict[tuple[int, int], Thread]) -> dict[str, 
                           PROCESSES),
         "outcome": wait.outcome or "still waiting when the process stopped",
         "unfinished": True if wait.end is None else None}
+    if wait.inner_label is not None:
+        args["lock"] = wait.inner_label
     if wait.kind == EXIT_KIND:
         args["waited_for"] = ", ".join(_name(t, wait.pid, threads) or "?"
                                        for t in wait.waited_for)

@@ -1,7 +1,9 @@
 """Blocking waits and contended holds, rebuilt from the records runner/hooks_sync writes.
 
 Record kinds: "wait_begin" (tid, obj, kind, label, stack; locks add holder,
-holder_since, holder_stack; joins add target; barriers parties; futures waits futures,
+holder_since, holder_stack, and outer, outer_kind, outer_call, outer_label when taken
+inside a threading/queue object's method (model/sync_inner.py); semaphores add initial,
+the value they were made with; joins add target; barriers parties; futures waits futures,
 return_when; locks, semaphores, queues and joins add timeout, null for none), "wait_end"
 (tid, obj, outcome: acquired | notified | set | got_item | put_item | thread_ended |
 passed | broken | reset | completed | raised | cancelled | timed_out | interrupted),
@@ -23,6 +25,7 @@ from typing import Any
 from concurtrace.model.intervals import OPEN, Disjoint
 from concurtrace.model.plain import Plain
 from concurtrace.model.records import RawRecord
+from concurtrace.model.sync_inner import credit_inner_waits
 from concurtrace.model.sync_mp import (
     SHARED_ENDED_BY,
     Objects,
@@ -79,12 +82,20 @@ class Wait(Plain):
     via: str | None  # a process pool's future: the call its ending signal named
     ready: tuple[str, ...]  # connection.wait: the Pipe ends that were ready at its end
     ready_pids: tuple[int, ...]  # and the children whose sentinels were
+    initial: int | None  # semaphores: the value it was made with (0: a signal)
+    # a lock taken inside a threading/queue object's method (sync_inner): that object
+    outer: int | None
+    outer_kind: str | None
+    outer_call: str | None
+    outer_label: str | None
+    inner_label: str | None  # such a wait credited to its object: the lock's label
 
     __slots__ = ("pid", "tid", "obj", "kind", "label", "start", "end", "outcome", "holder",
                  "holder_since", "target", "futures", "parties", "releaser", "released_ns",
                  "released_op", "stack", "holder_stack", "timeout_s", "shared", "holder_pid",
                  "releaser_pid", "server_pid", "target_pid", "waited_for", "via", "ready",
-                 "ready_pids")
+                 "ready_pids", "initial", "outer", "outer_kind", "outer_call", "outer_label",
+                 "inner_label")
 
     def __init__(self, pid: int, tid: int, obj: int, kind: str, label: str, start: int,
                  end: int | None = None, outcome: str | None = None, holder: int | None = None,
@@ -97,7 +108,10 @@ class Wait(Plain):
                  releaser_pid: int | None = None, server_pid: int | None = None,
                  target_pid: int | None = None, waited_for: tuple[int, ...] = (),
                  via: str | None = None, ready: tuple[str, ...] = (),
-                 ready_pids: tuple[int, ...] = ()) -> None:
+                 ready_pids: tuple[int, ...] = (), initial: int | None = None,
+                 outer: int | None = None, outer_kind: str | None = None,
+                 outer_call: str | None = None, outer_label: str | None = None,
+                 inner_label: str | None = None) -> None:
         self.pid = pid
         self.tid = tid
         self.obj = obj
@@ -126,6 +140,12 @@ class Wait(Plain):
         self.via = via
         self.ready = ready
         self.ready_pids = ready_pids
+        self.initial = initial
+        self.outer = outer
+        self.outer_kind = outer_kind
+        self.outer_call = outer_call
+        self.outer_label = outer_label
+        self.inner_label = inner_label
 
 
 class Hold(Plain):
@@ -247,6 +267,8 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
         elif ev == "wait_begin":
             wait = _wait(record)
             wait.obj = lives.begin(wait.pid, wait.obj, wait.label)
+            if wait.outer is not None:
+                wait.outer = lives.current(wait.pid, wait.outer)
             open_waits[(wait.pid, wait.tid)] = wait
             data.waits.append(wait)
         elif ev == "wait_end":
@@ -276,6 +298,7 @@ def build_sync(records: list[RawRecord], enabled: bool = True,
                                        int(signal["since"]), int(signal["ts"])))
     _open_holds(data)
     _count_waiters(data)
+    credit_inner_waits(data)
     attribute_shared(data.waits, shared)
     relay_to_workers(data.waits, shared)
     credit_multi_waits(data.waits, shared, process_ends)
@@ -350,7 +373,16 @@ def _wait(record: RawRecord) -> Wait:
                 timeout_s=_seconds(record.get("timeout")),
                 shared=str(record["shared"]) if record.get("shared") else None,
                 holder_pid=_int(record.get("holder_pid")),
-                target_pid=_int(record.get("target_pid")))
+                target_pid=_int(record.get("target_pid")),
+                initial=record["initial"] if isinstance(record.get("initial"), int) else None,
+                outer=_int(record.get("outer")),
+                outer_kind=_str(record.get("outer_kind")),
+                outer_call=_str(record.get("outer_call")),
+                outer_label=_str(record.get("outer_label")))
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _seconds(value: Any) -> float | None:

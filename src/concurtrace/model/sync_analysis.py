@@ -10,6 +10,7 @@ from concurtrace.model.deadlock import Deadlock, describe, find_deadlocks
 from concurtrace.model.stall import stall_summary
 from concurtrace.model.sync import LOCK_KINDS, Hold, LockCounts, Wait
 from concurtrace.model.sync_exit import exit_wait_rows
+from concurtrace.model.sync_inner import is_inner
 from concurtrace.model.sync_mp import PROCESS_JOINS, SERVER_SIDE
 from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Thread, Timeline
@@ -138,11 +139,20 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
         own_waits.setdefault((wait.pid, wait.tid), []).append(wait)
     label_of = {(w.pid, w.obj): w.label for w in timeline.sync.waits}
     out: list[dict[str, Any]] = []
+    # a lock's waits credited to the object whose method took it (sync_inner), by lock
+    credited: dict[tuple[int, str], Counter[str]] = {}
+    for wait in data.waits:
+        if wait.inner_label is not None:
+            credited.setdefault((wait.pid, wait.inner_label), Counter())[wait.label] += 1
     for key, found in waits.items():
         durations = [max(0, _end(w, threads.get((w.pid, w.tid)), timeline) - w.start)
                      for w in found] or [0]
         waiters = sorted({w.tid for w in found})
         lives = sum(_life(threads.get((key[0], tid))) for tid in waiters)
+        contending = [(w.tid, d) for w, d in zip(found, durations, strict=False) if _contends(w)]
+        rivals = {tid for tid, _d in contending}
+        rival_lives = sum(_life(threads.get((key[0], tid))) for tid in rivals)
+        inner = [d for w, d in zip(found, durations, strict=False) if is_inner(w.kind)]
         proc = timeline.processes.get(key[0])
         held: Counter[int] = Counter()
         held_ns: Counter[int] = Counter()
@@ -193,8 +203,20 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
             "acquisitions": sum(c.acquires for c in tallies) if tallies else None,
             "contended": sum(c.contended for c in tallies) if tallies else None,
             "contended_ns": sum(c.contended_ns for c in tallies) if tallies else None,
+            # waits in its own methods for its inner lock, not held long (sync_inner)
+            "inner_lock_waits": len(inner) or None,
+            "inner_lock_ns": sum(inner) if inner else None,
+            # on the lock's own row: how many of its waits are rows of those objects
+            "credited_to": [{"label": outer, "waits": n} for outer, n
+                            in credited.get((key[0], label), Counter()).most_common(3)]
+            or None,
             "_mean_hold_ns": sum(held_ns.values()) / sum(held.values()) if held else None,
             "_shared": found[0].shared if found else None, "_lives_ns": lives,
+            # the waits that can be contention (sync_inner's and a signal semaphore's not)
+            "_rivals": [_who(names, key[0], t) for t in sorted(rivals)],
+            "_rival_ns": sum(d for _tid, d in contending),
+            "_rival_share": round(sum(d for _tid, d in contending) / rival_lives, 3)
+            if rival_lives else None,
         })
     out.sort(key=lambda s: -max(int(s["total_wait_ns"]), int(s["contended_ns"] or 0)))
     return out
@@ -220,13 +242,22 @@ def _life(thread: Thread | None) -> int:
     return max(0, thread.ended_ns - thread.started_ns)
 
 
+def _contends(wait: Wait) -> bool:
+    """Whether a wait can be contention: not a lock wait inside an object's own method
+    (sync_inner: the lock was not held long), nor a wait on a semaphore made with value 0
+    (a signal: its waiters wait for another thread's release, as for an item or an Event)."""
+    return not is_inner(wait.kind) and not (
+        wait.kind in ("Semaphore", "BoundedSemaphore") and wait.initial == 0)
+
+
 def _contention(stats: dict[str, Any]) -> Finding | None:
-    share = stats["waiter_share"]
+    share = stats["_rival_share"] if "_rival_share" in stats else stats["waiter_share"]
     if stats["kind"] not in CONTENTION_KINDS or share is None or share < CONTENTION_SHARE \
-            or stats["total_wait_ns"] < CONTENTION_MIN_NS:
+            or stats.get("_rival_ns", stats["total_wait_ns"]) < CONTENTION_MIN_NS:
         return None
-    count = len(stats["waiters"])
-    who = f"{count} threads" if count > 1 else f"Thread '{stats['waiters'][0]}'"
+    rivals = stats.get("_rivals", stats["waiters"])
+    count = len(rivals)
+    who = f"{count} threads" if count > 1 else f"Thread '{rivals[0]}'"
     lives = "their lives" if count > 1 else "its life"
     message = f"{who} waited {share:.0%} of {lives} for {stats['label']}"
     if stats["process"]:

@@ -73,8 +73,19 @@ def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
                     + (f" ({open_waits} still open)" if open_waits else "")
                     + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
                     f"{human_duration(int(row.get('max_wait_ns') or 0))})")
-    else:
+        inner = int(row.get("inner_lock_waits") or 0)
+        if inner:  # model/sync_inner.py: the lock was handed on, not held long
+            line.append(f", {inner} of them in its methods for its inner lock "
+                        f"({human_duration(int(row.get('inner_lock_ns') or 0))}), "
+                        "handed from thread to thread, not held long")
+    elif not row.get("credited_to"):
         line.append(": no wait over the threshold")
+    owners = list(row.get("credited_to") or [])
+    if owners:  # its long acquires inside its owner's methods are the owner's (sync_inner)
+        line.append(f"{'; ' if waits else ': '}{sum(int(o['waits']) for o in owners)} "
+                    f"{'more ' if waits else ''}of its waits over the threshold are "
+                    f"{owners[0]['label']}'s" + (" and others'" if len(owners) > 1 else "")
+                    + " (in its methods, the lock handed on, not held long)")
     if row.get("acquisitions"):  # a lock contended at least once: short waits counted too
         taken, contended = int(row["acquisitions"]), int(row.get("contended") or 0)
         part = contended / taken

@@ -30,16 +30,24 @@ from concurtrace.runner.hooks_sync_futures import (
 )
 from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
 from concurtrace.runner.hooks_sync_naming import (
+    INITIAL_ATTR,
     OUR_DIRS,
     SHARING_GLOBALS,
     SITE_ATTR,
     creation_site,
+    named_label,
     settings,
     share_site,
 )
-from concurtrace.runner.hooks_sync_records import signal, whole_wait
+from concurtrace.runner.hooks_sync_outer import unhooked_queue
+from concurtrace.runner.hooks_sync_records import begin, end, signal, whole_wait
 from concurtrace.runner.hooks_sync_threading import install_barrier, install_simple_queue
-from concurtrace.runner.hooks_sync_waits import install_join, install_queue, install_semaphores
+from concurtrace.runner.hooks_sync_waits import (
+    install_join,
+    install_py_simple_queue,
+    install_queue,
+    install_semaphores,
+)
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.import_watch import after_import
 from concurtrace.runner.own_frames import clean_raise
@@ -68,9 +76,10 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
         hooks.patch(threading, "Lock", clean_raise(_factory(SyncLock, _thread.allocate_lock)))
     if getattr(threading, "_CRLock", None) is not None:
         hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
-    for cls in (threading.Condition, threading.Semaphore, threading.BoundedSemaphore,
-                threading.Event, threading.Barrier):
+    for cls in (threading.Condition, threading.Event, threading.Barrier):
         hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
+    for sem in (threading.Semaphore, threading.BoundedSemaphore):
+        hooks.patch(sem, "__init__", clean_raise(_labelled_init(sem.__init__, INITIAL_ATTR)))
     _install_condition(hooks, sink)
     install_semaphores(hooks, sink)
     install_join(hooks, sink)
@@ -93,6 +102,7 @@ def install_queue_module(hooks: HookSet, sink: Sink, queue: Any) -> None:
     if simple is not None and "__init__" in vars(simple):  # its Semaphore (made in queue) and
         # the Semaphore's lock take its site, as a Queue's mutex and conditions take the Queue's
         hooks.patch(simple, "__init__", clean_raise(_labelled_init(simple.__init__)))
+        install_py_simple_queue(hooks, sink, simple, queue.Empty)
     install_queue(hooks, sink, queue)
     install_simple_queue(hooks, sink, queue)
 
@@ -104,12 +114,16 @@ def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
     return factory
 
 
-def _labelled_init(orig: Callable[..., None]) -> Callable[..., None]:
+def _labelled_init(orig: Callable[..., None], initial: str = "") -> Callable[..., None]:
+    """initial: where a Semaphore keeps the value it was made with (0: a signal, whose
+    waiters wait for a release, not for holders: model/sync_analysis.py)."""
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         orig(self, *args, **kwargs)
         site = creation_site()
         try:
             self.__dict__[SITE_ATTR] = site
+            if initial:
+                self.__dict__.setdefault(initial, getattr(self, "_value", None))
         except (AttributeError, TypeError):
             return
         if site is not None:
@@ -146,15 +160,38 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
             return future_wait(sink, future, self, orig_wait, timeout)
         if settings.sink is None or settings.is_busy() or _internal_caller():
             return bool(settings.call(orig_wait, self, timeout))
+        queued = unhooked_queue(sys._getframe(1))
+        if queued is not None:
+            return _queue_wait(self, *queued, timeout)
         return bool(whole_wait(sink, self, "Condition", orig_wait, (timeout,), "notified"))
 
+    def _queue_wait(self: Any, queue: Any, call: str, timeout: float | None) -> bool:
+        """An unhooked copy's Queue.get/put waiting on its Condition: the queue's wait."""
+        site = getattr(queue, SITE_ATTR, None) or getattr(self, SITE_ATTR, None)
+        begin(sink, queue, f"Queue.{call}", _now(), timeout=timeout,
+              label=named_label(queue, "Queue", site, sys._getframe(2)))
+        outcome = "interrupted"
+        settings.busy.on = True
+        try:
+            result = bool(settings.call(orig_wait, self, timeout))
+            outcome = "notified" if result else "timed_out"
+            return result
+        finally:
+            settings.busy.on = False
+            end(sink, queue, outcome)
+
     def notify(self: Any, n: int = 1) -> None:
-        if not self._waiters or settings.sink is None or settings.is_busy():
+        if not self._waiters or settings.sink is None or settings.is_busy() \
+                or settings.busy.signalling:  # a Semaphore's release, a Queue's put
             settings.call(orig_notify, self, n)
             return None
         ts = _now()
         settings.call(orig_notify, self, n)
-        signal(sink, self, "notify", ts)
+        queued = unhooked_queue(sys._getframe(1))  # an unhooked copy's put ends a get
+        if queued is not None:
+            signal(sink, queued[0], queued[1], ts)
+        else:
+            signal(sink, self, "notify", ts)
         return None
 
     def event_wait(self: Any, timeout: float | None = None) -> bool:

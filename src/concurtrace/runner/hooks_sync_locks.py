@@ -14,6 +14,7 @@ import time
 
 from concurtrace.runner.hooks_sync_counts import counted
 from concurtrace.runner.hooks_sync_naming import creation_site, named_label, new_key, settings
+from concurtrace.runner.hooks_sync_outer import outer_call
 from concurtrace.runner.own_frames import unlink
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
@@ -56,13 +57,15 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
     holder = lock._owner
     frames = sys._current_frames().get(holder) if holder else None
     me = threading.get_native_id()
-    sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": lock._concurtrace_key,
-                "kind": lock.kind,
-                "label": named_label(lock, lock.kind, lock._concurtrace_site, sys._getframe(1)),
-                "holder": _native(holder) if holder else None,
-                "holder_since": lock._since,
-                "holder_stack": settings.stack(frames) if frames is not None else [],
-                "stack": settings.stack(), "timeout": None if timeout == -1 else timeout})
+    record = {"ev": "wait_begin", "ts": start, "tid": me, "obj": lock._concurtrace_key,
+              "kind": lock.kind,
+              "label": named_label(lock, lock.kind, lock._concurtrace_site, sys._getframe(1)),
+              "holder": _native(holder) if holder else None,
+              "holder_since": lock._since,
+              "holder_stack": settings.stack(frames) if frames is not None else [],
+              "stack": settings.stack(), "timeout": None if timeout == -1 else timeout}
+    record.update(outer_call(lock, sys._getframe(1)))  # a Semaphore's, a queue's inner lock
+    sink.write(record)
     lock._waiting += 1
     got, outcome = False, "interrupted"
     try:

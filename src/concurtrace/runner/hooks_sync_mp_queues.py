@@ -43,6 +43,19 @@ def queue_identity(q: Any) -> str | None:
     return None if info is None else info.identity + GET
 
 
+_QUEUE_CLASSES = ("JoinableQueue", "Queue", "SimpleQueue")
+
+
+def queue_kind(q: Any) -> str:
+    """mp.Queue, mp.JoinableQueue or mp.SimpleQueue: the multiprocessing class q is (or
+    derives from: ProcessPoolExecutor's call queue is a _SafeQueue, a Queue), so that its
+    get's kind is one whose "put" signals end it (model/sync_mp.py)."""
+    for cls in type(q).__mro__:
+        if cls.__name__ in _QUEUE_CLASSES and cls.__module__ == "multiprocessing.queues":
+            return f"mp.{cls.__name__}"
+    return "mp.Queue"
+
+
 def _mark(sink: Sink, q: Any, unpickled: bool = False) -> None:
     site = None if unpickled else creation_site()
     if q.__dict__.get("_concurtrace_site") is None:
@@ -53,8 +66,7 @@ def _mark(sink: Sink, q: Any, unpickled: bool = False) -> None:
             notempty._concurtrace_site = site
         except (AttributeError, TypeError):
             pass
-    kind = f"mp.{type(q).__name__}" if type(q).__name__ in (
-        "Queue", "JoinableQueue", "SimpleQueue") else "mp.Queue"
+    kind = queue_kind(q)
     for attr in ("_rlock", "_wlock"):
         tag(sink, getattr(q, attr, None), "Lock", q, internal=True, unpickled=unpickled)
     if getattr(q, "_sem", None) is not None:
@@ -95,7 +107,7 @@ def _recorded_get(sink: Sink, q: Any, identity: str, attempt: Callable[[float | 
     finally:
         settings.busy.on = False
     rest = None if timeout is None else max(0.0, timeout - (_now() - start) / 1e9)
-    kind = f"mp.{type(q).__name__}"
+    kind = queue_kind(q)
     me = threading.get_native_id()
     sink.write({"ev": "wait_begin", "ts": start, "tid": me, "obj": id(q), "kind": kind + ".get",
                 "label": _label(q, kind, frame), "shared": identity,

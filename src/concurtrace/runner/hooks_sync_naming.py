@@ -35,6 +35,7 @@ SKIP_FILES = (threading.__file__, QUEUE_FILE, JSON_DIR, FUTURES_DIR,
 STACK_LIMIT = 12
 SITE_ATTR = "_concurtrace_site"  # (file, line) on objects of threading's Python classes
 KEY_ATTR = "_concurtrace_key"
+INITIAL_ATTR = "_concurtrace_initial"  # a Semaphore's value when it was made
 # An object's identity in the records: id() is reused by a later object once the first is
 # freed, and two such objects made at one line have one label. Never an id (ids are large).
 new_key = itertools.count(1).__next__
@@ -61,6 +62,9 @@ class _Busy(_thread._local):
     on = False  # the default every thread sees (getattr with a default raised inside: ~1 µs)
     via: str | None = None  # a process-pool future's call, while its set_result runs
     future: Any = None  # a Future whose result() runs: its Condition wait is that wait
+    # inside a release/put that signals a recorded waiter: its notify is that signal, but
+    # a lock wait inside is recorded (the object's, model/sync_inner.py), never hidden
+    signalling = False
 
 
 class _Settings:

@@ -22,7 +22,7 @@ import types
 
 from concurtrace.runner.hooks_sync_naming import FUTURES_DIR, creation_site, new_key, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
-from concurtrace.runner.hooks_sync_waits import positive, split_wait
+from concurtrace.runner.hooks_sync_waits import item_wait, positive
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise, unlink
 
@@ -140,19 +140,13 @@ class SyncSimpleQueue(_RawSimpleQueue):  # type: ignore[misc]
             raise
 
     def _wait_get(self, timeout: float | None) -> Any:
-        got: list[Any] = []
-
-        def attempt(t: float | None) -> bool:
-            got.append(settings.call(_raw_get, self, True, t))
-            return True
-
         self._concurtrace_waiting.append(None)
         try:
-            split_wait(settings.sink, self, "SimpleQueue.get", attempt, timeout, "got_item",
-                       _queue.Empty)
+            return item_wait(settings.sink, self, "SimpleQueue.get",
+                             lambda t: settings.call(_raw_get, self, True, t), timeout,
+                             _queue.Empty)
         finally:
             self._concurtrace_waiting.pop()
-        return got[0]
 
     def put(self, *args: Any, **kwargs: Any) -> None:
         try:

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from concurtrace.runner.hooks_sync_naming import settings
+from concurtrace.runner.hooks_sync_naming import INITIAL_ATTR, settings
 from concurtrace.runner.hooks_sync_records import begin, end, signal
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import clean_raise
@@ -81,7 +81,8 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
                 else "Semaphore"
             return split_wait(sink, self, kind,
                                lambda t: bool(settings.call(orig_acquire, self, True, t)),
-                               timeout, "acquired")
+                               timeout, "acquired",
+                               initial=vars(self).get(INITIAL_ATTR))
         finally:
             settings.busy.on = False
 
@@ -93,19 +94,25 @@ def install_semaphores(hooks: HookSet, sink: Sink) -> None:
                     clean_raise(signalling(sink, vars(cls)["release"], "_cond", "release")))
 
 
-def signalling(sink: Sink, orig: Callable[..., Any], cond_attr: str, op: str) -> Any:
-    """A release/put/get that records a signal when a recorded waiter may be waiting."""
+def signalling(sink: Sink, orig: Callable[..., Any], cond_path: str, op: str) -> Any:
+    """A release/put/get that records a signal when a recorded waiter may be waiting on
+    the Condition at cond_path ("_cond", "not_empty", "_count._cond")."""
+    first, *inner = cond_path.split(".")
 
     def release(self: Any, *args: Any, **kwargs: Any) -> Any:
-        waiting = bool(getattr(getattr(self, cond_attr, None), "_waiters", None))
-        if not waiting or settings.sink is None or settings.is_busy():
+        cond = getattr(self, first, None)
+        for attr in inner:  # (none but for a SimpleQueue's Semaphore)
+            cond = getattr(cond, attr, None)
+        waiting = bool(getattr(cond, "_waiters", None))
+        busy = settings.busy
+        if not waiting or settings.sink is None or busy.on or busy.signalling:
             return settings.call(orig, self, *args, **kwargs)
         ts = _now()
-        settings.busy.on = True  # its notify is part of this signal, not one of its own
+        busy.signalling = True  # its notify is part of this signal, not one of its own
         try:
             result = settings.call(orig, self, *args, **kwargs)
         finally:
-            settings.busy.on = False
+            busy.signalling = False
         signal(sink, self, op, ts)
         return result
 
@@ -122,19 +129,12 @@ def install_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
         if not block or settings.sink is None or settings.is_busy() \
                 or (timeout is not None and not positive(timeout)):
             return signal_get(self, block, timeout)
-        try:
+        try:  # inline, not in item_wait: a get from a queue that has items is hot
             return signal_get(self, False)
         except queue.Empty:
             pass
-
-        got: list[Any] = []
-
-        def attempt(t: float | None) -> bool:
-            got.append(signal_get(self, True, t))
-            return True
-
-        split_wait(sink, self, "Queue.get", attempt, timeout, "got_item", queue.Empty)
-        return got[0]
+        return item_wait(sink, self, "Queue.get", lambda t: signal_get(self, True, t),
+                         timeout, queue.Empty)
 
     def put(self: Any, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if not block or settings.sink is None or settings.is_busy() or self.maxsize <= 0 \
@@ -155,6 +155,19 @@ def install_queue(hooks: HookSet, sink: Sink, queue: Any) -> None:
 
     hooks.patch(cls, "get", clean_raise(get))
     hooks.patch(cls, "put", clean_raise(put))
+
+
+def item_wait(sink: Sink, obj: Any, kind: str, get: Callable[[float | None], Any],
+              timeout: float | None, empty: Any) -> Any:
+    """A get that found no item: get(t) blocks at most t, split like every level wait."""
+    got: list[Any] = []
+
+    def attempt(t: float | None) -> bool:
+        got.append(get(t))
+        return True
+
+    split_wait(sink, obj, kind, attempt, timeout, "got_item", empty)
+    return got[0]
 
 
 def install_join(hooks: HookSet, sink: Sink) -> None:
@@ -179,3 +192,25 @@ def install_join(hooks: HookSet, sink: Sink) -> None:
                     label=f"Thread {self.name}", target=self.native_id)
 
     hooks.patch(threading.Thread, "join", clean_raise(join))
+
+
+def install_py_simple_queue(hooks: HookSet, sink: Sink, cls: Any, empty: Any) -> None:
+    """queue._PySimpleQueue (SimpleQueue itself without _queue): a blocking get is one
+    "SimpleQueue.get" wait on the queue, its Semaphore's acquire inside it, as the C
+    SimpleQueue's (CPython's test_queue read them as the Semaphore's, q._count)."""
+    orig_get, orig_put = cls.get, cls.put
+
+    def get(self: Any, block: bool = True, timeout: float | None = None) -> Any:
+        if not block or settings.sink is None or settings.is_busy() \
+                or (timeout is not None and not positive(timeout)):
+            return settings.call(orig_get, self, block, timeout)
+        try:
+            return settings.call(orig_get, self, False)
+        except empty:
+            pass
+        return item_wait(sink, self, "SimpleQueue.get",
+                         lambda t: settings.call(orig_get, self, True, t), timeout, empty)
+
+    hooks.patch(cls, "get", clean_raise(get))
+    # its Semaphore's release is this put's signal (put_nowait and get_nowait call these)
+    hooks.patch(cls, "put", clean_raise(signalling(sink, orig_put, "_count._cond", "put")))

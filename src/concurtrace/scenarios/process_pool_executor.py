@@ -17,6 +17,8 @@ What to look for in the timeline:
   call queue's "QueueFeederThread" (daemon) sending work to the workers.
 - MainThread's "waiting for the result of Future@..." slices, each with an arrow
   from the worker process that ran the call (its result put) to where it resumed.
+- A worker's "waiting for an item from mp.Queue@... (ex._call_queue)" for its next
+  call, with an arrow from the parent's management thread that put the call.
 """
 
 import concurrent.futures
@@ -53,6 +55,13 @@ EXPECT = {
         {"name_regex": r"resumed: completed",
          "flow_src_regex": r"completed Future@process_pool_executor\.py:\d+.*",
          "min_count": 3},
+        # a worker's wait for work on the call queue: ended by the parent's put of the
+        # call (the executor's management thread), the arrow crossing from the parent
+        {"name_regex": r"waiting for an item from mp\.Queue@process_pool_executor\.py:\d+.*",
+         "outcome": "got_item", "releaser_prefix": "Thread-", "min_count": 1},
+        {"name_regex": r"resumed: got_item",
+         "flow_src_regex": r"put into mp\.Queue@process_pool_executor\.py:\d+.*",
+         "min_count": 1},
     ],
 }
 
