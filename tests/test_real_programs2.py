@@ -5,11 +5,13 @@ concurtrace changed or showed wrong on them (bench/README.md, "Real programs, ro
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from traced import SCRIPTS, concurtrace
+from traced import SCRIPTS, concurtrace, start_detached, summary_json
 
 
 def test_popen_warning_names_the_programs_line(tmp_path: Path) -> None:
@@ -37,3 +39,50 @@ def test_the_record_file_is_above_the_programs_fds(tmp_path: Path) -> None:
                       str(SCRIPTS / "own_fds.py"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout == "listed\nlisted\n"
+
+
+def _signal_detached(tmp_path: Path, script: str, signum: int, group: bool,
+                     light: bool = True) -> tuple[int, str, Path]:
+    """concurtrace in a session of its own, with no terminal (as a supervisor or CI starts
+    it); once the program is ready, signum to concurtrace's pid alone or to its group."""
+    trace = tmp_path / f"{script}-{signum}-{group}.pftrace"
+    proc = start_detached([sys.executable, "-m", "concurtrace", "run", "--quiet",
+                           *(["--light"] if light else []), "-o", str(trace), "--force",
+                           str(SCRIPTS / script)])
+    assert proc.stdout is not None
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        time.sleep(0.2)
+        (os.killpg if group else os.kill)(proc.pid, signum)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    return proc.returncode, out, trace
+
+
+def test_a_signal_to_the_process_group_arrives_once(tmp_path: Path) -> None:
+    """A signal sent to concurtrace's whole process group (kill -INT -PGID, GNU timeout, a
+    supervisor stopping the group) reached the program twice, once directly and once passed
+    on by concurtrace (uvicorn read the second SIGINT as 'exit now' and skipped its graceful
+    shutdown). Sent to concurtrace's pid alone, it is still passed on, once."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        for group in (True, False):
+            _code, out, trace = _signal_detached(tmp_path, "count_signals.py", signum, group)
+            assert out == f"got [{int(signum)}]\n", (signum, group, out)
+            [root] = summary_json(trace)["processes"]
+            handled = root["handled_signal"]
+            assert (handled["signal"], handled["reason"]) == (signum.name, "external"), root
+
+
+def test_a_signal_raised_again_after_a_graceful_stop_names_who_stopped_it(
+        tmp_path: Path) -> None:
+    """uvicorn handles the outside SIGINT, shuts down, raises it again at itself and exits 0:
+    the root read 'exit 0 after SIGINT from itself (handled)', hiding who stopped it."""
+    _code, out, trace = _signal_detached(tmp_path, "reraise_sigint.py", signal.SIGINT, True)
+    assert out == "captured 1 stopping 1\n", out
+    [root] = summary_json(trace)["processes"]
+    assert root["exit_code"] == 0 and root["terminated_by"] is None, root
+    assert (root["handled_signal"]["reason"], root["handled_signal"]["pid"]) == \
+        ("external", None), root

@@ -53,7 +53,19 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     if proc.signal is None and proc.exit_code is not None:
         taken = sorted(sends + unexplained_deliveries(pid, sends, observed),
                        key=lambda s: s.start_ts)
-        proc.handled = handled_send(taken, last_own if last_own is not None else reap_ts)
+        proc.handled = _cause(handled_send(taken, last_own if last_own is not None else reap_ts),
+                              taken)
+
+
+def _cause(handled: Send | None, taken: list[Send]) -> Send | None:
+    """A process that handled a signal from outside and raised it again at itself (uvicorn
+    re-raises the SIGINT it captured once its graceful shutdown is done, for asyncio.Runner
+    to end the loop) ended because of the outside one: the echo hid who stopped it."""
+    if handled is None or handled.reason != "raised":
+        return handled
+    before = [s for s in taken if s.signum == handled.signum and s.reason != "raised"
+              and s.start_ts < handled.start_ts]
+    return before[-1] if before else handled
 
 
 def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],

@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from concurtrace.runner.group_signals import GroupSentinel
+
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 KILL_GRACE_S = 2.0
@@ -148,11 +150,21 @@ class Launcher:
         self.on_spawned: Callable[[], None] | None = None  # told once the target may run
         self.outcome: RunOutcome | None = None
         self.pids_before: list[int] = []  # the machine's processes just before the spawn
+        self.sentinel: GroupSentinel | None = None
 
     def run(self) -> RunOutcome:
-        become_subreaper()
+        # The sentinel's double fork (2-12 ms on a busy machine) runs while the target's
+        # interpreter starts and before_go imports; it must be done before we become a
+        # subreaper (its parent is then init, not us), and both before the go: the target
+        # cannot start a process of its own before it.
+        sentinel = threading.Thread(target=self._start_sentinel, name="concurtrace-sentinel")
+        sentinel.start()
         started = time.monotonic_ns()
-        pid, go = self._spawn()
+        try:
+            pid, go = self._spawn()
+        except BaseException:
+            sentinel.join()
+            raise
         outcome = self.outcome = RunOutcome(root_pid=pid, started_ns=started)
         previous = self._install_signal_forwarding(pid)
         timer: threading.Timer | None = None
@@ -160,10 +172,13 @@ class Launcher:
             try:
                 if self.before_go is not None:
                     self.before_go()
+                sentinel.join()
+                become_subreaper()
             except BaseException:
                 _end_now(pid)  # it has not run a line of the program: nothing to save
                 raise
             finally:
+                sentinel.join()
                 os.close(go)  # the end of file the target waits for
             timer = self._start_timer()  # --timeout: the program's time, not our set-up's
             if self.on_spawned is not None:
@@ -174,6 +189,8 @@ class Launcher:
                 timer.cancel()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            if self.sentinel is not None:
+                self.sentinel.stop()
         outcome.ended_ns = time.monotonic_ns()
         return outcome
 
@@ -226,6 +243,23 @@ class Launcher:
             outcome.deadlock_stop = True
             kill_tree(sends=outcome.sends, reason="deadlock")
 
+    def _start_sentinel(self) -> None:
+        self.sentinel = GroupSentinel.start((*FORWARDED, signal.SIGINT))
+
+    def _got_from_outside(self, root: int, signum: int, ts: int) -> None:
+        """A signal sent to our process group reached the root too, unless it left the group:
+        recorded as the outside's, as a forwarded one is (the root's own handler may hide
+        it: uvloop's wakeup fd replaces the one the watchdog reads deliveries from)."""
+        try:
+            if self.outcome is None or os.getpgid(root) != os.getpgrp():
+                return
+        except OSError:
+            return
+        self.outcome.sends.append((ts, ts, root, signum, "external"))
+
+    def _group_got(self, signum: int) -> bool:
+        return self.sentinel is not None and self.sentinel.heard(signum)
+
     def _start_timer(self) -> threading.Timer | None:
         if not self.timeout_s:
             return None
@@ -246,6 +280,10 @@ class Launcher:
 
         def forward(signum: int, _frame: object, reason: str | None = None) -> None:
             start = time.monotonic_ns()
+            # Sent to our whole group (or cgroup): the root got it as well, once is enough.
+            if reason is None and self._group_got(signum):
+                self._got_from_outside(root, signum, start)
+                return
             try:
                 os.kill(root, signum)
             except ProcessLookupError:
@@ -257,9 +295,13 @@ class Launcher:
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
             self.outcome.interrupts += 1
-            if not _terminal_sent_it_to_the_tree():  # it came from kill: forward it
+            if not _terminal_sent_it_to_the_tree():  # it came from kill: forward it (unless
+                # it was sent to the group, see forward)
                 # The second one is concurtrace stopping the run; the first is the user's.
                 forward(signum, _frame, "interrupt" if self.outcome.interrupts >= 2 else None)
+            else:
+                self._group_got(signum)  # the sentinel's word of the same Ctrl-C, taken
+                self._got_from_outside(root, signum, time.monotonic_ns())
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)
             if self.outcome.interrupts >= 2:
