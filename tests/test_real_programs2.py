@@ -86,3 +86,21 @@ def test_a_signal_raised_again_after_a_graceful_stop_names_who_stopped_it(
     assert root["exit_code"] == 0 and root["terminated_by"] is None, root
     assert (root["handled_signal"]["reason"], root["handled_signal"]["pid"]) == \
         ("external", None), root
+
+
+def test_a_child_killed_as_its_starter_thread_ends_is_told(tmp_path: Path) -> None:
+    """celery's prefork workers, started by billiard's worker-handler thread with
+    PR_SET_PDEATHSIG, die by SIGKILL when that thread ends: it read 'killed by SIGKILL ...
+    A crash in C code or a signal from outside' (severity 4)."""
+    script = str(SCRIPTS / "pdeathsig_thread.py")
+    for mode in ((), ("--light",)):
+        run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
+                          "--force", script, cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, "worker -9\n"), run.stderr
+        summary = summary_json(tmp_path / "t.pftrace")
+        [worker] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+        assert (worker["signal"], worker["terminated_by"]) == \
+            ("SIGKILL", {"pid": None, "reason": "external"}), worker
+        [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
+        assert "thread 'Worker handler', which started it, ended" in told["message"], told
+        assert "PR_SET_PDEATHSIG" in told["message"] and told["severity"] == 3, told

@@ -113,6 +113,9 @@ class Process:
     role: str | None = None  # "infrastructure": a helper the library runs (resource tracker...)
     ended_by: Send | None = None  # the send that delivered the fatal signal
     handled: Send | None = None  # a send it outlived (handled) before it exited on its own
+    # SIGKILL from no traced process just after the thread that started it ended (the
+    # kernel's PR_SET_PDEATHSIG): (that thread's name, ns from its end to the death)
+    starter_ended: tuple[str, int] | None = None
     exit_began_ns: int | None = None  # its program was done (atexit run): our exit save began
     trace_saved_ns: int | None = None  # that save ended (None: it never did)
     threads: dict[int, Thread] = field(default_factory=dict)
