@@ -27,14 +27,17 @@ PR_SET_NAME = 15
 
 
 class GroupSentinel:
-    def __init__(self, reports: int, control: int) -> None:
+    def __init__(self, reports: int, control: int, middle: int) -> None:
         self.reports, self.control = reports, control
+        self.middle = middle  # the process between us, to wait for (settle) before the go
         self.unclaimed: list[tuple[int, float]] = []  # (signum, when read): not yet asked for
         self.gone = False
 
     @classmethod
-    def start(cls, signums: Iterable[int]) -> GroupSentinel | None:
-        """None where it cannot be made (no fork): signals are then passed on as before."""
+    def begin(cls, signums: Iterable[int]) -> GroupSentinel | None:
+        """Forks the middle process, which starts the sentinel and leaves it to init; from
+        the main thread while it is the only one (a fork from a multi-threaded process warns
+        on 3.12+). None where it cannot be made (no fork): signals are passed on as before."""
         wanted = tuple(signums)
         try:
             reports_read, reports_write = os.pipe()
@@ -42,17 +45,26 @@ class GroupSentinel:
             middle = os.fork()
         except OSError:
             return None
-        if middle == 0:  # the middle process: start the sentinel and leave it to init
+        if middle == 0:
             try:
                 if os.fork() == 0:
                     _serve(wanted, reports_write, control_read)
             finally:
                 os._exit(0)
-        os.waitpid(middle, 0)
         os.close(reports_write)
         os.close(control_read)
         os.set_blocking(reports_read, False)
-        return cls(reports_read, control_write)
+        return cls(reports_read, control_write, middle)
+
+    def settle(self) -> None:
+        """Waits for the middle process (it exits at once): before we become a subreaper,
+        so that the sentinel's parent is init, not us."""
+        if self.middle:
+            try:
+                os.waitpid(self.middle, 0)
+            except ChildProcessError:
+                pass
+            self.middle = 0
 
     def heard(self, signum: int, within_s: float = HEAR_WITHIN_S) -> bool:
         """Whether the sentinel heard signum, now or within within_s: then it was sent to

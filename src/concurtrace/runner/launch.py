@@ -153,17 +153,15 @@ class Launcher:
         self.sentinel: GroupSentinel | None = None
 
     def run(self) -> RunOutcome:
-        # The sentinel's double fork (2-12 ms on a busy machine) runs while the target's
-        # interpreter starts and before_go imports; it must be done before we become a
-        # subreaper (its parent is then init, not us), and both before the go: the target
-        # cannot start a process of its own before it.
-        sentinel = threading.Thread(target=self._start_sentinel, name="concurtrace-sentinel")
-        sentinel.start()
+        # The group sentinel's middle process forks it and exits while the target's
+        # interpreter starts and before_go imports; it is waited for (settled) before we
+        # become a subreaper, both before the go: the target cannot start a process before.
+        self.sentinel = GroupSentinel.begin((*FORWARDED, signal.SIGINT))
         started = time.monotonic_ns()
         try:
             pid, go = self._spawn()
         except BaseException:
-            sentinel.join()
+            self._settle_sentinel()
             raise
         outcome = self.outcome = RunOutcome(root_pid=pid, started_ns=started)
         previous = self._install_signal_forwarding(pid)
@@ -172,13 +170,13 @@ class Launcher:
             try:
                 if self.before_go is not None:
                     self.before_go()
-                sentinel.join()
+                self._settle_sentinel()
                 become_subreaper()
             except BaseException:
                 _end_now(pid)  # it has not run a line of the program: nothing to save
                 raise
             finally:
-                sentinel.join()
+                self._settle_sentinel()
                 os.close(go)  # the end of file the target waits for
             timer = self._start_timer()  # --timeout: the program's time, not our set-up's
             if self.on_spawned is not None:
@@ -243,8 +241,9 @@ class Launcher:
             outcome.deadlock_stop = True
             kill_tree(sends=outcome.sends, reason="deadlock")
 
-    def _start_sentinel(self) -> None:
-        self.sentinel = GroupSentinel.start((*FORWARDED, signal.SIGINT))
+    def _settle_sentinel(self) -> None:
+        if self.sentinel is not None:
+            self.sentinel.settle()
 
     def _got_from_outside(self, root: int, signum: int, ts: int) -> None:
         """A signal sent to our process group reached the root too, unless it left the group:
