@@ -104,3 +104,17 @@ def test_a_child_killed_as_its_starter_thread_ends_is_told(tmp_path: Path) -> No
         [told] = [f for f in summary["findings"] if f["pid"] == worker["pid"]]
         assert "thread 'Worker handler', which started it, ended" in told["message"], told
         assert "PR_SET_PDEATHSIG" in told["message"] and told["severity"] == 3, told
+
+
+def test_a_group_signal_is_told_for_each_process_it_reached(tmp_path: Path) -> None:
+    """uvicorn --workers stopped by a SIGTERM to its group: each worker handled it and raised
+    it again at itself, and read 'SIGTERM (raised by itself)' with nothing before it (with
+    its own wakeup fd, as uvloop's, the watchdog does not see the delivery). A signal the
+    sentinel heard is recorded as the outside's for every process of the tree in the group."""
+    _code, out, trace = _signal_detached(tmp_path, "group_stop_workers.py", signal.SIGTERM, True)
+    assert out == "worker -15\n", out
+    summary = summary_json(trace)
+    [worker] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+    assert worker["terminated_by"]["reason"] == "raised", worker
+    assert (worker["handled_signal"]["signal"], worker["handled_signal"]["reason"]) == \
+        ("SIGTERM", "external"), worker

@@ -105,6 +105,25 @@ class GroupSentinel:
                 pass
 
 
+def tree_in_our_group(root: int) -> list[int]:
+    """Our descendants (the root first) that are in our process group now."""
+    import psutil
+
+    group = os.getpgrp()
+    try:
+        tree = [root] + [child.pid for child in psutil.Process(root).children(recursive=True)]
+    except psutil.Error:
+        tree = [root]
+    in_group = []
+    for pid in tree:
+        try:
+            if os.getpgid(pid) == group:
+                in_group.append(pid)
+        except OSError:
+            pass
+    return in_group
+
+
 def _serve(signums: tuple[int, ...], reports: int, control: int) -> None:
     """The sentinel: reports each signal it receives, ends at the control pipe's EOF."""
     try:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from concurtrace.runner.group_signals import GroupSentinel
+from concurtrace.runner.group_signals import GroupSentinel, tree_in_our_group
 
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -246,15 +246,14 @@ class Launcher:
             self.sentinel.settle()
 
     def _got_from_outside(self, root: int, signum: int, ts: int) -> None:
-        """A signal sent to our process group reached the root too, unless it left the group:
-        recorded as the outside's, as a forwarded one is (the root's own handler may hide
-        it: uvloop's wakeup fd replaces the one the watchdog reads deliveries from)."""
-        try:
-            if self.outcome is None or os.getpgid(root) != os.getpgrp():
-                return
-        except OSError:
+        """A signal sent to our process group reached each process of the tree still in it
+        (the root, pool workers, ...): recorded as the outside's, as a forwarded one is (the
+        process's own handler may hide it: uvloop's wakeup fd replaces the one the watchdog
+        reads deliveries from)."""
+        if self.outcome is None:
             return
-        self.outcome.sends.append((ts, ts, root, signum, "external"))
+        for pid in tree_in_our_group(root):
+            self.outcome.sends.append((ts, ts, pid, signum, "external"))
 
     def _group_got(self, signum: int) -> bool:
         return self.sentinel is not None and self.sentinel.heard(signum)
@@ -299,8 +298,9 @@ class Launcher:
                 # The second one is concurtrace stopping the run; the first is the user's.
                 forward(signum, _frame, "interrupt" if self.outcome.interrupts >= 2 else None)
             else:
+                start = time.monotonic_ns()
                 self._group_got(signum)  # the sentinel's word of the same Ctrl-C, taken
-                self._got_from_outside(root, signum, time.monotonic_ns())
+                self._got_from_outside(root, signum, start)
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)
             if self.outcome.interrupts >= 2:
