@@ -5,12 +5,14 @@ concurtrace changed or showed wrong on them (bench/README.md, "Real programs, ro
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from traced import SCRIPTS, concurtrace, start_detached, summary_json
 
 
@@ -118,3 +120,20 @@ def test_a_group_signal_is_told_for_each_process_it_reached(tmp_path: Path) -> N
     assert worker["terminated_by"]["reason"] == "raised", worker
     assert (worker["handled_signal"]["signal"], worker["handled_signal"]["reason"]) == \
         ("SIGTERM", "external"), worker
+
+
+def test_gnu_timeouts_stop_arrives_once(tmp_path: Path) -> None:
+    """GNU timeout sends its signal to its child (concurtrace), then to its whole group: the
+    program got SIGTERM twice (without concurtrace the two merge into one pending signal),
+    and two SIGINTs read as a second Ctrl-C, which stopped the tree."""
+    timeout = shutil.which("timeout")
+    if timeout is None:
+        pytest.skip("no GNU timeout here")
+    for name in ("TERM", "INT"):
+        run = subprocess.run([timeout, "-s", name, "1.5", sys.executable, "-m", "concurtrace",
+                              "run", "--quiet", "--light", "-o", str(tmp_path / "t.pftrace"),
+                              "--force", str(SCRIPTS / "count_signals.py")],
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        signum = int(getattr(signal, f"SIG{name}"))
+        assert run.stdout == f"ready\ngot [{signum}]\n", (name, run.stdout, run.stderr)
+        assert "stopping the tree" not in run.stderr, run.stderr
