@@ -150,7 +150,9 @@ real_waitpid = os.waitpid
 
 def waitpid(pid, options):
     got = real_waitpid(pid, options)
-    if not missing_at_exit:  # the program just ended: what is still to be imported?
+    # the reaper's first wait returned (not the group sentinel's start, runner/group_signals.py):
+    # the program just ended: what is still to be imported?
+    if pid == -1 and not missing_at_exit:
         missing_at_exit.append([m for m in wanted if m not in sys.modules])
     return got
 

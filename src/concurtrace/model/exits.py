@@ -53,7 +53,19 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     if proc.signal is None and proc.exit_code is not None:
         taken = sorted(sends + unexplained_deliveries(pid, sends, observed),
                        key=lambda s: s.start_ts)
-        proc.handled = handled_send(taken, last_own if last_own is not None else reap_ts)
+        proc.handled = _cause(handled_send(taken, last_own if last_own is not None else reap_ts),
+                              taken)
+
+
+def _cause(handled: Send | None, taken: list[Send]) -> Send | None:
+    """A process that handled a signal from outside and raised it again at itself (uvicorn
+    re-raises the SIGINT it captured once its graceful shutdown is done, for asyncio.Runner
+    to end the loop) ended because of the outside one: the echo hid who stopped it."""
+    if handled is None or handled.reason != "raised":
+        return handled
+    before = [s for s in taken if s.signum == handled.signum and s.reason != "raised"
+              and s.start_ts < handled.start_ts]
+    return before[-1] if before else handled
 
 
 def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
@@ -80,6 +92,8 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
                 proc.ended_ns = send.ts
         elif proc.signal not in CRASH_SIGNALS:
             proc.terminated_by = TerminatedBy(None, "external")
+            if proc.signal == "SIGKILL":
+                proc.starter_ended = _starter_ended(proc, index)
     elif (exception := _uncaught(proc, index)) is not None:
         proc.end_reason, proc.exc_type = "exception", str(exception.get("exc_type"))
     elif exit_call is not None and exit_call.get("how") == "os._exit" and not any(
@@ -89,6 +103,28 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
         proc.end_reason = "sys.exit"
     elif proc.exit_code == 0:
         proc.end_reason = "return"
+
+
+PDEATHSIG_WITHIN_NS = 200_000_000  # the kernel's SIGKILL follows the thread's end at once
+
+
+def _starter_ended(proc: Process, index: RecordIndex) -> tuple[str, int] | None:
+    """The thread that started proc, when proc died of SIGKILL from no traced process just
+    after that thread ended: PR_SET_PDEATHSIG fires at the end of the parent *thread*
+    (billiard's pool workers, started by its worker-handler thread, set it)."""
+    starts = [r for r in index.about.get(proc.pid, []) if r["ev"] == "process_start"]
+    if not starts or proc.ended_ns is None or proc.ppid is None:
+        return None
+    tid = starts[-1]["tid"]
+    ends = [r["ts"] for r in index.own.get(proc.ppid, [])
+            if r["ev"] == "thread_exit" and r["tid"] == tid]
+    names = [r["name"] for r in index.own.get(proc.ppid, [])
+             if r["ev"] == "thread_start" and r["tid"] == tid]
+    if not ends or not names:
+        return None
+    after = proc.ended_ns - ends[-1]
+    return (names[-1], after) if -PDEATHSIG_WITHIN_NS // 10 <= after <= PDEATHSIG_WITHIN_NS \
+        else None
 
 
 def _uncaught(proc: Process, index: RecordIndex) -> ExceptionRaised | None:

@@ -4,9 +4,10 @@ A rule returns its Finding or None. `unless` makes precedence explicit: a rule i
 when a listed kind was already found for the same process (or thread). Severities (higher
 is more important; the summary lists findings by severity, then in rule order):
 killed_before_trace 5, daemon_process_terminated 5, nonzero_exit 2-4 by cause (a crash 4,
-a stop by concurtrace 3, terminate()/kill()/Ctrl-C 2), orphan_still_running 3,
-child_not_joined 2, thread_stopped 3, daemon_thread_abandoned 3, thread_exception 4,
-gil_contention 3, lock_held_while_blocking 3, queue_bottleneck 3 (model/sync_findings.py).
+a stop by concurtrace 3, a SIGKILL at its starter thread's end 3, terminate()/kill()/Ctrl-C
+2), orphan_still_running 3, child_not_joined 2, thread_stopped 3, daemon_thread_abandoned 3,
+thread_exception 4, gil_contention 3, lock_held_while_blocking 3, queue_bottleneck 3
+(model/sync_findings.py).
 Lock contention and deadlock findings are model/sync_analysis.py's.
 """
 
@@ -141,6 +142,17 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
         return Finding("nonzero_exit", proc.pid, None,
                        f"{proc.name} was interrupted by {proc.signal} after {life}.",
                        "Ctrl-C or a closed terminal: expected if you stopped it.", 2)
+    if proc.signal and proc.starter_ended is not None:
+        thread, after = proc.starter_ended
+        return Finding("nonzero_exit", proc.pid, None,
+                       f"{proc.name} was killed by {proc.signal} after {life}, "
+                       + (f"{human_duration(after)} after" if after >= 1_000_000 else "as")
+                       + f" thread '{thread}', which started it, ended; no traced process "
+                       "sent it: the kernel's "
+                       "PR_SET_PDEATHSIG does that when the parent thread ends, not the "
+                       "process (billiard's and celery's pool workers set it).",
+                       "Start such children from a thread that outlives them (the main "
+                       "thread), or do not set PR_SET_PDEATHSIG.", 3)
     if proc.signal:
         what = "crashed with" if proc.signal in CRASH_SIGNALS else "was killed by"
         return Finding("nonzero_exit", proc.pid, None,

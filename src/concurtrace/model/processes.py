@@ -154,6 +154,9 @@ class Process(Plain):
     role: str | None  # "infrastructure": a helper the library runs (resource tracker...)
     ended_by: Send | None  # the send that delivered the fatal signal
     handled: Send | None  # a send it outlived (handled) before it exited on its own
+    # SIGKILL from no traced process just after the thread that started it ended (the
+    # kernel's PR_SET_PDEATHSIG): (that thread's name, ns from its end to the death)
+    starter_ended: tuple[str, int] | None
     exit_began_ns: int | None  # its program was done (atexit run): our exit save began
     trace_saved_ns: int | None  # that save ended (None: it never did)
     threads: dict[int, Thread]
@@ -162,7 +165,8 @@ class Process(Plain):
     __slots__ = ("pid", "name", "cmdline", "ppid", "os_ppid", "daemon", "start_method",
                  "started_ns", "ended_ns", "exit_code", "signal", "terminated_by", "end_reason",
                  "exc_type", "traced", "joined", "ran_target", "fork_of", "role", "ended_by",
-                 "handled", "exit_began_ns", "trace_saved_ns", "threads", "instants")
+                 "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "threads",
+                 "instants")
 
     def __init__(self, pid: int, name: str, cmdline: list[str] | None = None,
                  ppid: int | None = None, os_ppid: int | None = None, daemon: bool | None = None,
@@ -172,7 +176,8 @@ class Process(Plain):
                  end_reason: str | None = None, exc_type: str | None = None, traced: bool = False,
                  joined: bool | None = None, ran_target: bool | None = None,
                  fork_of: int | None = None, role: str | None = None, ended_by: Send | None = None,
-                 handled: Send | None = None, exit_began_ns: int | None = None,
+                 handled: Send | None = None,
+                 starter_ended: tuple[str, int] | None = None, exit_began_ns: int | None = None,
                  trace_saved_ns: int | None = None, threads: dict[int, Thread] | None = None,
                  instants: list[Instant] | None = None) -> None:
         self.pid = pid
@@ -196,6 +201,7 @@ class Process(Plain):
         self.role = role
         self.ended_by = ended_by
         self.handled = handled
+        self.starter_ended = starter_ended
         self.exit_began_ns = exit_began_ns
         self.trace_saved_ns = trace_saved_ns
         self.threads = {} if threads is None else threads

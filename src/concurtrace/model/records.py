@@ -76,12 +76,33 @@ else:  # the child builds plain dicts by these names (record_types.py says why)
     Record = RawRecord
 
 
+FIRST_HIGH_FD = 400  # above the fds a program normally has (sigwatch's pipe lives there too)
+
+
+def above_program_fds(fd: int) -> int:
+    """fd moved to the first free number >= FIRST_HIGH_FD: a low one is a number the program
+    counts on (a test that lists its child's fds, a dup2() onto 3, a closerange(3, 256))
+    and, had the program closed and reused it, our records would go into its file."""
+    import fcntl
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * FIRST_HIGH_FD:
+        return fd
+    try:
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, FIRST_HIGH_FD)
+    except OSError:
+        return fd
+    os.close(fd)
+    return moved
+
+
 class RecordWriter:
     """Appends records to one file; each record is flushed by its own write()."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        self.fd = above_program_fds(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
 
     def write(self, record: Record | RawRecord) -> None:
         line = dumps(record) + "\n"  # json.dumps' text, without importing json

@@ -220,23 +220,31 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
     hooks.patch(os, "_exit", os_exit)
 
 
-def _install_popen(hooks: HookSet, sink: Sink, subprocess: ModuleType) -> None:
-    orig_popen_init = subprocess.Popen.__init__
+# shell's place in _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds,
+# cwd, env, startupinfo, creationflags, shell, ...), 3.10-3.13
+SHELL_AT = 8
 
-    def popen_init(self: Any, args: Any, *a: Any, **kw: Any) -> None:
+
+def _install_popen(hooks: HookSet, sink: Sink, subprocess: ModuleType) -> None:
+    # Popen._execute_child, not __init__: __init__'s EncodingWarning counts its stacklevel by
+    # walking back over subprocess.py's own frames, and a frame of ours between them made it
+    # name our file instead of the program's line (test_subprocess.test_encoding_warning).
+    orig_execute_child = subprocess.Popen._execute_child
+
+    def execute_child(self: Any, args: Any, *a: Any, **kw: Any) -> None:
         ts = now_ns()
         try:
-            sink.call(orig_popen_init, self, args, *a, **kw)
+            sink.call(orig_execute_child, self, args, *a, **kw)
         except BaseException as error:  # e.g. FileNotFoundError for a missing program
             unlink(error)
             raise
         cmd = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        shell = a[SHELL_AT] if len(a) > SHELL_AT else kw.get("shell")
         sink.write(ProcessStart(ev="process_start", ts=now_ns(), start_ts=ts, child=self.pid,
                                 tid=tid(), method="subprocess",
-                                cmdline=[os.fsdecode(c) for c in cmd],
-                                shell=bool(kw.get("shell"))))
+                                cmdline=[os.fsdecode(c) for c in cmd], shell=bool(shell)))
 
-    hooks.patch(subprocess.Popen, "__init__", popen_init)
+    hooks.patch(subprocess.Popen, "_execute_child", execute_child)
 
 
 def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:

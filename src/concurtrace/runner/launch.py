@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from concurtrace.runner.group_stops import GroupStops
+
 PR_SET_CHILD_SUBREAPER = 36
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 KILL_GRACE_S = 2.0
@@ -148,22 +150,33 @@ class Launcher:
         self.on_spawned: Callable[[], None] | None = None  # told once the target may run
         self.outcome: RunOutcome | None = None
         self.pids_before: list[int] = []  # the machine's processes just before the spawn
+        self.group_stops: GroupStops | None = None
 
     def run(self) -> RunOutcome:
-        become_subreaper()
+        # The group sentinel's middle process forks it and exits while the target's
+        # interpreter starts and before_go imports; it is waited for (settled) before we
+        # become a subreaper, both before the go: the target cannot start a process before.
+        group = self.group_stops = GroupStops((*FORWARDED, signal.SIGINT))
         started = time.monotonic_ns()
-        pid, go = self._spawn()
+        try:
+            pid, go = self._spawn()
+        except BaseException:
+            group.settle()
+            raise
         outcome = self.outcome = RunOutcome(root_pid=pid, started_ns=started)
-        previous = self._install_signal_forwarding(pid)
+        previous = self._install_signal_forwarding(pid, group)
         timer: threading.Timer | None = None
         try:
             try:
                 if self.before_go is not None:
                     self.before_go()
+                group.settle()
+                become_subreaper()
             except BaseException:
                 _end_now(pid)  # it has not run a line of the program: nothing to save
                 raise
             finally:
+                group.settle()
                 os.close(go)  # the end of file the target waits for
             timer = self._start_timer()  # --timeout: the program's time, not our set-up's
             if self.on_spawned is not None:
@@ -174,6 +187,7 @@ class Launcher:
                 timer.cancel()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            group.stop()
         outcome.ended_ns = time.monotonic_ns()
         return outcome
 
@@ -241,11 +255,15 @@ class Launcher:
         timer.start()
         return timer
 
-    def _install_signal_forwarding(self, root: int) -> dict[int, signal.Handlers]:
+    def _install_signal_forwarding(self, root: int,
+                                   group: GroupStops) -> dict[int, signal.Handlers]:
         previous: dict[int, signal.Handlers] = {}
+        outcome = self.outcome
+        assert outcome is not None
+        group.record = lambda pid, signum, ts: outcome.sends.append(
+            (ts, ts, pid, signum, "external"))
 
-        def forward(signum: int, _frame: object, reason: str | None = None) -> None:
-            start = time.monotonic_ns()
+        def pass_on(signum: int, reason: str | None, start: int) -> None:
             try:
                 os.kill(root, signum)
             except ProcessLookupError:
@@ -254,12 +272,27 @@ class Launcher:
                 self.outcome.sends.append((start, time.monotonic_ns(), root, signum,
                                            reason or "external"))
 
+        def forward(signum: int, _frame: object) -> None:
+            start = time.monotonic_ns()
+            if not group.reached_the_group(root, signum, start):
+                pass_on(signum, None, start)
+
         def interrupt(signum: int, _frame: object) -> None:
             assert self.outcome is not None
-            self.outcome.interrupts += 1
-            if not _terminal_sent_it_to_the_tree():  # it came from kill: forward it
+            start = time.monotonic_ns()
+            if group.echo(signum, start):
+                return  # the same stop, sent to us and to the group (GNU timeout): one Ctrl-C
+            terminal = _terminal_sent_it_to_the_tree()  # it reached the tree already
+            if terminal:  # (no echo window: a quick second Ctrl-C there is meant)
+                group.heard(signum)  # the sentinel's word of the same Ctrl-C, taken
+                group.outside(root, signum, start)
+            elif group.reached_the_group(root, signum, start):
+                if group.claimed_after(signum, start):
+                    return  # a receipt that came during our wait claimed the group's word
+            else:  # it came from kill, to us alone: forward it
                 # The second one is concurtrace stopping the run; the first is the user's.
-                forward(signum, _frame, "interrupt" if self.outcome.interrupts >= 2 else None)
+                pass_on(signum, "interrupt" if self.outcome.interrupts >= 1 else None, start)
+            self.outcome.interrupts += 1
             if self.on_interrupt is not None:
                 self.on_interrupt(self.outcome.interrupts)
             if self.outcome.interrupts >= 2:

@@ -132,13 +132,13 @@ def create_session(config: dict[str, Any], keep: bool = False) -> Session:
     keep = keep or bool(os.environ.get("CONCURTRACE_KEEP_TEMP"))  # for debugging test suites
     session = Session(directory, keep)
     session.site_dir.mkdir(mode=0o700)
-    (session.site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    (session.site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
     os.chmod(session.site_dir / "sitecustomize.py", 0o600)
     # Only our package goes on the target's path, never our whole site-packages:
     # another --python must use its own viztracer build.
     package_dir = Path(concurtrace.__file__).resolve().parent
     os.symlink(package_dir, session.site_dir / "concurtrace")
     config_path = directory / "config.json"
-    config_path.write_text(json.dumps(config))
+    config_path.write_text(json.dumps(config), encoding="utf-8")
     os.chmod(config_path, 0o600)
     return session

@@ -129,7 +129,7 @@ def find_symbol_range(
     """
     if maps_text is None:
         try:
-            with open(f"/proc/{pid}/maps") as f:
+            with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as f:
                 maps_text = f.read()
         except OSError as exc:
             return None, False, f"cannot read /proc/{pid}/maps: {exc.strerror}"
