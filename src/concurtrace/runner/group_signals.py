@@ -8,22 +8,24 @@ concurtrace's pid alone (`kill -INT PID`) must be passed on. The receiver cannot
 two apart (both are SI_USER from the same sender); a sentinel process in our process group
 and cgroup, which does nothing else, can: it hears the first kind, never the second.
 
-The sentinel is a grandchild (double fork before concurtrace becomes a subreaper), so it is
-no child of ours to reap and no process of the traced tree; it ends when our end of its
-control pipe closes (concurtrace ended, however).
+The sentinel is a grandchild (a middle process forks it and exits before concurtrace
+becomes a subreaper), so it is no child of ours to reap and no process of the traced tree;
+it ends when our end of its control pipe closes (concurtrace ended, however). The middle is
+a small `python -S -I` started with posix_spawn, not a fork of concurtrace: a fork that
+lives on shares concurtrace's ~18 MB, and each page concurtrace then writes is copied
+(~2,500 copy-on-write faults, ~5-10 ms of its CPU, in every run).
 """
 
 from __future__ import annotations
 
 import os
 import select
-import signal
+import sys
 import time
 from collections.abc import Iterable
 
 HEAR_WITHIN_S = 0.1  # how long a signal from outside waits for the sentinel's word
 STALE_S = 1.0  # a word heard this long before the query is of an earlier signal
-PR_SET_NAME = 15
 
 
 class GroupSentinel:
@@ -35,22 +37,27 @@ class GroupSentinel:
 
     @classmethod
     def begin(cls, signums: Iterable[int]) -> GroupSentinel | None:
-        """Forks the middle process, which starts the sentinel and leaves it to init; from
-        the main thread while it is the only one (a fork from a multi-threaded process warns
-        on 3.12+). None where it cannot be made (no fork): signals are passed on as before."""
-        wanted = tuple(signums)
+        """Spawns the middle process, which forks the sentinel and exits. None where it
+        cannot be made: signals are passed on as before."""
+        wanted = ",".join(str(int(signum)) for signum in signums)
         try:
             reports_read, reports_write = os.pipe()
             control_read, control_write = os.pipe()
-            middle = os.fork()
+            # above the fds the spawn's dup2 writes: a source already at 3 or 4 would keep
+            # its close-on-exec flag (dup2 onto itself) or be overwritten by the other
+            reports_write, control_read = (_above(fd, CONTROL_FD) for fd in (reports_write,
+                                                                            control_read))
         except OSError:
             return None
-        if middle == 0:
-            try:
-                if os.fork() == 0:
-                    _serve(wanted, reports_write, control_read)
-            finally:
-                os._exit(0)
+        try:
+            middle = os.posix_spawn(
+                sys.executable, [sys.executable, "-S", "-I", "-c", SENTINEL, wanted], {},
+                file_actions=[(os.POSIX_SPAWN_DUP2, reports_write, REPORTS_FD),
+                              (os.POSIX_SPAWN_DUP2, control_read, CONTROL_FD)])
+        except (OSError, AttributeError, ValueError):  # no posix_spawn, no executable
+            for fd in (reports_read, reports_write, control_read, control_write):
+                os.close(fd)
+            return None
         os.close(reports_write)
         os.close(control_read)
         os.set_blocking(reports_read, False)
@@ -124,37 +131,45 @@ def tree_in_our_group(root: int) -> list[int]:
     return in_group
 
 
-def _serve(signums: tuple[int, ...], reports: int, control: int) -> None:
-    """The sentinel: reports each signal it receives, ends at the control pipe's EOF."""
+REPORTS_FD, CONTROL_FD = 3, 4  # in the middle process and the sentinel
+
+
+def _above(fd: int, low: int) -> int:
+    """fd moved above low (close-on-exec, as os.pipe's)."""
+    if fd > low:
+        return fd
+    import fcntl
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, low + 1)
+    os.close(fd)
+    return moved
+# The middle process: forks the sentinel and exits. The sentinel reports each signal it
+# receives as one byte on fd 3, and ends at fd 4's end of file. Standard library only,
+# no site (-S -I): it starts in a few ms on the other core.
+SENTINEL = """\
+import os, signal, sys
+if os.fork() == 0:
     try:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)  # never holds the program's terminal or output pipes open
-        keep = sorted((reports, control))
-        os.closerange(3, keep[0])
-        os.closerange(keep[0] + 1, keep[1])
-        os.closerange(keep[1] + 1, 1 << 16)
-        _name(b"concurtrace-sig")
-
-        def report(signum: int, _frame: object) -> None:
+        os.closerange(5, 1 << 16)
+        def report(signum, frame):
             try:
-                os.write(reports, bytes((signum,)))
+                os.write(3, bytes((signum,)))
             except OSError:
                 pass
-
-        for signum in signums:
+        for signum in map(int, sys.argv[1].split(",")):
             signal.signal(signum, report)
         signal.signal(signal.SIGTSTP, signal.SIG_IGN)  # a Ctrl-Z stops the program, not us
-        while os.read(control, 1):  # a signal's EINTR is retried (PEP 475)
+        try:
+            import ctypes
+            ctypes.CDLL(None).prctl(15, ctypes.c_char_p(b"concurtrace-sig"), 0, 0, 0)
+        except Exception:
+            pass
+        while os.read(4, 1):  # a signal's EINTR is retried (PEP 475)
             pass
     finally:
         os._exit(0)
-
-
-def _name(name: bytes) -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name), 0, 0, 0)
-    except (OSError, AttributeError, ImportError):
-        pass
+os._exit(0)
+"""
