@@ -10,10 +10,17 @@ command runs. Here, not in cli.py: a program or test importing the CLI keeps its
 from __future__ import annotations
 
 import gc
+import sys
 
 
 def main() -> None:
     gc.disable()
+    # run's group-signal sentinel, forked while we are small (a --help anywhere, even the
+    # program's own: not here, the runner spawns one if it runs)
+    if sys.argv[1:2] == ["run"] and "--help" not in sys.argv:
+        from concurtrace.runner.group_signals import prefork
+
+        prefork()
     from concurtrace.cli import main as cli_main
 
     cli_main()

@@ -10,16 +10,19 @@ and cgroup, which does nothing else, can: it hears the first kind, never the sec
 
 The sentinel is a grandchild (a middle process forks it and exits before concurtrace
 becomes a subreaper), so it is no child of ours to reap and no process of the traced tree;
-it ends when our end of its control pipe closes (concurtrace ended, however). The middle is
-a small `python -S -I` started with posix_spawn, not a fork of concurtrace: a fork that
-lives on shares concurtrace's ~18 MB, and each page concurtrace then writes is copied
-(~2,500 copy-on-write faults, ~5-10 ms of its CPU, in every run).
+it ends when our end of its control pipe closes (concurtrace ended, however). A fork that
+lives on shares concurtrace's pages, and each one concurtrace writes afterwards is copied:
+forked at the runner's start (~18 MB), ~2,500 copy-on-write faults in every run. So the
+`concurtrace` command forks it first thing (console.py: ~9 MB, one thread, before typer's
+imports); a caller that did not (the runner used from Python) spawns a `python -S -I` to
+make it, whose start costs ~10 ms of wall time on 2 cores.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import signal
 import sys
 import time
 from collections.abc import Iterable
@@ -36,27 +39,31 @@ class GroupSentinel:
         self.gone = False
 
     @classmethod
-    def begin(cls, signums: Iterable[int]) -> GroupSentinel | None:
-        """Spawns the middle process, which forks the sentinel and exits. None where it
-        cannot be made: signals are passed on as before."""
+    def made(cls, signums: Iterable[int]) -> GroupSentinel | None:
+        """The sentinel console.py forked for these signals, or a new one."""
+        if EARLY and set(signums) <= set(SIGNALS):
+            return EARLY.pop()
+        return cls.begin(signums)
+
+    @classmethod
+    def begin(cls, signums: Iterable[int], fork: bool = False) -> GroupSentinel | None:
+        """Starts the middle process, which forks the sentinel and exits: a fork of ours
+        (`fork`: console.py's, while we are small and single-threaded) or a spawned
+        `python -S -I`. None where it cannot be made: signals are passed on as before."""
         wanted = ",".join(str(int(signum)) for signum in signums)
         try:
             reports_read, reports_write = os.pipe()
             control_read, control_write = os.pipe()
-            # above the fds the spawn's dup2 writes: a source already at 3 or 4 would keep
-            # its close-on-exec flag (dup2 onto itself) or be overwritten by the other
+            # above the fds the dup2s write: a source already at 3 or 4 would keep its
+            # close-on-exec flag (dup2 onto itself) or be overwritten by the other
             reports_write, control_read = (_above(fd, CONTROL_FD) for fd in (reports_write,
                                                                             control_read))
-        except OSError:
-            return None
-        try:
-            middle = os.posix_spawn(
-                sys.executable, [sys.executable, "-S", "-I", "-c", SENTINEL, wanted], {},
-                file_actions=[(os.POSIX_SPAWN_DUP2, reports_write, REPORTS_FD),
-                              (os.POSIX_SPAWN_DUP2, control_read, CONTROL_FD)])
-        except (OSError, AttributeError, ValueError):  # no posix_spawn, no executable
-            for fd in (reports_read, reports_write, control_read, control_write):
-                os.close(fd)
+            middle = _fork_middle(wanted, reports_write, control_read) if fork else \
+                os.posix_spawn(sys.executable, [sys.executable, "-S", "-I", "-c", SENTINEL,
+                                                wanted], {},
+                               file_actions=[(os.POSIX_SPAWN_DUP2, reports_write, REPORTS_FD),
+                                             (os.POSIX_SPAWN_DUP2, control_read, CONTROL_FD)])
+        except (OSError, AttributeError, ValueError):  # no fork or posix_spawn, no executable
             return None
         os.close(reports_write)
         os.close(control_read)
@@ -132,6 +139,34 @@ def tree_in_our_group(root: int) -> list[int]:
 
 
 REPORTS_FD, CONTROL_FD = 3, 4  # in the middle process and the sentinel
+# what the runner asks about (runner/launch.py's FORWARDED, and SIGINT)
+SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
+           signal.SIGINT)
+EARLY: list[GroupSentinel] = []  # made by console.py before the CLI's imports (prefork)
+
+
+def prefork() -> None:
+    """`concurtrace run`'s sentinel, forked while the process is small (before typer's
+    imports: ~9 MB, not ~18) and has one thread. A fork that lives on shares our pages, and
+    each one we write afterwards is copied: forked at the runner's start, ~2,500 such
+    copies in every run; spawning a `python -S -I` instead costs ~10 ms of the start's
+    wall time on 2 cores (bench/README.md)."""
+    sentinel = GroupSentinel.begin(SIGNALS, fork=True)
+    if sentinel is not None:
+        EARLY.append(sentinel)
+
+
+def _fork_middle(wanted: str, reports: int, control: int) -> int:
+    middle = os.fork()
+    if middle == 0:  # the middle process: the same code as a spawned one's
+        try:
+            os.dup2(reports, REPORTS_FD)
+            os.dup2(control, CONTROL_FD)
+            sys.argv = ["", wanted]
+            exec(SENTINEL, {"__name__": "__concurtrace_sentinel__"})
+        finally:
+            os._exit(0)
+    return middle
 
 
 def _above(fd: int, low: int) -> int:

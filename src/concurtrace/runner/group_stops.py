@@ -16,7 +16,7 @@ Record = Callable[[int, int, int], None]  # (pid, signum, ts): a send from outsi
 
 class GroupStops:
     def __init__(self, signums: Iterable[int]) -> None:
-        self.sentinel = GroupSentinel.begin(signums)
+        self.sentinel = GroupSentinel.made(signums)
         self.record: Record | None = None  # set once the root runs
         self._last: dict[int, int] = {}  # signum -> when the group last got it
 
