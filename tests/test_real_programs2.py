@@ -137,3 +137,21 @@ def test_gnu_timeouts_stop_arrives_once(tmp_path: Path) -> None:
         signum = int(getattr(signal, f"SIG{name}"))
         assert run.stdout == f"ready\ngot [{signum}]\n", (name, run.stdout, run.stderr)
         assert "stopping the tree" not in run.stderr, run.stderr
+
+
+TWO_RUNS = """\
+from concurtrace.runner.run import RunConfig, run
+for _ in range(2):  # the first makes this process a subreaper
+    result = run(RunConfig(target_argv=["-c", "pass"], light=True))
+    assert result.outcome.exit_code == 0
+print("ok")
+"""
+
+
+def test_the_runner_used_twice_in_one_process_does_not_wait_for_its_sentinel(
+        tmp_path: Path) -> None:
+    """A process that ran the runner is a subreaper: a group sentinel made then would be
+    reparented to it, and the reaper would wait for it forever (the test suite hung)."""
+    done = subprocess.run([sys.executable, "-c", TWO_RUNS], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

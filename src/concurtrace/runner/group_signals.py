@@ -50,6 +50,10 @@ class GroupSentinel:
         """Starts the middle process, which forks the sentinel and exits: a fork of ours
         (`fork`: console.py's, while we are small and single-threaded) or a spawned
         `python -S -I`. None where it cannot be made: signals are passed on as before."""
+        if not fork and _a_subreaper():
+            # the runner used again in one process, already a subreaper: the orphaned
+            # sentinel would be our child, and the reaper would wait for it forever
+            return None
         wanted = ",".join(str(int(signum)) for signum in signums)
         try:
             reports_read, reports_write = os.pipe()
@@ -139,6 +143,7 @@ def tree_in_our_group(root: int) -> list[int]:
 
 
 REPORTS_FD, CONTROL_FD = 3, 4  # in the middle process and the sentinel
+PR_GET_CHILD_SUBREAPER = 37
 # what the runner asks about (runner/launch.py's FORWARDED, and SIGINT)
 SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
            signal.SIGINT)
@@ -154,6 +159,20 @@ def prefork() -> None:
     sentinel = GroupSentinel.begin(SIGNALS, fork=True)
     if sentinel is not None:
         EARLY.append(sentinel)
+
+
+def _a_subreaper() -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        flag = ctypes.c_int(0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag), 0, 0, 0) == 0
+                    and flag.value)
+    except (OSError, AttributeError):
+        return False
 
 
 def _fork_middle(wanted: str, reports: int, control: int) -> int:
