@@ -24,6 +24,8 @@ def test_popen_warning_names_the_programs_line(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNDEFAULTENCODING": "1"}
     plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
                            timeout=60, env=env, cwd=tmp_path)
+    if "EncodingWarning" not in plain.stderr:  # 3.10's subprocess gives none there
+        pytest.skip("this Python's subprocess warns of no default encoding")
     assert plain.stderr.count("popen_text_warning.py:") == 2, plain.stderr
     for mode in ((), ("--light",)):
         run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
