@@ -19,6 +19,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from concurtrace.model.records import above_program_fds  # our pipe, as our record file
+
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
     from typing import Any
@@ -29,7 +31,6 @@ KERNEL_MASK_BYTES = 8
 HANDLING = 0x80  # byte HANDLING | signum: our Python handler is saving, then dies by signum;
 # HANDLING alone: the exit save began (a signal during it waits for it, bounded)
 SOCKET_NAME = "signals.sock"
-HIGH_FD = 400  # our pipe lives above the fds a program normally has, so it never reuses them
 
 
 class ResetHand:
@@ -112,7 +113,7 @@ class SignalWatch:
         """Registers this process with the parent and sets the wakeup fd; False if it cannot
         (nothing is left behind then, and nothing is printed)."""
         try:
-            read_fd, write_fd = (_high(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
+            read_fd, write_fd = (above_program_fds(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
         except OSError:
             return False
         handed = [read_fd]
@@ -189,17 +190,3 @@ class SignalWatch:
                 self._raw(-1)
         for fd in inherited:
             os.close(fd)
-
-
-def _high(fd: int) -> int:
-    import fcntl
-    import resource
-
-    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * HIGH_FD:
-        return fd
-    try:
-        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
-    except OSError:
-        return fd
-    os.close(fd)
-    return moved
