@@ -113,7 +113,8 @@ class SignalWatch:
         """Registers this process with the parent and sets the wakeup fd; False if it cannot
         (nothing is left behind then, and nothing is printed)."""
         try:
-            read_fd, write_fd = (above_program_fds(fd) for fd in os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC))
+            pipe = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+            read_fd, write_fd = (above_program_fds(fd) for fd in pipe)
         except OSError:
             return False
         handed = [read_fd]
