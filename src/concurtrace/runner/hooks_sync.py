@@ -50,7 +50,7 @@ from concurtrace.runner.hooks_sync_waits import (
 )
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.import_watch import after_import
-from concurtrace.runner.own_frames import clean_raise
+from concurtrace.runner.own_frames import clean_raise, unlink
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
@@ -73,13 +73,13 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself
         hooks.patch(threading, "Lock", lock_type_factory(raw_lock))
     else:
-        hooks.patch(threading, "Lock", clean_raise(_factory(SyncLock, _thread.allocate_lock)))
+        hooks.patch(threading, "Lock", _factory(SyncLock, _thread.allocate_lock))
     if getattr(threading, "_CRLock", None) is not None:
-        hooks.patch(threading, "RLock", clean_raise(_factory(SyncRLock, raw_rlock)))
+        hooks.patch(threading, "RLock", _factory(SyncRLock, raw_rlock))
     for cls in (threading.Condition, threading.Event, threading.Barrier):
-        hooks.patch(cls, "__init__", clean_raise(_labelled_init(cls.__init__)))
+        hooks.patch(cls, "__init__", _labelled_init(cls.__init__))
     for sem in (threading.Semaphore, threading.BoundedSemaphore):
-        hooks.patch(sem, "__init__", clean_raise(_labelled_init(sem.__init__, INITIAL_ATTR)))
+        hooks.patch(sem, "__init__", _labelled_init(sem.__init__, INITIAL_ATTR))
     _install_condition(hooks, sink)
     install_semaphores(hooks, sink)
     install_join(hooks, sink)
@@ -97,19 +97,26 @@ def install_queue_module(hooks: HookSet, sink: Sink, queue: Any) -> None:
     """queue's hooks, right after its code has run: before the program makes a Queue."""
     SHARING_GLOBALS.append(vars(queue))
     hooks.on_uninstall(lambda: SHARING_GLOBALS.remove(vars(queue)))
-    hooks.patch(queue.Queue, "__init__", clean_raise(_labelled_init(queue.Queue.__init__)))
+    hooks.patch(queue.Queue, "__init__", _labelled_init(queue.Queue.__init__))
     simple: Any = getattr(queue, "_PySimpleQueue", None)  # (SimpleQueue itself without _queue)
     if simple is not None and "__init__" in vars(simple):  # its Semaphore (made in queue) and
         # the Semaphore's lock take its site, as a Queue's mutex and conditions take the Queue's
-        hooks.patch(simple, "__init__", clean_raise(_labelled_init(simple.__init__)))
+        hooks.patch(simple, "__init__", _labelled_init(simple.__init__))
         install_py_simple_queue(hooks, sink, simple, queue.Empty)
     install_queue(hooks, sink, queue)
     install_simple_queue(hooks, sink, queue)
 
 
+# The factory and the init below unlink our frames from what they raise themselves (as
+# clean_raise does, without its frame: they run at every Lock(), Condition(), Queue()).
 def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
     def factory(*args: Any, **kwargs: Any) -> Any:
-        return cls.wrap(make_inner(*args, **kwargs), creation_site())
+        try:
+            inner = make_inner(*args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
+        return cls.wrap(inner, creation_site())
 
     return factory
 
@@ -118,7 +125,11 @@ def _labelled_init(orig: Callable[..., None], initial: str = "") -> Callable[...
     """initial: where a Semaphore keeps the value it was made with (0: a signal, whose
     waiters wait for a release, not for holders: model/sync_analysis.py)."""
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        orig(self, *args, **kwargs)
+        try:
+            orig(self, *args, **kwargs)
+        except BaseException as error:
+            unlink(error)
+            raise
         site = creation_site()
         try:
             self.__dict__[SITE_ATTR] = site

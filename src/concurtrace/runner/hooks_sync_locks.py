@@ -95,6 +95,15 @@ class _Wrapper:
                  "_concurtrace_name", "_concurtrace_key", "__weakref__")
     kind = "Lock"
     raw: Any = None  # the C type it stands for: what type(lock)() makes
+    _inner: Any  # (declared for the type checker: wrap sets the slots)
+    _owner: int
+    _since: int
+    _waiting: int
+    _acquires: int
+    _contended: int
+    _contended_ns: int
+    _concurtrace_site: tuple[str, int] | None
+    _concurtrace_key: int
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # The program calling type(lock)(): as the C type does (3.10-3.12's _thread.lock
@@ -108,15 +117,12 @@ class _Wrapper:
 
     @classmethod
     def wrap(cls, inner: Any, site: tuple[str, int] | None) -> Any:
-        self = object.__new__(cls)
-        self._setup(inner, site)
-        return self
-
-    def _setup(self, inner: Any, site: tuple[str, int] | None) -> None:
+        self: Any = object.__new__(cls)
         self._inner, self._concurtrace_site = inner, site
         self._owner = self._since = self._waiting = 0
         self._acquires = self._contended = self._contended_ns = 0  # hooks_sync_counts
         self._concurtrace_key = new_key()
+        return self
 
     def _took(self) -> None:
         self._owner, self._since = _ident(), _now()
@@ -198,11 +204,14 @@ class SyncRLock(_Wrapper):
 
     __slots__ = ("_depth",)
     kind = "RLock"
+    _depth: int
     raw = _thread.RLock
 
-    def _setup(self, inner: Any, site: tuple[str, int] | None) -> None:
-        super()._setup(inner, site)
+    @classmethod
+    def wrap(cls, inner: Any, site: tuple[str, int] | None) -> Any:
+        self = super().wrap(inner, site)
         self._depth = 0
+        return self
 
     def _took(self) -> None:
         if not self._depth:

@@ -110,19 +110,52 @@ SHARING_GLOBALS: list[dict[str, Any]] = [threading.__dict__]
 INNER_ATTRS = ("_lock", "_cond", "mutex", "not_empty", "not_full", "all_tasks_done", "_count")
 
 
+# What a frame's file is to creation_site, cached by file name (a str keeps its hash): the
+# walk is on every Lock(), Condition(), Queue(), Future() the program makes.
+_USER, _OURS_FILE, _INTERNAL, _SKIPPED = 0, 1, 2, 3
+_file_kinds: dict[str, int] = {}
+
+
+def _file_kind(filename: str) -> int:
+    kind = _file_kinds.get(filename)
+    if kind is None:
+        kind = _OURS_FILE if filename.startswith(OUR_DIRS) else _INTERNAL \
+            if filename in INTERNAL_FILES else _SKIPPED if filename.startswith(SKIP_FILES) \
+            else _USER
+        _file_kinds[filename] = kind
+    return kind
+
+
 def creation_site() -> tuple[str, int] | None:
     """(file, line) of the first frame outside threading, queue and concurtrace; None for
     an object threading or queue make inside another (it gets its owner's, share_site),
     unless a fresh copy of them makes it (nothing shares its owner's site then)."""
     frame: Any = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(OUR_DIRS):
-        frame = frame.f_back  # our wrappers around the factory (own_frames.clean_raise)
-    if frame is None or frame.f_code.co_filename in INTERNAL_FILES \
-            and any(frame.f_globals is shared for shared in SHARING_GLOBALS):
-        return None
-    while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
+    kinds, kind_of = _file_kinds, _file_kind
+    while frame is not None:  # our wrappers around the factory (own_frames.clean_raise)
+        kind = kinds.get(frame.f_code.co_filename)
+        if kind is None:
+            kind = kind_of(frame.f_code.co_filename)
+        if kind != _OURS_FILE:
+            break
         frame = frame.f_back
-    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
+    else:
+        return None
+    if kind == _USER:
+        return (frame.f_code.co_filename, frame.f_lineno)
+    if kind == _INTERNAL:
+        globals_ = frame.f_globals
+        for shared in SHARING_GLOBALS:
+            if globals_ is shared:
+                return None
+    while frame is not None:
+        kind = kinds.get(frame.f_code.co_filename)
+        if kind is None:
+            kind = kind_of(frame.f_code.co_filename)
+        if kind == _USER:
+            return (frame.f_code.co_filename, frame.f_lineno)
+        frame = frame.f_back
+    return ("?", 0)
 
 
 _OPAQUE = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType)
@@ -130,17 +163,22 @@ NAME_FRAMES = 3
 
 
 def share_site(obj: Any, site: tuple[str, int] | None, depth: int = 3) -> None:
-    """Give obj's inner locks and conditions (made inside threading/queue) obj's site."""
+    """Give obj's inner locks and conditions (made inside threading/queue) obj's site.
+    They are read from obj's __dict__, where threading and queue keep them: no property
+    or __getattr__ of a subclass runs."""
+    attrs = getattr(obj, "__dict__", None)
+    if type(attrs) is not dict:
+        return
     for attr in INNER_ATTRS:
-        inner = getattr(obj, attr, None)
+        inner = attrs.get(attr)
         if inner is None or inner is obj or getattr(inner, SITE_ATTR, site) is not None:
             continue
         try:
             setattr(inner, SITE_ATTR, site)
         except (AttributeError, TypeError):
             continue
-        if depth > 1:
-            share_site(inner, site, depth - 1)
+        if depth > 1 and type(getattr(inner, "__dict__", None)) is dict:  # not a lock's
+            share_site(inner, site, depth - 1)  # wrapper (slots): a Condition, a Semaphore
 
 
 def find_name(obj: Any, frame: Any) -> str:
