@@ -40,7 +40,7 @@ from gil_accuracy import SCENARIOS, find_pythons  # noqa: E402
 def sample_child(target: list[str], hz: float, out: str) -> None:
     """Child mode: sample our own descendants with concurtrace's sampler, dump raw samples."""
     from concurtrace.model.states import state_totals
-    from concurtrace.model.timeline import STATE_KEYS
+    from concurtrace.model.vocabulary import STATE_KEYS
     from concurtrace.sampler.result import merge_thread, resolve_codes
     from concurtrace.sampler.syscalls import FUTEX
     from concurtrace.sampler.tree import TreeSampler

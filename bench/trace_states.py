@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import TracePacket, TrackEvent
 
-from concurtrace.model.timeline import STATE_BY_NAME
+from concurtrace.model.vocabulary import STATE_BY_NAME
 
 Segment = tuple[int, int, str]
 

@@ -85,6 +85,19 @@ def test_running_vs_runqueue_from_schedstat() -> None:
     assert resolve_running([Sample(0, "running"), Sample(1, "bogus")]) == ["running", "other"]
 
 
+def test_running_time_is_the_on_cpu_time_when_the_sampler_rate_varies() -> None:
+    # A CPU-bound thread on an oversubscribed machine, 6 ms on a CPU in 40 ms: the sampler
+    # (itself short of CPU, or under its CPU budget) read it 1 ms apart, then once after
+    # 30 ms. By count, 15 % of the 11 samples kept "running" took the long window with
+    # them (30 ms of "running" for 6 ms of CPU); by time, running lasts the on-CPU time.
+    samples = [(0, "sleep", 0, 0)]
+    samples += [(t * MS, "running", (t - 1) * MS // 2, (t - 1) * MS // 2) for t in range(1, 11)]
+    samples += [(40 * MS, "running", 6 * MS, 33 * MS), (41 * MS, "sleep", 6 * MS, 34 * MS)]
+    totals = state_totals(merge_samples(samples))
+    assert 4 * MS <= totals["running"] <= 8 * MS, totals
+    assert totals["runqueue"] >= 30 * MS, totals
+
+
 def test_a_thread_queued_for_long_is_waiting_for_cpu_though_its_wait_is_counted_late() -> None:
     # 16 CPU-bound workers on 2 CPUs: a worker woken at 2 ms waits for a CPU until 16 ms,
     # then runs 4 ms and blocks at 22 ms. Its run-queue wait is only counted when it reaches
@@ -176,7 +189,9 @@ def test_queued_after_a_gil_wake_up_is_gil_wait_until_the_thread_gets_a_cpu() ->
     for blocked in ("sleep", "lock", "io"):
         after = [(0, blocked, 0, 0, 5), *samples[1:]]
         totals = state_totals(merge_samples(after))
-        assert totals["gil"] == 0 and totals["runqueue"] >= 2 * MS, blocked
+        # truly queued 2-3.5 ms (and 0.5-2 under the blocked sample), on a CPU 3.5-6 ms
+        assert totals["gil"] == 0 and MS <= totals["runqueue"] <= 2 * MS, blocked
+        assert 2 * MS <= totals["running"] <= 3 * MS, blocked
     # Switched onto a CPU since the GIL sample (slice count moved): it may be running
     # Python with schedstat's on-CPU total not yet updated (that happens at a tick or
     # when it leaves the CPU), so that sample stays "running".

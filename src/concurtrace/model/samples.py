@@ -59,9 +59,9 @@ def known(*values: int) -> bool:
 
 def resolve_running(samples: Sequence[Sample]) -> list[str]:
     """Effective state per sample: of each stretch of consecutive "running" samples,
-    as many stay "running" as its on-CPU share of the time schedstat counted over it,
-    and the rest become "runqueue" (waiting for CPU); the ones that stay are those
-    whose window (previous to next sample) ran most. A per-window majority vote instead
+    those that stay "running" last (each until the next sample) the on-CPU time schedstat
+    counted over it, and the rest become "runqueue" (waiting for CPU); the ones that stay
+    are those whose window (previous to next sample) ran most. A per-window majority vote
     is blind to a queued thread: its run-queue wait is only counted once it reaches a
     CPU, so a window inside a long wait grew neither total and read as running (16
     CPU-bound workers on 2 CPUs: 8.1 s "running" for 1.2 s of CPU). Unknown states
@@ -99,8 +99,13 @@ def _queued_in_stretch(samples: Sequence[Sample], first: int, end: int) -> list[
     queued = max(0, hi.runqueue_ns - lo.runqueue_ns)
     if on_cpu + queued == 0:  # nothing counted yet (a stretch at the very start)
         return []
-    count = end - first + 1
-    running = int(count * on_cpu / (on_cpu + queued) + 0.5)
+    # Each sample's state lasts until the next sample: the time, not the count, of the
+    # stretch's running samples is the on-CPU time (the sampler's rate varies: its CPU
+    # budget, its own waits for a CPU on a busy machine), at most the stretch's time.
+    def lasts(k: int) -> int:
+        return samples[k + 1].ts_ns - samples[k].ts_ns if k < last else 0
+
+    target = min(sum(lasts(k) for k in range(first, end + 1)), on_cpu)
 
     def ran(k: int) -> int:  # on-CPU minus counted run-queue time over k's own window
         before, after = samples[max(k - 1, 0)], samples[min(k + 1, last)]
@@ -109,8 +114,17 @@ def _queued_in_stretch(samples: Sequence[Sample], first: int, end: int) -> list[
             return 0
         return (after.on_cpu_ns - before.on_cpu_ns) - (after.runqueue_ns - before.runqueue_ns)
 
-    by_run = sorted(range(first, end + 1), key=lambda k: (-ran(k), k))
-    return sorted(by_run[running:])
+    queued_ones: list[int] = []
+    kept = 0
+    for k in sorted(range(first, end + 1), key=lambda k: (-ran(k), k)):
+        if not lasts(k):  # the thread's last sample: no time, its own window says
+            if ran(k) <= 0:
+                queued_ones.append(k)
+        elif kept + lasts(k) / 2 <= target:  # keeping it brings the kept time nearer
+            kept += lasts(k)
+        else:
+            queued_ones.append(k)
+    return sorted(queued_ones)
 
 
 def gil_inside(
