@@ -83,10 +83,10 @@ def resolve_running(samples: Sequence[Sample]) -> list[str]:
 
 
 def _queued_in_stretch(samples: Sequence[Sample], first: int, end: int) -> list[int]:
-    """The samples of the "running" stretch first..end (inclusive) that were queued: its
-    on-CPU share of the on-CPU and run-queue time schedstat counted from the sample
-    before it to the one after (exact when that one is blocked: a thread reaches a CPU
-    before it blocks, which counts every wait before)."""
+    """The samples of the "running" stretch first..end (inclusive) that were queued: the
+    others last the on-CPU time schedstat counted from the sample before it to the one
+    after (exact when that one is blocked: a thread reaches a CPU before it blocks, which
+    settles its totals)."""
     last = len(samples) - 1
     # the nearest samples either side with schedstat read (a fork child's first reads
     # may fail: /proc has not its task yet)
