@@ -111,14 +111,13 @@ def test_plain_viztracer_trace_gets_a_best_effort_summary(files: dict[str, Path]
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     assert [p["name"] for p in summary["processes"]] == ["MainProcess"]
-    # The names the trace gives: VizTracer's on 3.13 is "Dummy-1" for the worker (it asks
-    # threading for the name before 3.13's Thread is registered), not ours to rename.
+    # The names the trace gives: VizTracer's is "Dummy-1" for the worker with some
+    # versions of it and of CPython (seen on 3.12 and 3.13), not ours to rename.
     named = {e["args"]["name"] for e in json.loads(plain.read_text())["traceEvents"]
              if e.get("ph") == "M" and e.get("name") == "thread_name"}
     assert {t["name"] for t in summary["threads"]} == named
     assert len(named) == 2 and "MainThread" in named
-    if sys.version_info < (3, 13):
-        assert named == {"MainThread", "worker"}
+    assert named - {"MainThread"} <= {"worker", "Dummy-1"}
     assert any("not a concurtrace trace" in note for note in summary["notes"])
     assert summary["processes"][0]["exit_code"] is None  # unknown, not invented
     text = concurtrace("summary", str(plain))
