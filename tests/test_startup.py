@@ -280,7 +280,9 @@ def test_the_cli_defaults_are_the_models() -> None:
 # multiprocessing. Their hooks now come with the program's own import of their module.
 NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
                          "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
-                         "heapq", "weakref", "importlib.machinery",  # (3.13's threading
+                         "heapq", "weakref", "importlib.machinery",
+                         "ctypes",  # SA_RESETHAND through _ctypes (libc_sigaction.py)
+                         # (3.13's threading
                          # imports warnings itself)
                          "concurtrace.runner.hooks_sync_mp_patchers",
                          "concurtrace.runner.hooks_sync_mp",
@@ -300,6 +302,26 @@ def test_a_traced_child_loads_no_hook_module_it_does_not_need(tmp_path: Path) ->
     extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
     assert "concurtrace.runner.bootstrap" in extra  # it was traced
     assert sorted(extra & NOT_ON_THE_START_PATH) == []
+
+
+def test_a_traced_child_arms_sa_resethand_without_ctypes(tmp_path: Path) -> None:
+    """The fatal-signal handlers' SA_RESETHAND (sigwatch.ResetHand) is set through _ctypes
+    alone: the program finds no ctypes loaded, and the kernel's sigaction of SIGTERM with
+    the flag, under CPython's own C handler."""
+    probe = ("import sys\n"
+             "print('ctypes' in sys.modules)\n"
+             "import ctypes\n"
+             "class Sigaction(ctypes.Structure):\n"
+             "    _fields_ = [('handler', ctypes.c_void_p), ('mask', ctypes.c_ubyte * 128),\n"
+             "                ('flags', ctypes.c_uint), ('restorer', ctypes.c_void_p)]\n"
+             "now = Sigaction()\n"
+             "ctypes.CDLL(None).sigaction(15, None, ctypes.byref(now))\n"
+             "print(bool(now.flags & 0x80000000), bool(now.handler))\n")
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "True"], done.stdout
 
 
 def test_a_traced_multiprocessing_program_loads_no_typing(tmp_path: Path) -> None:
