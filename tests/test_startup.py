@@ -282,6 +282,7 @@ NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing",
                          "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
                          "heapq", "weakref", "importlib.machinery",
                          "ctypes",  # SA_RESETHAND through _ctypes (libc_sigaction.py)
+                         "signal", "enum",  # _signal; signal.py hooked at its import
                          # (3.13's threading
                          # imports warnings itself)
                          "concurtrace.runner.hooks_sync_mp_patchers",
@@ -322,6 +323,33 @@ def test_a_traced_child_arms_sa_resethand_without_ctypes(tmp_path: Path) -> None
                           text=True, cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "True", "True"], done.stdout
+
+
+def test_a_late_import_of_signal_is_still_hooked(tmp_path: Path) -> None:
+    """The bootstrap uses _signal (signal.py's enums: ~2.7 ms of every traced process's
+    start); signal.py's functions are patched at the program's import of it: the program
+    sees SIG_DFL where our saving handler is, as before, and its SIG_IGN comes back as
+    signal.py's Handlers."""
+    probe = ("import sys\n"
+             "print('signal' in sys.modules)\n"
+             "import signal, _signal\n"
+             "print(repr(signal.getsignal(signal.SIGTERM)), _signal.getsignal(15) != 0)\n"
+             "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+             "print(repr(signal.signal(signal.SIGTERM, signal.SIG_DFL)))\n"
+             "print(repr(signal.getsignal(signal.SIGTERM)), _signal.getsignal(15) != 0)\n"
+             "signal.raise_signal(signal.SIGTERM)\n")
+    out = tmp_path / "t.json"
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(out), "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 128 + 15, done.stderr
+    assert done.stdout.splitlines() == ["False", "<Handlers.SIG_DFL: 0> True",
+                                        "<Handlers.SIG_IGN: 1>", "<Handlers.SIG_DFL: 0> True"]
+    from traced import summary_json
+
+    root = summary_json(out)["processes"][0]
+    # the hooked raise_signal's record: the process's own signal, not one from outside
+    assert root["terminated_by"] == {"pid": root["pid"], "reason": "raised"}, root
 
 
 def test_a_traced_multiprocessing_program_loads_no_typing(tmp_path: Path) -> None:

@@ -8,9 +8,11 @@ concurtrace.model/runner hooks: it runs inside the user's program.
 
 from __future__ import annotations
 
+# _signal, not signal: signal.py's enums cost every traced process ~2.7 ms; the hooks patch
+# signal.py's functions when the program imports it (hooks._install_signals)
+import _signal as signal  # type: ignore[import-not-found]
 import atexit
 import os
-import signal
 import sys
 import threading
 from types import FrameType
@@ -151,7 +153,7 @@ class Recorder:
             return
         armed = False
         for signum in FATAL_SIGNALS:
-            if signal.getsignal(signum) is signal.SIG_DFL:
+            if signal.getsignal(signum) == signal.SIG_DFL:  # an int here, not an enum
                 armed = self._take(signum) or armed
         if armed:
             self.signal_watch.open()  # the parent ends us if a C call keeps our handler out
