@@ -55,8 +55,9 @@ def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
                      cwd=tmp_path)
     assert "concurtrace.exporters.perfetto" in names  # it did write the trace
     # -q: no summary to render; no process left at the end: psutil is not needed;
-    # --light: no function trace to decode, so no msgspec
-    assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec")) == []
+    # --light: no function trace to decode, so no msgspec; the subreaper's prctl through
+    # _ctypes (runner/libc_calls.py), not ctypes (~1.6 ms before the target's spawn)
+    assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec", "ctypes")) == []
     assert (tmp_path / "t.pftrace").stat().st_size > 0
     # ~2.8 M instructions a @dataclass at import, ~11 M socket's enums: model/plain.py's
     # classes and the watchdog's _socket (callgrind, bench/README.md issue 18)
@@ -281,7 +282,7 @@ def test_the_cli_defaults_are_the_models() -> None:
 NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
                          "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
                          "heapq", "weakref", "importlib.machinery",
-                         "ctypes",  # SA_RESETHAND through _ctypes (libc_sigaction.py)
+                         "ctypes",  # SA_RESETHAND through _ctypes (libc_calls.py)
                          "signal", "enum",  # _signal; signal.py hooked at its import
                          # (3.13's threading
                          # imports warnings itself)

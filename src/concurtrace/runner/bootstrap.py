@@ -15,6 +15,7 @@ import atexit
 import os
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from concurtrace.model.jsonline import loads
@@ -326,14 +327,26 @@ def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
     return stack
 
 
-def start_from_environment() -> None:
-    """Entry point for sitecustomize: a no-op when not inside a concurtrace session."""
+def prepare_from_environment() -> Callable[[], None] | None:
+    """What runs before the program may (runner/sitestart.py: the root target then waits for
+    the go, and this is done while it would wait anyway): the config read, the recorder
+    made, libc's sigaction found. Its start() is the rest, from the hello on. None: not
+    inside a concurtrace session, or the session is gone."""
     session = os.environ.get("CONCURTRACE_SESSION")
     if not session or os.environ.get("CONCURTRACE_DISABLE"):
-        return
+        return None
     try:
         with open(os.path.join(session, "config.json"), encoding="utf-8") as stream:
             config = loads(stream.read())
     except (OSError, ValueError):
-        return  # the session is gone (a leaf outliving concurtrace): run untraced
-    Recorder(session, config).start()
+        return None  # the session is gone (a leaf outliving concurtrace): run untraced
+    recorder = Recorder(session, config)
+    recorder.resethand.prepare()
+    return recorder.start
+
+
+def start_from_environment() -> None:
+    """Entry point for a sitecustomize: a no-op when not inside a concurtrace session."""
+    start = prepare_from_environment()
+    if start is not None:
+        start()

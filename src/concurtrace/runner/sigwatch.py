@@ -35,7 +35,7 @@ SOCKET_NAME = "signals.sock"
 
 class ResetHand:
     """Adds SA_RESETHAND to the C handler CPython installed, through libc's sigaction
-    (self._libc: the function itself, runner/libc_sigaction.py)."""
+    (self._libc: the function itself, runner/libc_calls.py)."""
 
     def __init__(self) -> None:
         self._libc: Any = None
@@ -44,20 +44,26 @@ class ResetHand:
         self._armed: dict[int, Any] = {}  # signum -> the struct sigaction we wrote
         self.usable = sys.platform.startswith("linux") and os.uname().machine in LAYOUT_MACHINES
 
+    def prepare(self) -> None:
+        """libc's sigaction found now (before the go: runner/bootstrap.py), not at the
+        first arm()."""
+        if self.usable:
+            self._load()
+
     def _load(self) -> bool:
         if self._libc is not None:
             return True
         try:  # _ctypes, not ctypes: ~1.6 ms less in every traced process
-            from concurtrace.runner import libc_sigaction
+            from concurtrace.runner import libc_calls
         except ImportError:  # a build without _ctypes: signals as before
             self.usable = False
             return False
         try:
-            self._libc = libc_sigaction.load_sigaction()
+            self._libc = libc_calls.load_sigaction()
         except (OSError, AttributeError):
             self.usable = False
             return False
-        self._struct, self._byref = libc_sigaction.Sigaction, libc_sigaction.byref
+        self._struct, self._byref = libc_calls.Sigaction, libc_calls.byref
         return True
 
     def arm(self, signum: int) -> bool:

@@ -4,11 +4,12 @@ Here, in the package, and not in the sitecustomize file itself: that file is new
 session, so every traced process compiled its ~90 lines again (~0.8 ms of each process's
 start, the root's before the go); this module's bytecode is cached with the package.
 
-In order: in the main interpreter only, import the bootstrap; the root target then waits
-for the go (the end of file of CONCURTRACE_GO_FD, runner/launch.py), so nothing of the
-program runs before the parent's watchers; the program's own sitecustomize, if any, runs
-next; the trace starts last. Runs inside the traced program: nothing printed but the
-one line of a bootstrap that cannot be imported.
+In order: in the main interpreter only, import the bootstrap and make its recorder (the
+config read, libc's sigaction found); the root target then waits for the go (the end of
+file of CONCURTRACE_GO_FD, runner/launch.py), so nothing of the program runs before the
+parent's watchers; the program's own sitecustomize, if any, runs next; the trace starts
+last (the hello, the hooks, the handlers). Runs inside the traced program: nothing printed
+but the one line of a bootstrap that cannot be imported.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ def _prepare() -> Callable[[], None] | None:
     start: Callable[[], None] | None = None
     if in_main_interpreter():
         try:
-            from concurtrace.runner.bootstrap import start_from_environment as start
+            from concurtrace.runner.bootstrap import prepare_from_environment
+
+            start = prepare_from_environment()
         except Exception as error:  # noqa: BLE001 - never break the traced program
             sys.stderr.write(f"concurtrace: tracing not started in pid {os.getpid()}: "
                              f"{error!r}\n")

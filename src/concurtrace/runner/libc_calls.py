@@ -1,9 +1,10 @@
-"""libc's sigaction(2) through `_ctypes` alone, for sigwatch.ResetHand.
+"""libc calls through `_ctypes` alone: sigaction(2) for sigwatch.ResetHand (in every traced
+process), prctl(2) for launch.become_subreaper (in concurtrace, before the target's spawn).
 
-`import ctypes` costs every traced process ~1.6 ms (6.8 M instructions) over `_ctypes`
-(its module body: the c_* types, CDLL, the struct and endian modules); the three simple
-types, the struct and the one function needed here are made from `_ctypes` directly, as
-ctypes/__init__.py makes them. Runs inside the traced program: nothing printed, ever.
+`import ctypes` costs ~1.6 ms (6.8 M instructions) over `_ctypes` (its module body: the
+c_* types, CDLL, the struct and endian modules); the simple types, the struct and the
+functions needed here are made from `_ctypes` directly, as ctypes/__init__.py makes them.
+Runs inside the traced program: nothing printed, ever.
 """
 
 from __future__ import annotations
@@ -49,12 +50,18 @@ class _Library:  # CFuncPtr((name, library)) reads library._handle, as CDLL has 
 byref = _ctypes.byref
 
 
-def load_sigaction() -> Any:
-    """sigaction(signum, new, old) -> int; raises OSError or AttributeError when the
-    process has no such symbol."""
+def libc_function(name: str) -> Any:
+    """As ctypes.CDLL(None, use_errno=True)[name]: int arguments, an int result. Raises
+    OSError or AttributeError when the process has no such symbol."""
     this_process: Any = None  # dlopen(NULL): the program and the libraries it loaded
     library: Any = _Library(_ctypes.dlopen(this_process, 0))
-    function = _CFunction(("sigaction", library))
+    return _CFunction((name, library))
+
+
+def load_sigaction() -> Any:
+    """sigaction(signum, new, old) -> int, its struct pointers typed (libc_function's
+    errors)."""
+    function = libc_function("sigaction")
     pointer = _ctypes.POINTER(Sigaction)
     function.argtypes = [Int, pointer, pointer]
     return function
