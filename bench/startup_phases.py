@@ -65,7 +65,6 @@ def _patch_run(m):
     _stamp("runner.run imported")
     _wrap(m, "run", before="run() entered (CLI parsed)")
     _wrap(m, "create_session", after="session made", result=_session)
-    _wrap(m, "read_session", after="records read")
     _wrap(m, "_size_checks", after="timeline built")
 def _reaped(outcome):
     _T["child reaped"] = outcome.statuses[outcome.root_pid][0]
@@ -98,7 +97,10 @@ def _patch_session(m):  # the held child stamps when its start is done and it wa
         "    go = _os.environ.pop(\"CONCURTRACE_GO_FD\", None)\n", _HELD)
     if text != m.SITECUSTOMIZE:
         m.SITECUSTOMIZE = text
-PATCH = {"concurtrace.runner.run": _patch_run, "concurtrace.runner.session": _patch_session,
+def _patch_records(m):  # patched where run() (or, before startup4, runner.run) imports it
+    _wrap(m, "read_session", after="records read")
+PATCH = {"concurtrace.runner.run": _patch_run, "concurtrace.model.records": _patch_records,
+         "concurtrace.runner.session": _patch_session,
          "concurtrace.runner.launch": _patch_launch,
          "concurtrace.cli_support":
              lambda m: _wrap(m, "write_trace", before="write trace", after="trace written"),

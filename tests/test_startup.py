@@ -502,3 +502,31 @@ def test_without_our_package_the_root_is_still_held_and_hands_over(tmp_path: Pat
     assert out == "own sitecustomize\nprogram False\n", out
     assert err.startswith("concurtrace: tracing not started in pid") and err.count("\n") == 1
     assert "not here" in err, err
+
+
+AT_THE_SPAWN = """
+import os, sys
+spawn = os.posix_spawn
+def spy(*args, **kwargs):
+    print(sorted(sys.modules), file=sys.stderr, flush=True)
+    return spawn(*args, **kwargs)
+os.posix_spawn = spy
+sys.argv = ["concurtrace", "run", "--light", "-q", "--force", "-o", sys.argv[1], "-c", "pass"]
+from concurtrace.console import main
+main()
+"""
+
+
+def test_nothing_only_the_watchers_or_the_post_run_need_is_imported_before_the_spawn(
+        tmp_path: Path) -> None:
+    """What the parent imports before the target's posix_spawn delays the target's start,
+    which is on the command's critical path (bench/README.md, startup4): the json package,
+    ctypes, the records' reader, the sampler and the watchdog come after it."""
+    done = subprocess.run([sys.executable, "-c", AT_THE_SPAWN, str(tmp_path / "t.pftrace")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    at_spawn = set(ast.literal_eval(done.stderr.splitlines()[0]))
+    assert "concurtrace.runner.launch" in at_spawn  # it was the run's spawn
+    late = ("json", "ctypes", "concurtrace.model.records", "concurtrace.sampler",
+            "concurtrace.runner.watchdog", "concurtrace.runner.livedeadlock", "psutil")
+    assert heavy(at_spawn, late) == []
