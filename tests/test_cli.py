@@ -169,7 +169,20 @@ atexit.register(lambda: print("atexit ran", flush=True))
 sys.stdout.write("buffered, not flushed")  # the flush happens on the way out
 if case == "thread":  # a non-daemon thread: the interpreter waits for it, then atexit
     threading.Thread(target=lambda: (time.sleep(0.2), print("thread ended"))).start()
-code = {"none": None, "int": 7, "thread": 5, "text": "bye", "big": 300, "bool": True}[case]
+if case == "ctrl-c":  # a Ctrl-C while leave() flushes: the interpreter's exit goes on
+    class Interrupted:
+        def __init__(self, stream):
+            self.stream, self.flushes = stream, 0
+        def flush(self):
+            self.flushes += 1
+            if self.flushes == 2:  # the first is the atexit handler's print
+                raise KeyboardInterrupt
+            self.stream.flush()
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+    sys.stdout = Interrupted(sys.stdout)
+code = {"none": None, "int": 7, "thread": 5, "text": "bye", "big": 300, "bool": True,
+        "ctrl-c": 3}[case]
 done = SystemExit(code)
 leave(done)
 print("returned", flush=True)  # leave() gave the exit back to the interpreter
@@ -179,7 +192,7 @@ raise done
 
 @pytest.mark.parametrize(("case", "status", "returned"), [
     ("none", 0, False), ("int", 7, False), ("thread", 5, True), ("text", 1, True),
-    ("big", 300 & 0xFF, True), ("bool", 1, True)])
+    ("big", 300 & 0xFF, True), ("bool", 1, True), ("ctrl-c", 3, True)])
 def test_the_console_leaves_with_the_status_the_interpreter_would(
         tmp_path: Path, case: str, status: int, returned: bool) -> None:
     """console.leave: os._exit after atexit and the streams' flush, or, for what it cannot

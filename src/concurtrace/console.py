@@ -37,7 +37,14 @@ def leave(done: SystemExit) -> None:
     that teardown does that anyone can see is done: the non-daemon threads' end, the
     atexit handlers, the standard streams' flush. Returns (the interpreter then ends as
     ever) for anything it cannot say is the same: a status that is not a small int,
-    another thread alive, -i, a stream that cannot be flushed."""
+    another thread alive, -i, a stream that cannot be flushed, a Ctrl-C meanwhile."""
+    try:
+        _leave(done)
+    except KeyboardInterrupt:  # the interpreter's exit does not raise it: its status is
+        return  # done's, as it ends with what is left of its steps
+
+
+def _leave(done: SystemExit) -> None:
     code = 0 if done.code is None else done.code
     if type(code) is not int or not 0 <= code <= 255 or sys.flags.inspect:
         return  # the interpreter prints a non-int status, and maps the rest
