@@ -48,11 +48,15 @@ LIGHT_CONFIG = {"light": True, "tracer": {"max_stack_depth": -1, "min_duration":
 
 def child(out: Path, name: str, package: Path) -> list[str]:
     """python -c pass as a traced child of a --light session whose package is `package`."""
-    from concurtrace.runner.session import SITECUSTOMIZE
+    # that tree's own text (since startup4, a stub of its runner/sitestart.py)
+    probe = ("from concurtrace.runner import session as s\n"
+             "print(getattr(s, 'sitecustomize_text', lambda: s.SITECUSTOMIZE)(), end='')\n")
+    text = subprocess.run([PY, "-c", probe], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(package.parent)}).stdout
 
     session = out / name
     (session / "site").mkdir(parents=True)
-    (session / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
+    (session / "site" / "sitecustomize.py").write_text(text)
     os.symlink(package, session / "site" / "concurtrace")
     (session / "config.json").write_text(json.dumps(LIGHT_CONFIG))
     return ["env", f"CONCURTRACE_SESSION={session}", f"PYTHONPATH={session / 'site'}", PY,

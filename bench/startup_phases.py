@@ -11,7 +11,12 @@ runner.run.run() entered (the command parsed), the session made, the watchdog an
 started, the posix_spawn of the target, the prefetch joined, the post-run steps, the trace
 written and the command's end; the traced child's own records (kept with
 CONCURTRACE_KEEP_TEMP, then removed) give its hello (interpreter, sitecustomize, bootstrap)
-and finalize (program run, up to its exit handlers), and the parent's reap its exit.
+and finalize (program run, up to its exit handlers), and the parent's reap its exit;
+"child held" is when the target, its interpreter and our bootstrap's imports done, began to
+wait for the go (a stamp file the wrapper's copy of the session's sitecustomize writes).
+The command is entered as the console script enters it (console.main: the sentinel's fork,
+the collector off, its exit); "end" is the first atexit handler, "exit seen" the harness's
+wait ending.
 Medians of each phase's ms from the previous stamp; raw stamps to
 bench/results/startup-phases-LABEL.json. Instrumented: the stamps cost ~0.1 ms each.
 """
@@ -60,14 +65,43 @@ def _patch_run(m):
     _stamp("runner.run imported")
     _wrap(m, "run", before="run() entered (CLI parsed)")
     _wrap(m, "create_session", after="session made", result=_session)
-    _wrap(m, "read_session", after="records read")
     _wrap(m, "_size_checks", after="timeline built")
 def _reaped(outcome):
     _T["child reaped"] = outcome.statuses[outcome.root_pid][0]
 def _patch_launch(m):
     _wrap(m.os, "posix_spawn", before="spawn", after="spawned")
     _wrap(m.Launcher, "run", result=_reaped)
-PATCH = {"concurtrace.runner.run": _patch_run, "concurtrace.runner.launch": _patch_launch,
+_HELD = (
+    "    go = _os.environ.pop(\"CONCURTRACE_GO_FD\", None)\n"
+    "    if go is not None:\n"
+    "        _stamp_f = open(_os.path.join(_os.environ[\"CONCURTRACE_SESSION\"], "
+    "\"phases-held\"), \"w\")\n"
+    "        import time as _t\n"
+    "        _stamp_f.write(str(_t.monotonic_ns())); _stamp_f.close()\n")
+_HELD_STUB = (  # since startup4 the hold is runner/sitestart.py's: wrapped from the stub
+    "    import concurtrace.runner.sitestart as _s, os as _o, time as _t\n"
+    "    def _held(hold=_s.hold_for_the_go):\n"
+    "        if \"CONCURTRACE_GO_FD\" in _o.environ:\n"
+    "            with open(_o.path.join(_o.environ[\"CONCURTRACE_SESSION\"], "
+    "\"phases-held\"), \"w\") as f:\n"
+    "                f.write(str(_t.monotonic_ns()))\n"
+    "        hold()\n"
+    "    _s.hold_for_the_go = _held\n"
+    "    _concurtrace_boot(__file__)\n")
+def _patch_session(m):  # the held child stamps when its start is done and it waits
+    if hasattr(m, "sitecustomize_text"):
+        m.SITECUSTOMIZE = m.SITECUSTOMIZE.replace("    _concurtrace_boot(__file__)\n",
+                                                  _HELD_STUB)
+        return
+    text = m.SITECUSTOMIZE.replace(
+        "    go = _os.environ.pop(\"CONCURTRACE_GO_FD\", None)\n", _HELD)
+    if text != m.SITECUSTOMIZE:
+        m.SITECUSTOMIZE = text
+def _patch_records(m):  # patched where run() (or, before startup4, runner.run) imports it
+    _wrap(m, "read_session", after="records read")
+PATCH = {"concurtrace.runner.run": _patch_run, "concurtrace.model.records": _patch_records,
+         "concurtrace.runner.session": _patch_session,
+         "concurtrace.runner.launch": _patch_launch,
          "concurtrace.cli_support":
              lambda m: _wrap(m, "write_trace", before="write trace", after="trace written"),
          "concurtrace.runner.watchdog":
@@ -98,20 +132,19 @@ def _save():
     import json
     with open(os.environ["PHASES_OUT"], "w") as f:
         json.dump({"stamps": _T, "session": _SESSION[0] if _SESSION else None}, f)
+PATCH["concurtrace.cli"] = lambda m: _stamp("cli imported")
 sys.argv = ["concurtrace"] + sys.argv[1:]
 _stamp("wrapper ready")
-try:
-    import concurtrace.cli as _cli
-    _stamp("cli imported")
-    import gc; gc.disable()  # as console.py does
-    _cli.main()
-finally:
-    _save()
+import atexit
+atexit.register(_save)  # console.main may leave by os._exit once the atexit handlers ran
+from concurtrace.console import main as _main
+_main()  # the console script's entry point: its sentinel fork, collector and exit
 '''
 
 ORDER = ("interp", "wrapper ready", "cli imported", "runner.run imported",
          "run() entered (CLI parsed)", "session made", "spawn", "spawned", "watchdog started",
-         "sampler started", "live detector started", "prefetch started (go)", "child hello",
+         "sampler started", "live detector started", "child held", "prefetch started (go)",
+         "child hello",
          "child finalize", "child reaped", "prefetch joined", "records read", "timeline built",
          "write trace", "trace written", "end", "exit seen")
 
@@ -131,6 +164,9 @@ def one(argv: list[str], env: dict[str, str], tmp: Path) -> dict[str, float]:
         record = json.loads(line)
         if record.get("ev") in ("hello", "finalize"):
             stamps.setdefault(f"child {record['ev']}", record["ts"])
+    held = Path(session) / "phases-held"
+    if held.exists():
+        stamps["child held"] = int(held.read_text())
     shutil.rmtree(session, ignore_errors=True)
     return {name: (ts - start) / 1e6 for name, ts in stamps.items()}
 

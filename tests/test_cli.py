@@ -159,3 +159,60 @@ def test_default_output_never_replaces_a_trace_of_the_same_second(tmp_path: Path
     assert all(path.read_text() == "earlier run" for path in taken)
     new = [p for p in traces.iterdir() if p not in taken]
     assert len(new) == 1 and new[0].name.endswith("-2.pftrace"), new
+
+
+LEAVE = """
+import atexit, sys, threading, time
+from concurtrace.console import leave
+case = sys.argv[1]
+atexit.register(lambda: print("atexit ran", flush=True))
+sys.stdout.write("buffered, not flushed")  # the flush happens on the way out
+if case == "thread":  # a non-daemon thread: the interpreter waits for it, then atexit
+    threading.Thread(target=lambda: (time.sleep(0.2), print("thread ended"))).start()
+if case == "ctrl-c":  # a Ctrl-C while leave() flushes: the interpreter's exit goes on
+    class Interrupted:
+        def __init__(self, stream):
+            self.stream, self.flushes = stream, 0
+        def flush(self):
+            self.flushes += 1
+            if self.flushes == 2:  # the first is the atexit handler's print
+                raise KeyboardInterrupt
+            self.stream.flush()
+        def __getattr__(self, name):
+            return getattr(self.stream, name)
+    sys.stdout = Interrupted(sys.stdout)
+code = {"none": None, "int": 7, "thread": 5, "text": "bye", "big": 300, "bool": True,
+        "ctrl-c": 3}[case]
+done = SystemExit(code)
+leave(done)
+print("returned", flush=True)  # leave() gave the exit back to the interpreter
+raise done
+"""
+
+
+@pytest.mark.parametrize(("case", "status", "returned"), [
+    ("none", 0, False), ("int", 7, False), ("thread", 5, True), ("text", 1, True),
+    ("big", 300 & 0xFF, True), ("bool", 1, True), ("ctrl-c", 3, True)])
+def test_the_console_leaves_with_the_status_the_interpreter_would(
+        tmp_path: Path, case: str, status: int, returned: bool) -> None:
+    """console.leave: os._exit after atexit and the streams' flush, or, for what it cannot
+    say is the same, back to the interpreter's own exit."""
+    done = subprocess.run([sys.executable, "-c", LEAVE, case], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=30)
+    assert done.returncode == status, done.stderr
+    assert done.stdout.startswith("buffered, not flushed"), done.stdout
+    assert done.stdout.count("atexit ran") == 1, done.stdout
+    assert ("returned" in done.stdout) == returned, done.stdout
+    if case == "thread":
+        assert done.stdout.index("thread ended") < done.stdout.index("atexit ran")
+    if case == "text":
+        assert "bye" in done.stderr
+
+
+def test_the_console_leaves_after_a_run_with_the_programs_status(tmp_path: Path) -> None:
+    """The console script's quick exit keeps the status of a run whose program dies by a
+    signal (128+N) and the command's own messages, written before it leaves."""
+    done = concurtrace("run", "--light", "-q", "-o", str(tmp_path / "t.pftrace"), "-c",
+                       "import os, signal; os.kill(os.getpid(), signal.SIGTERM)", cwd=tmp_path)
+    assert done.returncode == 128 + 15, done.stderr
+    assert done.stderr.rstrip().endswith("or at https://ui.perfetto.dev"), done.stderr

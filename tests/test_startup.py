@@ -55,8 +55,9 @@ def test_run_imports_no_pydantic_nor_protobuf(tmp_path: Path) -> None:
                      cwd=tmp_path)
     assert "concurtrace.exporters.perfetto" in names  # it did write the trace
     # -q: no summary to render; no process left at the end: psutil is not needed;
-    # --light: no function trace to decode, so no msgspec
-    assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec")) == []
+    # --light: no function trace to decode, so no msgspec; the subreaper's prctl through
+    # _ctypes (runner/libc_calls.py), not ctypes (~1.6 ms before the target's spawn)
+    assert heavy(names, HEAVY_ALWAYS + ("rich.console", "psutil", "msgspec", "ctypes")) == []
     assert (tmp_path / "t.pftrace").stat().st_size > 0
     # ~2.8 M instructions a @dataclass at import, ~11 M socket's enums: model/plain.py's
     # classes and the watchdog's _socket (callgrind, bench/README.md issue 18)
@@ -280,7 +281,10 @@ def test_the_cli_defaults_are_the_models() -> None:
 # multiprocessing. Their hooks now come with the program's own import of their module.
 NOT_ON_THE_START_PATH = {"json", "json.decoder", "json.encoder", "re", "typing", "dataclasses",
                          "zlib", "select", "multiprocessing", "concurtrace.options", "queue",
-                         "heapq", "weakref", "importlib.machinery",  # (3.13's threading
+                         "heapq", "weakref", "importlib.machinery",
+                         "ctypes",  # SA_RESETHAND through _ctypes (libc_calls.py)
+                         "signal", "enum",  # _signal; signal.py hooked at its import
+                         # (3.13's threading
                          # imports warnings itself)
                          "concurtrace.runner.hooks_sync_mp_patchers",
                          "concurtrace.runner.hooks_sync_mp",
@@ -300,6 +304,53 @@ def test_a_traced_child_loads_no_hook_module_it_does_not_need(tmp_path: Path) ->
     extra = set(ast.literal_eval(done.stdout)) - set(ast.literal_eval(plain))
     assert "concurtrace.runner.bootstrap" in extra  # it was traced
     assert sorted(extra & NOT_ON_THE_START_PATH) == []
+
+
+def test_a_traced_child_arms_sa_resethand_without_ctypes(tmp_path: Path) -> None:
+    """The fatal-signal handlers' SA_RESETHAND (sigwatch.ResetHand) is set through _ctypes
+    alone: the program finds no ctypes loaded, and the kernel's sigaction of SIGTERM with
+    the flag, under CPython's own C handler."""
+    probe = ("import sys\n"
+             "print('ctypes' in sys.modules)\n"
+             "import ctypes\n"
+             "class Sigaction(ctypes.Structure):\n"
+             "    _fields_ = [('handler', ctypes.c_void_p), ('mask', ctypes.c_ubyte * 128),\n"
+             "                ('flags', ctypes.c_uint), ('restorer', ctypes.c_void_p)]\n"
+             "now = Sigaction()\n"
+             "ctypes.CDLL(None).sigaction(15, None, ctypes.byref(now))\n"
+             "print(bool(now.flags & 0x80000000), bool(now.handler))\n")
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(tmp_path / "t.pftrace"), "-c", probe], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "True"], done.stdout
+
+
+def test_a_late_import_of_signal_is_still_hooked(tmp_path: Path) -> None:
+    """The bootstrap uses _signal (signal.py's enums: ~2.7 ms of every traced process's
+    start); signal.py's functions are patched at the program's import of it: the program
+    sees SIG_DFL where our saving handler is, as before, and its SIG_IGN comes back as
+    signal.py's Handlers."""
+    probe = ("import sys\n"
+             "print('signal' in sys.modules)\n"
+             "import signal, _signal\n"
+             "print(repr(signal.getsignal(signal.SIGTERM)), _signal.getsignal(15) != 0)\n"
+             "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+             "print(repr(signal.signal(signal.SIGTERM, signal.SIG_DFL)))\n"
+             "print(repr(signal.getsignal(signal.SIGTERM)), _signal.getsignal(15) != 0)\n"
+             "signal.raise_signal(signal.SIGTERM)\n")
+    out = tmp_path / "t.json"
+    done = subprocess.run([sys.executable, "-m", "concurtrace", "run", "--light", "-q", "-o",
+                           str(out), "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 128 + 15, done.stderr
+    assert done.stdout.splitlines() == ["False", "<Handlers.SIG_DFL: 0> True",
+                                        "<Handlers.SIG_IGN: 1>", "<Handlers.SIG_DFL: 0> True"]
+    from traced import summary_json
+
+    root = summary_json(out)["processes"][0]
+    # the hooked raise_signal's record: the process's own signal, not one from outside
+    assert root["terminated_by"] == {"pid": root["pid"], "reason": "raised"}, root
 
 
 def test_a_traced_multiprocessing_program_loads_no_typing(tmp_path: Path) -> None:
@@ -402,3 +453,80 @@ def test_the_watchers_are_imported_after_the_spawn(tmp_path: Path) -> None:
                           cwd=tmp_path, timeout=60)
     assert done.returncode == 0, done.stderr
     assert heavy(set(ast.literal_eval(done.stdout)), AFTER_THE_SPAWN) == []
+
+
+def test_the_sessions_sitecustomize_is_a_stub_of_the_packages_sitestart() -> None:
+    """Every traced Python compiles the session's sitecustomize (a new file in each
+    session): the work is runner/sitestart.py's, cached with the package (~0.8 ms of each
+    process's start when it was all in the file); what is compiled is a few lines."""
+    from concurtrace.runner.session import SITECUSTOMIZE, sitecustomize_text
+
+    code = [line for line in SITECUSTOMIZE.splitlines() if line.strip()
+            and not line.lstrip().startswith("#")]
+    assert len(code) <= 14, SITECUSTOMIZE
+    assert "concurtrace.runner.sitestart import boot" in sitecustomize_text()
+
+
+def test_without_our_package_the_root_is_still_held_and_hands_over(tmp_path: Path) -> None:
+    """When the session's package link cannot be imported (removed, another Python that
+    cannot read it), the sitecustomize's fallback says so in one line, holds the root
+    target for the go all the same, and runs the program's own sitecustomize."""
+    from concurtrace.runner.session import create_session
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sitecustomize.py").write_text("print('own sitecustomize')\n")
+    (own / "concurtrace").mkdir()  # found before ours (its link is gone) and the install's
+    (own / "concurtrace" / "__init__.py").write_text("raise ImportError('not here')\n")
+    session = create_session({"light": True}, keep=False)
+    (session.site_dir / "concurtrace").unlink()
+    go_read, go_write = os.pipe()
+    try:
+        env = {**session.env({**os.environ, "PYTHONPATH": str(own)}),
+               "CONCURTRACE_GO_FD": str(go_read)}
+        probe = "import os; print('program', 'CONCURTRACE_GO_FD' in os.environ)"
+        child = subprocess.Popen([sys.executable, "-c", probe], env=env, pass_fds=(go_read,),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 cwd=tmp_path)
+        os.close(go_read)
+        time.sleep(0.5)
+        assert child.poll() is None  # held: the program has not run
+        os.close(go_write)
+        go_write = -1
+        out, err = child.communicate(timeout=30)
+    finally:
+        if go_write >= 0:
+            os.close(go_write)
+        session.cleanup()
+    assert child.returncode == 0, err
+    assert out == "own sitecustomize\nprogram False\n", out
+    assert err.startswith("concurtrace: tracing not started in pid") and err.count("\n") == 1
+    assert "not here" in err, err
+
+
+AT_THE_SPAWN = """
+import os, sys
+spawn = os.posix_spawn
+def spy(*args, **kwargs):
+    print(sorted(sys.modules), file=sys.stderr, flush=True)
+    return spawn(*args, **kwargs)
+os.posix_spawn = spy
+sys.argv = ["concurtrace", "run", "--light", "-q", "--force", "-o", sys.argv[1], "-c", "pass"]
+from concurtrace.console import main
+main()
+"""
+
+
+def test_nothing_only_the_watchers_or_the_post_run_need_is_imported_before_the_spawn(
+        tmp_path: Path) -> None:
+    """What the parent imports before the target's posix_spawn delays the target's start,
+    which is on the command's critical path (bench/README.md, startup4): the json package,
+    ctypes, the records' reader, the sampler and the watchdog come after it."""
+    done = subprocess.run([sys.executable, "-c", AT_THE_SPAWN, str(tmp_path / "t.pftrace")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 0, done.stderr
+    at_spawn = set(ast.literal_eval(done.stderr.splitlines()[0]))
+    assert "concurtrace.runner.launch" in at_spawn  # it was the run's spawn
+    late = ("json", "ctypes", "concurtrace.model.records", "concurtrace.sampler",
+            "concurtrace.runner.watchdog", "concurtrace.runner.livedeadlock", "psutil")
+    assert heavy(at_spawn, late) == []

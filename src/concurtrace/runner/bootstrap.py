@@ -8,11 +8,14 @@ concurtrace.model/runner hooks: it runs inside the user's program.
 
 from __future__ import annotations
 
+# _signal, not signal: signal.py's enums cost every traced process ~2.7 ms; the hooks patch
+# signal.py's functions when the program imports it (hooks._install_signals)
+import _signal as signal  # type: ignore[import-not-found]
 import atexit
 import os
-import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 from concurtrace.model.jsonline import loads
@@ -151,7 +154,7 @@ class Recorder:
             return
         armed = False
         for signum in FATAL_SIGNALS:
-            if signal.getsignal(signum) is signal.SIG_DFL:
+            if signal.getsignal(signum) == signal.SIG_DFL:  # an int here, not an enum
                 armed = self._take(signum) or armed
         if armed:
             self.signal_watch.open()  # the parent ends us if a C call keeps our handler out
@@ -324,14 +327,26 @@ def _stack(frame: FrameType | None) -> list[dict[str, Any]]:
     return stack
 
 
-def start_from_environment() -> None:
-    """Entry point for sitecustomize: a no-op when not inside a concurtrace session."""
+def prepare_from_environment() -> Callable[[], None] | None:
+    """What runs before the program may (runner/sitestart.py: the root target then waits for
+    the go, and this is done while it would wait anyway): the config read, the recorder
+    made, libc's sigaction found. Its start() is the rest, from the hello on. None: not
+    inside a concurtrace session, or the session is gone."""
     session = os.environ.get("CONCURTRACE_SESSION")
     if not session or os.environ.get("CONCURTRACE_DISABLE"):
-        return
+        return None
     try:
         with open(os.path.join(session, "config.json"), encoding="utf-8") as stream:
             config = loads(stream.read())
     except (OSError, ValueError):
-        return  # the session is gone (a leaf outliving concurtrace): run untraced
-    Recorder(session, config).start()
+        return None  # the session is gone (a leaf outliving concurtrace): run untraced
+    recorder = Recorder(session, config)
+    recorder.resethand.prepare()
+    return recorder.start
+
+
+def start_from_environment() -> None:
+    """Entry point for a sitecustomize: a no-op when not inside a concurtrace session."""
+    start = prepare_from_environment()
+    if start is not None:
+        start()

@@ -7,9 +7,9 @@ inside the traced program; imports only the standard library.
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal.py: see _install_signals
 import _thread
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
-FATAL_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # the ones our handler saves the trace for
+FATAL_SIGNALS = (_signal.SIGTERM, _signal.SIGHUP)  # the ones our handler saves the trace for
 
 
 def main_thread() -> bool:
@@ -285,6 +285,9 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
                              reason="daemon_cleanup" if in_exit_function() else _reason(sig)))
 
     hooks.patch(os, "kill", kill)
+
+
+def _install_signal_sends(hooks: HookSet, sink: Sink, signal: ModuleType) -> None:
     orig_raise = signal.raise_signal
 
     def raise_signal(signalnum: int) -> None:
@@ -297,10 +300,12 @@ def _install_waits(hooks: HookSet, sink: Sink) -> None:
 
     hooks.patch(signal, "raise_signal", raise_signal)
     if hasattr(signal, "pthread_kill"):
-        hooks.patch(signal, "pthread_kill", _pthread_kill_hook(signal.pthread_kill, sink))
+        hooks.patch(signal, "pthread_kill",
+                    _pthread_kill_hook(signal.pthread_kill, sink, signal))
 
 
-def _pthread_kill_hook(orig: Callable[[int, int], None], sink: Sink) -> Callable[[int, int], None]:
+def _pthread_kill_hook(orig: Callable[[int, int], None], sink: Sink,
+                       signal: ModuleType) -> Callable[[int, int], None]:
     """signal.pthread_kill signals a thread of this process: the process's own signal
     (CPython's test_socketserver read 'after SIGUSR1 from outside the traced tree')."""
 
@@ -343,11 +348,11 @@ def _trips(getsignal: Callable[[int], Any], signum: int) -> bool:
         handler = getsignal(signum)
     except (TypeError, ValueError, OverflowError):  # its own error follows, as without us
         return False
-    return handler not in (signal.SIG_DFL, signal.SIG_IGN)
+    return handler not in (_signal.SIG_DFL, _signal.SIG_IGN)
 
 
 def _reason(sig: int) -> str:
-    return "kill" if sig == signal.SIGKILL else "terminate"
+    return "kill" if sig == _signal.SIGKILL else "terminate"
 
 
 def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
@@ -367,7 +372,45 @@ def _wait_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
 
 
 def _install_signals(hooks: HookSet, sink: Sink) -> None:
-    """Keep the program's view of signal dispositions as if we were not there."""
+    """Keep the program's view of signal dispositions as if we were not there.
+
+    signal.py's functions are patched once the program imports it, not here: importing it
+    (its enums) cost every traced process ~2.7 ms before the go. Until then nothing of the
+    program can call them (signal.py's wrappers of _signal are all it has); _thread's
+    interrupt_main and os's close are hooked at once."""
+    if "signal" in sys.modules:  # the program's own sitecustomize or a .pth imported it
+        _install_signal_module(hooks, sink, sys.modules["signal"])
+    else:
+        after_import(hooks, "signal",
+                     lambda module: _install_signal_module(hooks, sink, module))
+    orig_getsignal = _signal.getsignal
+    orig_interrupt_main = _thread.interrupt_main
+
+    def interrupt_main(signum: int = _signal.SIGINT, /) -> None:
+        # It simulates a signal for Python-level handlers only, and does nothing when the
+        # disposition is SIG_DFL, which is what the program sees where our handler is.
+        if signum in FATAL_SIGNALS and sink.handles_signal(signum):
+            return
+        if _trips(orig_getsignal, signum):
+            # Its C side writes signum into our wakeup pipe as a delivery would: without a
+            # record it read 'after SIGINT from outside the traced tree' (test_threading).
+            _raised(sink, signum, "_thread.interrupt_main", depth=3)
+        sink.call(orig_interrupt_main, signum)
+
+    hooks.patch(_thread, "interrupt_main", clean_raise(interrupt_main))
+    _install_fd_closes(hooks, sink)
+
+
+def _handlers(signal: ModuleType, handler: Any) -> Any:
+    """What signal.signal returns for a raw _signal value (its Handlers for SIG_DFL and
+    SIG_IGN), as signal.py's own wrapper converts it."""
+    try:
+        return signal.Handlers(handler)
+    except (ValueError, TypeError):
+        return handler
+
+
+def _install_signal_module(hooks: HookSet, sink: Sink, signal: ModuleType) -> None:
     orig_signal, orig_getsignal = signal.signal, signal.getsignal
 
     def getsignal(signum: int) -> Any:
@@ -384,8 +427,8 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
             if signum in FATAL_SIGNALS and isinstance(handler, int) and handler == signal.SIG_DFL:
                 # The default ends the process; ours does too (after saving the trace), so the
                 # program's SIG_DFL keeps its meaning and the trace is not lost.
-                previous = sink.default_disposition(signum) if main_thread() \
-                    else orig_signal(signum, handler)  # raises ValueError, as without us
+                previous = _handlers(signal, sink.default_disposition(signum)) \
+                    if main_thread() else orig_signal(signum, handler)  # its ValueError
             else:
                 previous = orig_signal(signum, handler)
         except BaseException as error:  # e.g. ValueError outside the main thread
@@ -397,26 +440,16 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
 
     def set_wakeup_fd(fd: int, /, *, warn_on_full_buffer: bool = True) -> int:
         if not main_thread():
-            return orig_wakeup(fd, warn_on_full_buffer=warn_on_full_buffer)  # its ValueError
+            return int(orig_wakeup(fd, warn_on_full_buffer=warn_on_full_buffer))  # its ValueError
         return int(sink.set_wakeup_fd(fd, warn_on_full_buffer))
 
     hooks.patch(signal, "getsignal", getsignal)
     hooks.patch(signal, "signal", set_signal)
     hooks.patch(signal, "set_wakeup_fd", clean_raise(set_wakeup_fd))
-    orig_interrupt_main = _thread.interrupt_main
+    _install_signal_sends(hooks, sink, signal)
 
-    def interrupt_main(signum: int = signal.SIGINT, /) -> None:
-        # It simulates a signal for Python-level handlers only, and does nothing when the
-        # disposition is SIG_DFL, which is what the program sees where our handler is.
-        if signum in FATAL_SIGNALS and sink.handles_signal(signum):
-            return
-        if _trips(orig_getsignal, signum):
-            # Its C side writes signum into our wakeup pipe as a delivery would: without a
-            # record it read 'after SIGINT from outside the traced tree' (test_threading).
-            _raised(sink, signum, "_thread.interrupt_main", depth=3)
-        sink.call(orig_interrupt_main, signum)
 
-    hooks.patch(_thread, "interrupt_main", clean_raise(interrupt_main))
+def _install_fd_closes(hooks: HookSet, sink: Sink) -> None:
     orig_close, orig_closerange = os.close, os.closerange
 
     def close(fd: int) -> None:

@@ -7,7 +7,7 @@ program's own import of it executes.
 
 from __future__ import annotations
 
-import signal
+import _signal as signal  # type: ignore[import-not-found]  # no enums (hooks.py)
 import sys
 import threading
 from types import CodeType, ModuleType

@@ -8,7 +8,6 @@ the last process of the tree has ended.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import sys
@@ -64,10 +63,11 @@ def _terminal_sent_it_to_the_tree() -> bool:
 def become_subreaper() -> bool:
     if not sys.platform.startswith("linux"):
         return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
-    except (OSError, AttributeError):
+    try:  # _ctypes, not ctypes: ~1.6 ms less before the target's spawn
+        from concurtrace.runner.libc_calls import libc_function
+
+        return bool(libc_function("prctl")(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (ImportError, OSError, AttributeError):
         return False
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from concurtrace.errors import ConcurtraceError
 from concurtrace.gc_pause import paused_gc
-from concurtrace.model.records import Record, lifecycle_records, read_session
 from concurtrace.options import (
     DEFAULT_ASYNCIO_SLOW_MS,
     DEFAULT_DEADLOCK_AFTER_S,
@@ -24,14 +23,17 @@ from concurtrace.runner.session import create_session
 from concurtrace.runner.watchers import Watchers
 
 if TYPE_CHECKING:
+    from concurtrace.model.records import Record
     from concurtrace.model.sampled import SampleResult
     from concurtrace.model.sources import Observed
     from concurtrace.model.timeline import Timeline
 
 # What only the post-run steps use: imported while the program runs (runner/prefetch.py),
-# then by run() itself (already loaded by then, unless the prefetch could not run).
-POST_RUN_MODULES = ("concurtrace.model.timeline", "concurtrace.model.build",
-                    "concurtrace.model.analysis", "concurtrace.model.budget",
+# then by run() itself (already loaded by then, unless the prefetch could not run). Not
+# before the target's spawn: what is imported before it delays its start.
+POST_RUN_MODULES = ("concurtrace.model.records", "concurtrace.model.timeline",
+                    "concurtrace.model.build", "concurtrace.model.analysis",
+                    "concurtrace.model.budget",
                     "concurtrace.model.lifecycle", "concurtrace.model.tasks",
                     "concurtrace.model.tasks_analysis", "concurtrace.runner.collect",
                     "concurtrace.runner.merge_pool", "concurtrace.model.deadlock",
@@ -118,6 +120,7 @@ def run(config: RunConfig, progress: Progress = _silent,
         from concurtrace.model.build import build_timeline
         from concurtrace.model.deadlock import deadlock_report
         from concurtrace.model.lifecycle import add_lifecycle
+        from concurtrace.model.records import lifecycle_records, read_session
         from concurtrace.model.sync import build_sync
         from concurtrace.model.tasks import build_tasks
         from concurtrace.model.tasks_analysis import loop_counters

@@ -7,7 +7,6 @@ concurtrace.runner.bootstrap, then hands over to any sitecustomize of its own.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -15,94 +14,57 @@ from pathlib import Path
 from typing import Any
 
 import concurtrace
+from concurtrace.model.jsonline import dumps
 
+# Every Python of the tree compiles this file (a new one in each session): it is kept to a
+# few lines, and the work is runner/sitestart.py's, whose bytecode is cached with the
+# package. If our package cannot be imported there, FALLBACK still holds the root target
+# for the go and runs the program's own sitecustomize, as sitestart would.
 SITECUSTOMIZE = '''\
-# Written by concurtrace: start tracing this process, then run the real sitecustomize.
+# Written by concurtrace: start tracing this process (concurtrace/runner/sitestart.py),
+# then run the real sitecustomize.
+try:
+    from concurtrace.runner.sitestart import boot as _concurtrace_boot
+except KeyboardInterrupt:  # the program has not run a line: it ends as by an early Ctrl-C
+    import _signal
+    import os
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+    os.kill(os.getpid(), _signal.SIGINT)
+except Exception as _concurtrace_error:  # never break the traced program
+    exec(%r)
+else:
+    _concurtrace_boot(__file__)
+    del _concurtrace_boot
+'''
+
+FALLBACK = '''\
 import os as _os
 import sys as _sys
-
-
-def _concurtrace_in_main_interpreter():
-    # Signals belong to the main thread of the main interpreter, where site runs; in a
-    # sub-interpreter set_wakeup_fd raises, and tracing there is not safe (VizTracer's
-    # C state is per process): leave a record for the summary's note, print nothing.
-    import _signal
-    import time
+_sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n"
+                  % (_os.getpid(), _concurtrace_error))
+_go = _os.environ.pop("CONCURTRACE_GO_FD", None)
+if _go is not None:
     try:
-        _signal.set_wakeup_fd(_signal.set_wakeup_fd(-1))
-        return True
-    except ValueError:
+        _os.read(int(_go), 1)
+    except (OSError, ValueError):
         pass
     try:
-        session = _os.environ["CONCURTRACE_SESSION"]
-        fd = _os.open(_os.path.join(session, "life-%d-subinterpreters.jsonl" % _os.getpid()),
-                      _os.O_WRONLY | _os.O_CREAT | _os.O_APPEND | _os.O_CLOEXEC, 0o600)
-        try:
-            _os.write(fd, b'{"ev":"subinterpreter","pid":%d,"ts":%d}\\n'
-                      % (_os.getpid(), time.monotonic_ns()))
-        finally:
-            _os.close(fd)
-    except Exception:
+        _os.close(int(_go))
+    except (OSError, ValueError):
         pass
-    return False
-
-
-def _concurtrace_start():
-    start = None
-    if _concurtrace_in_main_interpreter():
-        try:
-            from concurtrace.runner.bootstrap import start_from_environment as start
-        except Exception as error:  # never break the traced program
-            _sys.stderr.write("concurtrace: tracing not started in pid %d: %r\\n"
-                              % (_os.getpid(), error))
-    # The root target waits here, its interpreter and our imports done, until concurtrace
-    # has its sampler and watchdog running (runner/launch.py: they start while we import):
-    # nothing of the program runs unobserved. End of file: the parent went; we go too.
-    go = _os.environ.pop("CONCURTRACE_GO_FD", None)
-    if go is not None:
-        try:
-            _os.read(int(go), 1)
-        except (OSError, ValueError):
-            pass
-        try:
-            _os.close(int(go))
-        except (OSError, ValueError):
-            pass
-    return start
-
-
-def _concurtrace_ctrl_c():
-    # Ctrl-C came while we started this interpreter (our imports, the hold for the go, our
-    # hooks): the program has not run a line, so it ends as Python ends on a Ctrl-C that
-    # nothing handles, by SIGINT. Out of here, the KeyboardInterrupt would end it with
-    # "Fatal Python error: init_import_site", exit status 1 and a traceback of ours.
-    import _signal
-    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
-    _os.kill(_os.getpid(), _signal.SIGINT)
-
-
-def _concurtrace_boot():
-    here = _os.path.dirname(_os.path.abspath(__file__))
-    try:
-        start = _concurtrace_start()
-    except KeyboardInterrupt:
-        _concurtrace_ctrl_c()
-    _sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != here]
-    ours = _sys.modules.pop("sitecustomize", None)
-    try:
-        import sitecustomize  # noqa: F401  (the program's own, if any)
-    except ImportError:
-        _sys.modules["sitecustomize"] = ours
-    if start is not None:
-        try:
-            start()  # last: the function trace starts here
-        except KeyboardInterrupt:
-            _concurtrace_ctrl_c()
-
-
-_concurtrace_boot()
-del _concurtrace_boot, _concurtrace_start, _concurtrace_ctrl_c, _concurtrace_in_main_interpreter
+_here = _os.path.dirname(_os.path.abspath(__file__))
+_sys.path[:] = [p for p in _sys.path if _os.path.abspath(p or ".") != _here]
+_ours = _sys.modules.pop("sitecustomize", None)
+try:
+    import sitecustomize  # noqa: F401  (the program's own, if any)
+except ImportError:
+    _sys.modules["sitecustomize"] = _ours
+del _go, _here, _ours, _os, _sys
 '''
+
+
+def sitecustomize_text() -> str:
+    return SITECUSTOMIZE % FALLBACK
 
 
 class Session:  # a plain class, not a dataclass: ~0.7 ms less at every start
@@ -132,13 +94,14 @@ def create_session(config: dict[str, Any], keep: bool = False) -> Session:
     keep = keep or bool(os.environ.get("CONCURTRACE_KEEP_TEMP"))  # for debugging test suites
     session = Session(directory, keep)
     session.site_dir.mkdir(mode=0o700)
-    (session.site_dir / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    (session.site_dir / "sitecustomize.py").write_text(sitecustomize_text(), encoding="utf-8")
     os.chmod(session.site_dir / "sitecustomize.py", 0o600)
     # Only our package goes on the target's path, never our whole site-packages:
     # another --python must use its own viztracer build.
     package_dir = Path(concurtrace.__file__).resolve().parent
     os.symlink(package_dir, session.site_dir / "concurtrace")
     config_path = directory / "config.json"
-    config_path.write_text(json.dumps(config), encoding="utf-8")
+    # _json's encoder (model/jsonline.py), not the json package: ~0.8 ms before the spawn
+    config_path.write_text(dumps(config), encoding="utf-8")
     os.chmod(config_path, 0o600)
     return session
