@@ -44,6 +44,20 @@ UNNAMED = f"(not named: --light names {WALKS} awaits a ms)"
 UNNAMED_ID = 1
 
 
+class LoopThread:
+    """Per thread, what --light's iteration hooks count (hooks_asyncio_iter)."""
+
+    __slots__ = ("tid", "lp", "step_ns", "selected", "plain", "only")
+
+    def __init__(self, tid: int) -> None:
+        self.tid = tid
+        self.lp = 0  # the number of the loop whose iteration it runs
+        self.step_ns = 0  # time in timed steps and timers, ever: an iteration's is a difference
+        self.selected = 0  # when the iteration's select returned (0: not seen)
+        self.plain = 0  # its plain callbacks
+        self.only: Any = None  # the only one's code (or a builtin's qualname)
+
+
 class State:
     def __init__(self, sink: Sink, slow_ns: int) -> None:
         self.sink, self.slow_ns = sink, slow_ns
@@ -76,6 +90,7 @@ class State:
             weakref.WeakValueDictionary()
         # awaits still to name until the next refill (--light: WALKS a ms)
         self.walks = self.walks_per_ms = UNLIMITED
+        self.per_callback = False  # --light: Handle._run's hook turned on (hooks_asyncio_iter)
         self.name_id(UNNAMED)  # UNNAMED_ID
 
     def name_id(self, text: str) -> int:
@@ -102,6 +117,10 @@ class State:
         except AttributeError:
             tid = self.tids.tid = _tid()
         return tid
+
+    def loop_thread(self) -> LoopThread:
+        lt = self.tids.lt = LoopThread(self.thread_id())
+        return lt
 
     def emit_flat(self, start: int, row: tuple[int, ...]) -> None:
         """A common row: PACKED_COLUMNS, WIDTH ints, none None."""
@@ -140,12 +159,18 @@ class State:
                     rows[0][0] if rows else first_start(flat))
         record: dict[str, Any] = {"ev": "asteps", "ts": first, "cols": STEP_COLUMNS,
                                   "rows": rows}
-        if flat:
-            record["packed"], record["pcols"], record["pfmt"] = \
-                pack(flat), PACKED_COLUMNS, PACKED_ROW
         if self.new_names:
             record["names"], self.new_names = self.new_names, {}
-        self.sink.write(record)
+        if not flat:
+            self.sink.write(record)
+            return
+        record["pcols"], record["pfmt"] = PACKED_COLUMNS, PACKED_ROW
+        write_ascii = getattr(self.sink, "write_ascii", None)  # the recorder's: base64 is
+        if write_ascii is None:  # JSON as it is, not escaped (~3k instructions a request)
+            record["packed"] = pack(flat)
+            self.sink.write(record)
+        else:
+            write_ascii(record, "packed", pack(flat))
 
     def task_id(self, task: Any) -> tuple[int, bool]:
         """(our number for the task, or loop, first time seen)."""
