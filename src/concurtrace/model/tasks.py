@@ -7,8 +7,7 @@ list in "cols" order: ts, end, tid, loop, task, aw/at/awt, what it awaits and wh
 optionally a dict: name, coro, slow, out: result | exception | cancelled, with exc/msg/at;
 packed: more rows without the dict, as base64 little-endian ints, "pcols" and "pfmt"
 saying which and how), "acb" (a
-plain callback that ran longer than the slow threshold; with "iter": true, --light's, timed
-by its loop iteration, "plain" the iteration's plain callbacks), "aloop" (loop counters: ready,
+plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
 "aunret" (a task's exception never retrieved), "asubmit"/"awork" (a run_in_executor call
 submitted, and run by a thread pool's worker), "anever" (a coroutine never awaited: its

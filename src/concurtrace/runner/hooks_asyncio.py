@@ -12,9 +12,7 @@ and Future stay as they are:
   hooks_asyncio_steps and the loop counters of hooks_asyncio_loop) with start,
   end, what the task awaits afterwards (Task._fut_waiter and the coroutine's cr_await
   chain) or how it ended; any other callback is written only when it ran longer than
-  the slow threshold ("acb"). --light leaves Handle._run alone: a task's step handle is
-  made a timed subclass at its loop iteration's select (hooks_asyncio_iter), and a slow
-  plain callback is caught from its iteration's time.
+  the slow threshold ("acb").
 - BaseEventLoop.call_exception_handler: "Task exception was never retrieved" ("aunret").
 Besides: BaseEventLoop.run_in_executor (hooks_asyncio_executor), the coroutine-never-
 awaited warning (hooks_unawaited), and uvloop's Loop

@@ -1,9 +1,7 @@
 """The asyncio hooks that run with every callback and loop iteration (issue 17; the rest
 is hooks_asyncio): Handle._run (a task step becomes a row, a slow plain callback an
 "acb"), TimerHandle._run (how late the timer ran) and BaseEventLoop._run_once (the loop's
-counters, a batch of rows that is old). --light (install_light) patches no Handle._run:
-steps are timed by hooks_asyncio_iter's step handles, plain callbacks by the iteration
-(_run_once's hook here), until one blocks the loop. Handle._run's hook is the hot path: a plain
+counters, a batch of rows that is old). Handle._run's hook is the hot path: a plain
 callback costs ~40 bytecodes of ours and no call, a task step's common row ~100 more
 (bench/asyncio_ops.py counts them). So the common cases are inline here, not calls into
 hooks_asyncio_steps (whose ran/stepped do the same for the rarer cases), and each test
@@ -18,7 +16,6 @@ import struct
 import time
 from typing import Any
 
-from concurtrace.runner import hooks_asyncio_iter as iterations
 from concurtrace.runner import hooks_asyncio_loop as loop
 from concurtrace.runner import hooks_asyncio_steps as steps
 from concurtrace.runner.hooks_asyncio_state import BATCH_ROWS, DUR_MAX, ROW, UNNAMED_ID, State
@@ -125,72 +122,7 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
             unlink(error)
             raise
 
-    if light:
-        install_light(hooks, state, handle_run, orig_run_once)
-        return
     hooks.patch(events.Handle, "_run", handle_run)
     hooks.patch(events.TimerHandle, "_run", timer_run)
     if callable(orig_run_once):
         hooks.patch(base_events.BaseEventLoop, "_run_once", run_once)
-
-
-def install_light(hooks: HookSet, state: State, handle_run: Any, orig_run_once: Any) -> None:
-    """--light: task steps timed by their handles, plain callbacks by their loop iteration
-    (hooks_asyncio_iter); timers by themselves, as in the default mode."""
-    from asyncio import base_events, events
-
-    per_callback = iterations.install_iterations(hooks, state, handle_run)
-    tls, slow_ns, blocked = state.tids, state.slow_ns, iterations.iteration_blocked
-
-    def timer_run(self: Any) -> None:
-        if not state.on:
-            handle_run(self)
-            return None
-        start = _now()
-        loop.timer_lag(state, self, start)
-        try:
-            handle_run(self)
-        except BaseException as error:
-            unlink(error)
-            raise
-        try:
-            lt = tls.lt
-        except AttributeError:
-            lt = state.loop_thread()
-        lt.step_ns += _now() - start  # timed: not the iteration's plain callbacks'
-        return None
-
-    def run_once(self: Any) -> None:
-        if not state.on:
-            return orig_run_once(self)  # type: ignore[no-any-return]
-        now = _now()
-        if now >= state.next_sample:
-            loop.loop_due(state, self, now)
-        try:
-            lt = tls.lt
-        except AttributeError:
-            lt = state.loop_thread()
-        lt.selected, timed = 0, lt.step_ns
-        try:
-            orig_run_once(self)
-        except BaseException as error:  # KeyboardInterrupt, SystemExit from a callback
-            unlink(error)
-            raise
-        if state.per_callback:
-            return None
-        if not lt.selected:  # not a BaseSelectorEventLoop's _process_events: per callback
-            per_callback()
-            return None
-        busy = _now() - lt.selected - (lt.step_ns - timed)
-        if busy >= slow_ns:
-            try:
-                blocked(state, self, lt, busy, per_callback)
-            except Exception:  # noqa: BLE001 - a loop of the program's we misread
-                pass
-        return None
-
-    hooks.patch(events.TimerHandle, "_run", timer_run)
-    if callable(orig_run_once):
-        hooks.patch(base_events.BaseEventLoop, "_run_once", run_once)
-    else:
-        per_callback()

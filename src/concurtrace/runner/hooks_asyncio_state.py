@@ -8,8 +8,10 @@ others (the step's duration instead of its end) uint32s, base64, in the record's
 "packed", its per-row struct format in "pfmt" (0 for none in aw/at/awt);
 converting and escaping ints in JSON was ~0.6 us of each step, and the bytes' base64 and
 its JSON escaping cost in proportion to them (36 bytes a row, not 64: ~4k instructions
-less per echo request). The rarer rows carry a dict of more facts and are written as
-JSON lists in "rows", as before. Both kinds of one batch go out in one record.
+less per echo request). The base64 text goes into the line unescaped (the recorder's
+write_ascii: it needs no escaping, which cost ~34 instructions a character). The rarer
+rows carry a dict of more facts and are written as JSON lists in "rows", as before. Both
+kinds of one batch go out in one record.
 """
 
 from __future__ import annotations
@@ -44,20 +46,6 @@ UNNAMED = f"(not named: --light names {WALKS} awaits a ms)"
 UNNAMED_ID = 1
 
 
-class LoopThread:
-    """Per thread, what --light's iteration hooks count (hooks_asyncio_iter)."""
-
-    __slots__ = ("tid", "lp", "step_ns", "selected", "plain", "only")
-
-    def __init__(self, tid: int) -> None:
-        self.tid = tid
-        self.lp = 0  # the number of the loop whose iteration it runs
-        self.step_ns = 0  # time in timed steps and timers, ever: an iteration's is a difference
-        self.selected = 0  # when the iteration's select returned (0: not seen)
-        self.plain = 0  # its plain callbacks
-        self.only: Any = None  # the only one's code (or a builtin's qualname)
-
-
 class State:
     def __init__(self, sink: Sink, slow_ns: int) -> None:
         self.sink, self.slow_ns = sink, slow_ns
@@ -90,7 +78,6 @@ class State:
             weakref.WeakValueDictionary()
         # awaits still to name until the next refill (--light: WALKS a ms)
         self.walks = self.walks_per_ms = UNLIMITED
-        self.per_callback = False  # --light: Handle._run's hook turned on (hooks_asyncio_iter)
         self.name_id(UNNAMED)  # UNNAMED_ID
 
     def name_id(self, text: str) -> int:
@@ -117,10 +104,6 @@ class State:
         except AttributeError:
             tid = self.tids.tid = _tid()
         return tid
-
-    def loop_thread(self) -> LoopThread:
-        lt = self.tids.lt = LoopThread(self.thread_id())
-        return lt
 
     def emit_flat(self, start: int, row: tuple[int, ...]) -> None:
         """A common row: PACKED_COLUMNS, WIDTH ints, none None."""
@@ -166,7 +149,7 @@ class State:
             return
         record["pcols"], record["pfmt"] = PACKED_COLUMNS, PACKED_ROW
         write_ascii = getattr(self.sink, "write_ascii", None)  # the recorder's: base64 is
-        if write_ascii is None:  # JSON as it is, not escaped (~3k instructions a request)
+        if write_ascii is None:  # JSON as it is, not escaped (~3.5k instructions a request)
             record["packed"] = pack(flat)
             self.sink.write(record)
         else:
