@@ -111,6 +111,15 @@ class RecordWriter:
         except OSError:
             pass  # a closed fd (the program closed it) must never break the program
 
+    def write_ascii(self, record: Record | RawRecord, key: str, text: str) -> None:
+        """record with record[key] = text, a str needing no JSON escaping (base64): spliced
+        into the line, not escaped (_json's escaping costs ~34 instructions a character)."""
+        line = f'{dumps(record)[:-1]},"{key}":"{text}"}}\n'  # record is a non-empty dict
+        try:
+            os.write(self.fd, line.encode("ascii", "replace"))
+        except OSError:
+            pass
+
     def close(self) -> None:
         try:
             os.close(self.fd)

@@ -92,6 +92,13 @@ class Recorder:
         else:
             self._write_line(record)
 
+    def write_ascii(self, record: SinkRecord, key: str, text: str) -> None:
+        """A lifecycle-file record with record[key] = text, ASCII needing no JSON escaping
+        (the asyncio hooks' base64 step rows): RecordWriter.write_ascii."""
+        if self.writer is not None:
+            record.setdefault("pid", os.getpid())
+            self.writer.write_ascii(record, key, text)
+
     def _write_line(self, record: SinkRecord) -> None:
         if self.writer is not None:
             record.setdefault("pid", os.getpid())
