@@ -206,3 +206,31 @@ def test_a_join_under_the_joined_threads_lock_is_a_deadlock_with_its_own_advice(
     [finding] = _kinds(summary, "deadlock")
     assert "release the lock before join()" in finding["advice"], finding
     assert summary["sync"]["stalls"] == []  # the cycle says more
+
+
+def test_detector_sleeps_until_a_known_wait_could_be_old_enough(tmp_path: Path) -> None:
+    """Nothing waits (a CPU-bound pool): the next read is after_s away, not 0.25 s; a wait
+    it knows of is read again when it becomes after_s old, and every POLL_S from then on."""
+    import json
+
+    from concurtrace.runner.livedeadlock import POLL_S, LiveDetector
+
+    now = time.monotonic_ns()
+    life = tmp_path / "life-7-1.jsonl"
+    life.write_text(json.dumps({"ev": "hello", "ts": now, "pid": 7, "main_tid": 1}) + "\n")
+    detector = LiveDetector(tmp_path, 5.0, 1_000_000, lambda d, _r: None)
+    detector.poll()
+    assert detector.next_delay(now) == 5.0
+    begin = {"ev": "wait_begin", "ts": now - 2_000_000_000, "pid": 7, "tid": 1, "obj": 11,
+             "kind": "Lock", "label": "Lock@x.py:1 (A)", "holder": 3, "timeout": None}
+    with life.open("a") as stream:
+        stream.write(json.dumps(begin) + "\n")
+    detector.poll()
+    assert abs(detector.next_delay(now) - 3.0) < 1e-6
+    assert detector.next_delay(now + 2_900_000_000) == POLL_S
+    assert detector.next_delay(now + 9_000_000_000) == POLL_S
+    with life.open("a") as stream:
+        stream.write(json.dumps({"ev": "wait_end", "ts": now, "pid": 7, "tid": 1, "obj": 11,
+                                 "outcome": "acquired"}) + "\n")
+    detector.poll()
+    assert detector.next_delay(now) == 5.0

@@ -245,9 +245,16 @@ def test_a_fork_child_without_threads_writes_its_records_to_its_life_file(
     try:
         writers = {int(path.name.split("-")[1]) for path in session.glob(SEGMENT_GLOB)}
         lives = {int(path.name.split("-")[1]): path for path in session.glob("life-*.jsonl")}
-        assert len(lives) == 2 and len(writers) == 1, (lives, writers)  # the parent's only
-        child = next(path for pid, path in lives.items() if pid not in writers)
-        events = [json.loads(line)["ev"] for line in child.read_text().splitlines()]
+        # the parent's segment and life file only: the child appends to the life file it
+        # inherited, each record with its own pid
+        assert len(lives) == 1 and set(lives) == writers, (lives, writers)
+        records = [json.loads(line) for line in next(iter(lives.values())).read_text()
+                   .splitlines()]
+        pids = {r["pid"] for r in records if r["ev"] == "hello"}
+        assert len(pids) == 2 and writers < pids, records
+        child_pid = next(iter(pids - writers))
+        events = [r["ev"] for r in records if r["pid"] == child_pid]
+        assert events[0] == "hello", events
         assert events.count("wait_begin") == events.count("wait_end") == 1, events
         waits = [o for o in run.summary()["sync"]["objects"]
                  if o["label"].startswith("mp.SimpleQueue@forked_get.py")]

@@ -92,3 +92,26 @@ def test_lowered_rate_is_said() -> None:
     (note,) = [n for n in result.notes if "sampling rate lowered" in n]
     assert "down to 250 Hz, for 2.0 s in all while" in note and "twice as many" in note
     assert "thread-samples/s" not in note
+
+
+def test_a_scan_is_skipped_only_while_no_pid_was_handed_out() -> None:
+    """The process scan is gated by ns_last_pid: a child forked after a scan moves it, and
+    the next scan finds the child."""
+    import subprocess
+
+    from concurtrace.sampler.procfs import FdOpener
+    from concurtrace.sampler.tracking import Tracker
+
+    tracker = Tracker(os.getpid(), FdOpener(), states=False)
+    if not tracker.has_last_pid:
+        pytest.skip("no /proc/sys/kernel/ns_last_pid here")
+    tracker.discover_processes(1)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(2)"])
+    try:
+        assert tracker.pids_created()
+        tracker.discover_processes(2)
+        assert child.pid in tracker.procs
+    finally:
+        child.kill()
+        child.wait()
+        tracker.close_all()

@@ -106,7 +106,11 @@ class Recorder:
 
     def _open(self, origin: str) -> None:
         pid, stamp = os.getpid(), now_ns()
-        self.writer = RecordWriter(os.path.join(self.session, f"life-{pid}-{stamp}.jsonl"))
+        if self.writer is None or origin != "fork":
+            self.writer = RecordWriter(os.path.join(self.session, f"life-{pid}-{stamp}.jsonl"))
+        # else a fork child appends to the life file it inherited (O_APPEND: each record one
+        # write, whole; every record carries its pid): no file of its own to create, an
+        # O_CREAT that cost each pool worker ~0.1-0.3 ms of CPU on ext4 (bench/README.md)
         self.trace_path = os.path.join(self.session, f"trace-{pid}-{stamp}.json")
         if self.config.get("sync", True):
             forked = origin == "fork"  # its first segment when needed (syncbuffer.py)
@@ -210,8 +214,6 @@ class Recorder:
         self._defaulted = []
 
     def _after_fork_child(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
         if self.sync_writer is not None:
             self.sync_writer.abandon()  # the parent's mappings: the child writes its own
             self.sync_writer = None

@@ -1,12 +1,13 @@
 """Parent side: the live deadlock detector. It runs in concurtrace, never in the program.
 
-Every POLL_S it reads what the tree wrote since (the new lines of each life-*.jsonl, the
-new tail of each sync segment's chunks) and keeps each thread's latest sync record: a
-"wait_begin" is a thread still waiting. When every known thread of a process has waited
-longer than after_s, or two of its threads have waited that long in lock acquires or
-joins, it reads the whole session, builds the wait-for graph (model/deadlock.py) and
-reports each new cycle whose waits all began more than after_s ago and that nothing
-outside it can break:
+Every POLL_S while some wait is old enough to matter (else once the oldest is, at most
+after_s later: next_delay) it reads what the tree wrote since (the new lines of each
+life-*.jsonl, the new tail of each sync segment's chunks) and keeps each thread's latest
+sync record: a "wait_begin" is a thread still waiting. When every known thread of a
+process has waited longer than after_s, or two of its threads have waited that long in
+lock acquires or joins, it reads the whole session, builds the wait-for graph
+(model/deadlock.py) and reports each new cycle whose waits all began more than after_s
+ago and that nothing outside it can break:
 - every thread of its process(es) waits: none is left to release a plain Lock (any
   thread may release one), to put, set or notify; or
 - its edges are RLock acquires and joins only: only an RLock's owner releases it, and
@@ -95,11 +96,24 @@ class LiveDetector:
             self._thread.join()
 
     def _loop(self) -> None:
-        while not self._stop.wait(POLL_S):
+        delay = POLL_S
+        while not self._stop.wait(delay):
             try:
                 self.poll()
             except Exception:  # noqa: BLE001 - a detector error must never end the run
                 pass
+            delay = self.next_delay(time.monotonic_ns())
+
+    def next_delay(self, now: int) -> float:
+        """Seconds until a poll could find something: POLL_S while a wait it knows of is (or
+        within POLL_S will be) after_s old; otherwise until the oldest known wait becomes
+        that old, at most after_s: a wait that begins after this poll is after_s old no
+        sooner than that. So an idle tree (a CPU-bound pool) is read once per after_s, not
+        four times a second on the parent's CPU, and a deadlock is reported as soon."""
+        oldest = min((got[0] for got in self._latest.values() if got[1] == "wait_begin"),
+                     default=now)
+        due = (oldest + self.after_ns - now) / 1e9
+        return max(POLL_S, min(due, self.after_ns / 1e9))
 
     def poll(self) -> None:
         self._read_new()

@@ -68,6 +68,11 @@ class ResetHand:
 
     def arm(self, signum: int) -> bool:
         """Call right after signal.signal(signum, python_handler). False: left as it was."""
+        if signum in self._armed:
+            # Armed before in this image (the parent of a fork child, or our handler taken
+            # back after a fork): signal.signal installed the same C handler, so the struct
+            # checked then is the one to write; one sigaction, not three, per fork and signal.
+            return self.rearm(signum)
         if not self.usable or not self._load():
             return False
         byref = self._byref
@@ -90,12 +95,13 @@ class ResetHand:
         self._armed[signum] = current
         return True
 
-    def rearm(self, signum: int) -> None:
+    def rearm(self, signum: int) -> bool:
         """Puts the armed C handler back (after a delivery reset it): one more delivery of
         the signal during our save is absorbed; the parent bounds how long the save takes."""
         armed = self._armed.get(signum)
-        if armed is not None:
-            self._libc(signum, self._byref(armed), None)
+        if armed is None:
+            return False
+        return bool(self._libc(signum, self._byref(armed), None) == 0)
 
 
 class SignalWatch:

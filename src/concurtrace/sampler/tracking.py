@@ -4,7 +4,9 @@ New processes are found by scanning /proc for unseen pids whose parent is in
 scope (the ancestor or a known descendant), so forks from any thread and orphans
 reparented to the ancestor (a child subreaper) are found alike. Pids checked and
 found foreign are remembered while they exist, so a scan costs one listdir plus one
-stat read per new pid.
+stat read per new pid. No scan at all while the kernel has handed out no pid since the
+last complete one (/proc/sys/kernel/ns_last_pid, the pid namespace's last pid: any fork
+or thread anywhere in it moves it), so a quiet machine costs one pread per look.
 """
 
 from __future__ import annotations
@@ -40,6 +42,21 @@ class Tracker:
         self.procs: dict[int, TrackedProcess] = {}
         self.foreign: set[int] = set()
         self.force_schedstat = ""  # reason to sample every process schedstat-only
+        self._last_pid_fd = _open_last_pid()
+        self._scanned_at = b""  # ns_last_pid before the last complete scan
+
+    @property
+    def has_last_pid(self) -> bool:
+        return self._last_pid_fd >= 0
+
+    def pids_created(self) -> bool:
+        """Whether a pid was handed out since the last complete scan (True: unknown)."""
+        if self._last_pid_fd < 0:
+            return True
+        try:
+            return os.pread(self._last_pid_fd, 32, 0) != self._scanned_at
+        except OSError:
+            return True
 
     def live(self) -> list[TrackedProcess]:
         return [p for p in self.procs.values() if p.alive]
@@ -51,10 +68,19 @@ class Tracker:
             self.discover_threads(proc, now)
 
     def discover_processes(self, now: int) -> None:
+        last = b""
+        if self._last_pid_fd >= 0:
+            try:  # read before the listdir: a pid handed out after it moves it
+                last = os.pread(self._last_pid_fd, 32, 0)
+            except OSError:
+                last = b""
+            if last and last == self._scanned_at:
+                return  # no process (nor thread) created since the last complete scan
         try:
             present = {int(n) for n in os.listdir("/proc") if n.isdigit()}
         except OSError:
             return
+        complete = True
         self.foreign &= present
         scope = {self.ancestor} | {p.info.pid for p in self.procs.values() if p.alive}
         parents: dict[int, ProcStat] = {}
@@ -62,9 +88,12 @@ class Tracker:
             try:
                 st = parse_stat(read_bytes(f"/proc/{pid}/stat", 1024))
             except OSError:
+                complete = False  # gone, most likely; look again next time all the same
                 continue
             if st is not None:
                 parents[pid] = st
+            else:
+                complete = False
         grew = True
         while grew:
             grew = False
@@ -75,6 +104,7 @@ class Tracker:
                     del parents[pid]
                     grew = True
         self.foreign.update(parents)
+        self._scanned_at = last if complete else b""
 
     def _add_process(self, pid: int, st: ProcStat, now: int) -> None:
         exe = read_exe(pid)
@@ -174,6 +204,9 @@ class Tracker:
         self._close_process(proc)
 
     def close_all(self) -> None:
+        if self._last_pid_fd >= 0:
+            os.close(self._last_pid_fd)
+            self._last_pid_fd = -1
         for proc in self.live():
             for th in proc.live:
                 th.info.comm = read_text(th.path_b[: -len("schedstat")] + "comm").strip() or (
@@ -188,3 +221,17 @@ class Tracker:
         self.opener.close(proc.fd_stat)
         self.opener.close(proc.fd_task)
         proc.fd_stat = proc.fd_task = -1
+
+
+def _open_last_pid() -> int:
+    try:
+        fd = os.open("/proc/sys/kernel/ns_last_pid", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return -1
+    try:
+        if os.pread(fd, 32, 0).strip().isdigit():
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return -1

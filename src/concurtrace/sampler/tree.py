@@ -3,7 +3,8 @@
 Linux: thread states at `hz` (+-30 % jitter) by pread() of /proc/P/task/T/syscall
 and schedstat on kept fds (and, as root, the kernel stack of a thread that syscall
 says is running: kstack.py), at most `budget` thread-samples/s; tree discovery at
-25 Hz, and within 5 ms of a change in the system's process count; per-process
+25 Hz, and within 5 ms of a new pid in the system (ns_last_pid; neither while no pid was
+handed out since the last scan: tracking.py); per-process
 counters from /proc/P/stat at 20 Hz. Elsewhere: psutil counters only (see portable.py).
 """
 
@@ -124,7 +125,7 @@ class TreeSampler:
             if now >= next_disc:
                 self._tracker.discover(now)
                 next_disc, next_fast = now + DISCOVER_NS, now + FAST_DISCOVER_NS
-            elif self.states and now >= next_fast and self._process_count_moved():
+            elif self.states and now >= next_fast and self._new_process_maybe():
                 self._tracker.discover_processes(now)
                 next_fast = now + FAST_DISCOVER_NS
             if now >= next_ctr:
@@ -142,6 +143,13 @@ class TreeSampler:
                 target = now  # fell behind: do not burst
             elif target > now:
                 time.sleep((target - now) / 1e9)
+
+    def _new_process_maybe(self) -> bool:
+        """A pid handed out since the last scan (exact, also for a start and an exit in
+        between); without ns_last_pid, the system's process count moved."""
+        if self._tracker.has_last_pid:
+            return self._tracker.pids_created()
+        return self._process_count_moved()
 
     def _process_count_moved(self) -> bool:
         """procfs gives /proc a link count that follows the number of processes: a
