@@ -36,6 +36,11 @@ def test_green_threads_are_not_threads(tmp_path: Path) -> None:
         assert rows == [("MainThread", "process_exit")], (mode, rows)
         joins = [o for o in summary["sync"]["objects"] if o["kind"] == "Thread"]
         assert all(o["waiters"] == ["MainThread"] for o in joins), joins
+        # VizTracer loses its call stack at a greenlet switch (as without us): told so
+        stopped = [n for n in summary["notes"] if "Unexpected function return" in n]
+        assert all("greenlet" in n for n in stopped), stopped
+        if not mode and "Unexpected function return" in run.stderr:
+            assert stopped, summary["notes"]
 
 
 def test_a_lock_its_waiter_holds_is_a_signal_not_contention(tmp_path: Path) -> None:
@@ -62,3 +67,16 @@ def test_full_mode_does_not_import_trio_for_the_program(tmp_path: Path) -> None:
     code = "import sys; print('trio' in sys.modules); import trio; print(trio.run is not None)"
     run = concurtrace("run", "--quiet", "-o", str(trace), "--force", "-c", code, cwd=tmp_path)
     assert (run.returncode, run.stdout) == (0, "False\nTrue\n"), run.stderr
+
+
+def test_a_live_threads_stack_has_none_of_our_frames(tmp_path: Path) -> None:
+    """pytest-timeout's thread method prints every thread's stack on a hang (format_stack of
+    sys._current_frames()): a thread in Event.wait showed 6 lines of our hooks' frames
+    (own_frames.clean, hooks_sync.event_wait, hooks_sync_records.whole_wait, ...)."""
+    script = SCRIPTS / "dump_thread_stacks.py"
+    plain = _plain(script, tmp_path)
+    assert plain.returncode == 0 and "in waiter" in plain.stdout, plain.stderr
+    for mode in ((), ("--light",)):
+        run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
+                          "--force", str(script), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr

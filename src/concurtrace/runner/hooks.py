@@ -38,6 +38,7 @@ from concurtrace.runner.own_frames import (
     unlink,
     without_own,
 )
+from concurtrace.runner.stack_walk import install_stack_walk
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def install(sink: Sink) -> HookSet:
     install_sync(hooks, sink)
     install_sync_mp(hooks, sink)
     install_asyncio_lazily(hooks, sink)
+    install_stack_walk(hooks)
     return hooks
 
 
