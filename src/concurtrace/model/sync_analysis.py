@@ -245,9 +245,11 @@ def _life(thread: Thread | None) -> int:
 def _contends(wait: Wait) -> bool:
     """Whether a wait can be contention: not a lock wait inside an object's own method
     (sync_inner: the lock was not held long), nor a wait on a semaphore made with value 0
-    (a signal: its waiters wait for another thread's release, as for an item or an Event)."""
+    or on a Lock its waiter holds itself (trio's thread cache hands its workers jobs so):
+    signals, whose waiters wait for another thread's release, as for an item or an Event."""
     return not is_inner(wait.kind) and not (
-        wait.kind in ("Semaphore", "BoundedSemaphore") and wait.initial == 0)
+        wait.kind in ("Semaphore", "BoundedSemaphore") and wait.initial == 0) and not (
+        wait.kind == "Lock" and wait.holder == wait.tid)
 
 
 def _contention(stats: dict[str, Any]) -> Finding | None:

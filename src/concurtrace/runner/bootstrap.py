@@ -146,7 +146,7 @@ class Recorder:
                                             f"{error!r}"))
 
     def _start_tracer(self) -> None:
-        from viztracer import VizTracer
+        VizTracer = _import_viztracer()  # noqa: N806 - the class
 
         from concurtrace.options import TracerOptions  # here: --light needs no NamedTuple
 
@@ -309,6 +309,23 @@ class Recorder:
                                        name=getattr(thread, "name", None),
                                        daemon=getattr(thread, "daemon", True),
                                        stack=_stack(frame)))
+
+
+def _import_viztracer() -> Any:
+    """VizTracer's C module imports trio when it is installed (for log_async's trio task
+    names, which we do not ask for): every traced process imported trio, and trio's import
+    runs `ldconfig -p` (ctypes.util.find_library), a child the program never made. A
+    program that imports trio itself gets it as without us."""
+    blocked = [name for name in ("trio", "trio.lowlevel") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # import: "not there"
+    try:
+        from viztracer import VizTracer
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return VizTracer
 
 
 def _stopped_early(tracer: Any) -> bool:

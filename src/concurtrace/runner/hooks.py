@@ -38,6 +38,7 @@ from concurtrace.runner.own_frames import (
     unlink,
     without_own,
 )
+from concurtrace.runner.stack_walk import install_stack_walk
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def install(sink: Sink) -> HookSet:
     install_sync(hooks, sink)
     install_sync_mp(hooks, sink)
     install_asyncio_lazily(hooks, sink)
+    install_stack_walk(hooks)
     return hooks
 
 
@@ -69,22 +71,33 @@ def _install_threads(hooks: HookSet, sink: Sink) -> None:
     orig_start = threading.Thread.start
     orig_inner: Callable[[threading.Thread], None] = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
 
+    # A Thread whose run starts on its starter's OS thread is a green thread (gevent's or
+    # eventlet's monkey patching): its start and end are no thread's, so none is recorded.
+    starters: dict[int, int] = {}
+
     def start(self: threading.Thread) -> None:
-        ts = now_ns()
+        ts, by = now_ns(), tid()
+        starters[id(self)] = by
         try:
             sink.call(orig_start, self)
         except BaseException as error:
             unlink(error)  # and a bare raise: the traceback reads as without us
             raise
+        finally:
+            starters.pop(id(self), None)
+        if self.native_id == by:
+            return
         sink.write(ThreadStart(ev="thread_start", ts=now_ns(), start_ts=ts, tid=self.native_id,
-                               by_tid=tid(), name=self.name, daemon=self.daemon))
+                               by_tid=by, name=self.name, daemon=self.daemon))
 
     def bootstrap_inner(self: threading.Thread) -> None:
+        green = starters.get(id(self)) == tid()
         try:
             sink.call(orig_inner, self)
         finally:
-            sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), name=self.name,
-                                  exc_type=sink.thread_exceptions.pop(tid(), None)))
+            if not green:
+                sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), name=self.name,
+                                      exc_type=sink.thread_exceptions.pop(tid(), None)))
 
     orig_excepthook = threading.excepthook
 

@@ -1,0 +1,82 @@
+"""Patterns of real third-party programs (gevent's monkey patching, trio's thread cache,
+...) reproduced in small scripts: what concurtrace changed or showed wrong on them
+(bench/README.md, "Real programs, round 3")."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from traced import SCRIPTS, concurtrace, summary_json
+
+
+def _plain(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+
+
+def test_green_threads_are_not_threads(tmp_path: Path) -> None:
+    """gevent's monkey.patch_all() makes each threading.Thread a greenlet on the thread that
+    starts it: the main thread's row read 'consumer ... returned' (the last green thread's
+    name and end, recorded with the main thread's tid) and joins read as waited by it."""
+    pytest.importorskip("gevent")
+    script = SCRIPTS / "green_threads.py"
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "10 MainThread\n"), plain.stderr
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+        summary = summary_json(trace)
+        rows = [(t["name"], t["end_reason"]) for t in summary["threads"]
+                if t["pid"] == summary["root_pid"]]
+        assert rows == [("MainThread", "process_exit")], (mode, rows)
+        joins = [o for o in summary["sync"]["objects"] if o["kind"] == "Thread"]
+        assert all(o["waiters"] == ["MainThread"] for o in joins), joins
+        # VizTracer loses its call stack at a greenlet switch (as without us): told so
+        stopped = [n for n in summary["notes"] if "Unexpected function return" in n]
+        assert all("greenlet" in n for n in stopped), stopped
+        if not mode and "Unexpected function return" in run.stderr:
+            assert stopped, summary["notes"]
+
+
+def test_a_lock_its_waiter_holds_is_a_signal_not_contention(tmp_path: Path) -> None:
+    """trio's thread cache hands a job to its idle worker by releasing a Lock the worker
+    holds itself: 'Thread 'Trio thread 0' waited 67% of its life for Lock@_thread_cache.py:152
+    ... each holder kept it 302 ms. Hold it for less time' (the holder was the waiter)."""
+    trace = tmp_path / "t.pftrace"
+    run = concurtrace("run", "--quiet", "--light", "-o", str(trace), "--force",
+                      str(SCRIPTS / "lock_handoff.py"), cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (0, "idle worker left\n"), run.stderr
+    summary = summary_json(trace)
+    [row] = [o for o in summary["sync"]["objects"] if o["label"].startswith("Lock@")]
+    assert row["open_waits"] == 1 and row["waiters"] == ["cache worker"], row
+    kinds = [f["kind"] for f in summary["findings"]]
+    assert "lock_contention" not in kinds, summary["findings"]
+
+
+def test_full_mode_does_not_import_trio_for_the_program(tmp_path: Path) -> None:
+    """VizTracer's C module imports trio when it is installed: in full mode every traced
+    process had trio in sys.modules, and trio's import ran `ldconfig -p`, which the
+    process tree showed as the program's child."""
+    pytest.importorskip("trio")
+    trace = tmp_path / "t.pftrace"
+    code = "import sys; print('trio' in sys.modules); import trio; print(trio.run is not None)"
+    run = concurtrace("run", "--quiet", "-o", str(trace), "--force", "-c", code, cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (0, "False\nTrue\n"), run.stderr
+
+
+def test_a_live_threads_stack_has_none_of_our_frames(tmp_path: Path) -> None:
+    """pytest-timeout's thread method prints every thread's stack on a hang (format_stack of
+    sys._current_frames()): a thread in Event.wait showed 6 lines of our hooks' frames
+    (own_frames.clean, hooks_sync.event_wait, hooks_sync_records.whole_wait, ...)."""
+    script = SCRIPTS / "dump_thread_stacks.py"
+    plain = _plain(script, tmp_path)
+    assert plain.returncode == 0 and "in waiter" in plain.stdout, plain.stderr
+    for mode in ((), ("--light",)):
+        run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
+                          "--force", str(script), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
