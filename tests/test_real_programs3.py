@@ -80,3 +80,16 @@ def test_a_live_threads_stack_has_none_of_our_frames(tmp_path: Path) -> None:
         run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
                           "--force", str(script), cwd=tmp_path)
         assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+
+
+def test_a_class_that_keeps_threading_lock_as_an_attribute(tmp_path: Path) -> None:
+    """werkzeug's Map (`lock_class = threading.Lock`, `self.lock_class()`): our Lock hook,
+    a Python function, was bound as a method: Flask's app died at `Flask(__name__)` with
+    'TypeError: _thread.allocate_lock() takes no arguments (1 given)'."""
+    script = SCRIPTS / "lock_class_attribute.py"
+    plain = _plain(script, tmp_path)
+    assert plain.returncode == 0 and plain.stdout.startswith("locked\nTrue "), plain.stderr
+    for mode in ((), ("--light",)):
+        run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
+                          "--force", str(script), cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr

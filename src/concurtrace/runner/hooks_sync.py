@@ -73,7 +73,7 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself
         hooks.patch(threading, "Lock", lock_type_factory(raw_lock))
     else:
-        hooks.patch(threading, "Lock", _factory(SyncLock, _thread.allocate_lock))
+        hooks.patch(threading, "Lock", _Unbound(_factory(SyncLock, _thread.allocate_lock), "Lock"))
     if getattr(threading, "_CRLock", None) is not None:
         hooks.patch(threading, "RLock", _factory(SyncRLock, raw_rlock))
     for cls in (threading.Condition, threading.Event, threading.Barrier):
@@ -105,6 +105,28 @@ def install_queue_module(hooks: HookSet, sink: Sink, queue: Any) -> None:
         install_py_simple_queue(hooks, sink, simple, queue.Empty)
     install_queue(hooks, sink, queue)
     install_simple_queue(hooks, sink, queue)
+
+
+class _Unbound:
+    """threading.Lock's hook (3.10-3.12, where it is a builtin function): called, not bound
+    as a method, when a class keeps it as an attribute (werkzeug's `Map.lock_class =
+    threading.Lock`, then `self.lock_class()`); pickled by reference, as threading.Lock."""
+
+    def __init__(self, function: Callable[..., Any], name: str) -> None:
+        self._function, self.__module__, self.__qualname__ = function, "threading", name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._function(*args, **kwargs)
+        except BaseException as error:  # Lock(1)'s TypeError: read as without us
+            unlink(error)
+            raise
+
+    def __reduce__(self) -> str:
+        return self.__qualname__
+
+    def __repr__(self) -> str:
+        return repr(getattr(self, "__wrapped__", self._function))
 
 
 # The factory and the init below unlink our frames from what they raise themselves (as
