@@ -105,20 +105,18 @@ class RecordWriter:
             os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600))
 
     def write(self, record: Record | RawRecord) -> None:
-        line = dumps(record) + "\n"  # json.dumps' text, without importing json
-        try:
-            os.write(self.fd, line.encode("utf-8", "replace"))
-        except OSError:
-            pass  # a closed fd (the program closed it) must never break the program
+        self._put(dumps(record) + "\n")  # json.dumps' text, without importing json
 
     def write_ascii(self, record: Record | RawRecord, key: str, text: str) -> None:
         """record with record[key] = text, a str needing no JSON escaping (base64): spliced
         into the line, not escaped (_json's escaping costs ~34 instructions a character)."""
-        line = f'{dumps(record)[:-1]},"{key}":"{text}"}}\n'  # record is a non-empty dict
+        self._put(f'{dumps(record)[:-1]},"{key}":"{text}"}}\n')  # record: a non-empty dict
+
+    def _put(self, line: str) -> None:
         try:
-            os.write(self.fd, line.encode("ascii", "replace"))
+            os.write(self.fd, line.encode("utf-8", "replace"))
         except OSError:
-            pass
+            pass  # a closed fd (the program closed it) must never break the program
 
     def close(self) -> None:
         try:

@@ -126,7 +126,7 @@ class _Unbound:
         return self.__qualname__
 
     def __repr__(self) -> str:
-        return repr(getattr(self, "__wrapped__", self._function))
+        return repr(getattr(self, "__wrapped__", self._function))  # HookSet.patch sets it
 
 
 # The factory and the init below unlink our frames from what they raise themselves (as

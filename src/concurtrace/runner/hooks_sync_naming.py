@@ -117,12 +117,11 @@ _file_kinds: dict[str, int] = {}
 
 
 def _file_kind(filename: str) -> int:
-    kind = _file_kinds.get(filename)
-    if kind is None:
-        kind = _OURS_FILE if filename.startswith(OUR_DIRS) else _INTERNAL \
-            if filename in INTERNAL_FILES else _SKIPPED if filename.startswith(SKIP_FILES) \
-            else _USER
-        _file_kinds[filename] = kind
+    """filename's kind, found and kept (creation_site looked in _file_kinds first)."""
+    kind = _OURS_FILE if filename.startswith(OUR_DIRS) else _INTERNAL \
+        if filename in INTERNAL_FILES else _SKIPPED if filename.startswith(SKIP_FILES) \
+        else _USER
+    _file_kinds[filename] = kind
     return kind
 
 

@@ -49,14 +49,19 @@ class Tracker:
     def has_last_pid(self) -> bool:
         return self._last_pid_fd >= 0
 
+    def _last_pid(self) -> bytes:
+        """ns_last_pid as read now; b"" when it cannot be read."""
+        if self._last_pid_fd < 0:
+            return b""
+        try:
+            return os.pread(self._last_pid_fd, 32, 0)
+        except OSError:
+            return b""
+
     def pids_created(self) -> bool:
         """Whether a pid was handed out since the last complete scan (True: unknown)."""
-        if self._last_pid_fd < 0:
-            return True
-        try:
-            return os.pread(self._last_pid_fd, 32, 0) != self._scanned_at
-        except OSError:
-            return True
+        last = self._last_pid()
+        return not last or last != self._scanned_at
 
     def live(self) -> list[TrackedProcess]:
         return [p for p in self.procs.values() if p.alive]
@@ -68,14 +73,9 @@ class Tracker:
             self.discover_threads(proc, now)
 
     def discover_processes(self, now: int) -> None:
-        last = b""
-        if self._last_pid_fd >= 0:
-            try:  # read before the listdir: a pid handed out after it moves it
-                last = os.pread(self._last_pid_fd, 32, 0)
-            except OSError:
-                last = b""
-            if last and last == self._scanned_at:
-                return  # no process (nor thread) created since the last complete scan
+        last = self._last_pid()  # read before the listdir: a pid handed out after it moves it
+        if last and last == self._scanned_at:
+            return  # no process (nor thread) created since the last complete scan
         try:
             present = {int(n) for n in os.listdir("/proc") if n.isdigit()}
         except OSError:
