@@ -93,3 +93,23 @@ def test_a_class_that_keeps_threading_lock_as_an_attribute(tmp_path: Path) -> No
         run = concurtrace("run", "--quiet", *mode, "-o", str(tmp_path / "t.pftrace"),
                           "--force", str(script), cwd=tmp_path)
         assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+
+
+def test_a_thread_of_thread_module_alive_at_exit_is_abandoned(tmp_path: Path) -> None:
+    """CPython's test_thread leaves _thread.start_new_thread threads running at exit: their
+    rows read 'ended (untraced)' (no end recorded, as for a thread of C code) because the
+    exit's list of live threads had no native tid for a thread threading does not know."""
+    script = SCRIPTS / "raw_thread_alive.py"
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "main done\n"), plain.stderr
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+        summary = summary_json(trace)
+        [raw] = [t for t in summary["threads"] if t["name"] == "_thread (spin)"]
+        assert (raw["end_reason"], raw["daemon"]) == ("abandoned", True), (mode, raw)
+        assert any("spin" in str(frame) for frame in raw["stack"]), raw["stack"]
+        [finding] = [f for f in summary["findings"] if f["kind"] == "daemon_thread_abandoned"]
+        assert finding["tid"] == raw["tid"] and "_thread" in finding["advice"], finding

@@ -258,8 +258,16 @@ def daemon_thread_abandoned(_timeline: Timeline, proc: Process,
     return Finding("daemon_thread_abandoned", proc.pid, thread.tid,
                    f"{role} '{thread.name}' in {proc.name} was abandoned at "
                    f"interpreter exit{frozen_at(thread)}.",
-                   "Stop it with a threading.Event and join() it, or make it "
-                   "non-daemon: whatever it was doing did not finish.", 3)
+                   _abandoned_advice(thread), 3)
+
+
+def _abandoned_advice(thread: Thread) -> str:
+    if thread.name.startswith("_thread ("):  # _thread.start_new_thread: no join, no flag
+        return ("A thread of _thread never holds the exit back: have it watch a flag or "
+                "an Event and wait for it to finish before the main thread returns; "
+                "whatever it was doing did not finish.")
+    return ("Stop it with a threading.Event and join() it, or make it "
+            "non-daemon: whatever it was doing did not finish.")
 
 
 def thread_exception(_timeline: Timeline, proc: Process, thread: Thread) -> Finding | None:

@@ -48,6 +48,7 @@ class Recorder:
     def __init__(self, session: str, config: dict[str, Any]) -> None:
         self.session, self.config = session, config
         self.thread_exceptions: dict[int, str] = {}
+        self.raw_threads: dict[int, int] = {}  # _thread's threads alive: ident -> native tid
         self.terminate_flag: threading.local | None = None
         self.tracer: Any = None
         self.writer: RecordWriter | None = None
@@ -304,8 +305,9 @@ class Recorder:
             if ident == current:
                 continue
             thread = threads.get(ident)
-            self.write(ThreadAbandoned(ev="thread_abandoned", ts=ts,
-                                       tid=getattr(thread, "native_id", None), ident=ident,
+            # a thread of _thread's own is in no threading table: its tid is ours
+            native = getattr(thread, "native_id", None) or self.raw_threads.get(ident)
+            self.write(ThreadAbandoned(ev="thread_abandoned", ts=ts, tid=native, ident=ident,
                                        name=getattr(thread, "name", None),
                                        daemon=getattr(thread, "daemon", True),
                                        stack=_stack(frame)))

@@ -145,6 +145,8 @@ class _ThreadRun:
                                name=f"_thread ({getattr(function, '__name__', '?')})",
                                daemon=True))
         exc: str | None = None
+        ident = _thread.get_ident()
+        sink.raw_threads[ident] = tid()  # named at the process's end if still running
         try:
             try:
                 return sink.call(function, *args, **kwargs)
@@ -157,6 +159,7 @@ class _ThreadRun:
             _call_unraisable_hook(hook_args)  # out of the except, as _thread calls it
             return None
         finally:
+            sink.raw_threads.pop(ident, None)
             sink.write(ThreadExit(ev="thread_exit", ts=now_ns(), tid=tid(), exc_type=exc))
 
 

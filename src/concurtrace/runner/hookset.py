@@ -45,6 +45,8 @@ if TYPE_CHECKING:
         """What the hooks need from the process's recorder (bootstrap.Recorder)."""
 
         thread_exceptions: dict[int, str]
+        # threads started by _thread (no threading.Thread): their ident -> native tid
+        raw_threads: dict[int, int]
         terminate_flag: threading.local | None
 
         def write(self, record: SinkRecord) -> None: ...
