@@ -113,3 +113,24 @@ def test_a_thread_of_thread_module_alive_at_exit_is_abandoned(tmp_path: Path) ->
         assert any("spin" in str(frame) for frame in raw["stack"]), raw["stack"]
         [finding] = [f for f in summary["findings"] if f["kind"] == "daemon_thread_abandoned"]
         assert finding["tid"] == raw["tid"] and "_thread" in finding["advice"], finding
+
+
+def test_an_idle_worker_of_a_library_left_at_exit_is_no_finding(tmp_path: Path) -> None:
+    """trio's thread cache leaves its idle daemon workers at exit: 'Daemon thread 'Trio
+    thread 0' was abandoned ... Stop it with a threading.Event and join() it' is advice the
+    program cannot follow, for a thread that lost nothing. The row still says it; the
+    program's own daemon thread, busy at exit, keeps its finding."""
+    script = SCRIPTS / "idle_library_worker.py"
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, "main done\n"), run.stderr
+        summary = summary_json(trace)
+        ends = {t["name"]: t["end_reason"] for t in summary["threads"]}
+        listener = [name for name in ends if name not in ("MainThread", "cruncher")]
+        assert len(listener) == 1 and ends[listener[0]] == "abandoned", ends
+        assert ends["cruncher"] == "abandoned", ends
+        told = [f["message"] for f in summary["findings"]
+                if f["kind"] == "daemon_thread_abandoned"]
+        assert len(told) == 1 and "cruncher" in told[0], told

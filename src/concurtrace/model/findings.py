@@ -23,6 +23,7 @@ from concurtrace.model.sentences import (
     STOPPED_BY,
     cut_sentence,
     frozen_at,
+    idle_library_worker,
     last_state,
     signal_name,
     stop_time,
@@ -253,6 +254,8 @@ def thread_stopped(timeline: Timeline, proc: Process, thread: Thread) -> Finding
 def daemon_thread_abandoned(_timeline: Timeline, proc: Process,
                             thread: Thread) -> Finding | None:
     if not thread.abandoned or proc.role == "infrastructure":  # a library's own daemon thread
+        return None
+    if idle_library_worker(thread):  # trio's thread cache: its row says it, no advice
         return None
     role = "Daemon thread" if thread.daemon else "Thread"
     return Finding("daemon_thread_abandoned", proc.pid, thread.tid,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal as signal_module
 
 from concurtrace.model.timeline import Process, Send, Thread, short_path
@@ -90,6 +91,21 @@ def frozen_at(thread: Thread) -> str:
     top = thread.stack[0]
     inside = unfinished_call(thread) or str(top.get("func"))
     return f" inside {inside} ({short_path(str(top.get('file')))}:{top.get('line')})"
+
+
+# the standard library's and installed packages' files (the target's Python, any layout)
+LIBRARY_FILE = re.compile(r"/lib/(?:pypy|python)3\.\d+t?/|/(?:site|dist)-packages/|^<frozen ")
+IDLE_STATES = ("lock", "sleep", "io")
+
+
+def idle_library_worker(thread: Thread) -> bool:
+    """A thread only library code ran (none of its frames is the program's) and that was
+    waiting when last seen: an idle worker of a library's pool (trio's thread cache), whose
+    end at exit lost nothing the program asked for."""
+    frames = thread.stack  # at most 30 (bootstrap.STACK_LIMIT): a full one may be cut
+    return (0 < len(frames) < 30
+            and all(LIBRARY_FILE.search(str(f.get("file", ""))) for f in frames)
+            and last_state(thread) in IDLE_STATES)
 
 
 CUT_THREAD = {"stopped": "when the run was stopped", "killed": "when its process was killed",
