@@ -134,3 +134,31 @@ def test_an_idle_worker_of_a_library_left_at_exit_is_no_finding(tmp_path: Path) 
         told = [f["message"] for f in summary["findings"]
                 if f["kind"] == "daemon_thread_abandoned"]
         assert len(told) == 1 and "cruncher" in told[0], told
+
+
+@pytest.mark.parametrize("into", ["python", "sh"])
+def test_an_exec_ends_the_image_and_its_threads(tmp_path: Path, into: str) -> None:
+    """A CLI that re-execs itself (or execs a shell): the process's other threads read
+    'ended (untraced)', nothing said the pid became another program, and the sleep that sh
+    started and waited for read 'never joined or waited for by MainProcess'."""
+    script = SCRIPTS / "exec_into.py"
+    plain = subprocess.run([sys.executable, str(script), into], capture_output=True,
+                           text=True, timeout=60, cwd=tmp_path)
+    assert plain.stdout == "before exec\nafter exec\n", plain.stderr
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          into, cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        summary = summary_json(trace)
+        [root] = [p for p in summary["processes"] if p["pid"] == summary["root_pid"]]
+        [done] = root["execs"]
+        assert done["argv"][-1].endswith("exit 7" if into == "sh" else "print('after exec')")
+        assert done["traced"] is (into == "python"), done
+        [sleeper] = [t for t in summary["threads"] if t["name"] == "sleeper"]
+        assert sleeper["end_reason"] == "exec", sleeper
+        kinds = [f["kind"] for f in summary["findings"]]
+        assert "child_not_joined" not in kinds and "daemon_thread_abandoned" not in kinds, kinds
+        if into == "sh":
+            [sleep] = [p for p in summary["processes"] if p["ppid"] == root["pid"]]
+            assert (sleep["joined"], sleep["traced"]) == (None, False), sleep

@@ -36,6 +36,10 @@ if __name__ == "__main__":
     if pid == 0:
         os._exit(3)
     os.waitpid(pid, 0)
+    pid = os.fork()
+    if pid == 0:  # exec
+        os.execv(sys.executable, [sys.executable, "-c", "pass"])
+    os.waitpid(pid, 0)
     sleeper = subprocess.Popen(["sleep", "30"])
     os.kill(sleeper.pid, signal.SIGTERM)
     sleeper.wait()

@@ -76,6 +76,8 @@ def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[Trace
         starter = timeline.processes.get(proc.ppid) if proc.ppid is not None else None
         if proc.pid != root_pid and (starter is None or not starter.traced):
             proc.joined = None  # an untraced parent records no wait: whether it did is unknown
+        elif starter is not None and _started_untraced(proc, starter):
+            proc.joined = None  # by a program its parent exec'd (sh): unrecorded as well
     hello = index.first(root_pid, "hello")
     timeline.python = str(hello.get("python", "")) if hello else ""
     timeline.gil = str(hello.get("gil", "enabled")) if hello else "enabled"
@@ -133,11 +135,20 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     times = [t for t in (start and start["ts"], hello and hello["ts"], seen and seen.first_ns) if t]
     proc.started_ns = int(min(times)) if times else None
     exit_facts(proc, index, observed)
+    hellos = [int(r["ts"]) for r in index.own.get(pid, []) if r["ev"] == "hello"]
+    proc.execs = [{"ts_ns": int(r["ts"]), "argv": list(r["argv"]),
+                   "traced": any(ts > int(r["ts"]) for ts in hellos)}
+                  for r in index.own.get(pid, []) if r["ev"] == "exec"]
     finalize, saved = index.last(pid, "finalize"), index.last(pid, "trace_saved")
     if finalize is not None and finalize["reason"] in ("exit", "os._exit"):
         proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
         proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
     return proc
+
+
+def _started_untraced(proc: Process, parent: Process) -> bool:
+    since = parent.untraced_since()
+    return since is not None and (proc.started_ns is None or proc.started_ns >= since)
 
 
 def _first_not_none(*values: Any) -> Any:
@@ -169,6 +180,8 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             proc.threads[tid] = Thread(pid=pid, tid=tid, name=seen.comm, started_ns=seen.first_ns,
                                        ended_ns=seen.last_ns)
     finalize = index.last(proc.pid, "finalize")
+    # an image that exec'd finalized too: each abandoned thread belongs to the one at its ts
+    finalizes = {int(r["ts"]): r for r in index.own.get(proc.pid, []) if r["ev"] == "finalize"}
     for record in [r for r in index.own.get(proc.pid, [])
                    if r["ev"] in ("thread_start", "thread_exit", "thread_abandoned")]:
         native = record.get("tid")
@@ -188,7 +201,8 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             thread.ended_ns = int(record["ts"])
             thread.stack = list(record.get("stack") or [])
             thread.daemon = bool(record.get("daemon", True))
-            thread.end_reason = _cut_reason(proc, thread, finalize)
+            thread.end_reason = _cut_reason(proc, thread,
+                                            finalizes.get(int(record["ts"]), finalize))
             thread.abandoned = thread.end_reason == "abandoned"
     fatal = index.last(proc.pid, "signal")
     if fatal is not None and fatal.get("stack") and fatal.get("tid") in (None, proc.pid):
@@ -204,6 +218,8 @@ def _cut_reason(proc: Process, thread: Thread, finalize: Finalize | None) -> str
     thread at a normal interpreter exit was abandoned; the others were cut by a stop of the
     run, a fatal signal or os._exit, whatever their daemon flag."""
     how = str(finalize.get("reason")) if finalize else "exit"
+    if how == "exec":  # the image ended there, its threads with it, whatever came next
+        return "exec"
     if proc.terminated_by is not None and proc.terminated_by.reason in RUN_STOPS:
         return "stopped"
     if how == "signal" or proc.signal is not None:

@@ -105,6 +105,11 @@ def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None
     source = linker.call_site(start_site, f"start {proc.name}")
     if source is not None:
         linker.link(source, _first_slice(main) or start_mark)
+    for done in proc.execs:  # on the main thread: exec ends every other one
+        words = " ".join(done["argv"])
+        linker.instant(proc, proc.pid, int(done["ts_ns"]),
+                       f"{proc.name} exec'd {words}" + ("" if done["traced"] else " (not traced)"),
+                       {"event": "exec", "argv": words, "traced": bool(done["traced"])})
     end_args: dict[str, Any] = {"event": "process_terminated" if proc.signal else "process_exit",
                                 "daemon": bool(proc.daemon), "exit_code": proc.exit_code,
                                 "signal": proc.signal}

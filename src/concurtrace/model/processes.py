@@ -161,12 +161,14 @@ class Process(Plain):
     trace_saved_ns: int | None  # that save ended (None: it never did)
     threads: dict[int, Thread]
     instants: list[Instant]
+    # each os.exec* it made: {"ts_ns", "argv", "traced"} (traced: the new image said hello)
+    execs: list[dict[str, Any]]
 
     __slots__ = ("pid", "name", "cmdline", "ppid", "os_ppid", "daemon", "start_method",
                  "started_ns", "ended_ns", "exit_code", "signal", "terminated_by", "end_reason",
                  "exc_type", "traced", "joined", "ran_target", "fork_of", "role", "ended_by",
                  "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "threads",
-                 "instants")
+                 "instants", "execs")
 
     def __init__(self, pid: int, name: str, cmdline: list[str] | None = None,
                  ppid: int | None = None, os_ppid: int | None = None, daemon: bool | None = None,
@@ -179,7 +181,8 @@ class Process(Plain):
                  handled: Send | None = None,
                  starter_ended: tuple[str, int] | None = None, exit_began_ns: int | None = None,
                  trace_saved_ns: int | None = None, threads: dict[int, Thread] | None = None,
-                 instants: list[Instant] | None = None) -> None:
+                 instants: list[Instant] | None = None,
+                 execs: list[dict[str, Any]] | None = None) -> None:
         self.pid = pid
         self.name = name
         self.cmdline = [] if cmdline is None else cmdline
@@ -206,6 +209,13 @@ class Process(Plain):
         self.trace_saved_ns = trace_saved_ns
         self.threads = {} if threads is None else threads
         self.instants = [] if instants is None else instants
+        self.execs = [] if execs is None else execs
+
+    def untraced_since(self) -> int | None:
+        """When it exec'd a program that is not traced (sh, another Python without us): what
+        it did from then on (its waits, its children's reaping) went unrecorded."""
+        last = self.execs[-1] if self.execs else None
+        return int(last["ts_ns"]) if last is not None and not last["traced"] else None
 
     def label(self) -> str:
         """Display name with role, e.g. "Process-1 (daemon)"."""

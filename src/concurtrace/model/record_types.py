@@ -136,6 +136,16 @@ class ExitCall(_Written):
     code: int
 
 
+class ExecCall(_Written):
+    """os.execv/os.execve was called with a program it can run: this image ends here (its
+    threads with it) and the pid goes on as that program, traced again if it is Python."""
+
+    ev: Literal["exec"]
+    ts: int
+    tid: int
+    argv: list[str]
+
+
 class ThreadStart(_Written):
     ev: Literal["thread_start"]
     ts: int
@@ -174,7 +184,7 @@ class Finalize(_Written):
 
     ev: Literal["finalize"]
     ts: int
-    reason: str  # exit | signal | os._exit
+    reason: str  # exit | signal | os._exit | exec
     tid: int
 
 
@@ -209,9 +219,9 @@ class Subinterpreter(_Written):
 
 
 Record = (Hello | Role | ProcessStart | Terminate | Reaped | Join | SignalReceived
-          | ExceptionRaised | ExitCall | ThreadStart | ThreadExit | ThreadAbandoned | Finalize
-          | TraceSaved | TraceError | Subinterpreter | TraceStopped)
+          | ExceptionRaised | ExitCall | ExecCall | ThreadStart | ThreadExit | ThreadAbandoned
+          | Finalize | TraceSaved | TraceError | Subinterpreter | TraceStopped)
 RECORD_TYPES: tuple[type[Any], ...] = (
     Hello, Role, ProcessStart, Terminate, Reaped, Join, SignalReceived, ExceptionRaised,
-    ExitCall, ThreadStart, ThreadExit, ThreadAbandoned, Finalize, TraceSaved, TraceError,
-    Subinterpreter, TraceStopped)
+    ExitCall, ExecCall, ThreadStart, ThreadExit, ThreadAbandoned, Finalize, TraceSaved,
+    TraceError, Subinterpreter, TraceStopped)

@@ -30,8 +30,8 @@ else:
     def cast(_type: object, value: object) -> object:
         return value  # typing.cast, without importing typing
 
-__all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExitCall", "Finalize", "Hello", "Join",
-           "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
+__all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExecCall", "ExitCall", "Finalize", "Hello",
+           "Join", "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
            "SignalReceived", "Subinterpreter", "Terminate", "ThreadAbandoned", "ThreadExit",
            "ThreadStart", "TraceError", "TraceSaved", "TraceStopped", "as_lifecycle",
            "lifecycle_records", "read_records", "read_session"]
@@ -43,14 +43,15 @@ else:
 # The "ev" of each lifecycle record type (tests/test_records.py checks it is theirs).
 LIFECYCLE_KINDS = frozenset({
     "hello", "role", "process_start", "terminate", "reaped", "join", "signal", "exception",
-    "exit_call", "thread_start", "thread_exit", "thread_abandoned", "finalize", "trace_saved",
-    "trace_error", "subinterpreter", "trace_stopped"})
+    "exit_call", "exec", "thread_start", "thread_exit", "thread_abandoned", "finalize",
+    "trace_saved", "trace_error", "subinterpreter", "trace_stopped"})
 
 if TYPE_CHECKING:
     from pathlib import Path  # the parent passes Paths; the child never imports pathlib
 
     from concurtrace.model.record_types import (
         ExceptionRaised,
+        ExecCall,
         ExitCall,
         Finalize,
         Hello,
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
     )
 else:  # the child builds plain dicts by these names (record_types.py says why)
     Hello = Role = ProcessStart = Terminate = Reaped = Join = SignalReceived = dict
-    ExceptionRaised = ExitCall = ThreadStart = ThreadExit = ThreadAbandoned = dict
+    ExceptionRaised = ExecCall = ExitCall = ThreadStart = ThreadExit = ThreadAbandoned = dict
     Finalize = TraceSaved = TraceError = Subinterpreter = TraceStopped = dict
     Record = RawRecord
 

@@ -109,7 +109,8 @@ def idle_library_worker(thread: Thread) -> bool:
 
 
 CUT_THREAD = {"stopped": "when the run was stopped", "killed": "when its process was killed",
-              "os._exit": "when its process called os._exit"}
+              "os._exit": "when its process called os._exit",
+              "exec": "when its process exec'd another program"}
 
 
 def last_state(thread: Thread, before: int | None = None) -> str | None:

@@ -26,7 +26,7 @@ from concurtrace.model.vocabulary import STATE_KEYS, FindingKind, GilMethod
 SCHEMA = "concurtrace.summary/1"
 PROCESS_KEYS = ("pid", "ppid", "os_ppid", "name", "cmdline", "daemon", "start_method",
                 "started_ns", "ended_ns", "exit_code", "signal", "traced", "end_reason",
-                "exc_type", "joined", "ran_target", "role")
+                "exc_type", "joined", "ran_target", "role", "execs")
 THREAD_KEYS = ("pid", "tid", "name", "daemon", "started_ns", "ended_ns", "abandoned",
                "end_reason", "exc_type", "is_main", "stack")
 

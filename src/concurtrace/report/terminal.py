@@ -76,6 +76,10 @@ def _process_line(group: Group[Process], timeline: Timeline) -> Text:
                                                     style=status.style))
     if not proc.traced:
         line.append("  not traced", style="yellow")
+    if len(procs) == 1 and proc.execs:  # the pid went on as another program
+        done = proc.execs[-1]
+        line.append(f"  exec'd {' '.join(done['argv'])[:60]}"
+                    + ("" if done["traced"] else " (not traced after)"), style="cyan")
     if proc.role == "infrastructure":
         line.append("  library helper", style="dim")
     elif proc.joined is None and proc.ppid is not None and proc.pid != timeline.root_pid:

@@ -17,6 +17,7 @@ from types import ModuleType
 
 from concurtrace.model.records import (
     ExceptionRaised,
+    ExecCall,
     ExitCall,
     ProcessStart,
     Reaped,
@@ -234,6 +235,45 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
             raise
 
     hooks.patch(os, "_exit", os_exit)
+    for name in ("execv", "execve"):  # every os.exec* ends in one of them
+        hooks.patch(os, name, _exec_hook(getattr(os, name), sink))
+
+
+def _exec_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
+    """os.execv(path, argv) / os.execve(path, argv, env): this image ends there, its other
+    threads with it and, unsaved, its function trace. Only for a path it can run: execvp
+    tries each directory of PATH in turn, and a try that fails goes on untouched."""
+
+    def exec_(path: Any, argv: Any, *rest: Any) -> Any:
+        if argv and _can_run(path):
+            sink.write(ExecCall(ev="exec", ts=now_ns(), tid=tid(), argv=_shown(path, argv)))
+            sink.finalize("exec")
+        try:
+            return orig(path, argv, *rest)
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    return exec_
+
+
+def _can_run(path: Any) -> bool:
+    if isinstance(path, int):  # os.execve(fd, ...)
+        return True
+    try:
+        return os.access(path, os.X_OK) and not os.path.isdir(path)
+    except (TypeError, ValueError, OSError):
+        return False
+
+
+def _shown(path: Any, argv: Any) -> list[str]:
+    """The program and its first arguments, as text, kept short."""
+    try:
+        words = [os.fsdecode(path) if not isinstance(path, int) else f"fd {path}",
+                 *(os.fsdecode(a) for a in list(argv)[1:8])]
+    except (TypeError, ValueError):
+        return [repr(path)]
+    return [w[:200] for w in words]
 
 
 # shell's place in _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds,
