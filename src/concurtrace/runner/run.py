@@ -111,7 +111,7 @@ def run(config: RunConfig, progress: Progress = _silent,
         try:
             outcome = launcher.run()
         finally:
-            watchers.stop_live()
+            watchers.tree_ended()
             prefetch.join()
         watchdog, sampler, live = watchers.watchdog, watchers.sampler, watchers.live
         assert watchdog is not None and sampler is not None  # started, or run() raised

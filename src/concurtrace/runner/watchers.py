@@ -66,7 +66,11 @@ class Watchers:
         live.start()
         return live
 
-    def stop_live(self) -> None:
+    def tree_ended(self) -> None:
+        """The whole tree was reaped (or the launch failed): nothing is left to sample or
+        to find a deadlock in."""
+        if self.sampler is not None:
+            self.sampler.request_stop()
         if self.live is not None:
             self.live.stop()
 

@@ -89,6 +89,11 @@ class TreeSampler:
         self._thread = threading.Thread(target=self._run, name="concurtrace-sampler", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """The tree is gone: the loop ends after its current sleep, while the caller reads
+        the records, so stop() then finds it done instead of waiting out that sleep."""
+        self._stopping = True
+
     def stop(self) -> SampleResult:
         self._stopping = True
         if self._thread is not None:
