@@ -305,9 +305,11 @@ class Recorder:
             if ident == current:
                 continue
             thread = threads.get(ident)
-            # a thread of _thread's own is in no threading table: its tid is ours
-            native = getattr(thread, "native_id", None) or self.raw_threads.get(ident)
-            self.write(ThreadAbandoned(ev="thread_abandoned", ts=ts, tid=native, ident=ident,
+            native = self.raw_threads.get(ident)  # a thread of _thread's own: its tid is ours,
+            if native is not None:  # its name its start's ("Dummy-1" here: VizTracer's 3.12+
+                thread = None  # tracer asked threading for it, which made a _DummyThread)
+            self.write(ThreadAbandoned(ev="thread_abandoned", ts=ts, ident=ident,
+                                       tid=native or getattr(thread, "native_id", None),
                                        name=getattr(thread, "name", None),
                                        daemon=getattr(thread, "daemon", True),
                                        stack=_stack(frame)))
