@@ -6,15 +6,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from traced import SCRIPTS, concurtrace, summary_json
 
 
-def _plain(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+def _plain(script: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
                           timeout=60, cwd=tmp_path)
+
+
+def _traced_runs(script: Path, tmp_path: Path, plain: subprocess.CompletedProcess[str],
+                 *args: str) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Full mode, then --light: each run prints and exits as plain did; its summary."""
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          *args, cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        yield mode, summary_json(trace)
 
 
 def test_green_threads_are_not_threads(tmp_path: Path) -> None:
@@ -102,12 +115,7 @@ def test_a_thread_of_thread_module_alive_at_exit_is_abandoned(tmp_path: Path) ->
     script = SCRIPTS / "raw_thread_alive.py"
     plain = _plain(script, tmp_path)
     assert (plain.returncode, plain.stdout) == (0, "main done\n"), plain.stderr
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
-                          cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
-        summary = summary_json(trace)
+    for mode, summary in _traced_runs(script, tmp_path, plain):
         [raw] = [t for t in summary["threads"] if t["name"] == "_thread (spin)"]
         assert (raw["end_reason"], raw["daemon"]) == ("abandoned", True), (mode, raw)
         assert any("spin" in str(frame) for frame in raw["stack"]), raw["stack"]
@@ -121,12 +129,9 @@ def test_an_idle_worker_of_a_library_left_at_exit_is_no_finding(tmp_path: Path) 
     program cannot follow, for a thread that lost nothing. The row still says it; the
     program's own daemon thread, busy at exit, keeps its finding."""
     script = SCRIPTS / "idle_library_worker.py"
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
-                          cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (0, "main done\n"), run.stderr
-        summary = summary_json(trace)
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "main done\n"), plain.stderr
+    for _, summary in _traced_runs(script, tmp_path, plain):
         ends = {t["name"]: t["end_reason"] for t in summary["threads"]}
         listener = [name for name in ends if name not in ("MainThread", "cruncher")]
         assert len(listener) == 1 and ends[listener[0]] == "abandoned", ends
@@ -142,15 +147,9 @@ def test_an_exec_ends_the_image_and_its_threads(tmp_path: Path, into: str) -> No
     'ended (untraced)', nothing said the pid became another program, and the sleep that sh
     started and waited for read 'never joined or waited for by MainProcess'."""
     script = SCRIPTS / "exec_into.py"
-    plain = subprocess.run([sys.executable, str(script), into], capture_output=True,
-                           text=True, timeout=60, cwd=tmp_path)
+    plain = _plain(script, tmp_path, into)
     assert plain.stdout == "before exec\nafter exec\n", plain.stderr
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
-                          into, cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
-        summary = summary_json(trace)
+    for _, summary in _traced_runs(script, tmp_path, plain, into):
         [root] = [p for p in summary["processes"] if p["pid"] == summary["root_pid"]]
         [done] = root["execs"]
         assert done["argv"][-1].endswith("exit 7" if into == "sh" else "print('after exec')")
