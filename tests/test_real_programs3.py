@@ -161,3 +161,17 @@ def test_an_exec_ends_the_image_and_its_threads(tmp_path: Path, into: str) -> No
         if into == "sh":
             [sleep] = [p for p in summary["processes"] if p["ppid"] == root["pid"]]
             assert (sleep["joined"], sleep["traced"]) == (None, False), sleep
+
+
+@pytest.mark.parametrize("how", ["closerange", "close"])
+def test_a_program_that_closes_every_fd_gets_none_of_our_records(tmp_path: Path,
+                                                                  how: str) -> None:
+    """python-daemon's DaemonContext closes every fd above 2: our record file's fd (400)
+    was closed with them, and the 398th file the program opened next got that number and
+    our records ('{"ev":"thread_start",...}' in the program's own file)."""
+    script = SCRIPTS / "closes_every_fd.py"
+    plain = _plain(script, tmp_path, how)
+    assert plain.stdout == "files with bytes we did not write: []\n", plain.stderr
+    for mode, summary in _traced_runs(script, tmp_path, plain, how):
+        [worker] = [t for t in summary["threads"] if t["name"] == "after-close"]
+        assert worker["end_reason"] == "return", (mode, worker)

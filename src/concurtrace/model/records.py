@@ -78,6 +78,10 @@ else:  # the child builds plain dicts by these names (record_types.py says why)
 
 
 FIRST_HIGH_FD = 400  # above the fds a program normally has (sigwatch's pipe lives there too)
+# Our long-lived fds in this process (the record file, sigwatch's pipe): a close or
+# closerange of the program leaves them open, as fds that would not exist without us
+# (runner/hooks.py); had it closed them, the next file it opened would get our records.
+OWN_FDS: set[int] = set()
 
 
 def above_program_fds(fd: int) -> int:
@@ -87,14 +91,25 @@ def above_program_fds(fd: int) -> int:
     import fcntl
     import resource
 
-    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2 * FIRST_HIGH_FD:
-        return fd
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 2 * FIRST_HIGH_FD:
+        try:
+            moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, FIRST_HIGH_FD)
+        except OSError:
+            pass
+        else:
+            os.close(fd)
+            fd = moved
+    OWN_FDS.add(fd)
+    return fd
+
+
+def close_own(fd: int) -> None:
+    """Closes one of our fds (not through the program's os.close, which keeps them)."""
+    OWN_FDS.discard(fd)
     try:
-        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, FIRST_HIGH_FD)
+        os.close(fd)
     except OSError:
-        return fd
-    os.close(fd)
-    return moved
+        pass
 
 
 class RecordWriter:
@@ -120,10 +135,7 @@ class RecordWriter:
             pass  # a closed fd (the program closed it) must never break the program
 
     def close(self) -> None:
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
+        close_own(self.fd)
 
 
 def as_lifecycle(record: RawRecord) -> Record | None:

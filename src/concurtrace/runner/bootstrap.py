@@ -190,9 +190,6 @@ class Recorder:
     def handles_signal(self, signum: int) -> bool:
         return bool(self._raw_getsignal(signum) == self.fatal_signal_handler)
 
-    def fds_closing(self, low: int, high: int, main_thread: bool) -> None:
-        self.signal_watch.closing(low, high, main_thread)
-
     def _before_fork(self) -> None:
         real = tid()
         self.fork_tid = self.survivor[1] if self.survivor and self.survivor[0] == real else real

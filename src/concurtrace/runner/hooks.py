@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _signal  # type: ignore[import-not-found]  # signal.py: see _install_signals
 import _thread
+import errno
 import os
 import sys
 import threading
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from types import ModuleType
 
 from concurtrace.model.records import (
+    OWN_FDS,
     ExceptionRaised,
     ExecCall,
     ExitCall,
@@ -506,15 +508,23 @@ def _install_signal_module(hooks: HookSet, sink: Sink, signal: ModuleType) -> No
 
 
 def _install_fd_closes(hooks: HookSet, sink: Sink) -> None:
+    """Our fds (OWN_FDS: the record file, the wakeup pipe) stay open when the program
+    closes fds, as a daemon closes them all: without us they would not be open, so
+    os.close says EBADF and closerange passes over them; closed, the next file the program
+    opened would take one's number and our records. A dup2() onto one is not kept off."""
     orig_close, orig_closerange = os.close, os.closerange
 
     def close(fd: int) -> None:
-        sink.fds_closing(fd, fd + 1, main_thread())
+        if fd in OWN_FDS:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
         sink.call(orig_close, fd)
 
     def closerange(fd_low: int, fd_high: int) -> None:
-        sink.fds_closing(fd_low, fd_high, main_thread())
-        sink.call(orig_closerange, fd_low, fd_high)
+        low = fd_low
+        for own in sorted(fd for fd in OWN_FDS if fd_low <= fd < fd_high):
+            sink.call(orig_closerange, low, own)
+            low = own + 1
+        sink.call(orig_closerange, low, fd_high)
 
     hooks.patch(os, "close", clean_raise(close))
     hooks.patch(os, "closerange", clean_raise(closerange))

@@ -350,6 +350,9 @@ def lock_type_factory(raw_type: type) -> type:
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
             return SyncLock.wrap(raw_type(*args, **kwargs), creation_site())  # as factories
 
+        def __repr__(cls) -> str:  # printed as without us: "<class '_thread.lock'>"
+            return repr(raw_type)
+
     # Named threading.Lock, which it is, so pickle finds it by reference (a spawn Manager
     # pickles its registry, which holds threading.Lock); _thread.lock is the raw type.
     return _LockMeta(raw_type.__name__, (), {"__module__": "threading", "__qualname__": "Lock",

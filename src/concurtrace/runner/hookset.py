@@ -72,7 +72,6 @@ if TYPE_CHECKING:
             """Our handler is installed for signum (the program sees SIG_DFL)."""
             ...
 
-        def fds_closing(self, low: int, high: int, main_thread: bool) -> None: ...
 else:
     Sink = object  # only annotations name it
 

@@ -19,7 +19,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from concurtrace.model.records import above_program_fds  # our pipe, as our record file
+from concurtrace.model.records import above_program_fds, close_own  # as the record file's
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
@@ -140,8 +140,8 @@ class SignalWatch:
             # with EAGAIN, which warn_on_full_buffer=False keeps silent.
             self._raw(write_fd, warn_on_full_buffer=False)
         except (OSError, ValueError):
-            os.close(read_fd)
-            os.close(write_fd)
+            close_own(read_fd)
+            close_own(write_fd)
             return False
         finally:
             for fd in handed[1:]:
@@ -171,19 +171,6 @@ class SignalWatch:
             self.program_fd = fd != -1
         return -1 if previous == ours else previous
 
-    def closing(self, low: int, high: int, main_thread: bool) -> None:
-        """The program closes fds low..high-1 (daemons close them all): if ours are among
-        them, our wakeup fd goes first, so that CPython never writes to a closed fd (it would
-        print a warning) or to a file that reuses the number."""
-        if self.fds is None or not any(low <= fd < high for fd in self.fds):
-            return
-        ours, self.fds = self.fds, None
-        if main_thread and not self.program_fd:
-            self._raw(-1)
-        for fd in ours:
-            if not low <= fd < high:
-                os.close(fd)
-
     def after_fork_child(self) -> None:
         """A fork child gets its own pipe (the inherited one names the parent process)."""
         if self.fds is None:
@@ -194,4 +181,4 @@ class SignalWatch:
             if not program_fd:
                 self._raw(-1)
         for fd in inherited:
-            os.close(fd)
+            close_own(fd)
