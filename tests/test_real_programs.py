@@ -322,7 +322,8 @@ def test_raise_signal_behaves_the_same_and_a_handled_one_is_from_itself(tmp_path
         assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
         program = "".join(line for line in run.stderr.splitlines(keepends=True)
                           if not line.startswith("concurtrace: "))
-        assert program == plain.stderr
+        if sys.version_info >= (3, 11):  # 3.10 keeps one frame of the hook (README, 3.10)
+            assert program == plain.stderr
     [root] = run.summary()["processes"]
     assert root["handled_signal"]["signal"] == "SIGUSR1", root
     done = subprocess.run([sys.executable, "-m", "concurtrace", "summary",
@@ -386,17 +387,22 @@ def test_a_raising_thread_of_thread_module_reaches_the_hook_as_itself(tmp_path: 
     script = str(SCRIPTS / "thread_unraisable.py")
     plain = subprocess.run([sys.executable, script], capture_output=True, text=True,
                            timeout=60, cwd=tmp_path)
-    assert plain.stdout.startswith("True Exception ignored in thread started by "
-                                   "UnraisableHookArgs ValueError('task failed')\n"
-                                   "['task']\n"), plain.stdout
+    # 3.13+: no object, the function's repr in the message (PyErr_FormatUnraisable)
+    told = "False Exception ignored in thread started by <function task>" \
+        if sys.version_info >= (3, 13) else "True Exception ignored in thread started by"
+    assert re.sub(" at 0x[0-9a-f]+", "", plain.stdout).startswith(
+        f"{told} UnraisableHookArgs ValueError('task failed')\n['task']\n"), plain.stdout
     for mode in ("--light", "--quiet"):
         run = trace_run(tmp_path / "t.pftrace", script, options=(mode, "--quiet"), cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        assert (run.returncode, re.sub(" at 0x[0-9a-f]+", "", run.stdout)) == \
+            (plain.returncode, re.sub(" at 0x[0-9a-f]+", "", plain.stdout)), run.stderr
         program = "".join(line for line in run.stderr.splitlines(keepends=True)
                           if not line.startswith("concurtrace: "))
-        assert re.sub(" at 0x[0-9a-f]+", "", program) == \
-            re.sub(" at 0x[0-9a-f]+", "", plain.stderr), program
-        assert "Exception ignored in thread started by: <function task" in program, program
+        if sys.version_info >= (3, 11):  # 3.10 keeps one frame of the hook (README, 3.10)
+            assert re.sub(" at 0x[0-9a-f]+", "", program) == \
+                re.sub(" at 0x[0-9a-f]+", "", plain.stderr), program
+        assert "Exception ignored in thread started by" in program \
+            and "<function task" in program, program  # the program's function, not ours
         threads = [t for t in run.summary()["threads"] if not t["is_main"]]
         assert sorted(t["exc_type"] or "" for t in threads) == \
             ["SystemExit", "ValueError", "ValueError"], threads

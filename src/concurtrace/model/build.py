@@ -74,10 +74,12 @@ def build_timeline(records: list[RawRecord], traces: Mapping[int, Iterable[Trace
         if parent is not None:
             proc.name = f"{parent.name} (fork)"
         starter = timeline.processes.get(proc.ppid) if proc.ppid is not None else None
-        if proc.pid != root_pid and (starter is None or not starter.traced):
-            proc.joined = None  # an untraced parent records no wait: whether it did is unknown
-        elif starter is not None and _started_untraced(proc, starter):
-            proc.joined = None  # by a program its parent exec'd (sh): unrecorded as well
+        if starter is None or not starter.traced:
+            if proc.pid != root_pid:  # an untraced parent records no wait: whether it did
+                proc.joined = None  # is unknown
+        elif not proc.joined and starter.untraced_since() is not None:
+            proc.joined = None  # its parent became a program we do not trace (sh): any wait
+            # of its, for this child too, went unrecorded
     hello = index.first(root_pid, "hello")
     timeline.python = str(hello.get("python", "")) if hello else ""
     timeline.gil = str(hello.get("gil", "enabled")) if hello else "enabled"
@@ -144,11 +146,6 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
         proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
         proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
     return proc
-
-
-def _started_untraced(proc: Process, parent: Process) -> bool:
-    since = parent.untraced_since()
-    return since is not None and (proc.started_ns is None or proc.started_ns >= since)
 
 
 def _first_not_none(*values: Any) -> Any:

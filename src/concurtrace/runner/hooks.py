@@ -180,6 +180,9 @@ def _unraisable_args(function: Callable[..., Any], error: BaseException) -> Any:
                       and t.__module__ == "builtins"), None)
     if kind is None:
         return None
+    if sys.version_info >= (3, 13):  # PyErr_FormatUnraisable("... started by %R"): no object
+        return kind((type(error), error, error.__traceback__,
+                     f"Exception ignored in thread started by {function!r}", None))
     return kind((type(error), error, error.__traceback__,
                  "Exception ignored in thread started by", function))
 
