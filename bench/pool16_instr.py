@@ -5,13 +5,14 @@
 
 Load-independent: each column runs pool16's shape (Pool(16), fork, ITEMS items of a tiny
 spin, close + join) under `valgrind --tool=callgrind --trace-children=yes`, which follows
-the forks; the user-space instructions (Ir) of the parent and of each worker are read from
-their callgrind files (a fork child inherits its parent's counts: zeroed at
-PyOS_AfterFork_Child, so a worker's count starts right after its fork). Traced columns run the traced program alone in a --light session
-made here (as bench/startup.py --child-only does): no concurtrace parent, so no sampler
-and no signal watchdog to register with (the worker's sendmsg fails at once; its pipe and
-pidfd are still made). What is left is what the traced program's own processes run:
-bootstrap, at-fork handlers, hooks, records. Kernel time (page faults, fork, exit) is not
+the forks; the user-space instructions (Ir) of the parent and of each worker are read
+from their callgrind files (a fork child inherits its parent's counts: zeroed at
+PyOS_AfterFork_Child, so a worker's count starts right after its fork). Traced columns
+run the traced program alone in a --light session made here (as bench/startup.py
+--child-only does): no concurtrace parent, so no sampler and no signal watchdog to
+register with (the worker's sendmsg fails at once; its pipe and pidfd are still made).
+What is left is what the traced program's own processes run: bootstrap, at-fork
+handlers, hooks, records. Kernel time (page faults, fork, exit) is not
 counted: bench/pool_start_cost.py measures that side. Raw: results/pool16-instr[-LABEL].json.
 """
 
