@@ -44,6 +44,45 @@ def test_sigterm_right_after_fork_is_never_lost(tmp_path: Path) -> None:
     assert {p["signal"] for p in children} == {"SIGTERM"}
 
 
+AFTER_FORK = """
+import ctypes, os, signal, sys
+class Sigaction(ctypes.Structure):
+    _fields_ = [("handler", ctypes.c_void_p), ("mask", ctypes.c_ubyte * 128),
+                ("flags", ctypes.c_uint), ("restorer", ctypes.c_void_p)]
+def state(who):
+    out = []
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        now = Sigaction()
+        ctypes.CDLL(None).sigaction(signum, None, ctypes.byref(now))
+        out.append((now.handler, bool(now.flags & 0x80000000),
+                    signal.getsignal(signum) == signal.SIG_DFL))
+    return f"{who} {out}"
+print(state("before"), flush=True)
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        print(state("child"), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    print(state("parent"), flush=True)
+"""
+
+
+def test_a_fork_leaves_parent_and_child_with_the_armed_handler(tmp_path: Path) -> None:
+    """Around a fork the fatal signals are SIG_DFL (one sigaction each way when armed,
+    runner/bootstrap.py): after it, both processes have CPython's C handler with
+    SA_RESETHAND again, as before the fork, and the program still reads SIG_DFL."""
+    script = tmp_path / "after_fork.py"
+    script.write_text(AFTER_FORK)
+    run = trace_run(tmp_path / "a.pftrace", str(script))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.split("\n")
+    before = lines[0].split(" ", 1)[1]
+    assert "True, True)" in before and "False" not in before, before  # armed, SIG_DFL seen
+    assert sorted(ln.split(" ", 1)[0] for ln in lines[1:] if ln) == ["child"] * 3 + ["parent"] * 3
+    assert {ln.split(" ", 1)[1] for ln in lines[1:] if ln} == {before}, run.stdout
+
+
 # A target that tells its pid, then runs a C call that holds the GIL for minutes (or Python
 # code). The test sends the signal to the target itself, as kill, systemd or Kubernetes do.
 BUSY = """

@@ -196,19 +196,29 @@ class Recorder:
         # A forked child clears pending Python-level signals (CPython's after-fork reset):
         # with our handler in place, a SIGTERM landing in that window would be lost and the
         # child would live on. With the default disposition it dies, as without us.
+        # One sigaction each way when our C handler is armed (sigwatch.ResetHand): the
+        # kernel's disposition is what ends a process, and the window runs no Python of the
+        # program; else through signal.signal (its table says SIG_DFL meanwhile).
         self._defaulted = []
         if hooks_module.main_thread():  # signal.signal's rule
             self._defaulted = [signum for signum in FATAL_SIGNALS
                                if self._raw_getsignal(signum) == self.fatal_signal_handler]
-        for signum in self._defaulted:
-            self._raw_signal(signum, signal.SIG_DFL)
+        for i, signum in enumerate(self._defaulted):
+            if self.resethand.to_default(signum):
+                self._defaulted[i] = -signum  # put back by rearm
+            else:
+                self._raw_signal(signum, signal.SIG_DFL)
 
     def _after_fork_parent(self) -> None:
         self._restore_defaulted()
 
     def _restore_defaulted(self) -> None:
         for signum in self._defaulted:
-            self._take(signum)
+            if signum < 0:
+                if not self.resethand.rearm(-signum):
+                    self._take(-signum)  # not expected: the way it was set before
+            else:
+                self._take(signum)
         self._defaulted = []
 
     def _after_fork_child(self) -> None:

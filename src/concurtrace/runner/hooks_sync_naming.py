@@ -182,7 +182,9 @@ def share_site(obj: Any, site: tuple[str, int] | None, depth: int = 3) -> None:
 
 def find_name(obj: Any, frame: Any) -> str:
     """Where the waiter's code can reach obj: a global (or a global's attribute) of the
-    first user frame, else a local (or a local's attribute) of the first few; "" if not."""
+    first user frame, else a local (or a local's attribute) of the first few; "" if not.
+    Each scope is searched once (a module frame's locals are its globals), each value's
+    __dict__ read once: every fork child that waits searches its inherited frames anew."""
     while frame is not None and frame.f_code.co_filename.startswith(SKIP_FILES):
         frame = frame.f_back
     if frame is None:
@@ -191,25 +193,31 @@ def find_name(obj: Any, frame: Any) -> str:
     for _ in range(NAME_FRAMES):
         if frame is None:
             break
-        scopes.append(frame.f_locals)
+        local = frame.f_locals
+        if not any(local is seen for seen in scopes):
+            scopes.append(local)
         frame = frame.f_back
+    found: list[list[tuple[Any, Any]]] = []  # per scope: (name, value's __dict__ or None)
     for scope in scopes:
-        for name, value in list(scope.items()):
+        items = list(scope.items())
+        for name, value in items:
             if value is obj:
                 return str(name)
-        for name, value in list(scope.items()):
+        row = []
+        for name, value in items:
             attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
             if isinstance(attrs, dict):
                 for attr, inner in attrs.items():
                     if inner is obj:
                         return f"{name}.{attr}"
-    for scope in scopes:  # the lock inside a Semaphore or a Condition: q._count._cond._lock
-        for name, value in list(scope.items()):
-            path = _inner_path(value, obj, 3)
+                row.append((name, attrs))
+        found.append(row)
+    for row in found:  # the lock inside a Semaphore or a Condition: q._count._cond._lock
+        for name, attrs in row:
+            path = _inner_attrs_path(attrs, obj, 3)
             if path:
                 return f"{name}.{path}"
-            attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
-            for attr, inner in (attrs.items() if isinstance(attrs, dict) else ()):
+            for attr, inner in attrs.items():
                 path = _inner_path(inner, obj, 3)
                 if path:
                     return f"{name}.{attr}.{path}"
@@ -221,6 +229,12 @@ def _inner_path(value: Any, obj: Any, depth: int) -> str:
     that lead from value to obj, at most depth of them; "" if none do."""
     attrs = None if isinstance(value, _OPAQUE) else getattr(value, "__dict__", None)
     if not isinstance(attrs, dict):
+        return ""
+    return _inner_attrs_path(attrs, obj, depth)
+
+
+def _inner_attrs_path(attrs: dict[str, Any], obj: Any, depth: int) -> str:
+    if attrs.keys().isdisjoint(INNER_ATTRS):  # most objects: none of them (one C call)
         return ""
     for attr in INNER_ATTRS:
         inner = attrs.get(attr)

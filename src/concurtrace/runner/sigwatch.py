@@ -95,6 +95,15 @@ class ResetHand:
         self._armed[signum] = current
         return True
 
+    def to_default(self, signum: int) -> bool:
+        """SIG_DFL for signum by one sigaction, CPython's handler table left as it is (a
+        fork's window: runner/bootstrap.py); rearm puts the armed handler back. False, and
+        nothing done, when signum was not armed here."""
+        if signum not in self._armed:
+            return False
+        byref = self._byref
+        return bool(self._libc(signum, byref(self._struct()), None) == 0)  # zeroed: SIG_DFL
+
     def rearm(self, signum: int) -> bool:
         """Puts the armed C handler back (after a delivery reset it): one more delivery of
         the signal during our save is absorbed; the parent bounds how long the save takes."""
