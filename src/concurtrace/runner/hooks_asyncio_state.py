@@ -175,7 +175,7 @@ class State:
 
 
 def pack(flat: list[bytes]) -> str:
-    """The rows' bytes as hex ("penc"): ~4 instructions a byte against base64's ~17 and
+    """The rows' bytes as hex ("penc"): ~14 instructions a byte against base64's ~17 and
     its ascii decode (the text is 1.5x base64's, written as it is: write_ascii)."""
     return b"".join(flat).hex()
 
