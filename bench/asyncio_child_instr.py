@@ -30,18 +30,28 @@ ECHO = BENCH / "workloads" / "asyncio_echo.py"
 
 # --walks N: --light's budget of awaits named set before asyncio is imported (so before the
 # hooks' install): under valgrind its 4 a ms name more steps, and more in the faster tree
+# --timescale K: the hooks' time-based work (the loop counters' check once a ms and sample
+# per 10 ms, a batch written when 50 ms old) K times rarer, as at the program's real speed:
+# valgrind runs it ~50-100x slower, so a ms is a request or two instead of ~17
 WITH_WALKS = ("import runpy, sys\n"
               "from concurtrace.runner import hooks_asyncio_steps as steps\n"
+              "from concurtrace.runner import hooks_asyncio_loop as loop\n"
+              "from concurtrace.runner import hooks_asyncio_state as state\n"
+              "scale = int(sys.argv.pop())\n"
+              "for module in (loop, state):\n"
+              "    for name in ('CHECK_NS', 'SAMPLE_NS', 'BATCH_NS'):\n"
+              "        if hasattr(module, name):\n"
+              "            setattr(module, name, getattr(module, name) * scale)\n"
               "steps.WALKS = int(sys.argv.pop())\n"
               "sys.argv[0] = {echo!r}\n"
               "runpy.run_path({echo!r}, run_name='__main__')\n")
 
 
-def _instructions(prefix: list[str], requests: int, walks: str = "-") -> int:
+def _instructions(prefix: list[str], requests: int, walks: str = "-", scale: int = 1) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env_part = prefix[:3] if prefix[0] == "env" else []  # env SESSION=... PYTHONPATH=...
         program = [str(ECHO), str(requests)] if walks == "-" or not env_part else \
-            ["-c", WITH_WALKS.format(echo=str(ECHO)), str(requests), walks]
+            ["-c", WITH_WALKS.format(echo=str(ECHO)), str(requests), walks, str(scale)]
         done = subprocess.run(
             [*env_part, "valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out",
              sys.executable, *program],
@@ -58,6 +68,9 @@ def main() -> None:
     parser.add_argument("--trees", default=str(BENCH.parent / "src"))
     parser.add_argument("--requests", default="1000,3000")
     parser.add_argument("--walks", default="-", help="--light's awaits named a ms (- : as is)")
+    parser.add_argument("--timescale", type=int, default=1,
+                        help="the hooks' ms/10 ms/50 ms periods this many times longer "
+                             "(with --walks: as at real speed under valgrind's slowdown)")
     args = parser.parse_args()
     low, high = (int(n) for n in args.requests.split(","))
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,9 +79,10 @@ def main() -> None:
         print(f"plain: {plain:,.0f} instructions per request ({sys.version.split()[0]})")
         for n, src in enumerate(args.trees.split(",")):
             command = child(Path(tmp) / str(n), "s", Path(src) / "concurtrace")
-            per = (_instructions(command, high, args.walks)
-                   - _instructions(command, low, args.walks)) / (high - low)
-            print(f"--light child ({src}, walks {args.walks}): {per:,.0f} per request, "
+            per = (_instructions(command, high, args.walks, args.timescale)
+                   - _instructions(command, low, args.walks, args.timescale)) / (high - low)
+            print(f"--light child ({src}, walks {args.walks}, timescale {args.timescale}): "
+                  f"{per:,.0f} per request, "
                   f"x{per / plain:.3f} plain, +{per - plain:,.0f}", flush=True)
 
 

@@ -92,18 +92,20 @@ def _names(records: list[RawRecord]) -> dict[int, dict[int, str]]:
 def packed_rows(record: RawRecord) -> list[list[Any]]:
     """An "asteps" record's packed common rows, in its "cols" order."""
     return unpack(record.get("packed"), record.get("pcols") or record.get("cols"),
-                  record.get("pfmt"))
+                  record.get("pfmt"), record.get("penc"))
 
 
-def unpack(packed: Any, columns: Any, row_format: Any = None) -> list[list[Any]]:
-    """The common rows of an "asteps" record, as rows in "cols" order: base64 of
-    little-endian ints, one struct row_format ("pfmt") per row in "pcols" order, whose
-    "dur" is the step's duration (runner/hooks_asyncio_state.py); int64s in "cols" order
-    without a format (before); 0 in aw, at and awt is none."""
+def unpack(packed: Any, columns: Any, row_format: Any = None,
+           encoding: Any = None) -> list[list[Any]]:
+    """The common rows of an "asteps" record, as rows in "cols" order: hex ("penc") or
+    base64 (no "penc": before) of little-endian ints, one struct row_format ("pfmt")
+    per row in "pcols" order, whose "dur" is the step's duration
+    (runner/hooks_asyncio_state.py); int64s in "cols" order without a format (before); 0
+    in aw, at and awt is none."""
     if not isinstance(packed, str) or not isinstance(columns, list | tuple) or not columns:
         return []
     try:
-        data = binascii.a2b_base64(packed)
+        data = bytes.fromhex(packed) if encoding == "hex" else binascii.a2b_base64(packed)
         width = len(columns)
         if isinstance(row_format, str) and len(row_format) == width:
             size = struct.calcsize("<" + row_format)

@@ -33,6 +33,7 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
     # --light: no tracer whose ignore counter sink.call would lift: one frame less
     run: Any = orig_run if light else functools.partial(sink.call, orig_run)
     ids, unnamed, slow_ns = state.ids, state.unnamed, state.slow_ns
+    ids_get = ids.get  # bound once: no method lookup per step
     row_ns = min(slow_ns, DUR_MAX + 1)  # a common row's duration fits its uint32
     ran, await_ids, is_task_type = steps.ran, steps.await_ids, steps.IS_TASK_TYPE
     pack_row = ROW.pack
@@ -53,10 +54,11 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
         end = _now()
         try:
             callback = self._callback
+            owner: Any = getattr(callback, "__self__", None)
             # a task's own step, not another method of it (loop.call_soon(task.cancel));
             # a wakeup (an awaited future's completion scheduled it) is never its first
             # step, whose name create_task's caller may have set since
-            if is_task_type[type(getattr(callback, "__self__", None))]:  # learnt on a miss
+            if is_task_type[type(owner)]:  # learnt on a miss
                 name = getattr(callback, "__name__", None)  # TaskStepMethWrapper: none
                 # a C method's __name__ is a new str each time: == needs no hash of it
                 wakeup = name == "task_wakeup" or name in WAKEUPS
@@ -64,9 +66,8 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
                     if end - start >= slow_ns:
                         ran(state, self, start, end)
                     return None
-                owner = callback.__self__
-                number = ids.get(id(owner))
-                lp = ids.get(id(self._loop))
+                number = ids_get(id(owner))
+                lp = ids_get(id(self._loop))
                 if lp is None:
                     lp = steps.loop_number(state, self, start)
                 dur = end - start
@@ -79,9 +80,9 @@ def install_run_hooks(hooks: HookSet, sink: Sink, state: State, light: bool) -> 
                 if state.walks:  # two loop threads may take it below 0: more walks, no
                     state.walks -= 1  # loss, until the next refill
                     kind_id, where_id, awt = await_ids(state, owner, waiter,
-                                                       ids.get(id(waiter), 0))
+                                                       ids_get(id(waiter), 0))
                 else:
-                    kind_id, where_id, awt = UNNAMED_ID, 0, ids.get(id(waiter), 0)
+                    kind_id, where_id, awt = UNNAMED_ID, 0, ids_get(id(waiter), 0)
                 try:
                     tid = state.tids.tid
                 except AttributeError:
