@@ -175,3 +175,22 @@ def test_a_program_that_closes_every_fd_gets_none_of_our_records(tmp_path: Path,
     for mode, summary in _traced_runs(script, tmp_path, plain, how):
         [worker] = [t for t in summary["threads"] if t["name"] == "after-close"]
         assert worker["end_reason"] == "return", (mode, worker)
+
+
+def test_the_programs_own_profiler_runs_and_the_trace_says_where_it_stops(
+        tmp_path: Path) -> None:
+    """`python -m cProfile app.py` under full mode died on 3.12+ ('ValueError: Another
+    profiling tool is already active': VizTracer held sys.monitoring's profiler id). The
+    program's profiler now gets its place and the summary tells which calls are missing."""
+    script = SCRIPTS / "profiles_itself.py"
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "profiled True\n"), plain.stderr
+    trace = tmp_path / "t.pftrace"
+    run = concurtrace("run", "--quiet", "-o", str(trace), "--force", str(script), cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+    [note] = [n for n in summary_json(trace)["notes"] if "profiler of its own" in n]
+    assert "(cProfile)" in note and ("whole process" if sys.version_info >= (3, 12)
+                                     else "in thread") in note, note
+    module = concurtrace("run", "--quiet", "-o", str(trace), "--force", "-m", "cProfile",
+                         "-s", "ncalls", str(SCRIPTS / "raw_thread_alive.py"), cwd=tmp_path)
+    assert module.returncode == 0 and "function calls" in module.stdout, module.stderr

@@ -202,9 +202,14 @@ class TraceError(_Written):
     error: str
 
 
-class TraceStopped(_Written):
+class _TraceStoppedOptional(_Written, total=False):
+    profiler: str  # the program's own profiler took the function trace's place (its name)
+    tid: int  # in that thread only (before 3.12: a profile function is per thread)
+
+
+class TraceStopped(_TraceStoppedOptional):
     """VizTracer had stopped collecting before the save (its "Unexpected function return"
-    warning): the calls after that moment are missing."""
+    warning, or the program's own profiler): the calls after that moment are missing."""
 
     ev: Literal["trace_stopped"]
     ts: int

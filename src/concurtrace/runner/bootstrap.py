@@ -72,6 +72,22 @@ class Recorder:
     def in_terminate(self) -> bool:
         return bool(getattr(self.terminate_flag, "active", False))
 
+    def is_tracer(self, obj: Any) -> bool:
+        return obj is not None and obj is self.tracer
+
+    def profiler_starts(self, name: str) -> None:
+        """The program starts a profiler of its own (runner/hooks_profilers.py): from here
+        our function trace has no calls (3.12+: for the whole process, VizTracer stepping
+        aside; before: in this thread), which the trace says."""
+        tracer = self.tracer
+        if tracer is None or not getattr(tracer, "enable", False):
+            return
+        if sys.version_info >= (3, 12):
+            self.write(TraceStopped(ev="trace_stopped", ts=now_ns(), profiler=name))
+            tracer.stop()  # frees its sys.monitoring tool: the program's call then gets it
+        elif sys.getprofile() is tracer:  # a profile function is per thread
+            self.write(TraceStopped(ev="trace_stopped", ts=now_ns(), profiler=name, tid=tid()))
+
     def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         tracer = self.tracer
         if tracer is None or (sys.version_info < (3, 12) and sys.getprofile() is None):

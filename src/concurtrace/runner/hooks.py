@@ -29,6 +29,7 @@ from concurtrace.model.records import (
 )
 from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
 from concurtrace.runner.hooks_mp import install_multiprocessing
+from concurtrace.runner.hooks_profilers import install_profilers
 from concurtrace.runner.hooks_sync import install_sync
 from concurtrace.runner.hooks_sync_mp_install import install_sync_mp
 from concurtrace.runner.hookset import HookSet, Sink, in_exit_function, now_ns, tid
@@ -67,6 +68,8 @@ def install(sink: Sink) -> HookSet:
     install_sync_mp(hooks, sink)
     install_asyncio_lazily(hooks, sink)
     install_stack_walk(hooks)
+    if not getattr(sink, "config", {}).get("light", False):  # no function trace to yield
+        install_profilers(hooks, sink)
     return hooks
 
 

@@ -201,7 +201,18 @@ def _trace_error_notes(records: list[Record]) -> list[str]:
                  "without their call, and so do greenlet switches, as gevent's and eventlet's): "
                  "the calls after that moment are missing, its lifecycle, "
                  "states, waits and tasks are kept" for record in records
-                 if record["ev"] == "trace_stopped"]
+                 if record["ev"] == "trace_stopped" and not record.get("profiler")
+                 ] + [_profiler_note(record) for record in records
+                      if record["ev"] == "trace_stopped" and record.get("profiler")]
+
+
+def _profiler_note(record: Record) -> str:
+    assert record["ev"] == "trace_stopped"
+    where = f"in thread {record['tid']}" if record.get("tid") else "in the whole process"
+    return (f"pid {record['pid']}: the program started a profiler of its own "
+            f"({record.get('profiler')}); one profiler runs at a time, so its function calls "
+            f"{where} are missing from then on (its lifecycle, states, waits and tasks are "
+            "kept)")
 
 
 def _size_checks(timeline: Timeline, max_slices: int | None, warnings: list[str]) -> None:
