@@ -27,6 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from startup import light_session
+
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 WORKLOAD = """
@@ -39,23 +41,10 @@ if __name__ == "__main__":
     pool.close()
     pool.join()
 """
-LIGHT = {"light": True, "tracer": {"max_stack_depth": -1, "min_duration": 0.0,
-                                   "include_files": None, "tracer_entries": 1000000},
-         "sync": True, "sync_threshold_ns": 1000000, "asyncio": True,
-         "asyncio_slow_ns": 100000000}
 
 
 def session(out: Path, name: str, package: Path, sync: bool) -> dict[str, str]:
-    probe = ("from concurtrace.runner import session as s\n"
-             "print(getattr(s, 'sitecustomize_text', lambda: s.SITECUSTOMIZE)(), end='')\n")
-    text = subprocess.run([PY, "-c", probe], capture_output=True, text=True, check=True,
-                          env={**os.environ, "PYTHONPATH": str(package.parent)}).stdout
-    where = out / name
-    (where / "site").mkdir(parents=True)
-    (where / "site" / "sitecustomize.py").write_text(text)
-    os.symlink(package, where / "site" / "concurtrace")
-    (where / "config.json").write_text(json.dumps({**LIGHT, "sync": sync}))
-    return {"CONCURTRACE_SESSION": str(where), "PYTHONPATH": str(where / "site")}
+    return light_session(out, name, package, sync=sync)
 
 
 def ir(path: Path) -> int:

@@ -46,8 +46,9 @@ LIGHT_CONFIG = {"light": True, "tracer": {"max_stack_depth": -1, "min_duration":
                 "asyncio_slow_ns": 100000000}
 
 
-def child(out: Path, name: str, package: Path) -> list[str]:
-    """python -c pass as a traced child of a --light session whose package is `package`."""
+def light_session(out: Path, name: str, package: Path, **config: object) -> dict[str, str]:
+    """A --light session (LIGHT_CONFIG, then config) whose package is `package`, made as the
+    runner makes one but with no parent: the environment a traced child of it needs."""
     # that tree's own text (since startup4, a stub of its runner/sitestart.py)
     probe = ("from concurtrace.runner import session as s\n"
              "print(getattr(s, 'sitecustomize_text', lambda: s.SITECUSTOMIZE)(), end='')\n")
@@ -58,9 +59,14 @@ def child(out: Path, name: str, package: Path) -> list[str]:
     (session / "site").mkdir(parents=True)
     (session / "site" / "sitecustomize.py").write_text(text)
     os.symlink(package, session / "site" / "concurtrace")
-    (session / "config.json").write_text(json.dumps(LIGHT_CONFIG))
-    return ["env", f"CONCURTRACE_SESSION={session}", f"PYTHONPATH={session / 'site'}", PY,
-            "-c", "pass"]
+    (session / "config.json").write_text(json.dumps({**LIGHT_CONFIG, **config}))
+    return {"CONCURTRACE_SESSION": str(session), "PYTHONPATH": str(session / "site")}
+
+
+def child(out: Path, name: str, package: Path) -> list[str]:
+    """python -c pass as a traced child of a --light session whose package is `package`."""
+    env = light_session(out, name, package)
+    return ["env", *(f"{key}={value}" for key, value in env.items()), PY, "-c", "pass"]
 
 
 def commands(out: Path, program: float, before: str | None,
