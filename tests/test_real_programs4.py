@@ -1,0 +1,40 @@
+"""Patterns of real third-party programs (hypercorn's worker shutdown, pebble's SIGTERM
+handler, ...) reproduced in small scripts: what concurtrace changed or showed wrong on them
+(bench/README.md, "Real programs, round 4")."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from traced import SCRIPTS, concurtrace, summary_json
+
+
+def _plain(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
+
+
+def test_tasks_of_a_terminated_process_are_not_a_deadlock(tmp_path: Path) -> None:
+    """hypercorn -w 2 at Ctrl-C: the master terminate()s the worker still serving. Its
+    pending Lifespan task read 'The main coroutine never returned and this task still
+    waited for another to release ...: two tasks that each hold the lock the other wants
+    wait forever', and 'when its process stopped', not who stopped it."""
+    script = SCRIPTS / "asyncio_child_terminated.py"
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "worker -15\n"), plain.stderr
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+        pending = [f for f in summary_json(trace)["findings"]
+                   if f["kind"] == "task_pending_at_exit"]
+        assert len(pending) == 1, pending
+        [finding] = pending
+        assert "'consumer (consume)'" in finding["message"], finding
+        assert "when SIGTERM (terminate() from MainProcess) ended its process, awaiting " \
+               "Queue.get at asyncio_child_terminated.py:" in finding["message"], finding
+        assert "each hold the lock" not in finding["advice"], finding
+        assert "killed while the task waited" in finding["advice"], finding
