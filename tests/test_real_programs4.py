@@ -38,3 +38,24 @@ def test_tasks_of_a_terminated_process_are_not_a_deadlock(tmp_path: Path) -> Non
                "Queue.get at asyncio_child_terminated.py:" in finding["message"], finding
         assert "each hold the lock" not in finding["advice"], finding
         assert "killed while the task waited" in finding["advice"], finding
+
+
+def test_os_exit_in_a_sigterm_handler_is_a_stop_not_a_skipped_cleanup(tmp_path: Path) -> None:
+    """pebble's pool workers end on their parent's terminate() with os._exit(15) from their
+    SIGTERM handler: each read 'called os._exit(15). os._exit skips cleanup (atexit,
+    buffered output): prefer sys.exit.' (severity 4), a library's way to stop."""
+    script = SCRIPTS / "sigterm_os_exit.py"
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "worker 15\n"), plain.stderr
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+        summary = summary_json(trace)
+        [worker] = [p for p in summary["processes"] if p["name"] == "pool_worker"]
+        assert (worker["exit_code"], worker["end_reason"]) == (15, "os._exit"), worker
+        [finding] = [f for f in summary["findings"] if f["kind"] == "nonzero_exit"]
+        assert finding["message"] == "pool_worker called os._exit(15) after it handled " \
+            "SIGTERM from MainProcess (terminate()).", finding
+        assert "prefer sys.exit" not in finding["advice"] and finding["severity"] == 2, finding

@@ -24,13 +24,14 @@ from concurtrace.model.sentences import (
     cut_sentence,
     frozen_at,
     last_state,
+    sender_name,
     signal_name,
     stop_time,
 )
 from concurtrace.model.sync import LOCK_KINDS
 from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
 from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
-from concurtrace.model.timeline import Finding, Process, Thread, Timeline
+from concurtrace.model.timeline import Finding, Process, Send, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
 
@@ -104,7 +105,7 @@ def daemon_process_terminated(timeline: Timeline, proc: Process, _: None) -> Fin
                    "Join it before the parent returns, or make it non-daemon.", 5)
 
 
-def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
+def nonzero_exit(timeline: Timeline, proc: Process, _: None) -> Finding | None:
     """How the process ended, when not well: the first cause that applies."""
     killer, life = proc.terminated_by, _life(proc)
     if proc.signal and killer is not None and killer.reason in RUN_STOPS:
@@ -164,12 +165,25 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
     if proc.exc_type:
         what, advice = f"exited with code {proc.exit_code} (uncaught {proc.exc_type})", \
             "Its traceback is in the output above."
+    elif proc.end_reason == "os._exit" and proc.handled is not None:
+        return _os_exit_on_signal(timeline, proc, proc.handled)
     elif proc.end_reason == "os._exit":
         what, advice = f"called os._exit({proc.exit_code})", \
             "os._exit skips cleanup (atexit, buffered output): prefer sys.exit."
     else:
         what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
     return Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4)
+
+
+def _os_exit_on_signal(timeline: Timeline, proc: Process, send: Send) -> Finding:
+    """os._exit after it handled a signal sent to stop it: its own way to stop (pebble's pool
+    workers' SIGTERM handler), not a cleanup skipped by mistake."""
+    sender = timeline.processes.get(send.sender) if send.sender is not None else None
+    how = f" ({send.reason}())" if send.reason in ("terminate", "kill") else ""
+    return Finding("nonzero_exit", proc.pid, None,
+                   f"{proc.name} called os._exit({proc.exit_code}) after it handled "
+                   f"{signal_name(send.signum)} from {sender_name(send, sender)}{how}.",
+                   "Its own way to stop on that signal: expected if it was being stopped.", 2)
 
 
 def _save_delayed_kill(proc: Process) -> bool:
