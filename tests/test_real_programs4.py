@@ -59,3 +59,18 @@ def test_os_exit_in_a_sigterm_handler_is_a_stop_not_a_skipped_cleanup(tmp_path: 
         assert finding["message"] == "pool_worker called os._exit(15) after it handled " \
             "SIGTERM from MainProcess (terminate()).", finding
         assert "prefer sys.exit" not in finding["advice"] and finding["severity"] == 2, finding
+
+
+def test_a_loop_of_one_task_reads_1_task(tmp_path: Path) -> None:
+    """pytest-asyncio runs each test on a loop of its own, one task each: the summary read
+    'loop on MainThread of MainProcess: 1 tasks (1 result)'."""
+    trace = tmp_path / "t.pftrace"
+    code = ("import asyncio\nasync def main():\n    await asyncio.sleep(0.01)\n"
+            "asyncio.run(main()); print('ok')")
+    run = concurtrace("run", "--quiet", "--light", "-o", str(trace), "--force", "-c", code,
+                      cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (0, "ok\n"), run.stderr
+    [row] = summary_json(trace)["asyncio"]["loops"]
+    assert row["tasks_created"] == 1, row
+    text = concurtrace("summary", str(trace)).stdout
+    assert "loop on MainThread of MainProcess: 1 task (1 result)," in text, text
