@@ -4,11 +4,13 @@ handler, ...) reproduced in small scripts: what concurtrace changed or showed wr
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from traced import SCRIPTS, concurtrace, summary_json
+from traced import SCRIPTS, concurtrace, start_detached, summary_json
 
 
 def _plain(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -74,3 +76,39 @@ def test_a_loop_of_one_task_reads_1_task(tmp_path: Path) -> None:
     assert row["tasks_created"] == 1, row
     text = concurtrace("summary", str(trace)).stdout
     assert "loop on MainThread of MainProcess: 1 task (1 result)," in text, text
+
+
+def _stop_group(argv: list[str]) -> tuple[int, str, str]:
+    """Start argv detached, wait for its 'ready', SIGTERM its whole process group."""
+    proc = start_detached(argv)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line == "ready\n", (line, proc.stderr.read() if proc.stderr else "")
+    os.killpg(proc.pid, signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, line + out, err
+
+
+def test_workers_killed_by_a_group_sigterm_are_stopped_not_crashed(tmp_path: Path) -> None:
+    """hypercorn -w 2 stopped by `kill -TERM -PGID`: the master handles SIGTERM and exits 0,
+    its workers die of it. Each worker read 'was killed by SIGTERM ... A crash in C code
+    (ctypes, an extension) or a signal from outside: run it alone with faulthandler
+    enabled' (severity 4)."""
+    script = str(SCRIPTS / "group_sigterm.py")
+    plain = _stop_group([sys.executable, script])
+    assert plain[:2] == (0, "ready\n[-15, -15]\n"), plain
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = _stop_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
+                           "-o", str(trace), "--force", script])
+        assert run[:2] == plain[:2], run
+        summary = summary_json(trace)
+        workers = [p for p in summary["processes"] if p["name"].startswith("worker-")]
+        assert [p["signal"] for p in workers] == ["SIGTERM", "SIGTERM"], workers
+        found = [f for f in summary["findings"] if f["kind"] == "nonzero_exit"]
+        assert len(found) == 2, found
+        for finding in found:
+            assert " was killed by SIGTERM from outside the traced tree after " \
+                in finding["message"], finding
+            assert "faulthandler" not in finding["advice"] and finding["severity"] == 2, \
+                finding

@@ -154,6 +154,11 @@ def nonzero_exit(timeline: Timeline, proc: Process, _: None) -> Finding | None:
                        "process (billiard's and celery's pool workers set it).",
                        "Start such children from a thread that outlives them (the main "
                        "thread), or do not set PR_SET_PDEATHSIG.", 3)
+    if proc.signal == "SIGTERM" and (killer is None or killer.reason == "external"):
+        return Finding("nonzero_exit", proc.pid, None,  # hypercorn's workers at `kill -TERM -PGID`
+                       f"{proc.name} was killed by SIGTERM from outside the traced tree after "
+                       f"{life}.", "A request to stop (kill, a service manager's or a "
+                       "container's stop, a group's SIGTERM): expected if you stopped it.", 2)
     if proc.signal:
         what = "crashed with" if proc.signal in CRASH_SIGNALS else "was killed by"
         return Finding("nonzero_exit", proc.pid, None,
