@@ -112,3 +112,25 @@ def test_workers_killed_by_a_group_sigterm_are_stopped_not_crashed(tmp_path: Pat
                 in finding["message"], finding
             assert "faulthandler" not in finding["advice"] and finding["severity"] == 2, \
                 finding
+
+
+def test_a_child_whose_pythonpath_was_rebuilt_from_sys_path_is_traced(tmp_path: Path) -> None:
+    """twisted's `trial -j 2` gives its workers PYTHONPATH = os.pathsep.join(sys.path): our
+    sitecustomize's directory, off every traced sys.path, was lost, and both workers read
+    'workertrial.py ... posix_spawnp ... not traced' (their threads 'python ... ended
+    (untraced)'). The child still sees a sys.path without it."""
+    script = SCRIPTS / "pythonpath_from_sys_path.py"
+    plain = _plain(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "spawned False\npopen False\nstatus 0\n"), \
+        plain.stderr
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
+        summary = summary_json(trace)
+        children = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+        assert sorted((p["start_method"], p["traced"]) for p in children) == \
+            [("posix_spawnp", True), ("subprocess", True)], children
+        named = [t for t in summary["threads"] if t["name"] == "worker-pool-0"]
+        assert sorted(t["pid"] for t in named) == sorted(p["pid"] for p in children), named
