@@ -134,3 +134,25 @@ def test_a_child_whose_pythonpath_was_rebuilt_from_sys_path_is_traced(tmp_path: 
             [("posix_spawnp", True), ("subprocess", True)], children
         named = [t for t in summary["threads"] if t["name"] == "worker-pool-0"]
         assert sorted(t["pid"] for t in named) == sorted(p["pid"] for p in children), named
+
+
+def test_children_of_a_group_stop_are_not_orphans(tmp_path: Path) -> None:
+    """tornado's fork_processes(2) at `kill -TERM -PGID`: parent and children died of the one
+    SIGTERM, the children a few ms after the parent, and each child read 'was still running
+    when MainProcess exited ... Wait for it (join()/wait()) so its failures reach you'."""
+    script = str(SCRIPTS / "group_sigterm_forks.py")
+    plain = _stop_group([sys.executable, script])
+    assert plain[:2] == (-15, "ready\n"), plain
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = _stop_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
+                           "-o", str(trace), "--force", script])
+        assert run[:2] == (143, "ready\n"), run
+        summary = summary_json(trace)
+        children = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+        assert [(p["signal"], p["terminated_by"]) for p in children] == \
+            [("SIGTERM", {"pid": None, "reason": "external"})] * 2, children
+        root = next(p for p in summary["processes"] if p["pid"] == summary["root_pid"])
+        assert all(p["ended_ns"] > root["ended_ns"] + 1_000_000 for p in children), children
+        kinds = [f["kind"] for f in summary["findings"]]
+        assert "orphan_still_running" not in kinds, summary["findings"]

@@ -221,10 +221,26 @@ def orphan_still_running(timeline: Timeline, proc: Process, _: None) -> Finding 
     root = timeline.processes.get(timeline.root_pid or -1)
     if not (root and root.ended_ns and proc.ended_ns and proc.ended_ns > root.ended_ns + 1_000_000):
         return None
+    if _one_group_stop(root, proc):
+        return None
     return Finding("orphan_still_running", proc.pid, None,
                    f"{proc.name} was still running when MainProcess exited "
                    f"(it ended {human_duration(proc.ended_ns - root.ended_ns)} later).",
                    "Wait for it (join()/wait()) so its failures reach you.", 3)
+
+
+def _one_group_stop(root: Process, proc: Process) -> bool:
+    """The child died of a signal from outside that the root got too (it died of it or
+    handled it): one stop of the whole group (tornado's fork_processes, hypercorn -w, at
+    `kill -TERM -PGID`), the children's deaths a few ms behind the root's."""
+    outside = proc.terminated_by
+    if not proc.signal or outside is None or outside.reason != "external":
+        return False
+    if root.terminated_by is not None and root.terminated_by.reason == "external":
+        return root.signal == proc.signal
+    handled = root.handled
+    return handled is not None and handled.reason == "external" \
+        and signal_name(handled.signum) == proc.signal
 
 
 def child_not_joined(timeline: Timeline, proc: Process, _: None) -> Finding | None:
