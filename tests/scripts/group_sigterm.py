@@ -5,7 +5,6 @@ workers die of that SIGTERM, sent by no process of the tree."""
 import multiprocessing as mp
 import signal
 import sys
-import threading
 import time
 
 
@@ -15,8 +14,10 @@ def worker(ready: "mp.synchronize.Semaphore") -> None:
 
 
 if __name__ == "__main__":
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # A flag, not a threading.Event: Event.set() from a handler that interrupted the main
+    # thread inside Event.wait's own critical section deadlocks (see bench/README.md).
+    stopped = []
+    signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     ctx = mp.get_context("spawn")
     ready = ctx.Semaphore(0)
     workers = [ctx.Process(target=worker, args=(ready,), name=f"worker-{i}") for i in range(2)]
@@ -25,7 +26,9 @@ if __name__ == "__main__":
     for _ in workers:
         ready.acquire(timeout=60)
     print("ready", flush=True)
-    stop.wait(60)
+    deadline = time.monotonic() + 60
+    while not stopped and time.monotonic() < deadline:
+        time.sleep(0.01)
     for w in workers:
         w.join(10)
     print(sorted(w.exitcode for w in workers))
