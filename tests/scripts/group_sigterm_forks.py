@@ -16,6 +16,7 @@ if __name__ == "__main__":
             os.write(ready_w, b"x")
             while os.getppid() == parent:
                 time.sleep(0.01)
+            time.sleep(0.05)  # well after its parent's end, whatever the reaper's delay
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # dies of it here
             os._exit(3)
     os.read(ready_r, 1)
