@@ -25,13 +25,14 @@ from concurtrace.model.sentences import (
     frozen_at,
     idle_library_worker,
     last_state,
+    sender_name,
     signal_name,
     stop_time,
 )
 from concurtrace.model.sync import LOCK_KINDS
 from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
 from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
-from concurtrace.model.timeline import Finding, Process, Thread, Timeline
+from concurtrace.model.timeline import Finding, Process, Send, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
 
@@ -105,7 +106,7 @@ def daemon_process_terminated(timeline: Timeline, proc: Process, _: None) -> Fin
                    "Join it before the parent returns, or make it non-daemon.", 5)
 
 
-def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
+def nonzero_exit(timeline: Timeline, proc: Process, _: None) -> Finding | None:
     """How the process ended, when not well: the first cause that applies."""
     killer, life = proc.terminated_by, _life(proc)
     if proc.signal and killer is not None and killer.reason in RUN_STOPS:
@@ -154,6 +155,11 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
                        "process (billiard's and celery's pool workers set it).",
                        "Start such children from a thread that outlives them (the main "
                        "thread), or do not set PR_SET_PDEATHSIG.", 3)
+    if proc.signal == "SIGTERM" and (killer is None or killer.reason == "external"):
+        return Finding("nonzero_exit", proc.pid, None,  # hypercorn's workers at `kill -TERM -PGID`
+                       f"{proc.name} was killed by SIGTERM from outside the traced tree after "
+                       f"{life}.", "A request to stop (kill, a service manager's or a "
+                       "container's stop, a group's SIGTERM): expected if you stopped it.", 2)
     if proc.signal:
         what = "crashed with" if proc.signal in CRASH_SIGNALS else "was killed by"
         return Finding("nonzero_exit", proc.pid, None,
@@ -165,12 +171,25 @@ def nonzero_exit(_timeline: Timeline, proc: Process, _: None) -> Finding | None:
     if proc.exc_type:
         what, advice = f"exited with code {proc.exit_code} (uncaught {proc.exc_type})", \
             "Its traceback is in the output above."
+    elif proc.end_reason == "os._exit" and proc.handled is not None:
+        return _os_exit_on_signal(timeline, proc, proc.handled)
     elif proc.end_reason == "os._exit":
         what, advice = f"called os._exit({proc.exit_code})", \
             "os._exit skips cleanup (atexit, buffered output): prefer sys.exit."
     else:
         what, advice = f"exited with code {proc.exit_code}", "Check its output for why."
     return Finding("nonzero_exit", proc.pid, None, f"{proc.name} {what}.", advice, 4)
+
+
+def _os_exit_on_signal(timeline: Timeline, proc: Process, send: Send) -> Finding:
+    """os._exit after it handled a signal sent to stop it: its own way to stop (pebble's pool
+    workers' SIGTERM handler), not a cleanup skipped by mistake."""
+    sender = timeline.processes.get(send.sender) if send.sender is not None else None
+    how = f" ({send.reason}())" if send.reason in ("terminate", "kill") else ""
+    return Finding("nonzero_exit", proc.pid, None,
+                   f"{proc.name} called os._exit({proc.exit_code}) after it handled "
+                   f"{signal_name(send.signum)} from {sender_name(send, sender)}{how}.",
+                   "Its own way to stop on that signal: expected if it was being stopped.", 2)
 
 
 def _save_delayed_kill(proc: Process) -> bool:
@@ -203,10 +222,26 @@ def orphan_still_running(timeline: Timeline, proc: Process, _: None) -> Finding 
     root = timeline.processes.get(timeline.root_pid or -1)
     if not (root and root.ended_ns and proc.ended_ns and proc.ended_ns > root.ended_ns + 1_000_000):
         return None
+    if _one_group_stop(root, proc):
+        return None
     return Finding("orphan_still_running", proc.pid, None,
                    f"{proc.name} was still running when MainProcess exited "
                    f"(it ended {human_duration(proc.ended_ns - root.ended_ns)} later).",
                    "Wait for it (join()/wait()) so its failures reach you.", 3)
+
+
+def _one_group_stop(root: Process, proc: Process) -> bool:
+    """The child died of a signal from outside that the root got too (it died of it or
+    handled it): one stop of the whole group (tornado's fork_processes, hypercorn -w, at
+    `kill -TERM -PGID`), the children's deaths a few ms behind the root's."""
+    outside = proc.terminated_by
+    if not proc.signal or outside is None or outside.reason != "external":
+        return False
+    if root.terminated_by is not None and root.terminated_by.reason == "external":
+        return root.signal == proc.signal
+    handled = root.handled
+    return handled is not None and handled.reason == "external" \
+        and signal_name(handled.signum) == proc.signal
 
 
 def child_not_joined(timeline: Timeline, proc: Process, _: None) -> Finding | None:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import bisect
 import os
-import re
 from typing import Any
 
+from concurtrace.model.task_pending import killed_by, last_await, pending_advice, pending_when
+from concurtrace.model.task_pending import short_site as _short
 from concurtrace.model.tasks import (
     AsyncioData,
     Block,
@@ -50,16 +51,17 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
                 "(or loop.run_in_executor), or use an async API for it.", 4))
         root_end = max((t.ended_ns for t in tasks if t.root and t.ended_ns), default=None)
         pending = [t for t in tasks if not t.root and _pending_at_exit(t, root_end)]
+        killed = killed_by(timeline, timeline.processes.get(pid)) if pending else None
         for task in pending:
-            awaiting = _last_await(task)
+            awaiting = last_await(task)
             findings.append(Finding(
                 "task_pending_at_exit", pid, task.tid,
                 f"Task '{task.label()}' on {where} was still pending when "
-                + ("the main coroutine returned" if root_end else "its process stopped")
+                + pending_when(root_end, killed)
                 + (" (asyncio.run cancelled it)" if task.outcome == "cancelled" else "")
                 + (f", awaiting {awaiting}" if awaiting else "")
                 + (f"; created at {_short(task.site)}" if task.site else "") + ".",
-                _pending_advice(task, root_end), 2))
+                pending_advice(task, root_end, killed), 2))
         unretrieved = [t for t in tasks if t.unretrieved]
         for task in unretrieved:
             raised = f", raised at {_short(task.error_at)}" if task.error_at else ""
@@ -104,33 +106,6 @@ def _never_awaited(data: AsyncioData) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-# awaits that only another task (or a callback) of the program ends: a release, set,
-# notify or put (asyncio.locks and asyncio.queues' classes, named by class, subclasses too)
-WAKE_AWAITS = re.compile(r"\w*(Lock|Event|Condition|Semaphore|Queue|Barrier)\."
-                         r"(acquire|wait|wait_for|get|put|join)$")
-
-
-def _last_await(task: Task) -> str | None:
-    """What the task awaited after its last step, and where ("Lock.acquire at app.py:5")."""
-    if not task.steps or not task.steps[-1].awaits:
-        return None
-    last = task.steps[-1]
-    return f"{last.awaits} at {_short(last.at)}" if last.at else last.awaits
-
-
-def _pending_advice(task: Task, root_end: int | None) -> str:
-    if root_end is not None:  # the program went on without it
-        return ("Await it (or gather/TaskGroup) before returning, or cancel it and await the "
-                "cancellation yourself so its cleanup runs where you expect.")
-    awaits = task.steps[-1].awaits if task.steps else None
-    if awaits and WAKE_AWAITS.match(awaits):
-        return ("The main coroutine never returned and this task still waited for another "
-                "to release, set or fill what it awaited: two tasks that each hold the lock "
-                "the other wants wait forever. Await with asyncio.timeout(...) to find it.")
-    return ("The main coroutine never returned: the program was still running (or stuck) "
-            "when its process stopped; see what each task awaited.")
-
-
 def _pending_at_exit(task: Task, root_end: int | None) -> bool:
     if task.ended_ns is None:
         return True
@@ -140,13 +115,6 @@ def _pending_at_exit(task: Task, root_end: int | None) -> bool:
 def _where(timeline: Timeline, pid: int, thread: Thread | None) -> str:
     proc = timeline.processes.get(pid)
     return f"{thread.name if thread else 'a thread'} of {proc.name if proc else pid}"
-
-
-def _short(site: str | None) -> str:
-    if not site:
-        return "?"
-    path, _, line = site.rpartition(":")
-    return f"{os.path.basename(path)}:{line}"
 
 
 def describe_block(block: Block, thread: Thread | None, data: AsyncioData) -> dict[str, Any]:

@@ -70,13 +70,18 @@ def _most_telling(loops: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row for row in loops if id(row) in keep]
 
 
+def _count(n: Any, noun: str) -> str:
+    """"1 task", "6 tasks" (pytest-asyncio runs each test on its own loop of one task)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _loop_line(row: dict[str, Any]) -> Text:
     line = Text("  loop on ")
     line.append(str(row.get("thread")), style="bold")
     outcomes = dict(row.get("outcomes") or {})
     ended = ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items()))
-    line.append(f": {row.get('tasks_created')} tasks ({ended}), peak {row.get('peak_concurrent')}"
-                f" at once, {row.get('steps')} steps")
+    line.append(f": {_count(row.get('tasks_created'), 'task')} ({ended}), peak "
+                f"{row.get('peak_concurrent')} at once, {_count(row.get('steps'), 'step')}")
     lag = int(row.get("max_lag_ns") or 0)
     if lag:
         line.append(f"; worst timer lag {human_duration(lag)}, ready queue up to "

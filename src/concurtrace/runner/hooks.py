@@ -27,6 +27,7 @@ from concurtrace.model.records import (
     ThreadExit,
     ThreadStart,
 )
+from concurtrace.runner.child_env import keep_site
 from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_profilers import install_profilers
@@ -286,7 +287,7 @@ def _shown(path: Any, argv: Any) -> list[str]:
 
 # shell's place in _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds,
 # cwd, env, startupinfo, creationflags, shell, ...), 3.10-3.13
-SHELL_AT = 8
+ENV_AT, SHELL_AT = 5, 8
 
 
 def _install_popen(hooks: HookSet, sink: Sink, subprocess: ModuleType) -> None:
@@ -297,6 +298,10 @@ def _install_popen(hooks: HookSet, sink: Sink, subprocess: ModuleType) -> None:
 
     def execute_child(self: Any, args: Any, *a: Any, **kw: Any) -> None:
         ts = now_ns()
+        if len(a) > ENV_AT:
+            a = (*a[:ENV_AT], keep_site(a[ENV_AT]), *a[ENV_AT + 1:])
+        elif "env" in kw:
+            kw["env"] = keep_site(kw["env"])
         try:
             sink.call(orig_execute_child, self, args, *a, **kw)
         except BaseException as error:  # e.g. FileNotFoundError for a missing program
@@ -314,6 +319,10 @@ def _install_popen(hooks: HookSet, sink: Sink, subprocess: ModuleType) -> None:
 def _spawn_hook(orig: Callable[..., int], name: str, sink: Sink) -> Callable[..., int]:
     def spawn(path: Any, argv: Any, *a: Any, **kw: Any) -> int:
         ts = now_ns()
+        if a:  # posix_spawn(path, argv, env, ...)
+            a = (keep_site(a[0]), *a[1:])
+        elif "env" in kw:
+            kw["env"] = keep_site(kw["env"])
         try:
             pid: int = sink.call(orig, path, argv, *a, **kw)
         except BaseException as error:
