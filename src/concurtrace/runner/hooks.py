@@ -257,6 +257,8 @@ def _exec_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
         if argv and _can_run(path):
             sink.write(ExecCall(ev="exec", ts=now_ns(), tid=tid(), argv=_shown(path, argv)))
             sink.finalize("exec")
+        if rest:  # execve's env, as Popen's and posix_spawn's (runner/child_env.py)
+            rest = (keep_site(rest[0]), *rest[1:])
         try:
             return orig(path, argv, *rest)
         except BaseException as error:
