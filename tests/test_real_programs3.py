@@ -194,3 +194,14 @@ def test_the_programs_own_profiler_runs_and_the_trace_says_where_it_stops(
     module = concurtrace("run", "--quiet", "-o", str(trace), "--force", "-m", "cProfile",
                          "-s", "ncalls", str(SCRIPTS / "raw_thread_alive.py"), cwd=tmp_path)
     assert module.returncode == 0 and "function calls" in module.stdout, module.stderr
+
+
+def test_threading_lock_cannot_be_subclassed_as_without_us(tmp_path: Path) -> None:
+    """CPython 3.13's test_threading (test_lock_no_subclass) failed under concurtrace: our
+    threading.Lock type took a subclass; on 3.10-3.12 the error was our hook's own
+    ('_Unbound.__init__() takes 3 positional arguments but 4 were given')."""
+    script = SCRIPTS / "subclass_lock.py"
+    plain = _plain(script, tmp_path)
+    assert plain.returncode == 0 and plain.stdout.count("TypeError") == 2, plain.stdout
+    for _ in _traced_runs(script, tmp_path, plain):
+        pass

@@ -115,6 +115,10 @@ class _Unbound:
     def __init__(self, function: Callable[..., Any], name: str) -> None:
         self._function, self.__module__, self.__qualname__ = function, "threading", name
 
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        # class MyLock(threading.Lock): the builtin function's own error, not ours
+        raise TypeError("cannot create 'builtin_function_or_method' instances")
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return self._function(*args, **kwargs)

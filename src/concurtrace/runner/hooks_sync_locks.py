@@ -341,6 +341,13 @@ def lock_type_factory(raw_type: type) -> type:
     both real locks and wrappers, and calling it makes a wrapper."""
 
     class _LockMeta(type):
+        def __new__(mcs, name: str, bases: tuple[type, ...],
+                    namespace: dict[str, Any]) -> _LockMeta:
+            if bases:  # class MyLock(threading.Lock): never allowed, as without us
+                raise TypeError(f"type '{raw_type.__module__}.{raw_type.__qualname__}' "
+                                "is not an acceptable base type")
+            return super().__new__(mcs, name, bases, namespace)
+
         def __instancecheck__(cls, obj: Any) -> bool:
             return isinstance(obj, (raw_type, SyncLock))
 
