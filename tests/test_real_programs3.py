@@ -205,3 +205,15 @@ def test_threading_lock_cannot_be_subclassed_as_without_us(tmp_path: Path) -> No
     assert plain.returncode == 0 and plain.stdout.count("TypeError") == 2, plain.stdout
     for _ in _traced_runs(script, tmp_path, plain):
         pass
+
+
+def test_calls_through_our_hooks_take_any_argument_as_without_us(tmp_path: Path) -> None:
+    """CPython 3.13's test_concurrent_futures and test_signal failed under concurtrace:
+    'ProcessPoolExecutor.submit() got multiple values for argument self', and signal.signal
+    took a repr of the program's handler (our enum conversion of a non-int)."""
+    script = SCRIPTS / "hooked_call_edges.py"
+    plain = _plain(script, tmp_path)
+    told = "reprs 0" if sys.version_info >= (3, 13) else "reprs 1"  # gh-112559, fixed in 3.13
+    assert (plain.returncode, plain.stdout) == (0, f"3\n{told}\n"), plain.stderr
+    for _ in _traced_runs(script, tmp_path, plain):
+        pass

@@ -478,7 +478,13 @@ def _install_signals(hooks: HookSet, sink: Sink) -> None:
 
 def _handlers(signal: ModuleType, handler: Any) -> Any:
     """What signal.signal returns for a raw _signal value (its Handlers for SIG_DFL and
-    SIG_IGN), as signal.py's own wrapper converts it."""
+    SIG_IGN), as this Python's signal.py converts it (its own _int_to_enum: before 3.13 it
+    takes a repr of a handler that is not an int, from 3.13 on it must not: test_signal)."""
+    convert = getattr(signal, "_int_to_enum", None)
+    if convert is not None:
+        return convert(handler, signal.Handlers)
+    if not isinstance(handler, int):
+        return handler
     try:
         return signal.Handlers(handler)
     except (ValueError, TypeError):

@@ -96,7 +96,7 @@ def _install_work_items(hooks: HookSet, sink: Sink, thread_module: Any) -> bool:
     orig_init, orig_run = item_cls.__init__, item_cls.run
     jobs: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
         try:
             sink.call(orig_init, self, *args, **kwargs)
         except BaseException as error:
@@ -107,7 +107,7 @@ def _install_work_items(hooks: HookSet, sink: Sink, thread_module: Any) -> bool:
             _submitting.job = None
             jobs[self] = job
 
-    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def run(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         job = jobs.pop(self, None) if jobs else None
         if job is None:
             return sink.call(orig_run, self, *args, **kwargs)

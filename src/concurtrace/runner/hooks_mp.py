@@ -83,7 +83,7 @@ def patch_process_class(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
                             tid=tid(), exitcode=self.exitcode,
                             implicit=in_exit_function()))  # multiprocessing's own exit join
 
-    def bootstrap(self: Any, *args: Any, **kwargs: Any) -> int:
+    def bootstrap(self: Any, /, *args: Any, **kwargs: Any) -> int:
         target = getattr(self, "_target", None)
         sink.write(Role(ev="role", ts=now_ns(), name=self.name, daemon=self.daemon,
                         method=self._start_method, parent_pid=getattr(self, "_parent_pid", None),

@@ -68,7 +68,7 @@ def _install_cprofile(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
         return
     orig_enable = profile.enable
 
-    def enable(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def enable(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         sink.profiler_starts("cProfile")
         return orig_enable(self, *args, **kwargs)
 

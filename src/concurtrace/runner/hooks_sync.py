@@ -150,7 +150,7 @@ def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
 def _labelled_init(orig: Callable[..., None], initial: str = "") -> Callable[..., None]:
     """initial: where a Semaphore keeps the value it was made with (0: a signal, whose
     waiters wait for a release, not for holders: model/sync_analysis.py)."""
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def init(self: Any, /, *args: Any, **kwargs: Any) -> None:
         try:
             orig(self, *args, **kwargs)
         except BaseException as error:

@@ -82,7 +82,7 @@ def install_futures(hooks: HookSet, sink: Sink) -> None:
         return call
 
     def completing(orig: Callable[..., Any], op: str) -> Callable[..., Any]:
-        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        def call(self: Any, /, *args: Any, **kwargs: Any) -> Any:
             waiting = bool(self._condition._waiters) and settings.sink is not None \
                 and not settings.is_busy()
             ts = _now()

@@ -104,7 +104,7 @@ def install_process_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
         return
     orig_submit = vars(cls)["submit"]
 
-    def submit(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def submit(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         if settings.sink is not None:
             _pool_of(self)  # before the first submit forks the workers: they inherit it
         future = orig_submit(self, *args, **kwargs)

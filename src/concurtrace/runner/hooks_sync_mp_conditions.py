@@ -20,15 +20,15 @@ def install_conditions(hooks: HookSet, sink: Sink, module: Any) -> None:
     cond_init, event_init, barrier_init = (module.Condition.__init__, module.Event.__init__,
                                            module.Barrier.__init__)
 
-    def condition(self: Any, *args: Any, **kwargs: Any) -> None:
+    def condition(self: Any, /, *args: Any, **kwargs: Any) -> None:
         cond_init(self, *args, **kwargs)
         mark_condition(sink, self, "mp.Condition", self)
 
-    def event(self: Any, *args: Any, **kwargs: Any) -> None:
+    def event(self: Any, /, *args: Any, **kwargs: Any) -> None:
         event_init(self, *args, **kwargs)
         mark_condition(sink, self._cond, "mp.Event", self, lock_internal=True)
 
-    def barrier(self: Any, *args: Any, **kwargs: Any) -> None:
+    def barrier(self: Any, /, *args: Any, **kwargs: Any) -> None:
         barrier_init(self, *args, **kwargs)
         mark_condition(sink, self._cond, "mp.Barrier", self, lock_internal=True)
 

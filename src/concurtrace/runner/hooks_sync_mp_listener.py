@@ -91,7 +91,7 @@ def install_listener(hooks: HookSet, sink: Sink, module: Any) -> None:
         socket_listener.accept
     orig_client, orig_socket_client = module.Client, module.SocketClient
 
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def init(self: Any, /, *args: Any, **kwargs: Any) -> None:
         l_init(self, *args, **kwargs)
         frame = _caller()
         while frame is not None and not _program(frame):

@@ -169,7 +169,7 @@ def install_connection(hooks: HookSet, sink: Sink, module: Any) -> None:
     def receiver(orig: Any) -> Any:
         # A hot path (every message, and a Manager's every call): no clean_raise layer,
         # the same unlink inline; a message already there costs one poll.
-        def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        def observed(self: Any, /, *args: Any, **kwargs: Any) -> Any:
             try:
                 info = _observed(self)
                 if info is None:
@@ -191,7 +191,7 @@ def install_connection(hooks: HookSet, sink: Sink, module: Any) -> None:
                          sys._getframe(1))
 
     def sender(orig: Any, op: str) -> Any:
-        def observed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        def observed(self: Any, /, *args: Any, **kwargs: Any) -> Any:
             try:
                 info: End | None = self.__dict__.get(ATTR)
                 if info is None or settings.sink is None or table.words is None:

@@ -158,7 +158,7 @@ def install_pool(hooks: HookSet, sink: Sink, module: Any) -> None:
         if isinstance(cls, type) and "_set" in vars(cls)]  # each overrides it
 
     def labelled(orig: Any) -> Any:
-        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        def init(self: Any, /, *args: Any, **kwargs: Any) -> None:
             orig(self, *args, **kwargs)
             if settings.sink is not None:
                 identity = f"pool:{os.getpid()}:{self._job}"

@@ -62,7 +62,7 @@ def install_process_waits(hooks: HookSet, sink: Sink, module: Any) -> None:
     base = module.BaseProcess
     orig_init, orig_join = base.__init__, base.join
 
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def init(self: Any, /, *args: Any, **kwargs: Any) -> None:
         orig_init(self, *args, **kwargs)
         self.__dict__[SITE] = creation_site()
 

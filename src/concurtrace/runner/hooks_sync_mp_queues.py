@@ -164,16 +164,16 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
     q_get, q_put, s_get, s_put = queue_cls.get, queue_cls.put, simple.get, simple.put
     j_put = joinable.put
 
-    def queue_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def queue_init(self: Any, /, *args: Any, **kwargs: Any) -> None:
         q_init(self, *args, **kwargs)
         _mark(sink, self)
 
-    def joinable_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def joinable_init(self: Any, /, *args: Any, **kwargs: Any) -> None:
         j_init(self, *args, **kwargs)
         mark_condition(sink, self._cond, "mp.JoinableQueue.join", self, lock_internal=True)
         tag(sink, self._unfinished_tasks, "Semaphore", self, internal=True)
 
-    def simple_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    def simple_init(self: Any, /, *args: Any, **kwargs: Any) -> None:
         s_init(self, *args, **kwargs)
         _mark(sink, self)
 

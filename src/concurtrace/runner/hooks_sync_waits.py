@@ -99,7 +99,7 @@ def signalling(sink: Sink, orig: Callable[..., Any], cond_path: str, op: str) ->
     the Condition at cond_path ("_cond", "not_empty", "_count._cond")."""
     first, *inner = cond_path.split(".")
 
-    def release(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def release(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         cond = getattr(self, first, None)
         for attr in inner:  # (none but for a SimpleQueue's Semaphore)
             cond = getattr(cond, attr, None)
