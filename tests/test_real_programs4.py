@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
-from traced import SCRIPTS, concurtrace, start_detached, summary_json
-
-
-def _plain(script: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          timeout=60, cwd=tmp_path)
+from traced import SCRIPTS, concurtrace, plain_run, runs_as_plain, start_detached, summary_json
 
 
 def test_tasks_of_a_terminated_process_are_not_a_deadlock(tmp_path: Path) -> None:
@@ -24,14 +18,10 @@ def test_tasks_of_a_terminated_process_are_not_a_deadlock(tmp_path: Path) -> Non
     waited for another to release ...: two tasks that each hold the lock the other wants
     wait forever', and 'when its process stopped', not who stopped it."""
     script = SCRIPTS / "asyncio_child_terminated.py"
-    plain = _plain(script, tmp_path)
+    plain = plain_run(script, tmp_path)
     assert (plain.returncode, plain.stdout) == (0, "worker -15\n"), plain.stderr
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
-                          cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
-        pending = [f for f in summary_json(trace)["findings"]
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        pending = [f for f in summary["findings"]
                    if f["kind"] == "task_pending_at_exit"]
         assert len(pending) == 1, pending
         [finding] = pending
@@ -47,14 +37,9 @@ def test_os_exit_in_a_sigterm_handler_is_a_stop_not_a_skipped_cleanup(tmp_path: 
     SIGTERM handler: each read 'called os._exit(15). os._exit skips cleanup (atexit,
     buffered output): prefer sys.exit.' (severity 4), a library's way to stop."""
     script = SCRIPTS / "sigterm_os_exit.py"
-    plain = _plain(script, tmp_path)
+    plain = plain_run(script, tmp_path)
     assert (plain.returncode, plain.stdout) == (0, "worker 15\n"), plain.stderr
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
-                          cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
-        summary = summary_json(trace)
+    for _, summary in runs_as_plain(script, tmp_path, plain):
         [worker] = [p for p in summary["processes"] if p["name"] == "pool_worker"]
         assert (worker["exit_code"], worker["end_reason"]) == (15, "os._exit"), worker
         [finding] = [f for f in summary["findings"] if f["kind"] == "nonzero_exit"]
@@ -120,15 +105,10 @@ def test_a_child_whose_pythonpath_was_rebuilt_from_sys_path_is_traced(tmp_path: 
     'workertrial.py ... posix_spawnp ... not traced' (their threads 'python ... ended
     (untraced)'). The child still sees a sys.path without it."""
     script = SCRIPTS / "pythonpath_from_sys_path.py"
-    plain = _plain(script, tmp_path)
+    plain = plain_run(script, tmp_path)
     assert (plain.returncode, plain.stdout) == (0, "spawned False\npopen False\nstatus 0\n"), \
         plain.stderr
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
-                          cwd=tmp_path)
-        assert (run.returncode, run.stdout) == (0, plain.stdout), run.stderr
-        summary = summary_json(trace)
+    for _, summary in runs_as_plain(script, tmp_path, plain):
         children = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
         assert sorted((p["start_method"], p["traced"]) for p in children) == \
             [("posix_spawnp", True), ("subprocess", True)], children

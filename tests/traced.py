@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,3 +56,20 @@ def summary_json(trace: Path) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     data: dict[str, Any] = json.loads(done.stdout)
     return data
+
+
+def plain_run(script: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """script run by this Python, without concurtrace."""
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True,
+                          timeout=60, cwd=cwd)
+
+
+def runs_as_plain(script: Path, cwd: Path, plain: subprocess.CompletedProcess[str],
+                  *args: str) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Full mode, then --light: each run prints and exits as plain did; its summary."""
+    for mode in ((), ("--light",)):
+        trace = cwd / "t.pftrace"
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", str(script),
+                          *args, cwd=cwd)
+        assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
+        yield mode, summary_json(trace)
