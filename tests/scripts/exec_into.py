@@ -13,5 +13,5 @@ if sys.argv[1] == "python":
     os.execv(sys.executable, [sys.executable, "-c", "print('after exec')"])
 if sys.argv[1] == "python-env":  # its PYTHONPATH rebuilt from sys.path, as twisted's trial
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    os.execve(sys.executable, [sys.executable, "-c", "print('after exec')"], env)
+    os.execve(sys.executable, [sys.executable, "-c", "print('after exec')"], env=env)
 os.execvp("sh", ["sh", "-c", "sleep 0.1; echo after exec; exit 7"])

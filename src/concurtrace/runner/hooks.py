@@ -244,28 +244,35 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
             raise
 
     hooks.patch(os, "_exit", os_exit)
-    for name in ("execv", "execve"):  # every os.exec* ends in one of them
-        hooks.patch(os, name, _exec_hook(getattr(os, name), sink))
+    orig_execv, orig_execve = os.execv, os.execve  # every os.exec* ends in one of them
 
-
-def _exec_hook(orig: Callable[..., Any], sink: Sink) -> Callable[..., Any]:
-    """os.execv(path, argv) / os.execve(path, argv, env): this image ends there, its other
-    threads with it and, unsaved, its function trace. Only for a path it can run: execvp
-    tries each directory of PATH in turn, and a try that fails goes on untouched."""
-
-    def exec_(path: Any, argv: Any, *rest: Any) -> Any:
-        if argv and _can_run(path):
-            sink.write(ExecCall(ev="exec", ts=now_ns(), tid=tid(), argv=_shown(path, argv)))
-            sink.finalize("exec")
-        if rest:  # execve's env, as Popen's and posix_spawn's (runner/child_env.py)
-            rest = (keep_site(rest[0]), *rest[1:])
+    def execv(path: Any, argv: Any, /) -> Any:
+        _exec_begins(sink, path, argv)
         try:
-            return orig(path, argv, *rest)
+            return orig_execv(path, argv)
         except BaseException as error:
             unlink(error)
             raise
 
-    return exec_
+    def execve(path: Any, argv: Any, env: Any) -> Any:  # its keywords, as the C function's
+        _exec_begins(sink, path, argv)
+        try:  # env keeps our entry, as Popen's and posix_spawn's (runner/child_env.py)
+            return orig_execve(path, argv, keep_site(env))
+        except BaseException as error:
+            unlink(error)
+            raise
+
+    hooks.patch(os, "execv", execv)
+    hooks.patch(os, "execve", execve)
+
+
+def _exec_begins(sink: Sink, path: Any, argv: Any) -> None:
+    """os.execv / os.execve: this image ends there, its other threads with it and, unsaved,
+    its function trace. Only for a path it can run: execvp tries each directory of PATH in
+    turn, and a try that fails goes on untouched."""
+    if argv and _can_run(path):
+        sink.write(ExecCall(ev="exec", ts=now_ns(), tid=tid(), argv=_shown(path, argv)))
+        sink.finalize("exec")
 
 
 def _can_run(path: Any) -> bool:
