@@ -1,9 +1,12 @@
 """Calls our hooks sit in, made the way CPython's own tests make them: a keyword argument
 named `self` through ProcessPoolExecutor.submit (test_submit_keyword), and a handler whose
-repr must never be taken by signal.signal (test_no_repr_is_called_on_signal_handler)."""
+repr must never be taken by signal.signal (test_no_repr_is_called_on_signal_handler); and
+os._exit(status=...), by its keyword."""
 
 import functools
+import os
 import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 
 
@@ -26,3 +29,5 @@ if __name__ == "__main__":
     previous = signal.signal(signal.SIGHUP, handler)
     signal.signal(signal.SIGHUP, previous)
     print("reprs", Counted.reprs)
+    sys.stdout.flush()
+    os._exit(status=0)

@@ -234,11 +234,11 @@ def _install_processes(hooks: HookSet, sink: Sink) -> None:
 
     orig_exit = os._exit
 
-    def os_exit(code: int) -> None:
-        sink.write(ExitCall(ev="exit_call", ts=now_ns(), how="os._exit", code=code))
+    def os_exit(status: int) -> None:  # its keyword, as the C function's
+        sink.write(ExitCall(ev="exit_call", ts=now_ns(), how="os._exit", code=status))
         sink.finalize("os._exit")
         try:
-            orig_exit(code)
+            orig_exit(status)
         except BaseException as error:
             unlink(error)
             raise
