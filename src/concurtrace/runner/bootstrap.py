@@ -55,6 +55,7 @@ class Recorder:
         self.sync_writer: SegmentWriter | None = None  # the sync records: no GIL release
         self.hooks: HookSet | None = None
         self.finalized = False
+        self.tracer_stop_told = False  # VizTracer's own stop, seen by its warning
         self.fork_tid = 0  # in a fork child: the tid VizTracer keeps for its only thread
         # VizTracer never refreshes a thread's tid after fork: (real tid, VizTracer's tid) of
         # the thread that came through our fork, so a fork of a fork names the right one.
@@ -87,6 +88,13 @@ class Recorder:
             tracer.stop()  # frees its sys.monitoring tool: the program's call then gets it
         elif sys.getprofile() is tracer:  # a profile function is per thread
             self.write(TraceStopped(ev="trace_stopped", ts=now_ns(), profiler=name, tid=tid()))
+
+    def tracer_stops_itself(self) -> None:
+        """VizTracer warned 'Unexpected function return, tracing is stopped' (kept out of
+        the program's stderr by runner/hooks_profilers.py): the trace says from when."""
+        if not self.tracer_stop_told:
+            self.tracer_stop_told = True
+            self.write(TraceStopped(ev="trace_stopped", ts=now_ns(), tid=tid()))
 
     def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         tracer = self.tracer
@@ -242,6 +250,7 @@ class Recorder:
             self.sync_writer.abandon()  # the parent's mappings: the child writes its own
             self.sync_writer = None
         self.finalized = False
+        self.tracer_stop_told = False
         self.thread_exceptions = {}
         self._open("fork")
         self.survivor = (tid(), self.fork_tid)
@@ -308,7 +317,7 @@ class Recorder:
     def _save(self, reason: str) -> None:
         ts = now_ns()
         if self.tracer is not None:
-            if _stopped_early(self.tracer):
+            if _stopped_early(self.tracer) and not self.tracer_stop_told:
                 self.write(TraceStopped(ev="trace_stopped", ts=ts))
             self.tracer.stop(stop_option="flush_as_finish")
         self._mark_abandoned(ts)
