@@ -31,7 +31,7 @@ from concurtrace.model.sentences import (
 )
 from concurtrace.model.sync import LOCK_KINDS
 from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
-from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
+from concurtrace.model.sync_mp import SHARED_LOCK_KINDS, waiting_text
 from concurtrace.model.timeline import Finding, Process, Send, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
@@ -275,7 +275,7 @@ def thread_stopped(timeline: Timeline, proc: Process, thread: Thread) -> Finding
     doing = None
     if open_waits:  # the recorded wait says on what, in the program's terms (a Future's
         wait = max(open_waits, key=lambda w: w.start)  # result read "waiting for a lock")
-        doing = f"waiting for {wait.label}"
+        doing = waiting_text(wait, wait.label)
         blocked = wait.kind in LOCK_KINDS + SHARED_LOCK_KINDS + ("Thread",)
     return Finding("thread_stopped", proc.pid, thread.tid,
                    f"Thread '{thread.name}' in {proc.name} was "
