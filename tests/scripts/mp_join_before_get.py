@@ -4,12 +4,15 @@ the pipe (the child's exit waits for its feeder thread to flush it).
 
     mp_join_before_get.py deadlock [fork|spawn]   join, then get: hangs
     mp_join_before_get.py consumer [fork|spawn]   a thread of the parent gets: no deadlock
-    mp_join_before_get.py small [fork|spawn]      the item fits in the pipe: no deadlock
+    mp_join_before_get.py small [fork|spawn]      the item fits in the pipe: no deadlock,
+                                                  and the dropped queue is freed at once
 """
 
+import gc
 import multiprocessing as mp
 import sys
 import threading
+import weakref
 
 
 def work(q, size):
@@ -34,3 +37,10 @@ if __name__ == "__main__":
     else:
         got.append(len(q.get()))
     print(got[0], p.exitcode)
+    if mode == "small":  # no cycle of ours keeps it for the collector
+        gc.disable()
+        ref = weakref.ref(q)
+        q.close()
+        q.join_thread()
+        del q
+        print("freed" if ref() is None else "kept")

@@ -48,28 +48,31 @@ def _room(fd: int) -> int | None:
 
 
 def _flushing(sink: Sink, q: Any, send: Callable[[Any], None], fd: int) -> Callable[[Any], None]:
+    """q's send_bytes, recording a write that must wait for a reader. It keeps no
+    reference to q (the queue's finalizers run when the program drops it, as without us)."""
+    kind = queue_kind(q)
+    site = q.__dict__.get("_concurtrace_site")
+    where = f"{site[0].rsplit('/', 1)[-1]}:{site[1]}" if site else "?"
+    begin = {"ev": "wait_begin", "obj": id(q), "kind": kind + ".flush",
+             "label": f"{kind}@{where}"}
+    identity = queue_identity(q)
+    if identity is not None:
+        begin["shared"] = identity
+
     def send_bytes(buf: Any) -> None:
         room = _room(fd)
         size = len(memoryview(buf)) + 4  # the length header
         if room is None or size <= room or settings.sink is None:
             return send(buf)
-        kind = queue_kind(q)
-        site = q.__dict__.get("_concurtrace_site")
-        where = f"{site[0].rsplit('/', 1)[-1]}:{site[1]}" if site else "?"
         me = threading.get_native_id()
-        record = {"ev": "wait_begin", "ts": _now(), "tid": me, "obj": id(q),
-                  "kind": kind + ".flush", "label": f"{kind}@{where}", "bytes": size,
-                  "stack": settings.stack()}
-        identity = queue_identity(q)
-        if identity is not None:
-            record["shared"] = identity
-        sink.write(record)
+        sink.write({**begin, "ts": _now(), "tid": me, "bytes": size,
+                    "stack": settings.stack()})
         outcome = "interrupted"
         try:
             send(buf)
             outcome = "flushed"
         finally:
-            sink.write({"ev": "wait_end", "ts": _now(), "tid": me, "obj": id(q),
+            sink.write({"ev": "wait_end", "ts": _now(), "tid": me, "obj": begin["obj"],
                         "outcome": outcome})
 
     setattr(send_bytes, _WRAPPED, True)
