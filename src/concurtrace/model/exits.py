@@ -9,6 +9,7 @@ from concurtrace.model.sends import (
     credited_send,
     died_before,
     handled_send,
+    not_ignored,
     sends_to,
     survived_delivery,
     unexplained_deliveries,
@@ -51,8 +52,8 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     sends = sends_to(pid, index, observed)
     _end_reason(proc, index, sends, reap_ts, observed)
     if proc.signal is None and proc.exit_code is not None:
-        taken = sorted(sends + unexplained_deliveries(pid, sends, observed),
-                       key=lambda s: s.start_ts)
+        taken = sorted(not_ignored(pid, sends, index)
+                       + unexplained_deliveries(pid, sends, observed), key=lambda s: s.start_ts)
         proc.handled = _cause(handled_send(taken, last_own if last_own is not None else reap_ts),
                               taken)
 
@@ -83,7 +84,7 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
             proc.ended_by = send
             proc.terminated_by = TerminatedBy(send.sender, send.reason)
             if send.reason == "raised":  # what it had handled before raising it itself
-                taken = sorted([s for s in sends if s is not send]
+                taken = sorted([s for s in not_ignored(proc.pid, sends, index) if s is not send]
                                + unexplained_deliveries(proc.pid, sends, observed),
                                key=lambda s: s.start_ts)
                 proc.handled = handled_send(taken, send.start_ts)

@@ -1,0 +1,45 @@
+"""Patterns of real third-party programs (huey's process workers, sanic's manager, Django's
+runserver, ...) reproduced in small scripts: what concurtrace changed or showed wrong on them
+(bench/README.md, "Real programs, round 6 (rp6web)")."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+from traced import SCRIPTS, start_detached, summary_json
+
+
+def _sigint_group(argv: list[str]) -> tuple[int, str, str]:
+    """Start argv detached, wait for its 'ready', SIGINT its whole process group (Ctrl-C)."""
+    proc = start_detached(argv)
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line == "ready\n", (line, proc.stderr.read() if proc.stderr else "")
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, line + out, err
+
+
+def test_a_sigint_the_process_ignored_is_not_handled(tmp_path: Path) -> None:
+    """huey_consumer -k process at Ctrl-C: its workers (SIG_IGN for SIGINT) end when the
+    master sets an Event, and sanic's SyncManager and resource tracker ignore SIGINT too;
+    each read 'exit 0 after SIGINT from outside the traced tree (handled)'."""
+    script = str(SCRIPTS / "ignored_sigint.py")
+    plain = _sigint_group([sys.executable, script])
+    assert plain[:2] == (0, "ready\nhelper done\n0 0\n"), plain
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
+                             "-o", str(trace), "--force", script])
+        assert run[:2] == plain[:2], run
+        summary = summary_json(trace)
+        root = next(p for p in summary["processes"] if p["pid"] == summary["root_pid"])
+        assert root["handled_signal"] is not None \
+            and root["handled_signal"]["signal"] == "SIGINT", root
+        children = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+        assert sorted(p["start_method"] for p in children) == ["fork", "subprocess"], children
+        for child in children:
+            assert (child["exit_code"], child["handled_signal"]) == (0, None), child
