@@ -43,3 +43,28 @@ def test_a_sigint_the_process_ignored_is_not_handled(tmp_path: Path) -> None:
         assert sorted(p["start_method"] for p in children) == ["fork", "subprocess"], children
         for child in children:
             assert (child["exit_code"], child["handled_signal"]) == (0, None), child
+
+
+def test_a_light_child_killed_in_its_teardown_is_not_blamed_on_a_save(tmp_path: Path) -> None:
+    """Django's runserver under --light: subprocess.run's 0.25 s grace after Ctrl-C ran out
+    in the server child's own interpreter teardown and it was kill()ed. The finding read
+    'while concurtrace was still saving its function trace. Without concurtrace it had
+    most likely exited by then ... Run with --light': --light saves no function trace."""
+    script = str(SCRIPTS / "slow_teardown_killed.py")
+    plain = _sigint_group([sys.executable, script])
+    assert plain[:2] == (0, "ready\ninterrupted\n"), plain
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
+                             "-o", str(trace), "--force", script])
+        assert run[:2] == plain[:2], run
+        summary = summary_json(trace)
+        [child] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+        assert (child["signal"], child["terminated_by"]) == \
+            ("SIGKILL", {"pid": summary["root_pid"], "reason": "kill"}), child
+        [finding] = [f for f in summary["findings"] if f["pid"] == child["pid"]]
+        assert " after its program had finished and begun to exit" in finding["message"], \
+            finding
+        if mode:  # (full mode: a save slowed by a loaded machine may be blamed, rightly)
+            assert "function trace" not in finding["message"], finding
+            assert "Without concurtrace" not in finding["advice"], finding

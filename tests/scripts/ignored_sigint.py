@@ -33,8 +33,8 @@ if __name__ == "__main__":
                               preexec_fn=ignore_sigint)
     ready.acquire(timeout=60)
     time.sleep(0.3)  # the helper's interpreter is up
-    print("ready", flush=True)
-    try:
+    try:  # the test's SIGINT may come as soon as "ready" is out
+        print("ready", flush=True)
         time.sleep(60)
     except KeyboardInterrupt:
         pass

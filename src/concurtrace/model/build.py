@@ -145,6 +145,8 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     if finalize is not None and finalize["reason"] in ("exit", "os._exit"):
         proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
         proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
+        last_hello = index.last(pid, "hello")
+        proc.function_trace = last_hello is None or bool(last_hello.get("functions", True))
     return proc
 
 
