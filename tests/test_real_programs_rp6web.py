@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from traced import SCRIPTS, start_detached, summary_json
+from traced import SCRIPTS, concurtrace, start_detached, summary_json
 
 
 def _sigint_group(argv: list[str]) -> tuple[int, str, str]:
@@ -68,3 +68,19 @@ def test_a_light_child_killed_in_its_teardown_is_not_blamed_on_a_save(tmp_path: 
         if mode:  # (full mode: a save slowed by a loaded machine may be blamed, rightly)
             assert "function trace" not in finding["message"], finding
             assert "Without concurtrace" not in finding["advice"], finding
+
+
+def test_the_thread_of_a_program_not_python_is_not_mainthread(tmp_path: Path) -> None:
+    """sanic and scrapy run `uname` (platform.uname()): its one thread read 'MainThread', a
+    Python name for a thread of a C program; the sampler saw its real name."""
+    trace = tmp_path / "t.pftrace"
+    code = "import subprocess\nsubprocess.run(['sleep', '0.4'])\nprint('ok')"
+    for mode in ((), ("--light",)):
+        run = concurtrace("run", "--quiet", *mode, "-o", str(trace), "--force", "-c", code,
+                          cwd=tmp_path)
+        assert (run.returncode, run.stdout) == (0, "ok\n"), run.stderr
+        summary = summary_json(trace)
+        [child] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
+        assert (child["name"], child["traced"]) == ("sleep", False), child
+        names = [t["name"] for t in summary["threads"] if t["pid"] == child["pid"]]
+        assert names == ["sleep"], names

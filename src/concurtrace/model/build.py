@@ -171,6 +171,9 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     hello = index.last(proc.pid, "hello")
     # The thread that forked is the child's main thread and keeps its name ("forker-0").
     name = str(hello.get("thread_name") or "MainThread") if hello else "MainThread"
+    seen_main = observed.threads.get((proc.pid, proc.pid))
+    if hello is None and seen_main is not None and seen_main.comm:
+        name = seen_main.comm  # not a Python we traced (uname, sh): its thread's own name
     main = Thread(pid=proc.pid, tid=proc.pid, name=name, daemon=False, is_main=True,
                   started_ns=proc.started_ns)
     proc.threads[proc.pid] = main
