@@ -5,6 +5,7 @@ runserver, ...) reproduced in small scripts: what concurtrace changed or showed 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -84,3 +85,30 @@ def test_the_thread_of_a_program_not_python_is_not_mainthread(tmp_path: Path) ->
         assert (child["name"], child["traced"]) == ("sleep", False), child
         names = [t["name"] for t in summary["threads"] if t["pid"] == child["pid"]]
         assert names == ["sleep"], names
+
+
+def test_a_ctrl_c_passed_on_names_both_senders(tmp_path: Path) -> None:
+    """sanic -w 2 at Ctrl-C: each worker took the group's SIGINT and began to stop, then its
+    master's os.kill(SIGINT) 5 ms later; the summary read 'exit 0 after SIGINT from
+    MainProcess (handled)', as if only the master had stopped it."""
+    script = str(SCRIPTS / "sigint_passed_on.py")
+    plain = _sigint_group([sys.executable, script])
+    assert plain[:2] == (0, "ready\n[0, 0]\n"), plain
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
+                             "-o", str(trace), "--force", script])
+        assert run[:2] == plain[:2], run
+        summary = summary_json(trace)
+        root = summary["root_pid"]
+        workers = [p for p in summary["processes"] if p["name"].startswith("worker-")]
+        assert len(workers) == 2, summary["processes"]
+        for proc in workers:
+            handled = proc["handled_signal"]  # the last stamped; the group's is stamped
+            # when concurtrace heard of it, maybe after the master passed it on
+            sends = [handled, *handled.get("also", [])]
+            assert sorted((s["signal"], s["pid"] or 0, s["reason"]) for s in sends) == \
+                [("SIGINT", 0, "external"), ("SIGINT", root, "terminate")], proc
+        text = re.sub(r"[\s│]+", " ", concurtrace("summary", str(trace)).stdout)  # unwrapped
+        assert text.count("exit 0 after SIGINT from outside the traced tree and from "
+                          "MainProcess (handled)") == 2, text

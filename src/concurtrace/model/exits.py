@@ -56,6 +56,26 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
                        + unexplained_deliveries(pid, sends, observed), key=lambda s: s.start_ts)
         proc.handled = _cause(handled_send(taken, last_own if last_own is not None else reap_ts),
                               taken)
+        proc.handled_also = same_stop(proc.handled, taken)
+
+
+SAME_STOP_NS = 150_000_000  # sends of one signal this close are one stop (a Ctrl-C, passed on)
+
+
+def same_stop(handled: Send | None, taken: list[Send]) -> list[Send]:
+    """The sends of the handled signal by other senders in the SAME_STOP_NS before it: a
+    server's workers take the group's Ctrl-C and then their master's SIGINT (sanic); naming
+    only the last hid the Ctrl-C they had begun to stop on."""
+    if handled is None:
+        return []
+    also: list[Send] = []
+    for send in taken:
+        if send.signum == handled.signum and send is not handled \
+                and handled.start_ts - SAME_STOP_NS <= send.start_ts <= handled.start_ts \
+                and (send.sender, send.reason) != (handled.sender, handled.reason) \
+                and all((s.sender, s.reason) != (send.sender, send.reason) for s in also):
+            also.append(send)
+    return also
 
 
 def _cause(handled: Send | None, taken: list[Send]) -> Send | None:

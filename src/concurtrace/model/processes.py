@@ -154,6 +154,9 @@ class Process(Plain):
     role: str | None  # "infrastructure": a helper the library runs (resource tracker...)
     ended_by: Send | None  # the send that delivered the fatal signal
     handled: Send | None  # a send it outlived (handled) before it exited on its own
+    # the sends of that signal by others just before it, the same stop (sanic's workers get
+    # the group's Ctrl-C, then their master's SIGINT 5 ms later), in time order
+    handled_also: list[Send]
     # SIGKILL from no traced process just after the thread that started it ended (the
     # kernel's PR_SET_PDEATHSIG): (that thread's name, ns from its end to the death)
     starter_ended: tuple[str, int] | None
@@ -169,7 +172,7 @@ class Process(Plain):
                  "started_ns", "ended_ns", "exit_code", "signal", "terminated_by", "end_reason",
                  "exc_type", "traced", "joined", "ran_target", "fork_of", "role", "ended_by",
                  "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "threads",
-                 "instants", "execs", "function_trace")
+                 "instants", "execs", "function_trace", "handled_also")
 
     def __init__(self, pid: int, name: str, cmdline: list[str] | None = None,
                  ppid: int | None = None, os_ppid: int | None = None, daemon: bool | None = None,
@@ -184,7 +187,8 @@ class Process(Plain):
                  trace_saved_ns: int | None = None, threads: dict[int, Thread] | None = None,
                  instants: list[Instant] | None = None,
                  execs: list[dict[str, Any]] | None = None,
-                 function_trace: bool = True) -> None:
+                 function_trace: bool = True,
+                 handled_also: list[Send] | None = None) -> None:
         self.pid = pid
         self.name = name
         self.cmdline = [] if cmdline is None else cmdline
@@ -213,6 +217,7 @@ class Process(Plain):
         self.instants = [] if instants is None else instants
         self.execs = [] if execs is None else execs
         self.function_trace = function_trace
+        self.handled_also = [] if handled_also is None else handled_also
 
     def untraced_since(self) -> int | None:
         """When it exec'd a program that is not traced (sh, another Python without us): what
