@@ -51,7 +51,7 @@ def test_a_light_child_killed_in_its_teardown_is_not_blamed_on_a_save(tmp_path: 
     in the server child's own interpreter teardown and it was kill()ed. The finding read
     'while concurtrace was still saving its function trace. Without concurtrace it had
     most likely exited by then ... Run with --light': --light saves no function trace."""
-    script = str(SCRIPTS / "slow_teardown_killed.py")
+    script = str(SCRIPTS / "sigint_grace_teardown.py")
     plain = _sigint_group([sys.executable, script])
     assert plain[:2] == (0, "ready\ninterrupted\n"), plain
     for mode in ((), ("--light",)):
