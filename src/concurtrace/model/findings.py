@@ -197,8 +197,8 @@ def _save_delayed_kill(proc: Process) -> bool:
     save took most of the exit. A kill long after a short save (a slow __del__ at teardown,
     a pool's terminate() racing its workers' exit) comes without concurtrace too."""
     began, ended, saved = proc.exit_began_ns, proc.ended_ns, proc.trace_saved_ns
-    if began is None or ended is None:
-        return False
+    if began is None or ended is None or not proc.function_trace:
+        return False  # (--light: no function trace to save, the exit was the program's own)
     return saved is None or saved >= ended or 2 * (saved - began) >= ended - began
 
 
@@ -209,6 +209,8 @@ def _killed_exiting(proc: Process) -> str:
     if began is None or ended is None or ended <= began:
         return ""
     after = f"{human_duration(ended - began)} after its program had finished and begun to exit"
+    if not proc.function_trace:  # --light: nothing of ours to save; the interpreter's own
+        return after  # finalization (modules, objects) was under way
     saved = proc.trace_saved_ns
     if saved is None or saved >= ended:
         return f"{after}, while concurtrace was still saving its function trace"

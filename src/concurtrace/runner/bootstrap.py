@@ -24,6 +24,7 @@ from concurtrace.model.records import (
     Hello,
     RecordWriter,
     SignalReceived,
+    SignalsIgnored,
     ThreadAbandoned,
     TraceError,
     TraceSaved,
@@ -152,6 +153,9 @@ class Recorder:
                          thread_name=threading.current_thread().name,
                          fork_tid=self.fork_tid if origin == "fork" else None,
                          traced=True, functions=not self.config.get("light", False)))
+        ignored = hooks_module.ignored_now(self._raw_getsignal)  # inherited, or the forking
+        if ignored:  # process's (a fork child's records start afresh from its hello)
+            self.write(SignalsIgnored(ev="ignoring", ts=stamp, signums=ignored))
 
     def start(self) -> None:
         self._open("exec")

@@ -23,6 +23,7 @@ from concurtrace.model.records import (
     ExitCall,
     ProcessStart,
     Reaped,
+    SignalsIgnored,
     Terminate,
     ThreadExit,
     ThreadStart,
@@ -51,6 +52,17 @@ if TYPE_CHECKING:
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 FATAL_SIGNALS = (_signal.SIGTERM, _signal.SIGHUP)  # the ones our handler saves the trace for
+# Signals that end a process by default and that another process sends (not SIGPIPE,
+# which Python itself ignores): which of them the program ignores is recorded
+# (SignalsIgnored), so a send of one it ignored is not read as handled.
+IGNORABLE = tuple(getattr(_signal, name) for name in (
+    "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(_signal, name))
+
+
+def ignored_now(getsignal: Callable[[int], Any]) -> list[int]:
+    """The signals of IGNORABLE whose disposition is SIG_IGN now."""
+    return [int(signum) for signum in IGNORABLE if getsignal(signum) == _signal.SIG_IGN]
 
 
 def main_thread() -> bool:
@@ -522,6 +534,10 @@ def _install_signal_module(hooks: HookSet, sink: Sink, signal: ModuleType) -> No
         except BaseException as error:  # e.g. ValueError outside the main thread
             unlink(error)
             raise
+        if (handler == _signal.SIG_IGN) != (previous == _signal.SIG_IGN) \
+                and signum in IGNORABLE:  # (a handler's == with an int is False)
+            sink.write(SignalsIgnored(ev="ignoring", ts=now_ns(),
+                                      signums=ignored_now(_signal.getsignal)))
         return signal.SIG_DFL if previous == sink.fatal_signal_handler else previous
 
     orig_wakeup = signal.set_wakeup_fd
