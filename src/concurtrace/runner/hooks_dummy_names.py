@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from types import FrameType
 
 from concurtrace.runner.hookset import HookSet
 
@@ -42,7 +43,7 @@ def install_dummy_names(hooks: HookSet) -> None:
 def _bootstrapping(code: object) -> threading.Thread | None:
     """The Thread whose _bootstrap is this thread's bottom frame, a few frames up
     (_newname <- _DummyThread.__init__ <- current_thread <- Thread._bootstrap)."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     for _ in range(4):
         if frame is None:
             return None
