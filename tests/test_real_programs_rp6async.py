@@ -22,3 +22,20 @@ def test_threads_started_under_full_mode_keep_their_default_names(tmp_path: Path
         names = sorted(t["name"] for t in summary["threads"])
         assert names == ["MainThread", "Thread-1 (<lambda>)", "Thread-2 (_do_shutdown)",
                          "asyncio_0"], names
+
+
+def test_a_task_made_under_run_forever_is_not_the_main_task(tmp_path: Path) -> None:
+    """uvloop (uvicorn's requests, asyncio.start_server's handlers): a task created a few
+    frames under Runner.run / run_until_complete was recorded as asyncio.run's main task,
+    so one still pending when main() returned (asyncio.run cancelled it) got no
+    task_pending_at_exit and was not in the loop's pending_at_exit."""
+    script = SCRIPTS / "asyncio_task_from_run_forever.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "main returns\nhelper cancelled\n"), plain
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        [row] = summary["asyncio"]["loops"]
+        assert row["pending_at_exit"] == ["helper (helper)"], row
+        [finding] = [f for f in summary["findings"] if f["kind"] == "task_pending_at_exit"]
+        assert finding["message"].startswith("Task 'helper (helper)' on MainThread of "
+                                             "MainProcess was still pending when the main "
+                                             "coroutine returned"), finding

@@ -185,13 +185,23 @@ def running_callback(frame: Any) -> str | None:
     return None
 
 
+# what lies between asyncio.run / run_until_complete and loop.create_task for its main task
+TO_CREATE_TASK = frozenset({"ensure_future", "_ensure_future", "create_task"})
+
+
 def is_run_until_complete(frame: Any) -> bool:
+    """Whether create_task's caller is asyncio.run's Runner.run or run_until_complete (the
+    main task), through ensure_future only. Not merely a frame nearby: a task made by a
+    callback a few frames under run_until_complete (uvloop's loop is C, so its protocol
+    callbacks sit right under Runner.run) is the program's, not the main one."""
     for _ in range(4):
         if frame is None:
             return False
-        if frame.f_code.co_name in ("run_until_complete", "run") \
-                and frame.f_code.co_filename.startswith(ASYNCIO_DIR):
-            return True
+        code = frame.f_code
+        if code.co_name in ("run_until_complete", "run"):
+            return bool(code.co_filename.startswith(ASYNCIO_DIR))
+        if code.co_name not in TO_CREATE_TASK:  # a subclass's create_task: super()'s caller
+            return False
         frame = frame.f_back
     return False
 
