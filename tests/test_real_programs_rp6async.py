@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from traced import SCRIPTS, plain_run, runs_as_plain
+import pytest
+from traced import SCRIPTS, plain_run, runs_as_plain, trace_run
 
 
 def test_threads_started_under_full_mode_keep_their_default_names(tmp_path: Path) -> None:
@@ -39,3 +40,16 @@ def test_a_task_made_under_run_forever_is_not_the_main_task(tmp_path: Path) -> N
         assert finding["message"].startswith("Task 'helper (helper)' on MainThread of "
                                              "MainProcess was still pending when the main "
                                              "coroutine returned"), finding
+
+
+def test_uvloop_task_steps_are_in_the_function_trace(tmp_path: Path) -> None:
+    """uvloop, full mode: each task step ran under our timing closure (our own frame, which
+    VizTracer excludes with its whole subtree), so no call of any coroutine step was traced:
+    a 150 ms time.sleep in a step read "loop blocked 150 ms by a step of Task child-2", the
+    function named nowhere."""
+    pytest.importorskip("uvloop")
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "asyncio_uvloop.py"))
+    assert run.returncode == 0, run.stderr
+    [loop] = run.summary()["asyncio"]["loops"]
+    [block] = loop["blocks"]
+    assert block["culprit"] == "child() (asyncio_uvloop.py:14), calling time.sleep", block

@@ -76,10 +76,12 @@ def is_step(callback: Any) -> bool:
 def _timed_step(state: Any, loop: Any, task: Any, step: Any) -> Any:
     from concurtrace.runner.hooks_asyncio_steps import stepped
 
+    call = state.sink.call  # full mode: the step's calls traced below our frame
+
     def run(*args: Any) -> Any:
         start = _now()
         try:
-            return step(*args)
+            return call(step, *args)
         except BaseException as error:  # KeyboardInterrupt, SystemExit
             unlink(error)
             raise
