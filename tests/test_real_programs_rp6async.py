@@ -53,3 +53,16 @@ def test_uvloop_task_steps_are_in_the_function_trace(tmp_path: Path) -> None:
     [loop] = run.summary()["asyncio"]["loops"]
     [block] = loop["blocks"]
     assert block["culprit"] == "child() (asyncio_uvloop.py:14), calling time.sleep", block
+
+
+def test_a_pure_python_loop_block_names_no_call_above_it(tmp_path: Path) -> None:
+    """httpx.AsyncClient() blocked the loop 229 ms in AsyncHTTPTransport.__init__ (an import,
+    an SSL context), read "by AsyncHTTPTransport.__init__() (default.py:280), calling
+    _contextvars.Context.run": the builtin named was the step's caller, not a callee."""
+    script = SCRIPTS / "asyncio_busy_step.py"
+    run = trace_run(tmp_path / "t.pftrace", str(script))
+    assert (run.returncode, run.stdout) == (0, "crunched True\n"), run.stderr
+    [loop] = run.summary()["asyncio"]["loops"]
+    [block] = loop["blocks"]
+    assert block["culprit"] == "crunch() (asyncio_busy_step.py:10)", block
+    assert not any("Context.run" in call for call in block["calls"]), block

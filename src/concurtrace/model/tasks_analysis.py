@@ -138,16 +138,17 @@ def _culprit(block: Block, thread: Thread | None) -> tuple[str | None, list[str]
     half = (block.end - block.start) // 2
     chain = [s for s in slices[lo:hi] if s.dur >= half and s.end <= block.end + 1000]
     chain.sort(key=lambda s: (s.ts, -s.dur))
-    program = [s.name for s in chain if "(" in s.name and ASYNCIO_PART not in s.name]
+    program = [s for s in chain if "(" in s.name and ASYNCIO_PART not in s.name]
     if not program:
         return None, []
-    inner = program[-1]
-    after = [s.name for s in chain if "(" not in s.name][-1:]  # a builtin it called
+    inner = program[-1].name
+    # a builtin it called: one inside it, not one above it (the step's Context.run)
+    after = [s.name for s in chain[chain.index(program[-1]) + 1:] if "(" not in s.name][-1:]
     name, _, path = inner.partition(" (")
     text = f"{name}() ({_short(path.rstrip(')'))})"
     if after:
         text += f", calling {after[0]}"
-    return text, program[-3:] + after
+    return text, [s.name for s in program[-3:]] + after
 
 
 def _loop_row(data: AsyncioData, pid: int, loop: int, tasks: list[Task], where: str,
