@@ -66,3 +66,15 @@ def test_a_pure_python_loop_block_names_no_call_above_it(tmp_path: Path) -> None
     [block] = loop["blocks"]
     assert block["culprit"] == "crunch() (asyncio_busy_step.py:10)", block
     assert not any("Context.run" in call for call in block["calls"]), block
+
+
+def test_a_task_pending_when_main_raised_says_main_raised(tmp_path: Path) -> None:
+    """redis-py's pool raised MaxConnectionsError out of main()'s gather; the ten tasks
+    asyncio.run then cancelled read "still pending when the main coroutine returned"."""
+    script = SCRIPTS / "asyncio_main_raises.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "main raised no connection\n"), plain
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        [finding] = [f for f in summary["findings"] if f["kind"] == "task_pending_at_exit"]
+        assert "still pending when the main coroutine raised LookupError (asyncio.run " \
+               "cancelled it)" in finding["message"], finding

@@ -49,7 +49,9 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
                 f"{row['culprit']}: no other task or callback ran meanwhile.",
                 "A synchronous call inside a coroutine: move it to asyncio.to_thread(...) "
                 "(or loop.run_in_executor), or use an async API for it.", 4))
-        root_end = max((t.ended_ns for t in tasks if t.root and t.ended_ns), default=None)
+        ended_roots = [t for t in tasks if t.root and t.ended_ns]
+        last_root = max(ended_roots, key=lambda t: t.ended_ns or 0, default=None)
+        root_end = last_root.ended_ns if last_root is not None else None
         pending = [t for t in tasks if not t.root and _pending_at_exit(t, root_end)]
         killed = killed_by(timeline, timeline.processes.get(pid)) if pending else None
         for task in pending:
@@ -57,7 +59,7 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
             findings.append(Finding(
                 "task_pending_at_exit", pid, task.tid,
                 f"Task '{task.label()}' on {where} was still pending when "
-                + pending_when(root_end, killed)
+                + pending_when(root_end, killed, last_root)
                 + (" (asyncio.run cancelled it)" if task.outcome == "cancelled" else "")
                 + (f", awaiting {awaiting}" if awaiting else "")
                 + (f"; created at {_short(task.site)}" if task.site else "") + ".",
