@@ -4,7 +4,10 @@ wrong on them (bench/README.md, "Real programs, round 6 (rp6async)")."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from traced import SCRIPTS, plain_run, runs_as_plain, trace_run
@@ -78,3 +81,55 @@ def test_a_task_pending_when_main_raised_says_main_raised(tmp_path: Path) -> Non
         [finding] = [f for f in summary["findings"] if f["kind"] == "task_pending_at_exit"]
         assert "still pending when the main coroutine raised LookupError (asyncio.run " \
                "cancelled it)" in finding["message"], finding
+
+
+RENAMES_ITSELF = """
+import sys, threading
+go = threading.Event()
+def run():
+    go.wait()
+    with open(f"/proc/self/task/{threading.get_native_id()}/comm", "w") as comm:
+        comm.write("libuv-worker")
+    print("renamed", flush=True)
+    threading.Event().wait(30)
+threading.Thread(target=run, daemon=True).start()
+print("started", flush=True)
+sys.stdin.readline(); go.set(); sys.stdin.readline()
+"""
+
+
+def test_a_thread_that_names_itself_after_it_starts_is_seen_by_that_name() -> None:
+    """uvicorn on uvloop: one of libuv's four pool threads read "python ... ended
+    (untraced)", the others "libuv-worker": a C thread's comm was read once, when the
+    sampler found it, and libuv names its threads right after they start."""
+    from concurtrace.sampler.procfs import FdOpener
+    from concurtrace.sampler.tracking import RENAME_NS, Tracker
+
+    child = subprocess.Popen([sys.executable, "-c", RENAMES_ITSELF], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        assert child.stdout.readline() == "started\n"
+        tracker = Tracker(0, FdOpener(), states=False)
+        tracker._add_process(child.pid, tracker_stat(child.pid), 1)  # noqa: SLF001
+        proc = tracker.procs[child.pid]
+        tracker.discover_threads(proc, 1)
+        [thread] = [t for t in proc.threads.values() if t.info.tid != child.pid]
+        assert thread.info.comm != "libuv-worker"
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "renamed\n"
+        tracker.discover_threads(proc, 2)  # found just now: not read again yet
+        assert thread.info.comm != "libuv-worker"
+        tracker.discover_threads(proc, 1 + RENAME_NS)
+        assert thread.info.comm == "libuv-worker"
+    finally:
+        child.kill()
+        child.wait()
+
+
+def tracker_stat(pid: int) -> Any:
+    from concurtrace.sampler.procfs import parse_stat
+
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return parse_stat(stat.read())
