@@ -133,3 +133,18 @@ def tracker_stat(pid: int) -> Any:
 
     with open(f"/proc/{pid}/stat", "rb") as stat:
         return parse_stat(stat.read())
+
+
+def test_a_loop_whose_timers_never_lagged_still_shows_its_ready_queue() -> None:
+    """redis-py: 195 tasks, up to 19 ready at once, no timer ever due (its timeouts were
+    all cancelled): the loop line showed no ready queue, as it did only beside a lag."""
+    from concurtrace.report.asyncio_section import _loop_line
+
+    row = {"thread": "MainThread of MainProcess", "tasks_created": 195, "steps": 494,
+           "outcomes": {"result": 195}, "peak_concurrent": 61, "max_lag_ns": 0,
+           "max_ready": 19}
+    assert _loop_line(row).plain.endswith("494 steps; ready queue up to 19")
+    row["max_lag_ns"] = 7_000_000
+    assert _loop_line(row).plain.endswith("; worst timer lag 7 ms, ready queue up to 19")
+    row["max_ready"] = 0
+    assert _loop_line(row).plain.endswith("494 steps; worst timer lag 7 ms")
