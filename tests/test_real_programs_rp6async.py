@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import engine
 import pytest
 from traced import SCRIPTS, plain_run, runs_as_plain, trace_run
 
@@ -148,3 +149,23 @@ def test_a_loop_whose_timers_never_lagged_still_shows_its_ready_queue() -> None:
     assert _loop_line(row).plain.endswith("; worst timer lag 7 ms, ready queue up to 19")
     row["max_ready"] = 0
     assert _loop_line(row).plain.endswith("494 steps; worst timer lag 7 ms")
+
+
+def test_uvloop_to_thread_is_an_executor_call_with_its_flows(tmp_path: Path) -> None:
+    """uvloop's run_in_executor is its own (Cython), not BaseEventLoop's: to_thread's
+    call had no "uvloop_0 executor calls" slice and no flow from the submitting step to it
+    and back (the await was named to_thread, from its frame)."""
+    pytest.importorskip("uvloop")
+    run = trace_run(tmp_path / "t.pftrace", str(SCRIPTS / "asyncio_uvloop.py"),
+                    options=("--quiet", "--light"))
+    assert run.returncode == 0, run.stderr
+    calls = engine.query(run.trace, "select t.name as track, s.name from slice s join track t "
+                                    "on s.track_id = t.id where t.name like '% executor calls'")
+    assert [(c["track"], c["name"]) for c in calls] == \
+        [("uvloop_0 executor calls", "to_thread: sum")], calls
+    flows = engine.query(run.trace, "select so.name as src, si.name as dst from flow f join "
+                                    "slice so on f.slice_out = so.id join slice si on "
+                                    "f.slice_in = si.id where so.name = 'to_thread: sum' or "
+                                    "si.name = 'to_thread: sum'")
+    assert sorted((f["src"], f["dst"]) for f in flows) == \
+        [("running", "to_thread: sum"), ("to_thread: sum", "running")], flows
