@@ -169,3 +169,23 @@ def test_uvloop_to_thread_is_an_executor_call_with_its_flows(tmp_path: Path) -> 
                                     "si.name = 'to_thread: sum'")
     assert sorted((f["src"], f["dst"]) for f in flows) == \
         [("running", "to_thread: sum"), ("to_thread: sum", "running")], flows
+
+
+def test_a_task_asyncio_made_in_a_callback_is_created_in_asyncio(tmp_path: Path) -> None:
+    """A stream handler (websockets', uvicorn's on uvloop) pending at exit read "created at
+    <the line that called asyncio.run>": the walk out of asyncio's frames went on through
+    the loop itself. It is asyncio's streams.py line, and the main task's is still the
+    program's asyncio.run line."""
+    script = SCRIPTS / "asyncio_handler_pending.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "main returns\n"), plain
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        [finding] = [f for f in summary["findings"] if f["kind"] == "task_pending_at_exit"]
+        assert "'Task-4 (handle)'" in finding["message"], finding
+        assert "; created at streams.py:" in finding["message"], finding
+    rows = engine.query(tmp_path / "t.pftrace",
+                        "select t.name as track, extract_arg(s.arg_set_id, "
+                        "'debug.created_at') as site from slice s join track t on "
+                        "s.track_id = t.id where s.name = 'scheduled'")
+    sites = {row["track"]: row["site"] for row in rows}
+    assert sites["task Task-1 (main)"].endswith("asyncio_handler_pending.py:21"), sites

@@ -164,9 +164,28 @@ def callback_name(callback: Any) -> str:
     return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
 
 
+# asyncio frames that run the loop: a walk out of asyncio's code that reaches one has left
+# the callback that made the task (a protocol's, call_soon's) for the loop itself
+LOOP_DRIVERS = frozenset({"_run", "_run_once", "run_forever", "run_until_complete", "run"})
+
+
 def program_site(frame: Any) -> str | None:
-    while frame is not None and (frame.f_code.co_filename.startswith(ASYNCIO_DIR)
-                                 or is_own(frame.f_code.co_filename)):
+    """The program's line that made it: the first frame outside asyncio (and us). When
+    asyncio's own callback made it (a stream server's handler task, from
+    StreamReaderProtocol.connection_made), the line in asyncio that did, not the line
+    that called asyncio.run, whose frame lies beyond the loop."""
+    first = None  # the innermost asyncio frame that is neither ours nor the loop's
+    while frame is not None:
+        code = frame.f_code
+        if not is_own(code.co_filename):
+            if not code.co_filename.startswith(ASYNCIO_DIR):
+                break
+            if code.co_name in LOOP_DRIVERS:
+                if first is not None:
+                    frame = first
+                    break
+            elif first is None and code.co_name not in TO_CREATE_TASK:
+                first = frame
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
 
