@@ -204,3 +204,21 @@ def test_an_eager_task_that_yields_at_once_shows_its_first_step(tmp_path: Path) 
                             "where t.name = 'task tick (tick)' order by s.ts")
         assert [r["name"] for r in rows] == \
             ["running", "awaiting asyncio.sleep", "running"], rows
+
+
+def test_a_task_the_loop_made_from_a_callback_has_no_program_line(tmp_path: Path) -> None:
+    """loop.call_soon_threadsafe(loop.create_task, coro) from a thread: its pending finding
+    said "created at <the asyncio.run line>", its creator "callback
+    BaseEventLoop.create_task (hooks_asyncio.py:107)", our hook's file and line."""
+    script = SCRIPTS / "asyncio_task_from_thread.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "main returns\njob cancelled\n"), plain
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        [finding] = [f for f in summary["findings"] if f["kind"] == "task_pending_at_exit"]
+        assert "created at" not in finding["message"], finding
+        rows = engine.query(tmp_path / "t.pftrace",
+                            "select extract_arg(s.arg_set_id, 'debug.created_by') as by "
+                            "from slice s join track t on s.track_id = t.id "
+                            "where s.name = 'scheduled' and t.name = 'task Task-2 (job)'")
+        [row] = rows
+        assert row["by"].startswith("callback BaseEventLoop.create_task (base_events.py:"), row

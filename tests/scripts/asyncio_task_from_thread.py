@@ -1,9 +1,8 @@
 """A worker thread hands the loop a coroutine with loop.call_soon_threadsafe(loop.create_task,
 ...), as programs that feed a loop from threads do; the task still sleeps when main()
-returns, and asyncio.run cancels it. (create_task then ran straight from the loop's
-Handle._run, a few frames above run_until_complete: it was taken for asyncio.run's own
-main task, and its pending end went unreported. uvloop's C loop did the same for every
-task a protocol callback made: stream handlers, uvicorn's requests.)"""
+returns, and asyncio.run cancels it. No program line made that task (the loop ran
+create_task itself): it read "created at <the asyncio.run line>", and created by
+"callback BaseEventLoop.create_task (hooks_asyncio.py:...)", our hook's file."""
 
 import asyncio
 import threading

@@ -158,6 +158,9 @@ def coro_name(coro: Any) -> str:
 def callback_name(callback: Any) -> str:
     inner = getattr(callback, "func", callback)  # functools.partial
     code = getattr(inner, "__code__", None)
+    if code is not None and is_own(code.co_filename):  # a hook of ours: what it stands for
+        inner = getattr(getattr(inner, "__func__", inner), "__wrapped__", inner)
+        code = getattr(inner, "__code__", None)
     name = getattr(inner, "__qualname__", None) or type(inner).__name__
     if code is None:
         return str(name)
@@ -167,6 +170,7 @@ def callback_name(callback: Any) -> str:
 # asyncio frames that run the loop: a walk out of asyncio's code that reaches one has left
 # the callback that made the task (a protocol's, call_soon's) for the loop itself
 LOOP_DRIVERS = frozenset({"_run", "_run_once", "run_forever", "run_until_complete", "run"})
+CALLBACK_DRIVERS = frozenset({"_run", "_run_once", "run_forever"})  # inside a callback
 
 
 def program_site(frame: Any) -> str | None:
@@ -181,7 +185,9 @@ def program_site(frame: Any) -> str | None:
             if not code.co_filename.startswith(ASYNCIO_DIR):
                 break
             if code.co_name in LOOP_DRIVERS:
-                if first is not None:
+                # past asyncio's callback that made it, or the loop ran the program's
+                # create_task itself (call_soon(loop.create_task, ...)): no program line
+                if first is not None or code.co_name in CALLBACK_DRIVERS:
                     frame = first
                     break
             elif first is None and code.co_name not in TO_CREATE_TASK:
