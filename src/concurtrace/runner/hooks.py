@@ -30,6 +30,7 @@ from concurtrace.model.records import (
 )
 from concurtrace.runner.child_env import keep_site
 from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
+from concurtrace.runner.hooks_dummy_names import install_dummy_names
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_profilers import install_profilers
 from concurtrace.runner.hooks_sync import install_sync
@@ -83,6 +84,7 @@ def install(sink: Sink) -> HookSet:
     install_stack_walk(hooks)
     if not getattr(sink, "config", {}).get("light", False):  # no function trace to yield
         install_profilers(hooks, sink)
+        install_dummy_names(hooks)
     return hooks
 
 
