@@ -3,7 +3,9 @@ slice per slow step or callback, then one track per task, "task <name> (<corouti
 with "running" slices for its steps and "awaiting <what>" between them.
 
 Flows: create_task (the creator's step) -> the new task's first step; an awaited task's
-last step -> the step where its awaiter resumed; run_in_executor / to_thread (job_flows).
+last step -> the step where its awaiter resumed; the step whose Lock release, Event set,
+Condition notify, Semaphore release or Queue put/get woke a waiting task -> the step where
+it resumed ("woken_by" on its awaiting slice); run_in_executor / to_thread (job_flows).
 The function slices of each step stay on the thread's own track.
 """
 
@@ -39,7 +41,7 @@ def task_tracks(timeline: Timeline) -> Tracks:
         tasks = sorted((t for t in data.tasks.values() if t.pid == pid and t.loop == loop),
                        key=lambda t: (t.created_ns or (t.steps[0].start if t.steps else 0)))
         pieces = {t.number: _task_slices(t, _end(thread, timeline), data) for t in tasks}
-        _flows(tasks, pieces, flows)
+        _flows(tasks, pieces, flows, data.wakes)
         rows.extend((f"task {t.label()}", pieces[t.number], []) for t in tasks)
         jobs = [j for j in data.jobs.values() if j.pid == pid and j.loop == loop]
         for worker, calls in job_slices(jobs, pieces, flows).items():
@@ -77,8 +79,20 @@ def _task_slices(task: Task, end_ns: int, data: AsyncioData) -> list[Slice]:
         if until > step.end:
             out.append(Slice(step.end, until - step.end, f"awaiting {step.awaits}",
                              {"await_at": step.at,
+                              "woken_by": _woken_by(data, task, step.end, until),
                               "unfinished": True if index + 1 == len(task.steps) else None}))
     return out
+
+
+def _woken_by(data: AsyncioData, task: Task, since: int, until: int) -> str | None:
+    """"task worker (work) by Queue.put": the last wake of task in (since, until]."""
+    wakes = [w for w in data.wakes.get((task.pid, task.number), []) if since < w[0] <= until]
+    if not wakes:
+        return None
+    _, by, op = wakes[-1]
+    waker = data.tasks.get((task.pid, by)) if by is not None else None
+    who = f"task {waker.label()}" if waker is not None else "a callback"
+    return f"{who} by {op}"
 
 
 def _running_at(slices: list[Slice], ts: int) -> Slice | None:
@@ -92,7 +106,8 @@ def _first_running(slices: list[Slice]) -> Slice | None:
     return next((s for s in slices if s.name == "running"), None)
 
 
-def _flows(tasks: list[Task], pieces: dict[int, list[Slice]], flows: count[int]) -> None:
+def _flows(tasks: list[Task], pieces: dict[int, list[Slice]], flows: count[int],
+           wakes: dict[tuple[int, int], list[tuple[int, int | None, str]]]) -> None:
     for task in tasks:
         first = _first_running(pieces[task.number])
         creator = pieces.get(task.by) if task.by is not None else None
@@ -106,6 +121,11 @@ def _flows(tasks: list[Task], pieces: dict[int, list[Slice]], flows: count[int])
             done = [s for s in awaited if s.name == "running"][-1:] if awaited else []
             if done and index + 1 < len(runs) and done[0].end <= runs[index + 1].ts:
                 _link(done[0], runs[index + 1], next(flows))
+        for ts, by, _op in wakes.get((task.pid, task.number), []):  # a Lock's release ...
+            waker = _running_at(pieces[by], ts) if by in pieces else None
+            resumed = next((s for s in runs if s.ts >= ts), None)
+            if waker is not None and resumed is not None:
+                _link(waker, resumed, next(flows))
 
 
 def _link(source: Slice, target: Slice, flow: int) -> None:

@@ -156,9 +156,12 @@ class AsyncioData(Plain):
     hidden: set[tuple[int, int]]  # asyncio's own tasks
     jobs: dict[tuple[int, int], Job]
     never_awaited: list[RawRecord]  # "anever" records
+    # (pid, woken task) -> [(ts, waking task or None: a plain callback, its call)]: who
+    # completed the future it awaited on an asyncio Lock/Event/Condition/Semaphore/Queue
+    wakes: dict[tuple[int, int], list[tuple[int, int | None, str]]]
 
     __slots__ = ("enabled", "slow_ns", "tasks", "blocks", "samples", "loop_threads", "hidden",
-                 "jobs", "never_awaited")
+                 "jobs", "never_awaited", "wakes")
 
     def __init__(self, enabled: bool = True, slow_ns: int = ASYNCIO_SLOW_NS,
                  tasks: dict[tuple[int, int], Task] | None = None,
@@ -177,3 +180,4 @@ class AsyncioData(Plain):
         self.hidden = set() if hidden is None else hidden
         self.jobs = {} if jobs is None else jobs
         self.never_awaited = [] if never_awaited is None else never_awaited
+        self.wakes = {}

@@ -10,9 +10,10 @@ saying which and how), "acb" (a
 plain callback that ran longer than the slow threshold), "aloop" (loop counters: ready,
 the ready-queue length, and lag, the largest lateness of a timer since the last sample),
 "aunret" (a task's exception never retrieved), "asubmit"/"awork" (a run_in_executor call
-submitted, and run by a thread pool's worker), "anever" (a coroutine never awaited: its
-qualname, where it was defined, the line that was running when it was dropped, where it
-was created if origin tracking was on). Tasks and loops are keyed by (pid, number)
+submitted, and run by a thread pool's worker), "awake" (a task waiting on an asyncio
+Lock/Event/Condition/Semaphore/Queue woken: by which task's call), "anever" (a coroutine
+never awaited: its qualname, where it was defined, the line that was running when it was
+dropped, where it was created if origin tracking was on). Tasks and loops are keyed by (pid, number)
 and (pid, loop number): each loop is numbered once, as a closed loop's id() is reused.
 """
 
@@ -66,6 +67,11 @@ def build_tasks(records: list[RawRecord], enabled: bool = True,
             data.never_awaited.append(record)
         elif ev in ("asubmit", "awork"):
             _job(data, pid, record)
+        elif ev == "awake":
+            by = record.get("by")
+            data.wakes.setdefault((pid, int(record["task"])), []).append(
+                (int(record["ts"]), int(by) if isinstance(by, int) else None,
+                 str(record.get("op") or "?")))
     for record in unretrieved:  # its task's last steps may come in a later batch
         task = data.tasks.get((int(record["pid"]), int(record.get("task") or 0)))
         if task is not None:

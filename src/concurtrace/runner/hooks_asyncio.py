@@ -42,6 +42,7 @@ from concurtrace.runner.hooks_asyncio_names import (
 from concurtrace.runner.hooks_asyncio_run import install_run_hooks
 from concurtrace.runner.hooks_asyncio_steps import State
 from concurtrace.runner.hooks_asyncio_uvloop import install_uvloop_lazily
+from concurtrace.runner.hooks_asyncio_wakes import install_wakes
 from concurtrace.runner.hooks_unawaited import install_unawaited
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own, unlink
@@ -93,6 +94,7 @@ def install_asyncio(hooks: HookSet, sink: Sink) -> None:
     install_uvloop_lazily(hooks, sink, state)
     hooks.patch(loop_cls, "create_task", create_task)
     install_run_hooks(hooks, sink, state, light)
+    install_wakes(hooks, sink, state, TASK_TYPES, light)
     hooks.patch(loop_cls, "call_exception_handler", call_exception_handler)
     hooks.on_uninstall(stop)
     hooks.patch(sink, "finalize", finalize)  # this recorder's own, not a class's
