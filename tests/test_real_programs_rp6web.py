@@ -8,9 +8,23 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from traced import SCRIPTS, concurtrace, start_detached, summary_json
+
+
+def _sigint_runs(script: str, plain: tuple[int, str, str],
+                 tmp_path: Path) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Full mode, then --light, each stopped by a group Ctrl-C as plain was: exit status
+    and output as plain's; each run's summary."""
+    for mode in ((), ("--light",)):
+        trace = tmp_path / "t.pftrace"
+        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
+                             "-o", str(trace), "--force", script])
+        assert run[:2] == plain[:2], run
+        yield mode, summary_json(trace)
 
 
 def _sigint_group(argv: list[str]) -> tuple[int, str, str]:
@@ -31,12 +45,7 @@ def test_a_sigint_the_process_ignored_is_not_handled(tmp_path: Path) -> None:
     script = str(SCRIPTS / "ignored_sigint.py")
     plain = _sigint_group([sys.executable, script])
     assert plain[:2] == (0, "ready\nhelper done\n0 0\n"), plain
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
-                             "-o", str(trace), "--force", script])
-        assert run[:2] == plain[:2], run
-        summary = summary_json(trace)
+    for _mode, summary in _sigint_runs(script, plain, tmp_path):
         root = next(p for p in summary["processes"] if p["pid"] == summary["root_pid"])
         assert root["handled_signal"] is not None \
             and root["handled_signal"]["signal"] == "SIGINT", root
@@ -54,12 +63,7 @@ def test_a_light_child_killed_in_its_teardown_is_not_blamed_on_a_save(tmp_path: 
     script = str(SCRIPTS / "sigint_grace_teardown.py")
     plain = _sigint_group([sys.executable, script])
     assert plain[:2] == (0, "ready\ninterrupted\n"), plain
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
-                             "-o", str(trace), "--force", script])
-        assert run[:2] == plain[:2], run
-        summary = summary_json(trace)
+    for mode, summary in _sigint_runs(script, plain, tmp_path):
         [child] = [p for p in summary["processes"] if p["pid"] != summary["root_pid"]]
         assert (child["signal"], child["terminated_by"]) == \
             ("SIGKILL", {"pid": summary["root_pid"], "reason": "kill"}), child
@@ -94,12 +98,8 @@ def test_a_ctrl_c_passed_on_names_both_senders(tmp_path: Path) -> None:
     script = str(SCRIPTS / "sigint_passed_on.py")
     plain = _sigint_group([sys.executable, script])
     assert plain[:2] == (0, "ready\n[0, 0]\n"), plain
-    for mode in ((), ("--light",)):
-        trace = tmp_path / "t.pftrace"
-        run = _sigint_group([sys.executable, "-m", "concurtrace", "run", "--quiet", *mode,
-                             "-o", str(trace), "--force", script])
-        assert run[:2] == plain[:2], run
-        summary = summary_json(trace)
+    trace = tmp_path / "t.pftrace"  # each run's, as _sigint_runs writes it
+    for _mode, summary in _sigint_runs(script, plain, tmp_path):
         root = summary["root_pid"]
         workers = [p for p in summary["processes"] if p["name"].startswith("worker-")]
         assert len(workers) == 2, summary["processes"]
