@@ -121,6 +121,7 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     proc.os_ppid = int(hello["ppid"]) if hello else (seen.ppid if seen else None)
     proc.ppid = None if pid == root_pid else (int(start["pid"]) if start else proc.os_ppid)
     proc.traced = bool(hello and hello.get("traced"))
+    proc.functions = bool(hello and hello.get("functions"))
     proc.daemon = _first_not_none(role and role.get("daemon"), start and start.get("daemon"))
     proc.start_method = _first_not_none(start and start.get("method"), role and role.get("method"),
                                         "fork" if hello and hello["origin"] == "fork" else None)
@@ -201,6 +202,7 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             thread.end_reason = _cut_reason(proc, thread,
                                             finalizes.get(int(record["ts"]), finalize))
             thread.abandoned = thread.end_reason == "abandoned"
+    _cut_unrecorded(proc, index)
     fatal = index.last(proc.pid, "signal")
     if fatal is not None and fatal.get("stack") and fatal.get("tid") in (None, proc.pid):
         main.stack = list(fatal.get("stack") or [])  # where the signal found the main thread
@@ -208,6 +210,33 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     for key, runs in observed.states.items():
         if key[0] == proc.pid and key[1] in proc.threads:
             proc.threads[key[1]].states = runs
+
+
+def _cut_unrecorded(proc: Process, index: RecordIndex) -> None:
+    """A thread the hooks saw start, with no record of its end, in a process that died with
+    no Python exit (SIGKILL, a signal our handler could not see, an exit in C code): it was
+    alive until its process's end, and cut there. Without this it read "ended (untraced)" at
+    the sampler's last sight of it, as a thread of C code."""
+    if proc.ended_ns is None or index.last(proc.pid, "finalize") is not None:
+        return
+    if proc.end_reason == "native_exit":
+        how = "native_exit"
+    elif proc.signal is not None:
+        stop = proc.terminated_by is not None and proc.terminated_by.reason in RUN_STOPS
+        how = "stopped" if stop else "killed"
+    else:
+        return
+    ended = {r.get("tid") for r in index.own.get(proc.pid, [])
+             if r["ev"] in ("thread_exit", "thread_abandoned")}
+    for record in index.own.get(proc.pid, []):
+        native = record.get("tid") if record["ev"] == "thread_start" else None
+        if not isinstance(native, int):
+            continue
+        thread = proc.threads.get(native)
+        if thread is None or thread.is_main or thread.tid in ended:
+            continue
+        thread.end_reason = how
+        thread.ended_ns = max(thread.ended_ns or 0, proc.ended_ns)
 
 
 def _cut_reason(proc: Process, thread: Thread, finalize: Finalize | None) -> str:

@@ -159,6 +159,7 @@ class Process(Plain):
     starter_ended: tuple[str, int] | None
     exit_began_ns: int | None  # its program was done (atexit run): our exit save began
     trace_saved_ns: int | None  # that save ended (None: it never did)
+    functions: bool  # its tracer recorded function calls (not --light)
     threads: dict[int, Thread]
     instants: list[Instant]
     # each os.exec* it made: {"ts_ns", "argv", "traced"} (traced: the new image said hello)
@@ -167,8 +168,8 @@ class Process(Plain):
     __slots__ = ("pid", "name", "cmdline", "ppid", "os_ppid", "daemon", "start_method",
                  "started_ns", "ended_ns", "exit_code", "signal", "terminated_by", "end_reason",
                  "exc_type", "traced", "joined", "ran_target", "fork_of", "role", "ended_by",
-                 "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "threads",
-                 "instants", "execs")
+                 "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "functions",
+                 "threads", "instants", "execs")
 
     def __init__(self, pid: int, name: str, cmdline: list[str] | None = None,
                  ppid: int | None = None, os_ppid: int | None = None, daemon: bool | None = None,
@@ -180,7 +181,8 @@ class Process(Plain):
                  fork_of: int | None = None, role: str | None = None, ended_by: Send | None = None,
                  handled: Send | None = None,
                  starter_ended: tuple[str, int] | None = None, exit_began_ns: int | None = None,
-                 trace_saved_ns: int | None = None, threads: dict[int, Thread] | None = None,
+                 trace_saved_ns: int | None = None, functions: bool = False,
+                 threads: dict[int, Thread] | None = None,
                  instants: list[Instant] | None = None,
                  execs: list[dict[str, Any]] | None = None) -> None:
         self.pid = pid
@@ -207,6 +209,7 @@ class Process(Plain):
         self.starter_ended = starter_ended
         self.exit_began_ns = exit_began_ns
         self.trace_saved_ns = trace_saved_ns
+        self.functions = functions
         self.threads = {} if threads is None else threads
         self.instants = [] if instants is None else instants
         self.execs = [] if execs is None else execs

@@ -1,0 +1,45 @@
+"""Patterns of real data programs (PyTorch's DataLoader, numpy/OpenBLAS, pyarrow, polars,
+multiprocessing.shared_memory) reproduced in small stdlib scripts: what concurtrace showed
+wrong on them (bench/README.md, "Real programs, round 6 (rp6data)")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from traced import SCRIPTS, plain_run, runs_as_plain
+
+
+def test_a_worker_whose_c_sigterm_handler_exits_is_not_said_to_return(tmp_path: Path) -> None:
+    """PyTorch's DataLoader workers exit 0 from a C SIGTERM handler when their parent
+    terminates them (multiprocessing's cleanup of daemon children, when an exception out
+    of the loop keeps the loader alive in its traceback). Each read 'exit 0',
+    end_reason 'return', with 'never joined ... multiprocessing joined it at exit', its
+    threads 'ended (untraced)': no word of the terminate(), nor that its calls were lost."""
+    script = SCRIPTS / "c_sigterm_exit.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "A 0\n"), plain.stderr
+    for mode, summary in runs_as_plain(script, tmp_path, plain):
+        procs = {p["name"]: p for p in summary["processes"]}
+        for name, reason in (("A", "terminate"), ("B", "daemon_cleanup")):
+            proc = procs[name]
+            assert (proc["exit_code"], proc["signal"], proc["end_reason"]) == \
+                (0, None, "native_exit"), proc
+            handled = proc["handled_signal"]
+            assert handled is not None and (handled["signal"], handled["reason"]) == \
+                ("SIGTERM", reason), proc
+            [helper] = [t for t in summary["threads"]
+                        if t["pid"] == proc["pid"] and t["name"] == "helper"]
+            assert helper["end_reason"] == "native_exit", helper
+            assert helper["ended_ns"] == proc["ended_ns"], (helper, proc)
+        kinds = {(f["kind"], f["pid"]): f for f in summary["findings"]}
+        a, b = procs["A"]["pid"], procs["B"]["pid"]
+        assert ("child_not_joined", b) not in kinds, summary["findings"]
+        finding = kinds[("daemon_process_terminated", b)]
+        assert "at MainProcess's exit" in finding["message"], finding
+        assert "handler is C code" in finding["message"], finding
+        finding = kinds[("native_exit", a)]
+        assert finding["message"].startswith(
+            "A exited with code 0 in C code after SIGTERM from MainProcess (terminate())"), finding
+        lost = "its calls are missing" in finding["message"]
+        assert lost == (mode == ()), (mode, finding)
+
