@@ -43,3 +43,16 @@ def test_a_worker_whose_c_sigterm_handler_exits_is_not_said_to_return(tmp_path: 
         lost = "its calls are missing" in finding["message"]
         assert lost == (mode == ()), (mode, finding)
 
+
+def test_a_helper_reparented_before_its_hello_keeps_its_parent(tmp_path: Path) -> None:
+    """A short SharedMemoryManager program: the resource tracker it starts outlives it and
+    its interpreter says hello after MainProcess ended, when getppid() names concurtrace's
+    runner. Its ppid and os_ppid read the runner's pid, a process outside the tree."""
+    script = SCRIPTS / "tracker_outlives_parent.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "started\n"), plain.stderr
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        root = summary["root_pid"]
+        [tracker] = [p for p in summary["processes"] if p["pid"] != root]
+        assert tracker["name"] == "resource tracker (multiprocessing)", tracker
+        assert (tracker["ppid"], tracker["os_ppid"]) == (root, root), tracker

@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import infrastructure_role, process_name
-from concurtrace.model.records import Finalize, ProcessStart, RawRecord
+from concurtrace.model.records import Finalize, Hello, ProcessStart, RawRecord
+from concurtrace.model.sampled import SeenProcess
 from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
@@ -118,7 +119,7 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
         parent_hello = index.last(int(start["pid"]), "hello")  # a fork runs its parent's argv
         argv = list(parent_hello["argv"]) if parent_hello else []
     proc = Process(pid=pid, name="", cmdline=argv)
-    proc.os_ppid = int(hello["ppid"]) if hello else (seen.ppid if seen else None)
+    proc.os_ppid = _os_parent(hello, seen)
     proc.ppid = None if pid == root_pid else (int(start["pid"]) if start else proc.os_ppid)
     proc.traced = bool(hello and hello.get("traced"))
     proc.functions = bool(hello and hello.get("functions"))
@@ -147,6 +148,16 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
         proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
         proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
     return proc
+
+
+def _os_parent(hello: Hello | None, seen: SeenProcess | None) -> int | None:
+    """Its OS parent when first known. The hello's getppid() names the subreaper
+    (concurtrace's runner) when the parent had died before the child's interpreter came up
+    (multiprocessing's resource tracker, started just before a short program's end): the
+    sampler's earlier sight of it, with the parent still there, is then the truth."""
+    if seen is not None and (hello is None or seen.first_ns < int(hello["ts"])):
+        return seen.ppid
+    return int(hello["ppid"]) if hello else None
 
 
 def _first_not_none(*values: Any) -> Any:
