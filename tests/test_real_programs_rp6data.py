@@ -56,3 +56,19 @@ def test_a_helper_reparented_before_its_hello_keeps_its_parent(tmp_path: Path) -
         [tracker] = [p for p in summary["processes"] if p["pid"] != root]
         assert tracker["name"] == "resource tracker (multiprocessing)", tracker
         assert (tracker["ppid"], tracker["os_ppid"]) == (root, root), tracker
+
+
+def test_a_join_says_how_much_of_it_was_the_child_s_trace_save(tmp_path: Path) -> None:
+    """torch's DataLoader joins its spawn workers at shutdown: 'Process@dataloader.py:1147
+    (SpawnProcess-1): 1 wait, 2.96 s in all; MainThread waited 28% of its life', of which
+    ~2.9 s were the worker's exit save of its function trace (not in a plain run), unsaid."""
+    script = SCRIPTS / "join_child_save.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "joined 0\n"), plain.stderr
+    for mode, summary in runs_as_plain(script, tmp_path, plain):
+        [row] = [o for o in summary["sync"]["objects"] if o["label"].startswith("Process@")]
+        saving = row["tracer_save_ns"]
+        if mode:  # --light saves no function trace
+            assert saving is None, row
+        else:
+            assert saving is not None and 0 < saving <= row["total_wait_ns"], row

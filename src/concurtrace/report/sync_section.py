@@ -73,6 +73,10 @@ def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
                     + (f" ({open_waits} still open)" if open_waits else "")
                     + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
                     f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+        saving = int(row.get("tracer_save_ns") or 0)
+        if saving:  # the child had finished: concurtrace's exit save, not the program's
+            line.append(f", {human_duration(saving)} of it after the child's program had "
+                        "finished, while concurtrace saved its function trace")
         inner = int(row.get("inner_lock_waits") or 0)
         if inner:  # model/sync_inner.py: the lock was handed on, not held long
             line.append(f", {inner} of them in its methods for its inner lock "
