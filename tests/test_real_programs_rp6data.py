@@ -72,3 +72,17 @@ def test_a_join_says_how_much_of_it_was_the_child_s_trace_save(tmp_path: Path) -
             assert saving is None, row
         else:
             assert saving is not None and 0 < saving <= row["total_wait_ns"], row
+
+
+def test_a_thread_of_a_killed_process_is_cut_by_the_kill(tmp_path: Path) -> None:
+    """A Python thread the hooks saw start, in a process that died of SIGKILL (or in C
+    code: the DataLoader worker above), read 'ended (untraced)' at the sampler's last sight
+    of it, end_reason null, as a thread of C code."""
+    script = SCRIPTS / "kill_with_thread.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "child -9\n"), plain.stderr
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        [child] = [p for p in summary["processes"] if p["name"] == "child"]
+        [helper] = [t for t in summary["threads"] if t["name"] == "helper"]
+        assert (helper["pid"], helper["end_reason"]) == (child["pid"], "killed"), helper
+        assert helper["ended_ns"] == child["ended_ns"], (helper, child)
