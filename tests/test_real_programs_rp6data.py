@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from traced import SCRIPTS, plain_run, runs_as_plain
+from traced import SCRIPTS, concurtrace, plain_run, runs_as_plain, summary_json
 
 
 def test_a_worker_whose_c_sigterm_handler_exits_is_not_said_to_return(tmp_path: Path) -> None:
@@ -86,3 +86,17 @@ def test_a_thread_of_a_killed_process_is_cut_by_the_kill(tmp_path: Path) -> None
         [helper] = [t for t in summary["threads"] if t["name"] == "helper"]
         assert (helper["pid"], helper["end_reason"]) == (child["pid"], "killed"), helper
         assert helper["ended_ns"] == child["ended_ns"], (helper, child)
+
+
+def test_a_row_says_how_many_of_its_waits_timed_out(tmp_path: Path) -> None:
+    """torch's DataLoader joins each worker with join(timeout=5) and then terminate()s the
+    ones still alive: the row 'Process@dataloader.py:1147 (SpawnProcess-1): 1 wait, 5.01 s'
+    did not say that join gave up (outcomes has it: timed_out)."""
+    trace = tmp_path / "t.pftrace"
+    code = "import threading\nthreading.Event().wait(0.05)\nprint('ok')"
+    run = concurtrace("run", "--quiet", "-o", str(trace), "--force", "-c", code, cwd=tmp_path)
+    assert (run.returncode, run.stdout) == (0, "ok\n"), run.stderr
+    [row] = [o for o in summary_json(trace)["sync"]["objects"] if o["kind"] == "Event"]
+    assert row["outcomes"] == {"timed_out": 1}, row
+    text = concurtrace("summary", str(trace)).stdout
+    assert ": 1 wait (1 timed out), " in text.replace("\n", " "), text
