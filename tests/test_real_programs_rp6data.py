@@ -100,3 +100,16 @@ def test_a_row_says_how_many_of_its_waits_timed_out(tmp_path: Path) -> None:
     assert row["outcomes"] == {"timed_out": 1}, row
     text = concurtrace("summary", str(trace)).stdout
     assert ": 1 wait (1 timed out), " in text.replace("\n", " "), text
+
+
+def test_del_of_a_local_frees_it_after_a_hooked_wait(tmp_path: Path) -> None:
+    """CPython 3.10's `python -m test test_concurrent_futures` hung in test_del_shutdown
+    (the executor manager thread waiting for the shutdown lock it held): our hooks' reads
+    of frame.f_locals (find_name, outer_call) left snapshots that kept deleted locals alive
+    (3.10-3.12), freed later by another read, in another thread."""
+    script = SCRIPTS / "del_local_after_wait.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "freed\nafter del\n"), plain.stderr
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        labels = [o["label"] for o in summary["sync"]["objects"]]
+        assert "Lock@del_local_after_wait.py:17 (lock)" in labels, labels
