@@ -113,3 +113,16 @@ def test_del_of_a_local_frees_it_after_a_hooked_wait(tmp_path: Path) -> None:
     for _, summary in runs_as_plain(script, tmp_path, plain):
         labels = [o["label"] for o in summary["sync"]["objects"]]
         assert "Lock@del_local_after_wait.py:17 (lock)" in labels, labels
+
+
+def test_a_lock_wait_does_not_keep_the_holder_s_frame(tmp_path: Path) -> None:
+    """The wait's holder_stack came from the holder's frame, which the hook kept for the
+    whole wait: `del owner` freed nothing, the object was freed in the waiter once it got
+    the lock (CPython 3.10's test_concurrent_futures hung in test_del_shutdown so)."""
+    script = SCRIPTS / "holder_frame_kept.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "freed in MainThread\ndeleted\n"), \
+        plain.stderr
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        [row] = [o for o in summary["sync"]["objects"] if o["label"].startswith("Lock@")]
+        assert row["waits"] == 1, row
