@@ -126,3 +126,13 @@ def test_a_lock_wait_does_not_keep_the_holder_s_frame(tmp_path: Path) -> None:
     for _, summary in runs_as_plain(script, tmp_path, plain):
         [row] = [o for o in summary["sync"]["objects"] if o["label"].startswith("Lock@")]
         assert row["waits"] == 1, row
+
+
+def test_a_python_trace_function_keeps_the_traced_frame_s_locals(tmp_path: Path) -> None:
+    """The other side of the f_locals fix: under a trace function of Python the snapshot is
+    written back into the frame, so the hooks leave it whole there."""
+    script = SCRIPTS / "python_tracer_locals.py"
+    plain = plain_run(script, tmp_path)
+    assert (plain.returncode, plain.stdout) == (0, "42\n"), plain.stderr
+    for _ in runs_as_plain(script, tmp_path, plain):
+        pass

@@ -12,13 +12,17 @@ took that lock again. Here the snapshot is copied and emptied: the frame keeps a
 dict, and the copy dies with the hook's search.
 
 Not emptied: a frame whose code may hold or read its own snapshot (it calls locals(),
-vars(), dir(), exec or eval: `ns = locals()` is that very dict), and frames whose f_locals
-is their namespace (module and class bodies: not CO_OPTIMIZED).
+vars(), dir(), exec or eval: `ns = locals()` is that very dict), frames whose f_locals
+is their namespace (module and class bodies: not CO_OPTIMIZED), and none while this thread
+runs a trace or profile function written in Python (pdb, coverage's PyTracer, profile):
+around each call of it CPython writes the snapshot back into the frame
+(PyFrame_LocalsToFast), and an emptied one would unbind the frame's locals.
 """
 
 from __future__ import annotations
 
 import sys
+import types
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
@@ -34,11 +38,18 @@ def frame_locals(frame: Any) -> Any:
     local = frame.f_locals
     code = frame.f_code
     if not SNAPSHOT or not code.co_flags & CO_OPTIMIZED or not OWN_SNAPSHOT.isdisjoint(
-            code.co_names):
+            code.co_names) or _python_tracer():
         return local
     found = dict(local)
     local.clear()
     return found
+
+
+def _python_tracer() -> bool:
+    """This thread runs under a trace or profile function of Python (not a C one such as
+    VizTracer's or cProfile's, which never write a snapshot back)."""
+    return sys.gettrace() is not None or isinstance(
+        sys.getprofile(), (types.FunctionType, types.MethodType))
 
 
 def frame_local(frame: Any, name: str) -> Any:
