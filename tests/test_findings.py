@@ -83,14 +83,14 @@ def test_native_exit_says_the_calls_are_lost_and_who_signalled() -> None:
     stop (2); with no signal and a nonzero code, an extension's exit() (4); at its parent's
     exit, multiprocessing's cleanup: daemon_process_terminated, and no child_not_joined."""
     sigterm = Send(S - 10**6, S - 10**6, 1, 15, "terminate")
-    timeline, proc = _tree(end_reason="native_exit", handled=sigterm, functions=True)
+    timeline, proc = _tree(end_reason="native_exit", handled=sigterm, function_trace=True)
     finding = native_exit(timeline, proc, None)
     assert finding is not None and finding.severity == 2, finding
     assert finding.message.startswith("Process-1 exited with code 0 in C code after SIGTERM "
                                       "from MainProcess (terminate())"), finding
     assert "its calls are missing" in finding.message, finding
     assert _kinds(timeline) == ["native_exit"]
-    timeline, proc = _tree(end_reason="native_exit", exit_code=3, functions=False)
+    timeline, proc = _tree(end_reason="native_exit", exit_code=3, function_trace=False)
     finding = native_exit(timeline, proc, None)
     assert finding is not None and finding.severity == 4, finding
     assert "calls are missing" not in finding.message, finding  # --light: none to lose

@@ -9,7 +9,15 @@ import signal
 import sys
 from pathlib import Path
 
-from traced import SCRIPTS, concurtrace, plain_run, runs_as_plain, start_detached, summary_json
+from traced import (
+    SCRIPTS,
+    concurtrace,
+    line_of,
+    plain_run,
+    runs_as_plain,
+    start_detached,
+    summary_json,
+)
 
 
 def test_tasks_of_a_terminated_process_are_not_a_deadlock(tmp_path: Path) -> None:
@@ -136,3 +144,18 @@ def test_children_of_a_group_stop_are_not_orphans(tmp_path: Path) -> None:
         assert all(p["ended_ns"] > root["ended_ns"] + 1_000_000 for p in children), children
         kinds = [f["kind"] for f in summary["findings"]]
         assert "orphan_still_running" not in kinds, summary["findings"]
+
+
+def test_nothing_of_ours_runs_while_event_wait_holds_the_events_lock(tmp_path: Path) -> None:
+    """A SIGTERM handler that calls stop_event.set() while the main thread is entering
+    stop_event.wait() deadlocks if it lands while wait holds the Event's own lock: plain
+    Python has a window of a few bytecodes; our lock wrapper and Condition.wait hook ran in
+    it (2 of 16 runs of a server-like script hung under --light; handlers found the lock held
+    10x as often as without us). The functions called in that window are plain's now."""
+    script = SCRIPTS / "event_wait_window.py"
+    plain = plain_run(script, tmp_path)
+    assert plain.returncode == 0 and "('threading.py', '_release_save')" in plain.stdout, plain
+    for _, summary in runs_as_plain(script, tmp_path, plain):
+        waits = [o for o in summary["sync"]["objects"] if o["kind"] == "Event"]
+        assert [o["label"].split(" ")[0] for o in waits] == \
+            [f"Event@event_wait_window.py:{line_of(script, 'ev = threading.Event()')}"], waits

@@ -73,3 +73,8 @@ def runs_as_plain(script: Path, cwd: Path, plain: subprocess.CompletedProcess[st
                           *args, cwd=cwd)
         assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout), run.stderr
         yield mode, summary_json(trace)
+
+
+def line_of(path: Path, text: str) -> int:
+    """The 1-based number of the first line of path that holds text."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)

@@ -4,6 +4,7 @@ coroutine without reporting its call to the profiler, only its return: VizTracer
 "Unexpected function return, tracing is stopped" and records no more calls."""
 
 import asyncio
+import warnings
 
 
 async def inner(fut: "asyncio.Future[None]") -> int:
@@ -28,3 +29,4 @@ async def main() -> None:
 
 
 asyncio.run(main())
+warnings.warn("the program's own", RuntimeWarning, stacklevel=1)

@@ -27,6 +27,8 @@ FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed
 MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
                  "mp.Pipe.poll": "waiting in poll() for a message from {}",
                  "mp.Process.join": "waiting for {} to end",
+                 "mp.Queue.flush": "waiting for a reader of {}",
+                 "mp.JoinableQueue.flush": "waiting for a reader of {}",
                  "mp.Process.exit_join": "waiting at exit for {} to end",
                  "mp.AsyncResult": "waiting for the result of {}",
                  "mp.connection.wait": "waiting in {}",

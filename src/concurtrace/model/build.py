@@ -122,7 +122,6 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     proc.os_ppid = _os_parent(hello, seen)
     proc.ppid = None if pid == root_pid else (int(start["pid"]) if start else proc.os_ppid)
     proc.traced = bool(hello and hello.get("traced"))
-    proc.functions = bool(hello and hello.get("functions"))
     proc.daemon = _first_not_none(role and role.get("daemon"), start and start.get("daemon"))
     proc.start_method = _first_not_none(start and start.get("method"), role and role.get("method"),
                                         "fork" if hello and hello["origin"] == "fork" else None)
@@ -147,6 +146,8 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     if finalize is not None and finalize["reason"] in ("exit", "os._exit"):
         proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
         proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
+    last_hello = index.last(pid, "hello")
+    proc.function_trace = last_hello is None or bool(last_hello.get("functions", True))
     return proc
 
 
@@ -181,6 +182,13 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     hello = index.last(proc.pid, "hello")
     # The thread that forked is the child's main thread and keeps its name ("forker-0").
     name = str(hello.get("thread_name") or "MainThread") if hello else "MainThread"
+    # Not a Python we traced (uname, sh): its main thread's own name, which /proc/P/comm is;
+    # the process's is read again after an exec, its thread's may predate it ("python").
+    seen_proc, seen_main = observed.processes.get(proc.pid), observed.threads.get((proc.pid,
+                                                                                   proc.pid))
+    if hello is None:
+        name = (seen_proc.name if seen_proc is not None else "") \
+            or (seen_main.comm if seen_main is not None else "") or name
     main = Thread(pid=proc.pid, tid=proc.pid, name=name, daemon=False, is_main=True,
                   started_ns=proc.started_ns)
     proc.threads[proc.pid] = main

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from concurtrace.model.deadlock_mp import process_edges
 from concurtrace.model.plain import Plain
 from concurtrace.model.records import RawRecord, lifecycle_records
 from concurtrace.model.sync import LOCK_KINDS, SyncData, Wait
-from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
+from concurtrace.model.sync_mp import FLUSH, PROCESS_JOINS, SHARED_LOCK_KINDS
 
 
 class Deadlock(Plain):
@@ -61,6 +62,8 @@ def find_deadlocks(data: SyncData) -> list[Deadlock]:
         if holder is not None and holder != (wait.pid, wait.tid) \
                 and holder not in data.thread_exits:
             edges[(wait.pid, wait.tid)] = (holder, wait)
+    for waiter, edge in process_edges(data).items():
+        edges.setdefault(waiter, edge)
     found: list[Deadlock] = []
     seen: set[Node] = set()
     for start in sorted(edges):
@@ -170,8 +173,12 @@ def describe(deadlock: Deadlock, names: dict[tuple[int, int], str],
     parts = []
     for index, wait in enumerate(deadlock.waits):
         holder = deadlock.waits[(index + 1) % len(deadlock.waits)]
-        what = f"{wait.label} to end" if wait.kind == "Thread" else \
-            f"{wait.label} held by {name(holder.pid, holder.tid)}"
+        if wait.kind == "Thread" or wait.kind in PROCESS_JOINS:
+            what = f"{wait.label} to end"
+        elif wait.kind.endswith(FLUSH):
+            what = f"{name(holder.pid, holder.tid)} to read {wait.label}"
+        else:
+            what = f"{wait.label} held by {name(holder.pid, holder.tid)}"
         parts.append(("" if index == 0 else "which ") + f"waits for {what}")
     first = deadlock.waits[0]
     return f"{name(first.pid, first.tid)} " + ", ".join(parts)

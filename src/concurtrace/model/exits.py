@@ -9,6 +9,7 @@ from concurtrace.model.sends import (
     credited_send,
     died_before,
     handled_send,
+    not_ignored,
     sends_to,
     survived_delivery,
     unexplained_deliveries,
@@ -51,8 +52,8 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     sends = sends_to(pid, index, observed)
     _end_reason(proc, index, sends, reap_ts, observed)
     if proc.signal is None and proc.exit_code is not None:
-        taken = sorted(sends + unexplained_deliveries(pid, sends, observed),
-                       key=lambda s: s.start_ts)
+        taken = sorted(not_ignored(pid, sends, index)
+                       + unexplained_deliveries(pid, sends, observed), key=lambda s: s.start_ts)
         alive_after = last_own if last_own is not None else reap_ts
         native = proc.end_reason == "native_exit"
         if native:  # it wrote nothing after the signal: that it exited (not of the signal)
@@ -60,6 +61,26 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
         proc.handled = _cause(handled_send(taken, alive_after), taken)
         if native and proc.handled is not None and (proc.ended_ns or 0) < proc.handled.ts:
             proc.ended_ns = proc.handled.ts  # last seen before the signal it then took
+        proc.handled_also = same_stop(proc.handled, taken)
+
+
+SAME_STOP_NS = 150_000_000  # sends of one signal this close are one stop (a Ctrl-C, passed on)
+
+
+def same_stop(handled: Send | None, taken: list[Send]) -> list[Send]:
+    """The sends of the handled signal by other senders in the SAME_STOP_NS before it: a
+    server's workers take the group's Ctrl-C and then their master's SIGINT (sanic); naming
+    only the last hid the Ctrl-C they had begun to stop on."""
+    if handled is None:
+        return []
+    also: list[Send] = []
+    for send in taken:
+        if send.signum == handled.signum and send is not handled \
+                and handled.start_ts - SAME_STOP_NS <= send.start_ts <= handled.start_ts \
+                and (send.sender, send.reason) != (handled.sender, handled.reason) \
+                and all((s.sender, s.reason) != (send.sender, send.reason) for s in also):
+            also.append(send)
+    return also
 
 
 def _cause(handled: Send | None, taken: list[Send]) -> Send | None:
@@ -88,7 +109,7 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
             proc.ended_by = send
             proc.terminated_by = TerminatedBy(send.sender, send.reason)
             if send.reason == "raised":  # what it had handled before raising it itself
-                taken = sorted([s for s in sends if s is not send]
+                taken = sorted([s for s in not_ignored(proc.pid, sends, index) if s is not send]
                                + unexplained_deliveries(proc.pid, sends, observed),
                                key=lambda s: s.start_ts)
                 proc.handled = handled_send(taken, send.start_ts)

@@ -33,7 +33,7 @@ from concurtrace.model.sentences import (
 )
 from concurtrace.model.sync import LOCK_KINDS
 from concurtrace.model.sync_findings import lock_held_while_blocking, queue_bottleneck
-from concurtrace.model.sync_mp import SHARED_LOCK_KINDS
+from concurtrace.model.sync_mp import SHARED_LOCK_KINDS, waiting_text
 from concurtrace.model.timeline import Finding, Process, Send, Thread, Timeline
 from concurtrace.model.units import human_duration, lifetime
 from concurtrace.model.vocabulary import FindingKind
@@ -121,7 +121,7 @@ NO_PYTHON_EXIT = "no Python exit ran (no atexit, no finally blocks)"
 
 
 def _lost_calls(proc: Process) -> str:
-    if not proc.functions:  # --light: there was no function trace to lose
+    if not proc.function_trace:  # --light: there was no function trace to lose
         return f"{NO_PYTHON_EXIT}."
     return f"{NO_PYTHON_EXIT}, so concurtrace could not save its function trace: its calls " \
         "are missing; its lifecycle, waits and sampled states are kept."
@@ -248,8 +248,8 @@ def _save_delayed_kill(proc: Process) -> bool:
     save took most of the exit. A kill long after a short save (a slow __del__ at teardown,
     a pool's terminate() racing its workers' exit) comes without concurtrace too."""
     began, ended, saved = proc.exit_began_ns, proc.ended_ns, proc.trace_saved_ns
-    if began is None or ended is None:
-        return False
+    if began is None or ended is None or not proc.function_trace:
+        return False  # (--light: no function trace to save, the exit was the program's own)
     return saved is None or saved >= ended or 2 * (saved - began) >= ended - began
 
 
@@ -260,6 +260,8 @@ def _killed_exiting(proc: Process) -> str:
     if began is None or ended is None or ended <= began:
         return ""
     after = f"{human_duration(ended - began)} after its program had finished and begun to exit"
+    if not proc.function_trace:  # --light: nothing of ours to save; the interpreter's own
+        return after  # finalization (modules, objects) was under way
     saved = proc.trace_saved_ns
     if saved is None or saved >= ended:
         return f"{after}, while concurtrace was still saving its function trace"
@@ -326,7 +328,7 @@ def thread_stopped(timeline: Timeline, proc: Process, thread: Thread) -> Finding
     doing = None
     if open_waits:  # the recorded wait says on what, in the program's terms (a Future's
         wait = max(open_waits, key=lambda w: w.start)  # result read "waiting for a lock")
-        doing = f"waiting for {wait.label}"
+        doing = waiting_text(wait, wait.label)
         blocked = wait.kind in LOCK_KINDS + SHARED_LOCK_KINDS + ("Thread",)
     return Finding("thread_stopped", proc.pid, thread.tid,
                    f"Thread '{thread.name}' in {proc.name} was "

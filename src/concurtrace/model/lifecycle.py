@@ -120,7 +120,8 @@ def _process_events(linker: _Linker, proc: Process, about: list[Record]) -> None
     handled = proc.handled
     sender = linker.timeline.processes.get(handled.sender or -1) if handled else None
     end_mark = linker.instant(proc, proc.pid, proc.ended_ns,
-                              exit_sentence(proc, killer, sender), end_args)
+                              exit_sentence(proc, killer, sender, linker.timeline.processes),
+                              end_args)
     if proc.ended_by is not None:  # only the send that delivered the fatal signal
         kill_site = linker.call_site(_send_site(proc.ended_by), f"signal {proc.name}")
         if kill_site is not None:

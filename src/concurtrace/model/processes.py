@@ -154,12 +154,15 @@ class Process(Plain):
     role: str | None  # "infrastructure": a helper the library runs (resource tracker...)
     ended_by: Send | None  # the send that delivered the fatal signal
     handled: Send | None  # a send it outlived (handled) before it exited on its own
+    # the sends of that signal by others just before it, the same stop (sanic's workers get
+    # the group's Ctrl-C, then their master's SIGINT 5 ms later), in time order
+    handled_also: list[Send]
     # SIGKILL from no traced process just after the thread that started it ended (the
     # kernel's PR_SET_PDEATHSIG): (that thread's name, ns from its end to the death)
     starter_ended: tuple[str, int] | None
     exit_began_ns: int | None  # its program was done (atexit run): our exit save began
     trace_saved_ns: int | None  # that save ended (None: it never did)
-    functions: bool  # its tracer recorded function calls (not --light)
+    function_trace: bool  # it traced function calls (not under --light): a save at exit
     threads: dict[int, Thread]
     instants: list[Instant]
     # each os.exec* it made: {"ts_ns", "argv", "traced"} (traced: the new image said hello)
@@ -168,8 +171,8 @@ class Process(Plain):
     __slots__ = ("pid", "name", "cmdline", "ppid", "os_ppid", "daemon", "start_method",
                  "started_ns", "ended_ns", "exit_code", "signal", "terminated_by", "end_reason",
                  "exc_type", "traced", "joined", "ran_target", "fork_of", "role", "ended_by",
-                 "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "functions",
-                 "threads", "instants", "execs")
+                 "handled", "starter_ended", "exit_began_ns", "trace_saved_ns", "threads",
+                 "instants", "execs", "function_trace", "handled_also")
 
     def __init__(self, pid: int, name: str, cmdline: list[str] | None = None,
                  ppid: int | None = None, os_ppid: int | None = None, daemon: bool | None = None,
@@ -181,10 +184,11 @@ class Process(Plain):
                  fork_of: int | None = None, role: str | None = None, ended_by: Send | None = None,
                  handled: Send | None = None,
                  starter_ended: tuple[str, int] | None = None, exit_began_ns: int | None = None,
-                 trace_saved_ns: int | None = None, functions: bool = False,
-                 threads: dict[int, Thread] | None = None,
+                 trace_saved_ns: int | None = None, threads: dict[int, Thread] | None = None,
                  instants: list[Instant] | None = None,
-                 execs: list[dict[str, Any]] | None = None) -> None:
+                 execs: list[dict[str, Any]] | None = None,
+                 function_trace: bool = True,
+                 handled_also: list[Send] | None = None) -> None:
         self.pid = pid
         self.name = name
         self.cmdline = [] if cmdline is None else cmdline
@@ -209,10 +213,11 @@ class Process(Plain):
         self.starter_ended = starter_ended
         self.exit_began_ns = exit_began_ns
         self.trace_saved_ns = trace_saved_ns
-        self.functions = functions
         self.threads = {} if threads is None else threads
         self.instants = [] if instants is None else instants
         self.execs = [] if execs is None else execs
+        self.function_trace = function_trace
+        self.handled_also = [] if handled_also is None else handled_also
 
     def untraced_since(self) -> int | None:
         """When it exec'd a program that is not traced (sh, another Python without us): what

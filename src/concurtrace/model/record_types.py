@@ -112,6 +112,18 @@ class SignalReceived(_Written):
     stack: list[Frame]
 
 
+class SignalsIgnored(_Written):
+    """The signals the writer ignores (SIG_IGN) from ts on, of those that end a process by
+    default: written at its start when there are some (inherited), and each time the program
+    sets or leaves SIG_IGN for one. A send of one of them then neither ended nor was handled
+    by it (huey's process workers, multiprocessing's manager and resource tracker ignore
+    SIGINT)."""
+
+    ev: Literal["ignoring"]
+    ts: int
+    signums: list[int]
+
+
 class _ExceptionOptional(_Written, total=False):
     # "interpreter": uncaught in the main thread; "program": the program's own call of
     # sys.excepthook for an error it handled
@@ -223,10 +235,11 @@ class Subinterpreter(_Written):
     ts: int
 
 
-Record = (Hello | Role | ProcessStart | Terminate | Reaped | Join | SignalReceived
+Record = (Hello | Role | ProcessStart | Terminate | Reaped | Join | SignalReceived | SignalsIgnored
           | ExceptionRaised | ExitCall | ExecCall | ThreadStart | ThreadExit | ThreadAbandoned
           | Finalize | TraceSaved | TraceError | Subinterpreter | TraceStopped)
 RECORD_TYPES: tuple[type[Any], ...] = (
-    Hello, Role, ProcessStart, Terminate, Reaped, Join, SignalReceived, ExceptionRaised,
+    Hello, Role, ProcessStart, Terminate, Reaped, Join, SignalReceived, SignalsIgnored,
+    ExceptionRaised,
     ExitCall, ExecCall, ThreadStart, ThreadExit, ThreadAbandoned, Finalize, TraceSaved,
     TraceError, Subinterpreter, TraceStopped)

@@ -32,8 +32,8 @@ else:
 
 __all__ = ["LIFECYCLE_KINDS", "ExceptionRaised", "ExecCall", "ExitCall", "Finalize", "Hello",
            "Join", "ProcessStart", "RawRecord", "Reaped", "Record", "RecordWriter", "Role",
-           "SignalReceived", "Subinterpreter", "Terminate", "ThreadAbandoned", "ThreadExit",
-           "ThreadStart", "TraceError", "TraceSaved", "TraceStopped", "as_lifecycle",
+           "SignalReceived", "SignalsIgnored", "Subinterpreter", "Terminate", "ThreadAbandoned",
+           "ThreadExit", "ThreadStart", "TraceError", "TraceSaved", "TraceStopped", "as_lifecycle",
            "lifecycle_records", "read_records", "read_session"]
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ else:
 LIFECYCLE_KINDS = frozenset({
     "hello", "role", "process_start", "terminate", "reaped", "join", "signal", "exception",
     "exit_call", "exec", "thread_start", "thread_exit", "thread_abandoned", "finalize",
-    "trace_saved", "trace_error", "subinterpreter", "trace_stopped"})
+    "trace_saved", "trace_error", "subinterpreter", "trace_stopped", "ignoring"})
 
 if TYPE_CHECKING:
     from pathlib import Path  # the parent passes Paths; the child never imports pathlib
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         Record,
         Role,
         SignalReceived,
+        SignalsIgnored,
         Subinterpreter,
         Terminate,
         ThreadAbandoned,
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     )
 else:  # the child builds plain dicts by these names (record_types.py says why)
     Hello = Role = ProcessStart = Terminate = Reaped = Join = SignalReceived = dict
+    SignalsIgnored = dict
     ExceptionRaised = ExecCall = ExitCall = ThreadStart = ThreadExit = ThreadAbandoned = dict
     Finalize = TraceSaved = TraceError = Subinterpreter = TraceStopped = dict
     Record = RawRecord

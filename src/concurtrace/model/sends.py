@@ -42,6 +42,32 @@ def sends_to(pid: int, index: RecordIndex, observed: Observed) -> list[Send]:
     return sends
 
 
+def not_ignored(pid: int, sends: list[Send], index: RecordIndex) -> list[Send]:
+    """The sends of a signal that pid did not ignore (SIG_IGN) when it came: an ignored one
+    was neither handled nor fatal (huey's process workers ignore the group's Ctrl-C; their
+    parent stops them by an Event). The dispositions come from its "ignoring" records, each
+    image starting afresh at its "hello"."""
+    changes: list[tuple[int, frozenset[int]]] = []
+    for record in index.own.get(pid, []):
+        if record["ev"] == "hello":
+            changes.append((int(record["ts"]), frozenset()))
+        elif record["ev"] == "ignoring":
+            changes.append((int(record["ts"]), frozenset(int(n) for n in record["signums"])))
+    if not any(ignored for _, ignored in changes):
+        return sends
+    changes.sort(key=lambda change: change[0])
+
+    def ignored_at(ts: int, signum: int) -> bool:
+        now: frozenset[int] = frozenset()
+        for when, ignored in changes:
+            if when > ts:
+                break
+            now = ignored
+        return signum in now
+
+    return [s for s in sends if not ignored_at(s.ts, s.signum)]
+
+
 def unexplained_deliveries(pid: int, sends: list[Send], observed: Observed) -> list[Send]:
     """A send "from outside the traced tree" for each signal pid took (its C handler ran)
     that no recorded send of that signal before it explains: a shell's kill of a server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal as signal_module
+from collections.abc import Mapping
 
 from concurtrace.model.timeline import Process, Send, Thread, short_path
 from concurtrace.model.vocabulary import STATES
@@ -49,12 +50,14 @@ def start_sentence(proc: Process, parent: Process | None) -> str:
     return f"{proc.label()} started{by}{how}"
 
 
-def exit_sentence(proc: Process, killer: Process | None, sender: Process | None = None) -> str:
+def exit_sentence(proc: Process, killer: Process | None, sender: Process | None = None,
+                  processes: Mapping[int, Process] | None = None) -> str:
     if proc.signal:
         if proc.terminated_by is not None and proc.terminated_by.reason != "external":
             why = REASONS.get(proc.terminated_by.reason, "{killer}").format(
                 killer=killer.name if killer else f"pid {proc.terminated_by.pid}")
-            return f"{proc.name} terminated by {proc.signal}: {why}{after_signal(proc, sender)}"
+            return f"{proc.name} terminated by {proc.signal}: {why}" \
+                + after_signal(proc, sender, processes)
         if proc.signal in CRASH_SIGNALS:
             return f"{proc.name} crashed with {proc.signal}"
         return f"{proc.name} killed by {proc.signal} from outside the traced tree"
@@ -66,16 +69,25 @@ def exit_sentence(proc: Process, killer: Process | None, sender: Process | None 
         return f"{proc.name} called os._exit({proc.exit_code})"
     if proc.end_reason == "native_exit":
         return f"{proc.name} exited with code {proc.exit_code} in C code (no Python exit)" \
-            f"{after_signal(proc, sender)}"
-    return f"{proc.name} exited with code {proc.exit_code}{after_signal(proc, sender)}"
+            f"{after_signal(proc, sender, processes)}"
+    return f"{proc.name} exited with code {proc.exit_code}{after_signal(proc, sender, processes)}"
 
 
-def after_signal(proc: Process, sender: Process | None) -> str:
-    """" after SIGTERM from master (handled)" for a process that outlived a send, or ""."""
+def after_signal(proc: Process, sender: Process | None,
+                 processes: Mapping[int, Process] | None = None) -> str:
+    """" after SIGTERM from master (handled)" for a process that outlived a send, or "";
+    " after SIGINT from outside the traced tree and from master (handled)" when others
+    sent it too in the same stop (processes: to name them)."""
     if proc.handled is None:
         return ""
+    # A send to the whole group (Ctrl-C) is stamped when concurtrace heard of it, which can
+    # be after a traced process's reaction to it (a master passing it on): it goes first.
+    sends = sorted([*proc.handled_also, proc.handled],
+                   key=lambda s: not (s.sender is None and s.reason == "external"))
+    names = [sender_name(s, sender if s is proc.handled
+                         else (processes or {}).get(s.sender or -1)) for s in sends]
     return f" after {signal_name(proc.handled.signum)} from " \
-        f"{sender_name(proc.handled, sender)} (handled)"
+        + " and from ".join(dict.fromkeys(names)) + " (handled)"
 
 
 def unfinished_call(thread: Thread) -> str | None:

@@ -38,6 +38,8 @@ def timeline_to_dict(timeline: Timeline) -> dict[str, Any]:
         row["terminated_by"] = ({"pid": proc.terminated_by.pid, "reason": proc.terminated_by.reason}
                                 if proc.terminated_by else None)
         row["handled_signal"] = _handled_to_dict(proc.handled)
+        if row["handled_signal"] is not None and proc.handled_also:
+            row["handled_signal"]["also"] = [_handled_to_dict(s) for s in proc.handled_also]
         processes.append(row)
         for thread in sorted(proc.threads.values(), key=lambda t: (not t.is_main, t.tid)):
             trow = {key: getattr(thread, key) for key in THREAD_KEYS}
@@ -77,6 +79,9 @@ def timeline_from_dict(data: dict[str, Any]) -> Timeline:
         proc.terminated_by = TerminatedBy(killer.get("pid"), str(killer.get("reason"))) \
             if isinstance(killer, dict) else None
         proc.handled = _handled_from_dict(row.get("handled_signal"))
+        handled_row = row.get("handled_signal")
+        also = handled_row.get("also") if isinstance(handled_row, dict) else None
+        proc.handled_also = [s for s in map(_handled_from_dict, also or []) if s is not None]
         timeline.processes[proc.pid] = proc
     for row in data.get("threads", []):
         owner = timeline.processes.get(int(row["pid"]))

@@ -11,7 +11,7 @@ from concurtrace.model.stall import stall_summary
 from concurtrace.model.sync import LOCK_KINDS, Hold, LockCounts, Wait
 from concurtrace.model.sync_exit import exit_wait_rows
 from concurtrace.model.sync_inner import is_inner
-from concurtrace.model.sync_mp import PROCESS_JOINS, SERVER_SIDE
+from concurtrace.model.sync_mp import FLUSH, PROCESS_JOINS, SERVER_SIDE, waiting_text
 from concurtrace.model.sync_mp_analysis import shared_contention
 from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import short_duration as _human
@@ -80,12 +80,16 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
 
 
 def _waiting_for(wait: Wait) -> str:
-    if wait.kind in JOIN_KINDS:
-        return f"waiting for {wait.label} to end"
-    return f"waiting for {wait.label}"
+    return waiting_text(wait, wait.label)
 
 
 def _deadlock_advice(deadlock: Deadlock) -> str:
+    if any(w.kind.endswith(FLUSH) for w in deadlock.waits):
+        return ("A process cannot end before its queue's feeder thread has written what it "
+                "put into the queue's pipe, and nobody reads the queue while the parent waits "
+                "in join(): take the items off the queue (get()) before joining the process "
+                "that put them (Python docs, multiprocessing guidelines: 'Joining processes "
+                "that use queues').")
     if any(w.kind in JOIN_KINDS for w in deadlock.waits):
         return ("A thread waits for another to end while holding a lock that one needs: "
                 "release the lock before join(), or join with a timeout.")

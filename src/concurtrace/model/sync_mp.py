@@ -85,7 +85,7 @@ def relabel(wait: SharedWait, objects: Objects) -> bool:
     head, paren, name = wait.label.partition(" (")
     if label and head.endswith("@?"):
         wait.label = label + (f" ({name}" if paren else "")
-    if kind != wait.kind and not wait.kind.endswith((".get", ".put", ".recv", ".poll")):
+    if kind != wait.kind and not wait.kind.endswith((".get", ".put", ".recv", ".poll", FLUSH)):
         wait.kind = kind
     server = known.get("server_pid")
     wait.server_pid = int(server) if isinstance(server, int) else None
@@ -105,6 +105,16 @@ class JoinWait(Protocol):
 
 
 PROCESS_JOINS = ("mp.Process.join", "mp.Process.exit_join")
+FLUSH = ".flush"  # a Queue's feeder thread writing a put into the full pipe (hooks_sync_mp_feeder)
+
+
+def waiting_text(wait: JoinWait | SharedWait, label: str) -> str:
+    """"waiting for <label>", "... for a reader of <queue>", "... for <process> to end"."""
+    if wait.kind.endswith(FLUSH):
+        return f"waiting for a reader of {label}"
+    if wait.kind in PROCESS_JOINS or wait.kind == "Thread":
+        return f"waiting for {label} to end"
+    return f"waiting for {label}"
 
 
 class ProcessEnds:

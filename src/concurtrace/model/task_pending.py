@@ -49,10 +49,19 @@ def killed_by(timeline: Timeline, proc: Process | None) -> str | None:
     return proc.signal
 
 
-def pending_when(root_end: int | None, killed: str | None) -> str:
+def pending_when(root_end: int | None, killed: str | None, root: Task | None = None) -> str:
     if root_end is not None:
-        return "the main coroutine returned"
+        return "the main coroutine " + main_ended(root)
     return f"{killed} ended its process" if killed else "its process stopped"
+
+
+def main_ended(root: Task | None) -> str:
+    """How the main coroutine ended: "returned", "raised KeyError", "was cancelled"."""
+    if root is not None and root.outcome == "exception":
+        return f"raised {root.exc}" if root.exc else "raised"
+    if root is not None and root.outcome == "cancelled":
+        return "was cancelled"
+    return "returned"
 
 
 def pending_advice(task: Task, root_end: int | None, killed: str | None) -> str:

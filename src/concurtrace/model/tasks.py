@@ -190,7 +190,9 @@ def _created(data: AsyncioData, pid: int, record: RawRecord) -> None:
         data.blocks = [b for b in data.blocks if (b.pid, b.task) != key]
         return
     if task.eager:  # its first step ran inside create_task
-        _step(data, pid, record)
+        if task.steps:  # later steps came first: theirs is the name it got since (3.12's
+            record = {key: value for key, value in record.items() if key != "name"}
+        _step(data, pid, record)  # create_task(name=...) sets it after the eager step)
 
 
 def _step(data: AsyncioData, pid: int, record: RawRecord) -> None:

@@ -49,7 +49,9 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
                 f"{row['culprit']}: no other task or callback ran meanwhile.",
                 "A synchronous call inside a coroutine: move it to asyncio.to_thread(...) "
                 "(or loop.run_in_executor), or use an async API for it.", 4))
-        root_end = max((t.ended_ns for t in tasks if t.root and t.ended_ns), default=None)
+        ended_roots = [t for t in tasks if t.root and t.ended_ns]
+        last_root = max(ended_roots, key=lambda t: t.ended_ns or 0, default=None)
+        root_end = last_root.ended_ns if last_root is not None else None
         pending = [t for t in tasks if not t.root and _pending_at_exit(t, root_end)]
         killed = killed_by(timeline, timeline.processes.get(pid)) if pending else None
         for task in pending:
@@ -57,7 +59,7 @@ def analyse_asyncio(timeline: Timeline) -> list[Finding]:
             findings.append(Finding(
                 "task_pending_at_exit", pid, task.tid,
                 f"Task '{task.label()}' on {where} was still pending when "
-                + pending_when(root_end, killed)
+                + pending_when(root_end, killed, last_root)
                 + (" (asyncio.run cancelled it)" if task.outcome == "cancelled" else "")
                 + (f", awaiting {awaiting}" if awaiting else "")
                 + (f"; created at {_short(task.site)}" if task.site else "") + ".",
@@ -138,16 +140,17 @@ def _culprit(block: Block, thread: Thread | None) -> tuple[str | None, list[str]
     half = (block.end - block.start) // 2
     chain = [s for s in slices[lo:hi] if s.dur >= half and s.end <= block.end + 1000]
     chain.sort(key=lambda s: (s.ts, -s.dur))
-    program = [s.name for s in chain if "(" in s.name and ASYNCIO_PART not in s.name]
+    program = [s for s in chain if "(" in s.name and ASYNCIO_PART not in s.name]
     if not program:
         return None, []
-    inner = program[-1]
-    after = [s.name for s in chain if "(" not in s.name][-1:]  # a builtin it called
+    inner = program[-1].name
+    # a builtin it called: one inside it, not one above it (the step's Context.run)
+    after = [s.name for s in chain[chain.index(program[-1]) + 1:] if "(" not in s.name][-1:]
     name, _, path = inner.partition(" (")
     text = f"{name}() ({_short(path.rstrip(')'))})"
     if after:
         text += f", calling {after[0]}"
-    return text, program[-3:] + after
+    return text, [s.name for s in program[-3:]] + after
 
 
 def _loop_row(data: AsyncioData, pid: int, loop: int, tasks: list[Task], where: str,

@@ -83,7 +83,9 @@ def _loop_line(row: dict[str, Any]) -> Text:
     line.append(f": {_count(row.get('tasks_created'), 'task')} ({ended}), peak "
                 f"{row.get('peak_concurrent')} at once, {_count(row.get('steps'), 'step')}")
     lag = int(row.get("max_lag_ns") or 0)
+    ready = int(row.get("max_ready") or 0)
     if lag:
-        line.append(f"; worst timer lag {human_duration(lag)}, ready queue up to "
-                    f"{row.get('max_ready')}")
+        line.append(f"; worst timer lag {human_duration(lag)}")
+    if ready:  # shown without a timer's lag too (a loop whose timers never fired)
+        line.append(f"{',' if lag else ';'} ready queue up to {ready}")
     return line

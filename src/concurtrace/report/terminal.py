@@ -40,7 +40,8 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
         if by is not None and by.reason == "raised":
             who = " (raised by itself)"
         sender = timeline.processes.get(proc.handled.sender or -1) if proc.handled else None
-        return Text(f"{proc.signal}{who}{after_signal(proc, sender)}", style="bold red")
+        return Text(f"{proc.signal}{who}{after_signal(proc, sender, timeline.processes)}",
+                    style="bold red")
     if proc.exit_code is None:
         return Text("exit unknown", style="yellow")
     style = "green" if proc.exit_code == 0 else "bold red"
@@ -48,7 +49,8 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
     if proc.end_reason == "native_exit":
         extra += " in C code"
     sender = timeline.processes.get(proc.handled.sender or -1) if proc.handled else None
-    return Text(f"exit {proc.exit_code}{extra}{after_signal(proc, sender)}", style=style)
+    return Text(f"exit {proc.exit_code}{extra}{after_signal(proc, sender, timeline.processes)}",
+                style=style)
 
 
 def _process_line(group: Group[Process], timeline: Timeline) -> Text:

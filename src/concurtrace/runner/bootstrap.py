@@ -24,6 +24,7 @@ from concurtrace.model.records import (
     Hello,
     RecordWriter,
     SignalReceived,
+    SignalsIgnored,
     ThreadAbandoned,
     TraceError,
     TraceSaved,
@@ -55,6 +56,7 @@ class Recorder:
         self.sync_writer: SegmentWriter | None = None  # the sync records: no GIL release
         self.hooks: HookSet | None = None
         self.finalized = False
+        self.tracer_stop_told = False  # VizTracer's own stop, seen by its warning
         self.fork_tid = 0  # in a fork child: the tid VizTracer keeps for its only thread
         # VizTracer never refreshes a thread's tid after fork: (real tid, VizTracer's tid) of
         # the thread that came through our fork, so a fork of a fork names the right one.
@@ -87,6 +89,13 @@ class Recorder:
             tracer.stop()  # frees its sys.monitoring tool: the program's call then gets it
         elif sys.getprofile() is tracer:  # a profile function is per thread
             self.write(TraceStopped(ev="trace_stopped", ts=now_ns(), profiler=name, tid=tid()))
+
+    def tracer_stops_itself(self) -> None:
+        """VizTracer warned 'Unexpected function return, tracing is stopped' (kept out of
+        the program's stderr by runner/hooks_profilers.py): the trace says from when."""
+        if not self.tracer_stop_told:
+            self.tracer_stop_told = True
+            self.write(TraceStopped(ev="trace_stopped", ts=now_ns(), tid=tid()))
 
     def call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
         tracer = self.tracer
@@ -144,6 +153,9 @@ class Recorder:
                          thread_name=threading.current_thread().name,
                          fork_tid=self.fork_tid if origin == "fork" else None,
                          traced=True, functions=not self.config.get("light", False)))
+        ignored = hooks_module.ignored_now(self._raw_getsignal)  # inherited, or the forking
+        if ignored:  # process's (a fork child's records start afresh from its hello)
+            self.write(SignalsIgnored(ev="ignoring", ts=stamp, signums=ignored))
 
     def start(self) -> None:
         self._open("exec")
@@ -242,6 +254,7 @@ class Recorder:
             self.sync_writer.abandon()  # the parent's mappings: the child writes its own
             self.sync_writer = None
         self.finalized = False
+        self.tracer_stop_told = False
         self.thread_exceptions = {}
         self._open("fork")
         self.survivor = (tid(), self.fork_tid)
@@ -308,7 +321,7 @@ class Recorder:
     def _save(self, reason: str) -> None:
         ts = now_ns()
         if self.tracer is not None:
-            if _stopped_early(self.tracer):
+            if _stopped_early(self.tracer) and not self.tracer_stop_told:
                 self.write(TraceStopped(ev="trace_stopped", ts=ts))
             self.tracer.stop(stop_option="flush_as_finish")
         self._mark_abandoned(ts)

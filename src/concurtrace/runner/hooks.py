@@ -23,12 +23,14 @@ from concurtrace.model.records import (
     ExitCall,
     ProcessStart,
     Reaped,
+    SignalsIgnored,
     Terminate,
     ThreadExit,
     ThreadStart,
 )
 from concurtrace.runner.child_env import keep_site
 from concurtrace.runner.hooks_asyncio_lazy import install_asyncio_lazily
+from concurtrace.runner.hooks_dummy_names import install_dummy_names
 from concurtrace.runner.hooks_mp import install_multiprocessing
 from concurtrace.runner.hooks_profilers import install_profilers
 from concurtrace.runner.hooks_sync import install_sync
@@ -51,6 +53,17 @@ if TYPE_CHECKING:
 
 WAIT_FUNCS = ("waitpid", "wait", "wait3", "wait4")
 FATAL_SIGNALS = (_signal.SIGTERM, _signal.SIGHUP)  # the ones our handler saves the trace for
+# Signals that end a process by default and that another process sends (not SIGPIPE,
+# which Python itself ignores): which of them the program ignores is recorded
+# (SignalsIgnored), so a send of one it ignored is not read as handled.
+IGNORABLE = tuple(getattr(_signal, name) for name in (
+    "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM")
+    if hasattr(_signal, name))
+
+
+def ignored_now(getsignal: Callable[[int], Any]) -> list[int]:
+    """The signals of IGNORABLE whose disposition is SIG_IGN now."""
+    return [int(signum) for signum in IGNORABLE if getsignal(signum) == _signal.SIG_IGN]
 
 
 def main_thread() -> bool:
@@ -71,6 +84,7 @@ def install(sink: Sink) -> HookSet:
     install_stack_walk(hooks)
     if not getattr(sink, "config", {}).get("light", False):  # no function trace to yield
         install_profilers(hooks, sink)
+        install_dummy_names(hooks)
     return hooks
 
 
@@ -522,6 +536,10 @@ def _install_signal_module(hooks: HookSet, sink: Sink, signal: ModuleType) -> No
         except BaseException as error:  # e.g. ValueError outside the main thread
             unlink(error)
             raise
+        if (handler == _signal.SIG_IGN) != (previous == _signal.SIG_IGN) \
+                and signum in IGNORABLE:  # (a handler's == with an int is False)
+            sink.write(SignalsIgnored(ev="ignoring", ts=now_ns(),
+                                      signums=ignored_now(_signal.getsignal)))
         return signal.SIG_DFL if previous == sink.fatal_signal_handler else previous
 
     orig_wakeup = signal.set_wakeup_fd

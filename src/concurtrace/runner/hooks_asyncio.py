@@ -166,8 +166,11 @@ def _created(state: State, loop: Any, task: Any, coro: Any, start: int) -> None:
             and getattr(code, "co_filename", "").startswith("uvloop"):
         record["internal"] = record["root"] = True  # the same, uvloop's (Cython)
     state.unnamed.add(number)
-    if task.done() or getattr(task, "_fut_waiter", None) is not None:
-        record["eager"] = True  # 3.12+ eager start: its first step ran inside create_task
+    # 3.12+ eager start: its first step ran inside create_task (and may have ended in a
+    # bare yield, asyncio.sleep(0): no waiter, but its coroutine is suspended)
+    if task.done() or getattr(task, "_fut_waiter", None) is not None \
+            or getattr(coro, "cr_suspended", False) is True:
+        record["eager"] = True
         steps.after_step(state, task, record)
     state.sink.write(record)
 

@@ -33,14 +33,25 @@ _submitting = threading.local()  # .job: the job whose work item submit is makin
 
 def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
     """state: hooks_asyncio._State (on, ids)."""
-    import asyncio
     from asyncio import base_events
 
     loop_cls = base_events.BaseEventLoop
-    orig = loop_cls.run_in_executor
-    jobs = itertools.count(1)
+    hooks.patch(loop_cls, "run_in_executor",
+                wrap_run_in_executor(hooks, sink, state, loop_cls.run_in_executor))
+
+
+_JOBS = itertools.count(1)  # one numbering for every loop class's run_in_executor
+_WORK_ITEMS: list[bool] = []  # the _WorkItem hooks installed
+
+
+def wrap_run_in_executor(hooks: HookSet, sink: Sink, state: Any, orig: Any) -> Any:
+    """loop.run_in_executor, writing "asubmit" (BaseEventLoop's, or uvloop.Loop's: its
+    Cython run_in_executor submits to a ThreadPoolExecutor too)."""
+    import asyncio
+
+    jobs = _JOBS
     coroutine_function = asyncio.iscoroutinefunction
-    work_items: list[bool] = []  # the _WorkItem hooks installed
+    work_items = _WORK_ITEMS
 
     def run_in_executor(self: Any, executor: Any, func: Any, *args: Any) -> Any:
         if not state.on or not callable(func) or coroutine_function(func):
@@ -77,7 +88,7 @@ def install_executor(hooks: HookSet, sink: Sink, state: Any) -> None:
             pass
         return future
 
-    hooks.patch(loop_cls, "run_in_executor", run_in_executor)
+    return run_in_executor
 
 
 def _default_pool_module(loop: Any) -> Any:

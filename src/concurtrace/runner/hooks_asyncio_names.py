@@ -159,15 +159,40 @@ def coro_name(coro: Any) -> str:
 def callback_name(callback: Any) -> str:
     inner = getattr(callback, "func", callback)  # functools.partial
     code = getattr(inner, "__code__", None)
+    if code is not None and is_own(code.co_filename):  # a hook of ours: what it stands for
+        inner = getattr(getattr(inner, "__func__", inner), "__wrapped__", inner)
+        code = getattr(inner, "__code__", None)
     name = getattr(inner, "__qualname__", None) or type(inner).__name__
     if code is None:
         return str(name)
     return f"{name} ({os.path.basename(code.co_filename)}:{code.co_firstlineno})"
 
 
+# asyncio frames that run the loop: a walk out of asyncio's code that reaches one has left
+# the callback that made the task (a protocol's, call_soon's) for the loop itself
+LOOP_DRIVERS = frozenset({"_run", "_run_once", "run_forever", "run_until_complete", "run"})
+CALLBACK_DRIVERS = frozenset({"_run", "_run_once", "run_forever"})  # inside a callback
+
+
 def program_site(frame: Any) -> str | None:
-    while frame is not None and (frame.f_code.co_filename.startswith(ASYNCIO_DIR)
-                                 or is_own(frame.f_code.co_filename)):
+    """The program's line that made it: the first frame outside asyncio (and us). When
+    asyncio's own callback made it (a stream server's handler task, from
+    StreamReaderProtocol.connection_made), the line in asyncio that did, not the line
+    that called asyncio.run, whose frame lies beyond the loop."""
+    first = None  # the innermost asyncio frame that is neither ours nor the loop's
+    while frame is not None:
+        code = frame.f_code
+        if not is_own(code.co_filename):
+            if not code.co_filename.startswith(ASYNCIO_DIR):
+                break
+            if code.co_name in LOOP_DRIVERS:
+                # past asyncio's callback that made it, or the loop ran the program's
+                # create_task itself (call_soon(loop.create_task, ...)): no program line
+                if first is not None or code.co_name in CALLBACK_DRIVERS:
+                    frame = first
+                    break
+            elif first is None and code.co_name not in TO_CREATE_TASK:
+                first = frame
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else None
 
@@ -186,13 +211,23 @@ def running_callback(frame: Any) -> str | None:
     return None
 
 
+# what lies between asyncio.run / run_until_complete and loop.create_task for its main task
+TO_CREATE_TASK = frozenset({"ensure_future", "_ensure_future", "create_task"})
+
+
 def is_run_until_complete(frame: Any) -> bool:
+    """Whether create_task's caller is asyncio.run's Runner.run or run_until_complete (the
+    main task), through ensure_future only. Not merely a frame nearby: a task made by a
+    callback a few frames under run_until_complete (uvloop's loop is C, so its protocol
+    callbacks sit right under Runner.run) is the program's, not the main one."""
     for _ in range(4):
         if frame is None:
             return False
-        if frame.f_code.co_name in ("run_until_complete", "run") \
-                and frame.f_code.co_filename.startswith(ASYNCIO_DIR):
-            return True
+        code = frame.f_code
+        if code.co_name in ("run_until_complete", "run"):
+            return bool(code.co_filename.startswith(ASYNCIO_DIR))
+        if code.co_name not in TO_CREATE_TASK:  # a subclass's create_task: super()'s caller
+            return False
         frame = frame.f_back
     return False
 

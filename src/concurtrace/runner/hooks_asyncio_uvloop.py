@@ -4,7 +4,8 @@ runs callbacks in its own C Handle, so neither create_task nor Handle._run is ou
 What stays Python: uvloop.Loop is a Python subclass of the Cython loop, and asyncio's C
 Task and Future schedule a task's steps through `loop.call_soon(...)` looked up on the
 loop's type (CPython's call_soon() in _asynciomodule.c). So, on uvloop.Loop itself:
-- create_task and call_exception_handler: as BaseEventLoop's ("atask", "aunret").
+- create_task, call_exception_handler and run_in_executor: as BaseEventLoop's ("atask",
+  "aunret", "asubmit" and the thread pool's "awork").
 - call_soon: a task's own step callback (TaskStepMethWrapper, task_wakeup, or the Python
   Task's __step/__wakeup) is handed on inside a closure that times it and writes the step
   like Handle._run does; every other callback goes through untouched. The task, its
@@ -43,6 +44,7 @@ def install_uvloop_lazily(hooks: HookSet, sink: Sink, state: Any) -> None:
 
 def install_uvloop(hooks: HookSet, sink: Sink, state: Any) -> None:
     from concurtrace.runner import hooks_asyncio
+    from concurtrace.runner.hooks_asyncio_executor import wrap_run_in_executor
 
     found = getattr(sys.modules.get("uvloop"), "Loop", None)
     if not isinstance(found, type):
@@ -66,6 +68,8 @@ def install_uvloop(hooks: HookSet, sink: Sink, state: Any) -> None:
     hooks.patch(loop_cls, "call_soon", call_soon)
     hooks.patch(loop_cls, "call_exception_handler", hooks_asyncio.wrap_exception_handler(
         sink, state, loop_cls.call_exception_handler))
+    hooks.patch(loop_cls, "run_in_executor", wrap_run_in_executor(
+        hooks, sink, state, loop_cls.run_in_executor))
 
 
 def is_step(callback: Any) -> bool:
@@ -76,10 +80,12 @@ def is_step(callback: Any) -> bool:
 def _timed_step(state: Any, loop: Any, task: Any, step: Any) -> Any:
     from concurtrace.runner.hooks_asyncio_steps import stepped
 
+    call = state.sink.call  # full mode: the step's calls traced below our frame
+
     def run(*args: Any) -> Any:
         start = _now()
         try:
-            return step(*args)
+            return call(step, *args)
         except BaseException as error:  # KeyboardInterrupt, SystemExit
             unlink(error)
             raise

@@ -6,6 +6,10 @@ is already active": when the program asks for the tool VizTracer holds, VizTrace
 first and the program gets it. Before 3.12 a profile function is per thread and the
 program's replaces VizTracer's silently: the trace's calls in that thread end there.
 Either way the trace says so (a trace_stopped record with the profiler's name).
+
+VizTracer also stops by itself when CPython reports a return it never saw the call of
+(3.11's coroutine throw, greenlet switches), with a RuntimeWarning that landed in the
+program's stderr: it is kept out, and recorded as a trace_stopped without a profiler.
 """
 
 from __future__ import annotations
@@ -22,9 +26,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+TRACER_STOPPED = "VizTracer: Unexpected function return"
+
+
 def install_profilers(hooks: HookSet, sink: Sink) -> None:
     if not hasattr(sink, "profiler_starts"):
         return
+    if "warnings" in sys.modules:  # VizTracer imports it: always, in full mode
+        _install_tracer_warning(hooks, sink, sys.modules["warnings"])
+    else:
+        after_import(hooks, "warnings",
+                     lambda module: _install_tracer_warning(hooks, sink, module))
     monitoring = getattr(sys, "monitoring", None)
     if monitoring is not None:  # 3.12+: cProfile's C code calls it through the module
         hooks.patch(monitoring, "use_tool_id", _use_tool_id(monitoring, sink))
@@ -34,6 +46,23 @@ def install_profilers(hooks: HookSet, sink: Sink) -> None:
         _install_cprofile(hooks, sink, sys.modules["cProfile"])
     else:
         after_import(hooks, "cProfile", lambda module: _install_cprofile(hooks, sink, module))
+
+
+def _install_tracer_warning(hooks: HookSet, sink: Sink, module: ModuleType) -> None:
+    """_warnings' C code shows a warning through warnings._showwarnmsg, looked up at each
+    warning: the one place both C and Python warnings pass once the filters let them."""
+    orig: Any = getattr(module, "_showwarnmsg", None)
+    if orig is None:
+        return
+
+    def _showwarnmsg(msg: Any, /) -> Any:
+        if getattr(msg, "category", None) is RuntimeWarning \
+                and str(getattr(msg, "message", "")).startswith(TRACER_STOPPED):
+            sink.tracer_stops_itself()
+            return None
+        return orig(msg)
+
+    hooks.patch(module, "_showwarnmsg", _showwarnmsg)
 
 
 def _use_tool_id(monitoring: Any, sink: Sink) -> Callable[..., Any]:

@@ -29,7 +29,12 @@ from concurtrace.runner.hooks_sync_futures import (
     futures_event_wait,
     install_futures_lazily,
 )
-from concurtrace.runner.hooks_sync_locks import SyncLock, SyncRLock, lock_type_factory
+from concurtrace.runner.hooks_sync_locks import (
+    SyncLock,
+    SyncRLock,
+    lock_type_factory,
+    raw_lock_wanted,
+)
 from concurtrace.runner.hooks_sync_naming import (
     INITIAL_ATTR,
     OUR_DIRS,
@@ -74,10 +79,11 @@ def install_sync(hooks: HookSet, sink: Sink) -> None:
     if isinstance(raw_lock, type):  # 3.13+: threading.Lock is the C type itself
         hooks.patch(threading, "Lock", lock_type_factory(raw_lock))
     else:
-        hooks.patch(threading, "Lock", _Unbound(_factory(SyncLock, _thread.allocate_lock), "Lock"))
+        lock = _factory(SyncLock, _thread.allocate_lock, 2)
+        hooks.patch(threading, "Lock", _Unbound(lock, "Lock"))
     if getattr(threading, "_CRLock", None) is not None:
         hooks.patch(threading, "RLock", _factory(SyncRLock, raw_rlock))
-    for cls in (threading.Condition, threading.Event, threading.Barrier):
+    for cls in (threading.Condition, threading.Barrier):  # Event's: _install_condition
         hooks.patch(cls, "__init__", _labelled_init(cls.__init__))
     for sem in (threading.Semaphore, threading.BoundedSemaphore):
         hooks.patch(sem, "__init__", _labelled_init(sem.__init__, INITIAL_ATTR))
@@ -136,13 +142,16 @@ class _Unbound:
 
 # The factory and the init below unlink our frames from what they raise themselves (as
 # clean_raise does, without its frame: they run at every Lock(), Condition(), Queue()).
-def _factory(cls: Any, make_inner: Callable[..., Any]) -> Callable[..., Any]:
+def _factory(cls: Any, make_inner: Callable[..., Any], raw_depth: int = 0) -> Callable[..., Any]:
+    """raw_depth: how far up the maker of the lock is, for an Event's (raw_lock_wanted)."""
     def factory(*args: Any, **kwargs: Any) -> Any:
         try:
             inner = make_inner(*args, **kwargs)
         except BaseException as error:
             unlink(error)
             raise
+        if raw_depth and raw_lock_wanted(raw_depth):
+            return inner
         return cls.wrap(inner, creation_site())
 
     return factory
@@ -170,6 +179,21 @@ def _labelled_init(orig: Callable[..., None], initial: str = "") -> Callable[...
     return init
 
 
+def _event_condition(orig_wait: Any, orig_notify: Any) -> type:
+    """The class of an Event's own Condition: threading's wait and notify, unhooked (our
+    Event.wait records the wait). A signal handler that sets the Event while the thread
+    it interrupted holds the Condition's lock in Event.wait deadlocks, as without us: no
+    frame of ours runs in that window to widen it. Its name and repr are Condition's."""
+    return type("Condition", (threading.Condition,), {
+        "__module__": "threading", "__qualname__": "Condition", "__slots__": (),
+        "wait": orig_wait, "notify": orig_notify})
+
+
+def _short(timeout: Any) -> bool:
+    """A wait that cannot last past the threshold records nothing (a poll: wait(0))."""
+    return type(timeout) in (int, float) and timeout <= settings.threshold_s
+
+
 def _internal_caller(obj: Any = None) -> bool:
     """A wait threading itself makes (Thread.start's Event, Barrier's Condition), not one
     the program makes through Condition.wait_for."""
@@ -192,11 +216,14 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
     orig_event_wait, orig_set = event.wait, event.set
 
     def wait(self: Any, timeout: float | None = None) -> bool:
-        future = settings.busy.future
+        busy = settings.busy  # inside a recorded wait (an Event's): the fewest steps
+        if busy.on and busy.future is None:
+            return bool(settings.call(orig_wait, self, timeout))
+        future = busy.future
         if future is not None and getattr(future, "_condition", None) is self \
                 and settings.sink is not None:
             return future_wait(sink, future, self, orig_wait, timeout)
-        if settings.sink is None or settings.is_busy() or _internal_caller():
+        if settings.sink is None or busy.on or _short(timeout) or _internal_caller():
             return bool(settings.call(orig_wait, self, timeout))
         queued = unhooked_queue(sys._getframe(1))
         if queued is not None:
@@ -234,7 +261,7 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
 
     def event_wait(self: Any, timeout: float | None = None) -> bool:
         if getattr(self, "_flag", True) or settings.sink is None or settings.is_busy() \
-                or _internal_caller(self):
+                or _short(timeout) or _internal_caller(self):
             return bool(settings.call(orig_event_wait, self, timeout))
         if KIND_ATTR in vars(self):  # a concurrent.futures waiter's: a wait on futures
             return futures_event_wait(sink, self, orig_event_wait, timeout)
@@ -253,6 +280,16 @@ def _install_condition(hooks: HookSet, sink: Sink) -> None:
         if waiting and not previous and settings.sink is not None:
             signal(sink, self, "set", ts)
 
+    own_cond = _event_condition(orig_wait, orig_notify)
+    labelled = _labelled_init(event.__init__)
+
+    def event_init(self: Any, /, *args: Any, **kwargs: Any) -> None:
+        labelled(self, *args, **kwargs)
+        inner = self.__dict__.get("_cond")
+        if type(inner) is cond:
+            inner.__class__ = own_cond
+
+    hooks.patch(event, "__init__", event_init)
     hooks.patch(cond, "wait", clean_raise(wait))
     hooks.patch(cond, "notify", clean_raise(notify))
     hooks.patch(event, "wait", clean_raise(event_wait))

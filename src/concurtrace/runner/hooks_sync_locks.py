@@ -25,6 +25,21 @@ _now = time.monotonic_ns
 _ident = _thread.get_ident
 
 
+# Event.__init__'s Condition(Lock()) keeps the C lock. A program's signal handler that
+# calls event.set() while the thread it interrupted is inside event.wait() holding that
+# lock deadlocks, as without us; a wrapper's Python frames in _is_owned and _release_save
+# widened that window (a wait on it is the Event's own, never longer than a few bytecodes).
+_RAW_LOCK_MAKERS = (threading.Event.__init__.__code__,)
+
+
+def raw_lock_wanted(depth: int) -> bool:
+    """The Lock being made (the caller depth frames up) is an Event's inner lock."""
+    try:
+        return sys._getframe(depth + 1).f_code in _RAW_LOCK_MAKERS
+    except ValueError:
+        return False
+
+
 def _native(ident: int) -> int | None:
     thread = threading._active.get(ident)  # type: ignore[attr-defined]
     return getattr(thread, "native_id", None) if thread is not None else None
@@ -365,6 +380,8 @@ def lock_type_factory(raw_type: type) -> type:
             return isinstance(sub, type) and issubclass(sub, (raw_type, SyncLock))
 
         def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            if raw_lock_wanted(1):
+                return raw_type(*args, **kwargs)
             return SyncLock.wrap(raw_type(*args, **kwargs), creation_site())  # as factories
 
         def __repr__(cls) -> str:  # printed as without us: "<class '_thread.lock'>"

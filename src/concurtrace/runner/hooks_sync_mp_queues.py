@@ -239,3 +239,6 @@ def install_queues(hooks: HookSet, sink: Sink, module: Any) -> None:
     patch_method(hooks, joinable, "put", putter(j_put))
     patch_method(hooks, simple, "get", simple_get)
     patch_method(hooks, simple, "put", simple_put)
+    from concurtrace.runner.hooks_sync_mp_feeder import install_feeder  # (it imports us)
+
+    install_feeder(hooks, sink, module)

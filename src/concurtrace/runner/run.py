@@ -197,7 +197,7 @@ def _trace_error_notes(records: list[Record]) -> list[str]:
             "kept; no function slices)" for record in records if record["ev"] == "trace_error"
             ] + [f"pid {record['pid']}: VizTracer stopped tracing its function calls before the "
                  "process ended (its warning 'Unexpected function return, tracing is stopped' "
-                 "is in the program's stderr; CPython 3.11 reports some coroutine returns "
+                 "is kept out of the program's stderr; CPython 3.11 reports some coroutine returns "
                  "without their call, and so do greenlet switches, as gevent's and eventlet's): "
                  "the calls after that moment are missing, its lifecycle, "
                  "states, waits and tasks are kept" for record in records

@@ -10,7 +10,8 @@ from .result import ThreadSamples
 
 
 class TrackedThread:
-    __slots__ = ("info", "fd_a", "fd_b", "fd_k", "path_a", "path_b", "samples", "alive")
+    __slots__ = ("info", "fd_a", "fd_b", "fd_k", "path_a", "path_b", "samples", "alive",
+                 "comm_checked")
 
     def __init__(self, info: SeenThread, path_a: str, path_b: str) -> None:
         self.info = info
@@ -21,6 +22,9 @@ class TrackedThread:
         self.fd_k = -1  # kernel stack (kstack.py), when readable
         self.samples = ThreadSamples()
         self.alive = True
+        # its comm read again once, a little after it was found: a C thread names itself
+        # (libuv's "libuv-worker") just after it starts, as "python", its creator's
+        self.comm_checked = False
 
 
 class TrackedProcess:

@@ -28,6 +28,8 @@ from .procfs import (
 )
 from .tracked import TrackedProcess, TrackedThread
 
+RENAME_NS = 20_000_000  # a thread's comm is read again this long after it was found
+
 
 class Tracker:
     """The set of known descendants of `ancestor` and their threads."""
@@ -159,8 +161,14 @@ class Tracker:
         for th in proc.live:
             if th.info.tid not in tids:
                 self.close_thread(th)
-            elif not self.states:
+                continue
+            if not self.states:
                 th.info.last_ns = now
+            if not th.comm_checked and now - th.info.first_ns >= RENAME_NS:
+                th.comm_checked = True
+                th.info.comm = read_text(f"/proc/{pid}/task/{th.info.tid}/comm").strip() or (
+                    th.info.comm
+                )
         proc.live = [th for th in proc.live if th.alive]
 
     def open_thread(self, proc: TrackedProcess, th: TrackedThread) -> None:
