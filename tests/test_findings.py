@@ -11,12 +11,20 @@ from concurtrace.model.findings import (
     daemon_thread_abandoned,
     gil_contention,
     killed_before_trace,
+    native_exit,
     nonzero_exit,
     orphan_still_running,
     thread_exception,
     thread_stopped,
 )
-from concurtrace.model.timeline import Process, StateRun, TerminatedBy, Thread, Timeline
+from concurtrace.model.timeline import (
+    Process,
+    Send,
+    StateRun,
+    TerminatedBy,
+    Thread,
+    Timeline,
+)
 from concurtrace.model.vocabulary import FindingKind
 
 S = 10**9
@@ -68,6 +76,29 @@ def test_daemon_process_terminated_takes_precedence_over_nonzero_exit() -> None:
         finding.message
     assert nonzero_exit(timeline, proc, None) is not None  # alone it would apply...
     assert _kinds(timeline) == ["daemon_process_terminated"]  # ...but is not said twice
+
+
+def test_native_exit_says_the_calls_are_lost_and_who_signalled() -> None:
+    """An exit in C code: after terminate() (PyTorch's DataLoader worker's C handler) it is a
+    stop (2); with no signal and a nonzero code, an extension's exit() (4); at its parent's
+    exit, multiprocessing's cleanup: daemon_process_terminated, and no child_not_joined."""
+    sigterm = Send(S - 10**6, S - 10**6, 1, 15, "terminate")
+    timeline, proc = _tree(end_reason="native_exit", handled=sigterm, function_trace=True)
+    finding = native_exit(timeline, proc, None)
+    assert finding is not None and finding.severity == 2, finding
+    assert finding.message.startswith("Process-1 exited with code 0 in C code after SIGTERM "
+                                      "from MainProcess (terminate())"), finding
+    assert "its calls are missing" in finding.message, finding
+    assert _kinds(timeline) == ["native_exit"]
+    timeline, proc = _tree(end_reason="native_exit", exit_code=3, function_trace=False)
+    finding = native_exit(timeline, proc, None)
+    assert finding is not None and finding.severity == 4, finding
+    assert "calls are missing" not in finding.message, finding  # --light: none to lose
+    assert _kinds(timeline) == ["native_exit"]  # not nonzero_exit as well
+    cleanup = Send(S - 10**6, S - 10**6, 1, 15, "daemon_cleanup")
+    timeline, proc = _tree(end_reason="native_exit", handled=cleanup, daemon=True, joined=False)
+    assert _kinds(timeline) == ["daemon_process_terminated"]
+    assert native_exit(*_tree(), None) is None
 
 
 def test_nonzero_exit_severity_follows_the_cause() -> None:

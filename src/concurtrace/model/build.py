@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 from concurtrace.model.exits import exit_facts
 from concurtrace.model.naming import infrastructure_role, process_name
-from concurtrace.model.records import Finalize, ProcessStart, RawRecord
+from concurtrace.model.records import Finalize, Hello, ProcessStart, RawRecord
+from concurtrace.model.sampled import SeenProcess
 from concurtrace.model.sentences import RUN_STOPS
 from concurtrace.model.sources import Observed, RecordIndex
 from concurtrace.model.timeline import Process, StateRun, Thread, Timeline
@@ -118,7 +119,7 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
         parent_hello = index.last(int(start["pid"]), "hello")  # a fork runs its parent's argv
         argv = list(parent_hello["argv"]) if parent_hello else []
     proc = Process(pid=pid, name="", cmdline=argv)
-    proc.os_ppid = int(hello["ppid"]) if hello else (seen.ppid if seen else None)
+    proc.os_ppid = _os_parent(hello, seen)
     proc.ppid = None if pid == root_pid else (int(start["pid"]) if start else proc.os_ppid)
     proc.traced = bool(hello and hello.get("traced"))
     proc.daemon = _first_not_none(role and role.get("daemon"), start and start.get("daemon"))
@@ -145,9 +146,19 @@ def _process(pid: int, index: RecordIndex, observed: Observed, root_pid: int) ->
     if finalize is not None and finalize["reason"] in ("exit", "os._exit"):
         proc.exit_began_ns = int(finalize["ts"])  # the program was done: only our save was left
         proc.trace_saved_ns = int(saved["ts"]) if saved is not None else None
-        last_hello = index.last(pid, "hello")
-        proc.function_trace = last_hello is None or bool(last_hello.get("functions", True))
+    last_hello = index.last(pid, "hello")
+    proc.function_trace = last_hello is None or bool(last_hello.get("functions", True))
     return proc
+
+
+def _os_parent(hello: Hello | None, seen: SeenProcess | None) -> int | None:
+    """Its OS parent when first known. The hello's getppid() names the subreaper
+    (concurtrace's runner) when the parent had died before the child's interpreter came up
+    (multiprocessing's resource tracker, started just before a short program's end): the
+    sampler's earlier sight of it, with the parent still there, is then the truth."""
+    if seen is not None and (hello is None or seen.first_ns < int(hello["ts"])):
+        return seen.ppid
+    return int(hello["ppid"]) if hello else None
 
 
 def _first_not_none(*values: Any) -> Any:
@@ -210,6 +221,7 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
             thread.end_reason = _cut_reason(proc, thread,
                                             finalizes.get(int(record["ts"]), finalize))
             thread.abandoned = thread.end_reason == "abandoned"
+    _cut_unrecorded(proc, index)
     fatal = index.last(proc.pid, "signal")
     if fatal is not None and fatal.get("stack") and fatal.get("tid") in (None, proc.pid):
         main.stack = list(fatal.get("stack") or [])  # where the signal found the main thread
@@ -217,6 +229,33 @@ def _threads(proc: Process, index: RecordIndex, observed: Observed) -> None:
     for key, runs in observed.states.items():
         if key[0] == proc.pid and key[1] in proc.threads:
             proc.threads[key[1]].states = runs
+
+
+def _cut_unrecorded(proc: Process, index: RecordIndex) -> None:
+    """A thread the hooks saw start, with no record of its end, in a process that died with
+    no Python exit (SIGKILL, a signal our handler could not see, an exit in C code): it was
+    alive until its process's end, and cut there. Without this it read "ended (untraced)" at
+    the sampler's last sight of it, as a thread of C code."""
+    if proc.ended_ns is None or index.last(proc.pid, "finalize") is not None:
+        return
+    if proc.end_reason == "native_exit":
+        how = "native_exit"
+    elif proc.signal is not None:
+        stop = proc.terminated_by is not None and proc.terminated_by.reason in RUN_STOPS
+        how = "stopped" if stop else "killed"
+    else:
+        return
+    ended = {r.get("tid") for r in index.own.get(proc.pid, [])
+             if r["ev"] in ("thread_exit", "thread_abandoned")}
+    for record in index.own.get(proc.pid, []):
+        native = record.get("tid") if record["ev"] == "thread_start" else None
+        if not isinstance(native, int):
+            continue
+        thread = proc.threads.get(native)
+        if thread is None or thread.is_main or thread.tid in ended:
+            continue
+        thread.end_reason = how
+        thread.ended_ns = max(thread.ended_ns or 0, proc.ended_ns)
 
 
 def _cut_reason(proc: Process, thread: Thread, finalize: Finalize | None) -> str:

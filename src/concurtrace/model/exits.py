@@ -54,8 +54,13 @@ def exit_facts(proc: Process, index: RecordIndex, observed: Observed) -> None:
     if proc.signal is None and proc.exit_code is not None:
         taken = sorted(not_ignored(pid, sends, index)
                        + unexplained_deliveries(pid, sends, observed), key=lambda s: s.start_ts)
-        proc.handled = _cause(handled_send(taken, last_own if last_own is not None else reap_ts),
-                              taken)
+        alive_after = last_own if last_own is not None else reap_ts
+        native = proc.end_reason == "native_exit"
+        if native:  # it wrote nothing after the signal: that it exited (not of the signal)
+            alive_after = reap_ts or proc.ended_ns  # before its reap says it outlived it
+        proc.handled = _cause(handled_send(taken, alive_after), taken)
+        if native and proc.handled is not None and (proc.ended_ns or 0) < proc.handled.ts:
+            proc.ended_ns = proc.handled.ts  # last seen before the signal it then took
         proc.handled_also = same_stop(proc.handled, taken)
 
 
@@ -120,10 +125,29 @@ def _end_reason(proc: Process, index: RecordIndex, sends: list[Send],
     elif exit_call is not None and exit_call.get("how") == "os._exit" and not any(
             r["ev"] == "exit_call" and r.get("how") == "return" for r in index.own[proc.pid]):
         proc.end_reason = "os._exit"
+    elif exited_outside_python(proc, index):
+        proc.end_reason = "native_exit"
     elif proc.exit_code:
         proc.end_reason = "sys.exit"
     elif proc.exit_code == 0:
         proc.end_reason = "return"
+
+
+def exited_outside_python(proc: Process, index: RecordIndex) -> bool:
+    """A traced Python that ended with an exit status (not a signal) and wrote no finalize
+    record: every Python way out (the interpreter's exit, sys.exit, os._exit, an exec)
+    writes one before concurtrace saves the function trace. C code ended it: an extension's
+    exit() or _exit(), or a signal handler in C that calls _exit (PyTorch's DataLoader
+    workers exit 0 on their parent's SIGTERM). Not after an exec of an untraced program:
+    that program's exit is its own."""
+    if not proc.traced or proc.signal is not None or proc.exit_code is None:
+        return False
+    own = index.own.get(proc.pid, [])
+    if any(r["ev"] == "finalize" for r in own):
+        return False
+    hellos = [int(r["ts"]) for r in own if r["ev"] == "hello"]
+    execs = [int(r["ts"]) for r in own if r["ev"] == "exec"]
+    return not execs or any(ts > execs[-1] for ts in hellos)
 
 
 PDEATHSIG_WITHIN_NS = 200_000_000  # the kernel's SIGKILL follows the thread's end at once

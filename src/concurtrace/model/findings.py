@@ -3,7 +3,9 @@
 A rule returns its Finding or None. `unless` makes precedence explicit: a rule is skipped
 when a listed kind was already found for the same process (or thread). Severities (higher
 is more important; the summary lists findings by severity, then in rule order):
-killed_before_trace 5, daemon_process_terminated 5, nonzero_exit 2-4 by cause (a crash 4,
+killed_before_trace 5, daemon_process_terminated 5, native_exit 2-4 (a process that ended
+in C code: 2 after a signal sent to stop it or with code 0, 4 with another code),
+nonzero_exit 2-4 by cause (a crash 4,
 a stop by concurtrace 3, a SIGKILL at its starter thread's end 3, terminate()/kill()/Ctrl-C
 2), orphan_still_running 3, child_not_joined 2, thread_stopped 3, daemon_thread_abandoned 3,
 thread_exception 4, gil_contention 3, lock_held_while_blocking 3, queue_bottleneck 3
@@ -95,6 +97,15 @@ def _stopped_on_purpose(proc: Process) -> bool:
 
 def daemon_process_terminated(timeline: Timeline, proc: Process, _: None) -> Finding | None:
     killer = proc.terminated_by
+    handled = proc.handled if proc.end_reason == "native_exit" else None
+    if handled is not None and handled.reason == "daemon_cleanup":  # its C handler exited
+        parent = timeline.processes.get(handled.sender or -1)
+        return Finding("daemon_process_terminated", proc.pid, None,
+                       f"{proc.label()} was terminated by {signal_name(handled.signum)} "
+                       f"{_life(proc)} after it started, at "
+                       f"{parent.name if parent else 'its parent'}'s exit: its work was cut "
+                       f"short. {_native_exit_words(proc, handled)}",
+                       "Join it before the parent returns, or make it non-daemon.", 5)
     if not proc.daemon or killer is None or killer.reason != "daemon_cleanup":
         return None
     parent = timeline.processes.get(killer.pid or -1)
@@ -104,6 +115,46 @@ def daemon_process_terminated(timeline: Timeline, proc: Process, _: None) -> Fin
                    f"{proc.label()} was terminated by {proc.signal} {_life(proc)} after it "
                    f"started, at {parent.name if parent else 'its parent'}'s exit: {ran}.",
                    "Join it before the parent returns, or make it non-daemon.", 5)
+
+
+NO_PYTHON_EXIT = "no Python exit ran (no atexit, no finally blocks)"
+
+
+def _lost_calls(proc: Process) -> str:
+    if not proc.function_trace:  # --light: there was no function trace to lose
+        return f"{NO_PYTHON_EXIT}."
+    return f"{NO_PYTHON_EXIT}, so concurtrace could not save its function trace: its calls " \
+        "are missing; its lifecycle, waits and sampled states are kept."
+
+
+def _native_exit_words(proc: Process, handled: Send) -> str:
+    """How a process that a signal stopped ended in C code, and what that cost the trace."""
+    return (f"Its {signal_name(handled.signum)} handler is C code (an extension's sigaction; "
+            f"PyTorch's DataLoader workers have one) that ended it with exit code "
+            f"{proc.exit_code}: {_lost_calls(proc)}")
+
+
+def native_exit(timeline: Timeline, proc: Process, _: None) -> Finding | None:
+    """A traced process that ended in C code (model/exits.exited_outside_python)."""
+    if proc.end_reason != "native_exit":
+        return None
+    handled = proc.handled
+    if handled is not None:
+        sender = timeline.processes.get(handled.sender) if handled.sender is not None else None
+        how = f" ({handled.reason}())" if handled.reason in ("terminate", "kill") else ""
+        return Finding("native_exit", proc.pid, None,
+                       f"{proc.name} exited with code {proc.exit_code} in C code after "
+                       f"{signal_name(handled.signum)} from {sender_name(handled, sender)}{how}"
+                       f", {_life(proc)} after it started. "
+                       f"{_native_exit_words(proc, handled)}",
+                       "Expected if it was being stopped. To see its calls, have it end on "
+                       "its own (a stop message, then join()) rather than by the signal.", 2)
+    return Finding("native_exit", proc.pid, None,
+                   f"{proc.name} exited with code {proc.exit_code} in C code after "
+                   f"{_life(proc)}: C code (an extension calling exit() or _exit()) ended it; "
+                   f"{_lost_calls(proc)}",
+                   "Check its output for why: a C library that calls exit() skips Python's "
+                   "cleanup (atexit, buffered output).", 4 if proc.exit_code else 2)
 
 
 def nonzero_exit(timeline: Timeline, proc: Process, _: None) -> Finding | None:
@@ -340,9 +391,11 @@ def gil_contention(_timeline: Timeline, proc: Process, thread: Thread) -> Findin
 PROCESS_RULES: tuple[Rule[None], ...] = (
     Rule("killed_before_trace", killed_before_trace),
     Rule("daemon_process_terminated", daemon_process_terminated),
-    Rule("nonzero_exit", nonzero_exit, unless=("daemon_process_terminated",)),
+    Rule("native_exit", native_exit, unless=("daemon_process_terminated",)),
+    Rule("nonzero_exit", nonzero_exit, unless=("daemon_process_terminated", "native_exit")),
     Rule("orphan_still_running", orphan_still_running),
-    Rule("child_not_joined", child_not_joined, unless=("orphan_still_running",)),
+    Rule("child_not_joined", child_not_joined,
+         unless=("orphan_still_running", "daemon_process_terminated")),
 )
 THREAD_RULES: tuple[Rule[Thread], ...] = (
     Rule("thread_stopped", thread_stopped),

@@ -67,6 +67,9 @@ def exit_sentence(proc: Process, killer: Process | None, sender: Process | None 
         return f"{proc.name} raised {proc.exc_type}: exit code {proc.exit_code}"
     if proc.end_reason == "os._exit":
         return f"{proc.name} called os._exit({proc.exit_code})"
+    if proc.end_reason == "native_exit":
+        return f"{proc.name} exited with code {proc.exit_code} in C code (no Python exit)" \
+            f"{after_signal(proc, sender, processes)}"
     return f"{proc.name} exited with code {proc.exit_code}{after_signal(proc, sender, processes)}"
 
 
@@ -122,6 +125,7 @@ def idle_library_worker(thread: Thread) -> bool:
 
 CUT_THREAD = {"stopped": "when the run was stopped", "killed": "when its process was killed",
               "os._exit": "when its process called os._exit",
+              "native_exit": "when its process exited in C code",
               "exec": "when its process exec'd another program"}
 
 

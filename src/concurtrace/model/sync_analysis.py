@@ -13,7 +13,7 @@ from concurtrace.model.sync_exit import exit_wait_rows
 from concurtrace.model.sync_inner import is_inner
 from concurtrace.model.sync_mp import FLUSH, PROCESS_JOINS, SERVER_SIDE, waiting_text
 from concurtrace.model.sync_mp_analysis import shared_contention
-from concurtrace.model.timeline import Finding, Thread, Timeline
+from concurtrace.model.timeline import Finding, Process, Thread, Timeline
 from concurtrace.model.units import short_duration as _human
 from concurtrace.model.vocabulary import STATES
 
@@ -210,6 +210,8 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
             # waits in its own methods for its inner lock, not held long (sync_inner)
             "inner_lock_waits": len(inner) or None,
             "inner_lock_ns": sum(inner) if inner else None,
+            # joins of a process: the part spent in concurtrace's save of its trace
+            "tracer_save_ns": _save_inside(timeline, found, durations),
             # on the lock's own row: how many of its waits are rows of those objects
             "credited_to": [{"label": outer, "waits": n} for outer, n
                             in credited.get((key[0], label), Counter()).most_common(3)]
@@ -224,6 +226,31 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
         })
     out.sort(key=lambda s: -max(int(s["total_wait_ns"]), int(s["contended_ns"] or 0)))
     return out
+
+
+def _target(timeline: Timeline, wait: Wait) -> Process | None:
+    """The process a join waited for, when concurtrace's exit save of its trace overlapped
+    the wait (its program was done: exit_began_ns; the save ended: trace_saved_ns)."""
+    if wait.kind not in PROCESS_JOINS or wait.target_pid is None:
+        return None
+    proc = timeline.processes.get(wait.target_pid)
+    if proc is None or proc.exit_began_ns is None or proc.trace_saved_ns is None:
+        return None
+    return proc if proc.trace_saved_ns > wait.start else None
+
+
+def _save_inside(timeline: Timeline, waits: list[Wait], durations: list[int]) -> int | None:
+    """How much of these joins went by while the child waited for was saving its function
+    trace at its exit: time that a run without concurtrace does not have (the child had
+    finished its program; docs/timeline.md, the join's end)."""
+    total = 0
+    for wait, took in zip(waits, durations, strict=False):
+        proc = _target(timeline, wait)
+        if proc is None or proc.exit_began_ns is None or proc.trace_saved_ns is None:
+            continue
+        total += max(0, min(wait.start + took, proc.trace_saved_ns)
+                     - max(wait.start, proc.exit_began_ns))
+    return total or None
 
 
 def _who(names: dict[tuple[int, int], str], pid: int, tid: int) -> str:

@@ -58,6 +58,7 @@ FindingKind = Literal[
     "killed_before_trace",
     "daemon_process_terminated",
     "nonzero_exit",
+    "native_exit",
     "orphan_still_running",
     "child_not_joined",
     "thread_stopped",

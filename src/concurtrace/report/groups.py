@@ -90,6 +90,7 @@ FINDING_VERBS: dict[FindingKind, str] = {
     "daemon_process_terminated": "were terminated at their parent's exit",
     "killed_before_trace": "were killed before their tracer started",
     "nonzero_exit": "ended with an error or a signal",
+    "native_exit": "exited in C code, with no Python exit",
     "orphan_still_running": "were still running when MainProcess exited",
     "child_not_joined": "were never joined or waited for",
     "thread_stopped": "were still running or blocked when the run was stopped",

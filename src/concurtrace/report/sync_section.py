@@ -69,10 +69,17 @@ def _object_line(row: dict[str, Any], name_process: bool = False) -> Text:
     open_waits = int(row.get("open_waits") or 0)
     waits = int(row.get("waits") or 0)
     if waits:
+        gave_up = int((row.get("outcomes") or {}).get("timed_out") or 0)
+        notes = [f"{open_waits} still open"] if open_waits else []
+        notes += [f"{gave_up} timed out"] if gave_up else []  # join(timeout=5) gave up
         line.append(f": {waits} wait{'s' if waits != 1 else ''}"
-                    + (f" ({open_waits} still open)" if open_waits else "")
+                    + (f" ({', '.join(notes)})" if notes else "")
                     + f", {human_duration(int(row.get('total_wait_ns') or 0))} in all (worst "
                     f"{human_duration(int(row.get('max_wait_ns') or 0))})")
+        saving = int(row.get("tracer_save_ns") or 0)
+        if saving:  # the child had finished: concurtrace's exit save, not the program's
+            line.append(f", {human_duration(saving)} of it after the child's program had "
+                        "finished, while concurtrace saved its function trace")
         inner = int(row.get("inner_lock_waits") or 0)
         if inner:  # model/sync_inner.py: the lock was handed on, not held long
             line.append(f", {inner} of them in its methods for its inner lock "

@@ -46,6 +46,8 @@ def process_status(proc: Process, timeline: Timeline) -> Text:
         return Text("exit unknown", style="yellow")
     style = "green" if proc.exit_code == 0 else "bold red"
     extra = f" ({proc.exc_type})" if proc.exc_type else ""
+    if proc.end_reason == "native_exit":
+        extra += " in C code"
     sender = timeline.processes.get(proc.handled.sender or -1) if proc.handled else None
     return Text(f"exit {proc.exit_code}{extra}{after_signal(proc, sender, timeline.processes)}",
                 style=style)

@@ -27,8 +27,9 @@ def thread_status(thread: Thread) -> Text:
         return Text("abandoned at exit", style="bold yellow")
     if thread.end_reason == "stopped":  # what it was doing is in its finding
         return Text("cut by the stop", style="bold yellow")
-    if thread.end_reason in ("killed", "os._exit", "exec"):
-        cause = {"killed": "a signal", "os._exit": "os._exit", "exec": "exec"}
+    if thread.end_reason in ("killed", "os._exit", "exec", "native_exit"):
+        cause = {"killed": "a signal", "os._exit": "os._exit", "exec": "exec",
+                 "native_exit": "an exit in C"}
         return Text(f"cut by {cause[thread.end_reason]}", style="yellow")
     if thread.exc_type:
         return Text(f"raised {thread.exc_type}", style="bold red")

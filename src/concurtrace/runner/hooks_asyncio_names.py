@@ -7,6 +7,7 @@ import os
 from types import CoroutineType
 from typing import Any
 
+from concurtrace.runner.frame_locals import frame_local
 from concurtrace.runner.own_frames import is_own
 
 # Set by hooks_asyncio.install_asyncio once asyncio is imported.
@@ -79,7 +80,7 @@ def awaited(task: Any) -> tuple[str | None, Any]:
         if entry[1] != PROGRAM:  # the frames inside it change nothing
             found = entry[1]
             if found == _BY_SELF:
-                found = f"{type(_frame(obj).f_locals.get('self')).__name__}.{_method(code, inner)}"
+                found = f"{type(frame_local(_frame(obj), 'self')).__name__}.{_method(code, inner)}"
             break
         where = obj
         obj = inner
@@ -204,7 +205,7 @@ def running_callback(frame: Any) -> str | None:
             return None
         code = frame.f_code
         if code.co_name == "_run" and code.co_filename == EVENTS_FILE:
-            callback = getattr(frame.f_locals.get("self"), "_callback", None)
+            callback = getattr(frame_local(frame, "self"), "_callback", None)
             return callback_name(callback) if callback is not None else None
         frame = frame.f_back
     return None

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
+from concurtrace.runner.frame_locals import frame_local
 from concurtrace.runner.hooks_sync_counts import install_counts
 from concurtrace.runner.hooks_sync_exit import install_exit_wait
 from concurtrace.runner.hooks_sync_futures import (
@@ -203,7 +204,7 @@ def _internal_caller(obj: Any = None) -> bool:
         return False
     if frame.f_code.co_name == "run" and obj is not None:  # Thread.run, Timer.run: the
         # program's target (Timer(0.1, event.set)), unless it is the Timer's own Event
-        return obj is getattr(frame.f_locals.get("self"), "finished", None)
+        return obj is getattr(frame_local(frame, "self"), "finished", None)
     caller = frame.f_back
     return frame.f_code.co_name != "wait_for" or caller is None \
         or caller.f_code.co_filename == THREADING_FILE

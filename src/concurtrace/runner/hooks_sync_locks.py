@@ -49,6 +49,17 @@ def _valid_timeout(timeout: Any) -> bool:
     return type(timeout) in (int, float) and 0 < timeout <= threading.TIMEOUT_MAX
 
 
+def _holder_stack(holder: int | None) -> list[dict[str, Any]]:
+    """Where the holder is, read from its frame and not kept: a wait that held the holder's
+    frame kept it, and the objects of its locals, alive past its return, to be freed when
+    the wait ended, in the waiter, just as it took the lock. ProcessPoolExecutor's manager
+    thread then freed the executor (kept by the frame of a method of it in which the main
+    thread had held the shutdown lock) and its weakref callback took that lock again: CPython
+    3.10's test_concurrent_futures hung in test_del_shutdown."""
+    frame = sys._current_frames().get(holder) if holder else None
+    return settings.stack(frame) if frame is not None else []
+
+
 def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
     inner, sink = lock._inner, settings.sink
     if not blocking or sink is None or settings.is_busy() \
@@ -70,14 +81,13 @@ def _acquire_slow(lock: Any, blocking: Any, timeout: Any) -> bool:
         return False
     rest = -1 if timeout == -1 else max(0.0, timeout - (_now() - start) / 1e9)
     holder = lock._owner
-    frames = sys._current_frames().get(holder) if holder else None
     me = threading.get_native_id()
     record = {"ev": "wait_begin", "ts": start, "tid": me, "obj": lock._concurtrace_key,
               "kind": lock.kind,
               "label": named_label(lock, lock.kind, lock._concurtrace_site, sys._getframe(1)),
               "holder": _native(holder) if holder else None,
               "holder_since": lock._since,
-              "holder_stack": settings.stack(frames) if frames is not None else [],
+              "holder_stack": _holder_stack(holder),
               "stack": settings.stack(), "timeout": None if timeout == -1 else timeout}
     record.update(outer_call(lock, sys._getframe(1)))  # a Semaphore's, a queue's inner lock
     sink.write(record)

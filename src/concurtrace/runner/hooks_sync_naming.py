@@ -17,6 +17,7 @@ import types
 from collections.abc import Callable
 
 from concurtrace.model.units import SYNC_THRESHOLD_NS
+from concurtrace.runner.frame_locals import frame_locals
 
 TYPE_CHECKING = False  # not typing's: importing typing costs every traced process
 if TYPE_CHECKING:
@@ -193,7 +194,7 @@ def find_name(obj: Any, frame: Any) -> str:
     for _ in range(NAME_FRAMES):
         if frame is None:
             break
-        local = frame.f_locals
+        local = frame_locals(frame)
         if not any(local is seen for seen in scopes):
             scopes.append(local)
         frame = frame.f_back

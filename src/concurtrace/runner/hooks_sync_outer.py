@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 
+from concurtrace.runner.frame_locals import frame_local
 from concurtrace.runner.hooks_sync_naming import (
     INTERNAL_FILES,
     OUR_DIRS,
@@ -55,7 +56,7 @@ def outer_call(lock: Any, frame: Any) -> dict[str, Any]:
             continue
         if code.co_filename not in INTERNAL_FILES:
             break
-        owner = frame.f_locals.get("self")
+        owner = frame_local(frame, "self")
         if owner is not None and owner is not lock:
             kind = _kind(owner)
             if kind is not None:
@@ -81,5 +82,5 @@ def unhooked_queue(frame: Any) -> tuple[Any, str] | None:
     if frame is None or frame.f_code.co_filename != QUEUE_FILE \
             or frame.f_code.co_name not in ("get", "put"):
         return None
-    owner = frame.f_locals.get("self")
+    owner = frame_local(frame, "self")
     return (owner, frame.f_code.co_name) if _kind(owner) == "Queue" else None

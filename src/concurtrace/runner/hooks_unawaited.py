@@ -21,6 +21,7 @@ import types
 from types import FrameType
 from typing import Any
 
+from concurtrace.runner.frame_locals import frame_local
 from concurtrace.runner.hookset import HookSet, Sink
 from concurtrace.runner.own_frames import is_own
 
@@ -65,7 +66,7 @@ def install_unawaited(hooks: HookSet, sink: Sink) -> None:
 def _noted(sink: Sink, warning_frame: FrameType) -> None:
     """warning_frame: the original's, about to warn; its caller was running when the
     coroutine was dropped."""
-    coro = warning_frame.f_locals.get("coro")
+    coro = frame_local(warning_frame, "coro")
     code = getattr(coro, "cr_code", None)
     frame = warning_frame.f_back
     while frame is not None and is_own(frame.f_code.co_filename):
