@@ -8,7 +8,7 @@ from pathlib import Path
 
 import engine
 import pytest
-from traced import SCRIPTS, trace_run
+from traced import SCRIPTS, summary_json, trace_run
 
 SCRIPT = str(SCRIPTS / "asyncio_wakes.py")
 WOKEN = [("Lock.acquire", "task holder (holder) by Lock.release"),
@@ -47,3 +47,8 @@ def test_each_wait_names_who_woke_it(options: tuple[str, ...], loop: str,
     wakes = [f for f in flows if (f["src"], f["dst"]) == ("task holder (holder)",
                                                          "task waiter (waiter)")]
     assert len(wakes) == 5, flows  # the callback's wake has none
+    [loop] = summary_json(run.trace)["asyncio"]["loops"]
+    woken = {kind: row.get("woken_by") for kind, row in loop["awaits"].items()}
+    assert woken["Event.wait"] == {"holder": 1, "a callback": 1}, woken
+    assert woken["Lock.acquire"] == woken["Queue.get"] == {"holder": 1}, woken
+    assert woken["asyncio.sleep"] is None, woken

@@ -232,6 +232,25 @@ def awaits_ns(data: AsyncioData) -> dict[str, list[int]]:
     return out
 
 
+def wakers_by_kind(data: AsyncioData, tasks: list[Task]) -> dict[str, dict[str, int]]:
+    """Per kind of wait, who woke the awaits (a Lock's release, a Queue's put ...): the
+    waking task's name, or "a callback", and how many times (data.wakes)."""
+    out: dict[str, dict[str, int]] = {}
+    for task in tasks:
+        wakes = data.wakes.get((task.pid, task.number))
+        if not wakes:
+            continue
+        for step, after in zip(task.steps, task.steps[1:], strict=False):
+            inside = [w for w in wakes if step.end < w[0] <= after.start] if step.awaits else []
+            if inside:
+                by = inside[-1][1]
+                waker = data.tasks.get((task.pid, by)) if by is not None else None
+                name = waker.name if waker is not None else "a callback"
+                counts = out.setdefault(_kind(str(step.awaits)), {})
+                counts[name] = counts.get(name, 0) + 1
+    return out
+
+
 def _kind(awaits: str) -> str:
     return "another task" if awaits.startswith("task ") else awaits
 

@@ -18,6 +18,7 @@ from concurtrace.model.tasks import (
     loop_of,
     loops,
     peak_concurrent,
+    wakers_by_kind,
 )
 from concurtrace.model.timeline import CounterSeries, Finding, Thread, Timeline
 from concurtrace.model.units import short_duration as _ms
@@ -157,12 +158,15 @@ def _loop_row(data: AsyncioData, pid: int, loop: int, tasks: list[Task], where: 
               blocks: list[dict[str, Any]], pending: list[Task], unretrieved: list[Task],
               end_ns: int) -> dict[str, Any]:
     key = (pid, loop)
-    waits = {}
+    waits: dict[str, dict[str, Any]] = {}
     for kind, durations in awaits_ns(AsyncioData(tasks={(t.pid, t.number): t for t in tasks})
                                      ).items():
         ordered = sorted(durations)
         waits[kind] = {"count": len(ordered), "p50_ns": ordered[len(ordered) // 2],
                        "max_ns": ordered[-1], "total_ns": sum(ordered)}
+    for kind, wakers in wakers_by_kind(data, tasks).items():
+        if kind in waits:  # most first
+            waits[kind]["woken_by"] = dict(sorted(wakers.items(), key=lambda kv: -kv[1]))
     samples = data.samples.get(key, [])
     outcomes: dict[str, int] = {}
     for task in tasks:

@@ -34,7 +34,7 @@ def render_asyncio(timeline: Timeline, console: Console) -> None:
         waits = dict(row.get("awaits") or {})
         if waits:
             parts = [f"{kind} x{w.get('count')} p50 {human_duration(int(w.get('p50_ns') or 0))}"
-                     f", max {human_duration(int(w.get('max_ns') or 0))}"
+                     f", max {human_duration(int(w.get('max_ns') or 0))}" + _woken(w)
                      for kind, w in list(waits.items())[:SHOWN]]
             console.print("    slowest awaits: " + "; ".join(parts))
         for block in list(row.get("blocks") or [])[:SHOWN]:
@@ -89,3 +89,13 @@ def _loop_line(row: dict[str, Any]) -> Text:
     if ready:  # shown without a timer's lag too (a loop whose timers never fired)
         line.append(f"{',' if lag else ';'} ready queue up to {ready}")
     return line
+
+
+def _woken(wait: dict[str, Any]) -> str:
+    """" (woken by holder x3, a callback x1)": who woke them, most first."""
+    wakers = dict(wait.get("woken_by") or {})
+    if not wakers:
+        return ""
+    return " (woken by " + ", ".join(f"{name} x{n}" for name, n in
+                                     list(wakers.items())[:2]) + \
+        (", ..." if len(wakers) > 2 else "") + ")"
