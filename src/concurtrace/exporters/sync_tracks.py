@@ -14,6 +14,7 @@ from typing import Any
 from concurtrace.model.sync import Hold, Wait
 from concurtrace.model.sync_exit import EXIT_KIND, waited_for_text
 from concurtrace.model.sync_inner import is_inner
+from concurtrace.model.sync_mp import FLUSH, waiting_text
 from concurtrace.model.timeline import Instant, Slice, Thread, Timeline
 
 FLOW_BASE = 1 << 40  # far above the lifecycle flows' ids
@@ -27,8 +28,6 @@ FUTURES_WAITS = {"Futures.wait": "wait()", "Futures.as_completed": "as_completed
 MP_WAIT_NAMES = {"mp.Pipe.recv": "waiting for a message from {}",
                  "mp.Pipe.poll": "waiting in poll() for a message from {}",
                  "mp.Process.join": "waiting for {} to end",
-                 "mp.Queue.flush": "waiting for a reader of {}",
-                 "mp.JoinableQueue.flush": "waiting for a reader of {}",
                  "mp.Process.exit_join": "waiting at exit for {} to end",
                  "mp.AsyncResult": "waiting for the result of {}",
                  "mp.connection.wait": "waiting in {}",
@@ -130,6 +129,8 @@ def _wait_name(wait: Wait, threads: dict[tuple[int, int], Thread]) -> str:
         return f"waiting in {call} of {wait.label} for its inner lock"
     if wait.kind.endswith("Queue.join"):
         return f"waiting for every task of {wait.label} to be done"
+    if wait.kind.endswith(FLUSH):  # a Queue's feeder thread
+        return waiting_text(wait)
     if wait.kind in MP_WAIT_NAMES:
         return MP_WAIT_NAMES[wait.kind].format(wait.label)
     if wait.kind.endswith(".get"):  # multiprocessing queues

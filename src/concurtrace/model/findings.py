@@ -328,7 +328,7 @@ def thread_stopped(timeline: Timeline, proc: Process, thread: Thread) -> Finding
     doing = None
     if open_waits:  # the recorded wait says on what, in the program's terms (a Future's
         wait = max(open_waits, key=lambda w: w.start)  # result read "waiting for a lock")
-        doing = waiting_text(wait, wait.label)
+        doing = waiting_text(wait)
         blocked = wait.kind in LOCK_KINDS + SHARED_LOCK_KINDS + ("Thread",)
     return Finding("thread_stopped", proc.pid, thread.tid,
                    f"Thread '{thread.name}' in {proc.name} was "

@@ -79,10 +79,6 @@ def analyse_sync(timeline: Timeline) -> list[Finding]:
     return findings
 
 
-def _waiting_for(wait: Wait) -> str:
-    return waiting_text(wait, wait.label)
-
-
 def _deadlock_advice(deadlock: Deadlock) -> str:
     if any(w.kind.endswith(FLUSH) for w in deadlock.waits):
         return ("A process cannot end before its queue's feeder thread has written what it "
@@ -172,7 +168,7 @@ def _objects(timeline: Timeline, threads: dict[tuple[int, int], Thread],
                 wait_end = _end(wait, thread, timeline)
                 overlap = min(wait_end, end) - max(wait.start, hold.start)
                 if overlap > 0 and wait.label != label_of.get((hold.pid, hold.obj)):
-                    held_in[_waiting_for(wait)] += overlap
+                    held_in[waiting_text(wait)] += overlap
             if end - hold.start < SAMPLED_HOLD_NS:
                 continue
             for run in thread.states if thread else []:

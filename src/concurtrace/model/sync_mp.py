@@ -108,13 +108,13 @@ PROCESS_JOINS = ("mp.Process.join", "mp.Process.exit_join")
 FLUSH = ".flush"  # a Queue's feeder thread writing a put into the full pipe (hooks_sync_mp_feeder)
 
 
-def waiting_text(wait: JoinWait | SharedWait, label: str) -> str:
+def waiting_text(wait: SharedWait) -> str:
     """"waiting for <label>", "... for a reader of <queue>", "... for <process> to end"."""
     if wait.kind.endswith(FLUSH):
-        return f"waiting for a reader of {label}"
+        return f"waiting for a reader of {wait.label}"
     if wait.kind in PROCESS_JOINS or wait.kind == "Thread":
-        return f"waiting for {label} to end"
-    return f"waiting for {label}"
+        return f"waiting for {wait.label} to end"
+    return f"waiting for {wait.label}"
 
 
 class ProcessEnds:

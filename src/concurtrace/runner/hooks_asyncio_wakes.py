@@ -66,9 +66,10 @@ def _record(sink: Sink, state: State, op: str, waiting: list[tuple[Any, Any]],
     except RuntimeError:  # no running loop in this thread
         waker = None
     by = state.ids.get(id(waker)) if waker is not None else None
+    tid = state.thread_id()
     for future, task in waiting:
         if task is not None and future.done():
-            sink.write({"ev": "awake", "ts": ts, "tid": state.thread_id(),
+            sink.write({"ev": "awake", "ts": ts, "tid": tid,
                         "task": state.task_id(task)[0], "by": by, "op": op})
 
 
